@@ -1,0 +1,41 @@
+"""charity: a public charity fundraising platform with a verifiable audit log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: object) -> Flask:
+    """Build the application. Wiring only: no database work, no network, no prompts."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=False,
+    )
+    app.config.from_object(config)
+
+    from charity import cli, errors, i18n, security, templating
+    from charity.blueprints import register_blueprints
+    from charity.db import configure_engine_events
+    from charity.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine)
+    register_blueprints(app)
+    cli.init_app(app)
+    return app

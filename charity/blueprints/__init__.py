@@ -1,0 +1,19 @@
+"""Blueprint registry: each feature's views live in their own module."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+#: (module under charity.blueprints, URL prefix). Add a line per new blueprint.
+BLUEPRINTS: list[tuple[str, str | None]] = [
+    ("main", None),
+    ("auth", "/account"),
+]
+
+
+def register_blueprints(app: Flask) -> None:
+    for module_name, prefix in BLUEPRINTS:
+        module = import_module(f"charity.blueprints.{module_name}")
+        app.register_blueprint(module.bp, url_prefix=prefix)

@@ -1,0 +1,37 @@
+"""Home page and site-wide pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from charity.i18n import LANG_SESSION_KEY
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():  # type: ignore[no-untyped-def]
+    return render_template("main/home.html")
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):  # type: ignore[no-untyped-def]
+    from flask import current_app, session
+
+    if code in current_app.config["LANGUAGES"]:
+        session[LANG_SESSION_KEY] = code
+    target = request.args.get("next") or ""
+    # Only same-site relative paths: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("main.home")
+    return redirect(target)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    from sqlalchemy import text
+
+    from charity.extensions import db
+
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}

@@ -1,0 +1,37 @@
+"""Demo data for `make run`. Idempotent: running it again keeps existing data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from charity.extensions import db
+from charity.models import User
+from charity.services import accounts
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo on purpose
+
+DEMO_USERS = [
+    ("admin@demo.charity", "平台管理员", "admin", None),
+    ("regulator@demo.charity", "广东省民政厅监管员", "regulator", "广东省"),
+    ("donor@demo.charity", "王小明", "donor", None),
+    ("donor2@demo.charity", "李华", "donor", None),
+]
+
+
+def _ensure_user(email: str, name: str, role: str, province: str | None) -> User:
+    user = accounts.find_user_by_email(db.session, email)
+    if user is None:
+        user = accounts.sign_up(
+            db.session, accounts.SignUp(email, name, DEMO_PASSWORD), platform_role=role
+        )
+        user.regulator_province = province
+    return user
+
+
+def load_demo_data() -> Iterator[str]:
+    for email, name, role, province in DEMO_USERS:
+        _ensure_user(email, name, role, province)
+    db.session.commit()
+    yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
+    for email, name, role, _province in DEMO_USERS:
+        yield f"  {role:<10} {email:<28} {name}"

@@ -1,0 +1,49 @@
+"""Friendly error pages for people and JSON errors for the API."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/stripe/")
+
+
+def json_error(status: int, code: str, message: str, **extra: object):  # type: ignore[no-untyped-def]
+    """The API's one error shape: {"error": {"code", "message", ...}}."""
+    body = {"error": {"code": code, "message": message, **extra}}
+    return jsonify(body), status
+
+
+def _render(error: HTTPException):  # type: ignore[no-untyped-def]
+    status = error.code or 500
+    if wants_json():
+        code = (error.name or "error").lower().replace(" ", "_")
+        return json_error(status, code, error.description or error.name)
+    template = (
+        f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/generic.html"
+    )
+    response = render_template(template, error=error, status=status), status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        response = _render(error)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after is not None:
+            body, status = response
+            return body, status, {"Retry-After": str(retry_after)}
+        return response
+
+    @app.errorhandler(Exception)
+    def _unhandled(error: Exception):  # type: ignore[no-untyped-def]
+        from charity.extensions import db
+
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise error
+        return _render(InternalServerError())

@@ -1,0 +1,92 @@
+"""Outgoing email. Development writes to the log and instance/mail/; production uses SMTP.
+
+Mail is queued on ``g`` and sent only after the request's transaction commits, so a
+rolled-back change never sends an email.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+#: In tests (MAIL_BACKEND="memory") sent messages are collected here.
+outbox: list[EmailMessage] = []
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: str
+    subject: str
+    body: str
+    attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, mime type, content)
+
+
+def build_message(mail: Mail) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message.set_content(mail.body)
+    for filename, mime, content in mail.attachments:
+        maintype, subtype = mime.split("/", 1)
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message
+
+
+def send_mail(mail: Mail) -> None:
+    """Send now. Views should prefer charity.mail.queue_mail (sent after commit)."""
+    message = build_message(mail)
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "memory":
+        outbox.append(message)
+    elif backend == "smtp":
+        _send_smtp(message)
+    else:
+        _write_console(message)
+
+
+def _send_smtp(message: EmailMessage) -> None:
+    config = current_app.config
+    with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
+        if config["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if config["SMTP_USERNAME"]:
+            smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+        smtp.send_message(message)
+
+
+def _write_console(message: EmailMessage) -> None:
+    folder = Path(current_app.instance_path) / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = folder / f"{stamp}.eml"
+    path.write_bytes(bytes(message))
+    current_app.logger.info(
+        "mail to %s: %s (saved to %s)\n%s",
+        message["To"],
+        message["Subject"],
+        path,
+        message.get_body(("plain",)).get_content() if message.get_body(("plain",)) else "",
+    )
+
+
+def queue_mail(mail: Mail) -> None:
+    """Send after the current request commits (charity.db.commit flushes the queue)."""
+    from flask import g
+
+    g.setdefault("outgoing_mail", []).append(mail)
+
+
+def flush_queued_mail() -> None:
+    from flask import g
+
+    for mail in g.pop("outgoing_mail", []):
+        try:
+            send_mail(mail)
+        except (OSError, smtplib.SMTPException):
+            current_app.logger.exception("could not send mail to %s", mail.to)

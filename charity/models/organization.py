@@ -1,0 +1,80 @@
+"""Charitable organizations (慈善组织) and their verification."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from charity.extensions import db
+from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.user import Membership, User
+
+ORG_TYPES = ("social_group", "social_service", "foundation")
+ORG_STATUSES = ("pending", "verified", "rejected")
+#: Second character of a civil-affairs USCC -> organization type.
+USCC_TYPE_DIGIT = {"1": "social_group", "2": "social_service", "3": "foundation"}
+
+
+class Organization(TimestampMixin, db.Model):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        CheckConstraint(f"org_type IN {ORG_TYPES!r}", name="org_type"),
+        CheckConstraint(f"status IN {ORG_STATUSES!r}", name="status"),
+        Index("ix_organizations_status_province", "status", "province"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Full registered name, e.g. 广州市越秀区慈善会.
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: 统一社会信用代码, 18 characters, check character verified.
+    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    #: Derived from the USCC's second character.
+    org_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: The civil-affairs department it is registered with (登记管理机关).
+    registration_authority: Mapped[str] = mapped_column(String(200), nullable=False)
+    province: Mapped[str] = mapped_column(String(32), nullable=False)
+    city: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    district: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    address: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    contact_name: Mapped[str] = mapped_column(String(100), nullable=False)
+    contact_phone: Mapped[str] = mapped_column(String(40), nullable=False)
+    contact_email: Mapped[str] = mapped_column(String(254), nullable=False)
+    website: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    #: Markdown as typed; rendered through charity.text.render_markdown (sanitized).
+    description_md: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: 公开募捐资格证书 — all three set, or none.
+    qualification_number: Mapped[str | None] = mapped_column(String(100))
+    qualification_authority: Mapped[str | None] = mapped_column(String(200))
+    qualification_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    #: Shown to the applicant when rejected.
+    review_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The organization's own Stripe account; donations are direct charges on it.
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan"
+    )
+    reviewed_by: Mapped[User | None] = relationship(foreign_keys=[reviewed_by_id])
+    applied_by: Mapped[User | None] = relationship(foreign_keys=[applied_by_id])
+
+    @property
+    def is_verified(self) -> bool:
+        return self.status == "verified"
+
+    @property
+    def has_qualification(self) -> bool:
+        """Holds a public fundraising qualification (公开募捐资格)."""
+        return bool(self.qualification_number)
+
+    @property
+    def region(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district) if part)
+
+    def __repr__(self) -> str:
+        return f"<Organization {self.id} {self.uscc} {self.status}>"

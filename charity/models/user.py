@@ -1,0 +1,104 @@
+"""People: donors, organization staff, platform admins and regulators."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from charity.extensions import db
+from charity.models.base import TimestampMixin, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from charity.models.organization import Organization
+
+PLATFORM_ROLES = ("donor", "admin", "regulator")
+MEMBER_ROLES = ("owner", "finance", "editor")
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"platform_role IN {PLATFORM_ROLES!r}", name="platform_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower-cased; the login name.
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    #: Display name (may be a nickname); never public without consent.
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    #: donor (everyone), admin (verifies organizations), regulator (read-only oversight).
+    platform_role: Mapped[str] = mapped_column(String(16), default="donor", nullable=False)
+    #: A regulator may be scoped to one province (its name as in charity.regions).
+    regulator_province: Mapped[str | None] = mapped_column(String(32))
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Bumped when the password changes so that old reset links and sessions die.
+    password_changed_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, nullable=False
+    )
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        return self.platform_role == "admin"
+
+    @property
+    def is_regulator(self) -> bool:
+        return self.platform_role == "regulator"
+
+    def role_in(self, organization_id: int) -> str | None:
+        for membership in self.memberships:
+            if membership.organization_id == organization_id:
+                return membership.role
+        return None
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.platform_role}>"
+
+
+class Membership(TimestampMixin, db.Model):
+    """A person's role in one organization: owner, finance or editor."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "organization_id"),
+        CheckConstraint(f"role IN {MEMBER_ROLES!r}", name="role"),
+        Index("ix_memberships_organization_id", "organization_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+
+class LoginAttempt(db.Model):
+    """Failed logins, for throttling by account and by address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    ip: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Until the first release lands, the schema is one migration, regenerated from the models.
+# After a release, add migrations with `flask db migrate -m "..."` instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+rm -f migrations/versions/*.py
+export FLASK_APP=wsgi:app CHARITY_ENV=development CHARITY_INSTANCE="$tmp" DATABASE_URL="sqlite:///$tmp/empty.sqlite3"
+.venv/bin/flask db migrate -m "initial schema" --rev-id 0001_initial >/dev/null
+.venv/bin/ruff format -q migrations/versions || true
+rm -rf "$tmp"
+ls migrations/versions

@@ -1,0 +1,47 @@
+"""Database helpers for the test suite (no app code here)."""
+
+from __future__ import annotations
+
+import os
+
+import sqlalchemy as sa
+
+from config import database_url
+
+
+def test_database_url() -> str:
+    return database_url(os.environ.get("TEST_DATABASE_URL", ""))
+
+
+def describe(url: str) -> str:
+    if not url:
+        return "SQLite (temporary file)"
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def recreate_postgres_database(url: str) -> None:
+    """Drop and create the test database so migrations run from empty."""
+    target = sa.engine.make_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": target.database},
+        )
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+    admin.dispose()
+
+
+def truncate_all(engine: sa.Engine, metadata: sa.MetaData) -> None:
+    tables = [t for t in reversed(metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
