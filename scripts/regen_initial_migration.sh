@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 rm -f migrations/versions/*.py
 export FLASK_APP=wsgi:app CHARITY_ENV=development CHARITY_INSTANCE="$tmp" DATABASE_URL="sqlite:///$tmp/empty.sqlite3"
-.venv/bin/flask db migrate -m "initial schema" --rev-id 0001_initial >/dev/null
+.venv/bin/flask db migrate -m "initial schema" --rev-id 0001_initial >/dev/null 2>&1
 .venv/bin/ruff format -q migrations/versions || true
-rm -rf "$tmp"
 ls migrations/versions

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:31:16.199123
+Create Date: 2026-11-25 14:33:30.978988
 
 """
 
@@ -97,6 +97,64 @@ def upgrade():
         )
 
     op.create_table(
+        "campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("summary", sa.String(length=300), nullable=False),
+        sa.Column("cause", sa.String(length=20), nullable=False),
+        sa.Column("purpose_md", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=200), nullable=False),
+        sa.Column("person_in_charge", sa.String(length=100), nullable=False),
+        sa.Column("acceptance_methods", sa.Text(), nullable=False),
+        sa.Column("receiving_account", sa.String(length=300), nullable=False),
+        sa.Column("beneficiaries", sa.Text(), nullable=False),
+        sa.Column("use_of_funds", sa.Text(), nullable=False),
+        sa.Column("fundraising_cost", sa.Text(), nullable=False),
+        sa.Column("leftover_plan", sa.Text(), nullable=False),
+        sa.Column("expected_amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("filing_number", sa.String(length=64), nullable=False),
+        sa.Column("filing_date", sa.Date(), nullable=False),
+        sa.Column("is_emergency", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('draft', 'published', 'closed')", name=op.f("ck_campaigns_status")
+        ),
+        sa.CheckConstraint("end_date >= start_date", name=op.f("ck_campaigns_dates_ordered")),
+        sa.CheckConstraint(
+            "expected_amount_fen > 0", name=op.f("ck_campaigns_expected_amount_positive")
+        ),
+        sa.CheckConstraint(
+            "partner_id IS NULL OR partner_id <> organization_id",
+            name=op.f("ck_campaigns_partner_other"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_campaigns_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"], ["organizations.id"], name=op.f("fk_campaigns_partner_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+        sa.UniqueConstraint("filing_number", name=op.f("uq_campaigns_filing_number")),
+    )
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index("ix_campaigns_organization_id", ["organization_id"], unique=False)
+        batch_op.create_index("ix_campaigns_status_end_date", ["status", "end_date"], unique=False)
+
+    op.create_table(
         "memberships",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -132,6 +190,11 @@ def downgrade():
         batch_op.drop_index("ix_memberships_organization_id")
 
     op.drop_table("memberships")
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaigns_status_end_date")
+        batch_op.drop_index("ix_campaigns_organization_id")
+
+    op.drop_table("campaigns")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_index("ix_organizations_status_province")
 

@@ -1,0 +1,102 @@
+"""factory_boy factories. They use whatever ``db.session`` is current (the test's)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import factory
+from stdnum.cn import uscc
+
+from charity.extensions import db
+from charity.models import Campaign, Membership, Organization, User
+from charity.services.accounts import hash_password
+
+PASSWORD = "correct horse battery"
+
+
+def make_uscc(type_digit: str, n: int) -> str:
+    """A valid civil-affairs USCC: '5', the type digit, then 15 chars and the check character."""
+    body = f"5{type_digit}440100{n:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+class Base(factory.alchemy.SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(Base):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"user{n}@example.org")
+    name = factory.Sequence(lambda n: f"用户{n}")
+    password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
+    platform_role = "donor"
+
+
+class OrganizationFactory(Base):
+    class Meta:
+        model = Organization
+
+    class Params:
+        type_digit = "3"
+
+    name = factory.Sequence(lambda n: f"测试慈善基金会{n}")
+    uscc = factory.LazyAttributeSequence(lambda o, n: make_uscc(o.type_digit, n + 1000))
+    org_type = factory.LazyAttribute(
+        lambda o: {"1": "social_group", "2": "social_service", "3": "foundation"}[o.type_digit]
+    )
+    registration_authority = "广东省民政厅"
+    province = "广东省"
+    city = "广州市"
+    district = "越秀区"
+    address = "广州市越秀区测试路1号"
+    contact_name = "张三"
+    contact_phone = "020-12345678"
+    contact_email = factory.Sequence(lambda n: f"org{n}@example.org")
+    description_md = "我们帮助社区中有需要的人。"
+    status = "verified"
+    stripe_account_id = factory.Sequence(lambda n: f"acct_test{n:06d}")
+
+
+class QualifiedOrganizationFactory(OrganizationFactory):
+    qualification_number = factory.Sequence(lambda n: f"粤民募字〔2024〕{n:03d}号")
+    qualification_authority = "广东省民政厅"
+    qualification_date = date(2024, 3, 1)
+
+
+class MembershipFactory(Base):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    organization = factory.SubFactory(OrganizationFactory)
+    role = "owner"
+
+
+class CampaignFactory(Base):
+    class Meta:
+        model = Campaign
+
+    organization = factory.SubFactory(QualifiedOrganizationFactory)
+    title = factory.Sequence(lambda n: f"山区儿童营养午餐计划{n}")
+    summary = "为山区学校的孩子提供一年的营养午餐。"
+    cause = "children"
+    purpose_md = "改善山区学生营养状况。"
+    filing_date = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
+    start_date = factory.LazyFunction(lambda: date.today() - timedelta(days=15))
+    end_date = factory.LazyFunction(lambda: date.today() + timedelta(days=60))
+    region = "广东省清远市"
+    person_in_charge = "李四"
+    acceptance_methods = "平台在线捐赠；银行转账"
+    receiving_account = "中国工商银行广州分行 1234 5678 9012 3456"
+    beneficiaries = "清远市连山县 12 所小学的学生"
+    use_of_funds = "购买食材和厨房设备"
+    fundraising_cost = "不超过募得金额的 3%，用于宣传材料"
+    leftover_plan = "剩余资金转入同类儿童营养项目"
+    expected_amount_fen = 50_000_000
+    filing_number = factory.Sequence(lambda n: f"53100000500012345X{n:04d}")
+    status = "published"
