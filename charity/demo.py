@@ -28,10 +28,26 @@ def _ensure_user(email: str, name: str, role: str, province: str | None) -> User
     return user
 
 
-def load_demo_data() -> Iterator[str]:
+def load_users() -> list[str]:
     for email, name, role, province in DEMO_USERS:
         _ensure_user(email, name, role, province)
-    db.session.commit()
+    return [f"  {role:<10} {email:<28} {name}" for email, name, role, _ in DEMO_USERS]
+
+
+#: Each feature adds its loader: a function that creates what is missing (idempotent,
+#: it may be run on a database that already has the demo) and returns login lines.
+LOADERS: list[str] = [
+    "charity.demo:load_users",
+]
+
+
+def load_demo_data() -> Iterator[str]:
+    from importlib import import_module
+
+    lines: list[str] = []
+    for spec in LOADERS:
+        module_name, attribute = spec.split(":")
+        lines += getattr(import_module(module_name), attribute)() or []
+        db.session.commit()
     yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
-    for email, name, role, _province in DEMO_USERS:
-        yield f"  {role:<10} {email:<28} {name}"
+    yield from lines

@@ -2,11 +2,13 @@
 
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
+from charity.models.donation import Donation
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
     "Campaign",
+    "Donation",
     "LoginAttempt",
     "Membership",
     "Organization",

@@ -1,0 +1,97 @@
+"""Donations (捐赠): every gift, whatever the channel, with its Stripe ids and receipt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from charity.extensions import db
+from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.campaign import Campaign
+from charity.models.organization import Organization
+from charity.models.user import User
+
+DONATION_CHANNELS = ("online_card", "recurring", "bank_transfer", "cash_box", "in_kind")
+DONATION_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded", "reversed")
+
+
+class Donation(TimestampMixin, db.Model):
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_bounds"),
+        CheckConstraint(f"channel IN {DONATION_CHANNELS!r}", name="channel"),
+        CheckConstraint(f"status IN {DONATION_STATUSES!r}", name="status"),
+        UniqueConstraint("stripe_payment_intent_id"),
+        UniqueConstraint("organization_id", "receipt_year", "receipt_seq"),
+        UniqueConstraint("receipt_number"),
+        Index("ix_donations_campaign_status", "campaign_id", "status"),
+        Index("ix_donations_donor_user_id", "donor_user_id"),
+        Index("ix_donations_donor_email", "donor_email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The receiving organization (merchant of record); for campaigns, the qualified owner.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
+    #: Total refunded so far; never above amount_fen.
+    refunded_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    channel: Mapped[str] = mapped_column(String(20), nullable=False, default="online_card")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    #: Set when a logged-in donor gave, or a guest later claimed the gift.
+    donor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Personal data (private): erased on request, leaving the commitment in the log.
+    donor_name: Mapped[str | None] = mapped_column(String(100))
+    donor_email: Mapped[str | None] = mapped_column(String(254))
+    #: The donor asked not to be named anywhere public.
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    #: CL 82: the donor's name appears publicly only with this consent.
+    consent_show_name: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: Optional message, sanitized and length-capped on input.
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: 256-bit random salt (hex) for the donor commitment; None once erased.
+    commitment_salt: Mapped[str | None] = mapped_column(String(64))
+    #: SHA-256(salt ‖ canonical donor data), hex; public in the log.
+    donor_commitment: Mapped[str | None] = mapped_column(String(64))
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    failure_message: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: CL 38 receipt: "<org code>-<year>-<6-digit seq>", gapless per organization and year.
+    receipt_number: Mapped[str | None] = mapped_column(String(40))
+    receipt_year: Mapped[int | None] = mapped_column(Integer)
+    receipt_seq: Mapped[int | None] = mapped_column(Integer)
+    #: The donor waived a receipt (recorded, per CL 38).
+    receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    organization: Mapped[Organization] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+    donor_user: Mapped[User | None] = relationship()
+
+    @property
+    def net_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen
+
+    @property
+    def public_name(self) -> str | None:
+        """The name for the donor wall, or None for 爱心人士 / Anonymous donor."""
+        if self.consent_show_name and not self.is_anonymous and self.donor_name:
+            return self.donor_name
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Donation {self.id} {self.amount_fen} {self.status}>"
