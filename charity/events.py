@@ -4,6 +4,14 @@ Every change that the public may need to verify (an organization verified, a mem
 added, later a donation succeeded ...) calls :func:`record_event` inside the same
 database transaction as the change. The audit log subscribes here, so callers never
 need to know how the log is stored.
+
+Payload builders: an event type may register a function that builds its public data
+from the subject row (``@payload_builder("organization.verified", "organizations")``).
+``record_event`` uses it when no data is given, and ``flask audit verify`` calls the same
+function later to recompute every entry from the domain tables, so a hand edit of a
+recorded value is detected. Builders must read only fields that never legitimately
+change after the event (ids, USCC, amounts of a succeeded gift, ...), and never personal
+data.
 """
 
 from __future__ import annotations
@@ -29,7 +37,15 @@ class Event:
 
 
 Subscriber = Callable[[Session, Event], Any]
+PayloadBuilder = Callable[[Session, int], Mapping[str, Any]]
+
 _subscribers: list[Subscriber] = []
+#: event type -> (subject table, builder)
+_builders: dict[str, tuple[str, PayloadBuilder]] = {}
+
+
+class EventError(RuntimeError):
+    """A programming error: an event recorded without data and without a builder."""
 
 
 def subscribe(handler: Subscriber) -> Subscriber:
@@ -38,16 +54,48 @@ def subscribe(handler: Subscriber) -> Subscriber:
     return handler
 
 
+def payload_builder(
+    event_type: str, subject_table: str
+) -> Callable[[PayloadBuilder], PayloadBuilder]:
+    def register(builder: PayloadBuilder) -> PayloadBuilder:
+        _builders[event_type] = (subject_table, builder)
+        return builder
+
+    return register
+
+
+def builder_for(event_type: str) -> tuple[str, PayloadBuilder] | None:
+    return _builders.get(event_type)
+
+
+def build_payload(session: Session, event_type: str, subject_id: int) -> dict[str, Any]:
+    registered = _builders.get(event_type)
+    if registered is None:
+        raise EventError(f"no payload builder registered for {event_type!r}")
+    return dict(registered[1](session, subject_id))
+
+
 def record_event(
     session: Session,
     type: str,
-    data: Mapping[str, Any],
+    data: Mapping[str, Any] | None = None,
     *,
     subject_table: str | None = None,
     subject_id: int | None = None,
     at: datetime | None = None,
 ) -> list[Any]:
-    """Record an event in the caller's transaction; returns what subscribers returned."""
+    """Record an event in the caller's transaction; returns what subscribers returned.
+
+    Prefer ``record_event(session, "x.y", subject_id=row.id)`` with a registered builder;
+    pass ``data`` only for events that cannot be recomputed from a row.
+    """
+    registered = _builders.get(type)
+    if data is None:
+        if subject_id is None:
+            raise EventError(f"{type!r}: give data or a subject_id with a payload builder")
+        data = build_payload(session, type, subject_id)
+    if registered is not None and subject_table is None:
+        subject_table = registered[0]
     event = Event(
         type=type,
         data=dict(data),
