@@ -315,7 +315,6 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
-            db.session.rollback()
             general = _apply_errors(form, error)
         else:
             commit()
@@ -372,7 +371,6 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
     try:
         action(db.session, current_user, campaign)
     except service.CampaignError as error:
-        db.session.rollback()
         return _render_manage(organization, [message for _f, message in error.errors], 409)
     commit()
     flash(done_message, "success")

@@ -143,7 +143,7 @@ def test_emergency_must_still_be_filed_within_ten_days_of_its_start(
 )
 def test_dates_must_be_sane(
     client, db_session, qualified_org, owner, today, overrides, field, fragment
-):  # noqa: E501
+):
     login(client, owner)
     data = plan_form(today)
     if overrides.pop("end_start", None):
@@ -177,7 +177,7 @@ def test_filing_number_is_unique(client, db_session, qualified_org, owner, today
 
 def test_filing_number_is_compared_case_insensitively(
     client, db_session, qualified_org, owner, today
-):  # noqa: E501
+):
     CampaignFactory(filing_number="53440100MJL0000001A26001")
     login(client, owner)
     data = plan_form(today, filing_number=" 53440100mjl0000001a26001 ")
