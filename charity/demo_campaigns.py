@@ -141,5 +141,5 @@ def load_campaigns() -> list[str]:
                     posted_at=datetime.now(UTC) - timedelta(days=7),
                 )
             )
-        lines.append(f"  campaign   /campaigns/{campaign.id:<21} {campaign.title}")
+        lines.append(f"  {'campaign':<10} {f'/campaigns/{campaign.id}':<28} {campaign.title}")
     return lines

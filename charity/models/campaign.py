@@ -133,6 +133,11 @@ class Campaign(TimestampMixin, db.Model):
         cascade="all, delete-orphan",
     )
 
+    def is_running_on(self, day: date) -> bool:
+        """Published and within its filed period on ``day`` (a China Standard Time date):
+        the only time it may receive gifts."""
+        return self.status == "published" and self.start_date <= day <= self.end_date
+
     def can_transition_to(self, status: str) -> bool:
         return status in CAMPAIGN_TRANSITIONS[self.status]
 

@@ -36,13 +36,18 @@ class CampaignQuery:
 
     def cleaned(self) -> CampaignQuery:
         return CampaignQuery(
-            text=self.text.strip()[:100],
-            province=self.province.strip()[:32],
+            text=_printable(self.text)[:100],
+            province=_printable(self.province)[:32],
             cause=self.cause if self.cause in CAUSES else "",
             phase=self.phase if self.phase in PHASE_FILTERS else "",
             sort=self.sort if self.sort in SORTS else "newest",
             page=min(max(self.page, 1), MAX_PAGE),
         )
+
+
+def _printable(text: str) -> str:
+    """Drop control characters (PostgreSQL refuses NUL in a query parameter)."""
+    return "".join(ch for ch in text if ch.isprintable()).strip()
 
 
 @dataclass

@@ -476,13 +476,11 @@ def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, Campa
 
 def campaign_phase(campaign: Campaign, today: date) -> str:
     """draft, upcoming, running, ended (published but past its end date) or closed."""
+    if campaign.is_running_on(today):
+        return "running"
     if campaign.status != "published":
         return campaign.status
-    if today < campaign.start_date:
-        return "upcoming"
-    if today > campaign.end_date:
-        return "ended"
-    return "running"
+    return "upcoming" if today < campaign.start_date else "ended"
 
 
 def donor_wall(session: Session, campaign_id: int, limit: int = 20) -> list[Donation]:

@@ -110,6 +110,11 @@ def test_search_treats_wildcards_literally(client, three):
     assert _titles(client, q="_") == []
 
 
+@pytest.mark.parametrize("args", [{"q": "\x00"}, {"province": "广东\x00省"}, {"q": "a" * 5000}])
+def test_hostile_queries_are_harmless(client, three, args):
+    assert client.get("/campaigns/", query_string=args).status_code == 200
+
+
 def test_an_ended_but_unclosed_campaign_counts_as_closed(client, db_session, today):
     CampaignFactory(
         title=f"{MARK}过期",
