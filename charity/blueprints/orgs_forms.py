@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from charity import regions
@@ -32,8 +33,12 @@ def is_english() -> bool:
     return locale is not None and locale.language != "zh"
 
 
-def _province_choices(blank: str) -> list[tuple[str, str]]:
-    return [("", blank), *regions.province_choices(english=is_english())]
+def _choices(pairs) -> list[SelectChoice]:  # type: ignore[no-untyped-def]
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _province_choices(blank: str) -> list[SelectChoice]:
+    return _choices([("", blank), *regions.province_choices(english=is_english())])
 
 
 def _check_uscc(form, field) -> None:  # type: ignore[no-untyped-def]
@@ -134,14 +139,14 @@ class DirectoryForm(BaseForm):
     type = SelectField(_l("Type"), validators=[Optional()])
     qualified = SelectField(
         _l("Public fundraising qualification"),
-        choices=[("", _l("Any")), ("yes", _l("Qualified")), ("no", _l("Not qualified"))],
+        choices=_choices([("", _l("Any")), ("yes", _l("Qualified")), ("no", _l("Not qualified"))]),
         validators=[Optional()],
     )
 
     def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.province.choices = _province_choices(str(_l("All provinces")))
-        self.type.choices = [("", _l("All types")), *ORG_TYPE_LABELS.items()]
+        self.type.choices = _choices([("", _l("All types")), *ORG_TYPE_LABELS.items()])
 
     def query(self) -> service.DirectoryQuery:
         return service.DirectoryQuery(
@@ -157,7 +162,9 @@ class DirectoryForm(BaseForm):
 
 
 def _role_field() -> SelectField:
-    return SelectField(_l("Role"), choices=list(ROLE_LABELS.items()), validators=[DataRequired()])
+    return SelectField(
+        _l("Role"), choices=_choices(ROLE_LABELS.items()), validators=[DataRequired()]
+    )
 
 
 class InviteForm(BaseForm):
@@ -176,7 +183,7 @@ class ConfirmForm(BaseForm):
 class ReviewForm(BaseForm):
     decision = RadioField(
         _l("Decision"),
-        choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+        choices=_choices([("approve", _l("Approve")), ("reject", _l("Reject"))]),
         validators=[DataRequired()],
     )
     reason = TextAreaField(

@@ -362,9 +362,7 @@ def change_member_role(
         raise OrganizationError("role", _l("Choose a role from the list."))
     membership = _member_of(organization, membership_id)
     if membership.role == "owner" and role != "owner" and len(_active_owners(organization)) == 1:
-        raise OrganizationError(
-            "role", _l("The last owner cannot be demoted: add another owner first.")
-        )
+        raise OrganizationError("role", LAST_OWNER)
     membership.role = role
     return membership
 

@@ -76,8 +76,12 @@ def _english_pages(request) -> None:  # type: ignore[no-untyped-def]
 def login(client) -> Callable[[User], None]:  # type: ignore[no-untyped-def]
     """Log a user in through Flask-Login's session keys (the login form is tested elsewhere)."""
 
-    def log_in(user: User) -> None:
+    def log_in(user: User | None) -> None:
+        """Log ``user`` in, or log out with None."""
         with client.session_transaction() as session:
+            if user is None:
+                session.pop("_user_id", None)
+                return
             session["_user_id"] = user.get_id()
             session["_fresh"] = True
 
