@@ -29,6 +29,7 @@ from charity.services import organizations as service
 bp = Blueprint("orgs", __name__)
 
 MEMBER_ROLES = ("owner", "finance", "editor")
+MAX_PAGE = 10_000
 
 
 @bp.app_context_processor
@@ -69,7 +70,8 @@ def directory():  # type: ignore[no-untyped-def]
     form = DirectoryForm(request.args)
     if not form.validate():
         return render_template("orgs/directory.html", form=form, page=None), 400
-    page = max(request.args.get("page", 1, type=int), 1)
+    # Clamped: a huge page number would overflow the SQL OFFSET.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
     statement = service.directory_select(form.query())
     results = db.paginate(
         statement, page=page, per_page=service.DIRECTORY_PAGE_SIZE, error_out=False

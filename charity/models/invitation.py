@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charity.extensions import db
-from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.organization import Organization
 from charity.models.user import MEMBER_ROLES, User
 
@@ -44,3 +44,7 @@ class Invitation(TimestampMixin, db.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at < utcnow()

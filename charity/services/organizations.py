@@ -336,7 +336,7 @@ def accept_invitation(session: Session, actor: User, token: str) -> Membership:
     invitation = find_invitation(session, token)
     if invitation is None or not invitation.is_open:
         raise OrganizationError(None, _l("This invitation is not valid or has already been used."))
-    if invitation.expires_at < utcnow():
+    if invitation.is_expired:
         raise OrganizationError(
             None, _l("This invitation has expired. Ask the owner for a new one.")
         )

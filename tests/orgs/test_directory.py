@@ -91,6 +91,7 @@ def test_pagination_twenty_per_page(client, db_session):
     assert client.get("/orgs/?page=99").status_code == 200
     assert client.get("/orgs/?page=abc").status_code == 200
     assert client.get("/orgs/?page=-3").status_code == 200
+    assert client.get("/orgs/?page=99999999999999999999999").status_code == 200
 
 
 def test_public_page_shows_the_facts(client, db_session):
