@@ -39,7 +39,18 @@ def _labels() -> dict[str, object]:
         "member_role_label": lambda value: ROLE_LABELS.get(value, value),
         "org_status_label": lambda value: STATUS_LABELS.get(value, value),
         "province_label": lambda value: regions.province_label(value, english=is_english()),
+        "org_region": _region,
     }
+
+
+def _region(organization: Organization) -> str:
+    """Province (in the page's language), city unless a municipality repeats it, district."""
+    parts = [regions.province_label(organization.province, english=is_english())]
+    if organization.city and organization.city != organization.province:
+        parts.append(organization.city)
+    if organization.district:
+        parts.append(organization.district)
+    return " ".join(parts)
 
 
 def _organization(org_id: int) -> Organization:

@@ -272,6 +272,9 @@ def _active_owners(organization: Organization) -> list[Membership]:
 
 def _add_member(session: Session, organization: Organization, user: User, role: str) -> Membership:
     """Create the membership, or reactivate the ended one (rows are never deleted)."""
+    if user.is_regulator:
+        # Regulators oversee organizations; they never act for one.
+        raise OrganizationError("email", _l("Regulator accounts cannot join an organization."))
     membership = session.scalar(
         select(Membership).where(
             Membership.organization_id == organization.id, Membership.user_id == user.id

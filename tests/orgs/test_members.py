@@ -227,3 +227,15 @@ def test_forms_reject_a_missing_csrf_token(app, client, db_session, login, org_w
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
     assert db_session.scalar(select(func.count()).select_from(Invitation)) == 0
+
+
+def test_a_regulator_cannot_be_made_a_member(client, db_session, login, org_with_owner):
+    org, owner = org_with_owner
+    regulator = UserFactory(platform_role="regulator")
+    login(owner.user)
+    response = client.post(
+        f"/orgs/{org.id}/members/invite", data={"email": regulator.email, "role": "owner"}
+    )
+    assert response.status_code == 400
+    assert "Regulator accounts" in response.get_data(as_text=True)
+    assert regulator.role_in(org.id) is None
