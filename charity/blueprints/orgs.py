@@ -262,6 +262,22 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
+@bp.post("/<int:org_id>/invitations/<int:invitation_id>/revoke")
+def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        service.revoke_invitation(db.session, current_user, organization, invitation_id)
+    except service.OrganizationError as error:
+        flash(str(error.message), "error")
+        return _members_page(organization, status=400)
+    commit()
+    flash(_("The invitation was withdrawn."), "success")
+    return redirect(url_for("orgs.members", org_id=org_id))
+
+
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def invitation(token: str) -> Response | tuple[str, int] | str:

@@ -350,6 +350,19 @@ def accept_invitation(session: Session, actor: User, token: str) -> Membership:
     return membership
 
 
+def revoke_invitation(
+    session: Session, actor: User, organization: Organization, invitation_id: int
+) -> Invitation:
+    _require_role(actor, organization, "owner")
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organization_id != organization.id:
+        raise OrganizationError(None, _l("This invitation does not exist."))
+    if not invitation.is_open:
+        raise OrganizationError(None, _l("This invitation has already been used."))
+    invitation.revoked_at = utcnow()
+    return invitation
+
+
 def _member_of(organization: Organization, membership_id: int) -> Membership:
     for membership in organization.active_memberships:
         if membership.id == membership_id:

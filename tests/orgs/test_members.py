@@ -239,3 +239,21 @@ def test_a_regulator_cannot_be_made_a_member(client, db_session, login, org_with
     assert response.status_code == 400
     assert "Regulator accounts" in response.get_data(as_text=True)
     assert regulator.role_in(org.id) is None
+
+
+def test_owner_withdraws_an_invitation(client, db_session, login, org_with_owner):
+    org, owner = org_with_owner
+    result = service.invite_member(db_session, owner.user, org, "later@example.org", "editor")
+    other_org = OrganizationFactory()
+    other_owner = MembershipFactory(organization=other_org, role="owner").user
+    login(other_owner)  # an owner elsewhere cannot withdraw it
+    url = f"/orgs/{org.id}/invitations/{result.invitation.id}/revoke"
+    assert client.post(url).status_code == 403
+    login(owner.user)
+    assert "later@example.org" in client.get(f"/orgs/{org.id}/members").get_data(as_text=True)
+    assert client.post(url).status_code == 302
+    assert result.invitation.revoked_at is not None
+    assert client.post(url).status_code == 400
+    assert "later@example.org" not in client.get(f"/orgs/{org.id}/members").get_data(as_text=True)
+    login(UserFactory(email="later@example.org"))
+    assert client.post(f"/orgs/invitations/{result.token}").status_code == 400
