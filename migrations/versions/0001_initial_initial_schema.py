@@ -2,7 +2,6 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:38:38.039846
 
 """
 
