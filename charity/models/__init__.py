@@ -3,6 +3,7 @@
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.donation import Donation
+from charity.models.invitation import Invitation
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
@@ -10,6 +11,7 @@ __all__ = [
     "Campaign",
     "CampaignUpdate",
     "Donation",
+    "Invitation",
     "LoginAttempt",
     "Membership",
     "Organization",

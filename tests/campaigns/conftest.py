@@ -7,11 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import factory
 import pytest
-from flask import g
-from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event
 
-from charity import events
 from charity.extensions import db
 from charity.models import Donation
 from charity.services.campaigns import today_cst
@@ -47,49 +44,8 @@ class DraftCampaignFactory(CampaignFactory):
     status = "draft"
 
 
-class _ConnectionBoundSession(FlaskSQLAlchemySession):
-    """Flask-SQLAlchemy's Session.get_bind picks the engine and ignores ``bind=``, so the
-    shared ``db_session`` fixture's outer transaction never sees the code's commits (they
-    reach the database for real). Bound to the test's connection, they become savepoints."""
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[no-untyped-def]
-        return bind or self.bind
-
-
-@pytest.fixture
-def db_session(app):  # type: ignore[no-untyped-def]
-    """Overrides tests/conftest.py's fixture: everything, commits included, is rolled back."""
-    connection = db.engine.connect()
-    outer = connection.begin()
-    original = db.session
-    db.session = db._make_scoped_session(
-        {
-            "bind": connection,
-            "join_transaction_mode": "create_savepoint",
-            "class_": _ConnectionBoundSession,
-        }
-    )
-    try:
-        yield db.session
-    finally:
-        db.session.remove()
-        db.session = original
-        if outer.is_active:
-            outer.rollback()
-        connection.close()
-
-
-@pytest.fixture(autouse=True)
-def _fresh_login_cache(app):  # type: ignore[no-untyped-def]
-    """The session-wide app context (tests/conftest.py) makes ``g`` outlive a request, so
-    Flask-Login's cached ``g._login_user`` would leak into the next test; drop it."""
-    g.pop("_login_user", None)
-    yield
-    g.pop("_login_user", None)
-
-
-def login(client, user) -> None:  # type: ignore[no-untyped-def]
-    g.pop("_login_user", None)
+def sign_in(client, user) -> None:  # type: ignore[no-untyped-def]
+    """Like the shared ``login`` fixture, as a plain function for helpers and classes."""
     with client.session_transaction() as session:
         session["_user_id"] = str(user.id)
         session["_fresh"] = True
@@ -149,21 +105,6 @@ def plan_form(today: date, **overrides: object) -> dict[str, object]:
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
-
-
-@pytest.fixture
-def recorded() -> Iterator[list[events.Event]]:
-    """Every event recorded during the test, through the public subscription door."""
-    seen: list[events.Event] = []
-
-    def handler(_session, event_):  # type: ignore[no-untyped-def]
-        seen.append(event_)
-
-    events.subscribe(handler)
-    try:
-        yield seen
-    finally:
-        events._subscribers.remove(handler)
 
 
 class StatementCounter:

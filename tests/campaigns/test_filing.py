@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from charity.models import Campaign
-from tests.campaigns.conftest import login, plan_form
+from tests.campaigns.conftest import plan_form, sign_in
 from tests.factories import (
     CampaignFactory,
     MembershipFactory,
@@ -26,7 +26,7 @@ def _post(client, org, data):  # type: ignore[no-untyped-def]
 
 
 def test_owner_files_a_draft_with_every_plan_field(client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     response = _post(client, qualified_org, plan_form(today, expected_amount="¥500,000.50"))
     assert response.status_code == 303
     campaign = db_session.scalar(select(Campaign))
@@ -42,14 +42,14 @@ def test_owner_files_a_draft_with_every_plan_field(client, db_session, qualified
 
 
 def test_editor_may_file_too(client, db_session, qualified_org, editor, today):
-    login(client, editor)
+    sign_in(client, editor)
     response = _post(client, qualified_org, plan_form(today))
     assert response.status_code == 303, response.get_data(as_text=True)
     assert _count(db_session) == 1
 
 
 def test_the_form_lists_every_plan_field(client, qualified_org, owner):
-    login(client, owner)
+    sign_in(client, owner)
     page = client.get(f"/orgs/{qualified_org.id}/campaigns/new").get_data(as_text=True)
     for name in plan_form(qualified_org.created_at.date()):
         assert f'name="{name}"' in page, name
@@ -60,7 +60,7 @@ def test_unqualified_org_is_told_why_and_offered_cooperation(
     client, db_session, unqualified_org, today
 ):
     user = MembershipFactory(organization=unqualified_org, role="owner").user
-    login(client, user)
+    sign_in(client, user)
     page = client.get(f"/orgs/{unqualified_org.id}/campaigns/new?lang=en")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -76,7 +76,7 @@ def test_unqualified_org_is_told_why_and_offered_cooperation(
 
 def test_unverified_org_cannot_file(client, db_session, today):
     org = QualifiedOrganizationFactory(status="pending")
-    login(client, MembershipFactory(organization=org, role="owner").user)
+    sign_in(client, MembershipFactory(organization=org, role="owner").user)
     response = _post(client, org, plan_form(today))
     assert response.status_code == 403
     assert "not been verified" in client.get(f"/orgs/{org.id}/campaigns/new?lang=en").get_data(
@@ -97,7 +97,7 @@ def _rejected(client, db_session, org, data, field, fragment):  # type: ignore[n
 
 
 def test_start_needs_ten_days_after_filing(client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(today, start_date=(today + timedelta(days=7)).isoformat())
     _rejected(client, db_session, qualified_org, data, "start_date", "art. 24")
 
@@ -105,7 +105,7 @@ def test_start_needs_ten_days_after_filing(client, db_session, qualified_org, ow
 def test_emergency_may_start_before_filing_plus_ten_days(
     client, db_session, qualified_org, owner, today
 ):
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(
         today,
         is_emergency="y",
@@ -119,7 +119,7 @@ def test_emergency_may_start_before_filing_plus_ten_days(
 def test_emergency_must_still_be_filed_within_ten_days_of_its_start(
     client, db_session, qualified_org, owner, today
 ):
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(
         today,
         is_emergency="y",
@@ -144,7 +144,7 @@ def test_emergency_must_still_be_filed_within_ten_days_of_its_start(
 def test_dates_must_be_sane(
     client, db_session, qualified_org, owner, today, overrides, field, fragment
 ):
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(today)
     if overrides.pop("end_start", None):
         data["end_date"] = (today + timedelta(days=7)).isoformat()
@@ -155,7 +155,7 @@ def test_dates_must_be_sane(
 
 
 def test_an_ended_plan_cannot_be_filed(client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(
         today,
         filing_date=(today - timedelta(days=60)).isoformat(),
@@ -167,7 +167,7 @@ def test_an_ended_plan_cannot_be_filed(client, db_session, qualified_org, owner,
 
 def test_filing_number_is_unique(client, db_session, qualified_org, owner, today):
     CampaignFactory(filing_number="53440100MJL0000001A26001")
-    login(client, owner)
+    sign_in(client, owner)
     before = _count(db_session)
     response = client.post(f"/orgs/{qualified_org.id}/campaigns/new?lang=en", data=plan_form(today))
     assert response.status_code == 422
@@ -179,7 +179,7 @@ def test_filing_number_is_compared_case_insensitively(
     client, db_session, qualified_org, owner, today
 ):
     CampaignFactory(filing_number="53440100MJL0000001A26001")
-    login(client, owner)
+    sign_in(client, owner)
     data = plan_form(today, filing_number=" 53440100mjl0000001a26001 ")
     _rejected(client, db_session, qualified_org, data, "filing_number", "already")
 
@@ -188,7 +188,7 @@ def test_filing_number_is_compared_case_insensitively(
     "amount", ["0", "-5", "abc", "1.234", "", "１e5", "＄１２３", "1" * 13, "0.00"]
 )
 def test_bad_expected_amounts(client, db_session, qualified_org, owner, today, amount):
-    login(client, owner)
+    sign_in(client, owner)
     response = _post(client, qualified_org, plan_form(today, expected_amount=amount))
     assert response.status_code == 422
     assert 'id="expected_amount-error"' in response.get_data(as_text=True)
@@ -196,7 +196,7 @@ def test_bad_expected_amounts(client, db_session, qualified_org, owner, today, a
 
 
 def test_fullwidth_digits_are_understood(client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     assert (
         _post(client, qualified_org, plan_form(today, expected_amount="１２３")).status_code == 303
     )
@@ -219,7 +219,7 @@ def test_fullwidth_digits_are_understood(client, db_session, qualified_org, owne
     ],
 )
 def test_bad_texts_are_refused(client, db_session, qualified_org, owner, today, field, value):
-    login(client, owner)
+    sign_in(client, owner)
     response = _post(client, qualified_org, plan_form(today, **{field: value}))
     assert response.status_code == 422
     assert f'id="{field}-error"' in response.get_data(as_text=True)
@@ -227,7 +227,7 @@ def test_bad_texts_are_refused(client, db_session, qualified_org, owner, today, 
 
 
 def test_html_in_the_purpose_is_rendered_inert(client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     purpose = (
         "<script>alert(1)</script> **bold** [x](javascript:alert(1)) <img src=x onerror=alert(1)>"
     )
@@ -243,7 +243,7 @@ class TestPartner:
     def test_a_verified_unqualified_partner_is_named(
         self, client, db_session, qualified_org, owner, unqualified_org, today
     ):
-        login(client, owner)
+        sign_in(client, owner)
         data = plan_form(today, partner_uscc=unqualified_org.uscc.lower())
         assert _post(client, qualified_org, data).status_code == 303
         campaign = db_session.scalar(select(Campaign))
@@ -270,7 +270,7 @@ class TestPartner:
             uscc = "51440100MJ0000000X"
         else:
             uscc = qualified_org.uscc
-        login(client, owner)
+        sign_in(client, owner)
         data = plan_form(today, partner_uscc=uscc)
         _rejected(client, db_session, qualified_org, data, "partner_uscc", fragment)
 
@@ -284,29 +284,29 @@ class TestPermissions:
         assert response.status_code == 302
 
     def test_a_donor_cannot_file(self, client, db_session, qualified_org, donor, today):
-        login(client, donor)
+        sign_in(client, donor)
         assert _post(client, qualified_org, plan_form(today)).status_code == 403
         assert _count(db_session) == 0
 
     def test_editor_of_org_a_cannot_file_for_org_b(self, client, db_session, editor, today):
         other = QualifiedOrganizationFactory()
-        login(client, editor)
+        sign_in(client, editor)
         assert _post(client, other, plan_form(today)).status_code == 403
         assert client.get(f"/orgs/{other.id}/campaigns").status_code == 403
         assert _count(db_session) == 0
 
     def test_finance_member_cannot_file(self, client, db_session, qualified_org, today):
         user = MembershipFactory(organization=qualified_org, role="finance").user
-        login(client, user)
+        sign_in(client, user)
         assert _post(client, qualified_org, plan_form(today)).status_code == 403
 
     def test_unknown_organization_is_404(self, client, owner, today):
-        login(client, owner)
+        sign_in(client, owner)
         assert client.get("/orgs/999999/campaigns/new").status_code == 404
 
 
 def test_csrf_token_is_required(app, client, db_session, qualified_org, owner, today):
-    login(client, owner)
+    sign_in(client, owner)
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         response = _post(client, qualified_org, plan_form(today))

@@ -11,7 +11,7 @@ from charity.events import build_payload
 from charity.models import Campaign
 from charity.models.campaign import CampaignFrozenError
 from charity.services import campaigns as service
-from tests.campaigns.conftest import DraftCampaignFactory, login, plan_form
+from tests.campaigns.conftest import DraftCampaignFactory, plan_form, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 
@@ -26,14 +26,14 @@ def draft(qualified_org, today):  # type: ignore[no-untyped-def]
 
 
 def test_owner_publishes_a_draft_and_the_log_hears_of_it(
-    client, db_session, draft, owner, recorded
+    client, db_session, draft, owner, recorded_events
 ):
-    login(client, owner)
+    sign_in(client, owner)
     response = client.post(f"/campaigns/{draft.id}/publish")
     assert response.status_code == 303
     db_session.refresh(draft)
     assert draft.status == "published" and draft.published_at is not None
-    [event] = [e for e in recorded if e.type == "campaign.published"]
+    [event] = [e for e in recorded_events if e.type == "campaign.published"]
     assert event.subject_table == "campaigns" and event.subject_id == draft.id
     assert event.data == {
         "campaign_id": draft.id,
@@ -51,40 +51,42 @@ def test_owner_publishes_a_draft_and_the_log_hears_of_it(
     assert build_payload(db_session, "campaign.published", draft.id) == event.data
 
 
-def test_owner_closes_and_the_close_is_recorded_once(client, db_session, draft, owner, recorded):
-    login(client, owner)
+def test_owner_closes_and_the_close_is_recorded_once(
+    client, db_session, draft, owner, recorded_events
+):
+    sign_in(client, owner)
     client.post(f"/campaigns/{draft.id}/publish")
     response = client.post(f"/campaigns/{draft.id}/close")
     assert response.status_code == 303
     db_session.refresh(draft)
     assert draft.status == "closed"
     closed_at = draft.closed_at
-    [event] = [e for e in recorded if e.type == "campaign.closed"]
+    [event] = [e for e in recorded_events if e.type == "campaign.closed"]
     assert event.data["closed_at"] == closed_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert build_payload(db_session, "campaign.closed", draft.id) == event.data
     again = client.post(f"/campaigns/{draft.id}/close")
     assert again.status_code == 409
     db_session.refresh(draft)
     assert draft.closed_at == closed_at
-    assert len([e for e in recorded if e.type == "campaign.closed"]) == 1
+    assert len([e for e in recorded_events if e.type == "campaign.closed"]) == 1
 
 
-def test_a_closed_campaign_cannot_be_republished(client, db_session, draft, owner, recorded):
-    login(client, owner)
+def test_a_closed_campaign_cannot_be_republished(client, db_session, draft, owner, recorded_events):
+    sign_in(client, owner)
     client.post(f"/campaigns/{draft.id}/publish")
     client.post(f"/campaigns/{draft.id}/close")
     response = client.post(f"/campaigns/{draft.id}/publish")
     assert response.status_code == 409
     db_session.refresh(draft)
     assert draft.status == "closed"
-    assert [e.type for e in recorded] == ["campaign.published", "campaign.closed"]
+    assert [e.type for e in recorded_events] == ["campaign.published", "campaign.closed"]
 
 
-def test_only_the_owner_publishes(client, db_session, draft, editor, recorded):
-    login(client, editor)
+def test_only_the_owner_publishes(client, db_session, draft, editor, recorded_events):
+    sign_in(client, editor)
     assert client.post(f"/campaigns/{draft.id}/publish").status_code == 403
     db_session.refresh(draft)
-    assert draft.status == "draft" and recorded == []
+    assert draft.status == "draft" and recorded_events == []
 
 
 def test_anonymous_publish_goes_to_login(client, draft):
@@ -93,7 +95,7 @@ def test_anonymous_publish_goes_to_login(client, draft):
 
 
 def test_publish_needs_the_csrf_token(app, client, db_session, draft, owner):
-    login(client, owner)
+    sign_in(client, owner)
     app.config["WTF_CSRF_ENABLED"] = True
     try:
         response = client.post(f"/campaigns/{draft.id}/publish")
@@ -105,16 +107,16 @@ def test_publish_needs_the_csrf_token(app, client, db_session, draft, owner):
 
 
 def test_an_org_that_lost_its_qualification_cannot_publish(
-    client, db_session, draft, owner, recorded
+    client, db_session, draft, owner, recorded_events
 ):
     draft.organization.qualification_number = None
     db_session.flush()
-    login(client, owner)
+    sign_in(client, owner)
     response = client.post(f"/campaigns/{draft.id}/publish?lang=en")
     assert response.status_code == 409
     assert "arts. 22 and 24" in response.get_data(as_text=True)
     db_session.refresh(draft)
-    assert draft.status == "draft" and recorded == []
+    assert draft.status == "draft" and recorded_events == []
 
 
 def test_an_ended_draft_cannot_be_published(db_session, draft, owner):
@@ -125,7 +127,7 @@ def test_an_ended_draft_cannot_be_published(db_session, draft, owner):
 
 class TestEditing:
     def test_a_draft_can_be_edited(self, client, db_session, draft, editor, today):
-        login(client, editor)
+        sign_in(client, editor)
         assert client.get(f"/campaigns/{draft.id}/edit").status_code == 200
         data = plan_form(today, title="改过的标题", filing_number=draft.filing_number)
         response = client.post(f"/campaigns/{draft.id}/edit", data=data)
@@ -134,7 +136,7 @@ class TestEditing:
         assert draft.title == "改过的标题"
 
     def test_edit_errors_keep_the_draft(self, client, db_session, draft, editor, today):
-        login(client, editor)
+        sign_in(client, editor)
         bad = plan_form(today, title="新", start_date=(today + timedelta(days=1)).isoformat())
         response = client.post(f"/campaigns/{draft.id}/edit", data=bad)
         assert response.status_code == 422
@@ -145,7 +147,7 @@ class TestEditing:
         campaign = CampaignFactory()
         MembershipFactory(organization=campaign.organization, user=owner, role="owner")
         title = campaign.title
-        login(client, owner)
+        sign_in(client, owner)
         data = plan_form(today, title="偷偷改", filing_number=campaign.filing_number)
         response = client.post(f"/campaigns/{campaign.id}/edit", data=data)
         assert response.status_code == 303
@@ -167,7 +169,9 @@ class TestEditing:
 
 
 class TestCloseEnded:
-    def test_closes_only_what_ended_and_is_idempotent(self, app, db_session, recorded, today):
+    def test_closes_only_what_ended_and_is_idempotent(
+        self, app, db_session, recorded_events, today
+    ):
         ended = CampaignFactory(
             start_date=today - timedelta(days=30), end_date=today - timedelta(days=1)
         )
@@ -185,7 +189,7 @@ class TestCloseEnded:
         assert statuses[ended.id] == "closed"
         assert statuses[last_day.id] == statuses[running.id] == "published"
         assert statuses[old_draft.id] == "draft"
-        closes = [e.subject_id for e in recorded if e.type == "campaign.closed"]
+        closes = [e.subject_id for e in recorded_events if e.type == "campaign.closed"]
         assert closes.count(ended.id) == 1 and last_day.id not in closes
 
     def test_the_end_date_is_a_day_in_china_standard_time(self, db_session):
@@ -206,7 +210,7 @@ class TestUpdates:
     def test_owner_posts_an_update_with_inert_html(self, client, db_session, owner, today):
         campaign = CampaignFactory()
         MembershipFactory(organization=campaign.organization, user=owner, role="editor")
-        login(client, owner)
+        sign_in(client, owner)
         body = "首批物资已送达 <script>alert(1)</script> **谢谢**"
         response = client.post(
             f"/campaigns/{campaign.id}/updates", data={"title": "进展", "body_md": body}
@@ -219,7 +223,7 @@ class TestUpdates:
     def test_bad_updates_are_refused(self, client, db_session, owner):
         campaign = CampaignFactory()
         MembershipFactory(organization=campaign.organization, user=owner, role="owner")
-        login(client, owner)
+        sign_in(client, owner)
         for data in (
             {"title": "", "body_md": "x"},
             {"title": "t\x00", "body_md": "x"},
@@ -231,7 +235,7 @@ class TestUpdates:
 
     def test_a_donor_cannot_post(self, client, db_session, donor):
         campaign = CampaignFactory()
-        login(client, donor)
+        sign_in(client, donor)
         response = client.post(
             f"/campaigns/{campaign.id}/updates", data={"title": "x", "body_md": "y"}
         )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charity.services.campaigns import campaign_stats
-from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, login
+from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
 from tests.factories import (
     CampaignFactory,
     MembershipFactory,
@@ -190,7 +190,7 @@ class TestQueryBudget:
     def test_the_management_list_does_not_grow_either(self, client, db_session, count_statements):
         org = QualifiedOrganizationFactory()
         owner = MembershipFactory(organization=org, role="owner").user
-        login(client, owner)
+        sign_in(client, owner)
         CampaignFactory(organization=org)
         db_session.expire_all()
         with count_statements() as small:

@@ -7,14 +7,14 @@ from sqlalchemy import func, select, update
 from charity.demo_campaigns import load_campaigns
 from charity.models import Campaign, Organization
 from charity.services.campaigns import today_cst
-from tests.campaigns.conftest import DraftCampaignFactory, login
+from tests.campaigns.conftest import DraftCampaignFactory, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 
 def test_owner_sees_drafts_with_publish_and_close_buttons(client, db_session, qualified_org, owner):
     draft = DraftCampaignFactory(organization=qualified_org, title="草稿一号")
     live = CampaignFactory(organization=qualified_org, title="进行中一号")
-    login(client, owner)
+    sign_in(client, owner)
     body = client.get(f"/orgs/{qualified_org.id}/campaigns").get_data(as_text=True)
     assert "草稿一号" in body and "进行中一号" in body
     assert f'action="/campaigns/{draft.id}/publish"' in body
@@ -24,7 +24,7 @@ def test_owner_sees_drafts_with_publish_and_close_buttons(client, db_session, qu
 
 def test_editor_sees_no_publish_button(client, db_session, qualified_org, editor):
     draft = DraftCampaignFactory(organization=qualified_org)
-    login(client, editor)
+    sign_in(client, editor)
     body = client.get(f"/orgs/{qualified_org.id}/campaigns").get_data(as_text=True)
     assert f"/campaigns/{draft.id}/edit" in body
     assert f"/campaigns/{draft.id}/publish" not in body
@@ -32,11 +32,11 @@ def test_editor_sees_no_publish_button(client, db_session, qualified_org, editor
 
 def test_outsiders_cannot_see_the_management_list(client, db_session, qualified_org, donor):
     assert client.get(f"/orgs/{qualified_org.id}/campaigns").status_code == 302
-    login(client, donor)
+    sign_in(client, donor)
     assert client.get(f"/orgs/{qualified_org.id}/campaigns").status_code == 403
 
 
-def test_demo_is_idempotent_and_has_one_of_each(db_session, recorded):
+def test_demo_is_idempotent_and_has_one_of_each(db_session, recorded_events):
     org = QualifiedOrganizationFactory(province="广东省")
     MembershipFactory(organization=org, role="owner")
     first = load_campaigns()
@@ -50,7 +50,7 @@ def test_demo_is_idempotent_and_has_one_of_each(db_session, recorded):
     assert running[0].start_date <= today <= running[0].end_date
     assert [c.is_emergency for c in campaigns].count(True) == 1
     assert [c.status for c in campaigns].count("closed") == 1
-    types = [e.type for e in recorded]
+    types = [e.type for e in recorded_events]
     assert types.count("campaign.published") == 3 and types.count("campaign.closed") == 1
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charity.services.campaigns import CST
-from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, login
+from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 
 
@@ -149,13 +149,13 @@ class TestDrafts:
     def test_hidden_from_the_public(self, client, db_session, donor):
         draft = DraftCampaignFactory()
         assert client.get(f"/campaigns/{draft.id}").status_code == 404
-        login(client, donor)
+        sign_in(client, donor)
         assert client.get(f"/campaigns/{draft.id}").status_code == 404
 
     def test_visible_to_any_member(self, client, db_session):
         draft = DraftCampaignFactory()
         member = MembershipFactory(organization=draft.organization, role="finance").user
-        login(client, member)
+        sign_in(client, member)
         page = client.get(f"/campaigns/{draft.id}?lang=en")
         assert page.status_code == 200 and "This is a draft" in page.get_data(as_text=True)
 
