@@ -224,7 +224,15 @@ def index():  # type: ignore[no-untyped-def]
         causes=CAUSES,
         sort_labels=SORT_LABELS,
         phase_of=lambda campaign: service.campaign_phase(campaign, today),
+        my_organizations=_my_organizations(),
     )
+
+
+def _my_organizations() -> list[Organization]:
+    """Organizations whose campaigns the visitor manages, for a shortcut on the list."""
+    if not current_user.is_authenticated:
+        return []
+    return [m.organization for m in current_user.active_memberships]
 
 
 @bp.get("/campaigns/<int:campaign_id>")
@@ -279,7 +287,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             "campaigns/cannot_file.html",
             organization=organization,
             reason=refusal,
-            qualified=not organization.has_qualification and organization.is_verified,
+            show_cooperation=organization.is_verified and not organization.has_qualification,
             cooperation=service.COOPERATION_ROUTE,
             has_directory="orgs.directory" in current_app.view_functions,
         ), status

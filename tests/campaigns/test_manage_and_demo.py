@@ -64,3 +64,14 @@ def test_demo_skips_quietly_without_a_qualified_organization(db_session):
     before = db_session.scalar(select(func.count()).select_from(Campaign))
     assert load_campaigns() == []
     assert db_session.scalar(select(func.count()).select_from(Campaign)) == before
+
+
+def test_members_find_their_management_list_from_the_campaign_list(
+    client, db_session, qualified_org, editor
+):
+    assert f"/orgs/{qualified_org.id}/campaigns" not in client.get("/campaigns/").get_data(
+        as_text=True
+    )
+    sign_in(client, editor)
+    body = client.get("/campaigns/").get_data(as_text=True)
+    assert f'href="/orgs/{qualified_org.id}/campaigns"' in body

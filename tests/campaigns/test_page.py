@@ -112,6 +112,20 @@ def test_donor_wall_names_only_with_consent(client, db_session, campaign):
     assert "李不同意" not in chinese
 
 
+def test_donor_wall_shows_what_stayed_after_a_partial_refund(client, db_session, campaign):
+    GiftFactory(
+        campaign=campaign,
+        donor_name="钱部分退",
+        consent_show_name=True,
+        amount_fen=88_800,
+        refunded_fen=8_800,
+        status="partially_refunded",
+    )
+    page = _page(client, campaign)
+    wall = page.split('class="donor-wall"', 1)[1].split("</ul>", 1)[0]
+    assert "钱部分退" in wall and "¥800.00" in wall and "¥888.00" not in wall
+
+
 def test_donor_emails_never_appear(client, db_session, campaign):
     gift = GiftFactory(campaign=campaign, consent_show_name=True)
     assert gift.donor_email not in _page(client, campaign)
