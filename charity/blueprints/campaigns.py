@@ -28,6 +28,7 @@ from charity.extensions import db
 from charity.forms import BaseForm, YuanField
 from charity.models import Campaign, Organization
 from charity.models.campaign import CAUSES
+from charity.money import format_fen
 from charity.permissions import require_org_role, role_in_org
 from charity.services import campaigns as service
 from charity.services.campaign_browse import (
@@ -114,7 +115,8 @@ class CampaignForm(BaseForm):
             self[name].data = getattr(campaign, name)
         for name in ("start_date", "end_date", "filing_date", "is_emergency"):
             self[name].data = getattr(campaign, name)
-        self.expected_amount.data = f"{campaign.expected_amount_fen / 100:.2f}"
+        yuan, fen = divmod(campaign.expected_amount_fen, 100)
+        self.expected_amount.data = f"{yuan}.{fen:02d}"
         self.partner_uscc.data = campaign.partner.uscc if campaign.partner else ""
 
 
@@ -250,7 +252,7 @@ def show(campaign_id: int):  # type: ignore[no-untyped-def]
         desc=_(
             "Cumulative amount raised per day from %(start)s: %(total)s from %(count)s gifts.",
             start=campaign.start_date.isoformat(),
-            total=f"¥{stats.raised_fen / 100:,.2f}",
+            total=format_fen(stats.raised_fen),
             count=stats.gift_count,
         ),
         chart_id=f"raised-{campaign.id}",

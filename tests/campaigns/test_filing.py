@@ -195,12 +195,16 @@ def test_bad_expected_amounts(client, db_session, qualified_org, owner, today, a
     assert _count(db_session) == 0
 
 
-def test_fullwidth_digits_are_understood(client, db_session, qualified_org, owner, today):
+@pytest.mark.parametrize(
+    ("typed", "fen"), [("１２３", 12_300), ("￥１２３．５", 12_350), ("¥1,234.56", 123_456)]
+)
+def test_fullwidth_digits_are_understood(
+    client, db_session, qualified_org, owner, today, typed, fen
+):
     sign_in(client, owner)
-    assert (
-        _post(client, qualified_org, plan_form(today, expected_amount="１２３")).status_code == 303
-    )
-    assert db_session.scalar(select(Campaign)).expected_amount_fen == 12_300
+    response = _post(client, qualified_org, plan_form(today, expected_amount=typed))
+    assert response.status_code == 303
+    assert db_session.scalar(select(Campaign)).expected_amount_fen == fen
 
 
 @pytest.mark.parametrize(

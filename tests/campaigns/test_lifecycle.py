@@ -128,7 +128,9 @@ def test_an_ended_draft_cannot_be_published(db_session, draft, owner):
 class TestEditing:
     def test_a_draft_can_be_edited(self, client, db_session, draft, editor, today):
         sign_in(client, editor)
-        assert client.get(f"/campaigns/{draft.id}/edit").status_code == 200
+        form = client.get(f"/campaigns/{draft.id}/edit")
+        assert form.status_code == 200
+        assert 'value="500000.00"' in form.get_data(as_text=True)
         data = plan_form(today, title="改过的标题", filing_number=draft.filing_number)
         response = client.post(f"/campaigns/{draft.id}/edit", data=data)
         assert response.status_code == 303
