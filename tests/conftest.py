@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from charity import create_app
 from charity.extensions import db
@@ -48,6 +49,14 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+class _ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's Session.get_bind answers with the engine and ignores ``bind=``;
+    the test session must use the test's connection, or nothing is rolled back."""
+
+    def get_bind(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return self.bind
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
     """A session whose work is rolled back after the test, commits included."""
@@ -55,7 +64,11 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
     outer = connection.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        {
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+            "class_": _ConnectionBoundSession,
+        }
     )
     try:
         yield db.session
