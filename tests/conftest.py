@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSession
 
@@ -37,11 +37,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+def _fresh_request_globals() -> None:
+    g.__dict__.clear()
+
+
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
     application = create_app(TestingConfig(database_url, UPLOAD_DIR=str(instance / "uploads")))
     application.instance_path = str(instance)
+    # The suite keeps one application context open, and requests reuse it, so ``g`` would
+    # carry Flask-Login's user, Flask-WTF's CSRF token and Flask-Babel's locale from one
+    # request (and test client) to the next. In production every request has a fresh ``g``.
+    application.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with application.app_context():
         upgrade()
         yield application

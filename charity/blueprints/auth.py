@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -40,17 +40,6 @@ PLATFORM_ROLE_LABELS = {
 }
 MEMBER_ROLE_LABELS = {"owner": _l("Owner"), "finance": _l("Finance"), "editor": _l("Editor")}
 _PASSWORD_HINT = _l("At least 10 characters.")
-
-
-@bp.before_app_request
-def _resolve_user_per_request() -> None:
-    """Resolve the user from this request's own cookies.
-
-    A no-op in production, where every request has a fresh ``g``. The test suite keeps one
-    application context open, so without this Flask-Login's cached ``g._login_user`` would
-    leak from one request (and one test client) to the next.
-    """
-    g.pop("_login_user", None)
 
 
 @login_manager.user_loader
