@@ -126,3 +126,17 @@ def test_a_link_signed_with_another_key_is_refused(client, db_session):
     user = UserFactory()
     token = accounts.make_reset_token(user, "some-other-secret-key")
     assert client.get(f"/account/reset/{token}").status_code == 400
+
+
+def test_the_typed_address_is_shown_escaped(client, db_session):
+    response = _request_reset(client, "a&b'x@example.org")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "a&amp;b&#39;x@example.org" in text
+    assert "a&b'x@" not in text
+
+
+def test_account_pages_are_not_cached(client, db_session):
+    for path in ("/account/login", "/account/signup", "/account/reset", "/account/reset/bad"):
+        assert client.get(path).headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")

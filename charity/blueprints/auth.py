@@ -42,6 +42,13 @@ MEMBER_ROLE_LABELS = {"owner": _l("Owner"), "finance": _l("Finance"), "editor": 
 _PASSWORD_HINT = _l("At least 10 characters.")
 
 
+@bp.after_request
+def _no_store(response):  # type: ignore[no-untyped-def]
+    """Account pages (and reset links) stay out of shared and back-button caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
     return accounts.load_user_from_session_id(db.session, session_id)
