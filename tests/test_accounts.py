@@ -130,11 +130,12 @@ def test_next_redirect_stays_on_this_site(client, db_session, next_value, expect
     assert response.headers["Location"] == expected
 
 
-def test_logged_in_user_visiting_login_goes_to_the_account(client, db_session):
+def test_logged_in_user_visiting_login_or_signup_goes_to_the_account(client, db_session):
     log_in(client, UserFactory())
-    response = client.get("/account/login")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/account/"
+    for path in ("/account/login", "/account/signup"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/account/"
 
 
 def test_account_page_shows_organizations_roles_and_platform_role(client, db_session):

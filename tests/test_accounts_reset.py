@@ -140,3 +140,12 @@ def test_account_pages_are_not_cached(client, db_session):
     for path in ("/account/login", "/account/signup", "/account/reset", "/account/reset/bad"):
         assert client.get(path).headers["Cache-Control"] == "no-store"
     assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
+def test_a_link_dies_when_the_account_is_deactivated(client, db_session, mail_outbox):
+    user = UserFactory()
+    _request_reset(client, user.email)
+    path = _link_path(mail_outbox[0])
+    user.is_active_account = False
+    db_session.flush()
+    assert _choose(client, path).status_code == 400

@@ -129,3 +129,15 @@ def test_invalid_form_input_is_not_an_attempt(client, db_session):
     for _ in range(ATTEMPTS + 2):
         assert _login(client, "not-an-email", "x").status_code == 400
     assert db_session.scalar(select(func.count()).select_from(LoginAttempt)) == 0
+
+
+def test_a_password_reset_lifts_the_account_throttle(client, db_session, app):
+    user = UserFactory()
+    for _ in range(ATTEMPTS):
+        _login(client, user.email, "wrong password", ip="192.0.2.50")
+    assert _login(client, user.email, PASSWORD).status_code == 429
+    token = accounts.make_reset_token(user, app.config["SECRET_KEY"])
+    new = "after the reset 123"
+    response = client.post(f"/account/reset/{token}", data={"password": new, "confirm": new})
+    assert response.status_code == 302
+    assert _login(client, user.email, new).status_code == 302

@@ -203,6 +203,8 @@ def _throttled(form: LoginForm, retry_after: int):  # type: ignore[no-untyped-de
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("auth.account"))
     form = SignUpForm()
     if form.validate_on_submit():
         command = accounts.SignUp(form.email.data, form.name.data, form.password.data)
