@@ -254,3 +254,21 @@ def test_services_recheck_the_actor(db_session, draft, today):
         service.publish_campaign(db_session, stranger, draft)
     with pytest.raises(PermissionError):
         service.file_campaign(db_session, stranger, draft.organization, None)  # type: ignore[arg-type]
+
+
+def test_a_cooperation_campaign_logs_its_partner(db_session, owner, today, recorded_events):
+    from tests.factories import OrganizationFactory
+
+    partner = OrganizationFactory()
+    draft = DraftCampaignFactory(
+        organization=owner.memberships[0].organization,
+        partner=partner,
+        is_emergency=True,
+        start_date=today,
+        end_date=today + timedelta(days=9),
+    )
+    service.publish_campaign(db_session, owner, draft)
+    [event] = recorded_events
+    assert event.data["partner_uscc"] == partner.uscc
+    assert event.data["is_emergency"] is True
+    assert "person_in_charge" not in event.data and "receiving_account" not in event.data
