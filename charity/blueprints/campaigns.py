@@ -36,6 +36,7 @@ from charity.services.campaign_browse import (
     campaign_provinces,
     search_campaigns,
 )
+from charity.services.campaign_stats import campaign_stats, donor_wall
 
 bp = Blueprint("campaigns", __name__)
 
@@ -243,7 +244,7 @@ def show(campaign_id: int):  # type: ignore[no-untyped-def]
     if not _can_see(campaign):
         abort(404)
     today = service.today_cst()
-    stats = service.campaign_stats(db.session, [campaign.id])[campaign.id]
+    stats = campaign_stats(db.session, [campaign.id])[campaign.id]
     phase = service.campaign_phase(campaign, today)
     chart_end = min(max(today, campaign.start_date), campaign.end_date)
     chart = line_chart(
@@ -267,7 +268,7 @@ def show(campaign_id: int):  # type: ignore[no-untyped-def]
         phase=phase,
         days_left=(campaign.end_date - today).days,
         chart=chart,
-        donors=service.donor_wall(db.session, campaign.id),
+        donors=donor_wall(db.session, campaign.id),
         can_donate=phase == "running" and "donations.new" in current_app.view_functions,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,
@@ -363,7 +364,7 @@ def _render_manage(organization: Organization, problems: list, status: int):  # 
         "campaigns/manage.html",
         organization=organization,
         items=items,
-        stats=service.campaign_stats(db.session, [c.id for c in items]),
+        stats=campaign_stats(db.session, [c.id for c in items]),
         phase_of=lambda campaign: service.campaign_phase(campaign, today),
         role=role_in_org(current_user, organization.id),
         refusal=service.filing_refusal(organization),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from charity.models import Campaign, Donation, Organization
 from charity.models.campaign import CAUSES
-from charity.services.campaigns import COUNTED_STATUSES, CampaignStats, campaign_stats
+from charity.services.campaign_stats import COUNTED_STATUSES, CampaignStats, campaign_stats
 
 PUBLIC_STATUSES = ("published", "closed")
 PHASE_FILTERS = ("running", "upcoming", "closed")

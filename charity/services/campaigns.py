@@ -18,20 +18,17 @@ fields that never change after the event.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, func, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from charity.events import payload_builder, record_event
-from charity.models import Campaign, CampaignUpdate, Donation, Organization, User
+from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -46,8 +43,6 @@ MAX_DURATION_DAYS = 3653
 #: ¥10 billion: far above any campaign ever filed, below any integer limit.
 MAX_EXPECTED_FEN = 1_000_000_000_000
 FILING_NUMBER_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{3,63}$")
-#: Donation statuses whose net amount counts towards a campaign's total.
-COUNTED_STATUSES = ("succeeded", "partially_refunded")
 FILE_ROLES = ("owner", "editor")
 PUBLISH_ROLES = ("owner",)
 
@@ -413,67 +408,6 @@ def _closed_payload(session: Session, campaign_id: int) -> dict[str, Any]:
     return payload
 
 
-# --- statistics -------------------------------------------------------------------
-
-
-class cst_day(FunctionElement):  # noqa: N801 - reads like the SQL function it renders
-    """The calendar day in China Standard Time of a UTC timestamp column."""
-
-    type = Date()
-    inherit_cache = True
-
-
-@compiles(cst_day)
-def _cst_day_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    # China has had no daylight saving time since 1991: a fixed offset is exact.
-    return f"date({compiler.process(element.clauses, **kw)}, '+8 hours')"
-
-
-@compiles(cst_day, "postgresql")
-def _cst_day_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
-
-
-@dataclass
-class CampaignStats:
-    raised_fen: int = 0
-    gift_count: int = 0
-    #: (CST day, raised that day, cumulative raised) in day order; days without gifts left out.
-    daily_series: list[tuple[date, int, int]] = field(default_factory=list)
-
-    def percent_of(self, goal_fen: int) -> int:
-        """Whole percent of the goal, for the progress bar (may exceed 100)."""
-        return self.raised_fen * 100 // goal_fen if goal_fen > 0 else 0
-
-
-def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, CampaignStats]:
-    """Raised (net of refunds), gift count and daily series for many campaigns in ONE query."""
-    stats = {campaign_id: CampaignStats() for campaign_id in campaign_ids}
-    if not stats:
-        return stats
-    day = cst_day(func.coalesce(Donation.succeeded_at, Donation.created_at))
-    query = (
-        select(
-            Donation.campaign_id,
-            day.label("day"),
-            func.sum(Donation.amount_fen - Donation.refunded_fen),
-            func.count(Donation.id),
-        )
-        .where(Donation.campaign_id.in_(stats), Donation.status.in_(COUNTED_STATUSES))
-        .group_by(Donation.campaign_id, day)
-    )
-    per_campaign: dict[int, list[tuple[date, int, int]]] = defaultdict(list)
-    for campaign_id, gift_day, raised, count in session.execute(query):
-        per_campaign[campaign_id].append((gift_day, int(raised), int(count)))
-    for campaign_id, rows in per_campaign.items():
-        entry = stats[campaign_id]
-        for gift_day, raised, count in sorted(rows):
-            entry.raised_fen += raised
-            entry.gift_count += count
-            entry.daily_series.append((gift_day, raised, entry.raised_fen))
-    return stats
-
-
 def campaign_phase(campaign: Campaign, today: date) -> str:
     """draft, upcoming, running, ended (published but past its end date) or closed."""
     if campaign.is_running_on(today):
@@ -481,16 +415,3 @@ def campaign_phase(campaign: Campaign, today: date) -> str:
     if campaign.status != "published":
         return campaign.status
     return "upcoming" if today < campaign.start_date else "ended"
-
-
-def donor_wall(session: Session, campaign_id: int, limit: int = 20) -> list[Donation]:
-    """The latest counted gifts; the template shows a name only where Donation.public_name."""
-    query = (
-        select(Donation)
-        .where(Donation.campaign_id == campaign_id, Donation.status.in_(COUNTED_STATUSES))
-        .order_by(
-            func.coalesce(Donation.succeeded_at, Donation.created_at).desc(), Donation.id.desc()
-        )
-        .limit(limit)
-    )
-    return list(session.scalars(query))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from charity.services.campaigns import campaign_stats
+from charity.services.campaign_stats import campaign_stats
 from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
 from tests.factories import (
     CampaignFactory,

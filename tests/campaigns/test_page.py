@@ -83,7 +83,7 @@ def test_the_chart_is_an_accessible_svg_with_a_table(client, db_session, campaig
 
 
 def test_gifts_are_grouped_by_day_in_china_standard_time(db_session, campaign, today):
-    from charity.services.campaigns import campaign_stats
+    from charity.services.campaign_stats import campaign_stats
 
     day = today - timedelta(days=2)
     # 23:30 and 00:30 Beijing time fall on two different days (15:30 and 16:30 UTC).
