@@ -21,7 +21,7 @@ All arithmetic is on integer fen: spending × 100 ≥ percentage × base.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
@@ -77,11 +77,17 @@ class RatioResult:
     management_limit_pct: int
     management_ok: bool
     management_exempt: bool
-    explanation: list[str] = field(default_factory=list)
+    data: RatioInput | None = None
 
     @property
     def ok(self) -> bool:
         return self.spending_ok and self.management_ok
+
+    @property
+    def explanation(self) -> list[str]:
+        """In words, in the request's language (needs a request context)."""
+        assert self.data is not None
+        return explain(self.data, self)
 
 
 def _pct(amount: int, pct: int) -> int:
@@ -125,9 +131,9 @@ def check_ratios(data: RatioInput) -> RatioResult:
         data.management_costs_fen < MANAGEMENT_EXEMPT_BELOW_FEN
     )
     management_ok = exempt or data.management_costs_fen * 100 <= limit * data.total_spending_fen
-    result = RatioResult(source, required, spending_ok, used_average, limit, management_ok, exempt)
-    result.explanation = explain(data, result)
-    return result
+    return RatioResult(
+        source, required, spending_ok, used_average, limit, management_ok, exempt, data
+    )
 
 
 def explain(data: RatioInput, result: RatioResult) -> list[str]:
