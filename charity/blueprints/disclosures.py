@@ -204,7 +204,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            db.session.rollback()
+            # Services check everything before changing anything: nothing to roll back.
             _show_error(form, error)
         else:
             commit()
@@ -259,7 +259,7 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            db.session.rollback()
+            # Services check everything before changing anything: nothing to roll back.
             _show_error(form, error)
         else:
             commit()
@@ -304,7 +304,7 @@ def feed_items() -> list[dict]:
     ).all()
     items = [_item("late_filing", v, d, o, ob) for v, d, o, ob in late]
     items += [_item("correction", v, d, o, None) for v, d, o in corrections]
-    items.sort(key=lambda item: (item["at"], item["id"]), reverse=True)
+    items.sort(key=lambda item: (item.pop("_at"), item["id"]), reverse=True)
     return items[:FEED_SIZE]
 
 
@@ -312,7 +312,8 @@ def _item(kind, version, disclosure, org, obligation) -> dict:  # type: ignore[n
     item = {
         "id": f"{kind}:{version.id}",
         "type": kind,
-        "at": version.published_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "at": version.published_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "_at": version.published_at,
         "organization": {"id": org.id, "name": org.name, "uscc": org.uscc},
         "disclosure_id": disclosure.id,
         "disclosure_type": disclosure.disclosure_type,
