@@ -57,7 +57,7 @@ def test_a_year_of_obligations(app, db_session):
     emergency = make_campaign(
         org, date(2025, 5, 1), date(2025, 5, 12), is_emergency=True, filing_date=date(2025, 5, 8)
     )
-    L, E = A.format(long.id), A.format(emergency.id)
+    lc, ec = A.format(long.id), A.format(emergency.id)
     db_session.add_all(
         [
             Donation(
@@ -82,9 +82,9 @@ def test_a_year_of_obligations(app, db_session):
         assert today_cst() == date(2025, 1, 20)
         s = statuses(db_session, org.id, today_cst())
         assert s["basic_info_registration:org:registration"] == "upcoming"
-        assert s[f"campaign_filing:{L}:filing"] == "on_time"  # filed 2025-02-10, due 02-19
-        assert s[f"emergency_filing:{E}:filing"] == "on_time"  # filed 05-08, due 05-11
-        assert s[f"campaign_progress:{L}:2025-06-01"] == "upcoming"
+        assert s[f"campaign_filing:{lc}:filing"] == "on_time"  # filed 2025-02-10, due 02-19
+        assert s[f"emergency_filing:{ec}:filing"] == "on_time"  # filed 05-08, due 05-11
+        assert s[f"campaign_progress:{lc}:2025-06-01"] == "upcoming"
         assert not [k for k in s if k.startswith("annual_")]
 
     with at(date(2025, 1, 28)):
@@ -111,32 +111,32 @@ def test_a_year_of_obligations(app, db_session):
         assert s["basic_info_registration:org:registration"] == "late"
 
     with at(date(2025, 5, 20)):
-        publish(app, owner, org, "emergency_update", "2025-05-06", E, **FIGS)
+        publish(app, owner, org, "emergency_update", "2025-05-06", ec, **FIGS)
         s = statuses(db_session, org.id, today_cst())
-        assert s[f"emergency_update:{E}:2025-05-06"] == "late"
-        assert s[f"emergency_update:{E}:2025-05-11"] == "overdue"
-        assert s[f"campaign_result:{E}:result"] == "upcoming"  # due 08-12
+        assert s[f"emergency_update:{ec}:2025-05-06"] == "late"
+        assert s[f"emergency_update:{ec}:2025-05-11"] == "overdue"
+        assert s[f"campaign_result:{ec}:result"] == "upcoming"  # due 08-12
 
     with at(date(2025, 5, 25)):
         # The draft is as of the period's end: only the April gift counts.
         draft = service.draft_fields(db_session, "campaign_progress", long.id, "2025-06-01")
         assert draft["raised_fen"] == 10_000 and draft["gift_count"] == 1
         version = publish(
-            app, owner, org, "campaign_progress", "2025-06-01", L, **{**draft, "raised_fen": 9_000}
+            app, owner, org, "campaign_progress", "2025-06-01", lc, **{**draft, "raised_fen": 9_000}
         )
         diffs = service.compare_figures(db_session, version)
         assert [(d.name, d.difference_fen) for d in diffs] == [("raised_fen", -1_000)]
         s = statuses(db_session, org.id, today_cst())
-        assert s[f"campaign_progress:{L}:2025-06-01"] == "on_time"
+        assert s[f"campaign_progress:{lc}:2025-06-01"] == "on_time"
 
     with at(date(2025, 8, 20)):
         s = statuses(db_session, org.id, today_cst())
-        assert s[f"campaign_progress:{L}:2025-09-01"] == "due_soon"
-        assert s[f"campaign_result:{E}:result"] == "overdue"
-        assert s[f"leftover_property:{E}:end"] == "overdue"
+        assert s[f"campaign_progress:{lc}:2025-09-01"] == "due_soon"
+        assert s[f"campaign_result:{ec}:result"] == "overdue"
+        assert s[f"leftover_property:{ec}:end"] == "overdue"
 
     with at(date(2025, 9, 5)):
-        assert statuses(db_session, org.id, today_cst())[f"campaign_progress:{L}:2025-09-01"] == (
+        assert statuses(db_session, org.id, today_cst())[f"campaign_progress:{lc}:2025-09-01"] == (
             "overdue"
         )
 
@@ -145,13 +145,13 @@ def test_a_year_of_obligations(app, db_session):
         # New Year in Beijing: the 2025 annual reports now exist.
         assert s["annual_work_report:org:2025"] == "upcoming"
         assert s["annual_financial_report:org:2025"] == "upcoming"
-        assert s[f"campaign_result:{L}:result"] == "due_soon"  # due 2026-01-15
-        assert s[f"partner_evaluation:{L}:end"] == "due_soon"
+        assert s[f"campaign_result:{lc}:result"] == "due_soon"  # due 2026-01-15
+        assert s[f"partner_evaluation:{lc}:end"] == "due_soon"
 
     with at(date(2026, 1, 10)):
         figures = service.draft_fields(db_session, "campaign_result", long.id, "result")
         result = publish(
-            app, owner, org, "campaign_result", "result", L, implementation="完成", **figures
+            app, owner, org, "campaign_result", "result", lc, implementation="完成", **figures
         )
         assert service.compare_figures(db_session, result) == []
         publish(
@@ -160,7 +160,7 @@ def test_a_year_of_obligations(app, db_session):
             org,
             "partner_evaluation",
             "end",
-            L,
+            lc,
             partner_name=partner.name,
             evaluation="良好",
         )
@@ -186,9 +186,9 @@ def test_a_year_of_obligations(app, db_session):
             app.config["UPLOAD_DIR"],
         )
         s = statuses(db_session, org.id, today_cst())
-        assert s[f"campaign_result:{L}:result"] == "on_time"
-        assert s[f"partner_evaluation:{L}:end"] == "on_time"
-        assert s[f"leftover_property:{L}:end"] == "due_soon"
+        assert s[f"campaign_result:{lc}:result"] == "on_time"
+        assert s[f"partner_evaluation:{lc}:end"] == "on_time"
+        assert s[f"leftover_property:{lc}:end"] == "due_soon"
         assert s["basic_info_registration:org:registration"] == "late"
 
     with at(date(2026, 5, 17)):
@@ -199,7 +199,7 @@ def test_a_year_of_obligations(app, db_session):
         s = statuses(db_session, org.id, today_cst())
         assert s["annual_work_report:org:2025"] == "overdue"
         assert s["annual_financial_report:org:2025"] == "overdue"
-        assert s[f"leftover_property:{L}:end"] == "overdue"
+        assert s[f"leftover_property:{lc}:end"] == "overdue"
 
     with at(date(2026, 6, 3)):
         report = publish(app, owner, org, "annual_financial_report", "2025", **FINANCIAL)
