@@ -107,7 +107,7 @@ def _make(
     campaign_id: int | None = None,
 ) -> Derived:
     return Derived(
-        key=f"{rule.code}:{subject}:{period}",
+        key=f"{rule.code}:{org_id}:{subject}:{period}",
         organization_id=org_id,
         rule_code=rule.code,
         disclosure_type=rule.disclosure_type,

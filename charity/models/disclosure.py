@@ -168,7 +168,7 @@ class Obligation(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: "<rule>:<subject>:<period>", stable across refreshes.
+    #: "<rule>:<organization id>:<subject>:<period>", stable across refreshes.
     key: Mapped[str] = mapped_column(String(120), nullable=False)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
     rule_code: Mapped[str] = mapped_column(String(40), nullable=False)

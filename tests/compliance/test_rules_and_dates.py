@@ -10,6 +10,7 @@ from charity.compliance import rules as r
 from charity.compliance.dates import add_months, cst_date, end_of_day_utc, may_31_following
 from charity.compliance.obligations import CampaignFacts, OrgFacts, TriggerFacts, derive, status_of
 from charity.compliance.types import FIELDS
+from tests.compliance.conftest import short_key
 
 
 @pytest.mark.parametrize(
@@ -63,7 +64,7 @@ def test_status_of(today, fulfilled, expected):
 def _derive(campaigns=(), triggers=(), today=date(2026, 3, 1)):  # type: ignore[no-untyped-def]
     org = OrgFacts(1, date(2025, 1, 10))
     found = derive([org], campaigns, triggers, {}, {c.id: c.filing_date for c in campaigns}, today)
-    return {item.key: item.due_date for item in found}
+    return {short_key(item.key): item.due_date for item in found}
 
 
 def test_organization_obligations_registration_and_annual_reports():
