@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 
@@ -41,7 +42,9 @@ def remind(today: str | None) -> None:
     from charity.extensions import db
     from charity.mail import send_mail
 
-    mails = collect_reminders(db.session, _day(today) or today_cst())
+    # A request context gives translations their default locale (the texts use gettext).
+    with current_app.test_request_context("/"):
+        mails = collect_reminders(db.session, _day(today) or today_cst())
     db.session.commit()
     for mail in mails:  # after the commit: a rolled-back run sends nothing
         send_mail(mail)

@@ -77,17 +77,10 @@ def collect_reminders(session: Session, today: date) -> list[Mail]:
     found = [(kind, ob) for kind in WINDOWS for ob in _candidates(session, today, kind)]
     org_ids = {ob.organization_id for _kind, ob in found}
     owners = _owners(session, org_ids) if org_ids else {}
-    names = (
-        dict(
-            session.execute(
-                select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
-            )
-            .tuples()
-            .all()
-        )
-        if org_ids
-        else {}
-    )
+    names: dict[int, str] = {}
+    if org_ids:
+        query = select(Organization.id, Organization.name).where(Organization.id.in_(org_ids))
+        names = {org_id: name for org_id, name in session.execute(query)}
     mails: list[Mail] = []
     for kind, obligation in found:
         recipients = owners.get(obligation.organization_id, [])

@@ -56,7 +56,7 @@ def statuses(session, org_id: int, today: date) -> dict[str, str]:  # type: igno
 
 
 def short_key(key: str) -> str:
-    """"rule:<org id>:subject:period" without the organization id, for readable tests."""
+    """ "rule:<org id>:subject:period" without the organization id, for readable tests."""
     rule, _org_id, rest = key.split(":", 2)
     return f"{rule}:{rest}"
 
