@@ -37,8 +37,8 @@ def _label(value: str) -> str:
 @regulator_required
 def index():  # type: ignore[no-untyped-def]
     today, province = today_cst(), _province()
-    tables = build_tables(db.session, today, province, LIST_LIMIT)
     rates = compliance_rates(db.session, today, province)
+    tables = build_tables(db.session, today, province, LIST_LIMIT, rates)
     charts = {
         "region": bar_chart(
             "Compliance rate by region", [(x.label, x.rate) for x in rates["region"]]

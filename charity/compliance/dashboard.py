@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -17,7 +17,12 @@ from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
 from charity.compliance.dates import cst_date
-from charity.compliance.obligations import ASSESSED, STATUSES, status_expression
+from charity.compliance.obligations import (
+    ASSESSED,
+    DUE_SOON_DAYS,
+    STATUSES,
+    status_expression,
+)
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
 from charity.services.figures import raised_by_campaign_query
@@ -84,7 +89,6 @@ def obligation_list(
 ) -> list[tuple[Obligation, str, str, str]]:
     """Overdue or due-soon obligations, oldest deadline first: (obligation, org name,
     USCC, province)."""
-    status = status_expression(today)
     query = (
         select(Obligation, Organization.name, Organization.uscc, Organization.province)
         .join(Organization, Organization.id == Obligation.organization_id)
@@ -93,8 +97,9 @@ def obligation_list(
     )
     if wanted == "overdue":
         query = query.where(Obligation.due_date < today)
-    else:
-        query = query.where(status == "due_soon")
+    else:  # due soon: the same window as status_of, as an indexable range
+        soon = today + timedelta(days=DUE_SOON_DAYS)
+        query = query.where(Obligation.due_date >= today, Obligation.due_date <= soon)
     if limit:
         query = query.limit(limit)
     return [tuple(row) for row in session.execute(_scope(query, province))]  # type: ignore[misc]
@@ -217,10 +222,14 @@ RATE_HEADERS = ["group", "assessed", "on_time", "late", "overdue", "due_soon", "
 
 
 def build_tables(
-    session: Session, today: date, province: str | None, limit: int | None
+    session: Session,
+    today: date,
+    province: str | None,
+    limit: int | None,
+    rates: dict[str, Any] | None = None,
 ) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every dashboard table as (headers, rows) of plain values, for pages and exports."""
-    rates = compliance_rates(session, today, province)
+    rates = rates or compliance_rates(session, today, province)
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {
         "by_region": (RATE_HEADERS, _rate_rows(rates["region"])),
         "by_org_type": (RATE_HEADERS, _rate_rows(rates["org_type"])),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:45:24.112386
+Create Date: 2026-11-25 14:59:15.272239
 
 """
 
@@ -402,7 +402,9 @@ def upgrade():
             "ix_obligations_due_fulfilled", ["due_date", "fulfilled_on"], unique=False
         )
         batch_op.create_index(
-            "ix_obligations_organization_due", ["organization_id", "due_date"], unique=False
+            "ix_obligations_org_due_covering",
+            ["organization_id", "due_date", "fulfilled_on", "disclosure_type"],
+            unique=False,
         )
 
     op.create_table(
@@ -436,7 +438,7 @@ def downgrade():
 
     op.drop_table("disclosure_attachments")
     with op.batch_alter_table("obligations", schema=None) as batch_op:
-        batch_op.drop_index("ix_obligations_organization_due")
+        batch_op.drop_index("ix_obligations_org_due_covering")
         batch_op.drop_index("ix_obligations_due_fulfilled")
 
     op.drop_table("obligations")
