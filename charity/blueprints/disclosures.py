@@ -183,9 +183,10 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         abort(403)
     subject = request.values.get("subject", "org")
     period = request.values.get("period", "")
-    campaign_id = int(subject.split(":")[1]) if subject.startswith("campaign:") else None
-    if subject.startswith("campaign:") and not subject.split(":")[1].isdigit():
+    campaign_ref = subject.removeprefix("campaign:") if subject.startswith("campaign:") else None
+    if campaign_ref is not None and not (campaign_ref.isdigit() and len(campaign_ref) < 12):
         abort(404)
+    campaign_id = int(campaign_ref) if campaign_ref is not None else None
     draft = service.draft_fields(db.session, kind, campaign_id, period)
     form = form_class(kind)(data=draft if request.method == "GET" else None)
     if request.method == "POST" and form.validate():
