@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from fpdf import FPDF
 
 from charity.compliance.obligations import refresh_obligations, status_of
@@ -61,54 +60,13 @@ def short_key(key: str) -> str:
     return f"{rule}:{rest}"
 
 
-@pytest.fixture(autouse=True)
-def _forget_logged_in_user(app):  # type: ignore[no-untyped-def]
-    """The suite shares one app context, so Flask-Login's user cached on ``g`` would leak
-    from one test's request into the next; forget it around every test."""
-    from flask import g
-
-    g.pop("_login_user", None)
-    yield
-    g.pop("_login_user", None)
-
-
 def login(client, user) -> None:  # type: ignore[no-untyped-def]
     from flask import g
 
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = str(user.id)
+        session["_user_id"] = user.get_id()
         session["_fresh"] = True
-
-
-class _BoundSession(FlaskSQLAlchemySession):
-    def get_bind(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        return self.bind
-
-
-@pytest.fixture
-def db_session(app):  # type: ignore[no-untyped-def]
-    """Like tests/conftest.py's, but with a Session class that honours ``bind``: Flask-SQLAlchemy's
-    Session.get_bind() returns the default engine and ignores ``bind=connection``, so the
-    shared fixture's sessions use their own connection and a view's commit() really
-    commits (and leaks into later tests). Bound to the test's connection, commits only
-    release a SAVEPOINT and everything is rolled back at the end."""
-    from charity.extensions import db
-
-    connection = db.engine.connect()
-    outer = connection.begin()
-    original = db.session
-    db.session = db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint", "class_": _BoundSession}
-    )
-    try:
-        yield db.session
-    finally:
-        db.session.remove()
-        db.session = original
-        if outer.is_active:
-            outer.rollback()
-        connection.close()
 
 
 @pytest.fixture

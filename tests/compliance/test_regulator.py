@@ -173,3 +173,18 @@ def test_api_summary_is_json(client, regulator):
     login(client, regulator)
     data = client.get("/regulator/api/summary").get_json()
     assert set(data["tables"]) >= {"overdue", "by_region", "mismatches", "ratio_failures"}
+
+
+def test_dashboard_rates_agree_with_status_of(db_session):
+    from charity.compliance.dashboard import compliance_rates
+    from charity.compliance.obligations import status_of
+    from charity.models.disclosure import Obligation
+
+    populate(6)
+    for day in (date(2024, 2, 1), date(2024, 2, 9), date(2024, 2, 10), date(2026, 3, 1)):
+        expected: dict[str, int] = {}
+        for ob in db.session.query(Obligation):
+            state = status_of(ob.due_date, ob.fulfilled_on, day)
+            expected[state] = expected.get(state, 0) + 1
+        counts = compliance_rates(db.session, day, None)["overall"].counts
+        assert {k: v for k, v in counts.items() if v} == expected
