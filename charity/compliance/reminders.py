@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -61,14 +62,22 @@ def _owners(session: Session, org_ids: set[int]) -> dict[int, list[str]]:
 def _mail(to: str, org_name: str, obligation: Obligation, kind: str, today: date) -> Mail:
     label = str(r.TYPE_LABELS[obligation.disclosure_type])
     days = (obligation.due_date - today).days
+    names = {
+        "label": label,
+        "period": obligation.period_key,
+        "org": org_name,
+        "due": obligation.due_date.isoformat(),
+    }
     if kind == "overdue":
-        subject = f"Overdue: {label} ({obligation.period_key}) for {org_name}"
-        lead = f"The deadline was {obligation.due_date.isoformat()}, {-days} day(s) ago."
+        subject = _("Overdue: %(label)s (%(period)s) for %(org)s", **names)
+        lead = _("The deadline was %(due)s, %(days)s day(s) ago.", days=-days, **names)
     else:
-        subject = f"Due in {days} day(s): {label} ({obligation.period_key}) for {org_name}"
-        lead = f"The deadline is {obligation.due_date.isoformat()} (China Standard Time)."
+        subject = _(
+            "Due in %(days)s day(s): %(label)s (%(period)s) for %(org)s", days=days, **names
+        )
+        lead = _("The deadline is %(due)s (China Standard Time).", **names)
     rule = r.RULES_BY_CODE[obligation.rule_code]
-    body = f"{lead}\n\n{label}: {rule.due}.\nSource: {rule.source}.\n"
+    body = f"{lead}\n\n{label}: {rule.due}.\n{_('Source')}: {rule.source}.\n"
     return Mail(to=to, subject=subject, body=body)
 
 

@@ -13,6 +13,7 @@ management costs; encoded in :mod:`charity.compliance.ratios`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
@@ -75,10 +76,10 @@ class Rule:
     disclosure_type: str
     #: Legal source, as cited to users and regulators.
     source: str
-    #: What creates the obligation.
-    trigger: str
+    #: What creates the obligation (translatable text).
+    trigger: Any
     #: The due-date rule in words (the numbers below are what the code uses).
-    due: str
+    due: Any
     #: Deadline offsets from the trigger date (days and/or months; negative = before).
     offset_days: int = 0
     offset_months: int = 0
@@ -92,102 +93,102 @@ RULES: tuple[Rule, ...] = (
         "basic_info_registration",
         BASIC_INFO,
         "Charity Law (2023) art. 78; MCA Order 81",
-        "registration (verification on the platform)",
-        "within 30 days of registration",
+        _l("registration (verification on the platform)"),
+        _l("within 30 days of registration"),
         offset_days=30,
     ),
     Rule(
         "basic_info_change",
         BASIC_INFO,
         "Charity Law (2023) art. 78; MCA Order 81",
-        "a change of charter, board, supervisors, sub-units (incl. special funds) or contacts",
-        "within 30 days of the change",
+        _l("a change of charter, board, supervisors, sub-units (incl. special funds) or contacts"),
+        _l("within 30 days of the change"),
         offset_days=30,
     ),
     Rule(
         "annual_work_report",
         ANNUAL_WORK_REPORT,
         "Charity Law (2023) art. 78; MCA Order 81",
-        "the end of each calendar year",
-        "by May 31 of the following year",
+        _l("the end of each calendar year"),
+        _l("by May 31 of the following year"),
     ),
     Rule(
         "annual_financial_report",
         ANNUAL_FINANCIAL_REPORT,
         "Charity Law (2023) arts. 61, 78; MCA Order 81",
-        "the end of each calendar year",
-        "by May 31 of the following year (audited if qualified for public fundraising)",
+        _l("the end of each calendar year"),
+        _l("by May 31 of the following year (audited if qualified for public fundraising)"),
     ),
     Rule(
         "campaign_filing",
         CAMPAIGN_FILING,
         "Charity Law (2023) art. 24; MCA Order 74 art. 11",
-        "a public fundraising campaign (not an emergency)",
-        "plan filed at least 10 days before the campaign starts",
+        _l("a public fundraising campaign (not an emergency)"),
+        _l("plan filed at least 10 days before the campaign starts"),
         offset_days=-10,
     ),
     Rule(
         "emergency_filing",
         CAMPAIGN_FILING,
         "Charity Law (2023) art. 73",
-        "an emergency campaign starts",
-        "filed within 10 days after the start",
+        _l("an emergency campaign starts"),
+        _l("filed within 10 days after the start"),
         offset_days=10,
     ),
     Rule(
         "emergency_update",
         EMERGENCY_UPDATE,
         "Charity Law (2023) arts. 72, 73",
-        "an emergency campaign is running",
-        "receipts and use published at least every 5 days during the response",
+        _l("an emergency campaign is running"),
+        _l("receipts and use published at least every 5 days during the response"),
         every_days=5,
     ),
     Rule(
         "campaign_progress",
         CAMPAIGN_PROGRESS,
         "Charity Law (2023) art. 79",
-        "a campaign running for more than 6 months",
-        "progress published at least every 3 months",
+        _l("a campaign running for more than 6 months"),
+        _l("progress published at least every 3 months"),
         every_months=3,
     ),
     Rule(
         "campaign_result",
         CAMPAIGN_RESULT,
         "Charity Law (2023) art. 79",
-        "a campaign ends",
-        "result and project implementation within 3 months after the end",
+        _l("a campaign ends"),
+        _l("result and project implementation within 3 months after the end"),
         offset_months=3,
     ),
     Rule(
         "partner_evaluation",
         PARTNER_EVALUATION,
         "MCA Order 81",
-        "a cooperation campaign (合作募捐) ends",
-        "evaluation of the partner within 3 months after the end",
+        _l("a cooperation campaign (合作募捐) ends"),
+        _l("evaluation of the partner within 3 months after the end"),
         offset_months=3,
     ),
     Rule(
         "leftover_property",
         LEFTOVER_PROPERTY,
         "Charity Law (2023) art. 58; MCA Order 81",
-        "the project of a campaign ends",
-        "handling of leftover property within 3 months of the end",
+        _l("the project of a campaign ends"),
+        _l("handling of leftover property within 3 months of the end"),
         offset_months=3,
     ),
     Rule(
         "major_transactions",
         MAJOR_TRANSACTIONS,
         "MCA Order 81 arts. 13–15",
-        "a major asset change, investment or related-party transaction",
-        "within 30 days",
+        _l("a major asset change, investment or related-party transaction"),
+        _l("within 30 days"),
         offset_days=30,
     ),
     Rule(
         "fund_annual_statement",
         FUND_ANNUAL_STATEMENT,
         "MCA Order 81; Charity Law (2023) art. 78",
-        "the end of each calendar year, for every hosted community fund",
-        "by May 31 of the following year (derived once the funds model exists)",
+        _l("the end of each calendar year, for every hosted community fund"),
+        _l("by May 31 of the following year (derived once the funds model exists)"),
     ),
 )
 
@@ -195,8 +196,12 @@ RULES_BY_CODE = {rule.code: rule for rule in RULES}
 
 #: Non-deadline rules of the same table, enforced elsewhere, listed for the rules page.
 OTHER_RULES = (
-    ("Correction of anything published", "MCA Order 81 art. 16", "a new version with a note"),
-    ("Spending ratios", "Charity Law (2023) art. 61; 民发〔2016〕189号", "annual"),
+    (
+        _l("Correction of anything published"),
+        "MCA Order 81 art. 16",
+        _l("a new version with a note"),
+    ),
+    (_l("Spending ratios"), "Charity Law (2023) art. 61; 民发〔2016〕189号", _l("annual")),
 )
 #: Triggers recorded by services (charity.compliance.triggers) and the rule each starts.
 TRIGGER_RULES = {

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,7 @@ _YEAR_RE = re.compile(r"^\d{4}$")
 class DisclosureError(ValueError):
     """Bad input for a disclosure; ``field`` names the form field it belongs to."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: Any, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
@@ -106,10 +107,10 @@ def can_publish(user: Any, organization_id: int, disclosure_type: str) -> bool:
 # --- attachments ----------------------------------------------------------------------
 
 _KNOWN_MAGIC = (
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF8", "a GIF image"),
-    (b"PK\x03\x04", "a ZIP archive or Office document"),
+    (b"\x89PNG", _l("a PNG image")),
+    (b"\xff\xd8\xff", _l("a JPEG image")),
+    (b"GIF8", _l("a GIF image")),
+    (b"PK\x03\x04", _l("a ZIP archive or Office document")),
 )
 
 
@@ -118,23 +119,26 @@ def check_pdf(content: bytes) -> None:
     the %PDF- header, a startxref pointer inside the file that lands on an xref table
     or an xref stream object, and the %%EOF trailer."""
     if not content:
-        raise DisclosureError("The file is empty.", "attachments")
+        raise DisclosureError(_l("The file is empty."), "attachments")
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise DisclosureError("The file is larger than 10 MB.", "attachments")
+        raise DisclosureError(_l("The file is larger than 10 MB."), "attachments")
     if not content.startswith(b"%PDF-"):
         kind = next((name for magic, name in _KNOWN_MAGIC if content.startswith(magic)), None)
         if kind is None and content.lstrip()[:1] == b"<":
-            kind = "an HTML or XML document"
-        detail = f" (it is {kind})" if kind else ""
-        raise DisclosureError(f"The file is not a PDF{detail}.", "attachments")
+            kind = _l("an HTML or XML document")
+        if kind is None:
+            raise DisclosureError(_l("The file is not a PDF."), "attachments")
+        raise DisclosureError(
+            _l("The file is not a PDF (it is %(kind)s).", kind=kind), "attachments"
+        )
     tail = content[-2048:]
     match = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", tail)
     if match is None:
-        raise DisclosureError("The PDF is damaged: no trailer.", "attachments")
+        raise DisclosureError(_l("The PDF is damaged: no trailer."), "attachments")
     offset = int(match.group(1))
     target = content[offset : offset + 40] if offset < len(content) else b""
     if not (target.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", target)):
-        raise DisclosureError("The PDF is damaged: bad cross-reference.", "attachments")
+        raise DisclosureError(_l("The PDF is damaged: bad cross-reference."), "attachments")
 
 
 def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
@@ -160,7 +164,7 @@ def _clean_filename(name: str) -> str:
 
 def _check_uploads(uploads: tuple[Upload, ...]) -> None:
     if len(uploads) > MAX_ATTACHMENTS:
-        raise DisclosureError(f"At most {MAX_ATTACHMENTS} files.", "attachments")
+        raise DisclosureError(_l("At most %(n)s files.", n=MAX_ATTACHMENTS), "attachments")
     for upload in uploads:
         check_pdf(upload.content)
 
@@ -180,25 +184,25 @@ def version_fields(version: DisclosureVersion) -> dict[str, Any]:
 def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | None:
     kind = command.disclosure_type
     if kind not in r.DISCLOSURE_TYPES:
-        raise DisclosureError("Unknown disclosure type.", "disclosure_type")
+        raise DisclosureError(_l("Unknown disclosure type."), "disclosure_type")
     if not _PERIOD_RE.match(command.period_key):
-        raise DisclosureError("Unknown period.", "period_key")
+        raise DisclosureError(_l("Unknown period."), "period_key")
     annual = (r.ANNUAL_WORK_REPORT, r.ANNUAL_FINANCIAL_REPORT, r.FUND_ANNUAL_STATEMENT)
     if kind in annual and not _YEAR_RE.match(command.period_key):
-        raise DisclosureError("The period of an annual report is a year.", "period_key")
+        raise DisclosureError(_l("The period of an annual report is a year."), "period_key")
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":
-            raise DisclosureError("This type is about the organization.", "subject_key")
+            raise DisclosureError(_l("This type is about the organization."), "subject_key")
         return None
     match = re.fullmatch(r"campaign:(\d+)", command.subject_key)
     campaign = session.get(Campaign, int(match.group(1))) if match else None
     if campaign is None or campaign.organization_id != command.organization_id:
-        raise DisclosureError("Choose a campaign of this organization.", "subject_key")
+        raise DisclosureError(_l("Choose a campaign of this organization."), "subject_key")
     if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE):
         try:
             date.fromisoformat(command.period_key)
         except ValueError:
-            raise DisclosureError("The period is a date.", "period_key") from None
+            raise DisclosureError(_l("The period is a date."), "period_key") from None
     return campaign
 
 
@@ -298,7 +302,7 @@ def publish_disclosure(
         )
     )
     if existing is not None:
-        raise DisclosureError("This is already published; publish a correction.", "period_key")
+        raise DisclosureError(_l("This is already published; publish a correction."), "period_key")
     now = now or datetime.now(UTC)
     subject_campaign = re.fullmatch(r"campaign:(\d+)", command.subject_key)
     disclosure = Disclosure(
@@ -332,11 +336,11 @@ def correct_disclosure(
     """Publish a corrected version; the earlier versions stay public unchanged."""
     disclosure = session.get(Disclosure, command.disclosure_id)
     if disclosure is None:
-        raise DisclosureError("No such disclosure.")
+        raise DisclosureError(_l("No such disclosure."))
     if not can_publish(actor, disclosure.organization_id, disclosure.disclosure_type):
         raise PublishDeniedError(disclosure.disclosure_type)
     if not command.correction_note.strip():
-        raise DisclosureError("Say what was corrected and why.", "correction_note")
+        raise DisclosureError(_l("Say what was corrected and why."), "correction_note")
     fields = _strip_basis(command.fields)
     _check_fields(disclosure.disclosure_type, fields)
     _check_uploads(command.attachments)

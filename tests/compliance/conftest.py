@@ -84,3 +84,10 @@ def en_client(client):  # type: ignore[no-untyped-def]
     with client.session_transaction() as session:
         session["lang"] = "en"
     return client
+
+
+@pytest.fixture
+def english(app):  # type: ignore[no-untyped-def]
+    """Messages (lazy strings) evaluated in English, whatever the catalog holds."""
+    with app.test_request_context("/?lang=en"):
+        yield

@@ -109,14 +109,14 @@ def test_fake_pdfs_are_refused_with_a_clear_error(en_client, org, owner, content
     assert db.session.query(Disclosure).count() == 0
 
 
-def test_oversized_pdf_is_refused():
+def test_oversized_pdf_is_refused(english):
     big = make_pdf()
     big = big[:9] + b"%" + b"x" * (service.MAX_ATTACHMENT_BYTES) + b"\n" + big[9:]
     with pytest.raises(service.DisclosureError, match="larger than 10 MB"):
         service.check_pdf(big)
 
 
-def test_pdf_with_a_wrong_xref_offset_is_refused():
+def test_pdf_with_a_wrong_xref_offset_is_refused(english):
     pdf = make_pdf()
     broken = pdf.replace(b"startxref\n", b"startxref\n9").rstrip()
     with pytest.raises(service.DisclosureError, match="damaged"):
@@ -175,7 +175,7 @@ def test_published_versions_are_immutable(app, org, owner):
     assert db.session.get(DisclosureVersion, version.id).title == "基本信息"
 
 
-def test_publishing_twice_needs_a_correction(app, org, owner):
+def test_publishing_twice_needs_a_correction(app, org, owner, english):
     _publish_basic(app, owner, org)
     with pytest.raises(service.DisclosureError, match="correction"):
         _publish_basic(app, owner, org)
