@@ -40,7 +40,7 @@ from charity.models.disclosure import (
     DisclosureVersion,
     Obligation,
 )
-from charity.permissions import require_login
+from charity.permissions import require_login, require_org_role
 from charity.services import disclosures as service
 
 bp = Blueprint("disclosures", __name__)
@@ -179,8 +179,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
     kind = request.values.get("type", "")
     if kind not in r.DISCLOSURE_TYPES:
         abort(404)
-    if not service.can_publish(current_user, org.id, kind):
-        abort(403)
+    require_org_role(org.id, *service.publisher_roles(kind))
     subject = request.values.get("subject", "org")
     period = request.values.get("period", "")
     campaign_ref = subject.removeprefix("campaign:") if subject.startswith("campaign:") else None
@@ -237,8 +236,7 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
     require_login()
     disclosure = _disclosure_or_404(disclosure_id)
     kind = disclosure.disclosure_type
-    if not service.can_publish(current_user, disclosure.organization_id, kind):
-        abort(403)
+    require_org_role(disclosure.organization_id, *service.publisher_roles(kind))
     latest = _version(disclosure, disclosure.latest_version)
     data = {
         "title": latest.title,

@@ -286,3 +286,16 @@ def test_obligations_page_and_feed_show_late_filings_and_corrections(en_client, 
     atom = en_client.get("/compliance/feed.atom")
     assert atom.mimetype == "application/atom+xml"
     assert "更正电话" in atom.get_data(as_text=True)
+
+
+def test_only_members_of_the_publishing_org_may_correct(client, app, org, owner):
+    first = _publish_basic(app, owner, org)
+    url = f"/disclosures/{first.disclosure_id}/correct"
+    assert client.get(url).status_code == 302  # anonymous: log in first
+    login(client, member(make_org(), "owner"))  # owner elsewhere
+    assert client.post(url, data={"title": "x", "correction_note": "y", **BASIC}).status_code == 403
+    login(client, member(org, "finance"))  # basic information is not a financial type
+    assert client.get(url).status_code == 403
+    login(client, member(org, "editor"))
+    assert client.get(url).status_code == 200
+    assert len(db.session.get(Disclosure, first.disclosure_id).versions) == 1
