@@ -299,3 +299,18 @@ def test_only_members_of_the_publishing_org_may_correct(client, app, org, owner)
     login(client, member(org, "editor"))
     assert client.get(url).status_code == 200
     assert len(db.session.get(Disclosure, first.disclosure_id).versions) == 1
+
+
+def test_publish_form_rejects_a_missing_csrf_token(client, app, org, owner, monkeypatch):
+    import re
+
+    login(client, owner)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert post_new(client, org, basic_form()).status_code in (400, 422)
+    assert db.session.query(Disclosure).count() == 0
+    page = client.get(f"/orgs/{org.id}/disclosures/new?type=basic_info&period=registration")
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page.get_data(as_text=True)
+    )
+    response = post_new(client, org, {**basic_form(), "csrf_token": token.group(1)})
+    assert response.status_code == 302
