@@ -192,6 +192,10 @@ def main(url: str | None) -> None:
         if not reuse:
             upgrade()
             populate()
+            # As autovacuum (PostgreSQL) or a maintenance job (SQLite) would do after a load.
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+                connection.commit()
         print(f"populated in {time.perf_counter() - started:.1f}s on {db.engine.dialect.name}")
         statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
