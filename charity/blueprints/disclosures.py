@@ -53,6 +53,22 @@ def _org_or_404(org_id: int) -> Organization:
     return org
 
 
+@bp.app_template_global("compliance_obligations")
+def compliance_obligations(org_id: int) -> list:
+    """For other pages (the organization page) including disclosures/_obligations.html."""
+    return obligations_for_org(db.session, org_id, today_cst())
+
+
+@bp.app_context_processor
+def _labels() -> dict:
+    return {"disclosure_type_labels": r.TYPE_LABELS}
+
+
+@bp.app_template_global("can_publish_disclosure")
+def can_publish_disclosure(org_id: int, kind: str) -> bool:
+    return service.can_publish(current_user, org_id, kind)
+
+
 @bp.get("/orgs/<int:org_id>/obligations")
 def obligations(org_id: int):  # type: ignore[no-untyped-def]
     org = _org_or_404(org_id)

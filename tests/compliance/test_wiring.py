@@ -110,3 +110,13 @@ def test_owner_sees_publish_links_on_the_obligations_page(en_client, db_session)
     login(en_client, owner)
     page = en_client.get(f"/orgs/{org.id}/obligations").get_data(as_text=True)
     assert "type=basic_info" in page and "period=registration" in page
+
+
+def test_the_obligations_partial_can_be_included_with_only_org(app, db_session):
+    from flask import render_template_string
+
+    org = make_org(registered=date(2025, 1, 10))
+    statuses(db.session, org.id, date(2025, 3, 1))
+    with app.test_request_context("/?lang=en"):
+        html = render_template_string('{% include "disclosures/_obligations.html" %}', org=org)
+    assert "badge-overdue" in html and "Basic information" in html
