@@ -120,3 +120,16 @@ def test_the_obligations_partial_can_be_included_with_only_org(app, db_session):
     with app.test_request_context("/?lang=en"):
         html = render_template_string('{% include "disclosures/_obligations.html" %}', org=org)
     assert "badge-overdue" in html and "Basic information" in html
+
+
+def test_a_published_campaign_gets_its_obligations(db_session):
+    import charity.services.campaigns  # noqa: F401 - registers the campaign payload builders
+    from tests.compliance.conftest import make_campaign
+
+    org = make_org()
+    campaign = make_campaign(org, date(2025, 3, 1), date(2025, 10, 15))
+    record_event(db.session, "campaign.published", subject_id=campaign.id)
+    keys = {ob.key for ob in db.session.query(Obligation).filter_by(campaign_id=campaign.id)}
+    subject = f"{org.id}:campaign:{campaign.id}"
+    assert f"campaign_result:{subject}:result" in keys
+    assert f"campaign_progress:{subject}:2025-06-01" in keys
