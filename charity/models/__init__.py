@@ -2,18 +2,32 @@
 
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
-from charity.models.donation import Donation
+from charity.models.donation import (
+    Donation,
+    ReceiptCounter,
+    Refund,
+    StripeEvent,
+    WebhookRejection,
+)
+from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
     "Campaign",
     "Donation",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "LoginAttempt",
     "Membership",
     "Organization",
+    "ReceiptCounter",
+    "Refund",
+    "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
     "User",
+    "WebhookRejection",
     "utcnow",
 ]
