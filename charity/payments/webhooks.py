@@ -10,19 +10,17 @@ Stripe does not retry a delivery that can never succeed (a human must look).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.models import Donation, StripeEvent
 from charity.services import donations
-
-log = logging.getLogger("charity.payments.webhooks")
 
 REFUND_EVENTS = ("charge.refunded", "refund.updated", "charge.refund.updated", "refund.created")
 
@@ -53,7 +51,7 @@ def apply_event(session: Session, event: Mapping[str, Any]) -> StripeEvent | Non
             row.outcome = handler(session, event)
     except donations.PaymentMismatchError as exc:
         row.outcome, row.detail = "refused", str(exc)[:500]
-        log.error("Stripe event %s refused: %s", row.id, exc)
+        current_app.logger.error("Stripe event %s refused: %s", row.id, exc)
     return row
 
 

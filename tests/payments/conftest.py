@@ -164,3 +164,15 @@ def db_session(app):  # type: ignore[no-untyped-def]
         if outer.is_active:
             outer.rollback()
         connection.close()
+
+
+@pytest.fixture
+def client(app, db_session):  # type: ignore[no-untyped-def]
+    """A test client inside a fresh app context per test.
+
+    The session-wide app context of tests/conftest.py is otherwise reused by every
+    request, so ``g`` (Flask-Login's cached user, queued mail) leaks between tests.
+    TODO(lead): the shared ``client`` fixture should do the same.
+    """
+    with app.app_context(), app.test_client() as test_client:
+        yield test_client
