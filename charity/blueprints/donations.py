@@ -90,7 +90,9 @@ def _queue_receipts() -> None:
         if donation is None or not donation.donor_email:
             continue
         attachments: tuple[tuple[str, str, bytes], ...] = ()
-        if donation.receipt_number:
+        # Rendering a PDF takes ~1 s of CPU (CJK font subsetting); RECEIPT_EMAIL_PDF=False
+        # sends the link only. TODO: move receipt mail to the job queue.
+        if donation.receipt_number and current_app.config.get("RECEIPT_EMAIL_PDF", True):
             try:
                 pdf = receipts.render_receipt_pdf(donation)
             except receipts.ReceiptFontMissingError:
