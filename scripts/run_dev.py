@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import urllib.parse
@@ -34,6 +35,7 @@ def main() -> int:
         "--localstripe-port", type=int, default=int(os.environ.get("LOCALSTRIPE_PORT", 8420))
     )
     args = parser.parse_args()
+    _stop_on_sigterm()
     env = {
         **os.environ,
         "FLASK_APP": "wsgi:app",
@@ -44,6 +46,8 @@ def main() -> int:
     localstripe = start_localstripe(args.localstripe_port, args.port, env)
     try:
         return serve(args, env)
+    except KeyboardInterrupt:
+        return 0
     finally:
         localstripe.terminate()
         localstripe.wait(timeout=10)
@@ -98,8 +102,19 @@ def serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     try:
         return server.wait()
     except KeyboardInterrupt:
-        server.terminate()
         return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` (SIGTERM) stops the app and localstripe too, like Ctrl-C does."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":
