@@ -54,7 +54,16 @@ def localstripe_url() -> Iterator[str]:
 def stripe_app(app, localstripe_url):  # type: ignore[no-untyped-def]
     app.config["STRIPE_API_BASE"] = localstripe_url
     app.config["STRIPE_WEBHOOK_SECRET"] = SECRET
+    # A PDF costs ~0.5 s of CPU (CJK font subsetting): attached only where a test asks.
+    app.config["RECEIPT_EMAIL_PDF"] = False
     return app
+
+
+@pytest.fixture
+def pdf_mail(stripe_app):  # type: ignore[no-untyped-def]
+    stripe_app.config["RECEIPT_EMAIL_PDF"] = True
+    yield
+    stripe_app.config["RECEIPT_EMAIL_PDF"] = False
 
 
 @pytest.fixture

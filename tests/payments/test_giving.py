@@ -15,7 +15,7 @@ from tests.payments.conftest import give, pay
 DECLINED = "4000000000000341"
 
 
-def test_happy_path_succeeds_with_ledger_receipt_and_email(client, campaign, mail_outbox):
+def test_happy_path_succeeds_with_ledger_receipt_and_email(client, campaign, mail_outbox, pdf_mail):
     donation = give(client, campaign)
     assert donation.status == "pending"
     assert donation.stripe_payment_intent_id.startswith("pi_")
