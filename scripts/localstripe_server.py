@@ -33,6 +33,7 @@ def main() -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
+    sock.listen(128)  # connections queue from now on, before aiohttp starts serving
     port = sock.getsockname()[1]
     print(f"localstripe listening on http://127.0.0.1:{port}", flush=True)
 

@@ -43,6 +43,7 @@ def main() -> int:
         "LOCALSTRIPE_PORT": str(args.localstripe_port),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
     }
+    warn_without_cjk_font()
     localstripe = start_localstripe(args.localstripe_port, args.port, env)
     try:
         return serve(args, env)
@@ -80,6 +81,19 @@ def start_localstripe(port: int, app_port: int, env: dict[str, str]) -> subproce
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
         pass
     return process
+
+
+def warn_without_cjk_font() -> None:
+    """PDF receipts need a CJK font; without one the receipt page still works."""
+    sys.path.insert(0, str(ROOT))
+    from charity.services.receipts import FONT_CANDIDATES
+
+    if not any(Path(path).is_file() for path in FONT_CANDIDATES):
+        print(
+            "warning: no CJK font for PDF receipts; install one with\n"
+            "  apt-get install fonts-wqy-microhei   (or set RECEIPT_FONT_PATH)",
+            flush=True,
+        )
 
 
 def webhook_secret() -> str:

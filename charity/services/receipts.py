@@ -10,6 +10,7 @@ success gives its number back.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -137,7 +138,8 @@ def render_receipt_pdf(donation: Donation) -> bytes:
     from flask import current_app
     from fpdf import FPDF
 
-    font = find_cjk_font(current_app.config.get("RECEIPT_FONT_PATH"))
+    configured = current_app.config.get("RECEIPT_FONT_PATH") or os.environ.get("RECEIPT_FONT_PATH")
+    font = find_cjk_font(configured)
     pdf = FPDF(format="A4")
     pdf.set_title(f"Receipt {donation.receipt_number}")
     pdf.add_font("cjk", "", str(font))

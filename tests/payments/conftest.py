@@ -7,6 +7,7 @@ against localstripe; events localstripe does not send are signed like Stripe sig
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -31,8 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_testing"
 
 
-@pytest.fixture(scope="session")
-def localstripe_url() -> Iterator[str]:
+@contextlib.contextmanager
+def running_localstripe() -> Iterator[str]:
+    """Our wrapper on a free 127.0.0.1 port; yields its base URL."""
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "scripts" / "localstripe_server.py"), "--port", "0", "--quiet"],
         stdout=subprocess.PIPE,
@@ -48,6 +50,12 @@ def localstripe_url() -> Iterator[str]:
         process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def localstripe_url() -> Iterator[str]:
+    with running_localstripe() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
