@@ -9,6 +9,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
+from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
@@ -16,6 +17,7 @@ from charity.models.user import LoginAttempt, Membership, User
 __all__ = [
     "Campaign",
     "Donation",
+    "Invitation",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",

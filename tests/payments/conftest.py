@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 import stripe
-from flask_sqlalchemy.session import _app_ctx_id
 
 from charity.extensions import db
 from charity.models import Donation
@@ -157,39 +156,3 @@ def intent_object(donation: Donation) -> dict:
         donation.stripe_payment_intent_id, stripe_account=donation.stripe_account_id
     )
     return json.loads(json.dumps(obj.to_dict()))
-
-
-@pytest.fixture
-def db_session(app):  # type: ignore[no-untyped-def]
-    """Like tests/conftest.py's, but with a plain SQLAlchemy Session.
-
-    Flask-SQLAlchemy's Session.get_bind returns the ENGINE for models without a bind key,
-    ignoring ``bind=connection``, so the shared fixture's work (and views' commits) really
-    commit. A plain Session honours the bind, so everything here is rolled back.
-    TODO(lead): apply the same to the shared fixture in tests/conftest.py.
-    """
-    connection = db.engine.connect()
-    outer = connection.begin()
-    original = db.session
-    factory = sa.orm.sessionmaker(bind=connection, join_transaction_mode="create_savepoint")
-    db.session = sa.orm.scoped_session(factory, scopefunc=_app_ctx_id)
-    try:
-        yield db.session
-    finally:
-        db.session.remove()
-        db.session = original
-        if outer.is_active:
-            outer.rollback()
-        connection.close()
-
-
-@pytest.fixture
-def client(app, db_session):  # type: ignore[no-untyped-def]
-    """A test client inside a fresh app context per test.
-
-    The session-wide app context of tests/conftest.py is otherwise reused by every
-    request, so ``g`` (Flask-Login's cached user, queued mail) leaks between tests.
-    TODO(lead): the shared ``client`` fixture should do the same.
-    """
-    with app.app_context(), app.test_client() as test_client:
-        yield test_client
