@@ -240,7 +240,11 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
     donation = _donation_by_token(token)
     if not donation.receipt_number:
         abort(404)
-    pdf = receipts.render_receipt_pdf(donation)
+    try:
+        pdf = receipts.render_receipt_pdf(donation)
+    except receipts.ReceiptFontMissingError:
+        current_app.logger.exception("no CJK font for PDF receipts")
+        abort(503)
     return current_app.response_class(
         pdf,
         mimetype="application/pdf",
