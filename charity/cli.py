@@ -12,6 +12,7 @@ COMMANDS: list[str] = [
     "charity.commands.demo:demo",
     "charity.commands.campaigns:campaigns",
     "charity.commands.compliance:compliance",
+    "charity.commands.ledger:ledger",
 ]
 
 

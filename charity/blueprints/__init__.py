@@ -15,6 +15,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("campaigns", None),
     ("disclosures", None),
     ("regulator", "/regulator"),
+    ("donations", None),
+    ("stripe_webhook", None),
 ]
 
 
