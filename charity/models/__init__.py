@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see the whole schema."""
 
+from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.donation import Donation
@@ -7,6 +8,10 @@ from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
+    "AuditNode",
     "Campaign",
     "Donation",
     "LoginAttempt",
