@@ -92,7 +92,7 @@ def load_signer(secret: str, name: str) -> Signer:
 
 
 def _from_signer_key(secret: str) -> Signer:
-    parts = secret.split("+")
+    parts = secret.split("+", 4)  # the base64 key may itself contain "+"
     if len(parts) != 5:
         raise SigningKeyError("AUDITLOG_SIGNING_KEY: malformed PRIVATE+KEY string")
     _, _, name, hex_id, encoded = parts

@@ -83,7 +83,7 @@ class VerifierKey:
 
 
 def parse_verifier_key(text: str) -> VerifierKey:
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)  # the base64 key may itself contain "+"
     if len(parts) != 3:
         raise NoteError("a verifier key has the form name+hexkeyid+base64key")
     name, hex_id, encoded = parts

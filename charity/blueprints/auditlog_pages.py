@@ -70,7 +70,8 @@ def _start_of(day: date) -> datetime:
 def filtered_query(filters: Filters) -> sa.Select:
     query = sa.select(AuditEntry).order_by(AuditEntry.index.desc())
     if filters.organization:
-        if filters.organization.isdigit():
+        # A USCC is 18 characters (and may be all digits); shorter numbers are ids.
+        if filters.organization.isdigit() and len(filters.organization) < 18:
             query = query.where(AuditEntry.organization_id == int(filters.organization))
         else:
             query = query.where(AuditEntry.organization_uscc == filters.organization.upper())
