@@ -99,9 +99,8 @@ def test_consistent_rewrite_is_caught_by_the_saved_checkpoint(app, db_session, l
 def test_forged_checkpoint_signature_is_detected(app, db_session, logged) -> None:  # type: ignore[no-untyped-def]
     app.test_cli_runner().invoke(args=["audit", "checkpoint"])
     db_session.execute(
-        sa.text(
-            "UPDATE auditlog_checkpoints SET note = replace(note, '— charity.test/log ', '— charity.test/log A')"
-        )
+        sa.text("UPDATE auditlog_checkpoints SET note = replace(note, :old, :new)"),
+        {"old": "— charity.test/log ", "new": "— charity.test/log A"},
     )
     db_session.commit()
     result = _verify(app)
