@@ -120,20 +120,25 @@ def _now() -> datetime:
 def subtree_hashes(
     session: Session, keys: Iterable[tuple[int, int]]
 ) -> dict[tuple[int, int], bytes]:
-    """Stored perfect subtree hashes for (level, index) keys, in one query."""
+    """Stored perfect subtree hashes for (level, index) keys, in one query.
+
+    Proofs are the hot path (p99 ≤ 5 ms at 1M entries), so this is one plain SQL
+    statement: the keys are integers, formatted with ``:d`` (no injection possible),
+    which spares SQLAlchemy building and compiling a statement of varying shape.
+    """
     by_level: dict[int, set[int]] = {}
     for level, index in keys:
-        by_level.setdefault(level, set()).add(index)
+        by_level.setdefault(int(level), set()).add(int(index))
     if not by_level:
         return {}
-    condition = sa.or_(
-        *(
-            sa.and_(_nodes.c.level == level, _nodes.c.idx.in_(sorted(indexes)))
-            for level, indexes in by_level.items()
-        )
+    condition = " OR ".join(
+        f"(level = {level:d} AND idx IN ({','.join(f'{i:d}' for i in sorted(indexes))}))"
+        for level, indexes in sorted(by_level.items())
     )
-    rows = session.execute(sa.select(_nodes.c.level, _nodes.c.idx, _nodes.c.hash).where(condition))
-    return {(row.level, row.idx): row.hash for row in rows}
+    rows = session.connection().exec_driver_sql(
+        f"SELECT level, idx, hash FROM auditlog_nodes WHERE {condition}"  # noqa: S608 (ints)
+    )
+    return {(level, index): bytes(hash_) for level, index, hash_ in rows}
 
 
 class MissingNodeError(LookupError):
@@ -172,6 +177,28 @@ def consistency_proof(session: Session, first: int, second: int) -> list[bytes]:
         return merkle.consistency_path(first, second, subtree_hash)
 
     return build(_resolver(session, merkle.proof_ranges(build)))
+
+
+def inclusion_bundle(session: Session, index: int, size: int) -> tuple[bytes, list[bytes], bytes]:
+    """(leaf hash, inclusion path, root) for ``index`` in the tree of ``size``: one query."""
+
+    def build(subtree_hash: merkle.SubtreeHash) -> list[bytes]:
+        return merkle.inclusion_path(index, size, subtree_hash)
+
+    resolve = _resolver(session, [*merkle.proof_ranges(build), (0, size), (index, index + 1)])
+    return resolve(index, index + 1), build(resolve), resolve(0, size)
+
+
+def consistency_bundle(
+    session: Session, first: int, second: int
+) -> tuple[list[bytes], bytes, bytes]:
+    """(consistency path, first root, second root): one query."""
+
+    def build(subtree_hash: merkle.SubtreeHash) -> list[bytes]:
+        return merkle.consistency_path(first, second, subtree_hash)
+
+    resolve = _resolver(session, [*merkle.proof_ranges(build), (0, first), (0, second)])
+    return build(resolve), resolve(0, first), resolve(0, second)
 
 
 def leaf_hash_at(session: Session, index: int) -> bytes | None:

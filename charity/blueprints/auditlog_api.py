@@ -95,14 +95,13 @@ def get_inclusion_proof() -> Response:
         raise BadParameterError("tree_size", f"tree_size must be between 1 and {size}")
     if index >= tree_size:
         raise BadParameterError("index", "index must be below tree_size")
-    leaf = store.leaf_hash_at(db.session, index)
-    path = store.inclusion_proof(db.session, index, tree_size)
+    leaf, path, root = store.inclusion_bundle(db.session, index, tree_size)
     body = {
         "index": index,
         "tree_size": tree_size,
-        "leaf_hash": leaf.hex() if leaf else None,
+        "leaf_hash": leaf.hex(),
         "path": [node.hex() for node in path],
-        "root_hash": store.root_at(db.session, tree_size).hex(),
+        "root_hash": root.hex(),
     }
     return _json(body, IMMUTABLE)
 
@@ -115,12 +114,12 @@ def get_consistency_proof() -> Response:
         raise BadParameterError("second", f"second must be between 1 and {size}")
     if not 0 < first <= second:
         raise BadParameterError("first", "first must be between 1 and second")
-    path = store.consistency_proof(db.session, first, second)
+    path, first_root, second_root = store.consistency_bundle(db.session, first, second)
     body = {
         "first": first,
         "second": second,
         "path": [node.hex() for node in path],
-        "first_root": store.root_at(db.session, first).hex(),
-        "second_root": store.root_at(db.session, second).hex(),
+        "first_root": first_root.hex(),
+        "second_root": second_root.hex(),
     }
     return _json(body, IMMUTABLE)

@@ -12,9 +12,9 @@ from charity.auditlog import checkpoint, integrity, merkle, store
 from charity.auditlog.canonical import canonical_json
 from charity.models import AuditEntry
 
-THREADS = 8
-PROCESSES = 4
-APPENDS_EACH = 15
+THREADS = 6
+PROCESSES = 3
+APPENDS_EACH = 12
 
 
 def _append_many(url: str, worker: str) -> None:
