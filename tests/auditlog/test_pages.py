@@ -75,3 +75,69 @@ def test_entry_page_carries_the_proof_for_the_browser(client, db_session) -> Non
 
 def test_missing_entry_is_404(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/log/12345").status_code == 404
+
+
+NODE_HARNESS = """
+const fs = require("fs");
+const data = JSON.parse(process.argv[2]);
+const listeners = {};
+const box = { dataset: data, classList: { add(c) { box.cls = c; }, remove() {} } };
+const result = { textContent: "" };
+globalThis.window = { crypto: require("crypto").webcrypto, TextEncoder: TextEncoder };
+globalThis.document = {
+  addEventListener: (name, f) => { listeners[name] = f; },
+  getElementById: (id) => (id === "auditlog-verify" ? box : result),
+};
+eval(fs.readFileSync(process.argv[1], "utf8"));
+listeners.DOMContentLoaded();
+setTimeout(() => console.log(JSON.stringify({ text: result.textContent, cls: box.cls })), 300);
+"""
+
+
+def _run_verify_js(dataset: dict) -> dict:
+    import json
+    import shutil
+    import subprocess
+
+    import pytest
+
+    from charity import ROOT
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    result = subprocess.run(
+        [node, "-e", NODE_HARNESS, str(ROOT / "static" / "js" / "verify.js"), json.dumps(dataset)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    return json.loads(result.stdout)
+
+
+def test_verify_js_recomputes_leaf_and_root(db_session, append_synthetic) -> None:  # type: ignore[no-untyped-def]
+    from charity.auditlog import store
+    from charity.models import AuditEntry
+
+    append_synthetic(13)
+    leaf, path, root = store.inclusion_bundle(db_session, 6, 13)
+    dataset = {
+        "payload": db_session.get(AuditEntry, 6).payload,
+        "leafHash": leaf.hex(),
+        "index": "6",
+        "treeSize": "13",
+        "root": root.hex(),
+        "path": ",".join(p.hex() for p in path),
+        "msgOk": "OK",
+        "msgLeaf": "LEAF",
+        "msgRoot": "ROOT",
+        "msgChecking": "...",
+        "msgUnsupported": "NO",
+    }
+    assert _run_verify_js(dataset) == {"text": "OK", "cls": "verify-ok"}
+    assert (
+        _run_verify_js({**dataset, "payload": dataset["payload"].replace("测试", "测")})["text"]
+        == "LEAF"
+    )
+    assert _run_verify_js({**dataset, "index": "7"})["text"] == "ROOT"

@@ -128,3 +128,14 @@ def test_runs_from_three_copied_files_without_our_package(tmp_path) -> None:  # 
     )
     assert result.returncode == 0, result.stderr
     assert "standalone" in result.stdout
+
+
+def test_the_by_hand_recipe_in_the_docs_works(live_url, committed_db) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    _events(committed_db, 9)
+    doc = (ROOT / "docs" / "audit-log.md").read_text("utf-8")
+    snippet = re.search(r"## Verifying by hand\n\n```python\n(.*?)```", doc, re.S).group(1)
+    namespace: dict = {}
+    exec(snippet.replace("https://charity.example", live_url), namespace)  # noqa: S102
+    assert namespace["size"] == 9
