@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from charity.auditlog import checkpoint, integrity
+from charity.auditlog import checkpoint, integrity, store
 from charity.extensions import db
 
 
@@ -27,14 +27,8 @@ def verify() -> None:
     db.session.rollback()
     if problems:
         raise click.ClickException(f"{problems} problem(s) found in the audit log")
-    size, _root = _head()
+    size, _root = store.current_head(db.session)
     click.echo(f"OK: the audit log verifies ({size} entries)")
-
-
-def _head() -> tuple[int, bytes]:
-    from charity.auditlog import store
-
-    return store.current_head(db.session)
 
 
 @audit.command("checkpoint")
