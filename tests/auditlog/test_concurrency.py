@@ -13,7 +13,7 @@ from charity.auditlog.canonical import canonical_json
 from charity.models import AuditEntry
 
 THREADS = 6
-PROCESSES = 3
+PROCESSES = 2
 APPENDS_EACH = 12
 
 
