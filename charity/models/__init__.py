@@ -4,6 +4,7 @@ from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, Audi
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.donation import Donation
+from charity.models.invitation import Invitation
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
@@ -14,6 +15,7 @@ __all__ = [
     "AuditNode",
     "Campaign",
     "Donation",
+    "Invitation",
     "LoginAttempt",
     "Membership",
     "Organization",

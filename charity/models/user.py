@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from charity.models.organization import Organization
 
 PLATFORM_ROLES = ("donor", "admin", "regulator")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MEMBER_ROLES = ("owner", "finance", "editor")
 
 
@@ -51,6 +52,19 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.is_active_account
 
     @property
+    def session_stamp(self) -> str:
+        """Changes whenever the password changes; part of every session and reset link."""
+        return str((self.password_changed_at - _EPOCH) // timedelta(microseconds=1))
+
+    def get_id(self) -> str:
+        """Flask-Login's session identifier: ``<id>:<stamp>``.
+
+        The loader accepts a session only while the stamp still matches, so changing or
+        resetting the password logs out every other session and remember-me cookie.
+        """
+        return f"{self.id}:{self.session_stamp}"
+
+    @property
     def is_admin(self) -> bool:
         return self.platform_role == "admin"
 
@@ -59,10 +73,15 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.platform_role == "regulator"
 
     def role_in(self, organization_id: int) -> str | None:
+        """The user's current role there; ended memberships do not count."""
         for membership in self.memberships:
-            if membership.organization_id == organization_id:
+            if membership.organization_id == organization_id and membership.is_active:
                 return membership.role
         return None
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        return [m for m in self.memberships if m.is_active]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.platform_role}>"
@@ -84,9 +103,17 @@ class Membership(TimestampMixin, db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     role: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: Set when the member was removed. Rows are never deleted: the public log's
+    #: ``organization.member_added`` entries are recomputed from them. Re-inviting a
+    #: removed member clears it again (same row, same id).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
 
 
 class LoginAttempt(db.Model):
