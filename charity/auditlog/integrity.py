@@ -66,13 +66,9 @@ def check_log(session: Session, signer: Signer, origin: str) -> Iterator[Problem
     size, head_root = store.current_head(session)
     count, last = session.execute(sa.select(sa.func.count(), sa.func.max(_entries.c.idx))).one()
     end = max(size, (last + 1) if last is not None else 0)
-    checkpoints = dict(
-        session.execute(sa.select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash)).all()
-    )
-    roots: dict[int, bytes] = {}
     walk = _Walk(frontier=[])
     for start in range(0, end, CHUNK):
-        yield from _check_chunk(session, walk, start, min(start + CHUNK, end), checkpoints, roots)
+        yield from _check_chunk(session, walk, start, min(start + CHUNK, end))
         session.expunge_all()  # builders load rows; keep memory bounded
     if count != size or walk.expected != size:
         yield Problem(None, "size", f"the head says {size} entries, the table holds {count}")
@@ -80,7 +76,7 @@ def check_log(session: Session, signer: Signer, origin: str) -> Iterator[Problem
     if walk.expected == size and root != head_root:
         yield Problem(None, "head", "the head's root differs from the root rebuilt from leaves")
     yield from _check_node_count(session, walk.expected)
-    yield from _check_latest_checkpoint(session, signer, origin, roots)
+    yield from _check_latest_checkpoint(session, signer, origin, walk.expected)
 
 
 def _check_chunk(
@@ -88,9 +84,14 @@ def _check_chunk(
     walk: _Walk,
     start: int,
     end: int,
-    checkpoints: dict[int, bytes],
-    roots: dict[int, bytes],
 ) -> Iterator[Problem]:
+    checkpoints = dict(  # the saved checkpoints whose size ends inside this chunk
+        session.execute(
+            sa.select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash).where(
+                AuditCheckpoint.tree_size > start, AuditCheckpoint.tree_size <= end
+            )
+        ).all()
+    )
     rows = session.execute(
         sa.select(_entries).where(_entries.c.idx >= start, _entries.c.idx < end).order_by("idx")
     ).all()
@@ -105,8 +106,8 @@ def _check_chunk(
         store.grow_frontier(walk.frontier, row.idx, leaf, computed)
         walk.expected += 1
         if walk.expected in checkpoints:
-            roots[walk.expected] = merkle.fold_right([h for _l, _i, h in walk.frontier])
-            if roots[walk.expected] != checkpoints[walk.expected]:
+            root = merkle.fold_right([h for _l, _i, h in walk.frontier])
+            if root != checkpoints[walk.expected]:
                 yield Problem(
                     row.idx,
                     "checkpoint",
@@ -147,7 +148,7 @@ def _check_node_count(session: Session, size: int) -> Iterator[Problem]:
 
 
 def _check_latest_checkpoint(
-    session: Session, signer: Signer, origin: str, roots: dict[int, bytes]
+    session: Session, signer: Signer, origin: str, leaves_seen: int
 ) -> Iterator[Problem]:
     latest = store.latest_saved_checkpoint(session)
     if latest is None:
@@ -159,7 +160,7 @@ def _check_latest_checkpoint(
         return
     if body.origin != origin or body.size != latest.tree_size or body.root != latest.root_hash:
         yield Problem(None, "checkpoint", f"size {latest.tree_size}: the note and its row differ")
-    if latest.tree_size > 0 and latest.tree_size not in roots:
+    if latest.tree_size > leaves_seen:
         yield Problem(None, "checkpoint", f"size {latest.tree_size} is beyond the log")
 
 

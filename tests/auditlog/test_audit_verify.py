@@ -113,3 +113,21 @@ def test_checkpoint_command_prints_a_signed_note(app, logged) -> None:  # type: 
     assert result.exit_code == 0
     assert result.output.startswith("charity.test/log\n11\n")
     assert "\n\n— charity.test/log " in result.output
+
+
+def test_truncated_log_is_detected(app, db_session, logged) -> None:  # type: ignore[no-untyped-def]
+    app.test_cli_runner().invoke(args=["audit", "checkpoint"])
+    db_session.execute(sa.text("DELETE FROM auditlog_entries WHERE idx >= 8"))
+    db_session.commit()
+    result = _verify(app)
+    assert result.exit_code != 0
+    assert "MISMATCH log: size: the head says 11 entries, the table holds 8" in result.stderr
+    assert "MISMATCH log: checkpoint: size 11 is beyond the log" in result.stderr
+
+
+def test_missing_entry_in_the_middle_is_detected(app, db_session, logged) -> None:  # type: ignore[no-untyped-def]
+    db_session.execute(sa.text("DELETE FROM auditlog_entries WHERE idx = 3"))
+    db_session.commit()
+    result = _verify(app)
+    assert result.exit_code != 0
+    assert "MISMATCH entry 3: index: missing (next stored entry is 4)" in result.stderr
