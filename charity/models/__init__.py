@@ -2,7 +2,7 @@
 
 from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
-from charity.models.campaign import Campaign
+from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.donation import Donation
 from charity.models.invitation import Invitation
 from charity.models.organization import Organization
@@ -14,6 +14,7 @@ __all__ = [
     "AuditHead",
     "AuditNode",
     "Campaign",
+    "CampaignUpdate",
     "Donation",
     "Invitation",
     "LoginAttempt",
