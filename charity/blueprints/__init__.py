@@ -10,6 +10,7 @@ from flask import Flask
 BLUEPRINTS: list[tuple[str, str | None]] = [
     ("main", None),
     ("auth", "/account"),
+    ("ops", None),
 ]
 
 
