@@ -185,7 +185,9 @@ class ProductionConfig(Config):
         problems += unsafe_production_settings(os.environ)
         if problems:
             raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
-        self.SECRET_KEY = os.environ["SECRET_KEY"]
+        # Read now, not at import: what was checked above is exactly what is used.
+        for name in (*self.REQUIRED, "PUBLIC_BASE_URL", "METRICS_TOKEN"):
+            setattr(self, name, os.environ.get(name, ""))
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
         self.REDIS_URL = os.environ["REDIS_URL"]

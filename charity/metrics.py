@@ -64,7 +64,7 @@ WEBHOOK_LAG = Histogram(
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LogSizeSource = Callable[[], int | None]
 _log_size_source: LogSizeSource | None = None
-_cache: dict[str, tuple[float, Any]] = {}
+_CACHE_KEY = "charity.metrics_cache"
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
@@ -83,17 +83,18 @@ def set_log_size_source(source: LogSizeSource | None) -> None:
     """Let the audit log report its size cheaply (e.g. the latest tree size)."""
     global _log_size_source
     _log_size_source = source
-    _cache.clear()
 
 
 def _cached(key: str, compute: Callable[[], Any]) -> Any:
+    """Per app, and per source: a newly registered source is read at the next scrape."""
+    cache = current_app.extensions.setdefault(_CACHE_KEY, {})
     ttl = float(current_app.config.get("METRICS_CACHE_SECONDS", 10))
     now = time.monotonic()
-    hit = _cache.get(key)
-    if hit and now - hit[0] < ttl:
-        return hit[1]
+    hit = cache.get(key)
+    if hit and hit[0] is compute and now - hit[1] < ttl:
+        return hit[2]
     value = compute()
-    _cache[key] = (now, value)
+    cache[key] = (compute, now, value)
     return value
 
 
