@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 
 import pytest
@@ -82,6 +83,7 @@ def test_every_record_in_a_request_carries_its_id(json_app):
         "request_id": "req-12345678",
         "method": "GET",
         "path": "/donate",
+        "pid": os.getpid(),
     }
 
 
