@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint format translations migrate-initial clean
+.PHONY: run test install lint format translations migrate-initial clean prod worker bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ run: install
 
 test: install
 	$(BIN)/python scripts/run_tests.py
+
+# Production: gunicorn + RQ workers under one supervisor (docs/deployment.md).
+prod: install
+	scripts/prod.sh
+
+worker: install
+	$(BIN)/flask jobs worker
+
+# Benchmarks on PostgreSQL + gunicorn; writes docs/benchmarks.md (docs/benchmarks.md).
+bench: install
+	$(BIN)/python bench/run.py $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -29,15 +29,14 @@ host and the benchmark. The defaults and why (docs/deployment.md has the table):
   gunicorn's own access log is off unless GUNICORN_ACCESS_LOG is set (e.g. to ``-``); it
   is JSON too.
 * Metrics: PROMETHEUS_MULTIPROC_DIR must be set before the app (and prometheus_client)
-  is imported; when it is not set, a fresh directory is made here. Its old files are
-  removed at start so counters of a previous run are not added in.
+  is imported; when it is not set, a fresh directory is made here. Files left by dead
+  processes (a previous run) are removed at start so their counts are not added in.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -116,13 +115,27 @@ if os.environ.get("LOG_FORMAT", _default_format) == "json":
     }
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _prepare_metrics_dir() -> None:
+    """Drop files of processes that are gone (a previous run); keep live ones (job workers)."""
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not path:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="charity-metrics-")
         return
-    shutil.rmtree(path, ignore_errors=True)
     Path(path).mkdir(parents=True, exist_ok=True)
+    for file in Path(path).glob("*.db"):
+        pid = file.stem.rpartition("_")[2]
+        if not pid.isdigit() or not _alive(int(pid)):
+            file.unlink(missing_ok=True)
 
 
 _prepare_metrics_dir()

@@ -36,6 +36,8 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...]) -> None:
             "REDIS_URL is not set: jobs run in-process and no worker is needed."
         )
     rq_logger = logging.getLogger("rq")
+    for old in [h for h in rq_logger.handlers if hasattr(h, "_charity_handler")]:
+        rq_logger.removeHandler(old)
     rq_logger.addHandler(
         build_handler(current_app.config["LOG_FORMAT"], secret_values(current_app.config))
     )
