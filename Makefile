@@ -36,7 +36,7 @@ worker: install
 
 # Benchmarks on PostgreSQL + gunicorn; writes docs/benchmarks.md (docs/benchmarks.md).
 bench: install
-	$(BIN)/python bench/run.py $(ARGS)
+	$(BIN)/python -m bench.run $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
