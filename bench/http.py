@@ -188,15 +188,9 @@ class MemorySampler(threading.Thread):
 
 
 def median_round(results: list[WrkResult]) -> WrkResult:
-    """The round with the median rate, its memory samples merged with the other rounds'."""
+    """The round with the median rate (with its own memory samples)."""
     ordered = sorted(results, key=lambda r: r.rps)
     chosen = ordered[len(ordered) // 2]
-    merged = MemorySample()
-    for result in results:
-        if result.memory:
-            for pid, rss in result.memory.rss_kb.items():
-                merged.add(pid, rss, result.memory.pss_kb.get(pid, 0))
-    chosen.memory = merged
     chosen.spread = (ordered[0].rps, ordered[-1].rps)
     return chosen
 
@@ -232,8 +226,8 @@ def render_section(
     lines += [
         "",
         "Memory per gunicorn worker under that load (peak per worker, sampled every 0.5 s "
-        "from /proc over all rounds; PSS counts pages shared copy-on-write with the master by "
-        "share; pids include workers recycled by max_requests):",
+        "from /proc during the median round; PSS counts pages shared copy-on-write with the "
+        "master by share; pids include workers recycled by max_requests):",
         "",
         "| during | worker pids seen | RSS mean MiB | RSS max MiB | PSS mean MiB | PSS max MiB |",
         "|---|---:|---:|---:|---:|---:|",
