@@ -179,6 +179,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--no-write", action="store_true", help="print, do not edit the docs")
     args = parser.parse_args(argv)
     args.port = free_port()
+    # SIGTERM (a CI timeout, kill) still stops gunicorn through the finally below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     wrk = bench_http.ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="charity-bench-"))
@@ -241,6 +243,15 @@ def main(argv: list[str]) -> int:
 
     ceiling = results[0]
     notes = []
+    recycles = log_path.read_text().count("Autorestarting worker")
+    errors = sum(r.errors for rs in rounds.values() for r in rs)
+    if recycles or errors:
+        notes.append(
+            f"{recycles} worker recycles (gunicorn max_requests) and {errors} socket errors "
+            "over all rounds: a recycling gthread worker closes its idle keep-alive "
+            "connections, and a request wrk had just sent on one fails. Rerun with "
+            "GUNICORN_MAX_REQUESTS=0 to see the errors go with the recycles."
+        )
     if campaign is None:
         notes.append(f"Campaign page not measured: {campaign_reason}.")
     for r in results[1:]:
