@@ -38,6 +38,7 @@ def load_users() -> list[str]:
 #: it may be run on a database that already has the demo) and returns login lines.
 LOADERS: list[str] = [
     "charity.demo:load_users",
+    "charity.demo_orgs:load_organizations",
 ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 
 from charity.extensions import babel
 
@@ -17,6 +17,8 @@ def select_locale() -> str:
     flip the site; the language switch in the header is one click away.
     """
     supported = _supported()
+    if not has_request_context():  # CLI commands, jobs: the default language
+        return supported[0]
     chosen = request.args.get("lang") or session.get(LANG_SESSION_KEY)
     if chosen in supported:
         return chosen

@@ -8,5 +8,6 @@ trap 'rm -rf "$tmp"' EXIT
 rm -f migrations/versions/*.py
 export FLASK_APP=wsgi:app CHARITY_ENV=development CHARITY_INSTANCE="$tmp" DATABASE_URL="sqlite:///$tmp/empty.sqlite3"
 .venv/bin/flask db migrate -m "initial schema" --rev-id 0001_initial >/dev/null 2>&1
+sed -i "/^Create Date:/d" migrations/versions/*.py
 .venv/bin/ruff format -q migrations/versions || true
 ls migrations/versions

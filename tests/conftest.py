@@ -14,8 +14,9 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, g, request_started
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from charity import create_app
 from charity.extensions import db
@@ -48,6 +49,14 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's Session.get_bind() ignores ``bind=`` and returns the engine, which
+    would send the views' commits to another connection, outliving the test."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[no-untyped-def]
+        return bind if bind is not None else self.bind
+
+
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
     """A session whose work is rolled back after the test, commits included."""
@@ -55,7 +64,11 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
     outer = connection.begin()
     original = db.session
     db.session = db._make_scoped_session(
-        {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        {
+            "bind": connection,
+            "join_transaction_mode": "create_savepoint",
+            "class_": _ConnectionBoundSession,
+        }
     )
     try:
         yield db.session
@@ -77,10 +90,59 @@ def committed_db(app: Flask) -> Iterator[sa.orm.scoped_session]:
         dbutil.truncate_all(db.engine, db.metadata)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_g_per_request(app: Flask) -> Iterator[None]:
+    """The session-wide app context makes ``g`` outlive a request; a real server has one app
+    context per request. Empty ``g`` when each request starts (Flask-Login caches the user
+    there), so nothing leaks between requests or tests."""
+
+    def forget(sender, **extra):  # type: ignore[no-untyped-def]
+        for key in list(g):
+            g.pop(key, None)
+
+    forget(app)
+    with request_started.connected_to(forget, app):
+        yield
+    forget(app)
+
+
 @pytest.fixture
 def client(app: Flask, db_session):  # type: ignore[no-untyped-def]
     with app.test_client() as test_client:
         yield test_client
+
+
+@pytest.fixture
+def login(client):  # type: ignore[no-untyped-def]
+    """Log a user in through Flask-Login's session keys (the login form is tested elsewhere);
+    ``login(None)`` logs out."""
+
+    def log_in(user) -> None:  # type: ignore[no-untyped-def]
+        with client.session_transaction() as session:
+            if user is None:
+                session.pop("_user_id", None)
+                return
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+
+    return log_in
+
+
+@pytest.fixture
+def recorded_events():  # type: ignore[no-untyped-def]
+    """Every event recorded during the test, via a real subscriber."""
+    from charity import events
+
+    seen: list = []
+
+    def handler(session, event):  # type: ignore[no-untyped-def]
+        seen.append(event)
+
+    events.subscribe(handler)
+    try:
+        yield seen
+    finally:
+        events._subscribers.remove(handler)
 
 
 @pytest.fixture

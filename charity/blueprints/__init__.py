@@ -10,6 +10,8 @@ from flask import Flask
 BLUEPRINTS: list[tuple[str, str | None]] = [
     ("main", None),
     ("auth", "/account"),
+    ("orgs", "/orgs"),
+    ("admin", "/admin"),
     ("ops", None),
 ]
 

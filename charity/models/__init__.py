@@ -3,12 +3,14 @@
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.donation import Donation
+from charity.models.invitation import Invitation
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
     "Campaign",
     "Donation",
+    "Invitation",
     "LoginAttempt",
     "Membership",
     "Organization",

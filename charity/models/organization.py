@@ -73,6 +73,11 @@ class Organization(TimestampMixin, db.Model):
         return bool(self.qualification_number)
 
     @property
+    def active_memberships(self) -> list[Membership]:
+        """Current members (removed members keep their row with ``ended_at`` set)."""
+        return [m for m in self.memberships if m.is_active]
+
+    @property
     def region(self) -> str:
         return " ".join(part for part in (self.province, self.city, self.district) if part)
 

@@ -59,10 +59,15 @@ class User(UserMixin, TimestampMixin, db.Model):
         return self.platform_role == "regulator"
 
     def role_in(self, organization_id: int) -> str | None:
+        """The user's current role there; ended memberships do not count."""
         for membership in self.memberships:
-            if membership.organization_id == organization_id:
+            if membership.organization_id == organization_id and membership.is_active:
                 return membership.role
         return None
+
+    @property
+    def active_memberships(self) -> list[Membership]:
+        return [m for m in self.memberships if m.is_active]
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.platform_role}>"
@@ -84,9 +89,17 @@ class Membership(TimestampMixin, db.Model):
         ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     )
     role: Mapped[str] = mapped_column(String(16), nullable=False)
+    #: Set when the member was removed. Rows are never deleted: the public log's
+    #: ``organization.member_added`` entries are recomputed from them. Re-inviting a
+    #: removed member clears it again (same row, same id).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
 
 
 class LoginAttempt(db.Model):

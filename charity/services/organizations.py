@@ -6,12 +6,24 @@ Public log payloads for organization events are built here from immutable fields
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+from dataclasses import dataclass, fields
+from datetime import date, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from charity.events import payload_builder
-from charity.models import Membership, Organization
+from charity import regions
+from charity.events import payload_builder, record_event
+from charity.models import Invitation, Membership, Organization, User, utcnow
+from charity.models.organization import USCC_TYPE_DIGIT
+from charity.models.user import MEMBER_ROLES
 
 
 def _organization_payload(session: Session, organization_id: int) -> dict[str, Any]:
@@ -37,3 +49,395 @@ def _member_added_payload(session: Session, membership_id: int) -> dict[str, Any
     payload = _organization_payload(session, membership.organization_id)
     payload["membership_id"] = membership.id
     return payload
+
+
+# --- errors and checks ------------------------------------------------------------------
+
+
+class OrganizationError(Exception):
+    """A domain error the view maps back onto a form field (``field``), or the page."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotAllowedError(OrganizationError):
+    """The actor may not do this (the view answers 403)."""
+
+    def __init__(self, message: str = "You may not change this organization.") -> None:
+        super().__init__(None, message)
+
+
+def normalize_uscc(value: str) -> str:
+    return uscc.compact(value or "").upper()
+
+
+def org_type_from_uscc(value: str) -> str:
+    """Check a USCC and return the organization type its second character gives.
+
+    Raises OrganizationError("uscc", ...) saying exactly what is wrong.
+    """
+    code = normalize_uscc(value)
+    try:
+        uscc.validate(code)
+    except InvalidChecksum:
+        raise OrganizationError(
+            "uscc", _l("The check character (the last one) is wrong: please check the code.")
+        ) from None
+    except ValidationError:
+        raise OrganizationError(
+            "uscc", _l("A USCC has 18 characters: digits and capital letters (no I, O, S, V, Z).")
+        ) from None
+    if code[0] != "5":
+        raise OrganizationError(
+            "uscc",
+            _l(
+                "This is not a civil-affairs registration: codes of charitable organizations "
+                "start with 5."
+            ),
+        )
+    if code[1] not in USCC_TYPE_DIGIT:
+        raise OrganizationError(
+            "uscc",
+            _l(
+                "Unknown organization type: the second character must be 1 (social group), "
+                "2 (social service institution) or 3 (foundation)."
+            ),
+        )
+    return USCC_TYPE_DIGIT[code[1]]
+
+
+def check_qualification(number: str, authority: str, issued_on: date | None) -> None:
+    """公开募捐资格: all three parts or none; never dated in the future."""
+    given = [bool(number), bool(authority), issued_on is not None]
+    if any(given) and not all(given):
+        missing = [
+            field for field, present in zip(QUALIFICATION_FIELDS, given, strict=True) if not present
+        ]
+        raise OrganizationError(
+            missing[0],
+            _l("Give the certificate number, the issuing authority and the date, or none of them."),
+        )
+    if issued_on is not None and issued_on > date.today():
+        raise OrganizationError("qualification_date", _l("The date cannot be in the future."))
+
+
+QUALIFICATION_FIELDS = ("qualification_number", "qualification_authority", "qualification_date")
+
+
+# --- applications and review --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplicationData:
+    """What an applicant types (already stripped and length-checked by the form)."""
+
+    name: str
+    uscc: str
+    registration_authority: str
+    province: str
+    city: str
+    district: str
+    address: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    website: str
+    description_md: str
+    qualification_number: str = ""
+    qualification_authority: str = ""
+    qualification_date: date | None = None
+
+
+def _check_application(data: ApplicationData) -> str:
+    if not regions.is_province(data.province):
+        raise OrganizationError("province", _l("Choose a province from the list."))
+    check_qualification(
+        data.qualification_number, data.qualification_authority, data.qualification_date
+    )
+    return org_type_from_uscc(data.uscc)
+
+
+def _uscc_taken(session: Session, code: str, except_id: int | None = None) -> bool:
+    query = select(Organization.id).where(Organization.uscc == code)
+    if except_id is not None:
+        query = query.where(Organization.id != except_id)
+    return session.scalar(query) is not None
+
+
+DUPLICATE_USCC = _l("An organization with this USCC is already registered or has applied.")
+
+
+def _store_application(session: Session, organization: Organization, data: ApplicationData):  # type: ignore[no-untyped-def]
+    organization.org_type = _check_application(data)
+    code = normalize_uscc(data.uscc)
+    if _uscc_taken(session, code, organization.id):
+        raise OrganizationError("uscc", DUPLICATE_USCC)
+    for field in fields(ApplicationData):
+        setattr(organization, field.name, getattr(data, field.name))
+    organization.uscc = code
+    for name in QUALIFICATION_FIELDS:
+        setattr(organization, name, getattr(data, name) or None)
+    organization.contact_email = data.contact_email.lower()
+    try:
+        # A savepoint, so that a concurrent application with the same USCC (caught only
+        # by the unique constraint) becomes a field error and the request can go on.
+        with session.begin_nested():
+            session.add(organization)
+            session.flush()
+    except IntegrityError:
+        raise OrganizationError("uscc", DUPLICATE_USCC) from None
+
+
+def apply_for_organization(session: Session, actor: User, data: ApplicationData) -> Organization:
+    """A new application (pending); the applicant becomes its owner."""
+    if actor.platform_role == "regulator":
+        raise NotAllowedError(_l("Regulators cannot register organizations."))
+    organization = Organization(status="pending", applied_by=actor)
+    _store_application(session, organization, data)
+    membership = Membership(user=actor, organization=organization, role="owner")
+    session.add(membership)
+    session.flush()  # membership id for later events
+    return organization
+
+
+def update_application(
+    session: Session, actor: User, organization: Organization, data: ApplicationData
+) -> Organization:
+    """Owners edit a pending or rejected application; a rejected one goes back to review."""
+    _require_role(actor, organization, "owner")
+    if organization.status == "verified":
+        raise OrganizationError(
+            None, _l("A verified organization's registration cannot be edited.")
+        )
+    _store_application(session, organization, data)
+    if organization.status == "rejected":
+        organization.status = "pending"
+    return organization
+
+
+def pending_applications(session: Session) -> list[Organization]:
+    query = (
+        select(Organization)
+        .where(Organization.status == "pending")
+        .order_by(Organization.created_at, Organization.id)
+    )
+    return list(session.scalars(query))
+
+
+def approve_organization(session: Session, actor: User, organization: Organization) -> None:
+    _review(actor, organization, "verified", "")
+    record_event(session, "organization.verified", subject_id=organization.id)
+    # Members become public with the organization: log those added while it was pending.
+    for membership in organization.active_memberships:
+        record_event(session, "organization.member_added", subject_id=membership.id)
+
+
+def reject_organization(
+    session: Session, actor: User, organization: Organization, reason: str
+) -> None:
+    if not reason.strip():
+        raise OrganizationError("reason", _l("Give the applicant a reason for the rejection."))
+    _review(actor, organization, "rejected", reason.strip())
+    record_event(session, "organization.rejected", subject_id=organization.id)
+
+
+def _review(actor: User, organization: Organization, status: str, reason: str) -> None:
+    if not actor.is_admin:
+        raise NotAllowedError(_l("Only platform administrators review applications."))
+    if organization.status != "pending":
+        raise OrganizationError(None, _l("This application has already been reviewed."))
+    organization.status = status
+    organization.review_reason = reason
+    organization.reviewed_at = utcnow()
+    organization.reviewed_by_id = actor.id
+
+
+# --- members ------------------------------------------------------------------------------
+
+INVITATION_LIFETIME = timedelta(days=7)
+LAST_OWNER = _l("An organization always keeps an owner: add another owner first.")
+
+
+def _require_role(actor: User, organization: Organization, *roles: str) -> None:
+    if actor.role_in(organization.id) not in roles:
+        raise NotAllowedError()
+
+
+def _active_owners(organization: Organization) -> list[Membership]:
+    return [m for m in organization.active_memberships if m.role == "owner"]
+
+
+def _add_member(session: Session, organization: Organization, user: User, role: str) -> Membership:
+    """Create the membership, or reactivate the ended one (rows are never deleted)."""
+    if user.is_regulator:
+        # Regulators oversee organizations; they never act for one.
+        raise OrganizationError("email", _l("Regulator accounts cannot join an organization."))
+    membership = session.scalar(
+        select(Membership).where(
+            Membership.organization_id == organization.id, Membership.user_id == user.id
+        )
+    )
+    if membership is not None and membership.is_active:
+        raise OrganizationError("email", _l("This person is already a member."))
+    if membership is None:
+        membership = Membership(organization=organization, user=user, role=role)
+        session.add(membership)
+    else:
+        membership.role = role
+        membership.ended_at = None
+    session.flush()  # the membership id goes into the event
+    if organization.is_verified:
+        record_event(session, "organization.member_added", subject_id=membership.id)
+    return membership
+
+
+@dataclass(frozen=True)
+class InviteResult:
+    membership: Membership | None = None
+    invitation: Invitation | None = None
+    #: The secret for the emailed link (only for a new invitation).
+    token: str | None = None
+
+
+def invite_member(
+    session: Session, actor: User, organization: Organization, email: str, role: str
+) -> InviteResult:
+    """Existing users are added at once; others get an expiring emailed invitation."""
+    _require_role(actor, organization, "owner")
+    if role not in MEMBER_ROLES:
+        raise OrganizationError("role", _l("Choose a role from the list."))
+    email = email.strip().lower()
+    user = session.scalar(select(User).where(func.lower(User.email) == email))
+    if user is not None:
+        return InviteResult(membership=_add_member(session, organization, user, role))
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        organization=organization,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        expires_at=utcnow() + INVITATION_LIFETIME,
+        invited_by_id=actor.id,
+    )
+    session.add(invitation)
+    session.flush()
+    return InviteResult(invitation=invitation, token=token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    return session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+
+
+def accept_invitation(session: Session, actor: User, token: str) -> Membership:
+    invitation = find_invitation(session, token)
+    if invitation is None or not invitation.is_open:
+        raise OrganizationError(None, _l("This invitation is not valid or has already been used."))
+    if invitation.is_expired:
+        raise OrganizationError(
+            None, _l("This invitation has expired. Ask the owner for a new one.")
+        )
+    if actor.email.lower() != invitation.email:
+        raise NotAllowedError(_l("This invitation was sent to another email address."))
+    membership = _add_member(session, invitation.organization, actor, invitation.role)
+    invitation.accepted_at = utcnow()
+    return membership
+
+
+def revoke_invitation(
+    session: Session, actor: User, organization: Organization, invitation_id: int
+) -> Invitation:
+    _require_role(actor, organization, "owner")
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organization_id != organization.id:
+        raise OrganizationError(None, _l("This invitation does not exist."))
+    if not invitation.is_open:
+        raise OrganizationError(None, _l("This invitation has already been used."))
+    invitation.revoked_at = utcnow()
+    return invitation
+
+
+def _member_of(organization: Organization, membership_id: int) -> Membership:
+    for membership in organization.active_memberships:
+        if membership.id == membership_id:
+            return membership
+    raise OrganizationError(None, _l("This person is not a member."))
+
+
+def change_member_role(
+    session: Session, actor: User, organization: Organization, membership_id: int, role: str
+) -> Membership:
+    _require_role(actor, organization, "owner")
+    if role not in MEMBER_ROLES:
+        raise OrganizationError("role", _l("Choose a role from the list."))
+    membership = _member_of(organization, membership_id)
+    if membership.role == "owner" and role != "owner" and len(_active_owners(organization)) == 1:
+        raise OrganizationError("role", LAST_OWNER)
+    membership.role = role
+    return membership
+
+
+def remove_member(
+    session: Session, actor: User, organization: Organization, membership_id: int
+) -> Membership:
+    _require_role(actor, organization, "owner")
+    membership = _member_of(organization, membership_id)
+    if membership.role == "owner" and len(_active_owners(organization)) == 1:
+        raise OrganizationError(None, LAST_OWNER)
+    membership.ended_at = utcnow()
+    return membership
+
+
+def open_invitations(session: Session, organization: Organization) -> list[Invitation]:
+    query = (
+        select(Invitation)
+        .where(
+            Invitation.organization_id == organization.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.revoked_at.is_(None),
+            Invitation.expires_at > utcnow(),
+        )
+        .order_by(Invitation.created_at)
+    )
+    return list(session.scalars(query))
+
+
+# --- the public directory -----------------------------------------------------------------
+
+DIRECTORY_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class DirectoryQuery:
+    text: str = ""
+    province: str = ""
+    org_type: str = ""
+    #: "yes", "no" or "" (either).
+    qualified: str = ""
+
+
+def directory_select(query: DirectoryQuery) -> Select:
+    """Verified organizations matching the search, by name."""
+    statement = select(Organization).where(Organization.status == "verified")
+    if query.text:
+        statement = statement.where(
+            or_(
+                Organization.name.icontains(query.text, autoescape=True),
+                Organization.uscc == normalize_uscc(query.text),
+            )
+        )
+    if query.province:
+        statement = statement.where(Organization.province == query.province)
+    if query.org_type:
+        statement = statement.where(Organization.org_type == query.org_type)
+    if query.qualified == "yes":
+        statement = statement.where(Organization.qualification_number.is_not(None))
+    elif query.qualified == "no":
+        statement = statement.where(Organization.qualification_number.is_(None))
+    return statement.order_by(Organization.name, Organization.id)

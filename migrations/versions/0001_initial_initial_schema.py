@@ -2,7 +2,6 @@
 
 Revision ID: 0001_initial
 Revises:
-Create Date: 2026-11-25 14:34:10.888085
 
 """
 
@@ -155,11 +154,42 @@ def upgrade():
         batch_op.create_index("ix_campaigns_status_end_date", ["status", "end_date"], unique=False)
 
     op.create_table(
+        "invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("accepted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("invited_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "role IN ('owner', 'finance', 'editor')", name=op.f("ck_invitations_role")
+        ),
+        sa.ForeignKeyConstraint(
+            ["invited_by_id"], ["users.id"], name=op.f("fk_invitations_invited_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_invitations_organization_id_organizations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitations_token_hash")),
+    )
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.create_index("ix_invitations_organization_id", ["organization_id"], unique=False)
+
+    op.create_table(
         "memberships",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('owner', 'finance', 'editor')", name=op.f("ck_memberships_role")
@@ -266,6 +296,10 @@ def downgrade():
         batch_op.drop_index("ix_memberships_organization_id")
 
     op.drop_table("memberships")
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_index("ix_invitations_organization_id")
+
+    op.drop_table("invitations")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_index("ix_campaigns_status_end_date")
         batch_op.drop_index("ix_campaigns_organization_id")

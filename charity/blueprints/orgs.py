@@ -1,0 +1,302 @@
+"""Organizations: apply, manage, members, invitations and the public directory."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from charity import regions
+from charity.blueprints.orgs_forms import (
+    ORG_TYPE_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    ApplicationForm,
+    ConfirmForm,
+    DirectoryForm,
+    InviteForm,
+    RoleForm,
+    is_english,
+)
+from charity.db import commit
+from charity.extensions import db
+from charity.mail import Mail, queue_mail
+from charity.models import Organization
+from charity.permissions import require_org_role, role_in_org
+from charity.services import organizations as service
+
+bp = Blueprint("orgs", __name__)
+
+MEMBER_ROLES = ("owner", "finance", "editor")
+MAX_PAGE = 10_000
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    return {
+        "org_type_label": lambda value: ORG_TYPE_LABELS.get(value, value),
+        "member_role_label": lambda value: ROLE_LABELS.get(value, value),
+        "org_status_label": lambda value: STATUS_LABELS.get(value, value),
+        "province_label": lambda value: regions.province_label(value, english=is_english()),
+        "org_region": _region,
+    }
+
+
+def _region(organization: Organization) -> str:
+    """Province (in the page's language), city unless a municipality repeats it, district."""
+    parts = [regions.province_label(organization.province, english=is_english())]
+    if organization.city and organization.city != organization.province:
+        parts.append(organization.city)
+    if organization.district:
+        parts.append(organization.district)
+    return " ".join(parts)
+
+
+def _organization(org_id: int) -> Organization:
+    return db.session.get(Organization, org_id) or abort(404)
+
+
+def _may_see(organization: Organization) -> bool:
+    if organization.is_verified:
+        return True
+    if not current_user.is_authenticated:
+        return False
+    return current_user.is_admin or role_in_org(current_user, organization.id) is not None
+
+
+def _form_error(form, error: service.OrganizationError) -> None:  # type: ignore[no-untyped-def]
+    field = getattr(form, error.field, None) if error.field else None
+    if field is None:
+        flash(str(error.message), "error")
+    else:
+        field.errors = [*field.errors, error.message]
+
+
+# --- the public directory and pages -------------------------------------------------------
+
+
+@bp.get("/")
+def directory():  # type: ignore[no-untyped-def]
+    form = DirectoryForm(request.args)
+    if not form.validate():
+        return render_template("orgs/directory.html", form=form, page=None), 400
+    # Clamped: a huge page number would overflow the SQL OFFSET.
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    statement = service.directory_select(form.query())
+    results = db.paginate(
+        statement, page=page, per_page=service.DIRECTORY_PAGE_SIZE, error_out=False
+    )
+    return render_template("orgs/directory.html", form=form, page=results)
+
+
+@bp.get("/<int:org_id>")
+def show(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    if not _may_see(organization):
+        abort(404)
+    return render_template("orgs/show.html", org=organization)
+
+
+@bp.get("/mine")
+@login_required
+def mine():  # type: ignore[no-untyped-def]
+    memberships = sorted(current_user.active_memberships, key=lambda m: m.organization.name)
+    return render_template("orgs/mine.html", memberships=memberships)
+
+
+# --- applications ------------------------------------------------------------------------
+
+
+@bp.route("/apply", methods=["GET", "POST"])
+@login_required
+def apply():  # type: ignore[no-untyped-def]
+    if current_user.is_regulator:
+        abort(403)
+    form = ApplicationForm()
+    if form.validate_on_submit():
+        try:
+            organization = service.apply_for_organization(db.session, current_user, form.command())
+        except service.NotAllowedError:
+            abort(403)
+        except service.OrganizationError as error:
+            _form_error(form, error)
+        else:
+            commit()
+            flash(_("Thank you! Your application will be reviewed soon."), "success")
+            return redirect(url_for("orgs.manage", org_id=organization.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/apply.html", form=form, org=None), status
+
+
+@bp.get("/<int:org_id>/manage")
+def manage(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, *MEMBER_ROLES)
+    role = role_in_org(current_user, org_id)
+    return render_template("orgs/manage.html", org=organization, role=role)
+
+
+@bp.route("/<int:org_id>/edit", methods=["GET", "POST"])
+def edit(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if organization.is_verified:
+        flash(_("A verified organization's registration cannot be edited here."), "warning")
+        return redirect(url_for("orgs.manage", org_id=org_id))
+    form = ApplicationForm(obj=organization)
+    if form.validate_on_submit():
+        try:
+            service.update_application(db.session, current_user, organization, form.command())
+        except service.OrganizationError as error:
+            _form_error(form, error)
+        else:
+            commit()
+            flash(_("Your application was saved and is waiting for review."), "success")
+            return redirect(url_for("orgs.manage", org_id=org_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/apply.html", form=form, org=organization), status
+
+
+# --- members and invitations ---------------------------------------------------------------
+
+
+def _members_page(organization: Organization, invite: InviteForm | None = None, status=200):  # type: ignore[no-untyped-def]
+    role = role_in_org(current_user, organization.id)
+    memberships = sorted(
+        organization.active_memberships, key=lambda m: (MEMBER_ROLES.index(m.role), m.id)
+    )
+    page = render_template(
+        "orgs/members.html",
+        org=organization,
+        role=role,
+        memberships=memberships,
+        invitations=service.open_invitations(db.session, organization),
+        invite_form=invite or InviteForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        role_labels=ROLE_LABELS,
+    )
+    return page, status
+
+
+@bp.get("/<int:org_id>/members")
+def members(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, *MEMBER_ROLES)
+    return _members_page(organization)
+
+
+@bp.post("/<int:org_id>/members/invite")
+def invite(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    form = InviteForm()
+    if not form.validate():
+        return _members_page(organization, form, 400)
+    try:
+        result = service.invite_member(
+            db.session, current_user, organization, form.email.data, form.role.data
+        )
+    except service.OrganizationError as error:
+        _form_error(form, error)
+        return _members_page(organization, form, 400)
+    _queue_invite_mail(organization, form.email.data, result)
+    commit()
+    if result.membership is not None:
+        flash(_("%(email)s was added.", email=form.email.data), "success")
+    else:
+        flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
+    return redirect(url_for("orgs.members", org_id=org_id))
+
+
+def _queue_invite_mail(organization: Organization, email: str, result) -> None:  # type: ignore[no-untyped-def]
+    if result.token:
+        link = url_for("orgs.invitation", token=result.token, _external=True)
+        body = _(
+            "You are invited to join %(org)s on the public charity platform.\n\n"
+            "Log in or sign up with this email address, then open this link "
+            "(valid for 7 days):\n%(link)s\n",
+            org=organization.name,
+            link=link,
+        )
+    else:
+        link = url_for("orgs.manage", org_id=organization.id, _external=True)
+        body = _("You were added to %(org)s.\n%(link)s\n", org=organization.name, link=link)
+    subject = _("Join %(org)s", org=organization.name)
+    queue_mail(Mail(to=email, subject=subject, body=body))
+
+
+@bp.post("/<int:org_id>/members/<int:membership_id>/role")
+def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    form = RoleForm()
+    if not form.validate():
+        flash(_("Choose a role from the list."), "error")
+        return _members_page(organization, status=400)
+    try:
+        service.change_member_role(
+            db.session, current_user, organization, membership_id, form.role.data
+        )
+    except service.OrganizationError as error:
+        flash(str(error.message), "error")
+        return _members_page(organization, status=400)
+    commit()
+    flash(_("The role was changed."), "success")
+    return redirect(url_for("orgs.members", org_id=org_id))
+
+
+@bp.post("/<int:org_id>/members/<int:membership_id>/remove")
+def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        service.remove_member(db.session, current_user, organization, membership_id)
+    except service.OrganizationError as error:
+        flash(str(error.message), "error")
+        return _members_page(organization, status=400)
+    commit()
+    flash(_("The member was removed."), "success")
+    return redirect(url_for("orgs.members", org_id=org_id))
+
+
+@bp.post("/<int:org_id>/invitations/<int:invitation_id>/revoke")
+def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not ConfirmForm().validate():
+        abort(400)
+    try:
+        service.revoke_invitation(db.session, current_user, organization, invitation_id)
+    except service.OrganizationError as error:
+        flash(str(error.message), "error")
+        return _members_page(organization, status=400)
+    commit()
+    flash(_("The invitation was withdrawn."), "success")
+    return redirect(url_for("orgs.members", org_id=org_id))
+
+
+@bp.route("/invitations/<token>", methods=["GET", "POST"])
+@login_required
+def invitation(token: str) -> Response | tuple[str, int] | str:
+    found = service.find_invitation(db.session, token)
+    if found is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            service.accept_invitation(db.session, current_user, token)
+        except service.NotAllowedError as error:
+            return render_template(
+                "orgs/invitation.html", invitation=found, form=form, problem=error.message
+            ), 403
+        except service.OrganizationError as error:
+            return render_template(
+                "orgs/invitation.html", invitation=found, form=form, problem=error.message
+            ), 400
+        commit()
+        flash(_("Welcome to %(org)s!", org=found.organization.name), "success")
+        return redirect(url_for("orgs.manage", org_id=found.organization_id))
+    return render_template("orgs/invitation.html", invitation=found, form=form, problem=None)

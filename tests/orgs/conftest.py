@@ -1,0 +1,39 @@
+"""Fixtures for the organizations area."""
+
+from __future__ import annotations
+
+import pytest
+
+from charity.i18n import LANG_SESSION_KEY
+from tests.factories import make_uscc
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(request) -> None:  # type: ignore[no-untyped-def]
+    """Assertions read English messages; they must not break when the catalog is translated."""
+    if "client" in request.fixturenames:
+        client = request.getfixturevalue("client")
+        with client.session_transaction() as session:
+            session[LANG_SESSION_KEY] = "en"
+
+
+@pytest.fixture
+def application_form() -> dict[str, str]:
+    """A complete, valid application as a browser would post it."""
+    return {
+        "name": "广州市海珠区邻里互助会",
+        "uscc": make_uscc("1", 777),
+        "registration_authority": "广州市海珠区民政局",
+        "province": "广东省",
+        "city": "广州市",
+        "district": "海珠区",
+        "address": "广州市海珠区江南大道 1 号",
+        "contact_name": "林小姐",
+        "contact_phone": "020-84440000",
+        "contact_email": "Contact@Example.org",
+        "website": "https://example.org",
+        "description_md": "我们组织**邻里互助**。",
+        "qualification_number": "",
+        "qualification_authority": "",
+        "qualification_date": "",
+    }

@@ -1,0 +1,27 @@
+"""The fixtures themselves: a view's commit stays inside the test's outer transaction."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from charity.extensions import db
+from charity.models import User
+
+
+def test_view_commits_are_invisible_to_other_connections(client):
+    response = client.post(
+        "/account/signup",
+        data={
+            "name": "Fixture",
+            "email": "fixture@example.org",
+            "password": "long enough pass",
+            "confirm": "long enough pass",
+        },
+    )
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(User).filter_by(email="fixture@example.org"))
+    with db.engine.connect() as other:
+        count = other.scalar(
+            sa.text("SELECT count(*) FROM users WHERE email = 'fixture@example.org'")
+        )
+    assert count == 0
