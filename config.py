@@ -71,14 +71,20 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
-    #: The RQ queue jobs go to (workers listen on it).
+    #: The RQ queue jobs go to (workers listen on it), and a job's time limit in seconds.
     JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "charity")
+    JOBS_TIMEOUT = _int("JOBS_TIMEOUT", 300)
     #: Logs: "json" (one object per line) or "text"; LOG_REQUESTS adds one line per request.
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "0") == "1"
     #: /metrics: a bearer token; when empty only direct loopback requests may scrape.
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    #: Gauges read from the database/Redis at scrape time are reused for this long.
+    METRICS_CACHE_SECONDS = _int("METRICS_CACHE_SECONDS", 10)
+    #: The audit log's table, counted for charity_auditlog_entries until the audit log
+    #: registers a cheaper source (charity.metrics.set_log_size_source).
+    AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "log_entries")
     #: The site's public address (links in mail, receipts); https in production.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     #: Seconds the health checks may take each before they count as failed.
