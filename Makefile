@@ -34,7 +34,7 @@ prod: install
 worker: install
 	$(BIN)/flask jobs worker
 
-# Benchmarks on PostgreSQL + gunicorn; writes docs/benchmarks.md (docs/benchmarks.md).
+# Benchmarks: gunicorn on PostgreSQL under wrk; rewrites its section of docs/benchmarks.md.
 bench: install
 	$(BIN)/python -m bench.run $(ARGS)
 

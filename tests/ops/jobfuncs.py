@@ -29,8 +29,13 @@ def always_fails() -> None:
 
 
 def write_marker(path: str) -> None:
-    """Proves the job ran with an app context (in a forked work horse)."""
-    Path(path).write_text(current_app.config["JOBS_QUEUE"])
+    """Proves the job ran with an app context and a working database (in a forked horse)."""
+    import sqlalchemy as sa
+
+    from charity.extensions import db
+
+    users = db.session.execute(sa.select(sa.func.count()).select_from(sa.table("users")))
+    Path(path).write_text(f"{current_app.config['JOBS_QUEUE']} {users.scalar_one()}")
 
 
 attempts: dict[str, int] = {}

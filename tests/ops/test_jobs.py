@@ -117,7 +117,7 @@ def test_flask_jobs_worker_runs_a_job_in_a_forked_work_horse(rq_app, tmp_path):
         jobs.enqueue("tests.ops.jobfuncs.write_marker", str(marker))
         result = rq_app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code == 0, result.output
-    assert marker.read_text() == rq_app.config["JOBS_QUEUE"]
+    assert marker.read_text() == f"{rq_app.config['JOBS_QUEUE']} 0"
 
 
 def test_mail_is_sent_inline_when_redis_is_down(make_app, mail_outbox):
