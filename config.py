@@ -82,9 +82,10 @@ class Config:
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
     #: Gauges read from the database/Redis at scrape time are reused for this long.
     METRICS_CACHE_SECONDS = _int("METRICS_CACHE_SECONDS", 10)
-    #: The audit log's table, counted for charity_auditlog_entries until the audit log
-    #: registers a cheaper source (charity.metrics.set_log_size_source).
-    AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "log_entries")
+    #: Where charity_auditlog_entries is read: the head row's ``size`` (one row, id 1), else
+    #: a count of the entries (or a source the audit log registers in charity.metrics).
+    AUDITLOG_HEAD_TABLE = os.environ.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
+    AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "auditlog_entries")
     #: The site's public address (links in mail, receipts); https in production.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
     #: Seconds the health checks may take each before they count as failed.

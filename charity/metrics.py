@@ -99,16 +99,23 @@ def _cached(key: str, compute: Callable[[], Any]) -> Any:
 
 
 def _count_log_table() -> int | None:
-    """Rows in the audit log table, or None while that table does not exist."""
+    """The audit log's size: its head row if there is one, else a count; None without a log."""
     from charity.extensions import db
 
-    table = current_app.config.get("AUDITLOG_TABLE", "log_entries")
-    if not sa.inspect(db.engine).has_table(table):
-        return None
+    head = current_app.config.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
+    table = current_app.config.get("AUDITLOG_TABLE", "auditlog_entries")
+    inspector = sa.inspect(db.engine)
     with db.engine.connect() as connection:
-        return connection.execute(
-            sa.select(sa.func.count()).select_from(sa.table(table))
-        ).scalar_one()
+        if inspector.has_table(head):
+            size = connection.execute(
+                sa.select(sa.column("size")).select_from(sa.table(head)).where(sa.column("id") == 1)
+            ).scalar()
+            return int(size or 0)
+        if inspector.has_table(table):
+            return connection.execute(
+                sa.select(sa.func.count()).select_from(sa.table(table))
+            ).scalar_one()
+    return None
 
 
 def _queue_depths() -> dict[str, tuple[int, int]]:

@@ -67,9 +67,30 @@ def test_log_size_counted_from_the_table(make_app, committed_db):
     UserFactory.create_batch(3)
     committed_db.commit()
     # Any table can stand in for the audit log's: the count is read at scrape time.
-    counting = make_app(AUDITLOG_TABLE="users", METRICS_CACHE_SECONDS=0)
+    counting = make_app(
+        AUDITLOG_HEAD_TABLE="no_such_table", AUDITLOG_TABLE="users", METRICS_CACHE_SECONDS=0
+    )
     body = counting.test_client().get("/metrics").get_data(as_text=True)
     assert "charity_auditlog_entries 3.0" in body
+
+
+def test_log_size_read_from_the_head_row(make_app, committed_db):
+    import sqlalchemy as sa
+
+    from charity.extensions import db
+
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text("CREATE TABLE ops_test_head (id INTEGER PRIMARY KEY, size BIGINT)")
+        )
+        connection.execute(sa.text("INSERT INTO ops_test_head (id, size) VALUES (1, 4321)"))
+    try:
+        reading = make_app(AUDITLOG_HEAD_TABLE="ops_test_head", METRICS_CACHE_SECONDS=0)
+        body = reading.test_client().get("/metrics").get_data(as_text=True)
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP TABLE ops_test_head"))
+    assert "charity_auditlog_entries 4321.0" in body
 
 
 @pytest.mark.parametrize(
