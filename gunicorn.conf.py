@@ -40,6 +40,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from config import SECRET_CONFIG_KEYS
+
 _cores = os.cpu_count() or 1
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
@@ -84,7 +86,12 @@ if os.environ.get("LOG_FORMAT", _default_format) == "json":
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": "charity.logs.JsonFormatter"}},
-        "filters": {"secrets": {"()": "charity.logs.SecretMaskingFilter"}},
+        "filters": {
+            "secrets": {
+                "()": "charity.logs.SecretMaskingFilter",
+                "secrets": [os.environ.get(key, "") for key in SECRET_CONFIG_KEYS],
+            }
+        },
         "handlers": {
             "error": {
                 "class": "logging.StreamHandler",
