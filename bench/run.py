@@ -20,10 +20,10 @@ from __future__ import annotations
 import os
 import sys
 
-# bench/http.py must not shadow the standard library's http when run as a script.
+# Run as a script (python bench/run.py), the repository root must be importable too.
 ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if sys.path and os.path.abspath(sys.path[0]) == os.path.join(ROOT_DIR, "bench"):
-    sys.path[0] = ROOT_DIR
+if ROOT_DIR not in sys.path:
+    sys.path.insert(0, ROOT_DIR)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -35,7 +35,7 @@ import tempfile  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-from bench import http as bench_http  # noqa: E402
+from bench import http_pages as bench_http  # noqa: E402
 
 ROOT = Path(ROOT_DIR)
 BIN = Path(sys.executable).parent

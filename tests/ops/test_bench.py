@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.http import MemorySample, WrkResult, render_section, write_section
+from bench.http_pages import MemorySample, WrkResult, render_section, write_section
 
 INTRO = "# Benchmarks\n\nIntro.\n"
 

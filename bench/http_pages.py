@@ -1,5 +1,8 @@
 """HTTP benchmark pieces: wrk runs, gunicorn worker memory, the markdown section.
 
+(Not named http.py: a script run from bench/ would import it instead of the standard
+library's http.)
+
 Used by bench/run.py; nothing here imports the app.
 """
 
