@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -66,6 +67,9 @@ class Config:
     #: Failed logins allowed per account/IP in LOGIN_THROTTLE_WINDOW seconds.
     LOGIN_THROTTLE_ATTEMPTS = _int("LOGIN_THROTTLE_ATTEMPTS", 5)
     LOGIN_THROTTLE_WINDOW = _int("LOGIN_THROTTLE_WINDOW", 900)
+    #: Failed logins allowed per IP address in the window (many people share an address).
+    LOGIN_THROTTLE_IP_ATTEMPTS = _int("LOGIN_THROTTLE_IP_ATTEMPTS", 20)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PASSWORD_RESET_MAX_AGE = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -193,8 +197,9 @@ class ProductionConfig(Config):
         if problems:
             raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
         # Read now, not at import: what was checked above is exactly what is used.
-        for name in (*self.REQUIRED, "PUBLIC_BASE_URL", "METRICS_TOKEN"):
+        for name in (*self.REQUIRED, "PUBLIC_BASE_URL", "METRICS_TOKEN", "SMTP_HOST"):
             setattr(self, name, os.environ.get(name, ""))
+        self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
         self.REDIS_URL = os.environ["REDIS_URL"]
@@ -221,6 +226,8 @@ def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
         problems.append("SECRET_KEY is shorter than 32 characters")
     if database_url(env.get("DATABASE_URL", "")).startswith("sqlite"):
         problems.append("DATABASE_URL is SQLite; production needs PostgreSQL")
+    if env.get("MAIL_BACKEND", "smtp") == "smtp" and not env.get("SMTP_HOST"):
+        problems.append("SMTP_HOST is not set (production sends mail by SMTP)")
     if not env.get("REDIS_URL"):
         problems.append("REDIS_URL is missing (shared rate limits and the job queue need Redis)")
     base = env.get("PUBLIC_BASE_URL", "")

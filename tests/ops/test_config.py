@@ -15,8 +15,9 @@ SAFE = {
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "c" * 24,
     "AUDITLOG_SIGNING_KEY": "d" * 44,
     "PUBLIC_BASE_URL": "https://charity.example",
+    "SMTP_HOST": "smtp.charity.example",
 }
-UNSET = ("FLASK_DEBUG", "STRIPE_API_BASE", "ALLOW_TEST_STRIPE_KEYS")
+UNSET = ("FLASK_DEBUG", "STRIPE_API_BASE", "ALLOW_TEST_STRIPE_KEYS", "MAIL_BACKEND")
 
 
 @pytest.fixture
@@ -47,6 +48,7 @@ def test_safe_settings_start(production_env):
         ("STRIPE_API_BASE", "http://127.0.0.1:8420", "STRIPE_API_BASE is set"),
         ("SECRET_KEY", "too-short", "SECRET_KEY is shorter than 32"),
         ("REDIS_URL", None, "REDIS_URL is missing"),
+        ("SMTP_HOST", None, "SMTP_HOST is not set"),
     ],
 )
 def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, named):

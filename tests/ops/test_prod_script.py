@@ -30,6 +30,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         STRIPE_WEBHOOK_SECRET="whsec_" + "a" * 24,
         AUDITLOG_SIGNING_KEY="k" * 44,
         PUBLIC_BASE_URL="https://charity.example",
+        SMTP_HOST="smtp.charity.example",
         VENV=str(Path(sys.executable).parent.parent),
         **extra,
     )
