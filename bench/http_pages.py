@@ -294,6 +294,28 @@ def render_section(
     return "\n".join(lines)
 
 
+def render_profile(profile: dict[str, dict[str, float]], results: list[WrkResult]) -> str:
+    """Where each page's time goes with one client and no load (bench/run.py PROFILE_SCRIPT)."""
+    lines = [
+        "Where the time goes, one request at a time in-process (no load; mean of 30, after 5 "
+        "warm-up requests; SQL = time inside cursor.execute, i.e. round trips to PostgreSQL, "
+        "including lazy loads fired from templates; template = rendering without that SQL):",
+        "",
+        "| target | ms per request | SQL queries | SQL ms | template ms | other ms |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        p = profile.get(r.path)
+        if not p:
+            continue
+        other = p["ms"] - p["sql_ms"] - p["template_ms"]
+        lines.append(
+            f"| {r.name} | {p['ms']:.2f} | {p['queries']:.0f} | {p['sql_ms']:.2f} "
+            f"| {p['template_ms']:.2f} | {other:.2f} |"
+        )
+    return "\n".join(lines)
+
+
 def write_section(doc: Path, marker: str, body: str, intro: str) -> None:
     """Replace the text between <!-- bench:MARKER --> and <!-- /bench:MARKER -->; rest kept."""
     start, end = f"<!-- bench:{marker} -->", f"<!-- /bench:{marker} -->"

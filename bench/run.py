@@ -72,6 +72,63 @@ print(json.dumps(result))
 """
 
 
+#: One client, in-process, no load: where a page's time goes (SQL, templates, the rest).
+PROFILE_SCRIPT = """
+import json, sys, time
+from flask import before_render_template, template_rendered
+from sqlalchemy import event
+from charity import create_app
+from charity.extensions import db
+from config import load_config
+app = create_app(load_config())
+sql, tpl, marks = [0, 0.0, 0.0], [0.0], {}
+def before_sql(*args):
+    marks["sql"] = time.perf_counter()
+def after_sql(*args):
+    spent = time.perf_counter() - marks.pop("sql")
+    sql[0] += 1
+    sql[1] += spent
+    if marks.get("tpl"):
+        sql[2] += spent  # a lazy load fired while a template renders
+def before_tpl(sender, template, context, **extra):
+    marks.setdefault("tpl", []).append(time.perf_counter())
+def after_tpl(sender, template, context, **extra):
+    tpl[0] += time.perf_counter() - marks["tpl"].pop()
+with app.app_context():
+    event.listen(db.engine, "before_cursor_execute", before_sql)
+    event.listen(db.engine, "after_cursor_execute", after_sql)
+before_render_template.connect(before_tpl, app)
+template_rendered.connect(after_tpl, app)
+client = app.test_client()
+result = {}
+for path in sys.argv[1:]:
+    for _ in range(5):
+        client.get(path)
+    sql[:] = [0, 0.0, 0.0]; tpl[0] = 0.0
+    runs = 30
+    started = time.perf_counter()
+    for _ in range(runs):
+        client.get(path)
+    total = (time.perf_counter() - started) / runs
+    result[path] = {"ms": total * 1000, "queries": sql[0] / runs, "sql_ms": sql[1] / runs * 1000,
+                    "template_ms": (tpl[0] - sql[2]) / runs * 1000,
+                    "sql_in_template": sql[2] / runs * 1000}
+print(json.dumps(result))
+"""
+
+
+def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, float]]:
+    completed = subprocess.run(
+        [sys.executable, "-c", PROFILE_SCRIPT, *paths],
+        cwd=ROOT,
+        env={**env, "LOG_REQUESTS": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -271,6 +328,8 @@ def main(argv: list[str]) -> int:
         "Re-measure: `make bench` (or `python -m bench.run --seconds 30`).",
     ]
     section = bench_http.render_section(results, ceiling, notes, setup)
+    profile = profile_pages(env, [r.path for r in results])
+    section += "\n\n" + bench_http.render_profile(profile, results)
     print("\n" + section)
     if not args.no_write:
         bench_http.write_section(args.output, "http", section, INTRO)

@@ -52,3 +52,13 @@ def test_the_section_quotes_ratios_to_the_ceiling():
     assert "| page | `/x` | 620 |  | 62% |" in text
     assert "| ceiling | 2 | 79.1 | 80.1 | 40.0 | 41.0 |" in text
     assert "- a note" in text
+
+
+def test_the_profile_splits_sql_template_and_the_rest():
+    from bench.http_pages import render_profile
+
+    page = _result("page", 100.0)
+    text = render_profile(
+        {"/x": {"ms": 10.0, "queries": 5, "sql_ms": 6.0, "template_ms": 3.0}}, [page]
+    )
+    assert "| page | 10.00 | 5 | 6.00 | 3.00 | 1.00 |" in text
