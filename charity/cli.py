@@ -11,7 +11,9 @@ COMMANDS: list[str] = [
     "charity.commands.users:users",
     "charity.commands.demo:demo",
     "charity.commands.campaigns:campaigns",
+    "charity.commands.compliance:compliance",
     "charity.commands.ledger:ledger",
+    "charity.commands.audit:audit",
 ]
 
 

@@ -13,8 +13,12 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("orgs", "/orgs"),
     ("admin", "/admin"),
     ("campaigns", None),
+    ("disclosures", None),
+    ("regulator", "/regulator"),
     ("donations", None),
     ("stripe_webhook", None),
+    ("auditlog_api", "/api/v1/log"),
+    ("auditlog_pages", "/log"),
 ]
 
 
