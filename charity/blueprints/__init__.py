@@ -12,6 +12,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("auth", "/account"),
     ("orgs", "/orgs"),
     ("admin", "/admin"),
+    ("donations", None),
+    ("stripe_webhook", None),
 ]
 
 

@@ -2,8 +2,15 @@
 
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
-from charity.models.donation import Donation
+from charity.models.donation import (
+    Donation,
+    ReceiptCounter,
+    Refund,
+    StripeEvent,
+    WebhookRejection,
+)
 from charity.models.invitation import Invitation
+from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
@@ -11,11 +18,18 @@ __all__ = [
     "Campaign",
     "Donation",
     "Invitation",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "LoginAttempt",
     "Membership",
     "Organization",
+    "ReceiptCounter",
+    "Refund",
+    "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
     "User",
+    "WebhookRejection",
     "utcnow",
 ]

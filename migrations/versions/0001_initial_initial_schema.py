@@ -31,6 +31,16 @@ def upgrade():
         batch_op.create_index("ix_login_attempts_ip_at", ["ip", "at"], unique=False)
 
     op.create_table(
+        "stripe_events",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=100), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stripe_events")),
+    )
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -47,6 +57,15 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    op.create_table(
+        "webhook_rejections",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=300), nullable=False),
+        sa.Column("remote_addr", sa.String(length=64), nullable=False),
+        sa.Column("payload_sha256", sa.String(length=64), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_rejections")),
     )
     op.create_table(
         "organizations",
@@ -212,6 +231,18 @@ def upgrade():
         batch_op.create_index("ix_memberships_organization_id", ["organization_id"], unique=False)
 
     op.create_table(
+        "receipt_counters",
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_receipt_counters_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("organization_id", "year", name=op.f("pk_receipt_counters")),
+    )
+    op.create_table(
         "donations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -231,11 +262,14 @@ def upgrade():
         sa.Column("donor_commitment", sa.String(length=64), nullable=True),
         sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_payment_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_charge_id", sa.String(length=64), nullable=True),
+        sa.Column("public_token", sa.String(length=43), nullable=False),
         sa.Column("failure_message", sa.String(length=300), nullable=False),
         sa.Column("succeeded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("receipt_number", sa.String(length=40), nullable=True),
         sa.Column("receipt_year", sa.Integer(), nullable=True),
         sa.Column("receipt_seq", sa.Integer(), nullable=True),
+        sa.Column("log_index", sa.BigInteger(), nullable=True),
         sa.Column("receipt_waived", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -269,6 +303,7 @@ def upgrade():
             "receipt_seq",
             name=op.f("uq_donations_organization_id_receipt_year_receipt_seq"),
         ),
+        sa.UniqueConstraint("public_token", name=op.f("uq_donations_public_token")),
         sa.UniqueConstraint("receipt_number", name=op.f("uq_donations_receipt_number")),
         sa.UniqueConstraint(
             "stripe_payment_intent_id", name=op.f("uq_donations_stripe_payment_intent_id")
@@ -281,17 +316,128 @@ def upgrade():
         batch_op.create_index("ix_donations_donor_email", ["donor_email"], unique=False)
         batch_op.create_index("ix_donations_donor_user_id", ["donor_user_id"], unique=False)
 
+    op.create_table(
+        "ledger_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=100), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds')",
+            name=op.f("ck_ledger_accounts_kind"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_ledger_accounts_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_ledger_accounts_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
+        sa.UniqueConstraint("key", name=op.f("uq_ledger_accounts_key")),
+    )
+    op.create_table(
+        "refunds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("stripe_refund_id", sa.String(length=64), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_refunds_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_refunds_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_refunds_donation_id_donations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
+        sa.UniqueConstraint("stripe_refund_id", name=op.f("uq_refunds_stripe_refund_id")),
+    )
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.create_index("ix_refunds_donation_id", ["donation_id"], unique=False)
+
+    op.create_table(
+        "ledger_transactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source_key", sa.String(length=60), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=True),
+        sa.Column("refund_id", sa.Integer(), nullable=True),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('donation', 'refund')", name=op.f("ck_ledger_transactions_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_ledger_transactions_donation_id_donations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_ledger_transactions_refund_id_refunds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_transactions")),
+        sa.UniqueConstraint("source_key", name=op.f("uq_ledger_transactions_source_key")),
+    )
+    with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
+        batch_op.create_index("ix_ledger_transactions_donation_id", ["donation_id"], unique=False)
+
+    op.create_table(
+        "ledger_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.CheckConstraint("amount_fen <> 0", name=op.f("ck_ledger_entries_amount_nonzero")),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["ledger_accounts.id"],
+            name=op.f("fk_ledger_entries_account_id_ledger_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_ledger_entries_transaction_id_ledger_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
+    )
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_ledger_entries_account_id", ["account_id"], unique=False)
+        batch_op.create_index("ix_ledger_entries_transaction_id", ["transaction_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_ledger_entries_transaction_id")
+        batch_op.drop_index("ix_ledger_entries_account_id")
+
+    op.drop_table("ledger_entries")
+    with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
+        batch_op.drop_index("ix_ledger_transactions_donation_id")
+
+    op.drop_table("ledger_transactions")
+    with op.batch_alter_table("refunds", schema=None) as batch_op:
+        batch_op.drop_index("ix_refunds_donation_id")
+
+    op.drop_table("refunds")
+    op.drop_table("ledger_accounts")
     with op.batch_alter_table("donations", schema=None) as batch_op:
         batch_op.drop_index("ix_donations_donor_user_id")
         batch_op.drop_index("ix_donations_donor_email")
         batch_op.drop_index("ix_donations_campaign_status")
 
     op.drop_table("donations")
+    op.drop_table("receipt_counters")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")
 
@@ -309,7 +455,9 @@ def downgrade():
         batch_op.drop_index("ix_organizations_status_province")
 
     op.drop_table("organizations")
+    op.drop_table("webhook_rejections")
     op.drop_table("users")
+    op.drop_table("stripe_events")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_ip_at")
         batch_op.drop_index("ix_login_attempts_email_at")
