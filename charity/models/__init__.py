@@ -2,6 +2,7 @@
 
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
+from charity.models.disbursement import Disbursement, SpendingAllocation
 from charity.models.donation import (
     Donation,
     ReceiptCounter,
@@ -9,6 +10,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
+from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -16,7 +18,11 @@ from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
     "Campaign",
+    "Disbursement",
     "Donation",
+    "Fund",
+    "FundCommitteeMember",
+    "FundTransfer",
     "Invitation",
     "LedgerAccount",
     "LedgerEntry",
@@ -26,6 +32,7 @@ __all__ = [
     "Organization",
     "ReceiptCounter",
     "Refund",
+    "SpendingAllocation",
     "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
