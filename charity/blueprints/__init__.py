@@ -14,6 +14,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("admin", "/admin"),
     ("donations", None),
     ("stripe_webhook", None),
+    ("funds", "/funds"),
+    ("disbursements", "/disbursements"),
 ]
 
 
