@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from charity.blueprints.funds import PURPOSE_LABELS
@@ -26,15 +27,19 @@ bp = Blueprint("disbursements", __name__)
 
 class RequestForm(BaseForm):
     amount = YuanField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
-    purpose_category = SelectField(_l("Purpose category"), choices=list(PURPOSE_LABELS.items()))
+    purpose_category = SelectField(
+        _l("Purpose category"), choices=[SelectChoice(k, v) for k, v in PURPOSE_LABELS.items()]
+    )
     purpose = TextAreaField(
         _l("What the money is for"), validators=[DataRequired(), Length(max=2000)]
     )
     beneficiary_kind = RadioField(
         _l("Beneficiary"),
         choices=[
-            ("organization", _l("An organization (named publicly)")),
-            ("individual", _l("An individual (shown publicly only as an anonymous label)")),
+            SelectChoice("organization", _l("An organization (named publicly)")),
+            SelectChoice(
+                "individual", _l("An individual (shown publicly only as an anonymous label)")
+            ),
         ],
         default="organization",
     )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import DonateForm, _field_error, _start_payment
@@ -228,8 +229,8 @@ class TransferForm(BaseForm):
     direction = RadioField(
         _l("Direction"),
         choices=[
-            ("to_fund", _l("From the host's unrestricted money into the fund")),
-            ("to_host", _l("From the fund back to the host's unrestricted money")),
+            SelectChoice("to_fund", _l("From the host's unrestricted money into the fund")),
+            SelectChoice("to_host", _l("From the fund back to the host's unrestricted money")),
         ],
         default="to_fund",
     )

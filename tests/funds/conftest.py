@@ -109,7 +109,8 @@ def gift(
     db.session.add(donation)
     db.session.flush()
     ledger.post_donation(db.session, donation)
-    db.session.flush()
+    db.session.commit()  # a view's rollback must not take the gift with it (the test's
+    # outer transaction still undoes everything at the end)
     return donation
 
 
