@@ -11,6 +11,7 @@ COMMANDS: list[str] = [
     "charity.commands.users:users",
     "charity.commands.demo:demo",
     "charity.commands.ledger:ledger",
+    "charity.commands.campaigns:campaigns",
 ]
 
 

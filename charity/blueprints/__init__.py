@@ -16,6 +16,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("stripe_webhook", None),
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
+    ("campaigns", None),
 ]
 
 

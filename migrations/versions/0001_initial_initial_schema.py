@@ -325,6 +325,34 @@ def upgrade():
         batch_op.create_index("ix_fund_transfers_fund_id", ["fund_id"], unique=False)
 
     op.create_table(
+        "campaign_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("body_md", sa.Text(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_campaign_updates_author_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_updates_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_updates")),
+    )
+    with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaign_updates_campaign_id_posted_at", ["campaign_id", "posted_at"], unique=False
+        )
+
+    op.create_table(
         "disbursements",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -656,6 +684,10 @@ def downgrade():
         batch_op.drop_index("ix_disbursements_campaign_id")
 
     op.drop_table("disbursements")
+    with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
+
+    op.drop_table("campaign_updates")
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.drop_index("ix_fund_transfers_fund_id")
 
