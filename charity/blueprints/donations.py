@@ -118,7 +118,9 @@ def commit_with_receipts() -> None:
 
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
-    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == "draft":
+        abort(404)
     form = DonateForm()
     if request.method == "GET" and current_user.is_authenticated:
         form.donor_name.data = form.donor_name.data or current_user.name
@@ -238,7 +240,11 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
     donation = _donation_by_token(token)
     if not donation.receipt_number:
         abort(404)
-    pdf = receipts.render_receipt_pdf(donation)
+    try:
+        pdf = receipts.render_receipt_pdf(donation)
+    except receipts.ReceiptFontMissingError:
+        current_app.logger.exception("no CJK font for PDF receipts")
+        abort(503)
     return current_app.response_class(
         pdf,
         mimetype="application/pdf",

@@ -149,10 +149,14 @@ def create_setup_intent(*, account: str, donation_id: int) -> tuple[str, str]:
     return obj["id"], obj["client_secret"]
 
 
-def setup_intent_payment_method(*, account: str, setup_intent_id: str) -> str | None:
-    """The card the donor entered, once the SetupIntent succeeded in the browser."""
+def setup_intent_payment_method(
+    *, account: str, setup_intent_id: str, donation_id: int
+) -> str | None:
+    """The card the donor entered, once this donation's SetupIntent succeeded in the browser."""
     obj = _plain(_call(stripe.SetupIntent.retrieve, setup_intent_id, stripe_account=account))
     if obj["status"] != "succeeded":
+        return None
+    if (obj.get("metadata") or {}).get("donation_id") != str(donation_id):
         return None
     method = obj.get("payment_method")
     return method.get("id") if isinstance(method, Mapping) else method

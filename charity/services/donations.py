@@ -199,7 +199,9 @@ def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> Pa
     if donation.status != "pending":
         return PayResult(succeeded=donation.status != "failed")
     account = _account(donation)
-    method = payments.setup_intent_payment_method(account=account, setup_intent_id=setup_intent_id)
+    method = payments.setup_intent_payment_method(
+        account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
+    )
     if method is None:
         return PayResult(False, "The card could not be set up. Please try again.")
     intent = _usable_intent(session, donation)

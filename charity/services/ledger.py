@@ -258,17 +258,34 @@ def _campaign_mismatches(session: Session) -> list[str]:
     return problems
 
 
-def _log_table(session: Session) -> sa.Table | None:
-    """The audit log's table, found by its columns (the log lives in another module).
+#: The audit log's table (charity.models.auditlog.AuditEntry on the auditlog branch).
+LOG_TABLE = "auditlog_entries"
 
-    TODO(lead): once charity.auditlog's store is merged, query its model directly.
-    """
+
+def _log_table(session: Session) -> sa.Table | None:
+    """The audit log's table, found by name or by its columns, read by reflection so the
+    ledger does not import the log's models. TODO(lead): once the audit log is merged,
+    query charity.models.auditlog.AuditEntry directly."""
     inspector = sa.inspect(session.get_bind())
-    for name in inspector.get_table_names():
+    names = inspector.get_table_names()
+    for name in sorted(names, key=lambda n: n != LOG_TABLE):
         columns = {c["name"] for c in inspector.get_columns(name)}
         if {"subject_table", "subject_id", "payload"} <= columns:
             return sa.Table(name, sa.MetaData(), autoload_with=session.get_bind())
     return None
+
+
+def _log_counts(session: Session, table: sa.Table, subject_table: str, label: str) -> dict:
+    if "event_type" in table.c:
+        of_type = table.c.event_type == label
+    else:
+        of_type = table.c.payload.contains(f'"type":"{label}"')
+    rows = session.execute(
+        sa.select(table.c.subject_id, sa.func.count())
+        .where(table.c.subject_table == subject_table, of_type)
+        .group_by(table.c.subject_id)
+    ).all()
+    return {int(subject_id): count for subject_id, count in rows}
 
 
 def _log_mismatches(session: Session) -> tuple[list[str], list[str]]:
@@ -276,25 +293,17 @@ def _log_mismatches(session: Session) -> tuple[list[str], list[str]]:
     if table is None:
         return [], ["log entries not checked: no audit log table in this database"]
     problems = []
+    counted = ("succeeded", "partially_refunded", "refunded")
     checks = (
         (
             "donations",
             "donation.succeeded",
-            sa.select(Donation.id).where(
-                Donation.status.in_(("succeeded", "partially_refunded", "refunded"))
-            ),
+            sa.select(Donation.id).where(Donation.status.in_(counted)),
         ),
         ("refunds", "donation.refunded", sa.select(Refund.id)),
     )
     for subject_table, label, ids in checks:
-        counts = dict(
-            session.execute(
-                sa.select(table.c.subject_id, sa.func.count())
-                .where(table.c.subject_table == subject_table)
-                .where(table.c.payload.contains(f'"type":"{label}"'))
-                .group_by(table.c.subject_id)
-            ).all()
-        )
+        counts = _log_counts(session, table, subject_table, label)
         for subject_id in session.scalars(ids):
             if counts.get(subject_id, 0) != 1:
                 problems.append(

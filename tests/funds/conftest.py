@@ -18,8 +18,6 @@ from charity.services import funds, ledger
 from charity.services.uploads import StoredFile, store_file
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures used by the funds tests
-    client,
-    db_session,
     localstripe_url,
     stripe_app,
 )

@@ -154,3 +154,16 @@ def test_stale_intent_webhook_after_retry_is_refused(client, campaign):
     old["status"] = "succeeded"
     response = post_event(client, event("payment_intent.succeeded", old))
     assert response.json["status"] == "refused"
+
+
+def test_setup_intent_of_another_donation_is_not_used(client, campaign):
+    from tests.payments.conftest import browser_sets_up_card
+
+    first = give(client, campaign)
+    second = give(client, campaign)
+    html = client.get(f"/donations/{first.public_token}/pay").get_data(as_text=True)
+    secret = html.split('data-client-secret="')[1].split('"')[0]
+    seti = browser_sets_up_card(first.stripe_account_id, secret, "4242424242424242")
+    response = client.post(f"/donations/{second.public_token}/confirm", data={"setup_intent": seti})
+    assert response.status_code == 402
+    assert second.status == "pending" and first.status == "pending"

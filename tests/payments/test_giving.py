@@ -145,3 +145,15 @@ def test_pdf_receipt_renders_chinese(client, campaign, tmp_path):
     assert campaign.organization.name in text
     assert donation.receipt_number in text
     assert "¥88.00" in text
+
+
+def test_pdf_without_cjk_font_is_503_not_500(client, campaign, stripe_app, tmp_path, monkeypatch):
+    from charity.services import receipts
+
+    donation = give(client, campaign)
+    pay(client, donation)
+    monkeypatch.setattr(receipts, "FONT_CANDIDATES", (str(tmp_path / "missing.ttc"),))
+    monkeypatch.delenv("RECEIPT_FONT_PATH", raising=False)
+    response = client.get(f"/donations/{donation.public_token}/receipt.pdf")
+    assert response.status_code == 503
+    assert client.get(f"/donations/{donation.public_token}").status_code == 200

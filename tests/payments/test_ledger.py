@@ -64,3 +64,30 @@ def test_flask_ledger_check_passes_then_fails_after_hand_edit(stripe_app, commit
     assert failed.exit_code == 1
     assert f"donation {donation_id}" in failed.output
     assert f"campaign {campaign.id}" in failed.output
+
+
+def test_ledger_check_counts_log_entries_per_gift(client, campaign):
+    """Each succeeded gift needs exactly one donation.succeeded entry in the public log."""
+    donation = give(client, campaign)
+    pay(client, donation)
+    session = db.session
+    if "auditlog_entries" in sa.inspect(session.get_bind()).get_table_names():
+        assert ledger.check_books(session)[0] == []  # the real log recorded it
+        return
+    # Without the audit log on this branch: a table shaped like it, filled by hand.
+    session.execute(
+        sa.text(
+            "CREATE TABLE auditlog_entries (idx INTEGER PRIMARY KEY, payload TEXT, "
+            "event_type VARCHAR(64), subject_table VARCHAR(64), subject_id BIGINT)"
+        )
+    )
+    problems, notes = ledger.check_books(session)
+    assert problems == [f"donations {donation.id}: 0 donation.succeeded log entries"]
+    assert notes == []
+    session.execute(
+        sa.text(
+            "INSERT INTO auditlog_entries VALUES (0, '{}', 'donation.succeeded', 'donations', :id)"
+        ),
+        {"id": donation.id},
+    )
+    assert ledger.check_books(session)[0] == []
