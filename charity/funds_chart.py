@@ -1,8 +1,9 @@
 """A minimal server-rendered SVG chart of a fund's monthly inflow and outflow.
 
-TODO(lead): the campaigns branch adds ``charity/charts.py``; once merged, render this with
-it and delete this module. No ``style=`` attributes (CSP); colours from ``.fund-chart``
-classes in app.css, with fill attributes as fall-backs.
+``charity/charts.py`` (campaigns) draws the fund's balance line; it has no paired bar chart,
+so the monthly in/out bars are drawn here. TODO: move this into charity/charts.py.
+No ``style=`` attributes (CSP); colours from ``.fund-chart`` classes in app.css, with fill
+attributes as fall-backs.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import DonateForm, _field_error, _start_payment
+from charity.charts import line_chart
 from charity.db import commit
 from charity.extensions import db
 from charity.forms import BaseForm, YuanField
@@ -66,11 +67,23 @@ def show(fund_id: int):  # type: ignore[no-untyped-def]
         available=available_fen(db.session, pool),
         flows=flows,
         chart=flows_chart(flows, _("Inflow and outflow by month")) if flows else None,
+        balance_chart=_balance_chart(fund) if flows else None,
         disbursements=spent,
         traces=allocation.pool_trace(db.session, pool)[:100],
         campaigns=campaigns,
         is_staff=can_manage_org(current_user, fund.organization_id, ("owner", "finance")),
         years=range(date.today().year, fund.created_at.year - 1, -1),
+    )
+
+
+def _balance_chart(fund: Fund):  # type: ignore[no-untyped-def]
+    points = fund_statements.balance_points(db.session, fund.id)
+    return line_chart(
+        points,
+        title=_("Balance of %(fund)s", fund=fund.name),
+        desc=_("The fund's balance at the end of each day with money movements."),
+        chart_id=f"fund-balance-{fund.id}",
+        end=max(date.today(), points[-1][0]),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -180,3 +180,13 @@ def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
             0, 5, f"{when}  {m.reference}  {m.description}  {amount}", new_x="LMARGIN", new_y="NEXT"
         )
     return bytes(pdf.output())
+
+
+def balance_points(session: Session, fund_id: int) -> list[tuple[date, int]]:
+    """[(day in China, balance at the end of that day)] for the balance chart."""
+    days: dict[date, int] = {}
+    balance = 0
+    for m in fund_movements(session, fund_id):
+        balance += m.amount_fen
+        days[m.at.astimezone(CHINA).date()] = balance
+    return sorted(days.items())
