@@ -10,8 +10,9 @@ from flask import Flask
 COMMANDS: list[str] = [
     "charity.commands.users:users",
     "charity.commands.demo:demo",
-    "charity.commands.ledger:ledger",
     "charity.commands.campaigns:campaigns",
+    "charity.commands.compliance:compliance",
+    "charity.commands.ledger:ledger",
 ]
 
 

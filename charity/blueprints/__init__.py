@@ -12,11 +12,13 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("auth", "/account"),
     ("orgs", "/orgs"),
     ("admin", "/admin"),
+    ("campaigns", None),
+    ("disclosures", None),
+    ("regulator", "/regulator"),
     ("donations", None),
     ("stripe_webhook", None),
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
-    ("campaigns", None),
 ]
 
 

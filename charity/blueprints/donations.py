@@ -206,7 +206,11 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     _seti, client_secret = payments.create_setup_intent(
         account=donation.stripe_account_id or "", donation_id=donation.id
     )
-    message = result.declined_message or _("The payment did not go through.")
+    message = (
+        _(result.declined_message)
+        if result.declined_message
+        else _("The payment did not go through.")
+    )
     return jsonify(
         status="declined",
         error=_("Your card was declined: %(reason)s You can try another card.", reason=message),

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.events import payload_builder, record_event
+from charity.i18n import N_
 from charity.models import Campaign, Donation, Refund, User
 from charity.services import ledger, receipts
 
@@ -87,9 +88,9 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
         raise LookupError(campaign_id)
     today = date.today()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
-        raise DonationError("This campaign is not accepting gifts now.")
+        raise DonationError(N_("This campaign is not accepting gifts now."))
     if not campaign.organization.stripe_account_id:
-        raise DonationError("This organization cannot receive online gifts yet.")
+        raise DonationError(N_("This organization cannot receive online gifts yet."))
     return campaign
 
 
@@ -98,9 +99,9 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
     target = _open_target(session, command)
     campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
-        raise DonationError("The amount is outside the allowed range.", "custom_amount")
+        raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
     if len(command.message) > MESSAGE_MAX_LENGTH:
-        raise DonationError("The message is too long.", "message")
+        raise DonationError(N_("The message is too long."), "message")
     salt = new_salt()
     donation = Donation(
         organization_id=target.organization_id,
@@ -160,7 +161,7 @@ def ensure_payment_intent(session: Session, donation_id: int) -> payments.Intent
 
 def _account(donation: Donation) -> str:
     if not donation.stripe_account_id:
-        raise DonationError("This donation has no receiving Stripe account.")
+        raise DonationError(N_("This donation has no receiving Stripe account."))
     return donation.stripe_account_id
 
 
@@ -203,7 +204,7 @@ def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> Pa
         account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
     )
     if method is None:
-        return PayResult(False, "The card could not be set up. Please try again.")
+        return PayResult(False, N_("The card could not be set up. Please try again."))
     intent = _usable_intent(session, donation)
     if not intent.succeeded:
         try:
@@ -334,12 +335,12 @@ def refund_donation(session: Session, actor: User, command: RefundCommand) -> Re
     """Refund part or all of a gift, never more than what remains (checked under lock)."""
     donation = lock_donation(session, command.donation_id)
     if not command.reason.strip():
-        raise DonationError("Give a reason for the refund.", "reason")
+        raise DonationError(N_("Give a reason for the refund."), "reason")
     remaining = refundable_fen(donation)
     if remaining <= 0:
-        raise DonationError("This donation has nothing left to refund.", "amount")
+        raise DonationError(N_("This donation has nothing left to refund."), "amount")
     if not 0 < command.amount_fen <= remaining:
-        raise DonationError("The refund is more than what remains refundable.", "amount")
+        raise DonationError(N_("The refund is more than what remains refundable."), "amount")
     # funds: money already spent or promised to approved disbursements stays spent.
     from charity.services.pools import refund_refusal
 
