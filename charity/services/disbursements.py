@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity.events import payload_builder, record_event
+from charity.i18n import N_
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
 from charity.services import allocation, ledger
@@ -112,20 +113,20 @@ def request_disbursement(
 
 def _check_request(session: Session, command: DisbursementRequest) -> None:
     if command.amount_fen <= 0:
-        raise DisbursementError("Enter an amount greater than zero.", "amount")
+        raise DisbursementError(N_("Enter an amount greater than zero."), "amount")
     if command.amount_fen > available_fen(session, command.pool):
-        raise DisbursementError("The amount is more than the money available.", "amount")
+        raise DisbursementError(N_("The amount is more than the money available."), "amount")
     if command.purpose_category not in PURPOSE_CATEGORIES:
-        raise DisbursementError("Choose a purpose category.", "purpose_category")
+        raise DisbursementError(N_("Choose a purpose category."), "purpose_category")
     if not command.purpose.strip():
-        raise DisbursementError("Describe what the money is for.", "purpose")
+        raise DisbursementError(N_("Describe what the money is for."), "purpose")
     if command.beneficiary_kind not in BENEFICIARY_KINDS:
-        raise DisbursementError("Choose the kind of beneficiary.", "beneficiary_kind")
+        raise DisbursementError(N_("Choose the kind of beneficiary."), "beneficiary_kind")
     if not command.beneficiary_name.strip():
-        raise DisbursementError("Name the beneficiary.", "beneficiary_name")
+        raise DisbursementError(N_("Name the beneficiary."), "beneficiary_name")
     organization_id = command.beneficiary_organization_id
     if organization_id is not None and session.get(Organization, organization_id) is None:
-        raise DisbursementError("No such organization.", "beneficiary_name")
+        raise DisbursementError(N_("No such organization."), "beneficiary_name")
 
 
 def _locked(session: Session, disbursement_id: int) -> tuple[Disbursement, Pool]:
@@ -148,16 +149,16 @@ def _check_decider(actor: User, disbursement: Disbursement, target: str) -> None
     if not can_decide(actor, disbursement):
         raise PermissionError("not allowed to decide on disbursements here")
     if actor.id == disbursement.requested_by_id:
-        raise DisbursementError("You cannot approve or reject your own request.")
+        raise DisbursementError(N_("You cannot approve or reject your own request."))
     if not disbursement.can_transition_to(target):
-        raise DisbursementError("This request has been decided already.")
+        raise DisbursementError(N_("This request has been decided already."))
 
 
 def approve_disbursement(session: Session, actor: User, disbursement_id: int) -> Disbursement:
     disbursement, pool = _locked(session, disbursement_id)
     _check_decider(actor, disbursement, "approved")
     if disbursement.amount_fen > available_fen(session, pool):
-        raise DisbursementError("Approving this would spend more than the money available.")
+        raise DisbursementError(N_("Approving this would spend more than the money available."))
     disbursement.status = "approved"
     disbursement.approved_by_id = actor.id
     disbursement.approved_at = datetime.now(UTC)
@@ -171,7 +172,7 @@ def reject_disbursement(
     disbursement, _pool = _locked(session, disbursement_id)
     _check_decider(actor, disbursement, "rejected")
     if not reason.strip():
-        raise DisbursementError("Give a reason for the rejection.", "reason")
+        raise DisbursementError(N_("Give a reason for the rejection."), "reason")
     disbursement.status = "rejected"
     disbursement.rejected_by_id = actor.id
     disbursement.rejected_at = datetime.now(UTC)
@@ -188,14 +189,14 @@ def execute_disbursement(
     if actor.role_in(disbursement.organization_id) not in FINANCE_ROLES:
         raise PermissionError("only finance staff execute disbursements")
     if not disbursement.can_transition_to("executed"):
-        raise DisbursementError("Only an approved request can be executed.")
+        raise DisbursementError(N_("Only an approved request can be executed."))
     if not payment_reference.strip():
-        raise DisbursementError("Give the payment reference.", "payment_reference")
+        raise DisbursementError(N_("Give the payment reference."), "payment_reference")
     # Refunds after the approval may have shrunk the pool below the reservations.
     if disbursement.amount_fen > pool_balance(session, pool) - _others_reserved(
         session, pool, disbursement.id
     ):
-        raise DisbursementError("The pool no longer holds enough money for this payment.")
+        raise DisbursementError(N_("The pool no longer holds enough money for this payment."))
     disbursement.status = "executed"
     disbursement.executed_by_id = actor.id
     disbursement.executed_at = datetime.now(UTC)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity.events import payload_builder, record_event
+from charity.i18n import N_
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
 from charity.services import allocation, ledger
@@ -70,17 +71,19 @@ class TransferCommand:
 def check_name(host: Organization, name: str, sponsor_reason: str) -> None:
     name = name.strip()
     if not name.endswith(NAME_SUFFIX) or len(name) <= len(NAME_SUFFIX):
-        raise FundError("The name must end with 社区慈善基金.", "name")
+        raise FundError(N_("The name must end with 社区慈善基金."), "name")
     if name.startswith(host.name):
         if len(name) <= len(host.name) + len(NAME_SUFFIX):
             raise FundError(
-                "Put the fund's own name between the host's name and 社区慈善基金.", "name"
+                N_("Put the fund's own name between the host's name and 社区慈善基金."), "name"
             )
         return
     if not sponsor_reason.strip():
         raise FundError(
-            "The name must start with the host's full name, or give the reason for a "
-            "sponsor's name.",
+            N_(
+                "The name must start with the host's full name, or give the reason for a "
+                "sponsor's name."
+            ),
             "sponsor_reason",
         )
 
@@ -88,17 +91,17 @@ def check_name(host: Organization, name: str, sponsor_reason: str) -> None:
 def check_committee(seats: Sequence[Seat]) -> None:
     """At least five, an odd number, all unpaid, at least one supervisor."""
     if len(seats) < MIN_COMMITTEE:
-        raise FundError("The committee needs at least five members.", "committee")
+        raise FundError(N_("The committee needs at least five members."), "committee")
     if len(seats) % 2 == 0:
-        raise FundError("The committee needs an odd number of members.", "committee")
+        raise FundError(N_("The committee needs an odd number of members."), "committee")
     if any(seat.role not in COMMITTEE_ROLES for seat in seats):
-        raise FundError("Each member's role is chair, member or supervisor.", "committee")
+        raise FundError(N_("Each member's role is chair, member or supervisor."), "committee")
     if any(not seat.name.strip() for seat in seats):
-        raise FundError("Each committee member needs a name.", "committee")
+        raise FundError(N_("Each committee member needs a name."), "committee")
     if not all(seat.unpaid for seat in seats):
-        raise FundError("Committee members serve unpaid.", "committee")
+        raise FundError(N_("Committee members serve unpaid."), "committee")
     if not any(seat.role == "supervisor" for seat in seats):
-        raise FundError("The committee needs at least one supervisor.", "committee")
+        raise FundError(N_("The committee needs at least one supervisor."), "committee")
 
 
 def _require_manager(actor: User, organization_id: int, roles: tuple[str, ...]) -> None:
@@ -113,7 +116,7 @@ def _seat_rows(session: Session, seats: Sequence[Seat]) -> list[FundCommitteeMem
     for seat in seats:
         user = find_user_by_email(session, seat.user_email) if seat.user_email else None
         if seat.user_email and user is None:
-            raise FundError("A committee member's email has no account here.", "committee")
+            raise FundError(N_("A committee member's email has no account here."), "committee")
         rows.append(
             FundCommitteeMember(
                 name=seat.name.strip(), role=seat.role, unpaid=seat.unpaid, user=user
@@ -128,14 +131,14 @@ def create_fund(session: Session, actor: User, command: NewFund) -> Fund:
         raise LookupError(command.organization_id)
     _require_manager(actor, host.id, ("owner",))
     if not host.is_verified:
-        raise FundError("Only a verified organization can host funds.")
+        raise FundError(N_("Only a verified organization can host funds."))
     check_name(host, command.name, command.sponsor_reason)
     check_committee(command.committee)
     if session.scalar(sa.select(Fund.id).where(Fund.name == command.name.strip())):
-        raise FundError("A fund with this name exists already.", "name")
+        raise FundError(N_("A fund with this name exists already."), "name")
     for field in ("purpose_md", "restriction", "service_area"):
         if not getattr(command, field).strip():
-            raise FundError("This field is required.", field)
+            raise FundError(N_("This field is required."), field)
     fund = Fund(
         organization=host,
         name=command.name.strip(),
@@ -171,9 +174,9 @@ def open_fund_for_gifts(session: Session, fund_id: int) -> Fund:
     if fund is None:
         raise LookupError(fund_id)
     if not fund.is_active or not fund.organization.is_verified:
-        raise FundError("This fund is not accepting gifts now.")
+        raise FundError(N_("This fund is not accepting gifts now."))
     if not fund.organization.stripe_account_id:
-        raise FundError("This organization cannot receive online gifts yet.")
+        raise FundError(N_("This organization cannot receive online gifts yet."))
     return fund
 
 
@@ -208,19 +211,19 @@ def transfer(session: Session, actor: User, command: TransferCommand) -> FundTra
     assert isinstance(fund, Fund)
     _require_manager(actor, fund.organization_id, MANAGER_ROLES)
     if command.direction not in ("to_fund", "to_host"):
-        raise FundError("Choose a direction.", "direction")
+        raise FundError(N_("Choose a direction."), "direction")
     if not command.reason.strip():
-        raise FundError("Give a reason for the transfer.", "reason")
+        raise FundError(N_("Give a reason for the transfer."), "reason")
     if command.amount_fen <= 0:
-        raise FundError("Enter an amount greater than zero.", "amount")
+        raise FundError(N_("Enter an amount greater than zero."), "amount")
     if command.direction == "to_fund":
         if not fund.is_active:
-            raise FundError("This fund is closed.")
+            raise FundError(N_("This fund is closed."))
         _lock_host(session, fund.organization_id)
         if command.amount_fen > host_unrestricted_fen(session, fund.organization_id):
-            raise FundError("The host's unrestricted money is less than this amount.", "amount")
+            raise FundError(N_("The host's unrestricted money is less than this amount."), "amount")
     elif command.amount_fen > available_fen(session, pool):
-        raise FundError("The fund's available money is less than this amount.", "amount")
+        raise FundError(N_("The fund's available money is less than this amount."), "amount")
     row = FundTransfer(
         fund=fund,
         direction=command.direction,
@@ -262,11 +265,11 @@ def close_fund(session: Session, actor: User, fund_id: int, reason: str) -> Fund
     assert isinstance(fund, Fund)
     _require_manager(actor, fund.organization_id, ("owner",))
     if not fund.is_active:
-        raise FundError("This fund is closed already.")
+        raise FundError(N_("This fund is closed already."))
     if not reason.strip():
-        raise FundError("Give a reason for closing the fund.", "reason")
+        raise FundError(N_("Give a reason for closing the fund."), "reason")
     if pool_balance(session, pool) != 0 or available_fen(session, pool) != 0:
-        raise FundError("Spend or transfer the fund's money before closing it.", "reason")
+        raise FundError(N_("Spend or transfer the fund's money before closing it."), "reason")
     fund.status = "closed"
     fund.closed_at = datetime.now(UTC)
     fund.close_reason = reason.strip()
@@ -283,7 +286,7 @@ def earmark_campaign(session: Session, actor: User, campaign_id: int, fund_id: i
     if fund_id is not None:
         fund = session.get(Fund, fund_id)
         if fund is None or fund.organization_id != campaign.organization_id:
-            raise FundError("Choose a fund of the same organization.", "fund_id")
+            raise FundError(N_("Choose a fund of the same organization."), "fund_id")
     campaign.fund_id = fund_id
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.i18n import N_
 from charity.models import Campaign, Disbursement, Donation, Fund, LedgerAccount, LedgerEntry
 from charity.services import ledger
 
@@ -100,5 +101,5 @@ def refund_refusal(session: Session, donation: Donation, amount_fen: int) -> str
         return None
     lock_pool(session, pool)
     if amount_fen > available_fen(session, pool):
-        return "The refund is more than what is left unspent in the campaign or fund."
+        return N_("The refund is more than what is left unspent in the campaign or fund.")
     return None

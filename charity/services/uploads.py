@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from charity.i18n import N_
+
 #: (signature at offset 0, media type, file extension)
 SIGNATURES = (
     (b"%PDF-", "application/pdf", "pdf"),
@@ -55,12 +57,12 @@ def sniff(data: bytes) -> str | None:
 
 def check_file(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if not data:
-        raise UploadError("The file is empty.")
+        raise UploadError(N_("The file is empty."))
     if len(data) > max_bytes:
-        raise UploadError("The file is too large.")
+        raise UploadError(N_("The file is too large."))
     media = sniff(data)
     if media is None:
-        raise UploadError("Upload a PDF or an image (PNG, JPEG or WebP).")
+        raise UploadError(N_("Upload a PDF or an image (PNG, JPEG or WebP)."))
     return media
 
 
