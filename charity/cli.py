@@ -13,6 +13,7 @@ COMMANDS: list[str] = [
     "charity.commands.campaigns:campaigns",
     "charity.commands.compliance:compliance",
     "charity.commands.ledger:ledger",
+    "charity.commands.audit:audit",
 ]
 
 

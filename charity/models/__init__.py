@@ -1,6 +1,7 @@
 """All models, imported here so that Alembic and the app see the whole schema."""
 
 from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure tables
+from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.disbursement import Disbursement, SpendingAllocation
@@ -18,6 +19,10 @@ from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
+    "AuditNode",
     "Campaign",
     "CampaignUpdate",
     "Disbursement",
