@@ -21,7 +21,7 @@ from charity.events import record_event
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import disbursements, funds, ledger, receipts, uploads
-from charity.services.donations import donor_data
+from charity.services.donations import _log_index, donor_data
 from charity.services.pools import Pool
 
 HOST_USCC_PREFIX = "51440104MJ0000002"  # 广州市越秀区慈善会 in charity/demo_orgs.py
@@ -56,7 +56,8 @@ def _gift(
     db.session.flush()  # ids for the receipt, ledger and log
     receipts.assign_receipt_number(db.session, donation, when)
     ledger.post_donation(db.session, donation)
-    record_event(db.session, "donation.succeeded", subject_id=donation.id)
+    results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
+    donation.log_index = _log_index(results)  # the receipt links its log entry
     return donation
 
 
