@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from charity.extensions import db
 from charity.services.allocation import check_allocations
+from charity.services.disbursements import check_disbursements
 from charity.services.ledger import check_books
 
 
@@ -21,6 +22,7 @@ def check() -> None:
     """Exit non-zero, naming each mismatch, unless every check passes."""
     problems, notes = check_books(db.session)
     problems += check_allocations(db.session)  # funds: FIFO allocation rebuilt from the ledger
+    problems += check_disbursements(db.session)  # funds: executed disbursements posted once
     for note in notes:
         click.echo(f"note: {note}")
     for problem in problems:

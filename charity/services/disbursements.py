@@ -252,3 +252,27 @@ def _payload(session: Session, disbursement_id: int) -> dict[str, Any]:
 
 for _event in ("requested", "approved", "rejected", "executed"):
     payload_builder(f"disbursement.{_event}", "disbursements")(_payload)
+
+
+def check_disbursements(session: Session) -> list[str]:
+    """Each executed disbursement is in the ledger exactly once, for its amount; nothing
+    else is. Part of ``flask ledger check``."""
+    from charity.models import LedgerAccount, LedgerEntry, LedgerTransaction
+
+    posted: dict[int, list[int]] = {}
+    rows = session.execute(
+        sa.select(LedgerTransaction.source_key, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerTransaction.kind == "disbursement", LedgerAccount.kind == "spending")
+    ).all()
+    for key, amount in rows:
+        posted.setdefault(int(key.split(":")[1]), []).append(int(amount))
+    problems = []
+    for d in session.scalars(sa.select(Disbursement).order_by(Disbursement.id)):
+        amounts = posted.pop(d.id, [])
+        expected = [d.amount_fen] if d.status == "executed" else []
+        if amounts != expected:
+            problems.append(f"disbursement {d.id} ({d.status}) has ledger postings {amounts}")
+    problems += [f"ledger posting for missing disbursement {i}" for i in posted]
+    return problems

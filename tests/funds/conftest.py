@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from charity.events import record_event
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import funds, ledger
@@ -107,6 +108,7 @@ def gift(
     db.session.add(donation)
     db.session.flush()
     ledger.post_donation(db.session, donation)
+    record_event(db.session, "donation.succeeded", subject_id=donation.id)
     db.session.commit()  # a view's rollback must not take the gift with it (the test's
     # outer transaction still undoes everything at the end)
     return donation

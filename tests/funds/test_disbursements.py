@@ -40,7 +40,8 @@ def test_request_approve_execute_moves_money_once(people, fund, evidence, record
     assert list(kinds) == ["donation", "disbursement"]
     types = [e.type for e in recorded_events if e.type.startswith("disbursement.")]
     assert types == ["disbursement.requested", "disbursement.approved", "disbursement.executed"]
-    assert all(e.data["beneficiary"] == "北京街道社区卫生服务中心" for e in recorded_events)
+    steps = [e for e in recorded_events if e.type.startswith("disbursement.")]
+    assert all(e.data["beneficiary"] == "北京街道社区卫生服务中心" for e in steps)
     problems, _notes = check_books(db.session)
     assert [p for p in problems if "log entries" not in p] == []
     with pytest.raises(svc.DisbursementError):
@@ -144,3 +145,23 @@ def test_individuals_never_named_in_the_log(people, fund, evidence, recorded_eve
     (event,) = [e for e in recorded_events if e.type == "disbursement.requested"]
     assert "刘婆婆" not in repr(event.data)
     assert event.data["beneficiary"] == f"受助人A-{d.id:04d}"
+
+
+def test_ledger_check_command_covers_disbursements_and_allocation(app, people, fund, evidence):
+    from charity.services.disbursements import check_disbursements
+
+    gift(fund, 10000, day(1))
+    d = _request(people, fund, evidence)
+    svc.approve_disbursement(db.session, people.committee[0], d.id)
+    svc.execute_disbursement(db.session, people.finance2, d.id, "REF")
+    db.session.commit()
+    assert check_disbursements(db.session) == []
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.output
+    d.amount_fen = 5000  # a hand edit the books no longer match
+    db.session.commit()
+    assert check_disbursements(db.session) == [
+        f"disbursement {d.id} (executed) has ledger postings [6000]"
+    ]
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 1 and f"disbursement {d.id}" in result.output
