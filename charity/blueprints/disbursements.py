@@ -220,4 +220,21 @@ def queue(org_id: int):  # type: ignore[no-untyped-def]
     visible = [d for d in rows if svc.can_decide(current_user, d)]
     if not visible and not can_manage_org(current_user, org_id, svc.FINANCE_ROLES):
         abort(403)
-    return render_template("disbursements/queue.html", organization=organization, rows=visible)
+    staff = can_manage_org(current_user, org_id, svc.FINANCE_ROLES)
+    sources = {
+        "funds": db.session.scalars(
+            sa.select(Fund).where(Fund.organization_id == org_id, Fund.status == "active")
+        ).all()
+        if staff
+        else [],
+        "campaigns": db.session.scalars(
+            sa.select(Campaign).where(
+                Campaign.organization_id == org_id, Campaign.status != "draft"
+            )
+        ).all()
+        if staff
+        else [],
+    }
+    return render_template(
+        "disbursements/queue.html", organization=organization, rows=visible, sources=sources
+    )

@@ -168,3 +168,28 @@ def test_transfer_view_never_overdraws(client, people, fund):
     )
     response = client.post(url, data={**data, "direction": "to_fund", "reason": ""})
     assert response.status_code == 400
+
+
+def test_queue_and_index_link_the_staff_to_their_work(client, people, fund):
+    log_in(client, people.owner)
+    index = client.get("/funds/").get_data(as_text=True)
+    assert f"/funds/new/{people.host.id}" in index
+    queue = client.get(f"/disbursements/org/{people.host.id}").get_data(as_text=True)
+    assert f"/disbursements/new?fund={fund.id}" in queue
+
+
+def test_decisions_need_the_csrf_token(client, people, fund, evidence, app):
+    gift(fund, 10000, day(1))
+    command = svc.DisbursementRequest(
+        Pool("fund", fund.id), 5000, "food", "食物", "organization", "食堂", evidence
+    )
+    d = svc.request_disbursement(db.session, people.finance, command)
+    db.session.commit()
+    log_in(client, people.finance2)
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert client.post(f"/disbursements/{d.id}/approve").status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    db.session.refresh(d)
+    assert d.status == "requested"
