@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -334,3 +334,36 @@ def _fund_helpers() -> dict:
         "committee_role_label": lambda key: COMMITTEE_ROLE_LABELS.get(key, key),
         "source_label": _source_label,
     }
+
+
+class EarmarkForm(BaseForm):
+    fund_id = SelectField(_l("Fund"), choices=[], validate_choice=False)
+
+
+@bp.route("/earmark/<int:campaign_id>", methods=["GET", "POST"])
+def earmark(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Mark a campaign as raising for one of its organization's funds (or clear the mark)."""
+    campaign = db.session.get(Campaign, campaign_id) or abort(404)
+    require_org_role(campaign.organization_id, "owner", "finance")
+    own_funds = db.session.scalars(
+        sa.select(Fund).where(Fund.organization_id == campaign.organization_id)
+    ).all()
+    form = EarmarkForm()
+    form.fund_id.choices = [SelectChoice("", _("No fund"))] + [
+        SelectChoice(str(f.id), f.name) for f in own_funds
+    ]
+    if request.method == "GET":
+        form.fund_id.data = str(campaign.fund_id or "")
+    if form.validate_on_submit():
+        chosen = int(form.fund_id.data) if (form.fund_id.data or "").isdigit() else None
+        try:
+            funds.earmark_campaign(db.session, current_user, campaign.id, chosen)
+        except funds.FundError as exc:
+            db.session.rollback()
+            _apply_error(form, exc)
+        else:
+            commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("funds.earmark", campaign_id=campaign.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("funds/earmark.html", form=form, campaign=campaign), status

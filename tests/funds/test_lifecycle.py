@@ -88,3 +88,24 @@ def test_earmark_campaign_only_to_same_hosts_fund(people, fund):
     )
     funds.earmark_campaign(db.session, people.owner, campaign.id, second.id)
     assert campaign.fund_id == second.id
+
+
+def test_earmark_through_the_view(client, people, fund):
+    from tests.factories import log_in
+
+    campaign = CampaignFactory(organization=people.host)
+    db.session.commit()
+    log_in(client, people.finance)
+    url = f"/funds/earmark/{campaign.id}"
+    assert fund.name in client.get(url).get_data(as_text=True)
+    assert client.post(url, data={"fund_id": str(fund.id)}).status_code == 302
+    db.session.refresh(campaign)
+    assert campaign.fund_id == fund.id
+    assert campaign.title in client.get(f"/funds/{fund.id}").get_data(as_text=True)
+    assert client.post(url, data={"fund_id": "999999"}).status_code == 400
+    assert client.post(url, data={"fund_id": ""}).status_code == 302
+    db.session.refresh(campaign)
+    assert campaign.fund_id is None
+    client.post("/account/logout")
+    log_in(client, people.other_editor)
+    assert client.get(url).status_code == 403
