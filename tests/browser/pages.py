@@ -1,0 +1,57 @@
+"""The key pages checked in a real browser: accessibility, layout widths and screenshots.
+
+Each page names its endpoint and, where it needs one, how to find an object in the demo data.
+A page whose endpoint does not exist yet (its branch has not landed) is skipped by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+
+@dataclass(frozen=True)
+class KeyPage:
+    name: str
+    endpoint: str
+    #: values for url_for, looked up in the live database (None: no values)
+    values: Callable | None = None
+    #: demo account to log in as first (None: a visitor)
+    login: str | None = None
+    status: int = 200
+
+
+def _verified_org(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import Organization
+
+    org_id = session.scalar(
+        sa.select(Organization.id)
+        .where(Organization.status == "verified")
+        .order_by(Organization.id)
+        .limit(1)
+    )
+    return {"org_id": org_id}
+
+
+def _pending_org(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import Organization
+
+    org_id = session.scalar(
+        sa.select(Organization.id).where(Organization.status == "pending").limit(1)
+    )
+    return {"org_id": org_id}
+
+
+KEY_PAGES = [
+    KeyPage("home", "main.home"),
+    KeyPage("org-directory", "orgs.directory"),
+    KeyPage("org-page", "orgs.show", _verified_org),
+    KeyPage("org-apply", "orgs.apply", login="donor@demo.charity"),
+    KeyPage("login", "auth.login"),
+    KeyPage("signup", "auth.signup"),
+    KeyPage("account", "auth.account", login="donor@demo.charity"),
+    KeyPage("admin-queue", "admin.organizations", login="admin@demo.charity"),
+    KeyPage("admin-review", "admin.review", _pending_org, login="admin@demo.charity"),
+]
