@@ -195,14 +195,21 @@ def browser(live_server: LiveServer) -> Iterator:
 
 
 class ConsoleErrors(list):
-    """Console errors, page errors and CSP violations seen by a browser context."""
+    """Console errors, page errors, CSP violations and failed sub-resources (a page's own
+    4xx status, such as a form returned with errors, is expected and not counted)."""
 
     def watch(self, page) -> None:  # type: ignore[no-untyped-def]
-        page.on(
-            "console",
-            lambda m: m.type == "error" and self.append(f"console: {m.text} {m.location}"),
-        )
-        page.on("pageerror", lambda e: self.append(f"page error: {e}"))
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.append(f"page error: {error}"))
+        page.on("response", self._response)
+
+    def _console(self, message) -> None:  # type: ignore[no-untyped-def]
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.append(f"console: {message.text} {message.location}")
+
+    def _response(self, response) -> None:  # type: ignore[no-untyped-def]
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.append(f"{response.status} for {response.request.resource_type} {response.url}")
 
 
 @pytest.fixture
