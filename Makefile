@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint format translations migrate-initial clean
+.PHONY: run test install lint format translations messages migrate-initial clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel compile --statistics -d charity/translations
+
+# Re-extract the English msgids and merge them into the Chinese catalog (then translate the .po).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o charity/translations/messages.pot .
+	$(BIN)/pybabel update -i charity/translations/messages.pot -d charity/translations
 
 run: install
 	$(BIN)/python scripts/run_dev.py --port $(PORT) --localstripe-port $(LOCALSTRIPE_PORT)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
 
@@ -65,6 +66,9 @@ class Config:
     #: Failed logins allowed per account/IP in LOGIN_THROTTLE_WINDOW seconds.
     LOGIN_THROTTLE_ATTEMPTS = _int("LOGIN_THROTTLE_ATTEMPTS", 5)
     LOGIN_THROTTLE_WINDOW = _int("LOGIN_THROTTLE_WINDOW", 900)
+    #: Failed logins allowed per IP address in the window (many people share an address).
+    LOGIN_THROTTLE_IP_ATTEMPTS = _int("LOGIN_THROTTLE_IP_ATTEMPTS", 20)
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PASSWORD_RESET_MAX_AGE = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
@@ -147,6 +151,9 @@ class ProductionConfig(Config):
                 + ", ".join(missing)
             )
         self.SECRET_KEY = os.environ["SECRET_KEY"]
+        self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+        if self.MAIL_BACKEND == "smtp" and not os.environ.get("SMTP_HOST"):
+            raise ConfigError("Refusing to start in production: SMTP_HOST is not set")
         if len(self.SECRET_KEY) < 32:
             raise ConfigError("Refusing to start in production: SECRET_KEY is shorter than 32")
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])

@@ -9,6 +9,15 @@ from charity.extensions import babel
 LANG_SESSION_KEY = "lang"
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+    """Mark a msgid for extraction without translating it here (pybabel's default keyword).
+
+    Services raise errors with such msgids; views translate them with ``_()``, and the CLI
+    prints them as they are.
+    """
+    return message
+
+
 def select_locale() -> str:
     """An explicit choice (?lang= or the saved session value) wins; then the default.
 
@@ -17,7 +26,7 @@ def select_locale() -> str:
     flip the site; the language switch in the header is one click away.
     """
     supported = _supported()
-    if not has_request_context():  # CLI commands, jobs: the default language
+    if not has_request_context():  # CLI commands and background jobs
         return supported[0]
     chosen = request.args.get("lang") or session.get(LANG_SESSION_KEY)
     if chosen in supported:

@@ -10,6 +10,7 @@ import smtplib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 
 from flask import current_app
@@ -31,11 +32,18 @@ def build_message(mail: Mail) -> EmailMessage:
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = mail.to
     message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain=_sender_domain())
     message.set_content(mail.body)
     for filename, mime, content in mail.attachments:
         maintype, subtype = mime.split("/", 1)
         message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     return message
+
+
+def _sender_domain() -> str:
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    return sender.rpartition("@")[2].strip("> ") or "charity.local"
 
 
 def send_mail(mail: Mail) -> None:

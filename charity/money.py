@@ -8,7 +8,11 @@ from decimal import Decimal, InvalidOperation
 
 CURRENCY = "CNY"
 _SYMBOLS = {"CNY": "¥"}
-_AMOUNT_RE = re.compile(r"^\d{1,12}(\.\d{1,2})?$")
+_AMOUNT_RE = re.compile(r"^[0-9]{1,12}(\.[0-9]{1,2})?$")
+#: What a person may type: ASCII or fullwidth digits, a decimal point (also fullwidth or
+#: the ideographic full stop), thousands commas, a yuan sign and spaces. Checked before
+#: NFKC so that look-alikes (superscripts, other scripts' digits) are refused.
+_TYPED_CHARS = frozenset("0123456789０１２３４５６７８９.．。,，¥￥ \u3000")
 
 
 class AmountError(ValueError):
@@ -39,6 +43,8 @@ def parse_yuan(text: str | None) -> int:
     """
     if text is None:
         raise AmountError("empty")
+    if not set(str(text)) <= _TYPED_CHARS:
+        raise AmountError(str(text))
     cleaned = unicodedata.normalize("NFKC", str(text)).strip()
     cleaned = cleaned.replace("。", ".").lstrip("¥￥").replace(",", "").strip()
     if not _AMOUNT_RE.match(cleaned):

@@ -100,3 +100,11 @@ class CampaignFactory(Base):
     expected_amount_fen = 50_000_000
     filing_number = factory.Sequence(lambda n: f"53100000500012345X{n:04d}")
     status = "published"
+
+
+def log_in(client, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
+    """Log ``client`` in through the real login form (sessions carry a password stamp,
+    so setting ``_user_id`` by hand does not work)."""
+    response = client.post("/account/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response

@@ -50,3 +50,13 @@ def test_production_refuses_to_start_without_secrets(monkeypatch, missing):
     monkeypatch.delenv(missing)
     with pytest.raises(ConfigError, match=missing):
         ProductionConfig()
+
+
+def test_production_needs_an_smtp_host_for_mail(monkeypatch):
+    for name in ProductionConfig.REQUIRED:
+        monkeypatch.setenv(name, "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/charity")
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.delenv("MAIL_BACKEND", raising=False)
+    with pytest.raises(ConfigError, match="SMTP_HOST"):
+        ProductionConfig()

@@ -1,17 +1,25 @@
-"""Sign up, log in, log out and the account page."""
+"""Accounts: sign up, log in and out, the account page, password change and reset.
+
+Thin views: form → command → ``charity.services.accounts`` → one ``commit()`` → redirect.
+Mail is queued and goes out after the commit.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from charity.db import commit
-from charity.extensions import db, login_manager
+from charity.extensions import db, limiter, login_manager
 from charity.forms import BaseForm
+from charity.mail import Mail, queue_mail
 from charity.models import User
 from charity.services import accounts
 
@@ -20,77 +28,283 @@ bp = Blueprint("auth", __name__)
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to continue.")
 login_manager.login_message_category = "warning"
+# "basic": a session whose address or browser changes becomes non-fresh instead of being
+# dropped; donors on phones hop between Wi-Fi and mobile networks all the time. Stolen
+# sessions are cut off by changing the password (the session id carries a password stamp).
+login_manager.session_protection = "basic"
+
+PLATFORM_ROLE_LABELS = {
+    "donor": _l("Donor"),
+    "admin": _l("Platform administrator"),
+    "regulator": _l("Regulator"),
+}
+MEMBER_ROLE_LABELS = {"owner": _l("Owner"), "finance": _l("Finance"), "editor": _l("Editor")}
+_PASSWORD_HINT = _l("At least 10 characters.")
+
+
+@bp.after_request
+def _no_store(response):  # type: ignore[no-untyped-def]
+    """Account pages (and reset links) stay out of shared and back-button caches."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
-        return None
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str) -> User | None:
+    return accounts.load_user_from_session_id(db.session, session_id)
+
+
+# --- forms -------------------------------------------------------------------------------
+
+
+def _email_field() -> EmailField:
+    return EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+def _new_password_field(label: str) -> PasswordField:
+    return PasswordField(label, validators=[DataRequired(), Length(min=10, max=200)])
+
+
+def _confirm_field(other: str) -> PasswordField:
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo(other, message=_l("The passwords differ."))],
+    )
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = _email_field()
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
 class SignUpForm(BaseForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=10, max=200)])
-    confirm = PasswordField(
-        _l("Repeat the password"),
-        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    email = _email_field()
+    password = _new_password_field(_l("Password"))
+    confirm = _confirm_field("password")
+
+
+class ChangePasswordForm(BaseForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=200)]
     )
+    new_password = _new_password_field(_l("New password"))
+    confirm = _confirm_field("new_password")
 
 
-def _safe_next(default: str) -> str:
+class ResetRequestForm(BaseForm):
+    email = _email_field()
+
+
+class ResetPasswordForm(BaseForm):
+    password = _new_password_field(_l("New password"))
+    confirm = _confirm_field("password")
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def safe_next(default: str) -> str:
+    """``?next=`` if it is a path on this site, else ``default``: never an open redirect."""
     target = request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    parts = urlsplit(target)
+    if (
+        not target.startswith("/")
+        or target.startswith(("//", "/\\"))
+        or parts.scheme
+        or parts.netloc
+        or any(ch in target for ch in "\\\r\n\t\x00")
+    ):
+        return default
+    return target
+
+
+def _add_error(form: BaseForm, error: accounts.AccountError) -> None:
+    field = getattr(form, error.field, None)
+    if field is None:
+        form.form_errors.append(_(error.message))
+    else:
+        field.errors = [*field.errors, _(error.message)]
+
+
+def _status() -> int:
+    return 400 if request.method == "POST" else 200
+
+
+def _client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _reset_minutes() -> int:
+    return max(1, current_app.config["PASSWORD_RESET_MAX_AGE"] // 60)
+
+
+def _queue_reset_mail(user: User) -> None:
+    token = accounts.make_reset_token(user, current_app.config["SECRET_KEY"])
+    minutes = _reset_minutes()
+    body = _(
+        "Hello %(name)s,\n\nSomeone, probably you, asked to reset the password of your account. "
+        "Open this link within %(minutes)d minutes to choose a new password:\n\n%(url)s\n\n"
+        "The link works once. If you did not ask for this, ignore this email: your password "
+        "stays as it is.",
+        name=user.name,
+        minutes=minutes,
+        url=url_for("auth.reset_password", token=token, _external=True),
+    )
+    queue_mail(Mail(to=user.email, subject=_("Reset your password"), body=body))
+
+
+def _queue_password_changed_mail(user: User) -> None:
+    body = _(
+        "Hello %(name)s,\n\nThe password of your account was just changed, and every other "
+        "session was logged out. If this was not you, reset your password now: %(url)s",
+        name=user.name,
+        url=url_for("auth.reset_request", _external=True),
+    )
+    queue_mail(Mail(to=user.email, subject=_("Your password was changed"), body=body))
+
+
+# --- views -------------------------------------------------------------------------------
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(url_for("auth.account")))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.find_user_by_email(db.session, form.email.data)
-        if user and user.is_active and accounts.verify_password(user, form.password.data):
-            login_user(user, remember=form.remember.data)
+        command = accounts.LogIn(form.email.data, form.password.data, _client_ip())
+        policy = accounts.ThrottlePolicy.from_config(current_app.config)
+        try:
+            user = accounts.log_in(db.session, command, policy)
+        except accounts.LoginThrottledError as throttled:
+            return _throttled(form, throttled.retry_after)
+        except accounts.AccountError as error:
+            commit()  # keep the failed attempt: it counts towards the throttle
+            _add_error(form, error)
+        else:
             commit()
-            return redirect(_safe_next(url_for("auth.account")))
-        form.password.errors.append(_("Wrong email or password."))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(url_for("auth.account")))
+    return render_template("auth/login.html", form=form), _status()
+
+
+def _throttled(form: LoginForm, retry_after: int):  # type: ignore[no-untyped-def]
+    minutes = max(1, -(-retry_after // 60))
+    message = ngettext(
+        "Too many failed attempts. Please wait %(num)d minute and try again.",
+        "Too many failed attempts. Please wait %(num)d minutes and try again.",
+        minutes,
+    )
+    body = render_template("auth/login.html", form=form, throttle_message=message)
+    return body, 429, {"Retry-After": str(retry_after)}
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for("auth.account"))
     form = SignUpForm()
     if form.validate_on_submit():
         command = accounts.SignUp(form.email.data, form.name.data, form.password.data)
         try:
             user = accounts.sign_up(db.session, command)
         except accounts.AccountError as error:
-            getattr(form, error.field).errors.append(_(error.message))
+            _add_error(form, error)
         else:
             commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("auth.account"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/signup.html", form=form), status
+    body = render_template("auth/signup.html", form=form, password_hint=_PASSWORD_HINT)
+    return body, _status()
 
 
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
     logout_user()
+    flash(_("You are logged out."), "success")
     return redirect(url_for("main.home"))
 
 
 @bp.get("/")
 @login_required
 def account():  # type: ignore[no-untyped-def]
-    return render_template("auth/account.html", user=current_user)
+    user: User = current_user  # type: ignore[assignment]
+    memberships = sorted(user.active_memberships, key=lambda m: m.organization.name)
+    return render_template(
+        "auth/account.html",
+        user=user,
+        memberships=memberships,
+        platform_role_label=PLATFORM_ROLE_LABELS[user.platform_role],
+        member_role_labels=MEMBER_ROLE_LABELS,
+        # The organizations blueprint is optional here: link only when it is registered.
+        org_page_endpoint="orgs.show" if "orgs.show" in current_app.view_functions else None,
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():  # type: ignore[no-untyped-def]
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        command = accounts.ChangePassword(form.current_password.data, form.new_password.data)
+        try:
+            accounts.change_password(db.session, user, command)
+        except accounts.AccountError as error:
+            _add_error(form, error)
+        else:
+            _queue_password_changed_mail(user)
+            commit()
+            login_user(user)  # this session carries the new stamp; all others end
+            flash(_("Your password was changed. Other sessions were logged out."), "success")
+            return redirect(url_for("auth.account"))
+    body = render_template("auth/change_password.html", form=form, password_hint=_PASSWORD_HINT)
+    return body, _status()
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit("10 per hour", methods=["POST"])
+def reset_request():  # type: ignore[no-untyped-def]
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = accounts.find_user_for_reset(db.session, form.email.data)
+        if user is not None:
+            _queue_reset_mail(user)
+        commit()
+        # The same page whether or not the address has an account: no account discovery.
+        return render_template(
+            "auth/reset_sent.html", email=form.email.data, reset_minutes=_reset_minutes()
+        )
+    return render_template("auth/reset_request.html", form=form), _status()
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):  # type: ignore[no-untyped-def]
+    headers = {"Referrer-Policy": "no-referrer"}  # the token is in this page's URL
+    try:
+        user = accounts.user_for_reset_token(
+            db.session,
+            token[:1000],
+            current_app.config["SECRET_KEY"],
+            current_app.config["PASSWORD_RESET_MAX_AGE"],
+        )
+    except accounts.InvalidResetLinkError:
+        body = render_template("auth/reset_invalid.html", reset_minutes=_reset_minutes())
+        return body, 400, headers
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(db.session, user, form.password.data)
+        except accounts.AccountError as error:
+            _add_error(form, error)
+        else:
+            _queue_password_changed_mail(user)
+            commit()
+            logout_user()
+            flash(_("Your password was changed. Please log in with the new one."), "success")
+            return redirect(url_for("auth.login"))
+    body = render_template("auth/reset_password.html", form=form, password_hint=_PASSWORD_HINT)
+    return body, _status(), headers

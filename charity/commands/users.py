@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from charity.extensions import db
 from charity.services import accounts
+from charity.text import has_forbidden_characters
 
 
 @click.group()
@@ -15,21 +16,31 @@ def users() -> None:
 
 
 def _create(email: str, name: str, password: str, role: str, province: str | None) -> None:
+    if province is not None and (
+        not province.strip() or len(province) > 32 or has_forbidden_characters(province)
+    ):
+        raise click.BadParameter(
+            "at most 32 characters, no control characters", param_hint="--province"
+        )
     try:
         user = accounts.sign_up(
-            db.session, accounts.SignUp(email, name, password), platform_role=role
+            db.session,
+            accounts.SignUp(email, name, password),
+            platform_role=role,
+            regulator_province=province.strip() if province else None,
         )
     except accounts.AccountError as error:
-        raise click.ClickException(error.message) from None
-    user.regulator_province = province
+        db.session.rollback()
+        raise click.ClickException(f"{error.field}: {error.message}") from None
     db.session.commit()
-    click.echo(f"created {role} {user.email} (id {user.id})")
+    scope = f", province {user.regulator_province}" if user.regulator_province else ""
+    click.echo(f"created {role} {user.email} (id {user.id}{scope})")
 
 
 @users.command("create-admin")
 @click.option("--email", required=True)
 @click.option("--name", default="Platform admin")
-@click.password_option()
+@click.password_option(help="At least 10 characters (prompted when omitted).")
 @with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a platform administrator."""
@@ -39,8 +50,8 @@ def create_admin(email: str, name: str, password: str) -> None:
 @users.command("create-regulator")
 @click.option("--email", required=True)
 @click.option("--name", default="Regulator")
-@click.option("--province", default=None, help="Scope to one province (optional).")
-@click.password_option()
+@click.option("--province", default=None, help="Scope to one province, e.g. 广东省 (optional).")
+@click.password_option(help="At least 10 characters (prompted when omitted).")
 @with_appcontext
 def create_regulator(email: str, name: str, province: str | None, password: str) -> None:
     """Create a read-only regulator account, optionally scoped to a province."""

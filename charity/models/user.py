@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from charity.models.organization import Organization
 
 PLATFORM_ROLES = ("donor", "admin", "regulator")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MEMBER_ROLES = ("owner", "finance", "editor")
 
 
@@ -49,6 +50,19 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login
         return self.is_active_account
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes whenever the password changes; part of every session and reset link."""
+        return str((self.password_changed_at - _EPOCH) // timedelta(microseconds=1))
+
+    def get_id(self) -> str:
+        """Flask-Login's session identifier: ``<id>:<stamp>``.
+
+        The loader accepts a session only while the stamp still matches, so changing or
+        resetting the password logs out every other session and remember-me cookie.
+        """
+        return f"{self.id}:{self.session_stamp}"
 
     @property
     def is_admin(self) -> bool:

@@ -1,16 +1,35 @@
-"""Accounts: sign-up, password hashing and verification."""
+"""Accounts: sign-up, log-in with throttling, password changes and reset links.
+
+Services take the session, the acting user and their inputs explicitly; they never read
+request globals and never commit (the view does, once). Error messages are English msgids
+marked with ``N_`` so that the view translates them and the CLI prints them as they are.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import func, select
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from charity.models import User
+from charity.i18n import N_
+from charity.models import LoginAttempt, User
+from charity.models.base import utcnow
+from charity.models.user import PLATFORM_ROLES
+from charity.text import has_forbidden_characters
+
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+_RESET_SALT = "charity.password-reset"
 
 
 class AccountError(Exception):
@@ -20,6 +39,21 @@ class AccountError(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class LoginThrottledError(Exception):
+    """Too many failed logins for this account or address; try again after ``retry_after``."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class InvalidResetLinkError(Exception):
+    """A reset link that is forged, expired or already used (the password changed since)."""
+
+
+# --- passwords ---------------------------------------------------------------------------
 
 
 def _hasher() -> PasswordHasher:
@@ -40,12 +74,65 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+def _burn_a_verification(password: str) -> None:
+    """Spend the time of one verification so unknown emails answer as slowly as known ones."""
+    with contextlib.suppress(VerificationError, InvalidHashError):
+        _hasher().verify(_dummy_hash(), password)
+
+
+_DUMMY_HASHES: dict[bool, str] = {}
+
+
+def _dummy_hash() -> str:
+    fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
+    if fast not in _DUMMY_HASHES:
+        _DUMMY_HASHES[fast] = _hasher().hash("not a password anyone has")
+    return _DUMMY_HASHES[fast]
+
+
+def check_new_password(password: str, field: str = "password") -> None:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise AccountError(field, N_("Use at least 10 characters."))
+    if len(password) > PASSWORD_MAX_LENGTH or has_forbidden_characters(password):
+        raise AccountError(field, N_("This password cannot be used."))
+
+
+def _set_password(user: User, password: str, now: datetime) -> None:
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+
+
+# --- sign-up -----------------------------------------------------------------------------
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.email) == normalize_email(email)))
+
+
+def check_email(email: str) -> str:
+    """The normalized address, or AccountError (the CLI has no form to do this for it)."""
+    email = normalize_email(email)
+    if len(email) > EMAIL_MAX_LENGTH or has_forbidden_characters(email):
+        raise AccountError("email", N_("Enter a valid email address."))
+    try:
+        validate_email(email, check_deliverability=False)
+    except EmailNotValidError:
+        raise AccountError("email", N_("Enter a valid email address.")) from None
+    return email
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > NAME_MAX_LENGTH or has_forbidden_characters(name):
+        raise AccountError("name", N_("Enter a name of at most 100 characters."))
+    if "<" in name or ">" in name:
+        # Names go into mail headers, receipts and PDFs; angle brackets are never part of one.
+        raise AccountError("name", N_("A name cannot contain < or >."))
+    return name
 
 
 @dataclass(frozen=True)
@@ -55,15 +142,180 @@ class SignUp:
     password: str
 
 
-def sign_up(session: Session, command: SignUp, *, platform_role: str = "donor") -> User:
-    if find_user_by_email(session, command.email) is not None:
-        raise AccountError("email", "An account with this email already exists.")
+def sign_up(
+    session: Session,
+    command: SignUp,
+    *,
+    platform_role: str = "donor",
+    regulator_province: str | None = None,
+) -> User:
+    if platform_role not in PLATFORM_ROLES:
+        raise AccountError("platform_role", N_("Unknown platform role."))
+    email = check_email(command.email)
+    name = check_name(command.name)
+    check_new_password(command.password)
+    if find_user_by_email(session, email) is not None:
+        raise AccountError("email", N_("An account with this email already exists."))
     user = User(
-        email=normalize_email(command.email),
-        name=command.name,
+        email=email,
+        name=name,
         password_hash=hash_password(command.password),
         platform_role=platform_role,
+        regulator_province=regulator_province if platform_role == "regulator" else None,
     )
     session.add(user)
     session.flush()  # the id is needed by callers (login, events)
     return user
+
+
+# --- log-in and throttling ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    """Failed logins allowed per account and per address within ``window``."""
+
+    account_attempts: int
+    address_attempts: int
+    window: timedelta
+
+    @classmethod
+    def from_config(cls, config: dict) -> ThrottlePolicy:
+        attempts = int(config["LOGIN_THROTTLE_ATTEMPTS"])
+        return cls(
+            account_attempts=attempts,
+            # One address is often a whole office or a carrier-grade NAT: allow more there.
+            address_attempts=int(config.get("LOGIN_THROTTLE_IP_ATTEMPTS", attempts * 4)),
+            window=timedelta(seconds=int(config["LOGIN_THROTTLE_WINDOW"])),
+        )
+
+
+@dataclass(frozen=True)
+class LogIn:
+    email: str
+    password: str
+    ip: str
+
+
+def _wait_for(session: Session, column, value: str, limit: int, policy, now) -> int:  # type: ignore[no-untyped-def]
+    """Seconds until fewer than ``limit`` failures remain in the window (0: not throttled).
+
+    The ``limit``-th most recent failure is the one whose expiry lifts the block.
+    """
+    since = now - policy.window
+    blocking = session.scalar(
+        select(LoginAttempt.at)
+        .where(column == value, LoginAttempt.at > since)
+        .order_by(LoginAttempt.at.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    if blocking is None:
+        return 0
+    return max(1, int((blocking + policy.window - now).total_seconds() + 0.999))
+
+
+def login_wait(session: Session, email: str, ip: str, policy: ThrottlePolicy, now: datetime) -> int:
+    email = normalize_email(email)
+    return max(
+        _wait_for(session, LoginAttempt.email, email, policy.account_attempts, policy, now),
+        _wait_for(session, LoginAttempt.ip, ip, policy.address_attempts, policy, now),
+    )
+
+
+def log_in(
+    session: Session, command: LogIn, policy: ThrottlePolicy, now: datetime | None = None
+) -> User:
+    """The user, or LoginThrottledError / AccountError (the failure is recorded; commit it)."""
+    now = now or utcnow()
+    email = normalize_email(command.email)
+    wait = login_wait(session, email, command.ip, policy, now)
+    if wait:
+        raise LoginThrottledError(wait)
+    user = find_user_by_email(session, email)
+    if user is None:
+        _burn_a_verification(command.password)
+    if user is None or not verify_password(user, command.password) or not user.is_active:
+        _forget_old_attempts(session, email, command.ip, now - policy.window)
+        session.add(LoginAttempt(email=email[:EMAIL_MAX_LENGTH], ip=command.ip[:64], at=now))
+        raise AccountError("password", N_("Wrong email or password."))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    return user
+
+
+def _forget_old_attempts(session: Session, email: str, ip: str, before: datetime) -> None:
+    session.execute(
+        delete(LoginAttempt).where(
+            (LoginAttempt.email == email) | (LoginAttempt.ip == ip), LoginAttempt.at <= before
+        )
+    )
+
+
+def load_user_from_session_id(session: Session, session_id: str) -> User | None:
+    """Flask-Login's loader: ``<id>:<stamp>`` of an active user whose password is unchanged."""
+    user_id, _, stamp = session_id.partition(":")
+    if not user_id.isdigit() or not stamp or len(user_id) > 18:
+        return None
+    user = session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_stamp != stamp:
+        return None
+    return user
+
+
+# --- password change and reset -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangePassword:
+    current_password: str
+    new_password: str
+
+
+def change_password(
+    session: Session, actor: User, command: ChangePassword, now: datetime | None = None
+) -> None:
+    """Needs the current password; every other session of ``actor`` ends."""
+    if not verify_password(actor, command.current_password):
+        raise AccountError("current_password", N_("The current password is wrong."))
+    check_new_password(command.new_password, "new_password")
+    if command.new_password == command.current_password:
+        raise AccountError("new_password", N_("Choose a password different from the current one."))
+    _set_password(actor, command.new_password, now or utcnow())
+
+
+def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt=_RESET_SALT)
+
+
+def make_reset_token(user: User, secret_key: str) -> str:
+    """A signed, timestamped token naming the user and the current password stamp."""
+    return _reset_serializer(secret_key).dumps({"user": user.id, "stamp": user.session_stamp})
+
+
+def user_for_reset_token(session: Session, token: str, secret_key: str, max_age: int) -> User:
+    """The user the link was made for, while it is fresh and the password is unchanged."""
+    try:
+        data = _reset_serializer(secret_key).loads(token, max_age=max_age)
+    except BadData:
+        raise InvalidResetLinkError from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        raise InvalidResetLinkError
+    user = session.get(User, data["user"])
+    if user is None or not user.is_active or user.session_stamp != data.get("stamp"):
+        raise InvalidResetLinkError
+    return user
+
+
+def find_user_for_reset(session: Session, email: str) -> User | None:
+    """The active account to mail a reset link to, if any (the view says the same either way)."""
+    user = find_user_by_email(session, email)
+    return user if user is not None and user.is_active else None
+
+
+def reset_password(
+    session: Session, user: User, password: str, now: datetime | None = None
+) -> None:
+    """Set a new password from a reset link; the link and every session die with the old one."""
+    check_new_password(password)
+    _set_password(user, password, now or utcnow())
+    session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
