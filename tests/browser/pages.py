@@ -52,6 +52,8 @@ KEY_PAGES = [
     KeyPage("login", "auth.login"),
     KeyPage("signup", "auth.signup"),
     KeyPage("account", "auth.account", login="donor@demo.charity"),
+    KeyPage("password-reset", "auth.reset_request"),
+    KeyPage("password-change", "auth.change_password", login="donor2@demo.charity"),
     KeyPage("admin-queue", "admin.organizations", login="admin@demo.charity"),
     KeyPage("admin-review", "admin.review", _pending_org, login="admin@demo.charity"),
 ]
