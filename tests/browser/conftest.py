@@ -27,9 +27,12 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import threading
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -83,8 +86,8 @@ class LiveServer:
 
     app: Flask
     url: str
-    #: endpoint -> path, memoised per test session
-    _paths: dict[str, str] = field(default_factory=dict)
+    #: localstripe's base URL, once the payments area has landed
+    stripe_url: str | None = None
 
     def has(self, endpoint: str) -> bool:
         return endpoint in self.app.view_functions
@@ -117,19 +120,22 @@ def _skip_in_postgres_pass() -> None:
         )
 
 
-def _build_live_app(tmp: Path) -> Flask:
+def _build_live_app(tmp: Path, stripe_url: str | None) -> Flask:
     from flask_migrate import upgrade
 
     from charity import create_app
     from charity.demo import load_demo_data
     from config import TestingConfig
 
+    stripe = {}
+    if stripe_url:
+        stripe = {"STRIPE_API_BASE": stripe_url, "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/"}
     app = create_app(
         TestingConfig(
             f"sqlite:///{tmp / 'live.sqlite3'}",
             UPLOAD_DIR=str(tmp / "uploads"),
             WTF_CSRF_ENABLED=True,  # real forms, real tokens
-            **_payment_config(),
+            **stripe,
         )
     )
     app.instance_path = str(tmp)
@@ -142,15 +148,41 @@ def _build_live_app(tmp: Path) -> Flask:
     return app
 
 
-def _payment_config() -> dict[str, object]:
-    """Point the app at this session's localstripe once the payments branch provides it."""
-    server = _LOCALSTRIPE.get("url")
-    if not server:
-        return {}
-    return {"STRIPE_API_BASE": server, "STRIPE_JS_URL": f"{server}/js.stripe.com/v3/"}
+@contextlib.contextmanager
+def _localstripe() -> Iterator[str | None]:
+    """The payments area's localstripe wrapper (127.0.0.1, free port, state per run), once
+    that area has landed; None before."""
+    script = ROOT / "scripts" / "localstripe_server.py"
+    if not script.exists():
+        yield None
+        return
+    process = subprocess.Popen(
+        [sys.executable, str(script), "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if "listening on" not in line:
+            raise RuntimeError(f"localstripe did not start: {line!r}")
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
 
 
-_LOCALSTRIPE: dict[str, str] = {}
+def _register_webhook(stripe_url: str, app: Flask, app_url: str) -> None:
+    """localstripe posts its events to the live server, signed like Stripe signs them."""
+    if "stripe_webhook.receive" not in app.view_functions and not any(
+        rule.rule == "/stripe/webhook" for rule in app.url_map.iter_rules()
+    ):
+        return
+    data = urllib.parse.urlencode(
+        {"url": f"{app_url}/stripe/webhook", "secret": app.config["STRIPE_WEBHOOK_SECRET"]}
+    ).encode()
+    request = urllib.request.Request(f"{stripe_url}/_config/webhooks/browser", data=data)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
+        pass
 
 
 @pytest.fixture(scope="session")
@@ -159,20 +191,24 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in test output
-    app = _build_live_app(tmp_path_factory.mktemp("live"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        with app.app_context():
-            from charity.extensions import db
+    with _localstripe() as stripe_url:
+        app = _build_live_app(tmp_path_factory.mktemp("live"), stripe_url)
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        url = f"http://127.0.0.1:{server.server_port}"
+        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+        thread.start()
+        try:
+            if stripe_url:
+                _register_webhook(stripe_url, app, url)
+            yield LiveServer(app=app, url=url, stripe_url=stripe_url)
+        finally:
+            server.shutdown()
+            thread.join(timeout=10)
+            server.server_close()
+            with app.app_context():
+                from charity.extensions import db
 
-            db.engine.dispose()
+                db.engine.dispose()
 
 
 # --- Chromium ----------------------------------------------------------------------------
