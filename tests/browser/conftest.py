@@ -234,6 +234,14 @@ class ConsoleErrors(list):
     """Console errors, page errors, CSP violations and failed sub-resources (a page's own
     4xx status, such as a form returned with errors, is expected and not counted)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: (status, URL fragment) of sub-resource failures a test expects, e.g. a decline
+        self.expected: list[tuple[int, str]] = []
+
+    def expect(self, status: int, url_part: str) -> None:
+        self.expected.append((status, url_part))
+
     def watch(self, page) -> None:  # type: ignore[no-untyped-def]
         page.on("console", self._console)
         page.on("pageerror", lambda error: self.append(f"page error: {error}"))
@@ -244,7 +252,9 @@ class ConsoleErrors(list):
             self.append(f"console: {message.text} {message.location}")
 
     def _response(self, response) -> None:  # type: ignore[no-untyped-def]
-        if response.status >= 400 and response.request.resource_type != "document":
+        if response.status < 400 or response.request.resource_type == "document":
+            return
+        if not any(response.status == s and part in response.url for s, part in self.expected):
             self.append(f"{response.status} for {response.request.resource_type} {response.url}")
 
 
@@ -258,11 +268,13 @@ def new_context(browser, live_server: LiveServer) -> Iterator[Callable]:  # type
         options.setdefault("viewport", DESKTOP)
         options.setdefault("locale", "zh-CN")
         context = browser.new_context(base_url=live_server.url, **options)
+        context.bypasses_csp = options.get("bypass_csp", False)  # read by axe_violations
         context.set_default_timeout(10_000)
         context.on("page", errors.watch)
         opened.append(context)
         return context
 
+    open_context.errors = errors  # type: ignore[attr-defined]
     yield open_context
     for context in opened:
         context.close()

@@ -11,6 +11,7 @@ from tests.browser.helpers import (
     describe,
     log_in,
     overflow,
+    resize,
     screenshot,
     widest_elements,
 )
@@ -38,13 +39,13 @@ def test_key_page_is_accessible_and_fits_every_width(key, live_server, new_conte
 
     problems = []
     for size in (DESKTOP, PHONE):
-        page.set_viewport_size(size)
+        resize(page, size)
         violations = axe_violations(page, axe_js)
         if violations:
             problems.append(f"axe at {size['width']}px:\n{describe(violations)}")
         screenshot(page, key.name)
     for width in WIDTHS:
-        page.set_viewport_size({"width": width, "height": 900})
+        resize(page, {"width": width, "height": 900})
         if overflow(page):
             problems.append(
                 f"horizontal scroll at {width}px ({overflow(page)}px too wide): "
