@@ -13,6 +13,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("orgs", "/orgs"),
     ("admin", "/admin"),
     ("campaigns", None),
+    ("disclosures", None),
+    ("regulator", "/regulator"),
 ]
 
 
