@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.browser.conftest import ROOT
 from tests.browser.helpers import screenshot
+
+ARTIFACTS = ROOT / "test-artifacts"
 
 BUDGET = 150 * 1024
 FRAMEWORK_GLOBALS = ("React", "Vue", "angular", "jQuery", "$", "Alpine", "htmx", "Svelte", "ng")
@@ -45,6 +48,12 @@ def test_key_page_transfers_under_150_kb_without_stripe_js(page, live_server):  
     page.goto(path, wait_until="networkidle")
     total = sum(sizes.values())
     assert sizes, "no response recorded"
+    report = ARTIFACTS / "lightness.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(
+        f"{path}: {total} bytes in {len(sizes)} responses (budget {BUDGET})\n"
+        + "".join(f"  {size:>8} {url}\n" for url, size in sorted(sizes.items()))
+    )
     assert total < BUDGET, f"{path}: {total} bytes: " + ", ".join(
         f"{url} {size}" for url, size in sorted(sizes.items(), key=lambda item: -item[1])
     )
