@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint format translations messages migrate-initial clean
+.PHONY: run test install lint format translations messages migrate-initial clean prod worker bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,17 @@ run: install
 
 test: install
 	$(BIN)/python scripts/run_tests.py
+
+# Production: gunicorn + RQ workers under one supervisor (docs/deployment.md).
+prod: install
+	scripts/prod.sh
+
+worker: install
+	$(BIN)/flask jobs worker
+
+# Benchmarks: gunicorn on PostgreSQL under wrk; rewrites its section of docs/benchmarks.md.
+bench: install
+	$(BIN)/python -m bench.run $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,9 @@ COMMANDS: list[str] = [
     "charity.commands.demo:demo",
     "charity.commands.campaigns:campaigns",
     "charity.commands.compliance:compliance",
+    "charity.commands.ledger:ledger",
+    "charity.commands.audit:audit",
+    "charity.commands.jobs:jobs",
 ]
 
 
