@@ -71,10 +71,20 @@ def unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark the browser tests; in the PostgreSQL pass deselect them (not skip): they run
+    once, in the SQLite pass, since the live server has its own database either way."""
+    every_pass = os.environ.get("CHARITY_BROWSER_EVERY_PASS", "") == "1"
+    postgres_pass = dbutil.test_database_url().startswith("postgresql")
+    kept, dropped = [], []
     for item in items:
-        if HERE in Path(str(item.path)).parents:
+        is_browser = HERE in Path(str(item.path)).parents
+        if is_browser:
             item.add_marker(pytest.mark.browser)
+        (dropped if is_browser and postgres_pass and not every_pass else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 # --- the live server -------------------------------------------------------------------
