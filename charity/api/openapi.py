@@ -137,11 +137,13 @@ def _external_operation(operation: ExternalOperation) -> dict[str, Any]:
     }
 
 
-def build_document(served_paths: Iterable[str]) -> dict[str, Any]:
+def build_document(
+    served_paths: Iterable[str], resources: tuple[Resource, ...] = RESOURCES
+) -> dict[str, Any]:
     """The whole document; log operations only for paths the app serves."""
     served = set(served_paths)
     paths: dict[str, Any] = {}
-    for resource in RESOURCES:
+    for resource in resources:
         paths[f"{PREFIX}/{resource.name}"] = {"get": _list_operation(resource)}
         if resource.has_item:
             paths[f"{PREFIX}/{resource.name}/{{id}}"] = {"get": _item_operation(resource)}
@@ -162,7 +164,7 @@ def build_document(served_paths: Iterable[str]) -> dict[str, Any]:
         "components": {
             "schemas": {
                 "Error": ERROR_SCHEMA,
-                **{r.schema_name: _resource_schema(r) for r in RESOURCES},
+                **{r.schema_name: _resource_schema(r) for r in resources},
             },
             "responses": {
                 "BadRequest": _error("A parameter is invalid (see error.parameter)."),

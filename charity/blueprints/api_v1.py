@@ -69,17 +69,22 @@ def _item_view(resource: Resource):  # type: ignore[no-untyped-def]
     return view
 
 
-for _resource in RESOURCES:
-    bp.add_url_rule(
-        f"/v1/{_resource.name}", f"{_resource.name}_list", _list_view(_resource), methods=["GET"]
-    )
-    if _resource.has_item:
-        bp.add_url_rule(
-            f"/v1/{_resource.name}/<int:item_id>",
-            f"{_resource.name}_item",
-            _item_view(_resource),
-            methods=["GET"],
+def add_resource_routes(blueprint: Blueprint, resources: tuple[Resource, ...]) -> None:
+    """``/v1/<name>`` (and ``/v1/<name>/<id>``) for each declared resource."""
+    for resource in resources:
+        blueprint.add_url_rule(
+            f"/v1/{resource.name}", f"{resource.name}_list", _list_view(resource), methods=["GET"]
         )
+        if resource.has_item:
+            blueprint.add_url_rule(
+                f"/v1/{resource.name}/<int:item_id>",
+                f"{resource.name}_item",
+                _item_view(resource),
+                methods=["GET"],
+            )
+
+
+add_resource_routes(bp, RESOURCES)
 
 
 def openapi_document() -> dict[str, Any]:
