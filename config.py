@@ -82,6 +82,8 @@ class Config:
     #: same donation and does not count; honest donors give a few times at most.
     RATELIMIT_DONATION_IP = os.environ.get("RATELIMIT_DONATION_IP", "10 per hour;30 per day")
     RATELIMIT_DONATION_EMAIL = os.environ.get("RATELIMIT_DONATION_EMAIL", "5 per hour;20 per day")
+    #: Card attempts (declines included) on donations already created, per IP.
+    RATELIMIT_PAYMENT_ATTEMPT = os.environ.get("RATELIMIT_PAYMENT_ATTEMPT", "20 per hour")
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
     #: Stripe: the platform's secret key; donations are direct charges on each
