@@ -1,0 +1,107 @@
+"""Who may use which route: THE table of the authorization matrix test.
+
+One entry per endpoint of the URL map, one ``Case`` per HTTP method (and, where the answer
+depends on the object, per variant). A route with no entry fails
+``tests/security/test_authz_matrix.py``: add it here when you add a route.
+
+Allowed means the request got past authorization (2xx, a 3xx that is not the login page,
+or a 400 for the empty form the matrix posts). Denied means 403, 404, or a redirect to the
+login page; for POST, denied roles must also change nothing in the database.
+
+URL arguments come from the seeded world by name (see ``ARGS`` in the test): ``org_id`` is
+organization A, ``membership_id`` the editor's membership in A, ``token`` an open
+invitation in A for the donor, etc. ``args`` overrides them for a variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANONYMOUS = "anonymous"
+DONOR = "donor"
+OWNER_A = "owner_a"
+FINANCE_A = "finance_a"
+EDITOR_A = "editor_a"
+MEMBER_B = "member_b"
+ADMIN = "admin"
+REGULATOR = "regulator"
+
+ROLES = (ANONYMOUS, DONOR, OWNER_A, FINANCE_A, EDITOR_A, MEMBER_B, ADMIN, REGULATOR)
+EVERYONE = frozenset(ROLES)
+LOGGED_IN = EVERYONE - {ANONYMOUS}
+MEMBERS_A = frozenset({OWNER_A, FINANCE_A, EDITOR_A})
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    allowed: frozenset[str]
+    #: URL arguments by world name, overriding the defaults (``{"org_id": "org_pending"}``).
+    args: dict[str, str] = field(default_factory=dict)
+    variant: str = ""
+
+
+def get(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
+    return Case("GET", frozenset(allowed), **kw)
+
+
+def post(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
+    return Case("POST", frozenset(allowed), **kw)
+
+
+TABLE: dict[str, tuple[Case, ...]] = {
+    # --- site and accounts -----------------------------------------------------------------
+    "main.home": (get(EVERYONE),),
+    "main.set_language": (get(EVERYONE),),
+    "main.healthz": (get(EVERYONE),),
+    "auth.login": (get(EVERYONE), post(EVERYONE)),
+    "auth.signup": (get(EVERYONE), post(EVERYONE)),
+    "auth.logout": (post(EVERYONE),),
+    "auth.account": (get(LOGGED_IN),),
+    "auth.change_password": (get(LOGGED_IN), post(LOGGED_IN)),
+    "auth.reset_request": (get(EVERYONE), post(EVERYONE)),
+    # a reset link is a bearer token: whoever holds it may use it
+    "auth.reset_password": (
+        get(EVERYONE, args={"token": "reset_token"}),
+        post(EVERYONE, args={"token": "reset_token"}),
+    ),
+    # --- organizations ---------------------------------------------------------------------
+    "orgs.directory": (get(EVERYONE),),
+    "orgs.show": (
+        get(EVERYONE),
+        get({ADMIN, OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+    ),
+    "orgs.mine": (get(LOGGED_IN),),
+    "orgs.apply": (get(LOGGED_IN - {REGULATOR}), post(LOGGED_IN - {REGULATOR})),
+    "orgs.manage": (get(MEMBERS_A),),
+    "orgs.edit": (
+        get({OWNER_A}),
+        post({OWNER_A}),
+        post({OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+    ),
+    "orgs.members": (get(MEMBERS_A),),
+    "orgs.invite": (post({OWNER_A}),),
+    "orgs.change_role": (post({OWNER_A}),),
+    "orgs.remove": (post({OWNER_A}),),
+    "orgs.revoke": (post({OWNER_A}),),
+    # only the invited person (the donor) may accept; everyone logged in sees the page
+    "orgs.invitation": (get(LOGGED_IN), post({DONOR})),
+    # --- platform administration -----------------------------------------------------------
+    "admin.organizations": (get({ADMIN}),),
+    "admin.review": (
+        get({ADMIN}, args={"org_id": "org_pending"}),
+        post({ADMIN}, args={"org_id": "org_pending"}),
+    ),
+    # --- public API ------------------------------------------------------------------------
+    "api_v1.docs": (get(EVERYONE),),
+    "api_v1.openapi": (get(EVERYONE),),
+    "api_v1.organizations_list": (get(EVERYONE),),
+    "api_v1.organizations_item": (
+        get(EVERYONE),
+        get(NOBODY, args={"item_id": "org_pending"}, variant="pending"),
+    ),
+    "api_v1.campaigns_list": (get(EVERYONE),),
+    "api_v1.campaigns_item": (get(EVERYONE, args={"item_id": "campaign_a"}),),
+    "api_v1.donations_list": (get(EVERYONE),),
+}
