@@ -23,7 +23,7 @@ translations: $(STAMP)
 
 # Re-extract the English msgids and merge them into the Chinese catalog (then translate the .po).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o charity/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o charity/translations/messages.pot .
 	$(BIN)/pybabel update -i charity/translations/messages.pot -d charity/translations
 
 run: install

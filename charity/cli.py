@@ -10,6 +10,7 @@ from flask import Flask
 COMMANDS: list[str] = [
     "charity.commands.users:users",
     "charity.commands.demo:demo",
+    "charity.commands.campaigns:campaigns",
 ]
 
 

@@ -39,6 +39,7 @@ def load_users() -> list[str]:
 LOADERS: list[str] = [
     "charity.demo:load_users",
     "charity.demo_orgs:load_organizations",
+    "charity.demo_campaigns:load_campaigns",
 ]
 
 

@@ -13,6 +13,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("orgs", "/orgs"),
     ("admin", "/admin"),
     ("api_v1", "/api"),
+    ("campaigns", None),
 ]
 
 

@@ -11,7 +11,12 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():  # type: ignore[no-untyped-def]
-    return render_template("main/home.html")
+    from charity.extensions import db
+    from charity.services.campaign_browse import featured_campaigns
+    from charity.services.campaigns import today_cst
+
+    featured, stats = featured_campaigns(db.session, today=today_cst())
+    return render_template("main/home.html", featured=featured, stats=stats)
 
 
 @bp.get("/lang/<code>")

@@ -15,11 +15,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.organization import Organization
+from charity.models.user import User
 
 CAMPAIGN_STATUSES = ("draft", "published", "closed")
 #: draft -> published -> closed; nothing goes back.
@@ -36,6 +37,35 @@ CAUSES = (
     "community",
     "other",
 )
+#: The filed plan: editable while a draft, frozen once published (a correction is a
+#: disclosure, never an edit in place). The public log's payloads read some of these.
+PLAN_FIELDS = (
+    "organization_id",
+    "partner_id",
+    "title",
+    "summary",
+    "cause",
+    "purpose_md",
+    "start_date",
+    "end_date",
+    "region",
+    "person_in_charge",
+    "acceptance_methods",
+    "receiving_account",
+    "beneficiaries",
+    "use_of_funds",
+    "fundraising_cost",
+    "leftover_plan",
+    "expected_amount_fen",
+    "currency",
+    "filing_number",
+    "filing_date",
+    "is_emergency",
+)
+
+
+class CampaignFrozenError(ValueError):
+    """A programming error: code tried to edit a published plan or a recorded close."""
 
 
 class Campaign(TimestampMixin, db.Model):
@@ -97,8 +127,64 @@ class Campaign(TimestampMixin, db.Model):
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     partner: Mapped[Organization | None] = relationship(foreign_keys=[partner_id])
 
+    updates: Mapped[list[CampaignUpdate]] = relationship(
+        back_populates="campaign",
+        order_by="CampaignUpdate.posted_at.desc()",
+        cascade="all, delete-orphan",
+    )
+
+    def is_running_on(self, day: date) -> bool:
+        """Published and within its filed period on ``day`` (a China Standard Time date):
+        the only time it may receive gifts."""
+        return self.status == "published" and self.start_date <= day <= self.end_date
+
     def can_transition_to(self, status: str) -> bool:
         return status in CAMPAIGN_TRANSITIONS[self.status]
 
+    @validates(*PLAN_FIELDS)
+    def _freeze_published_plan(self, key: str, value: object) -> object:
+        current = getattr(self, key)
+        if self.status in ("published", "closed") and current is not None and current != value:
+            raise CampaignFrozenError(f"{key} of a published campaign cannot change")
+        return value
+
+    @validates("status")
+    def _follow_transitions(self, key: str, value: str) -> str:
+        if self.status is not None and value != self.status and not self.can_transition_to(value):
+            raise CampaignFrozenError(f"campaign cannot go from {self.status} to {value}")
+        return value
+
+    @validates("published_at", "closed_at")
+    def _record_once(self, key: str, value: datetime | None) -> datetime | None:
+        current = getattr(self, key)
+        if current is not None and current != value:
+            raise CampaignFrozenError(f"{key} is recorded once and never changes")
+        return value
+
     def __repr__(self) -> str:
         return f"<Campaign {self.id} {self.status}>"
+
+
+class CampaignUpdate(TimestampMixin, db.Model):
+    """News the organization posts on its campaign page (progress, thanks, photos of work)."""
+
+    __tablename__ = "campaign_updates"
+    __table_args__ = (
+        Index("ix_campaign_updates_campaign_id_posted_at", "campaign_id", "posted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
+    )
+    title: Mapped[str] = mapped_column(String(120), nullable=False)
+    #: Markdown as typed; rendered through charity.text.render_markdown (sanitized).
+    body_md: Mapped[str] = mapped_column(Text, nullable=False)
+    posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="updates")
+    author: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<CampaignUpdate {self.id} campaign={self.campaign_id}>"

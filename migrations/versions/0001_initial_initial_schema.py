@@ -212,6 +212,34 @@ def upgrade():
         batch_op.create_index("ix_memberships_organization_id", ["organization_id"], unique=False)
 
     op.create_table(
+        "campaign_updates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("body_md", sa.Text(), nullable=False),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["author_id"],
+            ["users.id"],
+            name=op.f("fk_campaign_updates_author_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_updates_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_updates")),
+    )
+    with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaign_updates_campaign_id_posted_at", ["campaign_id", "posted_at"], unique=False
+        )
+
+    op.create_table(
         "donations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -292,6 +320,10 @@ def downgrade():
         batch_op.drop_index("ix_donations_campaign_status")
 
     op.drop_table("donations")
+    with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
+
+    op.drop_table("campaign_updates")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")
 
