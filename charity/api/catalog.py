@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from charity import regions
 from charity.api import fields as f
 from charity.api.resources import Resource
-from charity.models import Campaign, Donation, Organization
+from charity.models import Campaign, CampaignUpdate, Donation, Organization
 from charity.models.campaign import CAUSES
 from charity.models.organization import ORG_TYPES
 
@@ -320,5 +320,42 @@ DONATIONS = Resource(
     ),
 )
 
+# --- campaign updates (progress reports) ----------------------------------------------------
+
+
+def _public_updates():  # type: ignore[no-untyped-def]
+    return (
+        select(CampaignUpdate)
+        .join(Campaign, CampaignUpdate.campaign_id == Campaign.id)
+        .join(Organization, Campaign.organization_id == Organization.id)
+        .where(Campaign.status.in_(PUBLIC_CAMPAIGN_STATUSES))
+        .where(Organization.status == "verified")
+    )
+
+
+CAMPAIGN_UPDATES = Resource(
+    name="campaign_updates",
+    schema_name="CampaignUpdate",
+    summary="Campaign progress updates",
+    description="Progress reports posted on public campaigns, newest first.",
+    model=CampaignUpdate,
+    public=_public_updates,
+    newest_first=True,
+    fields=(
+        f.integer("id", "Stable identifier.", example=5),
+        f.integer("campaign_id", "The campaign.", example=12),
+        f.string("title", "Title.", example="第一批食材已送达"),
+        f.string("body_md", "Text (Markdown; render it sanitized).", example="本周送达 3 所学校。"),
+        f.timestamp("posted_at", "When it was posted.", nullable=False),
+    ),
+    filters=(
+        f.id_filter(
+            "campaign",
+            "Only updates of this campaign.",
+            lambda s, v: s.where(CampaignUpdate.campaign_id == v),
+        ),
+    ),
+)
+
 #: Every resource the API serves, in the order of the documentation.
-RESOURCES: tuple[Resource, ...] = (ORGANIZATIONS, CAMPAIGNS, DONATIONS)
+RESOURCES: tuple[Resource, ...] = (ORGANIZATIONS, CAMPAIGNS, CAMPAIGN_UPDATES, DONATIONS)

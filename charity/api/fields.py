@@ -159,7 +159,12 @@ def _parse_id(raw: str) -> int:
 
 
 def text_filter(name: str, description: str, apply, *, max_length: int = 100) -> Filter:  # type: ignore[no-untyped-def]
-    schema = {"type": "string", "minLength": 1, "maxLength": max_length}
+    schema = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": max_length,
+        "pattern": "^[^\\u0000]*$",  # no NUL characters (PostgreSQL refuses them)
+    }
     return Filter(name, schema, apply, description)
 
 

@@ -279,3 +279,22 @@ def test_docs_page_lists_every_operation_without_inline_code(client, db_session)
 def test_document_is_plain_json_generated_per_app(client, db_session):
     response = client.get("/api/v1/openapi.json")
     assert json.loads(response.get_data(as_text=True))["info"]["title"]
+
+
+def test_campaign_updates_of_public_campaigns_only(client, public_data, db_session):
+    from charity.models import CampaignUpdate
+    from charity.models.base import utcnow
+
+    shown = CampaignUpdate(
+        campaign=public_data.campaign, title="进展一", body_md="**第一批**", posted_at=utcnow()
+    )
+    hidden = CampaignUpdate(
+        campaign=public_data.pending_campaign, title="不公开", body_md="x", posted_at=utcnow()
+    )
+    db_session.add_all([shown, hidden])
+    db_session.flush()
+    _, body = _get(client, "/api/v1/campaign_updates")
+    assert _ids(body) == [shown.id]
+    assert body["items"][0]["body_md"] == "**第一批**"
+    response, _ = _get(client, f"/api/v1/campaign_updates/{hidden.id}")
+    assert response.status_code == 404

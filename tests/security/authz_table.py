@@ -87,6 +87,21 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "orgs.revoke": (post({OWNER_A}),),
     # only the invited person (the donor) may accept; everyone logged in sees the page
     "orgs.invitation": (get(LOGGED_IN), post({DONOR})),
+    # --- campaigns -------------------------------------------------------------------------
+    "campaigns.index": (get(EVERYONE),),
+    "campaigns.show": (
+        get(EVERYONE),
+        get(MEMBERS_A | {ADMIN}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "campaigns.new": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "campaigns.edit": (
+        get({OWNER_A, EDITOR_A}),
+        post({OWNER_A, EDITOR_A}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "campaigns.manage": (get(MEMBERS_A),),
+    "campaigns.publish": (post({OWNER_A}, args={"campaign_id": "draft_a"}),),
+    "campaigns.close": (post({OWNER_A}),),
+    "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (
@@ -104,4 +119,6 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "api_v1.campaigns_list": (get(EVERYONE),),
     "api_v1.campaigns_item": (get(EVERYONE, args={"item_id": "campaign_a"}),),
     "api_v1.donations_list": (get(EVERYONE),),
+    "api_v1.campaign_updates_list": (get(EVERYONE),),
+    "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
 }

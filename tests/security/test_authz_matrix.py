@@ -88,6 +88,7 @@ def _seed(app: Flask) -> World:
         (table.OWNER_A, org_pending, "owner"),
     ]:
         MembershipFactory(user=users[role], organization=org, role=member_role)
+    campaign = CampaignFactory(organization=org_a)
     invitation = _invitation(org_a, users[table.DONOR].email, users[table.OWNER_A])
     editor = db.session.scalar(
         select(Membership).where(Membership.user_id == users[table.EDITOR_A].id)
@@ -96,7 +97,9 @@ def _seed(app: Flask) -> World:
         "org_a": org_a.id,
         "org_b": org_b.id,
         "org_pending": org_pending.id,
-        "campaign_a": CampaignFactory(organization=org_a).id,
+        "campaign_a": campaign.id,
+        "draft_a": CampaignFactory(organization=org_a, status="draft").id,
+        "update_a": _update(campaign).id,
         "editor_membership": editor.id,
         "invitation": invitation.id,
         "invitation_token": INVITATION_TOKEN,
@@ -104,6 +107,16 @@ def _seed(app: Flask) -> World:
         "language": "en",
     }
     return World(users, names)
+
+
+def _update(campaign):  # type: ignore[no-untyped-def]
+    from charity.models import CampaignUpdate
+    from charity.models.base import utcnow
+
+    update = CampaignUpdate(campaign=campaign, title="进展", body_md="第一批", posted_at=utcnow())
+    db.session.add(update)
+    db.session.flush()
+    return update
 
 
 def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
