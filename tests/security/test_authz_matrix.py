@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,17 +13,8 @@ from sqlalchemy import select
 import config
 from charity import create_app
 from charity.extensions import db
-from charity.models import Invitation, Membership
-from charity.services import accounts
-from charity.services.organizations import hash_token
-from tests.factories import (
-    CampaignFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    QualifiedOrganizationFactory,
-    UserFactory,
-)
 from tests.security import authz_table as table
+from tests.security.world import World, seed
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 IGNORED_ENDPOINTS = {"static"}
@@ -60,81 +50,6 @@ def _params() -> list[Any]:
                 label = "-".join(filter(None, [endpoint, method, case.variant, role]))
                 params.append(pytest.param(endpoint, method, case, role, id=label))
     return params
-
-
-@dataclass
-class World:
-    users: dict[str, Any]
-    names: dict[str, Any]
-
-
-def _seed(app: Flask) -> World:
-    org_a = QualifiedOrganizationFactory(name="机构甲")
-    org_b = OrganizationFactory(name="机构乙")
-    org_pending = OrganizationFactory(name="待审机构", status="pending")
-    users = {
-        role: UserFactory(platform_role=platform)
-        for role, platform in [
-            (table.DONOR, "donor"), (table.OWNER_A, "donor"), (table.FINANCE_A, "donor"),
-            (table.EDITOR_A, "donor"), (table.MEMBER_B, "donor"), (table.ADMIN, "admin"),
-            (table.REGULATOR, "regulator"),
-        ]
-    }  # fmt: skip
-    for role, org, member_role in [
-        (table.OWNER_A, org_a, "owner"),
-        (table.FINANCE_A, org_a, "finance"),
-        (table.EDITOR_A, org_a, "editor"),
-        (table.MEMBER_B, org_b, "owner"),
-        (table.OWNER_A, org_pending, "owner"),
-    ]:
-        MembershipFactory(user=users[role], organization=org, role=member_role)
-    campaign = CampaignFactory(organization=org_a)
-    invitation = _invitation(org_a, users[table.DONOR].email, users[table.OWNER_A])
-    editor = db.session.scalar(
-        select(Membership).where(Membership.user_id == users[table.EDITOR_A].id)
-    )
-    names = {
-        "org_a": org_a.id,
-        "org_b": org_b.id,
-        "org_pending": org_pending.id,
-        "campaign_a": campaign.id,
-        "draft_a": CampaignFactory(organization=org_a, status="draft").id,
-        "update_a": _update(campaign).id,
-        "editor_membership": editor.id,
-        "invitation": invitation.id,
-        "invitation_token": INVITATION_TOKEN,
-        "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
-        "language": "en",
-    }
-    return World(users, names)
-
-
-def _update(campaign):  # type: ignore[no-untyped-def]
-    from charity.models import CampaignUpdate
-    from charity.models.base import utcnow
-
-    update = CampaignUpdate(campaign=campaign, title="进展", body_md="第一批", posted_at=utcnow())
-    db.session.add(update)
-    db.session.flush()
-    return update
-
-
-def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    from charity.models.base import utcnow
-
-    invitation = Invitation(
-        organization_id=org.id,
-        email=email,
-        role="editor",
-        token_hash=hash_token(INVITATION_TOKEN),
-        expires_at=utcnow() + timedelta(days=7),
-        invited_by_id=inviter.id,
-    )
-    db.session.add(invitation)
-    db.session.flush()
-    return invitation
 
 
 #: Which world name fills each URL argument unless the table's case says otherwise.
@@ -187,7 +102,7 @@ def test_authorization_matrix(
     assert case is not None, (
         f"{method} {endpoint} has no entry in tests/security/authz_table.py: declare who may use it"
     )
-    world = _seed(app)
+    world = seed(app)
     if role != table.ANONYMOUS:
         login(world.users[role])
     url = _url(app, endpoint, case, world)
@@ -236,7 +151,7 @@ def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url
     leaky.add_url_rule("/orgs/<int:org_id>/leaky", "leaky", lambda org_id: "secrets")
     case = table.get({table.OWNER_A})
     try:
-        world = _seed(leaky)
+        world = seed(leaky)
         with leaky.test_client() as client:
             with client.session_transaction() as session:
                 session["_user_id"] = world.users[table.DONOR].get_id()

@@ -1,0 +1,95 @@
+"""A small world for the security tests: organizations A and B, a pending one, a user for
+each kind of actor, a campaign, a draft, an update, an invitation and a reset link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from charity.extensions import db
+from charity.models import CampaignUpdate, Invitation, Membership
+from charity.models.base import utcnow
+from charity.services import accounts
+from charity.services.organizations import hash_token
+from tests.factories import (
+    CampaignFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    QualifiedOrganizationFactory,
+    UserFactory,
+)
+from tests.security import authz_table as table
+
+INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    names: dict[str, Any]
+
+
+def seed(app: Flask) -> World:
+    org_a = QualifiedOrganizationFactory(name="机构甲")
+    org_b = OrganizationFactory(name="机构乙")
+    org_pending = OrganizationFactory(name="待审机构", status="pending")
+    users = {
+        role: UserFactory(platform_role=platform)
+        for role, platform in [
+            (table.DONOR, "donor"), (table.OWNER_A, "donor"), (table.FINANCE_A, "donor"),
+            (table.EDITOR_A, "donor"), (table.MEMBER_B, "donor"), (table.ADMIN, "admin"),
+            (table.REGULATOR, "regulator"),
+        ]
+    }  # fmt: skip
+    for role, org, member_role in [
+        (table.OWNER_A, org_a, "owner"),
+        (table.FINANCE_A, org_a, "finance"),
+        (table.EDITOR_A, org_a, "editor"),
+        (table.MEMBER_B, org_b, "owner"),
+        (table.OWNER_A, org_pending, "owner"),
+    ]:
+        MembershipFactory(user=users[role], organization=org, role=member_role)
+    campaign = CampaignFactory(organization=org_a)
+    invitation = _invitation(org_a, users[table.DONOR].email, users[table.OWNER_A])
+    editor = db.session.scalar(
+        select(Membership).where(Membership.user_id == users[table.EDITOR_A].id)
+    )
+    names = {
+        "org_a": org_a.id,
+        "org_b": org_b.id,
+        "org_pending": org_pending.id,
+        "campaign_a": campaign.id,
+        "draft_a": CampaignFactory(organization=org_a, status="draft").id,
+        "update_a": _update(campaign).id,
+        "editor_membership": editor.id,
+        "invitation": invitation.id,
+        "invitation_token": INVITATION_TOKEN,
+        "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
+        "language": "en",
+    }
+    return World(users, names)
+
+
+def _update(campaign):  # type: ignore[no-untyped-def]
+    update = CampaignUpdate(campaign=campaign, title="进展", body_md="第一批", posted_at=utcnow())
+    db.session.add(update)
+    db.session.flush()
+    return update
+
+
+def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
+    invitation = Invitation(
+        organization_id=org.id,
+        email=email,
+        role="editor",
+        token_hash=hash_token(INVITATION_TOKEN),
+        expires_at=utcnow() + timedelta(days=7),
+        invited_by_id=inviter.id,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation
