@@ -16,6 +16,7 @@ from charity.models.base import utcnow
 from charity.services import accounts
 from charity.services.organizations import hash_token
 from tests.factories import (
+    PASSWORD,
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,
@@ -25,6 +26,14 @@ from tests.factories import (
 from tests.security import authz_table as table
 
 INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
+_HASHES: list[str] = []
+
+
+def _password_hash() -> str:
+    """tests.factories.PASSWORD hashed once: the matrix seeds hundreds of worlds."""
+    if not _HASHES:
+        _HASHES.append(accounts.hash_password(PASSWORD))
+    return _HASHES[0]
 
 
 @dataclass
@@ -38,7 +47,7 @@ def seed(app: Flask) -> World:
     org_b = OrganizationFactory(name="机构乙")
     org_pending = OrganizationFactory(name="待审机构", status="pending")
     users = {
-        role: UserFactory(platform_role=platform)
+        role: UserFactory(platform_role=platform, password_hash=_password_hash())
         for role, platform in [
             (table.DONOR, "donor"), (table.OWNER_A, "donor"), (table.FINANCE_A, "donor"),
             (table.EDITOR_A, "donor"), (table.MEMBER_B, "donor"), (table.ADMIN, "admin"),
