@@ -11,6 +11,7 @@ COMMANDS: list[str] = [
     "charity.commands.users:users",
     "charity.commands.demo:demo",
     "charity.commands.campaigns:campaigns",
+    "charity.commands.compliance:compliance",
 ]
 
 

@@ -40,6 +40,7 @@ LOADERS: list[str] = [
     "charity.demo:load_users",
     "charity.demo_orgs:load_organizations",
     "charity.demo_campaigns:load_campaigns",
+    "charity.compliance.demo:load_compliance_demo",
 ]
 
 

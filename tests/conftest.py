@@ -112,6 +112,16 @@ def client(app: Flask, db_session):  # type: ignore[no-untyped-def]
         yield test_client
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(request):  # type: ignore[no-untyped-def]
+    """Assertions read English msgids, so test clients browse in English; tests about the
+    Chinese default are marked ``@pytest.mark.chinese`` and see the real default."""
+    if "client" in request.fixturenames and not request.node.get_closest_marker("chinese"):
+        client = request.getfixturevalue("client")
+        with client.session_transaction() as session:
+            session["lang"] = "en"
+
+
 @pytest.fixture
 def login(client):  # type: ignore[no-untyped-def]
     """Log a user in through Flask-Login's session keys (the login form is tested elsewhere);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from flask_babel import get_locale
 
 from charity.i18n import N_, select_locale
@@ -12,11 +13,13 @@ def _lang(response) -> str:  # type: ignore[no-untyped-def]
     return text.split('<html lang="', 1)[1].split('"', 1)[0]
 
 
+@pytest.mark.chinese
 def test_default_is_simplified_chinese(client, db_session):
     assert _lang(client.get("/")) == "zh-Hans"
     assert _lang(client.get("/account/login")) == "zh-Hans"
 
 
+@pytest.mark.chinese
 def test_an_english_browser_does_not_flip_the_site(client, db_session):
     response = client.get("/", headers={"Accept-Language": "en-US,en;q=0.9"})
     assert _lang(response) == "zh-Hans"
@@ -37,11 +40,13 @@ def test_query_parameter_switches_and_is_remembered(client, db_session):
     assert _lang(client.get("/")) == "en"
 
 
+@pytest.mark.chinese
 def test_the_header_offers_the_other_language(client, db_session):
     assert 'href="/lang/en' in client.get("/").get_data(as_text=True)
     assert 'href="/lang/zh_Hans_CN' in client.get("/?lang=en").get_data(as_text=True)
 
 
+@pytest.mark.chinese
 def test_unknown_language_is_ignored(client, db_session):
     assert _lang(client.get("/?lang=fr")) == "zh-Hans"
     response = client.get("/lang/xx?next=/", follow_redirects=True)

@@ -14,6 +14,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("admin", "/admin"),
     ("api_v1", "/api"),
     ("campaigns", None),
+    ("disclosures", None),
+    ("regulator", "/regulator"),
 ]
 
 

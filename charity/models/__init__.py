@@ -1,5 +1,6 @@
 """All models, imported here so that Alembic and the app see the whole schema."""
 
+from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure tables
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.donation import Donation

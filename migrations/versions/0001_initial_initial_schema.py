@@ -31,6 +31,21 @@ def upgrade():
         batch_op.create_index("ix_login_attempts_ip_at", ["ip", "at"], unique=False)
 
     op.create_table(
+        "sent_reminders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("obligation_key", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("recipients", sa.Integer(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('due_14', 'due_3', 'overdue')", name=op.f("ck_sent_reminders_kind")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sent_reminders")),
+        sa.UniqueConstraint(
+            "obligation_key", "kind", name=op.f("uq_sent_reminders_obligation_key_kind")
+        ),
+    )
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -154,6 +169,30 @@ def upgrade():
         batch_op.create_index("ix_campaigns_status_end_date", ["status", "end_date"], unique=False)
 
     op.create_table(
+        "compliance_triggers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('basic_info_change', 'major_transaction')",
+            name=op.f("ck_compliance_triggers_kind"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_compliance_triggers_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_compliance_triggers")),
+    )
+    with op.batch_alter_table("compliance_triggers", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_compliance_triggers_organization_id", ["organization_id"], unique=False
+        )
+
+    op.create_table(
         "invitations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -240,6 +279,45 @@ def upgrade():
         )
 
     op.create_table(
+        "disclosures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("disclosure_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_key", sa.String(length=40), nullable=False),
+        sa.Column("period_key", sa.String(length=40), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("figures_as_of", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("latest_version", sa.Integer(), nullable=False),
+        sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update')",
+            name=op.f("ck_disclosures_disclosure_type"),
+        ),
+        sa.CheckConstraint(
+            "latest_version >= 1", name=op.f("ck_disclosures_latest_version_positive")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_disclosures_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_disclosures_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosures")),
+        sa.UniqueConstraint(
+            "organization_id",
+            "disclosure_type",
+            "subject_key",
+            "period_key",
+            name=op.f("uq_disclosures_organization_id_disclosure_type_subject_key_period_key"),
+        ),
+    )
+    with op.batch_alter_table("disclosures", schema=None) as batch_op:
+        batch_op.create_index("ix_disclosures_campaign_id", ["campaign_id"], unique=False)
+
+    op.create_table(
         "donations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -309,17 +387,130 @@ def upgrade():
         batch_op.create_index("ix_donations_donor_email", ["donor_email"], unique=False)
         batch_op.create_index("ix_donations_donor_user_id", ["donor_user_id"], unique=False)
 
+    op.create_table(
+        "disclosure_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("disclosure_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("body_md", sa.Text(), nullable=False),
+        sa.Column("fields_json", sa.Text(), nullable=False),
+        sa.Column("correction_note", sa.Text(), nullable=False),
+        sa.Column("content_hash", sa.String(length=64), nullable=False),
+        sa.Column("reported_raised_fen", sa.BigInteger(), nullable=True),
+        sa.Column("ratio_ok", sa.Boolean(), nullable=True),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("published_by_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "version = 1 OR length(correction_note) > 0",
+            name=op.f("ck_disclosure_versions_correction_note_required"),
+        ),
+        sa.CheckConstraint("version >= 1", name=op.f("ck_disclosure_versions_version_positive")),
+        sa.ForeignKeyConstraint(
+            ["disclosure_id"],
+            ["disclosures.id"],
+            name=op.f("fk_disclosure_versions_disclosure_id_disclosures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["published_by_id"],
+            ["users.id"],
+            name=op.f("fk_disclosure_versions_published_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_versions")),
+        sa.UniqueConstraint(
+            "disclosure_id", "version", name=op.f("uq_disclosure_versions_disclosure_id_version")
+        ),
+    )
+    op.create_table(
+        "obligations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=120), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("rule_code", sa.String(length=40), nullable=False),
+        sa.Column("disclosure_type", sa.String(length=32), nullable=False),
+        sa.Column("subject_key", sa.String(length=40), nullable=False),
+        sa.Column("period_key", sa.String(length=40), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("triggered_on", sa.Date(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("fulfilled_on", sa.Date(), nullable=True),
+        sa.Column("disclosure_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing')",
+            name=op.f("ck_obligations_disclosure_type"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_obligations_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["disclosure_id"],
+            ["disclosures.id"],
+            name=op.f("fk_obligations_disclosure_id_disclosures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_obligations_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_obligations")),
+        sa.UniqueConstraint("key", name=op.f("uq_obligations_key")),
+    )
+    with op.batch_alter_table("obligations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_obligations_due_fulfilled", ["due_date", "fulfilled_on"], unique=False
+        )
+        batch_op.create_index(
+            "ix_obligations_org_due_covering",
+            ["organization_id", "due_date", "fulfilled_on", "disclosure_type"],
+            unique=False,
+        )
+
+    op.create_table(
+        "disclosure_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.CheckConstraint("size_bytes > 0", name=op.f("ck_disclosure_attachments_size_positive")),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["disclosure_versions.id"],
+            name=op.f("fk_disclosure_attachments_version_id_disclosure_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_attachments")),
+        sa.UniqueConstraint(
+            "version_id", "sha256", name=op.f("uq_disclosure_attachments_version_id_sha256")
+        ),
+    )
+    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
+        batch_op.create_index("ix_disclosure_attachments_sha256", ["sha256"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
+        batch_op.drop_index("ix_disclosure_attachments_sha256")
+
+    op.drop_table("disclosure_attachments")
+    with op.batch_alter_table("obligations", schema=None) as batch_op:
+        batch_op.drop_index("ix_obligations_org_due_covering")
+        batch_op.drop_index("ix_obligations_due_fulfilled")
+
+    op.drop_table("obligations")
+    op.drop_table("disclosure_versions")
     with op.batch_alter_table("donations", schema=None) as batch_op:
         batch_op.drop_index("ix_donations_donor_user_id")
         batch_op.drop_index("ix_donations_donor_email")
         batch_op.drop_index("ix_donations_campaign_status")
 
     op.drop_table("donations")
+    with op.batch_alter_table("disclosures", schema=None) as batch_op:
+        batch_op.drop_index("ix_disclosures_campaign_id")
+
+    op.drop_table("disclosures")
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
@@ -332,6 +523,10 @@ def downgrade():
         batch_op.drop_index("ix_invitations_organization_id")
 
     op.drop_table("invitations")
+    with op.batch_alter_table("compliance_triggers", schema=None) as batch_op:
+        batch_op.drop_index("ix_compliance_triggers_organization_id")
+
+    op.drop_table("compliance_triggers")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.drop_index("ix_campaigns_status_end_date")
         batch_op.drop_index("ix_campaigns_organization_id")
@@ -342,6 +537,7 @@ def downgrade():
 
     op.drop_table("organizations")
     op.drop_table("users")
+    op.drop_table("sent_reminders")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_ip_at")
         batch_op.drop_index("ix_login_attempts_email_at")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from charity.events import build_payload
@@ -121,8 +122,10 @@ def test_an_org_that_lost_its_qualification_cannot_publish(
 
 def test_an_ended_draft_cannot_be_published(db_session, draft, owner):
     now = datetime.combine(draft.end_date + timedelta(days=1), datetime.min.time(), UTC)
-    with pytest.raises(service.CampaignError, match="end date"):
+    with pytest.raises(service.CampaignError) as caught:
         service.publish_campaign(db_session, owner, draft, now=now)
+    with force_locale("en"):
+        assert "end date" in str(caught.value.errors[0][1])
 
 
 class TestEditing:

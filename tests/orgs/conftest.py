@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from charity.i18n import LANG_SESSION_KEY
 from tests.factories import make_uscc
-
-
-@pytest.fixture(autouse=True)
-def _english_pages(request) -> None:  # type: ignore[no-untyped-def]
-    """Assertions read English messages; they must not break when the catalog is translated."""
-    if "client" in request.fixturenames:
-        client = request.getfixturevalue("client")
-        with client.session_transaction() as session:
-            session[LANG_SESSION_KEY] = "en"
 
 
 @pytest.fixture

@@ -1,0 +1,241 @@
+"""Benchmark: the regulator's dashboard over 10,000 organizations and 200,000 obligations.
+
+    .venv/bin/python bench/dashboard.py                       # SQLite (temporary file)
+    .venv/bin/python bench/dashboard.py postgresql+psycopg://postgres@127.0.0.1:5432/charity_bench
+
+Builds the data with bulk inserts (the PostgreSQL database is dropped and re-created),
+then times GET /regulator/ as a regulator (median of 7 after one warm-up) and prints the
+number of SQL statements per request. Results go in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("CHARITY_ENV", "testing")
+
+from flask_migrate import upgrade
+from sqlalchemy import event, insert
+
+from charity import create_app
+from charity.extensions import db
+from charity.models import Campaign, Donation, Organization, User
+from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
+from config import TestingConfig
+
+ORGS, PER_ORG, CAMPAIGNS = 10_000, 20, 2_000
+PROVINCES = ["广东省", "浙江省", "江苏省", "四川省", "北京市", "上海市", "湖北省", "云南省"]
+TYPES = [
+    "basic_info",
+    "annual_work_report",
+    "annual_financial_report",
+    "campaign_progress",
+    "campaign_result",
+    "leftover_property",
+    "major_transactions",
+]
+TODAY = date(2026, 3, 1)
+
+
+def populate() -> None:
+    rng = random.Random(7)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    db.session.execute(
+        insert(Organization),
+        [
+            {
+                "id": i,
+                "name": f"基准慈善组织{i}",
+                "uscc": f"53{i:016d}",
+                "org_type": rng.choice(["foundation", "social_group", "social_service"]),
+                "registration_authority": "民政厅",
+                "province": rng.choice(PROVINCES),
+                "contact_name": "张",
+                "contact_phone": "1",
+                "contact_email": f"o{i}@example.org",
+                "status": "verified",
+                "created_at": now,
+            }
+            for i in range(1, ORGS + 1)
+        ],
+    )
+    rows = []
+    for org_id in range(1, ORGS + 1):
+        for k in range(PER_ORG):
+            due = TODAY + timedelta(days=rng.randint(-400, 120))
+            done = rng.random()
+            fulfilled = None if done < 0.2 else due + timedelta(days=rng.randint(-20, 10))
+            rows.append(
+                {
+                    "key": f"r{k}:{org_id}:org:{k}",
+                    "organization_id": org_id,
+                    "rule_code": "bench",
+                    "disclosure_type": TYPES[k % len(TYPES)],
+                    "subject_key": "org",
+                    "period_key": str(k),
+                    "triggered_on": due,
+                    "due_date": due,
+                    "fulfilled_on": fulfilled,
+                }
+            )
+    for start in range(0, len(rows), 20_000):
+        db.session.execute(insert(Obligation), rows[start : start + 20_000])
+    db.session.execute(
+        insert(Campaign),
+        [
+            {
+                "id": c,
+                "organization_id": c,
+                "title": f"活动{c}",
+                "purpose_md": "x",
+                "start_date": date(2025, 1, 1),
+                "end_date": date(2025, 6, 30),
+                "region": "x",
+                "person_in_charge": "x",
+                "acceptance_methods": "x",
+                "receiving_account": "x",
+                "beneficiaries": "x",
+                "use_of_funds": "x",
+                "fundraising_cost": "x",
+                "leftover_plan": "x",
+                "expected_amount_fen": 100,
+                "filing_number": f"F{c}",
+                "filing_date": date(2024, 12, 1),
+                "status": "closed",
+                "created_at": now,
+            }
+            for c in range(1, CAMPAIGNS + 1)
+        ],
+    )
+    db.session.execute(
+        insert(Donation),
+        [
+            {
+                "organization_id": c,
+                "campaign_id": c,
+                "amount_fen": rng.randint(100, 10_000_00),
+                "status": "succeeded",
+                "channel": "online_card",
+                "succeeded_at": now,
+                "created_at": now,
+            }
+            for c in range(1, CAMPAIGNS + 1)
+            for _ in range(10)
+        ],
+    )
+    db.session.execute(
+        insert(Disclosure),
+        [
+            {
+                "id": c,
+                "organization_id": c,
+                "disclosure_type": "campaign_result",
+                "subject_key": f"campaign:{c}",
+                "period_key": "result",
+                "campaign_id": c,
+                "latest_version": 1,
+                "first_published_at": now,
+                "created_at": now,
+            }
+            for c in range(1, CAMPAIGNS + 1)
+        ],
+    )
+    db.session.execute(
+        insert(DisclosureVersion),
+        [
+            {
+                "disclosure_id": c,
+                "version": 1,
+                "title": "结果",
+                "body_md": "",
+                "fields_json": "{}",
+                "correction_note": "",
+                "content_hash": "0" * 64,
+                "reported_raised_fen": rng.randint(100, 10_000_00) if c % 10 == 0 else None,
+                "ratio_ok": None,
+                "published_at": now,
+            }
+            for c in range(1, CAMPAIGNS + 1)
+        ],
+    )
+    db.session.add(
+        User(
+            id=ORGS * 10,
+            email="regulator@bench",
+            name="r",
+            password_hash="!",  # noqa: S106 - no login possible
+            platform_role="regulator",
+        )
+    )
+    db.session.commit()
+
+
+def main(url: str | None) -> None:
+    tmp = tempfile.mkdtemp()
+    url = url or f"sqlite:///{tmp}/bench.sqlite3"
+    reuse = os.environ.get("BENCH_REUSE") == "1"  # skip populating (same URL, run before)
+    if url.startswith("postgresql") and not reuse:
+        from tests.dbutil import recreate_postgres_database
+
+        recreate_postgres_database(url)
+    app = create_app(TestingConfig(url, UPLOAD_DIR=tmp))
+    with app.app_context():
+        started = time.perf_counter()
+        if not reuse:
+            upgrade()
+            populate()
+            # As autovacuum (PostgreSQL) or a maintenance job (SQLite) would do after a load.
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+                connection.commit()
+        print(f"populated in {time.perf_counter() - started:.1f}s on {db.engine.dialect.name}")
+        statements: list[str] = []
+        event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        import time_machine
+
+        with time_machine.travel(datetime(2026, 3, 1, 4, tzinfo=UTC)), app.test_client() as c:
+            with c.session_transaction() as session:
+                session["_user_id"] = db.session.get(User, ORGS * 10).get_id()
+            c.get("/regulator/")  # warm-up
+            timings = []
+            for _ in range(7):
+                statements.clear()
+                t0 = time.perf_counter()
+                response = c.get("/regulator/")
+                timings.append(time.perf_counter() - t0)
+                assert response.status_code == 200
+        print(
+            f"GET /regulator/: median {statistics.median(timings) * 1000:.0f} ms, "
+            f"max {max(timings) * 1000:.0f} ms, {len(statements)} SQL statements; "
+            f"{ORGS} organizations, {ORGS * PER_ORG} obligations"
+        )
+        profile()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def profile() -> None:
+    from charity.compliance import dashboard as d
+
+    for name, call in [
+        ("rates", lambda: d.compliance_rates(db.session, TODAY, None)),
+        ("overdue", lambda: d.obligation_list(db.session, TODAY, None, "overdue", 100)),
+        ("due_soon", lambda: d.obligation_list(db.session, TODAY, None, "due_soon", 100)),
+        ("ratio_failures", lambda: d.ratio_failures(db.session, None, 100)),
+        ("mismatches", lambda: d.figure_mismatches(db.session, None, 100)),
+    ]:
+        t0 = time.perf_counter()
+        call()
+        print(f"  {name}: {(time.perf_counter() - t0) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

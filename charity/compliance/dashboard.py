@@ -1,0 +1,328 @@
+"""The regulator's dashboard: every figure in a fixed number of queries.
+
+The query count does not depend on the number of organizations (tests/compliance count
+them at 5 and 50 organizations): rates come from one grouped query, lists are LIMITed
+queries, mismatches use one correlated subquery.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from charity.compliance import rules as r
+from charity.compliance.dates import cst_date
+from charity.compliance.obligations import (
+    ASSESSED,
+    DUE_SOON_DAYS,
+    STATUSES,
+    status_expression,
+)
+from charity.models import Campaign, Organization
+from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
+from charity.services.figures import raised_by_campaign_query
+
+
+@dataclass
+class Rate:
+    label: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+
+    @property
+    def assessed(self) -> int:
+        return sum(self.counts[s] for s in ASSESSED)
+
+    @property
+    def on_time(self) -> int:
+        return self.counts["on_time"]
+
+    @property
+    def rate(self) -> float | None:
+        """Share of assessed obligations fulfilled on time (None: nothing assessed yet)."""
+        return self.on_time / self.assessed if self.assessed else None
+
+    @property
+    def percent(self) -> str:
+        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+
+
+def _scope(query, province: str | None):  # type: ignore[no-untyped-def]
+    return query.where(Organization.province == province) if province else query
+
+
+def _status_sums(today: date) -> list[Any]:
+    """Per-status counts as conditional sums (the same rules as status_of); grouping by
+    three keys instead of four is what keeps the rate query fast at 200,000 rows."""
+    due, done = Obligation.due_date, Obligation.fulfilled_on
+    open_ = done.is_(None)
+    soon = today + timedelta(days=DUE_SOON_DAYS)
+
+    def count_if(condition):  # type: ignore[no-untyped-def]
+        return func.sum(case((condition, 1), else_=0))
+
+    return [
+        count_if(done.is_not(None) & (done <= due)),
+        count_if(done > due),
+        count_if(open_ & (due < today)),
+        count_if(open_ & (due >= today) & (due <= soon)),
+        func.count(),
+    ]
+
+
+def compliance_rates(session: Session, today: date, province: str | None) -> dict[str, Any]:
+    query = (
+        select(
+            Organization.province,
+            Organization.org_type,
+            Obligation.disclosure_type,
+            *_status_sums(today),
+        )
+        .join(Organization, Organization.id == Obligation.organization_id)
+        .group_by(Organization.province, Organization.org_type, Obligation.disclosure_type)
+    )
+    overall = Rate("all")
+    groups: dict[str, dict[str, Rate]] = {"region": {}, "org_type": {}, "disclosure_type": {}}
+    for province_, org_type, kind, *sums in session.execute(_scope(query, province)):
+        on_time, late, overdue, due_soon, total = (int(x or 0) for x in sums)
+        counts = {
+            "on_time": on_time,
+            "late": late,
+            "overdue": overdue,
+            "due_soon": due_soon,
+            "upcoming": total - on_time - late - overdue - due_soon,
+        }
+        targets = [overall]
+        for dimension, value in (
+            ("region", province_),
+            ("org_type", org_type),
+            ("disclosure_type", kind),
+        ):
+            targets.append(groups[dimension].setdefault(value, Rate(value)))
+        for rate in targets:
+            for state, count in counts.items():
+                rate.counts[state] += count
+    return {
+        "overall": overall,
+        **{k: sorted(v.values(), key=lambda x: x.label) for k, v in groups.items()},
+    }
+
+
+def obligation_list(
+    session: Session, today: date, province: str | None, wanted: str, limit: int | None
+) -> list[tuple[Obligation, str, str, str]]:
+    """Overdue or due-soon obligations, oldest deadline first: (obligation, org name,
+    USCC, province)."""
+    query = (
+        select(Obligation, Organization.name, Organization.uscc, Organization.province)
+        .join(Organization, Organization.id == Obligation.organization_id)
+        .where(Obligation.fulfilled_on.is_(None))
+        .order_by(Obligation.due_date, Obligation.id)
+    )
+    if wanted == "overdue":
+        query = query.where(Obligation.due_date < today)
+    else:  # due soon: the same window as status_of, as an indexable range
+        soon = today + timedelta(days=DUE_SOON_DAYS)
+        query = query.where(Obligation.due_date >= today, Obligation.due_date <= soon)
+    if limit:
+        query = query.limit(limit)
+    return [tuple(row) for row in session.execute(_scope(query, province))]  # type: ignore[misc]
+
+
+def _latest(query):  # type: ignore[no-untyped-def]
+    return query.join(
+        DisclosureVersion,
+        and_(
+            DisclosureVersion.disclosure_id == Disclosure.id,
+            DisclosureVersion.version == Disclosure.latest_version,
+        ),
+    ).join(Organization, Organization.id == Disclosure.organization_id)
+
+
+def ratio_failures(session: Session, province: str | None, limit: int | None) -> list[Any]:
+    query = _latest(
+        select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc)
+    ).where(
+        Disclosure.disclosure_type == r.ANNUAL_FINANCIAL_REPORT,
+        DisclosureVersion.ratio_ok.is_(False),
+    )
+    query = query.order_by(Disclosure.period_key.desc(), Disclosure.id)
+    if limit:
+        query = query.limit(limit)
+    return list(session.execute(_scope(query, province)))
+
+
+def figure_mismatches(session: Session, province: str | None, limit: int | None) -> list[Any]:
+    """Published campaign figures whose 'raised' differs from the platform's figure."""
+    computed = raised_by_campaign_query(Disclosure.campaign_id, Disclosure.figures_as_of)
+    query = (
+        _latest(
+            select(
+                Disclosure,
+                DisclosureVersion.reported_raised_fen,
+                computed.label("computed"),
+                Organization.name,
+                Organization.uscc,
+                Campaign.title,
+            )
+        )
+        .join(Campaign, Campaign.id == Disclosure.campaign_id)
+        .where(
+            Disclosure.disclosure_type.in_(sorted(r.CAMPAIGN_FIGURE_TYPES)),
+            DisclosureVersion.reported_raised_fen != computed,
+        )
+        .order_by(Disclosure.first_published_at.desc(), Disclosure.id)
+    )
+    if limit:
+        query = query.limit(limit)
+    return list(session.execute(_scope(query, province)))
+
+
+def org_timeline(session: Session, org_id: int, today: date) -> list[dict[str, Any]]:
+    """Deadlines and publications of one organization, in date order."""
+    items: list[dict[str, Any]] = []
+    for obligation, status in session.execute(
+        select(Obligation, status_expression(today)).where(Obligation.organization_id == org_id)
+    ):
+        items.append(
+            {
+                "date": obligation.due_date,
+                "kind": "deadline",
+                "obligation": obligation,
+                "status": status,
+            }
+        )
+    for version, disclosure in session.execute(
+        select(DisclosureVersion, Disclosure)
+        .join(Disclosure, Disclosure.id == DisclosureVersion.disclosure_id)
+        .where(Disclosure.organization_id == org_id)
+    ):
+        items.append(
+            {
+                "date": cst_date(version.published_at),
+                "kind": "version",
+                "version": version,
+                "disclosure": disclosure,
+            }
+        )
+    return sorted(items, key=lambda item: (item["date"], item["kind"]))
+
+
+def counts_by(items: list[Rate]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for rate in items:
+        for key, value in rate.counts.items():
+            totals[key] += value
+    return dict(totals)
+
+
+TABLES = (
+    "by_region",
+    "by_org_type",
+    "by_disclosure_type",
+    "overdue",
+    "due_soon",
+    "ratio_failures",
+    "mismatches",
+)
+
+
+def _rate_rows(rates: list[Rate]) -> list[list[Any]]:
+    return [
+        [
+            rate.label,
+            rate.assessed,
+            rate.on_time,
+            rate.counts["late"],
+            rate.counts["overdue"],
+            rate.counts["due_soon"],
+            rate.percent,
+        ]
+        for rate in rates
+    ]
+
+
+RATE_HEADERS = ["group", "assessed", "on_time", "late", "overdue", "due_soon", "rate"]
+
+
+def build_tables(
+    session: Session,
+    today: date,
+    province: str | None,
+    limit: int | None,
+    rates: dict[str, Any] | None = None,
+) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Every dashboard table as (headers, rows) of plain values, for pages and exports."""
+    rates = rates or compliance_rates(session, today, province)
+    tables: dict[str, tuple[list[str], list[list[Any]]]] = {
+        "by_region": (RATE_HEADERS, _rate_rows(rates["region"])),
+        "by_org_type": (RATE_HEADERS, _rate_rows(rates["org_type"])),
+        "by_disclosure_type": (RATE_HEADERS, _rate_rows(rates["disclosure_type"])),
+    }
+    for name in ("overdue", "due_soon"):
+        rows = obligation_list(session, today, province, name, limit)
+        tables[name] = (
+            [
+                "organization_id",
+                "organization",
+                "uscc",
+                "province",
+                "disclosure_type",
+                "period",
+                "due_date",
+                "days",
+            ],
+            [
+                [
+                    ob.organization_id,
+                    org,
+                    uscc,
+                    prov,
+                    ob.disclosure_type,
+                    ob.period_key,
+                    ob.due_date.isoformat(),
+                    (ob.due_date - today).days,
+                ]
+                for ob, org, uscc, prov in rows
+            ],
+        )
+    tables["ratio_failures"] = (
+        ["disclosure_id", "organization", "uscc", "year", "version"],
+        [
+            [d.id, name, uscc, d.period_key, v.version]
+            for d, v, name, uscc in ratio_failures(session, province, limit)
+        ],
+    )
+    tables["mismatches"] = (
+        [
+            "disclosure_id",
+            "organization",
+            "uscc",
+            "campaign",
+            "type",
+            "period",
+            "reported_fen",
+            "platform_fen",
+            "difference_fen",
+        ],
+        [
+            [
+                d.id,
+                name,
+                uscc,
+                title,
+                d.disclosure_type,
+                d.period_key,
+                int(rep),
+                int(comp),
+                int(rep) - int(comp),
+            ]
+            for d, rep, comp, name, uscc, title in figure_mismatches(session, province, limit)
+        ],
+    )
+    tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))
+    return tables

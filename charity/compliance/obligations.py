@@ -1,0 +1,359 @@
+"""Obligations derived from the rules and the platform's data.
+
+:func:`derive` is pure and deterministic: facts about organizations, campaigns, triggers
+and published disclosures in, dated obligations out, for a given ``today`` (CST).
+:func:`refresh_obligations` materialises them in the ``obligations`` table for one, many
+or all organizations in a fixed number of queries; services call it after changes and
+``flask compliance refresh`` runs it daily (new annual reports appear on January 1st).
+The status depends on today and is computed on read (:func:`status_of` in Python,
+:func:`status_expression` in SQL), so a stored row never goes stale by itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from charity.compliance import rules as r
+from charity.compliance.dates import add_months, cst_date, may_31_following, today_cst
+from charity.events import Event, subscribe
+from charity.models import Campaign, Organization
+from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
+
+DUE_SOON_DAYS = 14
+STATUSES = ("upcoming", "due_soon", "overdue", "on_time", "late")
+#: Statuses that count in a compliance rate (the deadline passed or it was fulfilled).
+ASSESSED = ("overdue", "on_time", "late")
+
+
+@dataclass(frozen=True)
+class OrgFacts:
+    id: int
+    registered_on: date
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    id: int
+    organization_id: int
+    partner_id: int | None
+    start: date
+    end: date
+    is_emergency: bool
+    filing_date: date
+
+
+@dataclass(frozen=True)
+class TriggerFacts:
+    id: int
+    organization_id: int
+    kind: str
+    occurred_on: date
+
+
+@dataclass(frozen=True)
+class Derived:
+    key: str
+    organization_id: int
+    rule_code: str
+    disclosure_type: str
+    subject_key: str
+    period_key: str
+    campaign_id: int | None
+    triggered_on: date
+    due_date: date
+    fulfilled_on: date | None = None
+    disclosure_id: int | None = None
+
+
+#: (org id, type, subject key, period key) -> (disclosure id, CST date first published)
+Published = dict[tuple[int, str, str, str], tuple[int, date]]
+
+
+def status_of(due_date: date, fulfilled_on: date | None, today: date) -> str:
+    if fulfilled_on is not None:
+        return "on_time" if fulfilled_on <= due_date else "late"
+    if today > due_date:
+        return "overdue"
+    if (due_date - today).days <= DUE_SOON_DAYS:
+        return "due_soon"
+    return "upcoming"
+
+
+def status_expression(today: date):  # type: ignore[no-untyped-def]
+    """The same as status_of, as a SQL CASE over the obligations table."""
+    fulfilled = Obligation.fulfilled_on.is_not(None)
+    return case(
+        (fulfilled & (Obligation.fulfilled_on <= Obligation.due_date), "on_time"),
+        (fulfilled, "late"),
+        (Obligation.due_date < today, "overdue"),
+        (Obligation.due_date <= today + timedelta(days=DUE_SOON_DAYS), "due_soon"),
+        else_="upcoming",
+    )
+
+
+def _make(
+    rule: r.Rule,
+    org_id: int,
+    subject: str,
+    period: str,
+    trig: date,
+    due: date,
+    campaign_id: int | None = None,
+) -> Derived:
+    return Derived(
+        key=f"{rule.code}:{org_id}:{subject}:{period}",
+        organization_id=org_id,
+        rule_code=rule.code,
+        disclosure_type=rule.disclosure_type,
+        subject_key=subject,
+        period_key=period,
+        campaign_id=campaign_id,
+        triggered_on=trig,
+        due_date=due,
+    )
+
+
+def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
+    basic = r.rule("basic_info_registration")
+    yield _make(
+        basic,
+        org.id,
+        "org",
+        "registration",
+        org.registered_on,
+        org.registered_on + timedelta(days=basic.offset_days),
+    )
+    for year in range(org.registered_on.year, today.year):
+        year_end = date(year, 12, 31)
+        for code in ("annual_work_report", "annual_financial_report"):
+            yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
+
+
+def _trigger_obligations(trigger: TriggerFacts) -> Iterator[Derived]:
+    rule = r.rule(r.TRIGGER_RULES[trigger.kind])
+    yield _make(
+        rule,
+        trigger.organization_id,
+        "org",
+        f"{trigger.kind}-{trigger.id}",
+        trigger.occurred_on,
+        trigger.occurred_on + timedelta(days=rule.offset_days),
+    )
+
+
+def _campaign_obligations(c: CampaignFacts) -> Iterator[Derived]:
+    subject, org = f"campaign:{c.id}", c.organization_id
+
+    def make(code: str, period: str, trig: date, due: date) -> Derived:
+        return _make(r.rule(code), org, subject, period, trig, due, c.id)
+
+    filing = r.rule("emergency_filing" if c.is_emergency else "campaign_filing")
+    yield make(filing.code, "filing", c.start, c.start + timedelta(days=filing.offset_days))
+    if c.is_emergency:
+        every = r.rule("emergency_update").every_days
+        due = c.start + timedelta(days=every)
+        while due <= c.end:
+            yield make("emergency_update", due.isoformat(), due - timedelta(days=every), due)
+            due += timedelta(days=every)
+    if c.end > add_months(c.start, 6):
+        every = r.rule("campaign_progress").every_months
+        k = 1
+        while (due := add_months(c.start, every * k)) < c.end:
+            yield make("campaign_progress", due.isoformat(), add_months(due, -every), due)
+            k += 1
+    after_end = add_months(c.end, 3)
+    yield make("campaign_result", "result", c.end, after_end)
+    if c.partner_id is not None:
+        yield make("partner_evaluation", "end", c.end, after_end)
+    yield make("leftover_property", "end", c.end, after_end)
+
+
+def derive(
+    orgs: Iterable[OrgFacts],
+    campaigns: Iterable[CampaignFacts],
+    triggers: Iterable[TriggerFacts],
+    published: Published,
+    filings: dict[int, date],
+    today: date,
+) -> list[Derived]:
+    """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
+    found: list[Derived] = []
+    for org in orgs:
+        found.extend(_org_obligations(org, today))
+    for trigger in triggers:
+        found.extend(_trigger_obligations(trigger))
+    for campaign in campaigns:
+        found.extend(_campaign_obligations(campaign))
+    return [_fulfil(item, published, filings) for item in found]
+
+
+def _fulfil(item: Derived, published: Published, filings: dict[int, date]) -> Derived:
+    if item.disclosure_type == r.CAMPAIGN_FILING:
+        filed = filings.get(item.campaign_id or 0)
+        return Derived(**{**asdict(item), "fulfilled_on": filed})
+    hit = published.get(
+        (item.organization_id, item.disclosure_type, item.subject_key, item.period_key)
+    )
+    if hit is None:
+        return item
+    return Derived(**{**asdict(item), "disclosure_id": hit[0], "fulfilled_on": hit[1]})
+
+
+# --- loading facts and materialising -------------------------------------------------
+
+
+def _registered_on(reviewed_at: datetime | None, created_at: datetime) -> date:
+    return cst_date(reviewed_at or created_at)
+
+
+def _campaign_end(end: date, closed_at: datetime | None) -> date:
+    return min(end, cst_date(closed_at)) if closed_at is not None else end
+
+
+def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
+    """Four queries, whatever the number of organizations."""
+
+    def only(column):  # type: ignore[no-untyped-def]
+        return column.in_(org_ids) if org_ids is not None else True
+
+    org_rows = session.execute(
+        select(Organization.id, Organization.reviewed_at, Organization.created_at).where(
+            Organization.status == "verified", only(Organization.id)
+        )
+    ).all()
+    orgs = [OrgFacts(i, _registered_on(rev, cre)) for i, rev, cre in org_rows]
+    verified = {org.id for org in orgs}
+    campaign_rows = session.execute(
+        select(
+            Campaign.id,
+            Campaign.organization_id,
+            Campaign.partner_id,
+            Campaign.start_date,
+            Campaign.end_date,
+            Campaign.closed_at,
+            Campaign.is_emergency,
+            Campaign.filing_date,
+        ).where(Campaign.status.in_(("published", "closed")), only(Campaign.organization_id))
+    ).all()
+    campaigns = [
+        CampaignFacts(i, o, p, s, _campaign_end(e, closed), bool(em), f)
+        for i, o, p, s, e, closed, em, f in campaign_rows
+        if o in verified
+    ]
+    triggers = [
+        TriggerFacts(*row)
+        for row in session.execute(
+            select(
+                ComplianceTrigger.id,
+                ComplianceTrigger.organization_id,
+                ComplianceTrigger.kind,
+                ComplianceTrigger.occurred_on,
+            ).where(only(ComplianceTrigger.organization_id))
+        ).all()
+        if row[1] in verified
+    ]
+    published: Published = {
+        (o, t, s, p): (i, cst_date(at))
+        for i, o, t, s, p, at in session.execute(
+            select(
+                Disclosure.id,
+                Disclosure.organization_id,
+                Disclosure.disclosure_type,
+                Disclosure.subject_key,
+                Disclosure.period_key,
+                Disclosure.first_published_at,
+            ).where(only(Disclosure.organization_id))
+        ).all()
+    }
+    filings = {c.id: c.filing_date for c in campaigns}
+    return orgs, campaigns, triggers, published, filings
+
+
+_COMPARED = (
+    "organization_id",
+    "rule_code",
+    "disclosure_type",
+    "subject_key",
+    "period_key",
+    "campaign_id",
+    "triggered_on",
+    "due_date",
+    "fulfilled_on",
+    "disclosure_id",
+)
+
+
+def refresh_obligations(
+    session: Session, org_ids: Iterable[int] | None = None, today: date | None = None
+) -> dict[str, int]:
+    """Bring the obligations table in line with the rules for these organizations
+    (all when None). Returns counts of inserted, updated and deleted rows."""
+    today = today or today_cst()
+    ids = None if org_ids is None else sorted(set(org_ids))
+    wanted = {d.key: d for d in derive(*load_facts(session, ids, today), today=today)}
+    query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
+    if ids is not None:
+        query = query.where(Obligation.organization_id.in_(ids))
+    existing = {row.key: row for row in session.execute(query).all()}
+    inserts = [asdict(d) for key, d in wanted.items() if key not in existing]
+    updates = [
+        {"id": existing[key].id, **{c: getattr(d, c) for c in _COMPARED}}
+        for key, d in wanted.items()
+        if key in existing and any(getattr(d, c) != getattr(existing[key], c) for c in _COMPARED)
+    ]
+    stale = [row.id for key, row in existing.items() if key not in wanted]
+    for chunk in _chunks(inserts, 5000):
+        session.execute(insert(Obligation), chunk)
+    if updates:
+        session.execute(update(Obligation), updates)
+    for chunk in _chunks(stale, 5000):
+        session.execute(delete(Obligation).where(Obligation.id.in_(chunk)))
+    return {"inserted": len(inserts), "updated": len(updates), "deleted": len(stale)}
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def obligations_for_org(session: Session, org_id: int, today: date) -> list[tuple[Obligation, str]]:
+    """An organization's obligations, newest deadline first, with today's status."""
+    rows = session.execute(
+        select(Obligation, status_expression(today))
+        .where(Obligation.organization_id == org_id)
+        .order_by(Obligation.due_date.desc(), Obligation.key)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for _obligation, status in items:
+        counts[status] += 1
+    return dict(counts)
+
+
+def _refresh_on_event(session: Session, event: Event) -> None:
+    """Keep obligations current when organizations or campaigns change (verified,
+    published, closed ...), whoever records the event."""
+    if event.subject_id is None:
+        return
+    if event.subject_table == "organizations":
+        org_id: int | None = event.subject_id
+    elif event.subject_table == "campaigns":
+        org_id = session.scalar(
+            select(Campaign.organization_id).where(Campaign.id == event.subject_id)
+        )
+    else:
+        return
+    if org_id is not None:
+        refresh_obligations(session, [org_id])
+
+
+subscribe(_refresh_on_event)

@@ -1,0 +1,214 @@
+"""The statutory disclosure rules, as data, in this one place.
+
+Each rule names its legal source, the disclosure type that fulfils it, what triggers it
+and when it falls due. :mod:`charity.compliance.obligations` turns these rules plus the
+platform's data (organizations, campaigns, compliance triggers) into dated obligations;
+nothing else in the code base encodes a deadline.
+
+Sources: Charity Law of the PRC (慈善法, as amended 2023), MCA Order 74 (慈善组织公开募捐
+管理办法), MCA Order 81 (慈善组织信息公开办法), 民发〔2016〕189号 (annual spending and
+management costs; encoded in :mod:`charity.compliance.ratios`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+#: Disclosure types (信息公开类型). Forms and field specs: charity.compliance.types.
+BASIC_INFO = "basic_info"
+ANNUAL_WORK_REPORT = "annual_work_report"
+ANNUAL_FINANCIAL_REPORT = "annual_financial_report"
+CAMPAIGN_PROGRESS = "campaign_progress"
+CAMPAIGN_RESULT = "campaign_result"
+PARTNER_EVALUATION = "partner_evaluation"
+LEFTOVER_PROPERTY = "leftover_property"
+MAJOR_TRANSACTIONS = "major_transactions"
+FUND_ANNUAL_STATEMENT = "fund_annual_statement"
+EMERGENCY_UPDATE = "emergency_update"
+#: Not a disclosure on this platform but a filing on the national platform (慈善中国),
+#: checked against Campaign.filing_date.
+CAMPAIGN_FILING = "campaign_filing"
+
+DISCLOSURE_TYPES = (
+    BASIC_INFO,
+    ANNUAL_WORK_REPORT,
+    ANNUAL_FINANCIAL_REPORT,
+    CAMPAIGN_PROGRESS,
+    CAMPAIGN_RESULT,
+    PARTNER_EVALUATION,
+    LEFTOVER_PROPERTY,
+    MAJOR_TRANSACTIONS,
+    FUND_ANNUAL_STATEMENT,
+    EMERGENCY_UPDATE,
+)
+OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING)
+
+#: Types whose figures finance staff prepare; finance members may publish these (and only
+#: these), owners and editors may publish every type.
+FINANCIAL_TYPES = frozenset({ANNUAL_FINANCIAL_REPORT, MAJOR_TRANSACTIONS, FUND_ANNUAL_STATEMENT})
+#: Types about one campaign, carrying money figures compared with the platform's own.
+CAMPAIGN_FIGURE_TYPES = frozenset({CAMPAIGN_PROGRESS, CAMPAIGN_RESULT, EMERGENCY_UPDATE})
+CAMPAIGN_TYPES = frozenset({*CAMPAIGN_FIGURE_TYPES, PARTNER_EVALUATION, LEFTOVER_PROPERTY})
+
+TYPE_LABELS = {
+    BASIC_INFO: _l("Basic information"),
+    ANNUAL_WORK_REPORT: _l("Annual work report"),
+    ANNUAL_FINANCIAL_REPORT: _l("Annual financial report"),
+    CAMPAIGN_PROGRESS: _l("Campaign progress"),
+    CAMPAIGN_RESULT: _l("Campaign result"),
+    PARTNER_EVALUATION: _l("Partner evaluation"),
+    LEFTOVER_PROPERTY: _l("Leftover property"),
+    MAJOR_TRANSACTIONS: _l("Major and related-party transactions"),
+    FUND_ANNUAL_STATEMENT: _l("Fund annual statement"),
+    EMERGENCY_UPDATE: _l("Emergency receipts and use"),
+    CAMPAIGN_FILING: _l("Campaign filing"),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    #: Stable identifier, part of every obligation key derived from the rule.
+    code: str
+    #: The disclosure type that fulfils it (or CAMPAIGN_FILING, checked on the campaign).
+    disclosure_type: str
+    #: Legal source, as cited to users and regulators.
+    source: str
+    #: What creates the obligation (translatable text).
+    trigger: Any
+    #: The due-date rule in words (the numbers below are what the code uses).
+    due: Any
+    #: Deadline offsets from the trigger date (days and/or months; negative = before).
+    offset_days: int = 0
+    offset_months: int = 0
+    #: For recurring obligations: the interval between consecutive deadlines.
+    every_days: int = 0
+    every_months: int = 0
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "basic_info_registration",
+        BASIC_INFO,
+        "Charity Law (2023) art. 78; MCA Order 81",
+        _l("registration (verification on the platform)"),
+        _l("within 30 days of registration"),
+        offset_days=30,
+    ),
+    Rule(
+        "basic_info_change",
+        BASIC_INFO,
+        "Charity Law (2023) art. 78; MCA Order 81",
+        _l("a change of charter, board, supervisors, sub-units (incl. special funds) or contacts"),
+        _l("within 30 days of the change"),
+        offset_days=30,
+    ),
+    Rule(
+        "annual_work_report",
+        ANNUAL_WORK_REPORT,
+        "Charity Law (2023) art. 78; MCA Order 81",
+        _l("the end of each calendar year"),
+        _l("by May 31 of the following year"),
+    ),
+    Rule(
+        "annual_financial_report",
+        ANNUAL_FINANCIAL_REPORT,
+        "Charity Law (2023) arts. 61, 78; MCA Order 81",
+        _l("the end of each calendar year"),
+        _l("by May 31 of the following year (audited if qualified for public fundraising)"),
+    ),
+    Rule(
+        "campaign_filing",
+        CAMPAIGN_FILING,
+        "Charity Law (2023) art. 24; MCA Order 74 art. 11",
+        _l("a public fundraising campaign (not an emergency)"),
+        _l("plan filed at least 10 days before the campaign starts"),
+        offset_days=-10,
+    ),
+    Rule(
+        "emergency_filing",
+        CAMPAIGN_FILING,
+        "Charity Law (2023) art. 73",
+        _l("an emergency campaign starts"),
+        _l("filed within 10 days after the start"),
+        offset_days=10,
+    ),
+    Rule(
+        "emergency_update",
+        EMERGENCY_UPDATE,
+        "Charity Law (2023) arts. 72, 73",
+        _l("an emergency campaign is running"),
+        _l("receipts and use published at least every 5 days during the response"),
+        every_days=5,
+    ),
+    Rule(
+        "campaign_progress",
+        CAMPAIGN_PROGRESS,
+        "Charity Law (2023) art. 79",
+        _l("a campaign running for more than 6 months"),
+        _l("progress published at least every 3 months"),
+        every_months=3,
+    ),
+    Rule(
+        "campaign_result",
+        CAMPAIGN_RESULT,
+        "Charity Law (2023) art. 79",
+        _l("a campaign ends"),
+        _l("result and project implementation within 3 months after the end"),
+        offset_months=3,
+    ),
+    Rule(
+        "partner_evaluation",
+        PARTNER_EVALUATION,
+        "MCA Order 81",
+        _l("a cooperation campaign (合作募捐) ends"),
+        _l("evaluation of the partner within 3 months after the end"),
+        offset_months=3,
+    ),
+    Rule(
+        "leftover_property",
+        LEFTOVER_PROPERTY,
+        "Charity Law (2023) art. 58; MCA Order 81",
+        _l("the project of a campaign ends"),
+        _l("handling of leftover property within 3 months of the end"),
+        offset_months=3,
+    ),
+    Rule(
+        "major_transactions",
+        MAJOR_TRANSACTIONS,
+        "MCA Order 81 arts. 13–15",
+        _l("a major asset change, investment or related-party transaction"),
+        _l("within 30 days"),
+        offset_days=30,
+    ),
+    Rule(
+        "fund_annual_statement",
+        FUND_ANNUAL_STATEMENT,
+        "MCA Order 81; Charity Law (2023) art. 78",
+        _l("the end of each calendar year, for every hosted community fund"),
+        _l("by May 31 of the following year (derived once the funds model exists)"),
+    ),
+)
+
+RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+#: Non-deadline rules of the same table, enforced elsewhere, listed for the rules page.
+OTHER_RULES = (
+    (
+        _l("Correction of anything published"),
+        "MCA Order 81 art. 16",
+        _l("a new version with a note"),
+    ),
+    (_l("Spending ratios"), "Charity Law (2023) art. 61; 民发〔2016〕189号", _l("annual")),
+)
+#: Triggers recorded by services (charity.compliance.triggers) and the rule each starts.
+TRIGGER_RULES = {
+    "basic_info_change": "basic_info_change",
+    "major_transaction": "major_transactions",
+}
+
+
+def rule(code: str) -> Rule:
+    return RULES_BY_CODE[code]

@@ -1,0 +1,218 @@
+"""Structured fields of each disclosure type, and the per-type WTForms built from them.
+
+Each field is (name, kind, label, required). Kinds: ``fen`` (typed in yuan, stored as
+integer fen), ``int``, ``text``, ``date`` (ISO), ``bool``. The stored JSON holds exactly
+these names, so pages, diffs, ratio checks and figure comparisons read them by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    MultipleFileField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from charity.compliance import rules as r
+from charity.forms import BaseForm
+from charity.money import AmountError, format_fen, parse_yuan
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str
+    label: Any
+    required: bool = True
+
+
+_FIGURES = (
+    FieldSpec("raised_fen", "fen0", _l("Raised (net of refunds)")),
+    FieldSpec("refunded_fen", "fen0", _l("Refunded")),
+    FieldSpec("gift_count", "int", _l("Number of gifts")),
+    FieldSpec("in_kind_fen", "fen0", _l("In-kind gifts (valuation)")),
+    FieldSpec("spent_fen", "fen0", _l("Spent")),
+    FieldSpec("balance_fen", "fen0", _l("Balance")),
+    FieldSpec("use_summary", "text", _l("Use of the money so far"), required=False),
+)
+
+FIELDS: dict[str, tuple[FieldSpec, ...]] = {
+    r.BASIC_INFO: (
+        FieldSpec("charter_summary", "text", _l("Charter (summary)")),
+        FieldSpec("board", "text", _l("Board members")),
+        FieldSpec("supervisors", "text", _l("Supervisors")),
+        FieldSpec("sub_units", "text", _l("Sub-units and special funds"), required=False),
+        FieldSpec("contacts", "text", _l("Contacts")),
+    ),
+    r.ANNUAL_WORK_REPORT: (
+        FieldSpec("activities", "text", _l("Activities of the year")),
+        FieldSpec("beneficiaries_count", "int", _l("Number of beneficiaries"), required=False),
+    ),
+    r.ANNUAL_FINANCIAL_REPORT: (
+        FieldSpec("total_income_fen", "fen0", _l("Total income this year")),
+        FieldSpec("last_year_income_fen", "fen0", _l("Total income last year")),
+        FieldSpec("charitable_spending_fen", "fen0", _l("Charitable-activity spending")),
+        FieldSpec("management_costs_fen", "fen0", _l("Management costs")),
+        FieldSpec("fundraising_costs_fen", "fen0", _l("Fundraising costs")),
+        FieldSpec("total_spending_fen", "fen0", _l("Total spending this year")),
+        FieldSpec("net_assets_fen", "fen0", _l("Net assets at the end of this year")),
+        FieldSpec("prior_net_assets_fen", "fen0", _l("Net assets at the end of last year")),
+        FieldSpec("avg_income_3y_fen", "fen0", _l("Average income of the last three years"), False),
+        FieldSpec(
+            "avg_net_assets_3y_fen", "fen0", _l("Average year-end net assets, three years"), False
+        ),
+        FieldSpec("auditor", "text", _l("Auditor (if audited)"), required=False),
+    ),
+    r.CAMPAIGN_PROGRESS: _FIGURES,
+    r.CAMPAIGN_RESULT: (*_FIGURES, FieldSpec("implementation", "text", _l("Implementation"))),
+    r.EMERGENCY_UPDATE: _FIGURES,
+    r.PARTNER_EVALUATION: (
+        FieldSpec("partner_name", "text", _l("Partner")),
+        FieldSpec("evaluation", "text", _l("Evaluation")),
+    ),
+    r.LEFTOVER_PROPERTY: (
+        FieldSpec("leftover_fen", "fen0", _l("Leftover amount")),
+        FieldSpec("handling", "text", _l("How it was handled")),
+    ),
+    r.MAJOR_TRANSACTIONS: (
+        FieldSpec("transaction_date", "date", _l("Date of the transaction")),
+        FieldSpec("counterparty", "text", _l("Counterparty")),
+        FieldSpec("amount_fen", "fen0", _l("Amount")),
+        FieldSpec("related_party", "bool", _l("Related party"), required=False),
+        FieldSpec("description", "text", _l("Description")),
+    ),
+    r.FUND_ANNUAL_STATEMENT: (
+        FieldSpec("fund_name", "text", _l("Fund")),
+        FieldSpec("income_fen", "fen0", _l("Income")),
+        FieldSpec("spent_fen", "fen0", _l("Spent")),
+        FieldSpec("balance_fen", "fen0", _l("Balance")),
+    ),
+}
+
+
+class FenField(StringField):
+    """A yuan amount (zero allowed) typed by a person; ``.fen`` holds integer fen."""
+
+    fen: int | None = None
+
+    def process_data(self, value):  # type: ignore[no-untyped-def]
+        # Pre-filled drafts pass fen; show them as yuan.
+        self.data = f"{value / 100:.2f}" if isinstance(value, int) else value
+
+    def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
+        self.fen = None
+        if not self.data:
+            return
+        text = str(self.data).strip()
+        if text in ("0", "0.0", "0.00"):
+            self.fen = 0
+            return
+        try:
+            self.fen = parse_yuan(text)
+        except AmountError:
+            raise ValidationError(
+                _l("Enter an amount in yuan, zero or more, with at most two decimals.")
+            ) from None
+
+
+def _field_for(spec: FieldSpec):  # type: ignore[no-untyped-def]
+    required = [InputRequired()] if spec.required else [Optional()]
+    if spec.kind == "fen0":
+        return FenField(spec.label, validators=[DataRequired()] if spec.required else [])
+    if spec.kind == "int":
+        return IntegerField(spec.label, validators=[*required, NumberRange(min=0, max=10**9)])
+    if spec.kind == "date":
+        return DateField(spec.label, validators=required)
+    if spec.kind == "bool":
+        return BooleanField(spec.label)
+    return TextAreaField(spec.label, validators=[*required, Length(max=5000)])
+
+
+class DisclosureFormBase(BaseForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    body_md = TextAreaField(_l("Text (Markdown)"), validators=[Optional(), Length(max=50_000)])
+    attachments = MultipleFileField(_l("PDF attachments (at most 5, 10 MB each)"))
+
+
+_form_classes: dict[tuple[str, bool], type] = {}
+
+
+def form_class(disclosure_type: str, correction: bool = False) -> type:
+    """The WTForms class of one type (cached): its structured fields plus title and body."""
+    key = (disclosure_type, correction)
+    if key not in _form_classes:
+        attrs = {spec.name: _field_for(spec) for spec in FIELDS[disclosure_type]}
+        if correction:
+            attrs["correction_note"] = TextAreaField(
+                _l("Correction note (what changed and why)"),
+                validators=[DataRequired(), Length(max=2000)],
+            )
+        _form_classes[key] = type(f"{disclosure_type}_form", (DisclosureFormBase,), attrs)
+    return _form_classes[key]
+
+
+def fields_from_form(disclosure_type: str, form: Any) -> dict[str, Any]:
+    """The validated structured fields as JSON-ready values (fen as int, dates ISO)."""
+    values: dict[str, Any] = {}
+    for spec in FIELDS[disclosure_type]:
+        field = form[spec.name]
+        if spec.kind == "fen0":
+            value: Any = field.fen
+        elif spec.kind == "date":
+            value = field.data.isoformat() if field.data else None
+        elif spec.kind == "bool":
+            value = bool(field.data)
+        else:
+            value = field.data if field.data not in ("", None) else None
+        if value is not None:
+            values[spec.name] = value
+    return values
+
+
+def validate_fields(disclosure_type: str, fields: dict[str, Any]) -> dict[str, str]:
+    """Service-side schema check of stored fields: {field: error} (empty when valid)."""
+    errors: dict[str, str] = {}
+    specs = {spec.name: spec for spec in FIELDS[disclosure_type]}
+    for name in fields:
+        if name not in specs:
+            errors[name] = "unknown field"
+    for spec in specs.values():
+        value = fields.get(spec.name)
+        if value is None:
+            if spec.required and spec.kind != "bool":
+                errors[spec.name] = "required"
+            continue
+        if spec.kind in ("fen0", "int") and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            errors[spec.name] = "must be a whole number, zero or more"
+        elif spec.kind in ("text", "date") and not isinstance(value, str):
+            errors[spec.name] = "must be text"
+        elif spec.kind == "bool" and not isinstance(value, bool):
+            errors[spec.name] = "must be true or false"
+    return errors
+
+
+def display_value(spec: FieldSpec, value: Any) -> str:
+    if value is None:
+        return "—"
+    if spec.kind == "fen0":
+        return format_fen(int(value))
+    if spec.kind == "bool":
+        return str(_l("Yes") if value else _l("No"))
+    return str(value)

@@ -1,0 +1,503 @@
+"""Publishing and correcting disclosures; attachments; diffs; figure comparisons.
+
+Who may publish (decided here, re-checked in every service call): an organization's
+owners and editors publish every type; its finance members publish the financial types
+only (annual financial report, major/related-party transactions, fund statement).
+Platform admins and regulators publish nothing unless they are members.
+
+Immutability: a version is never updated or deleted (the services never do it, and the
+ORM refuses it: charity.models.disclosure._refuse_update). A correction is a new version
+with a required note; all versions stay public.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from charity.auditlog.canonical import canonical_json
+from charity.compliance import rules as r
+from charity.compliance.dates import end_of_day_utc
+from charity.compliance.obligations import refresh_obligations
+from charity.compliance.ratios import check_ratios, ratio_input_from_fields
+from charity.compliance.types import FIELDS, display_value, validate_fields
+from charity.events import payload_builder, record_event
+from charity.models import Campaign, Organization, User
+from charity.models.disclosure import (
+    ComplianceTrigger,
+    Disclosure,
+    DisclosureAttachment,
+    DisclosureVersion,
+)
+from charity.services.figures import campaign_figures
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 5
+_PERIOD_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_YEAR_RE = re.compile(r"^\d{4}$")
+
+
+class DisclosureError(ValueError):
+    """Bad input for a disclosure; ``field`` names the form field it belongs to."""
+
+    def __init__(self, message: Any, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PublishDeniedError(PermissionError):
+    """The actor may not publish this type for this organization."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True)
+class PublishDisclosure:
+    organization_id: int
+    disclosure_type: str
+    subject_key: str
+    period_key: str
+    title: str
+    body_md: str
+    fields: dict[str, Any]
+    attachments: tuple[Upload, ...] = ()
+
+
+@dataclass(frozen=True)
+class CorrectDisclosure:
+    disclosure_id: int
+    title: str
+    body_md: str
+    fields: dict[str, Any]
+    correction_note: str
+    #: New PDFs; when empty the previous version's attachments carry over.
+    attachments: tuple[Upload, ...] = field(default_factory=tuple)
+
+
+# --- permissions ----------------------------------------------------------------------
+
+
+def publisher_roles(disclosure_type: str) -> tuple[str, ...]:
+    if disclosure_type in r.FINANCIAL_TYPES:
+        return ("owner", "editor", "finance")
+    return ("owner", "editor")
+
+
+def can_publish(user: Any, organization_id: int, disclosure_type: str) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role_in(organization_id) in publisher_roles(disclosure_type)
+
+
+# --- attachments ----------------------------------------------------------------------
+
+_KNOWN_MAGIC = (
+    (b"\x89PNG", _l("a PNG image")),
+    (b"\xff\xd8\xff", _l("a JPEG image")),
+    (b"GIF8", _l("a GIF image")),
+    (b"PK\x03\x04", _l("a ZIP archive or Office document")),
+)
+
+
+def check_pdf(content: bytes) -> None:
+    """Accept only a structurally plausible PDF, judged by content, never by file name:
+    the %PDF- header, a startxref pointer inside the file that lands on an xref table
+    or an xref stream object, and the %%EOF trailer."""
+    if not content:
+        raise DisclosureError(_l("The file is empty."), "attachments")
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise DisclosureError(_l("The file is larger than 10 MB."), "attachments")
+    if not content.startswith(b"%PDF-"):
+        kind = next((name for magic, name in _KNOWN_MAGIC if content.startswith(magic)), None)
+        if kind is None and content.lstrip()[:1] == b"<":
+            kind = _l("an HTML or XML document")
+        if kind is None:
+            raise DisclosureError(_l("The file is not a PDF."), "attachments")
+        raise DisclosureError(
+            _l("The file is not a PDF (it is %(kind)s).", kind=kind), "attachments"
+        )
+    tail = content[-2048:]
+    match = re.search(rb"startxref\s+(\d+)\s+%%EOF\s*$", tail)
+    if match is None:
+        raise DisclosureError(_l("The PDF is damaged: no trailer."), "attachments")
+    offset = int(match.group(1))
+    target = content[offset : offset + 40] if offset < len(content) else b""
+    if not (target.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", target)):
+        raise DisclosureError(_l("The PDF is damaged: bad cross-reference."), "attachments")
+
+
+def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
+    return Path(upload_dir) / "disclosures" / sha256[:2] / f"{sha256}.pdf"
+
+
+def _store(upload_dir: str | Path, content: bytes) -> str:
+    # Content-addressed: a rolled-back transaction leaves at most an orphan file.
+    sha = hashlib.sha256(content).hexdigest()
+    path = attachment_path(upload_dir, sha)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(content)
+        tmp.replace(path)
+    return sha
+
+
+def _clean_filename(name: str) -> str:
+    stem = re.sub(r"[^\w.\- ]+", "_", Path(name or "document").name)[:150].strip() or "document"
+    return stem if stem.lower().endswith(".pdf") else stem + ".pdf"
+
+
+def _check_uploads(uploads: tuple[Upload, ...]) -> None:
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise DisclosureError(_l("At most %(n)s files.", n=MAX_ATTACHMENTS), "attachments")
+    for upload in uploads:
+        check_pdf(upload.content)
+
+
+# --- content --------------------------------------------------------------------------
+
+
+def content_hash(title: str, body_md: str, fields: dict[str, Any]) -> str:
+    body = {"title": title, "body_md": body_md, "fields": fields}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()
+
+
+def version_fields(version: DisclosureVersion) -> dict[str, Any]:
+    return json.loads(version.fields_json)
+
+
+def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | None:
+    kind = command.disclosure_type
+    if kind not in r.DISCLOSURE_TYPES:
+        raise DisclosureError(_l("Unknown disclosure type."), "disclosure_type")
+    if not _PERIOD_RE.match(command.period_key):
+        raise DisclosureError(_l("Unknown period."), "period_key")
+    annual = (r.ANNUAL_WORK_REPORT, r.ANNUAL_FINANCIAL_REPORT, r.FUND_ANNUAL_STATEMENT)
+    if kind in annual and not _YEAR_RE.match(command.period_key):
+        raise DisclosureError(_l("The period of an annual report is a year."), "period_key")
+    if kind not in r.CAMPAIGN_TYPES:
+        if command.subject_key != "org":
+            raise DisclosureError(_l("This type is about the organization."), "subject_key")
+        return None
+    match = re.fullmatch(r"campaign:(\d+)", command.subject_key)
+    campaign = session.get(Campaign, int(match.group(1))) if match else None
+    if campaign is None or campaign.organization_id != command.organization_id:
+        raise DisclosureError(_l("Choose a campaign of this organization."), "subject_key")
+    if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE):
+        try:
+            date.fromisoformat(command.period_key)
+        except ValueError:
+            raise DisclosureError(_l("The period is a date."), "period_key") from None
+    return campaign
+
+
+def _figures_as_of(kind: str, period_key: str) -> datetime | None:
+    if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE):
+        return end_of_day_utc(date.fromisoformat(period_key))
+    return None
+
+
+def _check_fields(kind: str, fields: dict[str, Any]) -> None:
+    errors = validate_fields(kind, fields)
+    if errors:
+        name, message = next(iter(errors.items()))
+        raise DisclosureError(f"{name}: {message}", name)
+
+
+def _ratio_ok(org: Organization, kind: str, fields: dict[str, Any]) -> bool | None:
+    if kind != r.ANNUAL_FINANCIAL_REPORT:
+        return None
+    return check_ratios(ratio_input_from_fields(fields, org.org_type, org.has_qualification)).ok
+
+
+def _add_version(
+    session: Session,
+    disclosure: Disclosure,
+    actor: User,
+    number: int,
+    title: str,
+    body_md: str,
+    fields: dict[str, Any],
+    note: str,
+    now: datetime,
+) -> DisclosureVersion:
+    org = session.get(Organization, disclosure.organization_id)
+    assert org is not None
+    fields = {**fields, "_org_type": org.org_type, "_qualified": org.has_qualification}
+    version = DisclosureVersion(
+        disclosure=disclosure,
+        version=number,
+        title=title,
+        body_md=body_md,
+        fields_json=canonical_json(fields),
+        correction_note=note,
+        content_hash=content_hash(title, body_md, fields),
+        reported_raised_fen=fields.get("raised_fen")
+        if disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
+        else None,
+        ratio_ok=_ratio_ok(org, disclosure.disclosure_type, fields),
+        published_at=now,
+        published_by_id=actor.id,
+    )
+    session.add(version)
+    return version
+
+
+def _attach(session: Session, version: DisclosureVersion, uploads, upload_dir) -> None:  # type: ignore[no-untyped-def]
+    seen: set[str] = set()
+    for upload in uploads:
+        sha = _store(upload_dir, upload.content)
+        if sha in seen:
+            continue
+        seen.add(sha)
+        session.add(
+            DisclosureAttachment(
+                version=version,
+                sha256=sha,
+                filename=_clean_filename(upload.filename),
+                size_bytes=len(upload.content),
+            )
+        )
+
+
+def _strip_basis(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in fields.items() if not k.startswith("_")}
+
+
+def publish_disclosure(
+    session: Session,
+    actor: User,
+    command: PublishDisclosure,
+    upload_dir: str | Path,
+    now: datetime | None = None,
+) -> DisclosureVersion:
+    """Publish version 1 of a disclosure, log it, and mark the obligations it fulfils."""
+    if not can_publish(actor, command.organization_id, command.disclosure_type):
+        raise PublishDeniedError(command.disclosure_type)
+    _check_subject(session, command)
+    fields = _strip_basis(command.fields)
+    _check_fields(command.disclosure_type, fields)
+    _check_uploads(command.attachments)
+    existing = session.scalar(
+        select(Disclosure.id).where(
+            Disclosure.organization_id == command.organization_id,
+            Disclosure.disclosure_type == command.disclosure_type,
+            Disclosure.subject_key == command.subject_key,
+            Disclosure.period_key == command.period_key,
+        )
+    )
+    if existing is not None:
+        raise DisclosureError(_l("This is already published; publish a correction."), "period_key")
+    now = now or datetime.now(UTC)
+    subject_campaign = re.fullmatch(r"campaign:(\d+)", command.subject_key)
+    disclosure = Disclosure(
+        organization_id=command.organization_id,
+        disclosure_type=command.disclosure_type,
+        subject_key=command.subject_key,
+        period_key=command.period_key,
+        campaign_id=int(subject_campaign.group(1)) if subject_campaign else None,
+        figures_as_of=_figures_as_of(command.disclosure_type, command.period_key),
+        latest_version=1,
+        first_published_at=now,
+    )
+    session.add(disclosure)
+    version = _add_version(
+        session, disclosure, actor, 1, command.title, command.body_md, fields, "", now
+    )
+    _attach(session, version, command.attachments, upload_dir)
+    session.flush()  # the version id is the event's subject
+    record_event(session, "disclosure.published", subject_id=version.id, at=now)
+    refresh_obligations(session, [command.organization_id])
+    return version
+
+
+def correct_disclosure(
+    session: Session,
+    actor: User,
+    command: CorrectDisclosure,
+    upload_dir: str | Path,
+    now: datetime | None = None,
+) -> DisclosureVersion:
+    """Publish a corrected version; the earlier versions stay public unchanged."""
+    disclosure = session.get(Disclosure, command.disclosure_id)
+    if disclosure is None:
+        raise DisclosureError(_l("No such disclosure."))
+    if not can_publish(actor, disclosure.organization_id, disclosure.disclosure_type):
+        raise PublishDeniedError(disclosure.disclosure_type)
+    if not command.correction_note.strip():
+        raise DisclosureError(_l("Say what was corrected and why."), "correction_note")
+    fields = _strip_basis(command.fields)
+    _check_fields(disclosure.disclosure_type, fields)
+    _check_uploads(command.attachments)
+    previous = session.scalar(
+        select(DisclosureVersion).where(
+            DisclosureVersion.disclosure_id == disclosure.id,
+            DisclosureVersion.version == disclosure.latest_version,
+        )
+    )
+    assert previous is not None
+    now = now or datetime.now(UTC)
+    number = disclosure.latest_version + 1
+    version = _add_version(
+        session,
+        disclosure,
+        actor,
+        number,
+        command.title,
+        command.body_md,
+        fields,
+        command.correction_note.strip(),
+        now,
+    )
+    if command.attachments:
+        _attach(session, version, command.attachments, upload_dir)
+    else:
+        for old in previous.attachments:
+            session.add(
+                DisclosureAttachment(
+                    version=version,
+                    sha256=old.sha256,
+                    filename=old.filename,
+                    size_bytes=old.size_bytes,
+                )
+            )
+    disclosure.latest_version = number
+    session.flush()  # the version id is the event's subject
+    record_event(session, "disclosure.corrected", subject_id=version.id, at=now)
+    return version
+
+
+def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
+    version = session.get(DisclosureVersion, version_id)
+    if version is None:
+        raise LookupError(f"disclosure version {version_id} is gone")
+    disclosure = version.disclosure
+    org = session.get(Organization, disclosure.organization_id)
+    assert org is not None
+    return {
+        "disclosure_id": disclosure.id,
+        "version_id": version.id,
+        "version": version.version,
+        "disclosure_type": disclosure.disclosure_type,
+        "organization_id": org.id,
+        "org_uscc": org.uscc,
+        "subject": disclosure.subject_key,
+        "period": disclosure.period_key,
+        "content_hash": version.content_hash,
+        "attachment_sha256": sorted(a.sha256 for a in version.attachments),
+    }
+
+
+payload_builder("disclosure.published", "disclosure_versions")(_version_payload)
+payload_builder("disclosure.corrected", "disclosure_versions")(_version_payload)
+
+
+# --- compliance triggers --------------------------------------------------------------
+
+
+def record_compliance_trigger(
+    session: Session, organization_id: int, kind: str, occurred_on: date, description: str = ""
+) -> ComplianceTrigger:
+    """A change of basic information or a major transaction happened: a 30-day
+    obligation starts. Called by the services that make such changes."""
+    trigger = ComplianceTrigger(
+        organization_id=organization_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        description=description[:300],
+    )
+    session.add(trigger)
+    session.flush()  # the trigger id is part of the obligation key
+    refresh_obligations(session, [organization_id])
+    return trigger
+
+
+# --- reading: diffs and figure comparisons --------------------------------------------
+
+
+def version_lines(version: DisclosureVersion) -> list[str]:
+    """A readable text form of a version: title, labelled fields, then the body."""
+    kind = version.disclosure.disclosure_type
+    values = version_fields(version)
+    lines = [f"# {version.title}"]
+    for spec in FIELDS[kind]:
+        lines.append(f"{spec.label}: {display_value(spec, values.get(spec.name))}")
+    lines.append("")
+    lines.extend((version.body_md or "").splitlines())
+    return lines
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    op: str  # "equal", "insert", "delete"
+    text: str
+
+
+def diff_versions(old: DisclosureVersion, new: DisclosureVersion) -> list[DiffLine]:
+    matcher = difflib.SequenceMatcher(a=version_lines(old), b=version_lines(new), autojunk=False)
+    out: list[DiffLine] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.extend(DiffLine("equal", line) for line in matcher.a[i1:i2])
+            continue
+        out.extend(DiffLine("delete", line) for line in matcher.a[i1:i2])
+        out.extend(DiffLine("insert", line) for line in matcher.b[j1:j2])
+    return out
+
+
+@dataclass(frozen=True)
+class FigureDifference:
+    name: str
+    label: Any
+    reported_fen: int
+    computed_fen: int
+
+    @property
+    def difference_fen(self) -> int:
+        return self.reported_fen - self.computed_fen
+
+
+COMPARED_FIGURES = ("raised_fen", "refunded_fen", "gift_count", "in_kind_fen")
+
+
+def compare_figures(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
+    """Reported campaign figures that differ from the platform's own (empty if all match)."""
+    disclosure = version.disclosure
+    if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
+        return []
+    computed = campaign_figures(session, disclosure.campaign_id, disclosure.figures_as_of)
+    reported = version_fields(version)
+    labels = {spec.name: spec.label for spec in FIELDS[disclosure.disclosure_type]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in COMPARED_FIGURES
+        if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+def draft_fields(
+    session: Session, disclosure_type: str, campaign_id: int | None, period_key: str
+) -> dict[str, Any]:
+    """Pre-filled fields for a new campaign disclosure, from the platform's figures."""
+    if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or campaign_id is None:
+        return {}
+    try:
+        as_of = _figures_as_of(disclosure_type, period_key)
+    except ValueError:
+        as_of = None
+    return campaign_figures(session, campaign_id, as_of)

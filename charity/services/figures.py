@@ -1,0 +1,71 @@
+"""Money figures of campaigns, for disclosure drafts and for checking published figures.
+
+TODO(ledger): these read Donation rows today. When the double-entry ledger lands, both
+functions switch to ledger balances (raised, refunded, in-kind, spent by category,
+balance); they are the only place compliance code reads money.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from charity.models import Donation
+
+COUNTED = ("succeeded", "partially_refunded", "refunded")
+
+
+def _sums(as_of: datetime | None):  # type: ignore[no-untyped-def]
+    counted = Donation.status.in_(COUNTED)
+    if as_of is not None:
+        counted = counted & (Donation.succeeded_at < as_of)
+    net = Donation.amount_fen - Donation.refunded_fen
+    cash = counted & (Donation.channel != "in_kind")
+    kind = counted & (Donation.channel == "in_kind")
+    return (
+        func.coalesce(func.sum(case((cash, net), else_=0)), 0),
+        func.coalesce(func.sum(case((counted, Donation.refunded_fen), else_=0)), 0),
+        func.coalesce(func.sum(case((counted & (Donation.status != "refunded"), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((kind, net), else_=0)), 0),
+    )
+
+
+def campaign_figures(
+    session: Session, campaign_id: int, as_of: datetime | None = None
+) -> dict[str, Any]:
+    """raised (net of refunds, cash), refunded, gift count, in-kind, spent, balance — in fen.
+
+    ``as_of`` (aware UTC, exclusive) limits to gifts that succeeded before it. Spending
+    is 0 until disbursements exist.
+    """
+    raised, refunded, count, in_kind = session.execute(
+        select(*_sums(as_of)).where(Donation.campaign_id == campaign_id)
+    ).one()
+    spent = 0
+    return {
+        "raised_fen": int(raised),
+        "refunded_fen": int(refunded),
+        "gift_count": int(count),
+        "in_kind_fen": int(in_kind),
+        "spent_fen": spent,
+        "balance_fen": int(raised) - spent,
+    }
+
+
+def raised_by_campaign_query(campaign_ids_subquery, as_of_column):  # type: ignore[no-untyped-def]
+    """A grouped SELECT (campaign_id, raised_fen) for the dashboard's mismatch check, so
+    that comparing thousands of disclosures costs one query. ``as_of_column`` is a SQL
+    expression (exclusive UTC bound, NULL = now) correlated per disclosure."""
+    counted = Donation.status.in_(COUNTED) & (Donation.channel != "in_kind")
+    counted = counted & ((as_of_column.is_(None)) | (Donation.succeeded_at < as_of_column))
+    net = Donation.amount_fen - Donation.refunded_fen
+    return func.coalesce(
+        select(func.sum(case((counted, net), else_=0)))
+        .where(Donation.campaign_id == campaign_ids_subquery)
+        .correlate_except(Donation)
+        .scalar_subquery(),
+        0,
+    )
