@@ -357,5 +357,14 @@ CAMPAIGN_UPDATES = Resource(
     ),
 )
 
+from charity.api.compliance import DISCLOSURES, OBLIGATIONS  # noqa: E402 (after the basics)
+
 #: Every resource the API serves, in the order of the documentation.
-RESOURCES: tuple[Resource, ...] = (ORGANIZATIONS, CAMPAIGNS, CAMPAIGN_UPDATES, DONATIONS)
+RESOURCES: tuple[Resource, ...] = (
+    ORGANIZATIONS,
+    CAMPAIGNS,
+    CAMPAIGN_UPDATES,
+    DONATIONS,
+    DISCLOSURES,
+    OBLIGATIONS,
+)

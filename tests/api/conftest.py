@@ -68,3 +68,58 @@ def public_data(db_session) -> PublicData:  # type: ignore[no-untyped-def]
         qualified, plain, pending, campaign, draft, pending_campaign,
         named, anonymous, refunded_part, failed,
     )  # fmt: skip
+
+
+@pytest.fixture
+def compliance_data(public_data):  # type: ignore[no-untyped-def]
+    """A published (and corrected) disclosure and two obligations for the qualified org,
+    and a disclosure of the pending organization that must stay hidden."""
+    from datetime import date, timedelta
+
+    from charity.extensions import db
+    from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
+
+    def disclose(org, title: str) -> Disclosure:  # type: ignore[no-untyped-def]
+        disclosure = Disclosure(
+            organization_id=org.id, disclosure_type="annual_work_report", subject_key="org",
+            period_key="2024", latest_version=2, first_published_at=utcnow(),
+        )  # fmt: skip
+        for number in (1, 2):
+            disclosure.versions.append(
+                DisclosureVersion(
+                    version=number,
+                    title=f"{title} v{number}",
+                    body_md="正文",
+                    fields_json="{}",
+                    content_hash=f"{number:02d}" * 32,
+                    correction_note="更正" if number == 2 else "",
+                )
+            )
+        db.session.add(disclosure)
+        return disclosure
+
+    shown = disclose(public_data.qualified, "2024 年度工作报告")
+    hidden = disclose(public_data.pending, "未审核")
+    db.session.flush()
+    today = date.today()
+    obligations = [
+        Obligation(
+            key=f"{public_data.qualified.id}:annual_work_report:org:{period}",
+            organization_id=public_data.qualified.id,
+            rule_code="CL78-annual",
+            disclosure_type="annual_work_report",
+            subject_key="org",
+            period_key=period,
+            triggered_on=today - timedelta(days=400),
+            due_date=due,
+            fulfilled_on=done,
+            disclosure_id=shown.id if done else None,
+        )
+        for period, due, done in [
+            ("2023", today - timedelta(days=30), today - timedelta(days=40)),
+            ("2022", today - timedelta(days=5), None),
+        ]
+    ]
+    db.session.add_all(obligations)
+    db.session.flush()
+    return {"shown": shown, "hidden": hidden, "on_time": obligations[0], "overdue": obligations[1]}

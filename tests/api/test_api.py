@@ -298,3 +298,22 @@ def test_campaign_updates_of_public_campaigns_only(client, public_data, db_sessi
     assert body["items"][0]["body_md"] == "**第一批**"
     response, _ = _get(client, f"/api/v1/campaign_updates/{hidden.id}")
     assert response.status_code == 404
+
+
+def test_disclosures_show_the_current_version_of_verified_organizations(client, compliance_data):
+    _, body = _get(client, "/api/v1/disclosures")
+    assert _ids(body) == [compliance_data["shown"].id]
+    item = body["items"][0]
+    assert item["latest_version"] == 2 and item["title"] == "2024 年度工作报告 v2"
+    assert item["content_hash"] == "02" * 32
+    response, _ = _get(client, f"/api/v1/disclosures/{compliance_data['hidden'].id}")
+    assert response.status_code == 404
+
+
+def test_obligations_with_their_status_today(client, compliance_data, public_data):
+    _, body = _get(client, f"/api/v1/obligations?organization={public_data.qualified.id}")
+    by_id = {item["id"]: item["status"] for item in body["items"]}
+    assert by_id == {compliance_data["on_time"].id: "on_time",
+                     compliance_data["overdue"].id: "overdue"}  # fmt: skip
+    _, overdue = _get(client, "/api/v1/obligations?status=overdue")
+    assert _ids(overdue) == [compliance_data["overdue"].id]

@@ -9,7 +9,7 @@ from tests.api.fuzz import fuzz_app
 EXAMPLES = 20
 
 
-def test_every_operation_conforms_to_the_document(app, public_data):
+def test_every_operation_conforms_to_the_document(app, public_data, compliance_data):
     labels, failures = fuzz_app(app, "/api/v1/openapi.json", EXAMPLES)
     assert "GET /api/v1/organizations" in labels and "GET /api/v1/campaigns/{id}" in labels
     assert not failures, "\n\n".join(failures)

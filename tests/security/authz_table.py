@@ -40,6 +40,8 @@ class Case:
     #: URL arguments by world name, overriding the defaults (``{"org_id": "org_pending"}``).
     args: dict[str, str] = field(default_factory=dict)
     variant: str = ""
+    #: Query string arguments (literal values).
+    query: dict[str, str] = field(default_factory=dict)
 
 
 def get(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
@@ -49,6 +51,8 @@ def get(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
 def post(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
     return Case("POST", frozenset(allowed), **kw)
 
+
+NEW_DISCLOSURE = {"type": "annual_work_report", "subject": "org", "period": "2025"}
 
 TABLE: dict[str, tuple[Case, ...]] = {
     # --- site and accounts -----------------------------------------------------------------
@@ -102,6 +106,23 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "campaigns.publish": (post({OWNER_A}, args={"campaign_id": "draft_a"}),),
     "campaigns.close": (post({OWNER_A}),),
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
+    # --- disclosures and the regulator ------------------------------------------------------
+    "disclosures.obligations": (get(EVERYONE),),
+    "disclosures.rules_page": (get(EVERYONE),),
+    "disclosures.show": (get(EVERYONE),),
+    "disclosures.diff": (get(EVERYONE),),
+    "disclosures.attachment": (get(EVERYONE),),
+    "disclosures.new": (
+        get({OWNER_A, EDITOR_A}, query=NEW_DISCLOSURE),
+        post({OWNER_A, EDITOR_A}, query=NEW_DISCLOSURE),
+    ),
+    "disclosures.correct": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "disclosures.feed_json": (get(EVERYONE),),
+    "disclosures.feed_atom": (get(EVERYONE),),
+    "regulator.index": (get({REGULATOR, ADMIN}),),
+    "regulator.timeline": (get({REGULATOR, ADMIN}),),
+    "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
+    "regulator.api_summary": (get({REGULATOR, ADMIN}),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (
@@ -120,5 +141,9 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "api_v1.campaigns_item": (get(EVERYONE, args={"item_id": "campaign_a"}),),
     "api_v1.donations_list": (get(EVERYONE),),
     "api_v1.campaign_updates_list": (get(EVERYONE),),
+    "api_v1.disclosures_list": (get(EVERYONE),),
+    "api_v1.disclosures_item": (get(EVERYONE, args={"item_id": "disclosure_a"}),),
+    "api_v1.obligations_list": (get(EVERYONE),),
+    "api_v1.obligations_item": (get(EVERYONE, args={"item_id": "obligation_a"}),),
     "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
 }

@@ -79,6 +79,9 @@ def seed(app: Flask) -> World:
         "invitation_token": INVITATION_TOKEN,
         "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
         "language": "en",
+        "overdue_name": "overdue",
+        "version_2": 2,
+        **_compliance(app, org_a),
     }
     return World(users, names)
 
@@ -88,6 +91,51 @@ def _update(campaign):  # type: ignore[no-untyped-def]
     db.session.add(update)
     db.session.flush()
     return update
+
+
+def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A corrected disclosure with a PDF attachment on disk, and an obligation it fulfils."""
+    import hashlib
+    from pathlib import Path
+
+    from charity.models.disclosure import (
+        Disclosure,
+        DisclosureAttachment,
+        DisclosureVersion,
+        Obligation,
+    )
+    from charity.services.disclosures import attachment_path
+
+    pdf = b"%PDF-1.4\n% matrix test attachment\n%%EOF\n"
+    sha = hashlib.sha256(pdf).hexdigest()
+    path: Path = attachment_path(app.config["UPLOAD_DIR"], sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    disclosure = Disclosure(
+        organization_id=org.id, disclosure_type="annual_work_report", subject_key="org",
+        period_key="2024", latest_version=2, first_published_at=utcnow(),
+    )  # fmt: skip
+    for number in (1, 2):
+        disclosure.versions.append(
+            DisclosureVersion(version=number, title=f"报告 v{number}", body_md="正文",
+                              fields_json="{}", content_hash=f"{number:02d}" * 32,
+                              correction_note="更正" if number == 2 else "")
+        )  # fmt: skip
+    disclosure.versions[1].attachments.append(
+        DisclosureAttachment(sha256=sha, filename="报告.pdf", size_bytes=len(pdf))
+    )
+    db.session.add(disclosure)
+    db.session.flush()
+    obligation = Obligation(
+        key=f"{org.id}:annual_work_report:org:2024", organization_id=org.id,
+        rule_code="CL78-annual", disclosure_type="annual_work_report", subject_key="org",
+        period_key="2024", triggered_on=utcnow().date(), due_date=utcnow().date(),
+        fulfilled_on=utcnow().date(), disclosure_id=disclosure.id,
+    )  # fmt: skip
+    db.session.add(obligation)
+    db.session.flush()
+    return {"disclosure_a": disclosure.id, "obligation_a": obligation.id,
+            "attachment_sha256": sha}  # fmt: skip
 
 
 def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
