@@ -6,6 +6,8 @@ Production refuses to start while a required secret is missing and names it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -28,6 +30,22 @@ def _instance_secret(name: str, nbytes: int = 32) -> str:
         path.write_text(secrets.token_urlsafe(nbytes))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _instance_signing_key(name: str) -> str:
+    """An Ed25519 seed (standard base64 of 32 random bytes) generated once into instance/."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+#: The testing audit-log key: a fixed, public Ed25519 seed (never use it elsewhere).
+TESTING_AUDITLOG_KEY = base64.b64encode(
+    hashlib.sha256(b"charity testing log key").digest()
+).decode()
 
 
 def database_url(url: str) -> str:
@@ -95,7 +113,9 @@ class Config:
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
-    #: Audit log: the origin line of checkpoints and the signing key.
+    #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
+    #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
+    #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).
     AUDITLOG_ORIGIN = os.environ.get("AUDITLOG_ORIGIN", "charity.example/log")
     AUDITLOG_KEY_NAME = os.environ.get("AUDITLOG_KEY_NAME", "charity.example/log")
     AUDITLOG_SIGNING_KEY = os.environ.get("AUDITLOG_SIGNING_KEY", "")
@@ -111,6 +131,9 @@ class DevelopmentConfig(Config):
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or _instance_secret("secret_key")
         self.SQLALCHEMY_DATABASE_URI = database_url(
             os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'charity.sqlite3'}")
+        )
+        self.AUDITLOG_SIGNING_KEY = self.AUDITLOG_SIGNING_KEY or _instance_signing_key(
+            "auditlog_signing_key"
         )
         self.STRIPE_SECRET_KEY = self.STRIPE_SECRET_KEY or "sk_test_localstripe"
         self.STRIPE_PUBLISHABLE_KEY = self.STRIPE_PUBLISHABLE_KEY or "pk_test_localstripe"
@@ -134,6 +157,9 @@ class TestingConfig(Config):
     STRIPE_SECRET_KEY = "sk_test_localstripe"  # noqa: S105
     STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
     STRIPE_WEBHOOK_SECRET = "whsec_testing"  # noqa: S105
+    AUDITLOG_SIGNING_KEY = TESTING_AUDITLOG_KEY
+    AUDITLOG_ORIGIN = "charity.test/log"
+    AUDITLOG_KEY_NAME = "charity.test/log"
 
     def __init__(self, db_url: str | None = None, **overrides: object) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(

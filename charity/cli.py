@@ -12,6 +12,8 @@ COMMANDS: list[str] = [
     "charity.commands.demo:demo",
     "charity.commands.campaigns:campaigns",
     "charity.commands.compliance:compliance",
+    "charity.commands.ledger:ledger",
+    "charity.commands.audit:audit",
 ]
 
 

@@ -84,7 +84,8 @@ def record_event(
     subject_id: int | None = None,
     at: datetime | None = None,
 ) -> list[Any]:
-    """Record an event in the caller's transaction; returns what subscribers returned.
+    """Record an event in the caller's transaction; returns what subscribers returned
+    (None results left out: the audit log returns the new entry's index).
 
     Prefer ``record_event(session, "x.y", subject_id=row.id)`` with a registered builder;
     pass ``data`` only for events that cannot be recomputed from a row.
@@ -103,4 +104,5 @@ def record_event(
         subject_table=subject_table,
         subject_id=subject_id,
     )
-    return [handler(session, event) for handler in list(_subscribers)]
+    results = [handler(session, event) for handler in list(_subscribers)]
+    return [result for result in results if result is not None]

@@ -1,14 +1,23 @@
 """`make run`: migrate, load demo data, start localstripe, serve on 127.0.0.1:PORT.
 
 Data lives in instance/ and survives restarts; running again keeps it.
+
+Ports: PORT (default 5000) for the app and LOCALSTRIPE_PORT (default 8420) for the fake
+Stripe server, both overridable: `make run PORT=5050 LOCALSTRIPE_PORT=8421`. localstripe
+runs from scripts/localstripe_server.py (127.0.0.1 only, state in memory for this run),
+with the webhook http://127.0.0.1:PORT/stripe/webhook registered under the development
+webhook secret (instance/stripe_webhook_secret). It stops when the app stops.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,6 +35,7 @@ def main() -> int:
         "--localstripe-port", type=int, default=int(os.environ.get("LOCALSTRIPE_PORT", 8420))
     )
     args = parser.parse_args()
+    _stop_on_sigterm()
     env = {
         **os.environ,
         "FLASK_APP": "wsgi:app",
@@ -33,6 +43,68 @@ def main() -> int:
         "LOCALSTRIPE_PORT": str(args.localstripe_port),
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{args.port}",
     }
+    warn_without_cjk_font()
+    localstripe = start_localstripe(args.localstripe_port, args.port, env)
+    try:
+        return serve(args, env)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        localstripe.terminate()
+        localstripe.wait(timeout=10)
+
+
+def start_localstripe(port: int, app_port: int, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [
+            str(BIN / "python"),
+            str(ROOT / "scripts" / "localstripe_server.py"),
+            "--port",
+            str(port),
+            "--quiet",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on" not in line:
+        process.terminate()
+        raise SystemExit(f"localstripe did not start on port {port}: {line!r}")
+    print(line.strip(), flush=True)
+    secret = webhook_secret()
+    data = urllib.parse.urlencode(
+        {"url": f"http://127.0.0.1:{app_port}/stripe/webhook", "secret": secret}
+    ).encode()
+    request = urllib.request.Request(f"{line.split()[-1]}/_config/webhooks/charity", data=data)  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - our own 127.0.0.1 server
+        pass
+    return process
+
+
+def warn_without_cjk_font() -> None:
+    """PDF receipts need a CJK font; without one the receipt page still works."""
+    sys.path.insert(0, str(ROOT))
+    from charity.services.receipts import FONT_CANDIDATES
+
+    if not any(Path(path).is_file() for path in FONT_CANDIDATES):
+        print(
+            "warning: no CJK font for PDF receipts; install one with\n"
+            "  apt-get install fonts-wqy-microhei   (or set RECEIPT_FONT_PATH)",
+            flush=True,
+        )
+
+
+def webhook_secret() -> str:
+    """The development webhook secret, as the app will read it (env or instance/)."""
+    sys.path.insert(0, str(ROOT))
+    from config import DevelopmentConfig
+
+    return DevelopmentConfig().STRIPE_WEBHOOK_SECRET
+
+
+def serve(args: argparse.Namespace, env: dict[str, str]) -> int:
     flask("db", "upgrade", env=env)
     flask("demo", "load", env=env)
     print(f"\n  charity is running at http://127.0.0.1:{args.port}/\n", flush=True)
@@ -44,8 +116,19 @@ def main() -> int:
     try:
         return server.wait()
     except KeyboardInterrupt:
-        server.terminate()
         return 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _stop_on_sigterm() -> None:
+    """`kill` (SIGTERM) stops the app and localstripe too, like Ctrl-C does."""
+
+    def handler(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

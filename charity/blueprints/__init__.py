@@ -16,6 +16,10 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("campaigns", None),
     ("disclosures", None),
     ("regulator", "/regulator"),
+    ("donations", None),
+    ("stripe_webhook", None),
+    ("auditlog_api", "/api/v1/log"),
+    ("auditlog_pages", "/log"),
 ]
 
 

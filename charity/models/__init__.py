@@ -1,23 +1,42 @@
 """All models, imported here so that Alembic and the app see the whole schema."""
 
 from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure tables
+from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
-from charity.models.donation import Donation
+from charity.models.donation import (
+    Donation,
+    ReceiptCounter,
+    Refund,
+    StripeEvent,
+    WebhookRejection,
+)
 from charity.models.invitation import Invitation
+from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
+    "AuditCheckpoint",
+    "AuditEntry",
+    "AuditHead",
+    "AuditNode",
     "Campaign",
     "CampaignUpdate",
     "Donation",
     "Invitation",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerTransaction",
     "LoginAttempt",
     "Membership",
     "Organization",
+    "ReceiptCounter",
+    "Refund",
+    "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
     "User",
+    "WebhookRejection",
     "utcnow",
 ]

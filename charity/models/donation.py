@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -18,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charity.extensions import db
-from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.organization import Organization
 from charity.models.user import User
@@ -40,6 +41,7 @@ class Donation(TimestampMixin, db.Model):
         Index("ix_donations_campaign_status", "campaign_id", "status"),
         Index("ix_donations_donor_user_id", "donor_user_id"),
         Index("ix_donations_donor_email", "donor_email"),
+        UniqueConstraint("public_token"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,12 +71,20 @@ class Donation(TimestampMixin, db.Model):
     donor_commitment: Mapped[str | None] = mapped_column(String(64))
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    #: The charge that settled the PaymentIntent (refund webhooks may name only it).
+    stripe_charge_id: Mapped[str | None] = mapped_column(String(64))
+    #: Unguessable token for the guest's receipt URL (/donations/<token>).
+    public_token: Mapped[str] = mapped_column(
+        String(43), nullable=False, default=lambda: secrets.token_urlsafe(32)
+    )
     failure_message: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     succeeded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: CL 38 receipt: "<org code>-<year>-<6-digit seq>", gapless per organization and year.
     receipt_number: Mapped[str | None] = mapped_column(String(40))
     receipt_year: Mapped[int | None] = mapped_column(Integer)
     receipt_seq: Mapped[int | None] = mapped_column(Integer)
+    #: Index of the donation.succeeded entry in the public log (for the receipt's proof link).
+    log_index: Mapped[int | None] = mapped_column(BigInteger)
     #: The donor waived a receipt (recorded, per CL 38).
     receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
@@ -95,3 +105,66 @@ class Donation(TimestampMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Donation {self.id} {self.amount_fen} {self.status}>"
+
+
+class Refund(TimestampMixin, db.Model):
+    """Money given back to a donor, made by us or (seen by webhook) in Stripe's dashboard."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        UniqueConstraint("stripe_refund_id"),
+        Index("ix_refunds_donation_id", "donation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), nullable=False)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    #: Set once Stripe accepted the refund (or from the webhook for dashboard refunds).
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(64))
+    #: The finance member who refunded; None for refunds made in Stripe's dashboard.
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    donation: Mapped[Donation] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+
+class ReceiptCounter(db.Model):
+    """CL 38 receipt numbers: one row per organization and year, locked while numbering."""
+
+    __tablename__ = "receipt_counters"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    #: The last number issued (0: none yet).
+    last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StripeEvent(db.Model):
+    """Every verified Stripe event id, stored once: a redelivery finds it and does nothing."""
+
+    __tablename__ = "stripe_events"
+
+    #: Stripe's event id (evt_...).
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    type: Mapped[str] = mapped_column(String(100), nullable=False)
+    #: The connected account the event came from (absent for localstripe).
+    account: Mapped[str | None] = mapped_column(String(64))
+    #: applied, ignored, unchanged, refused (with detail).
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="received")
+    detail: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class WebhookRejection(db.Model):
+    """A webhook request refused before it was trusted (unsigned, forged, stale)."""
+
+    __tablename__ = "webhook_rejections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(300), nullable=False)
+    remote_addr: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    payload_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

@@ -1,0 +1,329 @@
+"""Giving, the donor's result/receipt pages, and an organization's donations and refunds."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from charity import payments
+from charity.db import commit
+from charity.extensions import db
+from charity.forms import BaseForm, YuanField
+from charity.mail import Mail, queue_mail
+from charity.models import Campaign, Donation, Organization, Refund
+from charity.permissions import require_login, require_org_role
+from charity.services import donations, receipts
+
+bp = Blueprint("donations", __name__)
+
+#: Preset amounts in fen (¥20, ¥50, ¥88, ¥200, ¥500).
+PRESETS_FEN = (2000, 5000, 8800, 20000, 50000)
+FINANCE_ROLES = ("owner", "finance")
+
+
+def _preset_choices() -> list[SelectChoice]:
+    presets = [SelectChoice(str(fen), f"¥{fen // 100}") for fen in PRESETS_FEN]
+    return [*presets, SelectChoice("custom", _l("Other"))]
+
+
+class DonateForm(BaseForm):
+    amount = RadioField(_l("Amount"), choices=_preset_choices(), default="8800")
+    custom_amount = YuanField(_l("Other amount (yuan)"), validators=[Optional(), Length(max=20)])
+    donor_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=100)])
+    donor_email = EmailField(
+        _l("Email (for the receipt)"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    is_anonymous = BooleanField(_l("Give anonymously (your name is never shown publicly)"))
+    consent_show_name = BooleanField(_l("Show my name on the donor wall"))
+    message = TextAreaField(
+        _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
+    )
+    receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+
+    def validate_custom_amount(self, field: YuanField) -> None:
+        if self.amount.data != "custom":
+            return
+        if field.fen is None:
+            raise ValidationError(_l("Enter the amount you want to give."))
+        maximum = current_app.config["DONATION_MAX_FEN"]
+        if field.fen < 100:
+            raise ValidationError(_l("The smallest online gift is ¥1."))
+        if field.fen > maximum:
+            raise ValidationError(
+                _l("The largest online gift is ¥%(max)s.", max=f"{maximum // 100:,}")
+            )
+
+    @property
+    def amount_fen(self) -> int:
+        if self.amount.data == "custom":
+            return self.custom_amount.fen or 0
+        return int(self.amount.data)
+
+
+def _donation_by_token(token: str) -> Donation:
+    donation = db.session.scalar(sa.select(Donation).where(Donation.public_token == token))
+    if donation is None:
+        abort(404)
+    return donation
+
+
+def _queue_receipts() -> None:
+    """Email the receipt of every donation that succeeded in this request (sent after commit)."""
+    for donation_id in db.session.info.pop("donations_succeeded", []):
+        donation = db.session.get(Donation, donation_id)
+        if donation is None or not donation.donor_email:
+            continue
+        attachments: tuple[tuple[str, str, bytes], ...] = ()
+        # Rendering a PDF takes ~1 s of CPU (CJK font subsetting); RECEIPT_EMAIL_PDF=False
+        # sends the link only. TODO: move receipt mail to the job queue.
+        if donation.receipt_number and current_app.config.get("RECEIPT_EMAIL_PDF", True):
+            try:
+                pdf = receipts.render_receipt_pdf(donation)
+            except receipts.ReceiptFontMissingError:
+                # The gift stands; the email links to the receipt page instead.
+                current_app.logger.exception("no PDF receipt for donation %s", donation.id)
+            else:
+                name = f"receipt-{donation.receipt_number}.pdf"
+                attachments = ((name, "application/pdf", pdf),)
+        queue_mail(
+            Mail(
+                to=donation.donor_email,
+                subject=_("Thank you for your gift to %(org)s", org=donation.organization.name),
+                body=render_template("donations/receipt_email.txt", donation=donation),
+                attachments=attachments,
+            )
+        )
+
+
+def commit_with_receipts() -> None:
+    _queue_receipts()
+    commit()
+
+
+@bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
+def new(campaign_id: int):  # type: ignore[no-untyped-def]
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    form = DonateForm()
+    if request.method == "GET" and current_user.is_authenticated:
+        form.donor_name.data = form.donor_name.data or current_user.name
+        form.donor_email.data = form.donor_email.data or current_user.email
+    if form.validate_on_submit():
+        command = donations.NewDonation(
+            campaign_id=campaign.id,
+            amount_fen=form.amount_fen,
+            donor_name=form.donor_name.data,
+            donor_email=form.donor_email.data,
+            is_anonymous=form.is_anonymous.data,
+            consent_show_name=form.consent_show_name.data,
+            message=form.message.data or "",
+            receipt_wanted=form.receipt_wanted.data,
+            max_amount_fen=current_app.config["DONATION_MAX_FEN"],
+        )
+        actor = current_user if current_user.is_authenticated else None
+        try:
+            donation = donations.create_donation(db.session, actor, command)
+        except donations.DonationError as exc:
+            _field_error(form, exc)
+        else:
+            commit()  # the donation exists before anything is asked of Stripe
+            return _start_payment(donation)
+    status = 400 if request.method == "POST" else 200
+    return render_template("donations/new.html", campaign=campaign, form=form), status
+
+
+def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, _(exc.message)]
+    else:
+        flash(_(exc.message), "error")
+
+
+def _start_payment(donation: Donation):  # type: ignore[no-untyped-def]
+    try:
+        donations.ensure_payment_intent(db.session, donation.id)
+        commit()
+    except payments.PaymentError:
+        db.session.rollback()
+        current_app.logger.exception("could not start payment for donation %s", donation.id)
+        flash(_("The payment service is not available right now. Please try again."), "error")
+    return redirect(url_for("donations.pay", token=donation.public_token))
+
+
+@bp.get("/donations/<token>/pay")
+def pay(token: str):  # type: ignore[no-untyped-def]
+    donation = _donation_by_token(token)
+    if donation.status != "pending":
+        return redirect(url_for("donations.show", token=token))
+    try:
+        donations.ensure_payment_intent(db.session, donation.id)
+        commit()
+        _seti, client_secret = payments.create_setup_intent(
+            account=donation.stripe_account_id or "", donation_id=donation.id
+        )
+    except payments.PaymentError:
+        db.session.rollback()
+        current_app.logger.exception("payment service unavailable for donation %s", donation.id)
+        return render_template("donations/unavailable.html", donation=donation), 503
+    return render_template("donations/pay.html", donation=donation, client_secret=client_secret)
+
+
+@bp.post("/donations/<token>/confirm")
+def confirm(token: str):  # type: ignore[no-untyped-def]
+    """Called by static/js/donate.js once Stripe.js has set up the card."""
+    donation = _donation_by_token(token)
+    setup_intent_id = (request.form.get("setup_intent") or "")[:100]
+    if not setup_intent_id.startswith("seti_"):
+        return jsonify(error=_("The card could not be set up. Please try again.")), 400
+    try:
+        result = donations.pay_donation(db.session, donation.id, setup_intent_id)
+        commit_with_receipts()
+    except payments.PaymentError as exc:
+        db.session.rollback()
+        current_app.logger.warning("payment error for donation %s: %s", donation.id, exc)
+        return jsonify(error=_("The payment could not be completed. Please try again.")), 502
+    show = url_for("donations.show", token=token)
+    if result.succeeded:
+        return jsonify(status="succeeded", redirect=show)
+    _seti, client_secret = payments.create_setup_intent(
+        account=donation.stripe_account_id or "", donation_id=donation.id
+    )
+    message = (
+        _(result.declined_message)
+        if result.declined_message
+        else _("The payment did not go through.")
+    )
+    return jsonify(
+        status="declined",
+        error=_("Your card was declined: %(reason)s You can try another card.", reason=message),
+        client_secret=client_secret,
+    ), 402
+
+
+@bp.get("/donations/<token>")
+def show(token: str):  # type: ignore[no-untyped-def]
+    """The result page and, once succeeded, the receipt (public via the unguessable token)."""
+    donation = _donation_by_token(token)
+    try:
+        donations.refresh_donation(db.session, donation)
+        commit_with_receipts()
+    except payments.PaymentError:
+        db.session.rollback()
+        current_app.logger.warning("could not refresh donation %s", donation.id)
+    except donations.PaymentMismatchError as exc:
+        db.session.rollback()
+        current_app.logger.error("donation %s: %s", donation.id, exc)
+    return render_template(
+        "donations/show.html",
+        donation=donation,
+        donor_json=receipts.donor_json(donation),
+        log_url=receipts.log_entry_url(donation),
+    )
+
+
+@bp.get("/donations/<token>/receipt.pdf")
+def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
+    donation = _donation_by_token(token)
+    if not donation.receipt_number:
+        abort(404)
+    try:
+        pdf = receipts.render_receipt_pdf(donation)
+    except receipts.ReceiptFontMissingError:
+        current_app.logger.exception("no CJK font for PDF receipts")
+        abort(503)
+    return current_app.response_class(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{donation.receipt_number}.pdf"'},
+    )
+
+
+@bp.get("/donations/mine")
+def mine():  # type: ignore[no-untyped-def]
+    require_login()
+    rows = db.session.scalars(
+        sa.select(Donation)
+        .where(Donation.donor_user_id == current_user.id)
+        .order_by(Donation.id.desc())
+    ).all()
+    return render_template("donations/mine.html", donations=rows)
+
+
+@bp.get("/orgs/<int:org_id>/donations")
+def org_list(org_id: int):  # type: ignore[no-untyped-def]
+    organization = db.session.get(Organization, org_id) or abort(404)
+    require_org_role(org_id, *FINANCE_ROLES)
+    rows = db.session.scalars(
+        sa.select(Donation)
+        .where(Donation.organization_id == org_id, Donation.status != "pending")
+        .order_by(Donation.id.desc())
+        .limit(500)
+    ).all()
+    return render_template("donations/org_list.html", organization=organization, donations=rows)
+
+
+class RefundForm(BaseForm):
+    amount = YuanField(_l("Amount to refund (yuan)"), validators=[DataRequired(), Length(max=20)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+@bp.route("/orgs/<int:org_id>/donations/<int:donation_id>/refund", methods=["GET", "POST"])
+def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
+    require_org_role(org_id, *FINANCE_ROLES)
+    donation = db.session.get(Donation, donation_id)
+    if donation is None or donation.organization_id != org_id:
+        abort(404)
+    form = RefundForm()
+    if form.validate_on_submit():
+        command = donations.RefundCommand(donation.id, form.amount.fen or 0, form.reason.data)
+        try:
+            made = donations.refund_donation(db.session, current_user, command)
+        except donations.DonationError as exc:
+            db.session.rollback()
+            field = form.amount if exc.field == "amount" else form.reason
+            field.errors = [*field.errors, _(exc.message)]
+        except payments.PaymentError as exc:
+            db.session.rollback()
+            form.amount.errors = [*form.amount.errors, exc.message]
+        else:
+            _queue_refund_mail(made)
+            commit()
+            flash(_("The refund was made."), "success")
+            return redirect(url_for("donations.org_list", org_id=org_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "donations/refund.html",
+        form=form,
+        donation=donation,
+        refundable=donations.refundable_fen(donation),
+    ), status
+
+
+def _queue_refund_mail(refund_row: Refund) -> None:
+    donation = refund_row.donation
+    if donation.donor_email:
+        queue_mail(
+            Mail(
+                to=donation.donor_email,
+                subject=_("Your gift to %(org)s was refunded", org=donation.organization.name),
+                body=render_template("donations/refund_email.txt", refund=refund_row),
+            )
+        )

@@ -1,0 +1,28 @@
+"""``flask ledger check``: prove the books balance and match donations, refunds and the log."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from charity.extensions import db
+from charity.services.ledger import check_books
+
+
+@click.group()
+def ledger() -> None:
+    """The double-entry ledger."""
+
+
+@ledger.command("check")
+@with_appcontext
+def check() -> None:
+    """Exit non-zero, naming each mismatch, unless every check passes."""
+    problems, notes = check_books(db.session)
+    for note in notes:
+        click.echo(f"note: {note}")
+    for problem in problems:
+        click.echo(f"MISMATCH: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("ledger check: OK (every transaction balances; donations, refunds and ledger agree)")

@@ -1,0 +1,84 @@
+"""The double-entry ledger: accounts, transactions, and entries that sum to zero.
+
+Sign convention: an entry's ``amount_fen`` is positive for a debit and negative for a
+credit. Every transaction's entries sum to zero per currency (charity.services.ledger
+enforces it on write; ``flask ledger check`` proves it afterwards).
+
+Accounts (one row each, found by ``key``):
+- ``clearing``      per organization: money held at the org's Stripe account (asset).
+- ``unrestricted``  per organization: gifts not tied to a campaign (net assets).
+- ``restricted``    per campaign: gifts restricted to that campaign (net assets).
+- ``refunds``       per campaign or organization: contra account for money given back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from charity.extensions import db
+from charity.models.base import UTCDateTime, utcnow
+
+ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds")
+TRANSACTION_KINDS = ("donation", "refund")
+
+
+class LedgerAccount(db.Model):
+    __tablename__ = "ledger_accounts"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {ACCOUNT_KINDS!r}", name="kind"),
+        UniqueConstraint("key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable identity, e.g. "org:3:clearing:CNY" or "campaign:7:restricted:CNY".
+    key: Mapped[str] = mapped_column(String(100), nullable=False)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+
+
+class LedgerTransaction(db.Model):
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {TRANSACTION_KINDS!r}", name="kind"),
+        #: One transaction per domain fact ("donation:12", "refund:5"): a second write fails.
+        UniqueConstraint("source_key"),
+        Index("ix_ledger_transactions_donation_id", "donation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_key: Mapped[str] = mapped_column(String(60), nullable=False)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
+    description: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(
+        back_populates="transaction", cascade="all, delete-orphan"
+    )
+
+
+class LedgerEntry(db.Model):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
+        Index("ix_ledger_entries_account_id", "account_id"),
+        Index("ix_ledger_entries_transaction_id", "transaction_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_transactions.id"), nullable=False
+    )
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"), nullable=False)
+    #: Debit positive, credit negative, in fen.
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship()

@@ -1,0 +1,396 @@
+"""Online donations: create, pay, succeed (once), fail, refund.
+
+The order that keeps money and records in step:
+1. ``create_donation`` stores a pending Donation (the view commits), then
+2. ``ensure_payment_intent`` creates the PaymentIntent on the organization's account for
+   the amount of OUR record, under the donation's row lock, and stores its id.
+3. The browser confirms a card with Stripe.js (a SetupIntent); ``pay_donation`` attaches
+   that card and confirms the PaymentIntent server-side.
+4. The donation succeeds only in ``mark_donation_succeeded``, called with a PaymentIntent
+   the server itself read from Stripe (retrieve) or received in a verified webhook. It
+   locks the row, so the webhook and the donor's return page racing apply it once.
+
+Public log payloads are built from immutable fields only; the donor appears there only
+as the stored commitment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from charity import payments
+from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.events import payload_builder, record_event
+from charity.i18n import N_
+from charity.models import Campaign, Donation, Refund, User
+from charity.services import ledger, receipts
+
+MESSAGE_MAX_LENGTH = 200
+
+
+class DonationError(ValueError):
+    """A gift we refuse; ``field`` names the form field it belongs to (or None)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PaymentMismatchError(ValueError):
+    """A PaymentIntent that does not match our record (amount, currency, account, id)."""
+
+
+@dataclass(frozen=True)
+class NewDonation:
+    campaign_id: int
+    amount_fen: int
+    donor_name: str
+    donor_email: str
+    is_anonymous: bool
+    consent_show_name: bool
+    message: str
+    receipt_wanted: bool
+    max_amount_fen: int
+
+
+@dataclass(frozen=True)
+class PayResult:
+    succeeded: bool
+    declined_message: str = ""
+
+
+def donor_data(name: str, email: str) -> dict[str, str]:
+    """The canonical donor data the commitment covers (shown on the donor's receipt)."""
+    return {"email": email.strip().lower(), "name": name.strip()}
+
+
+def lock_donation(session: Session, donation_id: int) -> Donation:
+    """Re-read the donation with a row lock (FOR UPDATE on PostgreSQL)."""
+    return session.scalars(
+        sa.select(Donation)
+        .where(Donation.id == donation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _open_campaign(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise LookupError(campaign_id)
+    today = date.today()
+    if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
+        raise DonationError(N_("This campaign is not accepting gifts now."))
+    if not campaign.organization.stripe_account_id:
+        raise DonationError(N_("This organization cannot receive online gifts yet."))
+    return campaign
+
+
+def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
+    campaign = _open_campaign(session, command.campaign_id)
+    if not 100 <= command.amount_fen <= command.max_amount_fen:
+        raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
+    if len(command.message) > MESSAGE_MAX_LENGTH:
+        raise DonationError(N_("The message is too long."), "message")
+    salt = new_salt()
+    donation = Donation(
+        organization_id=campaign.organization_id,
+        campaign=campaign,
+        amount_fen=command.amount_fen,
+        currency="CNY",
+        channel="online_card",
+        status="pending",
+        donor_user_id=actor.id if actor is not None else None,
+        donor_name=command.donor_name,
+        donor_email=command.donor_email.strip().lower(),
+        is_anonymous=command.is_anonymous,
+        consent_show_name=command.consent_show_name and not command.is_anonymous,
+        message=command.message,
+        commitment_salt=salt,
+        donor_commitment=donor_commitment(
+            salt, donor_data(command.donor_name, command.donor_email)
+        ),
+        stripe_account_id=campaign.organization.stripe_account_id,
+        receipt_waived=not command.receipt_wanted,
+    )
+    session.add(donation)
+    return donation
+
+
+def ensure_payment_intent(session: Session, donation_id: int) -> payments.Intent:
+    """The donation's PaymentIntent, created once (the row lock stops a second one)."""
+    donation = lock_donation(session, donation_id)
+    account = _account(donation)
+    if donation.stripe_payment_intent_id:
+        return payments.retrieve_payment_intent(
+            account=account, intent_id=donation.stripe_payment_intent_id
+        )
+    intent = payments.create_payment_intent(
+        account=account,
+        amount_fen=donation.amount_fen,
+        currency=donation.currency,
+        donation_id=donation.id,
+        description=f"Donation {donation.id}",
+    )
+    donation.stripe_payment_intent_id = intent.id
+    return intent
+
+
+def _account(donation: Donation) -> str:
+    if not donation.stripe_account_id:
+        raise DonationError(N_("This donation has no receiving Stripe account."))
+    return donation.stripe_account_id
+
+
+def _usable_intent(session: Session, donation: Donation) -> payments.Intent:
+    """A PaymentIntent that can take a card: after a failed attempt, a fresh one.
+
+    Real Stripe lets a declined PaymentIntent be confirmed again with a new card;
+    localstripe cannot, so we replace it (the same Donation, never a second one) and
+    cancel the old one. Webhooks for the old id are recognised as stale.
+    """
+    account = _account(donation)
+    intent = payments.retrieve_payment_intent(
+        account=account, intent_id=donation.stripe_payment_intent_id or ""
+    )
+    reusable = intent.status in ("requires_payment_method", "requires_confirmation")
+    if reusable and not intent.latest_charge:
+        return intent
+    if intent.status in ("succeeded", "processing", "requires_capture"):
+        return intent
+    payments.cancel_payment_intent(account=account, intent_id=intent.id)
+    fresh = payments.create_payment_intent(
+        account=account,
+        amount_fen=donation.amount_fen,
+        currency=donation.currency,
+        donation_id=donation.id,
+        description=f"Donation {donation.id}",
+    )
+    donation.stripe_payment_intent_id = fresh.id
+    session.flush()
+    return fresh
+
+
+def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> PayResult:
+    """Confirm the donation's PaymentIntent with the card the browser set up."""
+    donation = lock_donation(session, donation_id)
+    if donation.status != "pending":
+        return PayResult(succeeded=donation.status != "failed")
+    account = _account(donation)
+    method = payments.setup_intent_payment_method(
+        account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
+    )
+    if method is None:
+        return PayResult(False, N_("The card could not be set up. Please try again."))
+    intent = _usable_intent(session, donation)
+    if not intent.succeeded:
+        try:
+            intent = payments.confirm_payment_intent(
+                account=account, intent_id=intent.id, payment_method=method
+            )
+        except payments.CardDeclinedError as exc:
+            donation.failure_message = exc.message[:300]
+            return PayResult(False, exc.message)
+    if intent.succeeded:
+        mark_donation_succeeded(session, donation, intent)
+        return PayResult(True)
+    return PayResult(False)
+
+
+def refresh_donation(session: Session, donation: Donation) -> Donation:
+    """The donor's return page: ask Stripe (server-side) whether the payment went through."""
+    if donation.status != "pending" or not donation.stripe_payment_intent_id:
+        return donation
+    intent = payments.retrieve_payment_intent(
+        account=_account(donation), intent_id=donation.stripe_payment_intent_id
+    )
+    if intent.succeeded:
+        mark_donation_succeeded(session, donation, intent)
+    return donation
+
+
+def check_intent(donation: Donation, intent: payments.Intent, account: str | None = None) -> None:
+    """Refuse a PaymentIntent that is not exactly the one for this donation."""
+    problems = []
+    if intent.id != donation.stripe_payment_intent_id:
+        problems.append(f"payment intent {intent.id} is not {donation.stripe_payment_intent_id}")
+    if intent.amount != donation.amount_fen:
+        problems.append(f"amount {intent.amount} != {donation.amount_fen}")
+    if intent.currency.upper() != donation.currency.upper():
+        problems.append(f"currency {intent.currency} != {donation.currency}")
+    if intent.metadata.get("donation_id") != str(donation.id):
+        problems.append(f"metadata donation_id {intent.metadata.get('donation_id')!r}")
+    if account is not None and account != donation.stripe_account_id:
+        problems.append(f"account {account} != {donation.stripe_account_id}")
+    if problems:
+        raise PaymentMismatchError(f"donation {donation.id}: " + "; ".join(problems))
+
+
+def mark_donation_succeeded(
+    session: Session, donation: Donation, intent: payments.Intent, account: str | None = None
+) -> bool:
+    """Apply a succeeded PaymentIntent once: status, receipt number, ledger, public log.
+
+    Returns False when it was already applied. Raises PaymentMismatchError when the intent is
+    not this donation's (nothing changes).
+    """
+    donation = lock_donation(session, donation.id)
+    check_intent(donation, intent, account)
+    if not intent.succeeded:
+        raise PaymentMismatchError(f"donation {donation.id}: intent status is {intent.status}")
+    if donation.status != "pending":
+        return False
+    now = datetime.now(UTC)
+    donation.status = "succeeded"
+    donation.succeeded_at = now
+    donation.failure_message = ""
+    donation.stripe_charge_id = intent.latest_charge
+    if not donation.receipt_waived:
+        receipts.assign_receipt_number(session, donation, now)
+    ledger.post_donation(session, donation)
+    session.flush()
+    donation.log_index = _log_index(
+        record_event(session, "donation.succeeded", subject_id=donation.id)
+    )
+    # The view emails the receipt after its commit.
+    session.info.setdefault("donations_succeeded", []).append(donation.id)
+    return True
+
+
+def _log_index(results: list[Any]) -> int | None:
+    """The log entry index, if the audit log subscriber returned its entry (or index)."""
+    for result in results:
+        index = result if isinstance(result, int) else getattr(result, "index", None)
+        if isinstance(index, int):
+            return index
+    return None
+
+
+def record_payment_failure(session: Session, donation: Donation, intent: payments.Intent) -> bool:
+    donation = lock_donation(session, donation.id)
+    if donation.status != "pending" or intent.id != donation.stripe_payment_intent_id:
+        return False
+    donation.failure_message = (intent.failure_message or "The payment failed.")[:300]
+    return True
+
+
+@dataclass(frozen=True)
+class RefundCommand:
+    donation_id: int
+    amount_fen: int
+    reason: str
+
+
+def refundable_fen(donation: Donation) -> int:
+    if donation.status not in ("succeeded", "partially_refunded"):
+        return 0
+    return donation.amount_fen - donation.refunded_fen
+
+
+def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
+    donation.refunded_fen += refund.amount_fen
+    full = donation.refunded_fen == donation.amount_fen
+    donation.status = "refunded" if full else "partially_refunded"
+    ledger.post_refund(session, donation, refund)
+    session.flush()
+    record_event(session, "donation.refunded", subject_id=refund.id)
+
+
+def refund_donation(session: Session, actor: User, command: RefundCommand) -> Refund:
+    """Refund part or all of a gift, never more than what remains (checked under lock)."""
+    donation = lock_donation(session, command.donation_id)
+    if not command.reason.strip():
+        raise DonationError(N_("Give a reason for the refund."), "reason")
+    remaining = refundable_fen(donation)
+    if remaining <= 0:
+        raise DonationError(N_("This donation has nothing left to refund."), "amount")
+    if not 0 < command.amount_fen <= remaining:
+        raise DonationError(N_("The refund is more than what remains refundable."), "amount")
+    refund = Refund(
+        donation=donation,
+        amount_fen=command.amount_fen,
+        currency=donation.currency,
+        reason=command.reason.strip(),
+        created_by_id=actor.id,
+    )
+    session.add(refund)
+    session.flush()  # the refund id goes to Stripe's metadata
+    stripe_id, _status = payments.create_refund(
+        account=_account(donation),
+        intent_id=donation.stripe_payment_intent_id or "",
+        amount_fen=command.amount_fen,
+        refund_id=refund.id,
+    )
+    refund.stripe_refund_id = stripe_id
+    _apply_refund(session, donation, refund)
+    return refund
+
+
+def record_stripe_refund(
+    session: Session, donation_id: int, stripe_refund_id: str, amount_fen: int
+) -> Refund | None:
+    """A refund seen in a webhook: ours (known id) changes nothing; a dashboard refund is
+    recorded once. Over-refunds are refused (PaymentMismatchError)."""
+    donation = lock_donation(session, donation_id)
+    known = session.scalar(sa.select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
+    if known is not None:
+        return None
+    if not 0 < amount_fen <= refundable_fen(donation):
+        raise PaymentMismatchError(
+            f"donation {donation.id}: refund {stripe_refund_id} of {amount_fen} exceeds "
+            f"{refundable_fen(donation)} refundable"
+        )
+    refund = Refund(
+        donation=donation,
+        amount_fen=amount_fen,
+        currency=donation.currency,
+        reason="Refunded in the Stripe dashboard",
+        stripe_refund_id=stripe_refund_id,
+    )
+    session.add(refund)
+    session.flush()
+    _apply_refund(session, donation, refund)
+    return refund
+
+
+def _donation_payload(donation: Donation) -> dict[str, Any]:
+    return {
+        "donation_id": donation.id,
+        "organization_id": donation.organization_id,
+        "org_uscc": donation.organization.uscc,
+        "campaign_id": donation.campaign_id,
+        "amount_fen": donation.amount_fen,
+        "currency": donation.currency,
+        "channel": donation.channel,
+        "receipt_number": donation.receipt_number,
+        "receipt_waived": donation.receipt_waived,
+        "donor_commitment": donation.donor_commitment,
+    }
+
+
+@payload_builder("donation.succeeded", "donations")
+def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
+    donation = session.get(Donation, donation_id)
+    if donation is None:
+        raise LookupError(f"donation {donation_id} is gone")
+    return _donation_payload(donation)
+
+
+@payload_builder("donation.refunded", "refunds")
+def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
+    refund = session.get(Refund, refund_id)
+    if refund is None:
+        raise LookupError(f"refund {refund_id} is gone")
+    payload = _donation_payload(refund.donation)
+    payload.update(
+        refund_id=refund.id,
+        refund_amount_fen=refund.amount_fen,
+        refund_currency=refund.currency,
+    )
+    return payload

@@ -1,0 +1,310 @@
+"""Double-entry bookkeeping for money that moved.
+
+Callers write ledger transactions in the same database transaction as the domain change
+(a donation succeeded, a refund) and its public log entry. ``post_transaction`` refuses
+anything that does not balance per currency, and the ``source_key`` unique constraint
+makes a second posting for the same fact fail instead of double-counting.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from charity.models import Donation, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
+
+
+class UnbalancedTransactionError(ValueError):
+    """Entries that do not sum to zero per currency: a programming error, never stored."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    account: LedgerAccount
+    amount_fen: int
+
+
+def _insert_ignoring_conflict(session: Session, values: dict) -> None:
+    """INSERT ... ON CONFLICT (key) DO NOTHING, so concurrent creators never collide."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(LedgerAccount).values(**values).on_conflict_do_nothing()
+    session.execute(statement)
+
+
+def get_account(
+    session: Session, kind: str, organization_id: int, currency: str, campaign_id: int | None
+) -> LedgerAccount:
+    owner = f"campaign:{campaign_id}" if campaign_id is not None else f"org:{organization_id}"
+    key = f"{owner}:{kind}:{currency}"
+    account = session.scalar(sa.select(LedgerAccount).where(LedgerAccount.key == key))
+    if account is None:
+        _insert_ignoring_conflict(
+            session,
+            {
+                "key": key,
+                "kind": kind,
+                "organization_id": organization_id,
+                "campaign_id": campaign_id,
+                "currency": currency,
+            },
+        )
+        account = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+    return account
+
+
+def post_transaction(
+    session: Session,
+    *,
+    kind: str,
+    source_key: str,
+    postings: Iterable[Posting],
+    donation_id: int | None = None,
+    refund_id: int | None = None,
+    description: str = "",
+) -> LedgerTransaction:
+    postings = list(postings)
+    totals: dict[str, int] = defaultdict(int)
+    for posting in postings:
+        totals[posting.account.currency] += posting.amount_fen
+    if len(postings) < 2 or any(totals.values()) or any(p.amount_fen == 0 for p in postings):
+        raise UnbalancedTransactionError(f"{source_key}: {dict(totals)}")
+    transaction = LedgerTransaction(
+        kind=kind,
+        source_key=source_key,
+        donation_id=donation_id,
+        refund_id=refund_id,
+        description=description[:300],
+        entries=[
+            LedgerEntry(account=p.account, amount_fen=p.amount_fen, currency=p.account.currency)
+            for p in postings
+        ],
+    )
+    session.add(transaction)
+    return transaction
+
+
+def _net_assets_account(session: Session, donation: Donation, kind: str) -> LedgerAccount:
+    if donation.campaign_id is not None:
+        return get_account(
+            session, kind, donation.organization_id, donation.currency, donation.campaign_id
+        )
+    fund_kind = "unrestricted" if kind == "restricted" else kind
+    return get_account(session, fund_kind, donation.organization_id, donation.currency, None)
+
+
+def post_donation(session: Session, donation: Donation) -> LedgerTransaction:
+    """Dr Stripe clearing / Cr the campaign's restricted fund (or unrestricted)."""
+    clearing = get_account(session, "clearing", donation.organization_id, donation.currency, None)
+    fund = _net_assets_account(session, donation, "restricted")
+    return post_transaction(
+        session,
+        kind="donation",
+        source_key=f"donation:{donation.id}",
+        donation_id=donation.id,
+        postings=[Posting(clearing, donation.amount_fen), Posting(fund, -donation.amount_fen)],
+        description=f"Donation {donation.id}",
+    )
+
+
+def post_refund(session: Session, donation: Donation, refund: Refund) -> LedgerTransaction:
+    """Dr refunds (contra) / Cr Stripe clearing."""
+    clearing = get_account(session, "clearing", donation.organization_id, donation.currency, None)
+    contra = _net_assets_account(session, donation, "refunds")
+    return post_transaction(
+        session,
+        kind="refund",
+        source_key=f"refund:{refund.id}",
+        donation_id=donation.id,
+        refund_id=refund.id,
+        postings=[Posting(contra, refund.amount_fen), Posting(clearing, -refund.amount_fen)],
+        description=f"Refund {refund.id} of donation {donation.id}",
+    )
+
+
+def account_balance(session: Session, account_id: int) -> int:
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0)).where(
+            LedgerEntry.account_id == account_id
+        )
+    )
+    return int(total or 0)
+
+
+def campaign_raised_fen(session: Session, campaign_id: int, currency: str = "CNY") -> int:
+    """Gifts to the campaign net of refunds, from the ledger (credits are negative)."""
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.campaign_id == campaign_id,
+            LedgerAccount.kind.in_(("restricted", "refunds")),
+            LedgerAccount.currency == currency,
+        )
+    )
+    return -int(total or 0)
+
+
+def _unbalanced(session: Session) -> list[str]:
+    rows = session.execute(
+        sa.select(
+            LedgerEntry.transaction_id,
+            LedgerEntry.currency,
+            sa.func.sum(LedgerEntry.amount_fen),
+            sa.func.count(),
+        )
+        .group_by(LedgerEntry.transaction_id, LedgerEntry.currency)
+        .having(sa.or_(sa.func.sum(LedgerEntry.amount_fen) != 0, sa.func.count() < 2))
+    ).all()
+    return [
+        f"transaction {t} does not balance in {c}: sum {s} over {n} entries" for t, c, s, n in rows
+    ]
+
+
+def _clearing_amounts(session: Session, kind: str, column: Any) -> dict[int, list[int]]:
+    """{donation or refund id: [debit to clearing (or credit, negated) per transaction]}."""
+    rows = session.execute(
+        sa.select(column, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerTransaction.kind == kind, LedgerAccount.kind == "clearing")
+    ).all()
+    found: dict[int, list[int]] = defaultdict(list)
+    for subject_id, amount in rows:
+        found[subject_id].append(abs(amount))
+    return found
+
+
+def _donation_mismatches(session: Session) -> list[str]:
+    problems = []
+    posted = _clearing_amounts(session, "donation", LedgerTransaction.donation_id)
+    counted = ("succeeded", "partially_refunded", "refunded")
+    for donation in session.scalars(sa.select(Donation).order_by(Donation.id)):
+        amounts = posted.pop(donation.id, [])
+        if donation.status in counted and amounts != [donation.amount_fen]:
+            problems.append(
+                f"donation {donation.id} ({donation.amount_fen} fen, {donation.status}) "
+                f"has ledger postings {amounts}"
+            )
+        elif donation.status not in counted and amounts:
+            problems.append(f"donation {donation.id} is {donation.status} but in the ledger")
+    problems += [f"ledger posting for missing donation {d}" for d in posted]
+    return problems
+
+
+def _refund_mismatches(session: Session) -> list[str]:
+    problems = []
+    posted = _clearing_amounts(session, "refund", LedgerTransaction.refund_id)
+    refunded: dict[int, int] = defaultdict(int)
+    for refund in session.scalars(sa.select(Refund).order_by(Refund.id)):
+        refunded[refund.donation_id] += refund.amount_fen
+        if posted.pop(refund.id, []) != [refund.amount_fen]:
+            problems.append(f"refund {refund.id} ({refund.amount_fen} fen) is not posted once")
+    problems += [f"ledger posting for missing refund {r}" for r in posted]
+    for donation in session.scalars(sa.select(Donation).where(Donation.refunded_fen != 0)):
+        if refunded[donation.id] != donation.refunded_fen:
+            problems.append(
+                f"donation {donation.id} says {donation.refunded_fen} fen refunded, "
+                f"refunds total {refunded[donation.id]}"
+            )
+    return problems
+
+
+def _campaign_mismatches(session: Session) -> list[str]:
+    problems = []
+    counted = ("succeeded", "partially_refunded", "refunded")
+    rows = session.execute(
+        sa.select(
+            Donation.campaign_id,
+            Donation.currency,
+            sa.func.sum(Donation.amount_fen - Donation.refunded_fen),
+        )
+        .where(Donation.status.in_(counted), Donation.campaign_id.is_not(None))
+        .group_by(Donation.campaign_id, Donation.currency)
+    ).all()
+    expected = {(c, cur): int(total) for c, cur, total in rows}
+    campaign_ids = session.scalars(
+        sa.select(LedgerAccount.campaign_id).where(LedgerAccount.campaign_id.is_not(None))
+    ).all()
+    for campaign_id in set(campaign_ids) | {c for c, _ in expected}:
+        for currency in {cur for _, cur in expected} | {"CNY"}:
+            want = expected.get((campaign_id, currency), 0)
+            have = campaign_raised_fen(session, campaign_id, currency)
+            if want != have:
+                problems.append(
+                    f"campaign {campaign_id}: donations net of refunds {want} fen, "
+                    f"ledger {have} fen ({currency})"
+                )
+    return problems
+
+
+#: The audit log's table (charity.models.auditlog.AuditEntry on the auditlog branch).
+LOG_TABLE = "auditlog_entries"
+
+
+def _log_table(session: Session) -> sa.Table | None:
+    """The audit log's table, found by name or by its columns, read by reflection so the
+    ledger does not import the log's models. TODO(lead): once the audit log is merged,
+    query charity.models.auditlog.AuditEntry directly."""
+    inspector = sa.inspect(session.get_bind())
+    names = inspector.get_table_names()
+    for name in sorted(names, key=lambda n: n != LOG_TABLE):
+        columns = {c["name"] for c in inspector.get_columns(name)}
+        if {"subject_table", "subject_id", "payload"} <= columns:
+            return sa.Table(name, sa.MetaData(), autoload_with=session.get_bind())
+    return None
+
+
+def _log_counts(session: Session, table: sa.Table, subject_table: str, label: str) -> dict:
+    if "event_type" in table.c:
+        of_type = table.c.event_type == label
+    else:
+        of_type = table.c.payload.contains(f'"type":"{label}"')
+    rows = session.execute(
+        sa.select(table.c.subject_id, sa.func.count())
+        .where(table.c.subject_table == subject_table, of_type)
+        .group_by(table.c.subject_id)
+    ).all()
+    return {int(subject_id): count for subject_id, count in rows}
+
+
+def _log_mismatches(session: Session) -> tuple[list[str], list[str]]:
+    table = _log_table(session)
+    if table is None:
+        return [], ["log entries not checked: no audit log table in this database"]
+    problems = []
+    counted = ("succeeded", "partially_refunded", "refunded")
+    checks = (
+        (
+            "donations",
+            "donation.succeeded",
+            sa.select(Donation.id).where(Donation.status.in_(counted)),
+        ),
+        ("refunds", "donation.refunded", sa.select(Refund.id)),
+    )
+    for subject_table, label, ids in checks:
+        counts = _log_counts(session, table, subject_table, label)
+        for subject_id in session.scalars(ids):
+            if counts.get(subject_id, 0) != 1:
+                problems.append(
+                    f"{subject_table} {subject_id}: {counts.get(subject_id, 0)} {label} log entries"
+                )
+    return problems, []
+
+
+def check_books(session: Session) -> tuple[list[str], list[str]]:
+    """(problems, notes). No problems means the books balance and match the donations."""
+    problems = _unbalanced(session)
+    problems += _donation_mismatches(session)
+    problems += _refund_mismatches(session)
+    problems += _campaign_mismatches(session)
+    log_problems, notes = _log_mismatches(session)
+    return problems + log_problems, notes

@@ -1,0 +1,159 @@
+"""CL 38 receipts: gapless numbers per organization and year, the receipt's data, the PDF.
+
+Numbers look like ``<org code>-<year>-<6 digits>``. The org code is the 9-character
+organization code inside the USCC (characters 9-17), which is unique per organization
+and printed on its certificate, so no new column is needed. Numbering locks the
+(organization, year) counter row FOR UPDATE, in the same transaction that marks the
+donation succeeded, so concurrent successes get consecutive numbers and a rolled-back
+success gives its number back.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from charity.models import Donation, Organization, ReceiptCounter
+
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def org_code(organization: Organization) -> str:
+    """The organization code part of the USCC (组织机构代码)."""
+    return organization.uscc[8:17]
+
+
+def _insert_counter(session: Session, organization_id: int, year: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(ReceiptCounter)
+        .values(organization_id=organization_id, year=year, last_seq=0)
+        .on_conflict_do_nothing()
+    )
+
+
+def _locked_counter(session: Session, organization_id: int, year: int) -> ReceiptCounter:
+    query = (
+        sa.select(ReceiptCounter)
+        .where(ReceiptCounter.organization_id == organization_id, ReceiptCounter.year == year)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    counter = session.scalar(query)
+    if counter is None:
+        _insert_counter(session, organization_id, year)
+        counter = session.scalars(query).one()
+    return counter
+
+
+def assign_receipt_number(session: Session, donation: Donation, when: datetime) -> str:
+    """Give the donation the next number of its organization's year (caller holds its lock)."""
+    year = when.astimezone(CHINA).year
+    counter = _locked_counter(session, donation.organization_id, year)
+    counter.last_seq += 1
+    donation.receipt_year = year
+    donation.receipt_seq = counter.last_seq
+    donation.receipt_number = f"{org_code(donation.organization)}-{year}-{counter.last_seq:06d}"
+    return donation.receipt_number
+
+
+#: Where to look for a CJK font (Debian: fonts-wqy-microhei, fonts-wqy-zenhei,
+#: fonts-noto-cjk). RECEIPT_FONT_PATH overrides; .ci/run installs fonts-wqy-microhei.
+FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+
+
+class ReceiptFontMissingError(RuntimeError):
+    """No CJK font installed: the PDF would print boxes instead of Chinese."""
+
+
+def find_cjk_font(configured: str | None = None) -> Path:
+    for candidate in filter(None, (configured, *FONT_CANDIDATES)):
+        path = Path(candidate)
+        if path.is_file():
+            return path
+    raise ReceiptFontMissingError(
+        "No CJK font found for PDF receipts: install fonts-wqy-microhei "
+        "(apt-get install fonts-wqy-microhei) or set RECEIPT_FONT_PATH."
+    )
+
+
+def donor_json(donation: Donation) -> str | None:
+    """The canonical donor data the donor hashes with the salt to recompute the commitment."""
+    if donation.commitment_salt is None or donation.donor_email is None:
+        return None
+    from charity.auditlog.canonical import canonical_json
+    from charity.services.donations import donor_data
+
+    return canonical_json(donor_data(donation.donor_name or "", donation.donor_email))
+
+
+def log_entry_url(donation: Donation) -> str | None:
+    """The public log page of the donation's entry, when the log pages exist."""
+    from flask import current_app, url_for
+
+    if donation.log_index is None or "auditlog_pages.entry" not in current_app.view_functions:
+        return None
+    return url_for("auditlog_pages.entry", index=donation.log_index)
+
+
+def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
+    from charity.money import format_fen
+
+    organization = donation.organization
+    donor = "爱心人士（匿名）" if donation.is_anonymous else (donation.donor_name or "")
+    when = donation.succeeded_at.astimezone(CHINA) if donation.succeeded_at else None
+    lines = [
+        ("收据编号 Receipt No.", donation.receipt_number or "—"),
+        ("受赠组织 Organization", organization.name),
+        ("统一社会信用代码 USCC", organization.uscc),
+        ("捐赠人 Donor", donor),
+        ("金额 Amount", format_fen(donation.amount_fen, donation.currency)),
+        ("日期 Date", when.strftime("%Y-%m-%d %H:%M") if when else "—"),
+    ]
+    if donation.campaign is not None:
+        lines.append(("募捐活动 Campaign", donation.campaign.title))
+        lines.append(("备案编号 Filing No.", donation.campaign.filing_number))
+    if donation.log_index is not None:
+        lines.append(("公开日志条目 Log entry", f"#{donation.log_index}"))
+    if donation.donor_commitment:
+        lines.append(("捐赠人承诺值 Donor commitment", donation.donor_commitment))
+    return lines
+
+
+def render_receipt_pdf(donation: Donation) -> bytes:
+    """The receipt as a PDF with Chinese text (CJK font embedded as a subset)."""
+    from flask import current_app
+    from fpdf import FPDF
+
+    configured = current_app.config.get("RECEIPT_FONT_PATH") or os.environ.get("RECEIPT_FONT_PATH")
+    font = find_cjk_font(configured)
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"Receipt {donation.receipt_number}")
+    pdf.add_font("cjk", "", str(font))
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    pdf.cell(0, 10, "公益事业捐赠收据 Donation Receipt", new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font("cjk", size=10)
+    for label, value in receipt_lines(donation):
+        pdf.cell(62, 7, label)
+        pdf.multi_cell(0, 7, value, new_x="LMARGIN", new_y="NEXT")
+    if donation.commitment_salt:
+        pdf.ln(2)
+        pdf.set_font("cjk", size=7)
+        pdf.multi_cell(
+            0, 4, f"Salt 盐值: {donation.commitment_salt}", new_x="LMARGIN", new_y="NEXT"
+        )
+    return bytes(pdf.output())

@@ -1,0 +1,47 @@
+// The card step of a gift: Stripe.js sets up the card (confirmCardSetup), then our server
+// confirms the PaymentIntent and decides. The browser's word never makes a gift succeed.
+(function () {
+  "use strict";
+  var form = document.getElementById("donate-card-form");
+  if (!form || typeof Stripe === "undefined") { return; }
+  var data = form.dataset;
+  var stripe = Stripe(data.stripeKey, { stripeAccount: data.stripeAccount });
+  var card = stripe.elements().create("card");
+  card.mount("#card-element");
+  var errors = document.getElementById("card-errors");
+  var button = document.getElementById("card-submit");
+  var buttonText = button.textContent;
+  var clientSecret = data.clientSecret;
+
+  function fail(message) {
+    errors.textContent = message || data.genericError;
+    button.disabled = false;
+    button.textContent = buttonText;
+  }
+
+  async function submit(event) {
+    event.preventDefault();
+    errors.textContent = "";
+    button.disabled = true;
+    button.textContent = data.processingText;
+    var result = await stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } });
+    if (result.error) { return fail(result.error.message); }
+    var body = new URLSearchParams();
+    body.set("setup_intent", result.setupIntent.id);
+    body.set("csrf_token", data.csrfToken);
+    var response = await fetch(data.confirmUrl, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": data.csrfToken }
+    });
+    var answer = await response.json().catch(function () { return {}; });
+    if (answer.redirect) { window.location.assign(answer.redirect); return; }
+    if (answer.client_secret) { clientSecret = answer.client_secret; }
+    fail(answer.error);
+  }
+
+  form.addEventListener("submit", function (event) {
+    submit(event).catch(function () { fail(); });
+  });
+})();

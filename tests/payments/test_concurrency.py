@@ -1,0 +1,106 @@
+"""200 webhook deliveries from parallel clients on PostgreSQL: exact totals, once each."""
+
+from __future__ import annotations
+
+import random
+import threading
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import sqlalchemy as sa
+import stripe
+from werkzeug.serving import make_server
+
+from charity import events
+from charity.extensions import db
+from charity.models import Donation, LedgerTransaction, StripeEvent
+from charity.services import donations, ledger
+from tests.factories import CampaignFactory
+from tests.payments.conftest import event, intent_object, sign
+
+UNIQUE = 140
+DUPLICATES = 60  # 30% of 200 deliveries
+
+
+def _paid_donations(campaign, app) -> list[Donation]:  # type: ignore[no-untyped-def]
+    made = []
+    for n in range(UNIQUE):
+        command = donations.NewDonation(
+            campaign_id=campaign.id,
+            amount_fen=100 + n,
+            donor_name=f"捐赠人{n}",
+            donor_email=f"d{n}@example.org",
+            is_anonymous=n % 3 == 0,
+            consent_show_name=False,
+            message="",
+            receipt_wanted=True,
+            max_amount_fen=app.config["DONATION_MAX_FEN"],
+        )
+        donation = donations.create_donation(db.session, None, command)
+        db.session.commit()
+        donations.ensure_payment_intent(db.session, donation.id)
+        db.session.commit()
+        method = stripe.PaymentMethod.create(
+            type="card",
+            card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        ).to_dict()["id"]
+        stripe.PaymentIntent.modify(donation.stripe_payment_intent_id, payment_method=method)
+        stripe.PaymentIntent.confirm(donation.stripe_payment_intent_id)
+        made.append(donation)
+    return made
+
+
+@pytest.mark.postgres_only
+def test_parallel_duplicated_shuffled_webhooks(stripe_app, committed_db, postgres_only):
+    campaign = CampaignFactory()
+    committed_db.commit()
+    paid = _paid_donations(campaign, stripe_app)
+    payloads = [event("payment_intent.succeeded", intent_object(d)) for d in paid]
+    deliveries = payloads + random.choices(payloads, k=DUPLICATES)
+    random.shuffle(deliveries)
+
+    recorded: list[int] = []
+    lock = threading.Lock()
+
+    def count(_session, recorded_event):  # type: ignore[no-untyped-def]
+        if recorded_event.type == "donation.succeeded":
+            with lock:
+                recorded.append(recorded_event.subject_id)
+
+    events.subscribe(count)
+    server = make_server("127.0.0.1", 0, stripe_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}/stripe/webhook"
+
+    def deliver(payload: str) -> int:
+        request = urllib.request.Request(
+            url,
+            data=payload.encode(),
+            headers={"Content-Type": "application/json", "Stripe-Signature": sign(payload)},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - 127.0.0.1
+            return response.status
+
+    try:
+        with ThreadPoolExecutor(max_workers=10) as pool:
+            statuses = list(pool.map(deliver, deliveries))
+    finally:
+        server.shutdown()
+        thread.join()
+        events._subscribers.remove(count)
+
+    assert statuses == [200] * len(deliveries)
+    session = db.session
+    session.expire_all()
+    rows = session.scalars(sa.select(Donation).where(Donation.campaign_id == campaign.id)).all()
+    assert {d.status for d in rows} == {"succeeded"}
+    total = sum(d.amount_fen for d in rows)
+    assert ledger.campaign_raised_fen(session, campaign.id) == total
+    assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == UNIQUE
+    assert session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == UNIQUE
+    assert sorted(recorded) == sorted(d.id for d in rows)
+    assert sorted(d.receipt_seq for d in rows) == list(range(1, UNIQUE + 1))
+    assert len({d.receipt_number for d in rows}) == UNIQUE
+    assert ledger.check_books(session)[0] == []

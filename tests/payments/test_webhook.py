@@ -1,0 +1,218 @@
+"""POST /stripe/webhook: signatures, at-most-once, any order, cross-checks, refunds."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import sqlalchemy as sa
+
+from charity.extensions import db
+from charity.models import LedgerTransaction, Refund, StripeEvent, WebhookRejection
+from charity.services.ledger import campaign_raised_fen
+from tests.payments.conftest import event, give, intent_object, pay, post_event, sign
+
+
+def _confirm_at_stripe(client, campaign):  # type: ignore[no-untyped-def]
+    """A donation whose PaymentIntent succeeded at Stripe, not yet seen by our server."""
+    import stripe
+
+    donation = give(client, campaign)
+    method = stripe.PaymentMethod.create(
+        type="card",
+        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        stripe_account=donation.stripe_account_id,
+    )
+    stripe.PaymentIntent.modify(
+        donation.stripe_payment_intent_id,
+        payment_method=method.to_dict()["id"],
+        stripe_account=donation.stripe_account_id,
+    )
+    stripe.PaymentIntent.confirm(
+        donation.stripe_payment_intent_id, stripe_account=donation.stripe_account_id
+    )
+    return donation
+
+
+def _transactions(donation) -> int:  # type: ignore[no-untyped-def]
+    return db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.donation_id == donation.id, LedgerTransaction.kind == "donation")
+    )
+
+
+def test_succeeded_webhook_before_return_page(client, campaign, mail_outbox):
+    donation = _confirm_at_stripe(client, campaign)
+    payload = event("payment_intent.succeeded", intent_object(donation))
+
+    response = post_event(client, payload)
+
+    assert response.status_code == 200 and response.json["status"] == "applied"
+    db.session.refresh(donation)
+    assert donation.status == "succeeded" and donation.receipt_number
+    assert len(mail_outbox) == 1
+    client.get(f"/donations/{donation.public_token}")  # the donor returns afterwards
+    assert _transactions(donation) == 1
+    assert len(mail_outbox) == 1
+
+
+def test_return_page_before_webhook_then_webhook_changes_nothing(client, campaign):
+    donation = _confirm_at_stripe(client, campaign)
+    client.get(f"/donations/{donation.public_token}")
+    db.session.refresh(donation)
+    assert donation.status == "succeeded"
+
+    response = post_event(client, event("payment_intent.succeeded", intent_object(donation)))
+
+    assert response.json["status"] == "unchanged"
+    assert _transactions(donation) == 1
+
+
+def test_replayed_event_is_a_duplicate(client, campaign):
+    donation = _confirm_at_stripe(client, campaign)
+    payload = event("payment_intent.succeeded", intent_object(donation))
+    assert post_event(client, payload).json["status"] == "applied"
+
+    for _ in range(3):
+        assert post_event(client, payload).json["status"] == "duplicate"
+
+    assert _transactions(donation) == 1
+    assert campaign_raised_fen(db.session, campaign.id) == donation.amount_fen
+
+
+def test_unsigned_forged_and_stale_webhooks_are_400_and_recorded(client, campaign):
+    donation = _confirm_at_stripe(client, campaign)
+    payload = event("payment_intent.succeeded", intent_object(donation))
+    stale = sign(payload, timestamp=int(time.time()) - 3600)
+    forged = sign(payload, secret="whsec_attacker")
+    tampered = payload.replace('"amount": 8800', '"amount": 1')
+
+    for body, signature in (
+        (payload, None),
+        (payload, forged),
+        (payload, stale),
+        (payload, "t=1,v1=deadbeef"),
+        (tampered, sign(payload)),
+    ):
+        assert post_event(client, body, signature).status_code == 400
+
+    db.session.refresh(donation)
+    assert donation.status == "pending"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookRejection)) == 5
+
+
+def _mutated(donation, **changes):  # type: ignore[no-untyped-def]
+    obj = intent_object(donation)
+    obj.update(changes)
+    return obj
+
+
+def test_mismatches_are_refused_loudly_and_change_nothing(client, campaign, caplog):
+    donation = _confirm_at_stripe(client, campaign)
+    cases = [
+        event("payment_intent.succeeded", _mutated(donation, amount=1)),
+        event("payment_intent.succeeded", _mutated(donation, currency="usd")),
+        event("payment_intent.succeeded", intent_object(donation), account="acct_someone_else"),
+        event(
+            "payment_intent.succeeded",
+            _mutated(donation, metadata={"donation_id": str(donation.id + 999)}),
+        ),
+        event("payment_intent.succeeded", _mutated(donation, metadata={})),
+    ]
+    for payload in cases:
+        response = post_event(client, payload)
+        assert response.status_code == 200
+        assert response.json["status"] == "refused"
+
+    db.session.refresh(donation)
+    assert donation.status == "pending"
+    assert _transactions(donation) == 0
+    assert [r.levelname for r in caplog.records if "refused" in r.getMessage()].count(
+        "ERROR"
+    ) == len(cases)
+
+
+def test_event_with_our_account_is_accepted(client, campaign):
+    donation = _confirm_at_stripe(client, campaign)
+    payload = event(
+        "payment_intent.succeeded", intent_object(donation), account=donation.stripe_account_id
+    )
+    assert post_event(client, payload).json["status"] == "applied"
+
+
+def test_payment_failed_records_message_only(client, campaign):
+    donation = give(client, campaign)
+    obj = intent_object(donation)
+    obj["last_payment_error"] = {"message": "Your card was declined."}
+    assert post_event(client, event("payment_intent.payment_failed", obj)).status_code == 200
+    db.session.refresh(donation)
+    assert donation.status == "pending"
+    assert donation.failure_message == "Your card was declined."
+
+
+def test_unknown_event_types_are_stored_and_ignored(client, campaign):
+    payload = event("customer.created", {"id": "cus_1", "object": "customer"})
+    assert post_event(client, payload).json["status"] == "ignored"
+
+
+def test_malformed_json_with_valid_signature_is_400(client):
+    payload = "{not json"
+    assert post_event(client, payload).status_code == 400
+
+
+def _refund_obj(donation, refund_id: str, amount: int) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "currency": "cny",
+        "payment_intent": donation.stripe_payment_intent_id,
+        "charge": donation.stripe_charge_id,
+        "status": "succeeded",
+        "metadata": {},
+    }
+
+
+def test_dashboard_refund_is_recorded_once(client, campaign):
+    donation = give(client, campaign)
+    pay(client, donation)
+    charge = {
+        "id": donation.stripe_charge_id,
+        "object": "charge",
+        "amount": 8800,
+        "amount_refunded": 3000,
+        "currency": "cny",
+        "payment_intent": donation.stripe_payment_intent_id,
+        "refunds": {"object": "list", "data": [_refund_obj(donation, "re_dash1", 3000)]},
+    }
+    refunded = event("charge.refunded", charge)
+    updated = event("charge.refund.updated", _refund_obj(donation, "re_dash1", 3000))
+
+    assert post_event(client, refunded).json["status"] == "applied"
+    assert post_event(client, refunded).json["status"] == "duplicate"
+    assert post_event(client, updated).json["status"] == "unchanged"
+
+    db.session.refresh(donation)
+    assert donation.refunded_fen == 3000 and donation.status == "partially_refunded"
+    assert campaign_raised_fen(db.session, campaign.id) == 5800
+    refunds = db.session.scalars(sa.select(Refund).where(Refund.donation_id == donation.id)).all()
+    assert len(refunds) == 1 and refunds[0].created_by_id is None
+
+
+def test_dashboard_over_refund_is_refused(client, campaign):
+    donation = give(client, campaign)
+    pay(client, donation)
+    payload = event("refund.updated", _refund_obj(donation, "re_too_much", 9000))
+    assert post_event(client, payload).json["status"] == "refused"
+    db.session.refresh(donation)
+    assert donation.refunded_fen == 0
+
+
+def test_live_webhook_from_localstripe_is_verified(client, campaign):
+    """localstripe signs with the same scheme: its own payload passes our verification."""
+    donation = _confirm_at_stripe(client, campaign)
+    body = json.dumps({"id": "evt_x", "type": "ping", "data": {"object": {}}})
+    assert post_event(client, body).status_code == 200
+    assert donation.stripe_payment_intent_id
