@@ -52,6 +52,7 @@ def post(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
     return Case("POST", frozenset(allowed), **kw)
 
 
+GIFT = {"token": "gift_token"}
 NEW_DISCLOSURE = {"type": "annual_work_report", "subject": "org", "period": "2025"}
 
 TABLE: dict[str, tuple[Case, ...]] = {
@@ -123,6 +124,26 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "regulator.timeline": (get({REGULATOR, ADMIN}),),
     "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
     "regulator.api_summary": (get({REGULATOR, ADMIN}),),
+    # --- donations and payments ------------------------------------------------------------
+    "donations.new": (get(EVERYONE), post(EVERYONE)),
+    # a donation's token is a bearer token (the guest's receipt link)
+    "donations.pay": (get(EVERYONE, args=GIFT),),
+    "donations.confirm": (post(EVERYONE, args=GIFT),),
+    "donations.show": (get(EVERYONE, args=GIFT),),
+    "donations.receipt_pdf": (get(EVERYONE, args=GIFT),),
+    "donations.mine": (get(LOGGED_IN),),
+    "donations.org_list": (get({OWNER_A, FINANCE_A}),),
+    "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # Stripe's signature is the authorization; an unsigned post is a 400 for everyone
+    "stripe_webhook.receive": (post(EVERYONE),),
+    # --- the public audit log --------------------------------------------------------------
+    "auditlog_api.get_checkpoint": (get(EVERYONE),),
+    "auditlog_api.get_key": (get(EVERYONE),),
+    "auditlog_api.get_entries": (get(EVERYONE, query={"start": "0", "end": "1"}),),
+    "auditlog_api.get_inclusion_proof": (get(EVERYONE, query={"index": "0", "tree_size": "1"}),),
+    "auditlog_api.get_consistency_proof": (get(EVERYONE, query={"first": "1", "second": "1"}),),
+    "auditlog_pages.index": (get(EVERYONE),),
+    "auditlog_pages.entry": (get(EVERYONE, args={"index": "log_index"}),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (

@@ -66,6 +66,7 @@ ARGS = {
     "sha256": "attachment_sha256",
     "name": "overdue_name",
     "fmt": "csv",
+    "donation_id": "gift",
 }
 
 

@@ -82,6 +82,7 @@ def seed(app: Flask) -> World:
         "overdue_name": "overdue",
         "version_2": 2,
         **_compliance(app, org_a),
+        **_gift(campaign),
     }
     return World(users, names)
 
@@ -136,6 +137,27 @@ def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-d
     db.session.flush()
     return {"disclosure_a": disclosure.id, "obligation_a": obligation.id,
             "attachment_sha256": sha}  # fmt: skip
+
+
+def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A succeeded gift with a receipt, and the public log entry of an event."""
+    from charity.events import record_event
+    from charity.models import Donation
+
+    donation = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=8800,
+        status="succeeded", donor_name="王小明", donor_email="gift@example.org",
+        succeeded_at=utcnow(), receipt_number="TEST-2025-000001", receipt_year=2025,
+        receipt_seq=1,
+    )  # fmt: skip
+    db.session.add(donation)
+    db.session.flush()
+    results = record_event(db.session, "matrix.seeded", {"n": 1})
+    return {
+        "gift": donation.id,
+        "gift_token": donation.public_token,
+        "log_index": next((r for r in results if isinstance(r, int)), 0),
+    }
 
 
 def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
