@@ -134,6 +134,9 @@ def _external_operation(operation: ExternalOperation) -> dict[str, Any]:
             for name, schema, description in operation.parameters
         ],
         "responses": _responses(operation.schema, operation.example, operation.media_type),
+        # Valid values depend on the log's size when asked (e.g. end ≤ tree size): a
+        # schema-valid request may rightly get 400.
+        "x-state-dependent-parameters": bool(operation.parameters),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.api.fuzz import fuzz_app
 
 #: Per operation and mode: enough for each parameter's boundaries and some combinations.
-EXAMPLES = 20
+EXAMPLES = 15
 
 
 def test_every_operation_conforms_to_the_document(app, public_data, compliance_data):
