@@ -15,8 +15,11 @@ from sqlalchemy import func, select
 
 from charity.extensions import db
 from tests.factories import make_uscc
+from tests.payments.conftest import localstripe_url, stripe_app
 from tests.security import authz_table as table
 from tests.security.world import World, seed
+
+__all__ = ["localstripe_url", "stripe_app"]  # fixtures: accepted gifts go to localstripe
 
 # --- hostile values, each tagged with whether a form may accept it ------------------------
 
@@ -43,11 +46,14 @@ TEXT = st.one_of(
     ),
     st.tuples(st.text(max_size=50), st.just(MAY_ACCEPT)),
 )
+#: Fullwidth digits are how Chinese input methods type numbers: charity.money reads them
+#: (NFKC) as the same amount, so "１００" is ¥100, not an error. Fullwidth *hostile* amounts
+#: (negative, too many decimals) are in the list below and must be refused.
 AMOUNTS = st.tuples(
     st.one_of(
         st.integers(max_value=0).map(str),  # negative and zero
         st.sampled_from(["0", "0.00", "-0.01", "0.001", "1.234", "1.", ".5.5", "1e3", "NaN",
-                         "inf", "-inf", "１００", "１２.３４", "٣", "abc", "1,2,3.4.5", "¥-5",
+                         "inf", "-inf", "１２.３４５", "－１", "٣", "abc", "1,2,3.4.5", "¥-5",
                          "0x10", "1_000", "9" * 30, "99999999999999999.99", "--1", "+-1"]),
         st.decimals(min_value=0, max_value=10_000, places=3).map(str)
         .filter(lambda s: not s.endswith("0")),  # three significant decimals
@@ -60,7 +66,9 @@ DATES = st.tuples(
                      "2025-13-01", "-1", "1e9"]),
     st.just(MUST_REFUSE),
 )  # fmt: skip
-KINDS = {"text": TEXT, "amount": AMOUNTS, "date": DATES}
+#: Amounts where zero is a valid answer (a report's "fundraising costs: 0").
+AMOUNTS_OR_ZERO = AMOUNTS.filter(lambda pair: pair[0].lstrip("-+") not in ("0", "0.00"))
+KINDS = {"text": TEXT, "amount": AMOUNTS, "amount0": AMOUNTS_OR_ZERO, "date": DATES}
 
 # --- every form: where it posts, who posts it, a valid baseline, the fields to attack ---
 
@@ -97,6 +105,9 @@ APPLICATION = {
     "qualification_number": "", "qualification_authority": "", "qualification_date": "",
 }  # fmt: skip
 NEW_PASSWORD = "a perfectly fine password"
+FEN0 = ("total_income_fen", "last_year_income_fen", "charitable_spending_fen",
+        "management_costs_fen", "fundraising_costs_fen", "total_spending_fen", "net_assets_fen",
+        "prior_net_assets_fen")  # fmt: skip
 
 FORMS = [
     FormSpec("signup", "/account/signup", table.ANONYMOUS,
@@ -127,6 +138,20 @@ FORMS = [
     FormSpec("campaign_edit", "/campaigns/{draft_a}/edit", table.OWNER_A,
              {"title": "text", "summary": "text", "expected_amount": "amount",
               "start_date": "date"}, {}),
+    FormSpec("donate", "/campaigns/{campaign_a}/donate", table.ANONYMOUS,
+             {"custom_amount": "amount", "donor_name": "text", "donor_email": "text",
+              "message": "text"},
+             {"amount": "custom", "custom_amount": "88", "donor_name": "王小明",
+              "donor_email": "donor@example.org", "receipt_wanted": "y"}),
+    FormSpec("refund", "/orgs/{org_a}/donations/{gift}/refund", table.OWNER_A,
+             {"amount": "amount", "reason": "text"}, {"amount": "10", "reason": "捐赠人要求"}),
+    FormSpec("disclosure_new",
+             "/orgs/{org_a}/disclosures/new?type=annual_financial_report&subject=org&period=2025",
+             table.OWNER_A, {"title": "text", "body_md": "text"} | {f: "amount0" for f in FEN0},
+             {"title": "2025 年度财务报告", "body_md": "见附件"} | {f: "100" for f in FEN0}),
+    FormSpec("disclosure_correct", "/disclosures/{plain_disclosure}/correct", table.OWNER_A,
+             {"title": "text", "correction_note": "text", "activities": "text"},
+             {"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"}),
     FormSpec("campaign_update", "/campaigns/{campaign_a}/updates", table.OWNER_A,
              {"title": "text", "body_md": "text"}, {"title": "进展", "body_md": "第一批"}),
 ]  # fmt: skip
@@ -169,8 +194,11 @@ SETTINGS = settings(
 
 
 @pytest.mark.parametrize("spec", FORMS, ids=[f.name for f in FORMS])
-def test_hostile_values_in_every_form_field(app, db_session, spec):
+def test_hostile_values_in_every_form_field(app, stripe_app, db_session, spec):
     world = seed(app)
+    # Views roll back on errors; the harness's session is the views' session, so commit the
+    # world (to the test's outer transaction, rolled back after the test) to keep it.
+    db.session.commit()
     baseline = spec.baseline or {**_plan(date.today()), "filing_number": "53440100MJL0000001A26998"}
     path = spec.path.format(**world.names)
 
@@ -180,7 +208,7 @@ def test_hostile_values_in_every_form_field(app, db_session, spec):
         name, (value, verdict) = attack
         before = _counts()
         response = _client(app, world, spec.role).post(path, data={**baseline, name: value})
-        assert response.status_code < 500, f"{name}={value!r:.80}"
+        assert response.status_code < 500, f"{name}={value!r:.80}: {response.status}"
         assert "Traceback" not in response.get_data(as_text=True)
         if verdict == MUST_REFUSE:
             assert 400 <= response.status_code < 500, f"{name}={value!r:.80} was accepted"
@@ -200,3 +228,22 @@ def test_hostile_search_parameters(client, db_session, path, params, values):
     response = client.get(path, query_string=query)
     assert response.status_code < 500
     assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services/disclosures.correct_disclosure: copying the previous version's "
+    "attachments to the new version trips the immutability guard (ImmutableRecordError, "
+    "a 500). Reported to the lead; remove this marker when fixed.",
+    raises=Exception,
+)
+def test_correcting_a_disclosure_that_has_attachments(app, client, db_session):
+    world = seed(app)
+    db.session.commit()
+    with client.session_transaction() as session:
+        session["_user_id"] = world.users[table.OWNER_A].get_id()
+    response = client.post(
+        f"/disclosures/{world.names['disclosure_a']}/correct",
+        data={"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"},
+    )
+    assert response.status_code == 302

@@ -125,7 +125,15 @@ def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-d
     disclosure.versions[1].attachments.append(
         DisclosureAttachment(sha256=sha, filename="报告.pdf", size_bytes=len(pdf))
     )
-    db.session.add(disclosure)
+    plain = Disclosure(
+        organization_id=org.id, disclosure_type="annual_work_report", subject_key="org",
+        period_key="2023", latest_version=1, first_published_at=utcnow(),
+    )  # fmt: skip
+    plain.versions.append(
+        DisclosureVersion(version=1, title="2023 报告", body_md="正文", fields_json="{}",
+                          content_hash="03" * 32)
+    )  # fmt: skip
+    db.session.add_all([disclosure, plain])
     db.session.flush()
     obligation = Obligation(
         key=f"{org.id}:annual_work_report:org:2024", organization_id=org.id,
@@ -135,7 +143,8 @@ def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-d
     )  # fmt: skip
     db.session.add(obligation)
     db.session.flush()
-    return {"disclosure_a": disclosure.id, "obligation_a": obligation.id,
+    return {"disclosure_a": disclosure.id, "plain_disclosure": plain.id,
+            "obligation_a": obligation.id,
             "attachment_sha256": sha}  # fmt: skip
 
 
