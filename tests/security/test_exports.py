@@ -61,3 +61,59 @@ def test_csv_download_headers(app):
     assert "filename*=UTF-8''%E6%8D%90" in disposition
     assert response.get_data(as_text=True).startswith("\ufeffa\r\n'=1")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# --- the regulator's exports, end to end ------------------------------------------------------
+
+
+@pytest.fixture
+def overdue_hostile_org(db_session):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from charity.models.base import utcnow
+    from charity.models.disclosure import Obligation
+    from tests.factories import OrganizationFactory
+
+    org = OrganizationFactory(name=INJECTIONS[0])
+    today = utcnow().date()
+    db_session.add(
+        Obligation(
+            key=f"{org.id}:annual_work_report:org:2020",
+            organization_id=org.id,
+            rule_code="CL78-annual",
+            disclosure_type="annual_work_report",
+            subject_key="org",
+            period_key="2020",
+            triggered_on=today - timedelta(days=400),
+            due_date=today - timedelta(days=30),
+        )
+    )
+    db_session.flush()
+    return org
+
+
+def test_regulator_csv_export_defuses_formulas(client, login, overdue_hostile_org):
+    from tests.factories import UserFactory
+
+    login(UserFactory(platform_role="regulator"))
+    response = client.get("/regulator/export/overdue.csv")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + INJECTIONS[0] in cells
+    assert not any(c.startswith(("=", "+", "@")) for c in cells)
+
+
+def test_regulator_xlsx_export_defuses_formulas(client, login, overdue_hostile_org):
+    from openpyxl import load_workbook
+
+    from tests.factories import UserFactory
+
+    login(UserFactory(platform_role="regulator"))
+    response = client.get("/regulator/export/overdue.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    values = [cell.value for row in sheet.iter_rows() for cell in row]
+    assert "'" + INJECTIONS[0] in values
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
