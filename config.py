@@ -10,6 +10,7 @@ import base64
 import hashlib
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -101,9 +102,32 @@ class Config:
     RATELIMIT_DONATION_IP = os.environ.get("RATELIMIT_DONATION_IP", "10 per hour;30 per day")
     RATELIMIT_DONATION_EMAIL = os.environ.get("RATELIMIT_DONATION_EMAIL", "5 per hour;20 per day")
     #: Card attempts (declines included) on donations already created, per IP.
-    RATELIMIT_PAYMENT_ATTEMPT = os.environ.get("RATELIMIT_PAYMENT_ATTEMPT", "20 per hour")
+    RATELIMIT_PAYMENT_ATTEMPT = os.environ.get(
+        "RATELIMIT_PAYMENT_ATTEMPT", "10 per minute;30 per hour"
+    )
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    #: The RQ queue jobs go to (workers listen on it), and a job's time limit in seconds.
+    JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "charity")
+    JOBS_TIMEOUT = _int("JOBS_TIMEOUT", 300)
+    #: Logs: "json" (one object per line) or "text"; LOG_REQUESTS adds one line per request.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "0") == "1"
+    #: /metrics: a bearer token; when empty only direct loopback requests may scrape.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    #: Gauges read from the database/Redis at scrape time are reused for this long.
+    METRICS_CACHE_SECONDS = _int("METRICS_CACHE_SECONDS", 10)
+    #: Where charity_auditlog_entries is read: the head row's ``size`` (one row, id 1), else
+    #: a count of the entries (or a source the audit log registers in charity.metrics).
+    AUDITLOG_HEAD_TABLE = os.environ.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
+    AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "auditlog_entries")
+    #: The site's public address (links in mail, receipts); https in production.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    #: Seconds the health checks may take each before they count as failed.
+    HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "2"))
     #: Stripe: the platform's secret key; donations are direct charges on each
     #: organization's connected account.
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
@@ -160,6 +184,10 @@ class TestingConfig(Config):
     AUDITLOG_SIGNING_KEY = TESTING_AUDITLOG_KEY
     AUDITLOG_ORIGIN = "charity.test/log"
     AUDITLOG_KEY_NAME = "charity.test/log"
+    REDIS_URL = ""  # jobs run in-process; tests that need Redis pass REDIS_URL explicitly
+    LOG_FORMAT = "text"
+    LOG_REQUESTS = False
+    METRICS_TOKEN = ""
 
     def __init__(self, db_url: str | None = None, **overrides: object) -> None:
         self.SQLALCHEMY_DATABASE_URI = database_url(
@@ -169,11 +197,29 @@ class TestingConfig(Config):
             setattr(self, key, value)
 
 
+def _on(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+#: Config keys whose values never appear in logs (charity.logs masks them).
+SECRET_CONFIG_KEYS = (
+    "SECRET_KEY",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "SMTP_PASSWORD",
+    "AUDITLOG_SIGNING_KEY",
+    "METRICS_TOKEN",
+)
+
+
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    DEBUG = False
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",
@@ -184,31 +230,92 @@ class ProductionConfig(Config):
     )
 
     def __init__(self) -> None:
-        missing = [name for name in self.REQUIRED if not os.environ.get(name)]
-        if missing:
-            raise ConfigError(
-                "Refusing to start in production: missing environment variable(s): "
-                + ", ".join(missing)
-            )
-        self.SECRET_KEY = os.environ["SECRET_KEY"]
+        problems = [
+            f"missing environment variable {name}"
+            for name in self.REQUIRED
+            if not os.environ.get(name)
+        ]
+        problems += unsafe_production_settings(os.environ)
+        if problems:
+            raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
+        # Read now, not at import: what was checked above is exactly what is used.
+        for name in (*self.REQUIRED, "PUBLIC_BASE_URL", "METRICS_TOKEN", "SMTP_HOST"):
+            setattr(self, name, os.environ.get(name, ""))
         self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
-        if self.MAIL_BACKEND == "smtp" and not os.environ.get("SMTP_HOST"):
-            raise ConfigError("Refusing to start in production: SMTP_HOST is not set")
-        if len(self.SECRET_KEY) < 32:
-            raise ConfigError("Refusing to start in production: SECRET_KEY is shorter than 32")
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
-        if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
-            raise ConfigError("Refusing to start in production: DATABASE_URL must be PostgreSQL")
-        if os.environ.get("STRIPE_API_BASE"):
-            raise ConfigError(
-                "Refusing to start in production: STRIPE_API_BASE points Stripe elsewhere"
-            )
+        self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
+        self.REDIS_URL = os.environ["REDIS_URL"]
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL
+
+
+def postgres_engine_options() -> dict:
+    """Pool sized for gunicorn threads; short connect timeout so /healthz answers fast."""
+    return {
+        "pool_pre_ping": True,
+        "pool_size": _int("DB_POOL_SIZE", 10),
+        "max_overflow": _int("DB_MAX_OVERFLOW", 5),
+        "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
+        "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)},
+    }
+
+
+def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
+    """Each unsafe setting in ``env``, described with the variable that causes it."""
+    problems = []
+    if _on(env.get("FLASK_DEBUG")):
+        problems.append("FLASK_DEBUG is on (the debugger runs code sent by anyone)")
+    if 0 < len(env.get("SECRET_KEY", "")) < 32:
+        problems.append("SECRET_KEY is shorter than 32 characters")
+    if database_url(env.get("DATABASE_URL", "")).startswith("sqlite"):
+        problems.append("DATABASE_URL is SQLite; production needs PostgreSQL")
+    if env.get("MAIL_BACKEND", "smtp") == "smtp" and not env.get("SMTP_HOST"):
+        problems.append("SMTP_HOST is not set (production sends mail by SMTP)")
+    if not env.get("REDIS_URL"):
+        problems.append("REDIS_URL is missing (shared rate limits and the job queue need Redis)")
+    base = env.get("PUBLIC_BASE_URL", "")
+    if base and not base.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must start with https://")
+    if env.get("STRIPE_API_BASE"):
+        problems.append("STRIPE_API_BASE is set (it points Stripe calls away from Stripe)")
+    if not _on(env.get("ALLOW_TEST_STRIPE_KEYS")):
+        for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"):
+            if env.get(name, "").startswith(("sk_test_", "rk_test_", "pk_test_")):
+                problems.append(
+                    f"{name} is a Stripe test key (set ALLOW_TEST_STRIPE_KEYS=1 for a staging site)"
+                )
+    return problems
+
+
+class BenchConfig(Config):
+    """Production-like settings for `make bench` on loopback: never use it to serve users.
+
+    JSON logs, no debug, PostgreSQL from DATABASE_URL, but plain HTTP, generated secrets
+    and localstripe keys, because the benchmark runs on 127.0.0.1 with no real money.
+    """
+
+    ENV_NAME = "bench"
+    DEBUG = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
+    RATELIMIT_ENABLED = False
+    STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_localstripe")
+    STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
+
+    def __init__(self) -> None:
+        if not os.environ.get("DATABASE_URL"):
+            raise ConfigError("CHARITY_ENV=bench needs DATABASE_URL")
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or "whsec_bench"
+        self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
+        if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
+            self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
 
 
 CONFIGS = {
     "development": DevelopmentConfig,
     "testing": TestingConfig,
     "production": ProductionConfig,
+    "bench": BenchConfig,
 }
 
 

@@ -20,11 +20,13 @@ def create_app(config: object) -> Flask:
     )
     app.config.from_object(config)
 
-    from charity import cli, errors, i18n, security, templating
+    from charity import cli, errors, i18n, jobs, logs, metrics, security, templating
     from charity.blueprints import register_blueprints
     from charity.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
 
+    logs.init_app(app)
+    metrics.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -34,6 +36,7 @@ def create_app(config: object) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    jobs.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
     register_blueprints(app)

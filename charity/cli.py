@@ -14,6 +14,7 @@ COMMANDS: list[str] = [
     "charity.commands.compliance:compliance",
     "charity.commands.ledger:ledger",
     "charity.commands.audit:audit",
+    "charity.commands.jobs:jobs",
 ]
 
 

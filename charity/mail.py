@@ -17,6 +17,10 @@ from flask import current_app
 
 #: In tests (MAIL_BACKEND="memory") sent messages are collected here.
 outbox: list[EmailMessage] = []
+#: ``app.extensions`` key of an optional ``callable(Mail)`` that takes over sending queued
+#: mail (charity.jobs sets it to enqueue a job when a job queue is configured). Without it,
+#: queued mail is sent inline after the commit.
+MAIL_DISPATCH_KEY = "charity.mail_dispatch"
 
 
 @dataclass(frozen=True)
@@ -93,8 +97,9 @@ def queue_mail(mail: Mail) -> None:
 def flush_queued_mail() -> None:
     from flask import g
 
+    dispatch = current_app.extensions.get(MAIL_DISPATCH_KEY, send_mail)
     for mail in g.pop("outgoing_mail", []):
         try:
-            send_mail(mail)
+            dispatch(mail)
         except (OSError, smtplib.SMTPException):
             current_app.logger.exception("could not send mail to %s", mail.to)

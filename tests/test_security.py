@@ -124,6 +124,7 @@ def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
     monkeypatch.delenv("STRIPE_API_BASE", raising=False)
     monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # production requires it; never used
     application = create_app(config.ProductionConfig())
     application.instance_path = str(tmp_path)
     yield application

@@ -20,6 +20,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("stripe_webhook", None),
     ("auditlog_api", "/api/v1/log"),
     ("auditlog_pages", "/log"),
+    ("ops", None),
 ]
 
 

@@ -30,13 +30,3 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
     if not target.startswith("/") or target.startswith("//"):
         target = url_for("main.home")
     return redirect(target)
-
-
-@bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
-    from sqlalchemy import text
-
-    from charity.extensions import db
-
-    db.session.execute(text("SELECT 1"))
-    return {"status": "ok"}
