@@ -59,7 +59,6 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # --- site and accounts -----------------------------------------------------------------
     "main.home": (get(EVERYONE),),
     "main.set_language": (get(EVERYONE),),
-    "main.healthz": (get(EVERYONE),),
     "auth.login": (get(EVERYONE), post(EVERYONE)),
     "auth.signup": (get(EVERYONE), post(EVERYONE)),
     "auth.logout": (post(EVERYONE),),
@@ -144,6 +143,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "auditlog_api.get_consistency_proof": (get(EVERYONE, query={"first": "1", "second": "1"}),),
     "auditlog_pages.index": (get(EVERYONE),),
     "auditlog_pages.entry": (get(EVERYONE, args={"index": "log_index"}),),
+    # --- operations: health for load balancers; metrics by network or token, not by role
+    # (test clients come from 127.0.0.1; other addresses: test_metrics_refuse_other_addresses)
+    "ops.healthz": (get(EVERYONE),),
+    "ops.prometheus_metrics": (get(EVERYONE),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (

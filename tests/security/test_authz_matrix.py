@@ -169,3 +169,14 @@ def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url
         limiter.enabled = enabled
         with leaky.app_context():
             db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REMOTE_ADDR": "203.0.113.5"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4"},
+    ],
+)
+def test_metrics_refuse_other_addresses(client, db_session, environ):
+    assert client.get("/metrics", environ_base=environ).status_code == 403

@@ -191,3 +191,35 @@ def test_uploaded_files_are_downloads_with_a_safe_type(app, client, db_session):
 def test_upload_paths_cannot_be_traversed(client, db_session, name):
     response = client.get(f"/disclosures/files/{name}.pdf")
     assert response.status_code == 404
+
+
+def test_the_log_handler_masks_secrets_that_code_logs_by_mistake(chatty_app, db_session):
+    """The ops log filter on our real handler: careless log lines and tracebacks that carry
+    secrets come out masked (configured secrets, Stripe key shapes, URL passwords)."""
+    import io
+    import logging
+
+    from flask import current_app
+
+    handler = next(h for h in logging.getLogger("charity").handlers if hasattr(h, "setStream"))
+    buffer = io.StringIO()
+    previous = handler.setStream(buffer)
+
+    @chatty_app.get("/_test/leak")
+    def leak():  # type: ignore[no-untyped-def]
+        config = current_app.config
+        current_app.logger.warning(
+            "keys %s %s %s", config["STRIPE_SECRET_KEY"], config["SECRET_KEY"],
+            "postgresql://app:db-pass-0123456789@db.internal/charity",
+        )  # fmt: skip
+        raise RuntimeError(f"webhook secret was {config['STRIPE_WEBHOOK_SECRET']}")
+
+    try:
+        response = chatty_app.test_client().get("/_test/leak")
+    finally:
+        handler.setStream(previous)
+    written = buffer.getvalue()
+    assert response.status_code == 500
+    assert "keys" in written and "webhook secret was" in written  # the lines were written
+    for secret in [*SECRETS.values(), "db-pass-0123456789"]:
+        assert secret not in written
