@@ -137,6 +137,10 @@ def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
     monkeypatch.delenv("STRIPE_API_BASE", raising=False)
     monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # required; never reached here
+    from charity.extensions import limiter
+
+    limiter_was_enabled = limiter.enabled  # the switch is process-global: put it back
     application = create_app(config.ProductionConfig())
     application.instance_path = str(tmp_path)
 
@@ -149,6 +153,7 @@ def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     yield application
     from charity.extensions import db
 
+    limiter.enabled = limiter_was_enabled
     with application.app_context():
         db.engine.dispose()
 
