@@ -147,6 +147,32 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # (test clients come from 127.0.0.1; other addresses: test_metrics_refuse_other_addresses)
     "ops.healthz": (get(EVERYONE),),
     "ops.prometheus_metrics": (get(EVERYONE),),
+    # --- community funds and disbursements --------------------------------------------------
+    "funds.index": (get(EVERYONE),),
+    "funds.show": (get(EVERYONE),),
+    "funds.donate": (get(EVERYONE), post(EVERYONE)),
+    "funds.statement_csv": (get(EVERYONE, args={"year": "this_year"}),),
+    "funds.statement_pdf": (get(EVERYONE, args={"year": "this_year"}),),
+    "funds.new": (get({OWNER_A}), post({OWNER_A})),
+    "funds.committee": (get({OWNER_A}), post({OWNER_A})),
+    "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    "funds.close": (get({OWNER_A}), post({OWNER_A})),
+    "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # requests are seen and decided by finance staff (the requester is finance_a: the owner
+    # decides; four eyes); executed ones are public
+    "disbursements.new": (
+        get({OWNER_A, FINANCE_A}, query={"fund": "FUND"}),
+        post({OWNER_A, FINANCE_A}, query={"fund": "FUND"}),
+    ),
+    "disbursements.show": (
+        get({OWNER_A, FINANCE_A}),
+        get(EVERYONE, args={"disbursement_id": "executed_disbursement"}, variant="executed"),
+    ),
+    "disbursements.evidence": (get({OWNER_A, FINANCE_A}),),
+    "disbursements.approve": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.execute": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.queue": (get({OWNER_A, FINANCE_A}),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (

@@ -67,6 +67,9 @@ ARGS = {
     "name": "overdue_name",
     "fmt": "csv",
     "donation_id": "gift",
+    "fund_id": "fund_a",
+    "disbursement_id": "requested_disbursement",
+    "year": "this_year",
 }
 
 
@@ -79,7 +82,8 @@ def _url(app: Flask, endpoint: str, case: table.Case, world: World) -> str:
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(endpoint, **values, **case.query)
+        query = {k: world.names["fund_a"] if v == "FUND" else v for k, v in case.query.items()}
+        return url_for(endpoint, **values, **query)
 
 
 def _snapshot() -> list[Any]:
@@ -109,6 +113,7 @@ def test_authorization_matrix(
         f"{method} {endpoint} has no entry in tests/security/authz_table.py: declare who may use it"
     )
     world = seed(app)
+    db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
     if role != table.ANONYMOUS:
         login(world.users[role])
     url = _url(app, endpoint, case, world)

@@ -83,6 +83,7 @@ def seed(app: Flask) -> World:
         "version_2": 2,
         **_compliance(app, org_a),
         **_gift(campaign),
+        **_fund(app, org_a, users[table.FINANCE_A]),
     }
     return World(users, names)
 
@@ -166,6 +167,40 @@ def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "gift": donation.id,
         "gift_token": donation.public_token,
         "log_index": next((r for r in results if isinstance(r, int)), 0),
+    }
+
+
+def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A community fund of A with a requested and an executed disbursement (evidence on disk)."""
+    import hashlib
+
+    from charity.models.disbursement import Disbursement
+    from charity.services import uploads
+    from tests.factories import FundFactory
+
+    fund = FundFactory(organization=org)
+    evidence = b"%PDF-1.4\n% evidence\n%%EOF\n"
+    stored = uploads.store_file(app.config["UPLOAD_DIR"], evidence, 10_000)
+    assert stored.sha256 == hashlib.sha256(evidence).hexdigest()
+
+    def disbursement(status: str) -> Disbursement:
+        row = Disbursement(
+            organization_id=org.id, fund_id=fund.id, amount_fen=100,
+            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind="organization",
+            beneficiary_name="北京街道长者饭堂", evidence_sha256=stored.sha256,
+            evidence_content_type=stored.content_type, status=status,
+            requested_by_id=requester.id,
+        )  # fmt: skip
+        db.session.add(row)
+        return row
+
+    requested, executed = disbursement("requested"), disbursement("executed")
+    db.session.flush()
+    return {
+        "fund_a": fund.id,
+        "requested_disbursement": requested.id,
+        "executed_disbursement": executed.id,
+        "this_year": utcnow().year,
     }
 
 
