@@ -357,7 +357,7 @@ CAMPAIGN_UPDATES = Resource(
     ),
 )
 
-from charity.api.compliance import DISCLOSURES, OBLIGATIONS  # noqa: E402 (after the basics)
+from charity.api.compliance import DISCLOSURES, FUNDS, OBLIGATIONS  # noqa: E402 (after the basics)
 
 #: Every resource the API serves, in the order of the documentation.
 RESOURCES: tuple[Resource, ...] = (
@@ -365,6 +365,7 @@ RESOURCES: tuple[Resource, ...] = (
     CAMPAIGNS,
     CAMPAIGN_UPDATES,
     DONATIONS,
+    FUNDS,
     DISCLOSURES,
     OBLIGATIONS,
 )

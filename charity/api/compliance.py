@@ -1,4 +1,5 @@
-"""Compliance resources of the public API: disclosures and the obligations they fulfil."""
+"""Public API resources for accountability: disclosures, the obligations they fulfil, and
+community funds (restricted sub-ledgers of their host organization)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from charity.compliance.obligations import STATUSES, status_expression, status_o
 from charity.compliance.rules import DISCLOSURE_TYPES, OBLIGATION_TYPES
 from charity.models import Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
+from charity.models.fund import FUND_STATUSES, Fund
 
 
 def _public_disclosures():  # type: ignore[no-untyped-def]
@@ -181,6 +183,51 @@ OBLIGATIONS = Resource(
             "Only this type.",
             OBLIGATION_TYPES,
             lambda s, v: s.where(Obligation.disclosure_type == v),
+        ),
+    ),
+)
+
+
+def _public_funds():  # type: ignore[no-untyped-def]
+    return (
+        select(Fund)
+        .join(Organization, Fund.organization_id == Organization.id)
+        .where(Organization.status == "verified")
+    )
+
+
+FUNDS = Resource(
+    name="funds",
+    schema_name="Fund",
+    summary="Community charitable funds (社区慈善基金)",
+    description="Funds hosted by verified organizations: restricted sub-ledgers with a "
+    "committee, newest first. Balances and statements are on each fund's page.",
+    model=Fund,
+    public=_public_funds,
+    newest_first=True,
+    fields=(
+        f.integer("id", "Stable identifier.", example=3),
+        f.integer("organization_id", "The host organization.", example=7),
+        f.string("name", "Name.", example="广州市越秀区慈善会北京街道社区慈善基金"),
+        f.string("purpose_md", "Purpose (Markdown).", example="支持社区长者关爱。"),
+        f.string("restriction", "What the money may be used for.", example="仅用于长者关爱"),
+        f.string("service_area", "Area served.", example="广州市越秀区北京街道"),
+        f.string("currency", "ISO 4217 currency.", example="CNY"),
+        f.string("status", "active or closed.", enum=FUND_STATUSES, example="active"),
+        f.timestamp("created_at", "When it was set up.", nullable=False),
+        f.timestamp("closed_at", "When it was closed, or null."),
+    ),
+    filters=(
+        f.id_filter(
+            "organization",
+            "Only funds hosted by this organization.",
+            lambda s, v: s.where(Fund.organization_id == v),
+        ),
+        f.enum_filter(
+            "status",
+            "Only active or closed funds.",
+            FUND_STATUSES,
+            lambda s, v: s.where(Fund.status == v),
         ),
     ),
 )

@@ -272,7 +272,8 @@ def test_docs_page_lists_every_operation_without_inline_code(client, db_session)
         for operation in methods.values():
             assert f'id="{operation["operationId"]}"' in html
         assert path in html
-    assert "<script" not in html and "style=" not in html
+    assert "<script>" not in html and "style=" not in html  # no inline code (strict CSP)
+    assert html.count("<script") == html.count('<script src="/static/')
     assert "limit" in html and "next_cursor" in html
 
 
@@ -317,3 +318,14 @@ def test_obligations_with_their_status_today(client, compliance_data, public_dat
                      compliance_data["overdue"].id: "overdue"}  # fmt: skip
     _, overdue = _get(client, "/api/v1/obligations?status=overdue")
     assert _ids(overdue) == [compliance_data["overdue"].id]
+
+
+def test_funds_of_verified_hosts(client, public_data, db_session):
+    from tests.factories import FundFactory
+
+    shown = FundFactory(organization=public_data.qualified)
+    hidden = FundFactory(organization=public_data.pending)
+    _, body = _get(client, "/api/v1/funds")
+    assert _ids(body) == [shown.id]
+    assert body["items"][0]["restriction"] == shown.restriction
+    assert _get(client, f"/api/v1/funds/{hidden.id}")[0].status_code == 404

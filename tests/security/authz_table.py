@@ -194,6 +194,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "api_v1.disclosures_list": (get(EVERYONE),),
     "api_v1.disclosures_item": (get(EVERYONE, args={"item_id": "disclosure_a"}),),
     "api_v1.obligations_list": (get(EVERYONE),),
+    "api_v1.funds_list": (get(EVERYONE),),
+    "api_v1.funds_item": (get(EVERYONE, args={"item_id": "fund_a"}),),
     "api_v1.obligations_item": (get(EVERYONE, args={"item_id": "obligation_a"}),),
     "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
 }
