@@ -12,6 +12,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("auth", "/account"),
     ("orgs", "/orgs"),
     ("admin", "/admin"),
+    ("api_v1", "/api"),
     ("campaigns", None),
     ("disclosures", None),
     ("regulator", "/regulator"),

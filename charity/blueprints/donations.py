@@ -21,9 +21,9 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from charity import payments
+from charity import payments, ratelimits
 from charity.db import commit
-from charity.extensions import db, limiter
+from charity.extensions import db
 from charity.forms import BaseForm, YuanField
 from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, Organization, Refund
@@ -117,7 +117,7 @@ def commit_with_receipts() -> None:
 
 
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@ratelimits.donation_creation(email_field="donor_email")
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == "draft":
@@ -188,7 +188,7 @@ def pay(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/donations/<token>/confirm")
-@limiter.limit("10 per minute; 60 per hour")  # card testing: many cards tried from one place
+@ratelimits.payment_attempt
 def confirm(token: str):  # type: ignore[no-untyped-def]
     """Called by static/js/donate.js once Stripe.js has set up the card."""
     donation = _donation_by_token(token)
