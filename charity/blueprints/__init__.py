@@ -16,6 +16,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("disclosures", None),
     ("regulator", "/regulator"),
     ("donations", None),
+    ("donor", None),
     ("stripe_webhook", None),
     ("auditlog_api", "/api/v1/log"),
     ("auditlog_pages", "/log"),

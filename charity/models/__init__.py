@@ -11,6 +11,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
+from charity.models.gifts import RecurringFailure, RecurringGift
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -32,6 +33,8 @@ __all__ = [
     "Membership",
     "Organization",
     "ReceiptCounter",
+    "RecurringFailure",
+    "RecurringGift",
     "Refund",
     "StripeEvent",
     "TimestampMixin",

@@ -1,0 +1,94 @@
+"""Gifts beyond the one-off card payment: monthly gifts (Stripe Subscriptions)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from charity.extensions import db
+from charity.models.base import TimestampMixin, UTCDateTime, utcnow
+from charity.models.campaign import Campaign
+from charity.models.organization import Organization
+from charity.models.user import User
+
+RECURRING_STATUSES = ("pending", "active", "past_due", "canceled")
+
+
+class RecurringGift(TimestampMixin, db.Model):
+    """A monthly gift: a Stripe Subscription (Product + Plan) on the organization's account.
+
+    Each paid invoice becomes its own Donation (channel ``recurring``).
+    """
+
+    __tablename__ = "recurring_gifts"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint(f"status IN {RECURRING_STATUSES!r}", name="status"),
+        UniqueConstraint("stripe_subscription_id"),
+        UniqueConstraint("public_token"),
+        Index("ix_recurring_gifts_donor_user_id", "donor_user_id"),
+        Index("ix_recurring_gifts_donor_email", "donor_email"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    #: The monthly amount.
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
+    #: pending (card not set up yet), active, past_due (last renewal failed), canceled.
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    donor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Personal data (private), copied onto each monthly Donation; erased on request.
+    donor_name: Mapped[str | None] = mapped_column(String(100))
+    donor_email: Mapped[str | None] = mapped_column(String(254))
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    consent_show_name: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    stripe_account_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_plan_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    #: Unguessable token for the donor's page (/monthly/<token>).
+    public_token: Mapped[str] = mapped_column(
+        String(43), nullable=False, default=lambda: secrets.token_urlsafe(32)
+    )
+    #: Why the last renewal failed (shown to the donor with the update-card link).
+    failure_message: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship()
+    campaign: Mapped[Campaign | None] = relationship()
+    donor_user: Mapped[User | None] = relationship()
+
+
+class RecurringFailure(db.Model):
+    """A renewal invoice that could not be paid, recorded once per invoice."""
+
+    __tablename__ = "recurring_failures"
+    __table_args__ = (
+        UniqueConstraint("stripe_invoice_id"),
+        Index("ix_recurring_failures_gift", "recurring_gift_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recurring_gift_id: Mapped[int] = mapped_column(ForeignKey("recurring_gifts.id"), nullable=False)
+    stripe_invoice_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    message: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    recurring_gift: Mapped[RecurringGift] = relationship()
