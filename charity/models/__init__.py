@@ -11,7 +11,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
-from charity.models.gifts import RecurringFailure, RecurringGift
+from charity.models.gifts import OfflineGiftDetail, RecurringFailure, RecurringGift
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -31,6 +31,7 @@ __all__ = [
     "LedgerTransaction",
     "LoginAttempt",
     "Membership",
+    "OfflineGiftDetail",
     "Organization",
     "ReceiptCounter",
     "RecurringFailure",

@@ -1,14 +1,16 @@
-"""Gifts beyond the one-off card payment: monthly gifts (Stripe Subscriptions)."""
+"""Gifts beyond the one-off card payment: monthly gifts (Stripe Subscriptions), offline
+gifts (bank transfer, cash box) with their evidence."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     String,
@@ -92,3 +94,43 @@ class RecurringFailure(db.Model):
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     recurring_gift: Mapped[RecurringGift] = relationship()
+
+
+OFFLINE_KINDS = ("bank_transfer", "cash_box")
+
+
+class OfflineGiftDetail(db.Model):
+    """How an offline gift arrived, recorded by a finance member, with its evidence file."""
+
+    __tablename__ = "offline_gift_details"
+    __table_args__ = (
+        CheckConstraint(f"kind IN {OFFLINE_KINDS!r}", name="kind"),
+        CheckConstraint(
+            "kind <> 'bank_transfer' OR bank_reference <> ''", name="bank_reference_given"
+        ),
+        CheckConstraint(
+            "kind <> 'cash_box' OR (counted_by_1 <> '' AND counted_by_2 <> ''"
+            " AND counted_by_1 <> counted_by_2)",
+            name="counted_by_two",
+        ),
+    )
+
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: The day the money arrived (bank) or was counted (cash box).
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    #: Bank transfer: the bank's reference for the credit.
+    bank_reference: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    #: Cash box: the event (e.g. 公益墟日), its place, and the two people who counted.
+    event_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    place: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    counted_by_1: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    counted_by_2: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    #: The evidence file, stored under UPLOAD_DIR by its SHA-256 (charity.services.uploads).
+    evidence_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    evidence_content_type: Mapped[str] = mapped_column(String(50), nullable=False)
+    evidence_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+    recorded_by: Mapped[User] = relationship()

@@ -672,6 +672,44 @@ def upgrade():
         batch_op.create_index("ix_disclosure_attachments_sha256", ["sha256"], unique=False)
 
     op.create_table(
+        "offline_gift_details",
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("bank_reference", sa.String(length=100), nullable=False),
+        sa.Column("event_name", sa.String(length=200), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("counted_by_1", sa.String(length=100), nullable=False),
+        sa.Column("counted_by_2", sa.String(length=100), nullable=False),
+        sa.Column("evidence_sha256", sa.String(length=64), nullable=False),
+        sa.Column("evidence_content_type", sa.String(length=50), nullable=False),
+        sa.Column("evidence_size", sa.BigInteger(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind <> 'bank_transfer' OR bank_reference <> ''",
+            name=op.f("ck_offline_gift_details_bank_reference_given"),
+        ),
+        sa.CheckConstraint(
+            "kind <> 'cash_box' OR (counted_by_1 <> '' AND counted_by_2 <> '' AND counted_by_1 <> counted_by_2)",
+            name=op.f("ck_offline_gift_details_counted_by_two"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('bank_transfer', 'cash_box')", name=op.f("ck_offline_gift_details_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_offline_gift_details_donation_id_donations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_offline_gift_details_recorded_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_offline_gift_details")),
+    )
+    op.create_table(
         "refunds",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("donation_id", sa.Integer(), nullable=False),
@@ -762,6 +800,7 @@ def downgrade():
         batch_op.drop_index("ix_refunds_donation_id")
 
     op.drop_table("refunds")
+    op.drop_table("offline_gift_details")
     with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
         batch_op.drop_index("ix_disclosure_attachments_sha256")
 
