@@ -11,7 +11,13 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
-from charity.models.gifts import OfflineGiftDetail, RecurringFailure, RecurringGift
+from charity.models.gifts import (
+    DonationReversal,
+    InKindDetail,
+    OfflineGiftDetail,
+    RecurringFailure,
+    RecurringGift,
+)
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -25,6 +31,8 @@ __all__ = [
     "Campaign",
     "CampaignUpdate",
     "Donation",
+    "DonationReversal",
+    "InKindDetail",
     "Invitation",
     "LedgerAccount",
     "LedgerEntry",

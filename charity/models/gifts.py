@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
@@ -13,6 +14,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Numeric,
     String,
     Text,
     UniqueConstraint,
@@ -134,3 +136,35 @@ class OfflineGiftDetail(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     recorded_by: Mapped[User] = relationship()
+
+
+class InKindDetail(db.Model):
+    """Goods given (物资): what, how many, and how the valuation (Donation.amount_fen) was
+    made. Counted apart from cash: in-kind ledger accounts, never cash balances."""
+
+    __tablename__ = "in_kind_details"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), primary_key=True)
+    description: Mapped[str] = mapped_column(String(300), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3), nullable=False)
+    unit: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: How the value was set (invoice price, market price on a date, appraisal...).
+    valuation_basis: Mapped[str] = mapped_column(String(300), nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class DonationReversal(db.Model):
+    """The correction of a wrongly recorded offline or in-kind gift: a new, reasoned,
+    logged transaction that mirrors the original; the original is never edited away."""
+
+    __tablename__ = "donation_reversals"
+    __table_args__ = (UniqueConstraint("donation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

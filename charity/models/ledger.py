@@ -21,8 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from charity.extensions import db
 from charity.models.base import UTCDateTime, utcnow
 
-ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds")
-TRANSACTION_KINDS = ("donation", "refund")
+#: gifts: "in_kind" (net assets given as goods) and "in_kind_assets" (the goods held) keep
+#: in-kind gifts out of every cash balance; "reversal" corrects a wrongly recorded gift.
+ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds", "in_kind", "in_kind_assets")
+TRANSACTION_KINDS = ("donation", "refund", "in_kind", "reversal")
 
 
 class LedgerAccount(db.Model):

@@ -406,7 +406,7 @@ def upgrade():
         sa.Column("campaign_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds')",
+            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'in_kind', 'in_kind_assets')",
             name=op.f("ck_ledger_accounts_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -672,6 +672,43 @@ def upgrade():
         batch_op.create_index("ix_disclosure_attachments_sha256", ["sha256"], unique=False)
 
     op.create_table(
+        "donation_reversals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_donation_reversals_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_donation_reversals_donation_id_donations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_donation_reversals")),
+        sa.UniqueConstraint("donation_id", name=op.f("uq_donation_reversals_donation_id")),
+    )
+    op.create_table(
+        "in_kind_details",
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=3), nullable=False),
+        sa.Column("unit", sa.String(length=20), nullable=False),
+        sa.Column("valuation_basis", sa.String(length=300), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_in_kind_details_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_in_kind_details_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_in_kind_details_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_in_kind_details")),
+    )
+    op.create_table(
         "offline_gift_details",
         sa.Column("donation_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -742,7 +779,8 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('donation', 'refund')", name=op.f("ck_ledger_transactions_kind")
+            "kind IN ('donation', 'refund', 'in_kind', 'reversal')",
+            name=op.f("ck_ledger_transactions_kind"),
         ),
         sa.ForeignKeyConstraint(
             ["donation_id"],
@@ -801,6 +839,8 @@ def downgrade():
 
     op.drop_table("refunds")
     op.drop_table("offline_gift_details")
+    op.drop_table("in_kind_details")
+    op.drop_table("donation_reversals")
     with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
         batch_op.drop_index("ix_disclosure_attachments_sha256")
 

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 
+import pytest
 import sqlalchemy as sa
 import stripe
+from fpdf import FPDF
+from PIL import Image
 
 from charity.extensions import db
 from charity.models import RecurringGift
+from tests.factories import CampaignFactory, MembershipFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures shared with payments
     browser_sets_up_card,
     campaign,
@@ -76,3 +81,47 @@ def renewal_invoice(gift, card: str | None = None) -> dict:
 def invoice_object(gift, invoice_id: str) -> dict:  # type: ignore[no-untyped-def]
     obj = stripe.Invoice.retrieve(invoice_id, stripe_account=gift.stripe_account_id)
     return json.loads(json.dumps(obj.to_dict()))
+
+
+def real_pdf() -> bytes:
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Bank slip 2026-11-20")
+    return bytes(pdf.output())
+
+
+def real_png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (20, 10), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def setting(app, db_session, login, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    target = CampaignFactory()
+    member = MembershipFactory(organization=target.organization, role="finance")
+    db.session.commit()  # a refused form rolls its request back, not the setting
+    login(member.user)
+    return target
+
+
+def post_offline(client, target, evidence: bytes, name: str = "slip.pdf", **fields):  # type: ignore[no-untyped-def]
+    data = {
+        "kind": "bank_transfer",
+        "campaign_id": str(target.id),
+        "amount": "1234.50",
+        "received_on": "2026-11-20",
+        "payer_name": "深圳某某科技有限公司",
+        "bank_reference": "CMB20261120-0042",
+        "donor_email": "finance@payer.example",
+        "receipt_wanted": "y",
+        "evidence": (io.BytesIO(evidence), name),
+        **fields,
+    }
+    return client.post(
+        f"/orgs/{target.organization_id}/offline-gifts/new",
+        data=data,
+        content_type="multipart/form-data",
+    )

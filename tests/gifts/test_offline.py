@@ -2,62 +2,17 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from fpdf import FPDF
-from PIL import Image
 
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, OfflineGiftDetail
 from charity.services import ledger
-from tests.factories import CampaignFactory, MembershipFactory
-
-
-def real_pdf() -> bytes:
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Bank slip 2026-11-20")
-    return bytes(pdf.output())
-
-
-def real_png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (20, 10), "white").save(out, format="PNG")
-    return out.getvalue()
-
-
-@pytest.fixture
-def setting(app, db_session, login, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
-    campaign = CampaignFactory()
-    member = MembershipFactory(organization=campaign.organization, role="finance")
-    db.session.commit()  # a refused form rolls its request back, not the setting
-    login(member.user)
-    return campaign
-
-
-def _post(client, campaign, evidence: bytes, name: str = "slip.pdf", **fields):  # type: ignore[no-untyped-def]
-    data = {
-        "kind": "bank_transfer",
-        "campaign_id": str(campaign.id),
-        "amount": "1234.50",
-        "received_on": "2026-11-20",
-        "payer_name": "深圳某某科技有限公司",
-        "bank_reference": "CMB20261120-0042",
-        "donor_email": "finance@payer.example",
-        "receipt_wanted": "y",
-        "evidence": (io.BytesIO(evidence), name),
-        **fields,
-    }
-    return client.post(
-        f"/orgs/{campaign.organization_id}/offline-gifts/new",
-        data=data,
-        content_type="multipart/form-data",
-    )
+from tests.factories import MembershipFactory
+from tests.gifts.conftest import post_offline as _post
+from tests.gifts.conftest import real_pdf, real_png
 
 
 def _offline(campaign) -> list[Donation]:  # type: ignore[no-untyped-def]
