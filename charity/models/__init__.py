@@ -4,6 +4,7 @@ from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure 
 from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
+from charity.models.disbursement import Disbursement, SpendingAllocation
 from charity.models.donation import (
     Donation,
     ReceiptCounter,
@@ -11,6 +12,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
+from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
     InKindDetail,
@@ -30,8 +32,12 @@ __all__ = [
     "AuditNode",
     "Campaign",
     "CampaignUpdate",
+    "Disbursement",
     "Donation",
     "DonationReversal",
+    "Fund",
+    "FundCommitteeMember",
+    "FundTransfer",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",
@@ -45,6 +51,7 @@ __all__ = [
     "RecurringFailure",
     "RecurringGift",
     "Refund",
+    "SpendingAllocation",
     "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
