@@ -15,15 +15,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import BooleanField, EmailField
+from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
 from charity.db import commit
 from charity.extensions import db
+from charity.forms import BaseForm
 from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.permissions import require_login
-from charity.services import donations, recurring
+from charity.services import donations, donor_accounts, receipts, recurring, statements
 
 bp = Blueprint("donor", __name__)
 
@@ -141,17 +145,113 @@ def monthly_cancel(token: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("donor.monthly_show", token=token), 303)
 
 
+class ClaimForm(BaseForm):
+    email = EmailField(
+        _l("Email you gave under"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+
+
+class ConsentForm(BaseForm):
+    show_name = BooleanField(_l("Show my name on donor walls for my gifts"))
+
+
 @bp.get("/account/gifts")
 def account_gifts():  # type: ignore[no-untyped-def]
     require_login()
-    gifts = db.session.scalars(
-        sa.select(Donation)
-        .where(Donation.donor_user_id == current_user.id, Donation.status != "pending")
-        .order_by(Donation.id.desc())
-    ).all()
+    return _account_page(ClaimForm(), 200)
+
+
+def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untyped-def]
+    gifts = donor_accounts.donor_history(db.session, current_user)
     monthly = db.session.scalars(
         sa.select(RecurringGift)
         .where(RecurringGift.donor_user_id == current_user.id)
         .order_by(RecurringGift.id.desc())
     ).all()
-    return render_template("donor/gifts.html", donations=gifts, monthly=monthly)
+    consent = ConsentForm(show_name=any(g.consent_show_name for g in gifts))
+    return render_template(
+        "donor/gifts.html",
+        donations=gifts,
+        monthly=monthly,
+        claim_form=claim_form,
+        consent_form=consent,
+        years=statements.statement_years(db.session, current_user),
+    ), status
+
+
+@bp.post("/account/gifts/claim")
+def claim_request():  # type: ignore[no-untyped-def]
+    require_login()
+    form = ClaimForm()
+    if not form.validate_on_submit():
+        return _account_page(form, 400)
+    token = donor_accounts.make_claim_token(
+        current_user, form.email.data, current_app.config["SECRET_KEY"]
+    )
+    queue_mail(
+        Mail(
+            to=donor_accounts.normalize_email(form.email.data),
+            subject=_("Link your gifts to your account"),
+            body=render_template(
+                "donor/claim_email.txt",
+                link=url_for("donor.claim_confirm", token=token, _external=True),
+            ),
+        )
+    )
+    commit()  # sends the queued mail
+    flash(_("We sent a link to that address. Open it to add those gifts here."), "success")
+    return redirect(url_for("donor.account_gifts"), 303)
+
+
+@bp.get("/account/gifts/claim/<token>")
+def claim_confirm(token: str):  # type: ignore[no-untyped-def]
+    require_login()
+    try:
+        result = donor_accounts.claim_gifts(
+            db.session, current_user, token, current_app.config["SECRET_KEY"]
+        )
+    except donor_accounts.ClaimError as exc:
+        db.session.rollback()
+        flash(_(exc.message), "error")
+        return _account_page(ClaimForm(), 400)
+    commit()
+    flash(
+        _("%(count)s gifts were added to your account.", count=result.donations + result.monthly),
+        "success",
+    )
+    return redirect(url_for("donor.account_gifts"), 303)
+
+
+@bp.post("/account/gifts/consent")
+def consent():  # type: ignore[no-untyped-def]
+    require_login()
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    donor_accounts.set_name_consent(db.session, current_user, bool(form.show_name.data))
+    commit()
+    flash(_("Your choice was saved."), "success")
+    return redirect(url_for("donor.account_gifts"), 303)
+
+
+@bp.get("/account/gifts/statement-<int:year>.pdf")
+def statement_pdf(year: int):  # type: ignore[no-untyped-def]
+    require_login()
+    if not 2000 <= year <= 2999:
+        abort(404)
+    statement = statements.yearly_statement(db.session, current_user, year)
+    try:
+        pdf = statements.render_statement_pdf(
+            statement, current_user.name, current_app.config.get("RECEIPT_FONT_PATH")
+        )
+    except receipts.ReceiptFontMissingError:
+        current_app.logger.exception("no CJK font for PDF statements")
+        abort(503)
+    return current_app.response_class(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="statement-{year}.pdf"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
