@@ -16,8 +16,8 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
-from wtforms import BooleanField, EmailField
+from flask_login import current_user, logout_user
+from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
@@ -27,7 +27,7 @@ from charity.forms import BaseForm
 from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.permissions import require_login
-from charity.services import donations, donor_accounts, receipts, recurring, statements
+from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 
 bp = Blueprint("donor", __name__)
 
@@ -255,3 +255,37 @@ def statement_pdf(year: int):  # type: ignore[no-untyped-def]
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+class EraseForm(BaseForm):
+    password = PasswordField(_l("Your password"), validators=[DataRequired()])
+    delete_account = BooleanField(_l("Also close my account"))
+
+
+@bp.route("/account/erase", methods=["GET", "POST"])
+def erase():  # type: ignore[no-untyped-def]
+    """The donor erases their personal data (and may close the account)."""
+    require_login()
+    form = EraseForm()
+    if form.validate_on_submit():
+        if not accounts.verify_password(current_user, form.password.data):
+            form.password.errors = [*form.password.errors, _("The password is not correct.")]
+        else:
+            command = donor_accounts.EraseMyData(delete_account=form.delete_account.data)
+            try:
+                result = donor_accounts.erase_my_data(db.session, current_user, command)
+            except payments.PaymentError:
+                db.session.rollback()
+                flash(
+                    _("The payment service is not available right now. Please try again."), "error"
+                )
+                return render_template("donor/erase.html", form=form), 503
+            if result.account_deleted:
+                logout_user()
+            commit()
+            flash(_("Your personal data was erased."), "success")
+            if result.account_deleted:
+                return redirect(url_for("main.home"), 303)
+            return redirect(url_for("donor.account_gifts"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("donor/erase.html", form=form), status

@@ -99,3 +99,74 @@ def set_name_consent(session: Session, actor: User, show_name: bool) -> int:
         )
     session.expire_all()
     return count
+
+
+@dataclass(frozen=True)
+class EraseMyData:
+    #: Also close the account (its name and email are removed as well).
+    delete_account: bool
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    donations: int
+    monthly: int
+    account_deleted: bool
+
+
+def erase_my_data(session: Session, actor: User, command: EraseMyData) -> ErasureResult:
+    """Erase the donor's personal data from every private table; the log and the books
+    still verify. Receipts keep only what the law requires (number, amount, date,
+    organization). Each donation gets a ``personal_data.erased`` log entry. Running monthly
+    gifts are cancelled at Stripe first (a PaymentError leaves everything unchanged)."""
+    from charity.auditlog.erasure import ErasePersonalData, erase_personal_data
+    from charity.models import Invitation, LoginAttempt
+    from charity.services import recurring
+
+    email = normalize_email(actor.email)
+    mine = sa.or_(Donation.donor_user_id == actor.id, Donation.donor_email == email)
+    gifts = session.scalars(sa.select(Donation).where(mine).order_by(Donation.id)).all()
+    monthly = session.scalars(
+        sa.select(RecurringGift).where(
+            sa.or_(RecurringGift.donor_user_id == actor.id, RecurringGift.donor_email == email)
+        )
+    ).all()
+    for gift in monthly:
+        if gift.status != "canceled":
+            recurring.cancel_recurring_gift(session, gift.id)
+        gift.donor_name = None
+        gift.donor_email = None
+        gift.message = ""
+        gift.consent_show_name = False
+        gift.is_anonymous = True
+        if command.delete_account:
+            gift.donor_user_id = None
+    erased = 0
+    for donation in gifts:
+        donation.message = ""
+        donation.consent_show_name = False
+        donation.is_anonymous = True
+        if command.delete_account:
+            donation.donor_user_id = None
+        if donation.commitment_salt is None and donation.donor_email is None:
+            continue  # erased before
+        erase_personal_data(
+            session,
+            actor,
+            ErasePersonalData(subject=donation, fields=("donor_name", "donor_email")),
+        )
+        erased += 1
+    if command.delete_account:
+        session.execute(sa.delete(LoginAttempt).where(LoginAttempt.email == email))
+        session.execute(
+            sa.update(Invitation)
+            .where(Invitation.email == email)
+            .values(email=f"erased-invitee@{actor.id}.invalid")
+            .execution_options(synchronize_session=False)
+        )
+        actor.email = f"erased-{actor.id}@erased.invalid"
+        actor.name = "—"
+        actor.password_hash = "!erased"  # noqa: S105 - not a hash: no password matches
+        actor.is_active_account = False
+        actor.email_verified_at = None
+    return ErasureResult(erased, len(monthly), command.delete_account)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from PIL import Image
 
 from charity.extensions import db
 from charity.models import RecurringGift
+from charity.services import offline
 from tests.factories import CampaignFactory, MembershipFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures shared with payments
     browser_sets_up_card,
@@ -125,3 +127,32 @@ def post_offline(client, target, evidence: bytes, name: str = "slip.pdf", **fiel
         data=data,
         content_type="multipart/form-data",
     )
+
+
+@pytest.fixture
+def gifts(app, db_session, tmp_path):  # type: ignore[no-untyped-def]
+    """Three guest gifts under guest@example.org, one under someone else's email."""
+    target = CampaignFactory()
+    finance = MembershipFactory(organization=target.organization, role="finance").user
+    made = []
+    for amount, email, payer in (
+        (10000, "Guest@Example.org", "陈捐赠"),
+        (25050, "guest@example.org", "陈捐赠"),
+        (5000, "guest@example.org", "陈捐赠"),
+        (7700, "other@example.org", "别人"),
+    ):
+        command = offline.NewOfflineGift(
+            organization_id=target.organization_id,
+            campaign_id=target.id,
+            kind="bank_transfer",
+            amount_fen=amount,
+            received_on=date.today(),
+            evidence=real_pdf(),
+            payer_name=payer,
+            bank_reference=f"REF-{amount}",
+            donor_email=email,
+            receipt_wanted=True,
+        )
+        made.append(offline.record_offline_gift(db.session, finance, command, str(tmp_path)))
+    db.session.commit()
+    return target, made

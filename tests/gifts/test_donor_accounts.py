@@ -7,43 +7,11 @@ import re
 import subprocess
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import Donation
-from charity.services import offline
-from tests.factories import CampaignFactory, MembershipFactory, UserFactory
-from tests.gifts.conftest import real_pdf
-
-
-@pytest.fixture
-def gifts(app, db_session, tmp_path):  # type: ignore[no-untyped-def]
-    """Three guest gifts under guest@example.org, one under someone else's email."""
-    campaign = CampaignFactory()
-    finance = MembershipFactory(organization=campaign.organization, role="finance").user
-    made = []
-    for amount, email, payer in (
-        (10000, "Guest@Example.org", "陈捐赠"),
-        (25050, "guest@example.org", "陈捐赠"),
-        (5000, "guest@example.org", "陈捐赠"),
-        (7700, "other@example.org", "别人"),
-    ):
-        command = offline.NewOfflineGift(
-            organization_id=campaign.organization_id,
-            campaign_id=campaign.id,
-            kind="bank_transfer",
-            amount_fen=amount,
-            received_on=date.today(),
-            evidence=real_pdf(),
-            payer_name=payer,
-            bank_reference=f"REF-{amount}",
-            donor_email=email,
-            receipt_wanted=True,
-        )
-        made.append(offline.record_offline_gift(db.session, finance, command, str(tmp_path)))
-    db.session.commit()
-    return campaign, made
+from tests.factories import UserFactory
 
 
 def _link(mail) -> str:  # type: ignore[no-untyped-def]
