@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from charity.payments import _call, _plain
+from charity.payments import PaymentError, _call, _plain
 
 
 @dataclass(frozen=True)
@@ -163,3 +163,15 @@ def retrieve_invoice(*, account: str, invoice_id: str) -> Invoice:
     return invoice_from_object(
         _plain(_call(stripe.Invoice.retrieve, invoice_id, stripe_account=account))
     )
+
+
+def subscription_gift_id(*, account: str | None, subscription: str) -> str:
+    """The recurring_gift_id we put in the subscription's metadata ('' when absent)."""
+    kwargs = {"stripe_account": account} if account else {}
+    try:
+        obj = _plain(_call(stripe.Subscription.retrieve, subscription, **kwargs))
+    except PaymentError as exc:
+        if isinstance(exc.__cause__, stripe.InvalidRequestError):
+            return ""  # no such subscription at Stripe: not ours
+        raise
+    return str((obj.get("metadata") or {}).get("recurring_gift_id") or "")

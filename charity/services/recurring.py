@@ -249,21 +249,41 @@ def cancel_recurring_gift(session: Session, gift_id: int) -> bool:
 # --- webhook handlers (registered in charity.payments.webhooks) ---
 
 
-def _gift_for_invoice(session: Session, obj: Mapping[str, Any]) -> RecurringGift:
+def _gift_for_invoice(
+    session: Session, obj: Mapping[str, Any], event: Mapping[str, Any]
+) -> RecurringGift:
     invoice = subscriptions.invoice_from_object(obj)
-    gift = (
-        session.scalar(
-            sa.select(RecurringGift).where(
-                RecurringGift.stripe_subscription_id == invoice.subscription
-            )
-        )
-        if invoice.subscription
-        else None
+    if not invoice.subscription:
+        raise donations.PaymentMismatchError(f"invoice {invoice.id}: no subscription")
+    gift = session.scalar(
+        sa.select(RecurringGift).where(RecurringGift.stripe_subscription_id == invoice.subscription)
     )
+    return gift if gift is not None else _adopt_subscription(session, invoice, event)
+
+
+def _adopt_subscription(
+    session: Session, invoice: subscriptions.Invoice, event: Mapping[str, Any]
+) -> RecurringGift:
+    """A subscription Stripe made for one of our gifts whose set-up request never got to
+    store it (it failed after Stripe answered): found by the metadata WE set, read from
+    Stripe server-side; the gift takes it, so the money taken is recorded."""
+    raw = subscriptions.subscription_gift_id(
+        account=event.get("account"), subscription=invoice.subscription or ""
+    )
+    gift = session.get(RecurringGift, int(raw)) if raw.isdigit() else None
     if gift is None:
         raise donations.PaymentMismatchError(
             f"invoice {invoice.id}: no monthly gift for subscription {invoice.subscription}"
         )
+    gift = lock_gift(session, gift.id)
+    if gift.stripe_subscription_id not in (None, invoice.subscription):
+        raise donations.PaymentMismatchError(
+            f"monthly gift {gift.id} already has subscription {gift.stripe_subscription_id}"
+        )
+    _check_account(gift, event)
+    gift.stripe_subscription_id = invoice.subscription
+    if gift.status == "pending":
+        gift.status = "active"
     return gift
 
 
@@ -275,7 +295,7 @@ def _check_account(gift: RecurringGift, event: Mapping[str, Any]) -> None:
 
 def _invoice_paid_event(session: Session, event: Mapping[str, Any]) -> str:
     obj = event["data"]["object"]
-    gift = _gift_for_invoice(session, obj)
+    gift = _gift_for_invoice(session, obj, event)
     _check_account(gift, event)
     check_invoice(gift, subscriptions.invoice_from_object(obj))
     # Trust only what Stripe tells us now.
@@ -285,7 +305,7 @@ def _invoice_paid_event(session: Session, event: Mapping[str, Any]) -> str:
 
 def _invoice_failed_event(session: Session, event: Mapping[str, Any]) -> str:
     obj = event["data"]["object"]
-    gift = _gift_for_invoice(session, obj)
+    gift = _gift_for_invoice(session, obj, event)
     _check_account(gift, event)
     invoice = subscriptions.retrieve_invoice(account=_account(gift), invoice_id=obj["id"])
     message = ""

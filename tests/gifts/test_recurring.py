@@ -185,3 +185,50 @@ def test_account_lists_monthly_gifts_and_cancels(client, campaign, login):
     assert client.post(f"/monthly/{gift.public_token}/cancel").status_code == 303
     db.session.refresh(gift)
     assert gift.status == "canceled"
+
+
+def test_subscription_made_but_never_stored_is_adopted_from_the_webhook(client, campaign):
+    """Stripe subscribed and charged, but our set-up request died before its commit: the
+    invoice event finds the gift by the subscription's metadata and records the money."""
+    gift = give_monthly(client, campaign)
+    account = gift.stripe_account_id
+    method = stripe.PaymentMethod.create(
+        type="card",
+        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        stripe_account=account,
+    )
+    customer = stripe.Customer.create(
+        payment_method=method.id,
+        invoice_settings={"default_payment_method": method.id},
+        stripe_account=account,
+    )
+    product = stripe.Product.create(name="Monthly gift", stripe_account=account)
+    plan = stripe.Plan.create(
+        product=product.id, amount=5000, currency="cny", interval="month", stripe_account=account
+    )
+    sub = stripe.Subscription.create(
+        customer=customer.id,
+        items=[{"plan": plan.id}],
+        metadata={"recurring_gift_id": str(gift.id)},
+        stripe_account=account,
+    )
+    invoice = invoice_object(gift, sub.latest_invoice)
+
+    assert post_event(client, event("invoice.payment_succeeded", invoice)).json["status"] == (
+        "applied"
+    )
+
+    db.session.refresh(gift)
+    assert gift.status == "active" and gift.stripe_subscription_id == sub.id
+    [donation] = _donations(gift)
+    assert donation.status == "succeeded" and donation.receipt_number
+
+    # A subscription that is not ours (no or foreign metadata) is refused.
+    stranger = stripe.Subscription.create(
+        customer=customer.id, items=[{"plan": plan.id}], stripe_account=account
+    )
+    foreign = invoice_object(gift, stranger.latest_invoice)
+    assert post_event(client, event("invoice.payment_succeeded", foreign)).json["status"] == (
+        "refused"
+    )
+    assert len(_donations(gift)) == 1
