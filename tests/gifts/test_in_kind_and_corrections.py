@@ -111,6 +111,12 @@ def test_wrong_offline_gift_is_reversed_by_a_logged_transaction(client, setting)
     assert client.post(url, data={"reason": "again"}).status_code == 422
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DonationReversal)) == 1
     assert first.status == "succeeded"
+    assert _post(client, campaign, real_pdf(), bank_reference="CMB-3").status_code == 303
+    assert _in_kind(client, campaign).status_code == 303
+    runner = client.application.test_cli_runner()
+    for command in (["audit", "verify"], ["ledger", "check"]):
+        result = runner.invoke(args=command)
+        assert result.exit_code == 0, result.output
 
 
 def test_reversed_in_kind_gift_leaves_the_in_kind_total(client, setting):
