@@ -39,6 +39,8 @@ def create_recurring_gift(
     session: Session, actor: User | None, command: donations.NewDonation
 ) -> RecurringGift:
     """A pending monthly gift, checked like a one-off gift."""
+    if command.campaign_id is None:  # funds take one-off gifts only, for now
+        raise donations.DonationError(N_("Monthly gifts are for campaigns."), "frequency")
     campaign = donations._open_campaign(session, command.campaign_id)
     if not 100 <= command.amount_fen <= command.max_amount_fen:
         raise donations.DonationError(

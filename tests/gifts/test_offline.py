@@ -116,3 +116,20 @@ def test_only_finance_members_record(client, setting, login):
     login(outsider.user)
     assert _post(client, campaign, real_pdf()).status_code == 403
     assert _offline(campaign) == []
+
+
+def test_finance_pages_list_gifts_with_evidence_and_reverse_links(client, setting):
+    campaign = setting
+    org = campaign.organization_id
+    assert client.get(f"/orgs/{org}/offline-gifts/new").status_code == 200
+    assert client.get(f"/orgs/{org}/in-kind-gifts/new").status_code == 200
+    assert _post(client, campaign, real_pdf()).status_code == 303
+    [gift] = _offline(campaign)
+
+    page = client.get(f"/orgs/{org}/offline-gifts")
+
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "CMB20261120-0042" in html and f"/offline-gifts/{gift.id}/evidence" in html
+    assert f"/gifts/{gift.id}/reverse" in html
+    assert client.get(f"/orgs/{org}/gifts/{gift.id}/reverse").status_code == 200
