@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint format translations messages migrate-initial clean prod worker bench
+.PHONY: run test install lint format translations messages clean prod worker bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -17,7 +17,7 @@ as the stored commitment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -86,7 +86,9 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    today = date.today()
+    from charity.services.campaigns import today_cst  # campaign days are China Standard Time
+
+    today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
     if not campaign.organization.stripe_account_id:
