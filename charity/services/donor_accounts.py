@@ -124,13 +124,16 @@ def erase_my_data(session: Session, actor: User, command: EraseMyData) -> Erasur
     from charity.services import recurring
 
     email = normalize_email(actor.email)
-    mine = sa.or_(Donation.donor_user_id == actor.id, Donation.donor_email == email)
-    gifts = session.scalars(sa.select(Donation).where(mine).order_by(Donation.id)).all()
-    monthly = session.scalars(
-        sa.select(RecurringGift).where(
-            sa.or_(RecurringGift.donor_user_id == actor.id, RecurringGift.donor_email == email)
-        )
-    ).all()
+    # Gifts under the account's email count only once that email is verified: signing up
+    # with someone else's address must not let anyone erase their gifts.
+    by_email = actor.email_verified_at is not None
+    mine = [Donation.donor_user_id == actor.id]
+    mine_monthly = [RecurringGift.donor_user_id == actor.id]
+    if by_email:
+        mine.append(Donation.donor_email == email)
+        mine_monthly.append(RecurringGift.donor_email == email)
+    gifts = session.scalars(sa.select(Donation).where(sa.or_(*mine)).order_by(Donation.id)).all()
+    monthly = session.scalars(sa.select(RecurringGift).where(sa.or_(*mine_monthly))).all()
     for gift in monthly:
         if gift.status != "canceled":
             recurring.cancel_recurring_gift(session, gift.id)

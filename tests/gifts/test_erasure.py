@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from charity.extensions import db
-from charity.models import AuditEntry, Donation, User
+from charity.models import AuditEntry, Donation, User, utcnow
 from tests.factories import PASSWORD, UserFactory
 
 
@@ -32,7 +32,7 @@ def test_erasure_removes_the_donor_everywhere_and_books_still_verify(
     app, client, login, gifts, mail_outbox
 ):
     campaign, made = gifts
-    donor = UserFactory(name="陈捐赠", email="guest@example.org")
+    donor = UserFactory(name="陈捐赠", email="guest@example.org", email_verified_at=utcnow())
     db.session.commit()
     login(donor)
     client.post("/account/gifts/consent", data={"show_name": "y"})
@@ -66,3 +66,16 @@ def test_erasure_removes_the_donor_everywhere_and_books_still_verify(
     check = runner.invoke(args=["ledger", "check"])
     assert check.exit_code == 0, check.output
     assert "陈捐赠" not in client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+
+
+def test_an_unverified_email_erases_nothing_it_does_not_own(client, login, gifts):
+    _campaign, made = gifts
+    squatter = UserFactory(email="guest@example.org")  # never verified
+    db.session.commit()
+    login(squatter)
+
+    response = client.post("/account/erase", data={"password": PASSWORD})
+
+    assert response.status_code == 303
+    db.session.refresh(made[0])
+    assert made[0].donor_email == "guest@example.org" and made[0].commitment_salt
