@@ -55,6 +55,12 @@ class DonateForm(BaseForm):
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+    # gifts: monthly gifts
+    frequency = RadioField(
+        _l("How often"),
+        choices=[SelectChoice("once", _l("Once")), SelectChoice("monthly", _l("Every month"))],
+        default="once",
+    )
 
     def validate_custom_amount(self, field: YuanField) -> None:
         if self.amount.data != "custom":
@@ -113,6 +119,9 @@ def _queue_receipts() -> None:
 
 def commit_with_receipts() -> None:
     _queue_receipts()
+    from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals
+
+    queue_recurring_mail()
     commit()
 
 
@@ -139,6 +148,10 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
         )
         actor = current_user if current_user.is_authenticated else None
+        if form.frequency.data == "monthly":  # gifts: monthly gifts
+            from charity.blueprints.donor import start_monthly
+
+            return start_monthly(form, command, actor)
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
