@@ -26,6 +26,7 @@ if ROOT_DIR not in sys.path:
     sys.path.insert(0, ROOT_DIR)
 
 import argparse  # noqa: E402
+import base64  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import signal  # noqa: E402
@@ -167,6 +168,8 @@ def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
     )
+    # `flask audit verify` checks checkpoints with this key: one per bench run.
+    env.setdefault("AUDITLOG_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:

@@ -13,6 +13,7 @@ and the fault drill point ``STRIPE_API_BASE`` here instead. Intents are stateles
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -44,7 +45,7 @@ def intent_object(donation_id: int, amount_fen: int) -> dict:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as the Stripe SDK's HTTP client expects
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         match = _INTENT.match(self.path.split("?")[0])
         if match:
             status, body = 200, intent_object(int(match[2]), int(match[3]))
@@ -75,10 +76,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     server = serve(args.port)
     print(f"listening on http://127.0.0.1:{server.server_address[1]}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 import psycopg
+from psycopg import sql
 
 from bench.stripe_stub import intent_id, intent_object
 
@@ -53,12 +54,12 @@ def create_pending(conn: psycopg.Connection, count: int, table: str = "donations
     rendered inline today) is not part of what the bench measures.
     """
     campaign_id, org_id, account = bench_campaign(conn)
-    rows = conn.execute(
-        f"""
+    query = sql.SQL(
+        """
         WITH ids AS (
             SELECT nextval('donations_id_seq') AS id FROM generate_series(1, %(n)s)
         )
-        INSERT INTO {table} (
+        INSERT INTO {} (
             id, organization_id, campaign_id, amount_fen, currency, refunded_fen, channel,
             status, is_anonymous, consent_show_name, message, stripe_account_id,
             stripe_payment_intent_id, public_token, failure_message, receipt_waived, created_at
@@ -69,7 +70,10 @@ def create_pending(conn: psycopg.Connection, count: int, table: str = "donations
                'bench' || id || md5(random()::text), '', false, now()
         FROM ids
         RETURNING id, amount_fen
-        """,
+        """
+    ).format(sql.Identifier(table))
+    rows = conn.execute(
+        query,
         {"n": count, "org": org_id, "campaign": campaign_id, "account": account},
     ).fetchall()
     conn.commit()

@@ -44,10 +44,9 @@ def receive():
         db.session.rollback()
         current_app.logger.warning("Stripe webhook %s deferred: %s", event.get("id"), exc)
         return jsonify(error="payment service unavailable"), 503
+    outcome = row.outcome if row is not None else "duplicate"  # read before commit expires it
     commit_with_receipts()
-    if row is None:
-        return jsonify(status="duplicate")
-    return jsonify(status=row.outcome)
+    return jsonify(status=outcome)
 
 
 def _reject(reason: str, payload: bytes):  # type: ignore[no-untyped-def]
