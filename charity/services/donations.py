@@ -257,6 +257,7 @@ def mark_donation_succeeded(
         donation.failure_message = ""
         donation.stripe_charge_id = intent.latest_charge
         ledger.post_donation(session, donation)
+        session.flush()  # the donation's status and its ledger rows, before the locks
         if not donation.receipt_waived:
             receipts.assign_receipt_number(session, donation, now)
         donation.log_index = _log_index(
