@@ -303,6 +303,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db-url", default=default_db)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
@@ -311,9 +312,12 @@ def main(argv: list[str]) -> int:
     args.port = bench_run.free_port()
     args.workers = args.threads = args.worker_class = None
     env = bench_run.bench_env(args, workdir)
-    print(f"database {args.db_url}: recreating, migrating, seeding", flush=True)
-    bench_run.recreate_database(args.db_url)
-    bench_run.prepare(env)
+    if args.reuse:
+        print(f"database {args.db_url}: reused as it is", flush=True)
+    else:
+        print(f"database {args.db_url}: recreating, migrating, seeding", flush=True)
+        bench_run.recreate_database(args.db_url)
+        bench_run.prepare(env)
     stub, stub_url = start_stub()
     env.update(STRIPE_API_BASE=stub_url, STRIPE_WEBHOOK_SECRET=SECRET,
                FLOOR_DATABASE_URL=args.db_url)  # fmt: skip
