@@ -102,3 +102,34 @@ def test_a_draft_is_never_cached_for_anyone(client, cached, db_session):
     draft = DraftCampaignFactory()
     assert client.get(f"/campaigns/{draft.id}").status_code == 404
     assert client.get(f"/campaigns/{draft.id}").status_code == 404
+
+
+def test_with_redis_the_cache_is_shared_and_expires(make_app, redis_url):  # type: ignore[no-untyped-def]
+    import uuid
+
+    from charity.caching import RedisPageCache
+
+    application = make_app(REDIS_URL=redis_url)
+    cache = page_cache(application)
+    assert isinstance(cache, RedisPageCache)
+    key = f"test:{uuid.uuid4().hex}"
+    cache.set(key, b"page", 0.3)
+    # Another worker (another app object on the same Redis) sees the same entry.
+    assert page_cache(make_app(REDIS_URL=redis_url)).get(key) == b"page"
+    time.sleep(0.45)
+    assert cache.get(key) is None
+    cache.connection.close()
+
+
+def test_a_redis_outage_is_a_cache_miss(app):  # type: ignore[no-untyped-def]
+    from redis import Redis
+
+    from charity.caching import RedisPageCache
+    from tests.ops.conftest import free_port
+
+    down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
+    cache = RedisPageCache(down)
+    with app.app_context():
+        cache.set("k", b"v", 1)
+        assert cache.get("k") is None
+    down.close()
