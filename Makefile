@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 export FLASK_APP := wsgi:app
 
-.PHONY: run test install lint format translations messages migrate-initial clean prod worker bench
+.PHONY: run test install lint format translations messages clean prod worker bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ translations: $(STAMP)
 # Re-extract the English msgids and merge them into the Chinese catalog (then translate the .po).
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o charity/translations/messages.pot .
-	$(BIN)/pybabel update -i charity/translations/messages.pot -d charity/translations
+	$(BIN)/pybabel update --no-fuzzy-matching -i charity/translations/messages.pot -d charity/translations
 
 run: install
 	$(BIN)/python scripts/run_dev.py --port $(PORT) --localstripe-port $(LOCALSTRIPE_PORT)

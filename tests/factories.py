@@ -8,7 +8,14 @@ import factory
 from stdnum.cn import uscc
 
 from charity.extensions import db
-from charity.models import Campaign, Membership, Organization, User
+from charity.models import (
+    Campaign,
+    Fund,
+    FundCommitteeMember,
+    Membership,
+    Organization,
+    User,
+)
 from charity.services.accounts import hash_password
 
 PASSWORD = "correct horse battery"
@@ -108,3 +115,27 @@ def log_in(client, user: User, password: str = PASSWORD):  # type: ignore[no-unt
     response = client.post("/account/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
     return response
+
+
+# --- funds -------------------------------------------------------------------------------
+class FundFactory(Base):
+    class Meta:
+        model = Fund
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.LazyAttributeSequence(lambda o, n: f"{o.organization.name}邻里{n}社区慈善基金")
+    purpose_md = "支持社区长者关爱与邻里互助。"
+    restriction = "仅用于本社区的长者关爱与应急救助，不得用于行政开支。"
+    service_area = "广州市越秀区北京街道"
+    committee = factory.LazyFunction(
+        lambda: [
+            FundCommitteeMember(name=name, role=role)
+            for name, role in (
+                ("陈主任", "chair"),
+                ("李委员", "member"),
+                ("王委员", "member"),
+                ("赵委员", "member"),
+                ("周监事", "supervisor"),
+            )
+        ]
+    )

@@ -20,6 +20,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("auditlog_api", "/api/v1/log"),
     ("auditlog_pages", "/log"),
     ("ops", None),
+    ("funds", "/funds"),
+    ("disbursements", "/disbursements"),
 ]
 
 

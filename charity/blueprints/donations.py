@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from charity import payments
 from charity.db import commit
-from charity.extensions import db
+from charity.extensions import db, limiter
 from charity.forms import BaseForm, YuanField
 from charity.mail import Mail, flush_queued_mail, queue_mail
 from charity.models import Campaign, Donation, Organization, Refund
@@ -124,6 +124,7 @@ def commit_with_receipts() -> None:
 
 
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
+@limiter.limit("30 per hour", methods=["POST"])
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == "draft":
@@ -194,6 +195,7 @@ def pay(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/donations/<token>/confirm")
+@limiter.limit("10 per minute; 60 per hour")  # card testing: many cards tried from one place
 def confirm(token: str):  # type: ignore[no-untyped-def]
     """Called by static/js/donate.js once Stripe.js has set up the card."""
     donation = _donation_by_token(token)

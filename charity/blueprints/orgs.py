@@ -16,6 +16,7 @@ from charity.blueprints.orgs_forms import (
     ConfirmForm,
     DirectoryForm,
     InviteForm,
+    PaymentAccountForm,
     RoleForm,
     is_english,
 )
@@ -135,6 +136,27 @@ def manage(org_id: int):  # type: ignore[no-untyped-def]
     require_org_role(org_id, *MEMBER_ROLES)
     role = role_in_org(current_user, org_id)
     return render_template("orgs/manage.html", org=organization, role=role)
+
+
+@bp.route("/<int:org_id>/payment-account", methods=["GET", "POST"])
+def payment_account(org_id: int):  # type: ignore[no-untyped-def]
+    """The owner names the Stripe account that receives the organization's gifts."""
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    form = PaymentAccountForm(stripe_account_id=organization.stripe_account_id)
+    if form.validate_on_submit():
+        try:
+            service.set_payment_account(
+                db.session, current_user, organization, form.stripe_account_id.data
+            )
+        except service.OrganizationError as error:
+            _form_error(form, error)
+        else:
+            commit()
+            flash(_("The receiving account was saved."), "success")
+            return redirect(url_for("orgs.manage", org_id=org_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/payment_account.html", form=form, org=organization), status
 
 
 @bp.route("/<int:org_id>/edit", methods=["GET", "POST"])

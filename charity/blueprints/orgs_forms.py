@@ -197,3 +197,9 @@ class ReviewForm(BaseForm):
             self.reason.errors = [*self.reason.errors, _l("Give the applicant a reason.")]
             return False
         return ok
+
+
+class PaymentAccountForm(BaseForm):
+    stripe_account_id = StringField(
+        _l("Stripe account id"), validators=[DataRequired(), Length(max=64)]
+    )

@@ -6,6 +6,8 @@ import click
 from flask.cli import with_appcontext
 
 from charity.extensions import db
+from charity.services.allocation import check_allocations
+from charity.services.disbursements import check_disbursements
 from charity.services.ledger import check_books
 
 
@@ -19,6 +21,8 @@ def ledger() -> None:
 def check() -> None:
     """Exit non-zero, naming each mismatch, unless every check passes."""
     problems, notes = check_books(db.session)
+    problems += check_allocations(db.session)  # funds: FIFO allocation rebuilt from the ledger
+    problems += check_disbursements(db.session)  # funds: executed disbursements posted once
     for note in notes:
         click.echo(f"note: {note}")
     for problem in problems:

@@ -4,6 +4,7 @@ from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure 
 from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
+from charity.models.disbursement import Disbursement, SpendingAllocation
 from charity.models.donation import (
     Donation,
     ReceiptCounter,
@@ -11,6 +12,7 @@ from charity.models.donation import (
     StripeEvent,
     WebhookRejection,
 )
+from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -23,7 +25,11 @@ __all__ = [
     "AuditNode",
     "Campaign",
     "CampaignUpdate",
+    "Disbursement",
     "Donation",
+    "Fund",
+    "FundCommitteeMember",
+    "FundTransfer",
     "Invitation",
     "LedgerAccount",
     "LedgerEntry",
@@ -33,6 +39,7 @@ __all__ = [
     "Organization",
     "ReceiptCounter",
     "Refund",
+    "SpendingAllocation",
     "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",

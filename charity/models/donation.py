@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
+from charity.models.fund import Fund
 from charity.models.organization import Organization
 from charity.models.user import User
 
@@ -35,6 +36,8 @@ class Donation(TimestampMixin, db.Model):
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_bounds"),
         CheckConstraint(f"channel IN {DONATION_CHANNELS!r}", name="channel"),
         CheckConstraint(f"status IN {DONATION_STATUSES!r}", name="status"),
+        # funds: a gift goes to a campaign, a fund, or (neither) the organization itself.
+        CheckConstraint("campaign_id IS NULL OR fund_id IS NULL", name="one_target"),
         UniqueConstraint("stripe_payment_intent_id"),
         UniqueConstraint("organization_id", "receipt_year", "receipt_seq"),
         UniqueConstraint("receipt_number"),
@@ -48,6 +51,8 @@ class Donation(TimestampMixin, db.Model):
     #: The receiving organization (merchant of record); for campaigns, the qualified owner.
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    #: funds: a gift to a community fund (charity.models.fund) instead of a campaign.
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     #: Total refunded so far; never above amount_fen.
@@ -90,6 +95,7 @@ class Donation(TimestampMixin, db.Model):
 
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
+    fund: Mapped[Fund | None] = relationship()  # funds
     donor_user: Mapped[User | None] = relationship()
 
     @property

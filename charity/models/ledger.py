@@ -9,6 +9,9 @@ Accounts (one row each, found by ``key``):
 - ``unrestricted``  per organization: gifts not tied to a campaign (net assets).
 - ``restricted``    per campaign: gifts restricted to that campaign (net assets).
 - ``refunds``       per campaign or organization: contra account for money given back.
+- ``spending``      per campaign or fund: money paid out by executed disbursements.
+Fund accounts (``fund_id`` set, key "fund:<id>:<kind>:<currency>") are the restricted
+sub-ledger of a community fund inside its host (charity.services.funds).
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from charity.extensions import db
 from charity.models.base import UTCDateTime, utcnow
 
-ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds")
-TRANSACTION_KINDS = ("donation", "refund")
+ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds", "spending")
+TRANSACTION_KINDS = ("donation", "refund", "disbursement", "transfer")
 
 
 class LedgerAccount(db.Model):
@@ -38,6 +41,8 @@ class LedgerAccount(db.Model):
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    # funds: the community fund whose restricted sub-ledger this account is part of.
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
 
 

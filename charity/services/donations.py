@@ -17,7 +17,7 @@ as the stored commitment.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -48,7 +48,8 @@ class PaymentMismatchError(ValueError):
 
 @dataclass(frozen=True)
 class NewDonation:
-    campaign_id: int
+    #: The target: a campaign, or (funds) ``fund_id`` below with campaign_id None.
+    campaign_id: int | None
     amount_fen: int
     donor_name: str
     donor_email: str
@@ -57,6 +58,7 @@ class NewDonation:
     message: str
     receipt_wanted: bool
     max_amount_fen: int
+    fund_id: int | None = None  # funds
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    today = date.today()
+    from charity.services.campaigns import today_cst  # campaign days are China Standard Time
+
+    today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
     if not campaign.organization.stripe_account_id:
@@ -93,15 +97,18 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
 
 
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
-    campaign = _open_campaign(session, command.campaign_id)
+    # funds: a gift to a community fund goes the same way, to the fund's host.
+    target = _open_target(session, command)
+    campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
         raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
     if len(command.message) > MESSAGE_MAX_LENGTH:
         raise DonationError(N_("The message is too long."), "message")
     salt = new_salt()
     donation = Donation(
-        organization_id=campaign.organization_id,
+        organization_id=target.organization_id,
         campaign=campaign,
+        fund_id=None if campaign is not None else target.id,
         amount_fen=command.amount_fen,
         currency="CNY",
         channel="online_card",
@@ -116,11 +123,23 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         donor_commitment=donor_commitment(
             salt, donor_data(command.donor_name, command.donor_email)
         ),
-        stripe_account_id=campaign.organization.stripe_account_id,
+        stripe_account_id=target.organization.stripe_account_id,
         receipt_waived=not command.receipt_wanted,
     )
     session.add(donation)
     return donation
+
+
+def _open_target(session: Session, command: NewDonation) -> Any:
+    """funds: the open campaign or fund the gift is for."""
+    if command.fund_id is None:
+        return _open_campaign(session, command.campaign_id or 0)
+    from charity.services.funds import FundError, open_fund_for_gifts
+
+    try:
+        return open_fund_for_gifts(session, command.fund_id)
+    except FundError as exc:
+        raise DonationError(exc.message) from None
 
 
 def ensure_payment_intent(session: Session, donation_id: int) -> payments.Intent:
@@ -305,7 +324,19 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     donation.status = "refunded" if full else "partially_refunded"
     ledger.post_refund(session, donation, refund)
     session.flush()
+    _refresh_allocation(session, donation)  # funds
     record_event(session, "donation.refunded", subject_id=refund.id)
+
+
+def _refresh_allocation(session: Session, donation: Donation) -> None:
+    """funds: a refund takes its part of the gift out of the FIFO allocation."""
+    from charity.services import allocation
+    from charity.services.pools import lock_pool, pool_of_donation
+
+    pool = pool_of_donation(donation)
+    if pool is not None:
+        lock_pool(session, pool)
+        allocation.store_allocation(session, pool)
 
 
 def refund_donation(session: Session, actor: User, command: RefundCommand) -> Refund:
@@ -318,6 +349,11 @@ def refund_donation(session: Session, actor: User, command: RefundCommand) -> Re
         raise DonationError(N_("This donation has nothing left to refund."), "amount")
     if not 0 < command.amount_fen <= remaining:
         raise DonationError(N_("The refund is more than what remains refundable."), "amount")
+    # funds: money already spent or promised to approved disbursements stays spent.
+    from charity.services.pools import refund_refusal
+
+    if problem := refund_refusal(session, donation, command.amount_fen):
+        raise DonationError(problem, "amount")
     refund = Refund(
         donation=donation,
         amount_fen=command.amount_fen,
@@ -377,6 +413,8 @@ def _donation_payload(donation: Donation) -> dict[str, Any]:
         "receipt_number": donation.receipt_number,
         "receipt_waived": donation.receipt_waived,
         "donor_commitment": donation.donor_commitment,
+        # funds: only gifts to a fund carry the key, so campaign payloads are unchanged.
+        **({"fund_id": donation.fund_id} if donation.fund_id is not None else {}),
     }
 
 

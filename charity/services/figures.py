@@ -1,8 +1,9 @@
 """Money figures of campaigns, for disclosure drafts and for checking published figures.
 
-TODO(ledger): these read Donation rows today. When the double-entry ledger lands, both
-functions switch to ledger balances (raised, refunded, in-kind, spent by category,
-balance); they are the only place compliance code reads money.
+The current cash raised comes from the double-entry ledger (the money that actually
+moved); counts, refunds and historical ``as_of`` figures come from the donation rows,
+which `flask ledger check` proves agree with the ledger. These are the only place
+compliance code reads money.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from charity.models import Donation
+from charity.services import ledger
 
 COUNTED = ("succeeded", "partially_refunded", "refunded")
 
@@ -44,6 +46,8 @@ def campaign_figures(
     raised, refunded, count, in_kind = session.execute(
         select(*_sums(as_of)).where(Donation.campaign_id == campaign_id)
     ).one()
+    if as_of is None:
+        raised = ledger.campaign_raised_fen(session, campaign_id)
     spent = 0
     return {
         "raised_fen": int(raised),

@@ -41,9 +41,16 @@ def _insert_ignoring_conflict(session: Session, values: dict) -> None:
 
 
 def get_account(
-    session: Session, kind: str, organization_id: int, currency: str, campaign_id: int | None
+    session: Session,
+    kind: str,
+    organization_id: int,
+    currency: str,
+    campaign_id: int | None,
+    fund_id: int | None = None,  # funds: a community fund's restricted sub-ledger
 ) -> LedgerAccount:
     owner = f"campaign:{campaign_id}" if campaign_id is not None else f"org:{organization_id}"
+    if fund_id is not None:
+        owner = f"fund:{fund_id}"
     key = f"{owner}:{kind}:{currency}"
     account = session.scalar(sa.select(LedgerAccount).where(LedgerAccount.key == key))
     if account is None:
@@ -54,6 +61,7 @@ def get_account(
                 "kind": kind,
                 "organization_id": organization_id,
                 "campaign_id": campaign_id,
+                "fund_id": fund_id,
                 "currency": currency,
             },
         )
@@ -93,6 +101,10 @@ def post_transaction(
 
 
 def _net_assets_account(session: Session, donation: Donation, kind: str) -> LedgerAccount:
+    if donation.fund_id is not None:  # funds
+        return get_account(
+            session, kind, donation.organization_id, donation.currency, None, donation.fund_id
+        )
     if donation.campaign_id is not None:
         return get_account(
             session, kind, donation.organization_id, donation.currency, donation.campaign_id

@@ -7,6 +7,7 @@ Public log payloads for organization events are built here from immutable fields
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -441,3 +442,35 @@ def directory_select(query: DirectoryQuery) -> Select:
     elif query.qualified == "no":
         statement = statement.where(Organization.qualification_number.is_(None))
     return statement.order_by(Organization.name, Organization.id)
+
+
+# --- the receiving payment account ---------------------------------------------------------
+
+#: A Stripe account id as Stripe issues them (``acct_`` and letters/digits).
+STRIPE_ACCOUNT_RE = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
+
+
+def set_payment_account(
+    session: Session, actor: User, organization: Organization, account_id: str
+) -> None:
+    """The owner names the organization's own Stripe account, which receives its gifts
+    directly (the platform never holds donors' money). Logged: donors and regulators can
+    see when the receiving account changed."""
+    _require_role(actor, organization, "owner")
+    if not organization.is_verified:
+        raise OrganizationError(None, _l("Only a verified organization can receive gifts."))
+    account_id = account_id.strip()
+    if not STRIPE_ACCOUNT_RE.match(account_id):
+        raise OrganizationError(
+            "stripe_account_id", _l("Enter the Stripe account id, which starts with acct_.")
+        )
+    if account_id == organization.stripe_account_id:
+        return
+    organization.stripe_account_id = account_id
+    record_event(
+        session,
+        "organization.payment_account_set",
+        {**_organization_payload(session, organization.id), "stripe_account_id": account_id},
+        subject_table="organizations",
+        subject_id=organization.id,
+    )

@@ -118,6 +118,8 @@ def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
     if donation.campaign is not None:
         lines.append(("募捐活动 Campaign", donation.campaign.title))
         lines.append(("备案编号 Filing No.", donation.campaign.filing_number))
+    if donation.fund is not None:  # funds
+        lines.append(("社区慈善基金 Fund", donation.fund.name))
     if donation.log_index is not None:
         lines.append(("公开日志条目 Log entry", f"#{donation.log_index}"))
     if donation.donor_commitment:

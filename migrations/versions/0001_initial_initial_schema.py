@@ -179,64 +179,6 @@ def upgrade():
         )
 
     op.create_table(
-        "campaigns",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("organization_id", sa.Integer(), nullable=False),
-        sa.Column("partner_id", sa.Integer(), nullable=True),
-        sa.Column("title", sa.String(length=120), nullable=False),
-        sa.Column("summary", sa.String(length=300), nullable=False),
-        sa.Column("cause", sa.String(length=20), nullable=False),
-        sa.Column("purpose_md", sa.Text(), nullable=False),
-        sa.Column("start_date", sa.Date(), nullable=False),
-        sa.Column("end_date", sa.Date(), nullable=False),
-        sa.Column("region", sa.String(length=200), nullable=False),
-        sa.Column("person_in_charge", sa.String(length=100), nullable=False),
-        sa.Column("acceptance_methods", sa.Text(), nullable=False),
-        sa.Column("receiving_account", sa.String(length=300), nullable=False),
-        sa.Column("beneficiaries", sa.Text(), nullable=False),
-        sa.Column("use_of_funds", sa.Text(), nullable=False),
-        sa.Column("fundraising_cost", sa.Text(), nullable=False),
-        sa.Column("leftover_plan", sa.Text(), nullable=False),
-        sa.Column("expected_amount_fen", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("filing_number", sa.String(length=64), nullable=False),
-        sa.Column("filing_date", sa.Date(), nullable=False),
-        sa.Column("is_emergency", sa.Boolean(), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "status IN ('draft', 'published', 'closed')", name=op.f("ck_campaigns_status")
-        ),
-        sa.CheckConstraint("end_date >= start_date", name=op.f("ck_campaigns_dates_ordered")),
-        sa.CheckConstraint(
-            "expected_amount_fen > 0", name=op.f("ck_campaigns_expected_amount_positive")
-        ),
-        sa.CheckConstraint(
-            "partner_id IS NULL OR partner_id <> organization_id",
-            name=op.f("ck_campaigns_partner_other"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_campaigns_organization_id_organizations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["partner_id"], ["organizations.id"], name=op.f("fk_campaigns_partner_id_organizations")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
-        sa.UniqueConstraint("filing_number", name=op.f("uq_campaigns_filing_number")),
-    )
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.create_index("ix_campaigns_organization_id", ["organization_id"], unique=False)
-        batch_op.create_index("ix_campaigns_status_end_date", ["status", "end_date"], unique=False)
-
-    op.create_table(
         "compliance_triggers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -259,6 +201,36 @@ def upgrade():
         batch_op.create_index(
             "ix_compliance_triggers_organization_id", ["organization_id"], unique=False
         )
+
+    op.create_table(
+        "funds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("sponsor_reason", sa.Text(), nullable=False),
+        sa.Column("purpose_md", sa.Text(), nullable=False),
+        sa.Column("restriction", sa.Text(), nullable=False),
+        sa.Column("service_area", sa.String(length=200), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("close_reason", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("status IN ('active', 'closed')", name=op.f("ck_funds_status")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_funds_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_funds_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_funds")),
+        sa.UniqueConstraint("name", name=op.f("uq_funds_name")),
+    )
+    with op.batch_alter_table("funds", schema=None) as batch_op:
+        batch_op.create_index("ix_funds_organization_id", ["organization_id"], unique=False)
 
     op.create_table(
         "invitations",
@@ -331,6 +303,116 @@ def upgrade():
         sa.PrimaryKeyConstraint("organization_id", "year", name=op.f("pk_receipt_counters")),
     )
     op.create_table(
+        "campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("partner_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("summary", sa.String(length=300), nullable=False),
+        sa.Column("cause", sa.String(length=20), nullable=False),
+        sa.Column("purpose_md", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=200), nullable=False),
+        sa.Column("person_in_charge", sa.String(length=100), nullable=False),
+        sa.Column("acceptance_methods", sa.Text(), nullable=False),
+        sa.Column("receiving_account", sa.String(length=300), nullable=False),
+        sa.Column("beneficiaries", sa.Text(), nullable=False),
+        sa.Column("use_of_funds", sa.Text(), nullable=False),
+        sa.Column("fundraising_cost", sa.Text(), nullable=False),
+        sa.Column("leftover_plan", sa.Text(), nullable=False),
+        sa.Column("expected_amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("filing_number", sa.String(length=64), nullable=False),
+        sa.Column("filing_date", sa.Date(), nullable=False),
+        sa.Column("is_emergency", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('draft', 'published', 'closed')", name=op.f("ck_campaigns_status")
+        ),
+        sa.CheckConstraint("end_date >= start_date", name=op.f("ck_campaigns_dates_ordered")),
+        sa.CheckConstraint(
+            "expected_amount_fen > 0", name=op.f("ck_campaigns_expected_amount_positive")
+        ),
+        sa.CheckConstraint(
+            "partner_id IS NULL OR partner_id <> organization_id",
+            name=op.f("ck_campaigns_partner_other"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(["fund_id"], ["funds.id"], name=op.f("fk_campaigns_fund_id_funds")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_campaigns_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_id"], ["organizations.id"], name=op.f("fk_campaigns_partner_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+        sa.UniqueConstraint("filing_number", name=op.f("uq_campaigns_filing_number")),
+    )
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index("ix_campaigns_organization_id", ["organization_id"], unique=False)
+        batch_op.create_index("ix_campaigns_status_end_date", ["status", "end_date"], unique=False)
+
+    op.create_table(
+        "fund_committee_members",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fund_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("unpaid", sa.Boolean(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "role IN ('chair', 'member', 'supervisor')", name=op.f("ck_fund_committee_members_role")
+        ),
+        sa.CheckConstraint("unpaid", name=op.f("ck_fund_committee_members_unpaid")),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_fund_committee_members_fund_id_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_fund_committee_members_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_committee_members")),
+    )
+    with op.batch_alter_table("fund_committee_members", schema=None) as batch_op:
+        batch_op.create_index("ix_fund_committee_members_fund_id", ["fund_id"], unique=False)
+
+    op.create_table(
+        "fund_transfers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("fund_id", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=10), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "direction IN ('to_fund', 'to_host')", name=op.f("ck_fund_transfers_direction")
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_fund_transfers_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_fund_transfers_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_fund_transfers_fund_id_funds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fund_transfers")),
+    )
+    with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
+        batch_op.create_index("ix_fund_transfers_fund_id", ["fund_id"], unique=False)
+
+    op.create_table(
         "campaign_updates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -357,6 +439,87 @@ def upgrade():
         batch_op.create_index(
             "ix_campaign_updates_campaign_id_posted_at", ["campaign_id", "posted_at"], unique=False
         )
+
+    op.create_table(
+        "disbursements",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("purpose_category", sa.String(length=30), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("beneficiary_kind", sa.String(length=16), nullable=False),
+        sa.Column("beneficiary_organization_id", sa.Integer(), nullable=True),
+        sa.Column("beneficiary_name", sa.String(length=200), nullable=False),
+        sa.Column("evidence_sha256", sa.String(length=64), nullable=False),
+        sa.Column("evidence_content_type", sa.String(length=50), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("approved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejected_by_id", sa.Integer(), nullable=True),
+        sa.Column("rejected_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejection_reason", sa.Text(), nullable=False),
+        sa.Column("executed_by_id", sa.Integer(), nullable=True),
+        sa.Column("executed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("payment_reference", sa.String(length=100), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "beneficiary_kind IN ('organization', 'individual')",
+            name=op.f("ck_disbursements_beneficiary_kind"),
+        ),
+        sa.CheckConstraint(
+            "purpose_category IN ('medical_supplies', 'epidemic_supplies', 'food', 'education', 'elderly_care', 'disaster_relief', 'community_services', 'other')",
+            name=op.f("ck_disbursements_purpose_category"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('requested', 'approved', 'rejected', 'executed')",
+            name=op.f("ck_disbursements_status"),
+        ),
+        sa.CheckConstraint(
+            "(campaign_id IS NULL) <> (fund_id IS NULL)",
+            name=op.f("ck_disbursements_exactly_one_source"),
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_disbursements_amount_positive")),
+        sa.CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> requested_by_id",
+            name=op.f("ck_disbursements_four_eyes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"], ["users.id"], name=op.f("fk_disbursements_approved_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["beneficiary_organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_disbursements_beneficiary_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_disbursements_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["executed_by_id"], ["users.id"], name=op.f("fk_disbursements_executed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_disbursements_fund_id_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_disbursements_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["rejected_by_id"], ["users.id"], name=op.f("fk_disbursements_rejected_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_disbursements_requested_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disbursements")),
+    )
+    with op.batch_alter_table("disbursements", schema=None) as batch_op:
+        batch_op.create_index("ix_disbursements_campaign_id", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_disbursements_fund_id", ["fund_id"], unique=False)
 
     op.create_table(
         "disclosures",
@@ -402,6 +565,7 @@ def upgrade():
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("refunded_fen", sa.BigInteger(), nullable=False),
@@ -437,6 +601,9 @@ def upgrade():
         ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_donations_amount_positive")),
         sa.CheckConstraint(
+            "campaign_id IS NULL OR fund_id IS NULL", name=op.f("ck_donations_one_target")
+        ),
+        sa.CheckConstraint(
             "refunded_fen >= 0 AND refunded_fen <= amount_fen",
             name=op.f("ck_donations_refund_bounds"),
         ),
@@ -446,6 +613,7 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["donor_user_id"], ["users.id"], name=op.f("fk_donations_donor_user_id_users")
         ),
+        sa.ForeignKeyConstraint(["fund_id"], ["funds.id"], name=op.f("fk_donations_fund_id_funds")),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
@@ -478,13 +646,17 @@ def upgrade():
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds')",
+            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'spending')",
             name=op.f("ck_ledger_accounts_kind"),
         ),
         sa.ForeignKeyConstraint(
             ["campaign_id"], ["campaigns.id"], name=op.f("fk_ledger_accounts_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_ledger_accounts_fund_id_funds")
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
@@ -596,6 +768,43 @@ def upgrade():
         batch_op.create_index("ix_refunds_donation_id", ["donation_id"], unique=False)
 
     op.create_table(
+        "spending_allocations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pool_kind", sa.String(length=10), nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), nullable=False),
+        sa.Column("source_key", sa.String(length=60), nullable=False),
+        sa.Column("use_key", sa.String(length=60), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=True),
+        sa.Column("disbursement_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.CheckConstraint(
+            "pool_kind IN ('campaign', 'fund')", name=op.f("ck_spending_allocations_pool_kind")
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_spending_allocations_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["disbursement_id"],
+            ["disbursements.id"],
+            name=op.f("fk_spending_allocations_disbursement_id_disbursements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_spending_allocations_donation_id_donations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_spending_allocations")),
+        sa.UniqueConstraint(
+            "pool_kind",
+            "pool_id",
+            "source_key",
+            "use_key",
+            name=op.f("uq_spending_allocations_pool_kind_pool_id_source_key_use_key"),
+        ),
+    )
+    with op.batch_alter_table("spending_allocations", schema=None) as batch_op:
+        batch_op.create_index("ix_spending_allocations_donation_id", ["donation_id"], unique=False)
+
+    op.create_table(
         "disclosure_attachments",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
@@ -626,7 +835,8 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('donation', 'refund')", name=op.f("ck_ledger_transactions_kind")
+            "kind IN ('donation', 'refund', 'disbursement', 'transfer')",
+            name=op.f("ck_ledger_transactions_kind"),
         ),
         sa.ForeignKeyConstraint(
             ["donation_id"],
@@ -684,6 +894,10 @@ def downgrade():
         batch_op.drop_index("ix_disclosure_attachments_sha256")
 
     op.drop_table("disclosure_attachments")
+    with op.batch_alter_table("spending_allocations", schema=None) as batch_op:
+        batch_op.drop_index("ix_spending_allocations_donation_id")
+
+    op.drop_table("spending_allocations")
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.drop_index("ix_refunds_donation_id")
 
@@ -705,10 +919,28 @@ def downgrade():
         batch_op.drop_index("ix_disclosures_campaign_id")
 
     op.drop_table("disclosures")
+    with op.batch_alter_table("disbursements", schema=None) as batch_op:
+        batch_op.drop_index("ix_disbursements_fund_id")
+        batch_op.drop_index("ix_disbursements_campaign_id")
+
+    op.drop_table("disbursements")
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
     op.drop_table("campaign_updates")
+    with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
+        batch_op.drop_index("ix_fund_transfers_fund_id")
+
+    op.drop_table("fund_transfers")
+    with op.batch_alter_table("fund_committee_members", schema=None) as batch_op:
+        batch_op.drop_index("ix_fund_committee_members_fund_id")
+
+    op.drop_table("fund_committee_members")
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaigns_status_end_date")
+        batch_op.drop_index("ix_campaigns_organization_id")
+
+    op.drop_table("campaigns")
     op.drop_table("receipt_counters")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")
@@ -718,15 +950,14 @@ def downgrade():
         batch_op.drop_index("ix_invitations_organization_id")
 
     op.drop_table("invitations")
+    with op.batch_alter_table("funds", schema=None) as batch_op:
+        batch_op.drop_index("ix_funds_organization_id")
+
+    op.drop_table("funds")
     with op.batch_alter_table("compliance_triggers", schema=None) as batch_op:
         batch_op.drop_index("ix_compliance_triggers_organization_id")
 
     op.drop_table("compliance_triggers")
-    with op.batch_alter_table("campaigns", schema=None) as batch_op:
-        batch_op.drop_index("ix_campaigns_status_end_date")
-        batch_op.drop_index("ix_campaigns_organization_id")
-
-    op.drop_table("campaigns")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.drop_index("ix_organizations_status_province")
 

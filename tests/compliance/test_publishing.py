@@ -15,6 +15,7 @@ from charity.extensions import db
 from charity.models import Donation
 from charity.models.disclosure import Disclosure, DisclosureVersion, ImmutableRecordError
 from charity.services import disclosures as service
+from charity.services import ledger
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf, member
 from tests.factories import UserFactory
 
@@ -219,15 +220,16 @@ def test_correction_is_a_new_version_with_a_readable_diff(en_client, app, org, o
 
 def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    db.session.add(
-        Donation(
-            organization_id=org.id,
-            campaign_id=campaign.id,
-            amount_fen=50_000,
-            status="succeeded",
-            succeeded_at=cst_noon(date(2025, 2, 1)),
-        )
+    gift = Donation(
+        organization_id=org.id,
+        campaign_id=campaign.id,
+        amount_fen=50_000,
+        status="succeeded",
+        succeeded_at=cst_noon(date(2025, 2, 1)),
     )
+    db.session.add(gift)
+    db.session.flush()
+    ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     fields = {
         "raised_fen": 60_000,
         "refunded_fen": 0,
@@ -248,15 +250,16 @@ def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app,
 
 def test_new_campaign_disclosure_form_is_prefilled(en_client, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    db.session.add(
-        Donation(
-            organization_id=org.id,
-            campaign_id=campaign.id,
-            amount_fen=12_345,
-            status="succeeded",
-            succeeded_at=cst_noon(date(2025, 2, 1)),
-        )
+    gift = Donation(
+        organization_id=org.id,
+        campaign_id=campaign.id,
+        amount_fen=12_345,
+        status="succeeded",
+        succeeded_at=cst_noon(date(2025, 2, 1)),
     )
+    db.session.add(gift)
+    db.session.flush()
+    ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     login(en_client, owner)
     page = en_client.get(
         f"/orgs/{org.id}/disclosures/new?type=campaign_result"
@@ -278,7 +281,7 @@ def test_obligations_page_and_feed_show_late_filings_and_corrections(en_client, 
             service.CorrectDisclosure(first.disclosure_id, "基本信息", "", BASIC, "更正电话"),
             app.config["UPLOAD_DIR"],
         )
-        page = en_client.get(f"/orgs/{org.id}/obligations").get_data(as_text=True)
+        page = en_client.get(f"/orgs/{org.id}/obligations?lang=en").get_data(as_text=True)
     assert "badge-late" in page and "Published late" in page
     feed = en_client.get("/compliance/feed.json").get_json()["items"]
     assert [item["type"] for item in feed] == ["correction", "late_filing"]

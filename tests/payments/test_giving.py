@@ -36,6 +36,9 @@ def test_happy_path_succeeds_with_ledger_receipt_and_email(client, campaign, mai
     assert donation.receipt_number in html
     assert donation.commitment_salt in html
     assert campaign.organization.uscc in html
+    # The public log entry and its page (inclusion proof) are linked from the receipt.
+    assert donation.log_index is not None
+    assert f'href="/log/{donation.log_index}"' in html
 
 
 def test_decline_then_retry_makes_one_donation(client, campaign):

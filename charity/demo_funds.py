@@ -1,0 +1,125 @@
+"""Demo community fund for `make run`: a company-named fund in 广州市越秀区慈善会, started
+with a ¥100,000 gift, spent on epidemic supplies (approved by a committee member, paid by
+finance), and a demo donor's ¥200 gift that can be followed to where it went.
+
+Idempotent: nothing is done when the fund exists. The gifts are recorded as the payment
+path records them (receipt number, ledger, public log) without calling Stripe: the
+company gave by bank transfer, and the demo donor's card gift is marked paid.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.demo import _ensure_user
+from charity.demo_orgs import demo_uscc
+from charity.events import record_event
+from charity.extensions import db
+from charity.models import Donation, Fund, Organization, User
+from charity.services import disbursements, funds, ledger, receipts, uploads
+from charity.services.donations import _log_index, donor_data
+from charity.services.pools import Pool
+
+HOST_USCC_PREFIX = "51440104MJ0000002"  # 广州市越秀区慈善会 in charity/demo_orgs.py
+FUND_NAME = "广州市越秀区慈善会粤信科技社区慈善基金"
+COMMITTEE_EMAIL = "yuexiu-committee@demo.charity"
+#: A one-page PDF standing in for the supplier's invoice (content-checked like uploads).
+EVIDENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _gift(
+    host: Organization, fund: Fund, fen: int, who: tuple[str, str], when: datetime, **kw
+) -> Donation:  # type: ignore[no-untyped-def]
+    salt = new_salt()
+    donation = Donation(
+        organization=host,
+        fund_id=fund.id,
+        amount_fen=fen,
+        status="succeeded",
+        succeeded_at=when,
+        donor_name=who[0],
+        donor_email=who[1],
+        commitment_salt=salt,
+        donor_commitment=donor_commitment(salt, donor_data(*who)),
+        **kw,
+    )
+    db.session.add(donation)
+    db.session.flush()  # ids for the receipt, ledger and log
+    receipts.assign_receipt_number(db.session, donation, when)
+    # Booked when the money arrived, so the fund's chart and statement show it then.
+    ledger.post_donation(db.session, donation).created_at = when
+    results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
+    donation.log_index = _log_index(results)  # the receipt links its log entry
+    return donation
+
+
+def _users(host: Organization) -> dict[str, User]:
+    by_role = {m.role: m.user for m in host.active_memberships}
+    committee = _ensure_user(COMMITTEE_EMAIL, "周永康", "donor", None)
+    return {"owner": by_role["owner"], "finance": by_role["finance"], "committee": committee}
+
+
+def _create_fund(host: Organization, people: dict[str, User]) -> Fund:
+    seats = (
+        funds.Seat("周永康", "chair", user_email=COMMITTEE_EMAIL),
+        funds.Seat("黄志强", "member", user_email=people["owner"].email),
+        funds.Seat("林晓东", "member"),
+        funds.Seat("梁美华", "member"),
+        funds.Seat("何建新", "supervisor"),
+    )
+    command = funds.NewFund(
+        organization_id=host.id,
+        name=FUND_NAME,
+        sponsor_reason="由广州粤信科技有限公司捐赠 10 万元发起，按捐赠协议以企业名称冠名。",
+        purpose_md="支持越秀区街道社区的**疫情防控**、应急物资储备和困难居民帮扶。",
+        restriction="仅用于越秀区社区防疫与应急救助物资，不得用于管理费用。",
+        service_area="广州市越秀区",
+        committee=seats,
+    )
+    return funds.create_fund(db.session, people["owner"], command)
+
+
+def _spend(fund: Fund, people: dict[str, User]) -> None:
+    stored = uploads.store_file(current_app.config["UPLOAD_DIR"], EVIDENCE_PDF)
+    request = disbursements.DisbursementRequest(
+        pool=Pool("fund", fund.id),
+        amount_fen=10_010_000,
+        purpose_category="epidemic_supplies",
+        purpose="医用口罩 5 万只、消毒液 800 瓶、测温枪 60 支，分发至越秀区 18 条街道社区卫生站",
+        beneficiary_kind="organization",
+        beneficiary_name="广州市越秀区北京街道社区卫生服务中心",
+        evidence=stored,
+    )
+    made = disbursements.request_disbursement(db.session, people["finance"], request)
+    disbursements.approve_disbursement(db.session, people["committee"], made.id)
+    disbursements.execute_disbursement(db.session, people["owner"], made.id, "YX-2026-0302-001")
+
+
+def load_funds() -> list[str]:
+    host = db.session.scalar(
+        select(Organization).where(Organization.uscc == demo_uscc(HOST_USCC_PREFIX))
+    )
+    if host is None:
+        return []
+    lines = [f"  committee  {COMMITTEE_EMAIL:<36} {FUND_NAME} (approves disbursements)"]
+    if db.session.scalar(select(Fund.id).where(Fund.name == FUND_NAME)):
+        return lines
+    people = _users(host)
+    fund = _create_fund(host, people)
+    company = ("广州粤信科技有限公司", "csr@yuexin.example")
+    _gift(host, fund, 10_000_000, company, datetime(2026, 2, 10, 2, tzinfo=UTC),
+          channel="bank_transfer", is_anonymous=False, consent_show_name=True)  # fmt: skip
+    donor = db.session.scalar(select(User).where(User.email == "donor@demo.charity"))
+    _gift(host, fund, 20_000, ("王小明", "donor@demo.charity"),
+          datetime(2026, 2, 20, 6, tzinfo=UTC), donor_user=donor)  # fmt: skip
+    _spend(fund, people)
+    return lines

@@ -1,0 +1,192 @@
+"""A pool's movements from the ledger: the yearly fund statement (CSV, PDF) and the chart.
+
+Every line comes from a ledger entry on the fund's accounts (credits in, debits out), so
+the statement adds up to the balance shown on the fund page. No personal data: gifts
+appear by number, individuals by their anonymized label. The disclosure features reuse
+``build_statement``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
+from charity.models import LedgerTransaction as Tx
+from charity.money import format_fen
+
+CHINA = ZoneInfo("Asia/Shanghai")
+#: Spreadsheet programs run cells starting with these as formulas (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class Movement:
+    at: datetime
+    kind: str
+    reference: str
+    description: str
+    #: Positive: money in; negative: money out.
+    amount_fen: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    fund: Fund
+    year: int
+    opening_fen: int
+    movements: tuple[Movement, ...]
+
+    @property
+    def inflow_fen(self) -> int:
+        return sum(m.amount_fen for m in self.movements if m.amount_fen > 0)
+
+    @property
+    def outflow_fen(self) -> int:
+        return -sum(m.amount_fen for m in self.movements if m.amount_fen < 0)
+
+    @property
+    def closing_fen(self) -> int:
+        return self.opening_fen + self.inflow_fen - self.outflow_fen
+
+
+def _describe(session: Session, kind: str, key: str, donation_id: int | None) -> tuple[str, str]:
+    number = int(key.split(":")[1])
+    if kind == "donation":
+        return f"捐赠 #{donation_id}", "捐赠收入 Gift"
+    if kind == "refund":
+        return f"退款 #{number}", f"捐赠 #{donation_id} 退款 Refund"
+    if kind == "disbursement":
+        d = session.get(Disbursement, number)
+        text = f"{d.purpose_category}: {d.public_beneficiary}" if d else ""
+        return f"拨付 #{number}", text
+    row = session.get(FundTransfer, number)
+    return f"划转 #{number}", row.reason if row else ""
+
+
+def fund_movements(session: Session, fund_id: int) -> list[Movement]:
+    rows = session.execute(
+        sa.select(Tx.kind, Tx.source_key, Tx.donation_id, Tx.created_at, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.transaction_id == Tx.id)
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(LedgerAccount.fund_id == fund_id)
+        .order_by(Tx.created_at, Tx.id)
+    ).all()
+    movements = []
+    for kind, key, donation_id, created_at, amount in rows:
+        reference, description = _describe(session, kind, key, donation_id)
+        movements.append(Movement(created_at, kind, reference, description, -int(amount)))
+    return movements
+
+
+def _year(moment: datetime) -> int:
+    return moment.astimezone(CHINA).year
+
+
+def build_statement(session: Session, fund: Fund, year: int) -> Statement:
+    movements = fund_movements(session, fund.id)
+    opening = sum(m.amount_fen for m in movements if _year(m.at) < year)
+    return Statement(fund, year, opening, tuple(m for m in movements if _year(m.at) == year))
+
+
+def monthly_flows(session: Session, fund_id: int) -> list[tuple[str, int, int, int]]:
+    """[(YYYY-MM, inflow, outflow, balance at month end)] for the chart and its table."""
+    months: dict[str, list[int]] = {}
+    for m in fund_movements(session, fund_id):
+        bucket = months.setdefault(m.at.astimezone(CHINA).strftime("%Y-%m"), [0, 0])
+        bucket[0 if m.amount_fen > 0 else 1] += abs(m.amount_fen)
+    balance, result = 0, []
+    for month in sorted(months):
+        inflow, outflow = months[month]
+        balance += inflow - outflow
+        result.append((month, inflow, outflow, balance))
+    return result
+
+
+def safe_cell(value: object) -> str:
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def statement_csv(statement: Statement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["fund", "year", "opening_yuan", "inflow_yuan", "outflow_yuan", "closing_yuan"])
+    writer.writerow(
+        [
+            safe_cell(statement.fund.name),
+            statement.year,
+            _yuan(statement.opening_fen),
+            _yuan(statement.inflow_fen),
+            _yuan(statement.outflow_fen),
+            _yuan(statement.closing_fen),
+        ]
+    )
+    writer.writerow([])
+    writer.writerow(["date", "type", "reference", "description", "in_yuan", "out_yuan"])
+    for m in statement.movements:
+        writer.writerow(
+            [
+                m.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
+                m.kind,
+                safe_cell(m.reference),
+                safe_cell(m.description),
+                _yuan(m.amount_fen) if m.amount_fen > 0 else "",
+                _yuan(-m.amount_fen) if m.amount_fen < 0 else "",
+            ]
+        )
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly
+
+
+def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
+    """The statement as a PDF, with the CJK font the receipts use."""
+    from fpdf import FPDF
+
+    from charity.services.receipts import find_cjk_font
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(f"{statement.fund.name} {statement.year}")
+    pdf.add_font("cjk", "", str(find_cjk_font(font_path)))
+    pdf.add_page()
+    pdf.set_font("cjk", size=14)
+    title = f"{statement.fund.name} {statement.year} 年度收支报告"
+    pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font("cjk", size=9)
+    organization = statement.fund.organization
+    for label, value in (
+        ("托管机构 Host", f"{organization.name} ({organization.uscc})"),
+        ("期初余额 Opening", format_fen(statement.opening_fen)),
+        ("本年收入 Inflow", format_fen(statement.inflow_fen)),
+        ("本年支出 Outflow", format_fen(statement.outflow_fen)),
+        ("期末余额 Closing", format_fen(statement.closing_fen)),
+    ):
+        pdf.cell(45, 6, label)
+        pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    for m in statement.movements:
+        when = m.at.astimezone(CHINA).strftime("%Y-%m-%d")
+        amount = format_fen(m.amount_fen, sign=True)
+        pdf.multi_cell(
+            0, 5, f"{when}  {m.reference}  {m.description}  {amount}", new_x="LMARGIN", new_y="NEXT"
+        )
+    return bytes(pdf.output())
+
+
+def balance_points(session: Session, fund_id: int) -> list[tuple[date, int]]:
+    """[(day in China, balance at the end of that day)] for the balance chart."""
+    days: dict[date, int] = {}
+    balance = 0
+    for m in fund_movements(session, fund_id):
+        balance += m.amount_fen
+        days[m.at.astimezone(CHINA).date()] = balance
+    return sorted(days.items())

@@ -1,0 +1,109 @@
+"""Content-checked file storage (evidence for disbursements, and whatever needs it next).
+
+A file is accepted by what it IS, not by its name or the browser's Content-Type: its first
+bytes must be a PDF, PNG, JPEG or WebP signature, and it must fit the size limit. It is
+stored once under ``UPLOAD_DIR/<sha256[:2]>/<sha256>`` (content-addressed: the same file
+uploaded twice is one file, and a stored name never comes from the user). Serving goes
+through :func:`send_stored` with the checked type, ``X-Content-Type-Options: nosniff`` and
+``Content-Disposition: attachment``, so a browser never renders it as a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from charity.i18n import N_
+
+#: (signature at offset 0, media type, file extension)
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+EXTENSIONS = {media: ext for _, media, ext in SIGNATURES} | {"image/webp": "webp"}
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class UploadError(ValueError):
+    """A file we refuse (wrong kind, empty, too large); the message is for the user."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    sha256: str
+    content_type: str
+    size: int
+
+    @property
+    def extension(self) -> str:
+        return EXTENSIONS[self.content_type]
+
+
+def sniff(data: bytes) -> str | None:
+    """The media type the content really has (of the kinds we accept), or None."""
+    for signature, media, _ext in SIGNATURES:
+        if data.startswith(signature):
+            return media
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def check_file(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    if not data:
+        raise UploadError(N_("The file is empty."))
+    if len(data) > max_bytes:
+        raise UploadError(N_("The file is too large."))
+    media = sniff(data)
+    if media is None:
+        raise UploadError(N_("Upload a PDF or an image (PNG, JPEG or WebP)."))
+    return media
+
+
+def path_for(upload_dir: str | os.PathLike[str], sha256: str) -> Path:
+    if not _SHA256.match(sha256):
+        raise ValueError("not a SHA-256 hex digest")
+    return Path(upload_dir) / sha256[:2] / sha256
+
+
+def store_file(
+    upload_dir: str | os.PathLike[str], data: bytes, max_bytes: int = DEFAULT_MAX_BYTES
+) -> StoredFile:
+    """Check and store ``data``; atomic (written to a temporary file, then renamed)."""
+    media = check_file(data, max_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    target = path_for(upload_dir, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(handle, "wb") as output:
+            output.write(data)
+        os.replace(temporary, target)
+    return StoredFile(digest, media, len(data))
+
+
+def read_stored(upload_dir: str | os.PathLike[str], sha256: str) -> bytes | None:
+    path = path_for(upload_dir, sha256)
+    return path.read_bytes() if path.is_file() else None
+
+
+def send_stored(upload_dir: str, sha256: str, content_type: str, download_name: str):  # type: ignore[no-untyped-def]
+    """A response for a stored file, or None when it is missing."""
+    from flask import current_app
+
+    data = read_stored(upload_dir, sha256)
+    if data is None or sniff(data) != content_type:
+        return None
+    safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", download_name)[:100]
+    response = current_app.response_class(data, mimetype=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -1,0 +1,96 @@
+"""What the browser tests do to pages: log in, run axe, measure overflow, take screenshots."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from charity.demo import DEMO_PASSWORD
+from tests.browser.conftest import SCREENSHOTS
+
+#: axe impacts that fail a test
+BLOCKING = ("serious", "critical")
+
+_RUN_AXE = """async (exclude) => {
+  const context = exclude.length ? {include: [document], exclude: exclude.map(s => [s])} : document;
+  const result = await axe.run(context, {resultTypes: ["violations"]});
+  return result.violations.map(v => ({
+    id: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " -> " + n.failureSummary),
+  }));
+}"""
+
+
+def resize(page, size: dict) -> None:  # type: ignore[no-untyped-def]
+    """Set the viewport and let the page react (resize handlers run before the next frames)."""
+    page.set_viewport_size(size)
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def axe_violations(page, axe_js: Path, exclude: tuple[str, ...] = ()) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Serious and critical axe-core violations on the page as it is now.
+
+    axe is injected with add_script_tag (contexts opened with bypass_csp=True); in a context
+    where our CSP is enforced, that inline script would be refused, so there it is evaluated
+    through the DevTools protocol instead, which the CSP does not govern.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        if getattr(page.context, "bypasses_csp", False):
+            page.add_script_tag(path=str(axe_js))
+        else:
+            page.evaluate(axe_js.read_text(encoding="utf-8") + "\n;0")
+    violations = page.evaluate(_RUN_AXE, list(exclude))
+    return [v for v in violations if v["impact"] in BLOCKING]
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
+        lines += [f"    {node}" for node in violation["nodes"]]
+    return "\n".join(lines)
+
+
+def overflow(page) -> int:  # type: ignore[no-untyped-def]
+    """How many CSS pixels the document is wider than the viewport (0: no horizontal scroll)."""
+    return page.evaluate(
+        "() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth)"
+    )
+
+
+def widest_elements(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The elements sticking out to the right, to say what broke the layout."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+            .slice(0, 8)
+            .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                      + ' right=' + Math.round(e.getBoundingClientRect().right))"""
+    )
+
+
+def screenshot(page, name: str) -> Path:  # type: ignore[no-untyped-def]
+    size = page.viewport_size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}-{size['width']}x{size['height']}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+#: session cookies per demo account, after its first real login through the form
+_SESSIONS: dict[tuple[str, str], list] = {}
+
+
+def log_in(page, live, email: str, password: str = DEMO_PASSWORD) -> None:  # type: ignore[no-untyped-def]
+    """Log in through the real form the first time (the header then shows the account link);
+    later logins of the same account reuse its session cookie, which saves a second each."""
+    if (live.url, email) in _SESSIONS:
+        page.context.add_cookies(_SESSIONS[(live.url, email)])
+        return
+    page.goto(live.path("auth.login"))
+    page.fill("#email", email)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    account = live.path("auth.account")
+    assert page.locator(f'header a[href="{account}"]').count() >= 1, page.url
+    _SESSIONS[(live.url, email)] = page.context.cookies()
