@@ -109,16 +109,19 @@ def test_with_redis_the_cache_is_shared_and_expires(make_app, redis_url):  # typ
 
     from charity.caching import RedisPageCache
 
-    application = make_app(REDIS_URL=redis_url)
-    cache = page_cache(application)
+    cache = page_cache(make_app(REDIS_URL=redis_url))
+    other_worker = page_cache(make_app(REDIS_URL=redis_url))
     assert isinstance(cache, RedisPageCache)
-    key = f"test:{uuid.uuid4().hex}"
-    cache.set(key, b"page", 0.3)
+    shared, expiring = f"test:{uuid.uuid4().hex}", f"test:{uuid.uuid4().hex}"
+    cache.set(shared, b"page", 30)
+    cache.set(expiring, b"page", 0.2)
     # Another worker (another app object on the same Redis) sees the same entry.
-    assert page_cache(make_app(REDIS_URL=redis_url)).get(key) == b"page"
-    time.sleep(0.45)
-    assert cache.get(key) is None
+    assert other_worker.get(shared) == b"page"
+    time.sleep(0.4)
+    assert other_worker.get(expiring) is None
+    cache.connection.delete(cache.prefix + shared)
     cache.connection.close()
+    other_worker.connection.close()
 
 
 def test_a_redis_outage_is_a_cache_miss(app):  # type: ignore[no-untyped-def]
