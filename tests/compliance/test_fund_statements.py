@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the funds fixtures (people) are imported and used as parameters
 """Fund annual statements: derived from fund creation and closing, refreshed by the fund
 events, pre-filled from the fund's ledger statement, fulfilled by publishing."""
 
