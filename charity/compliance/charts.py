@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from markupsafe import Markup, escape
 
 WIDTH = 360
-FONT_SIZE = 13
+FONT_SIZE = 14
 LABEL_HEIGHT = 18
 BAR_HEIGHT = 14
 GAP = 12

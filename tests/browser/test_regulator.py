@@ -73,10 +73,11 @@ def test_dashboard_charts_are_whole_and_readable_at_390px(new_context, live_serv
                     const text = t.textContent;
                     return {text, left: r.left - box.left, right: box.right - r.right};
                 });
-                return {width: box.width, font: 13 * scale, labels};
+                const size = parseFloat(getComputedStyle(svg.querySelector('text')).fontSize);
+                return {width: box.width, font: size * scale, labels};
             }"""
         )
-        assert found["width"] <= 390 and found["font"] >= 11, found
+        assert found["width"] <= 390 and found["font"] >= 12, found
         assert found["labels"], found
         for label in found["labels"]:  # nothing drawn outside the chart (no cut-off text)
             assert label["left"] >= -0.5 and label["right"] >= -0.5, label

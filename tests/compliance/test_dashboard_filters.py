@@ -150,8 +150,8 @@ def test_chart_labels_fit_and_long_ones_keep_their_full_text_in_a_title():
 
 
 def test_charts_stay_readable_when_scaled_to_a_phone():
-    # Rendered at most 390 px wide minus page padding (~340 px): text keeps >= 11 px.
-    assert charts.FONT_SIZE * 340 / charts.WIDTH >= 11
+    # Rendered at most 390 px wide minus page padding (~340 px): text keeps >= 12 px.
+    assert charts.FONT_SIZE * 340 / charts.WIDTH >= 12
 
 
 def test_dashboard_chart_labels_are_translated_and_whole(en_client, regulator):  # type: ignore[no-untyped-def]
