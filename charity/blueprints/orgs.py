@@ -214,17 +214,10 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
             _form_error(form, error)
         else:
             commit()
-            if changed:
-                flash(
-                    _(
-                        "The basic information was saved. Publish the changed basic "
-                        "information within 30 days."
-                    ),
-                    "success",
-                )
-                return redirect(url_for("disclosures.obligations", org_id=org_id))
-            flash(_("Nothing was changed."), "info")
-            return redirect(url_for("orgs.manage", org_id=org_id))
+            flash(_("Saved."), "success")
+            # After a change, the page where the new 30-day obligation is listed.
+            target = "disclosures.obligations" if changed else "orgs.manage"
+            return redirect(url_for(target, org_id=org_id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/basic_info.html", form=form, org=organization), status
 

@@ -194,7 +194,7 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         fund_id = fund_subject(command.subject_key)
         fund = session.get(Fund, fund_id) if fund_id is not None else None
         if fund is None or fund.organization_id != command.organization_id:
-            raise DisclosureError(_l("Choose a fund hosted by this organization."), "subject_key")
+            raise DisclosureError(_l("Choose a fund of the same organization."), "subject_key")
         return None
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":

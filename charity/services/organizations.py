@@ -517,7 +517,7 @@ def update_basic_info(
 
     _require_role(actor, organization, "owner")
     if not organization.is_verified:
-        raise OrganizationError(None, _l("Only a verified organization changes it here."))
+        raise NotAllowedError()
     values = {name: getattr(data, name).strip() for name in BASIC_INFO_FIELDS}
     values["contact_email"] = values["contact_email"].lower()
     changed = tuple(
