@@ -7,13 +7,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import event
 
 from charity.compliance.obligations import FundFacts, OrgFacts, derive, refresh_obligations
 from charity.extensions import db
 from charity.models.disclosure import Obligation
 from charity.services import disclosures as service
 from charity.services import fund_statements, funds
-from tests.compliance.conftest import CST, login, statuses
+from tests.compliance.conftest import CST, login, make_org, statuses
+from tests.factories import FundFactory
 from tests.funds.conftest import gift, new_fund_command, people, seats  # noqa: F401
 
 STATEMENT = {
@@ -149,3 +151,34 @@ def test_refreshing_many_organizations_includes_their_funds(people, fund):  # ty
         for ob in db.session.query(Obligation).filter_by(subject_key=f"fund:{fund.id}")
     }
     assert periods == {"2024", "2025"}
+
+
+def _refresh_queries(today: date) -> int:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        refresh_obligations(db.session, None, today)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len([s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE"))])
+
+
+def _hosts_with_funds(count: int) -> None:
+    for _ in range(count):
+        host = make_org(registered=date(2024, 1, 10))
+        FundFactory(organization=host, created_at=datetime(2024, 6, 1, 4, tzinfo=UTC))
+        FundFactory(organization=host, created_at=datetime(2025, 6, 1, 4, tzinfo=UTC))
+    db.session.flush()
+
+
+def test_the_refresh_query_count_does_not_grow_with_funds(db_session):  # type: ignore[no-untyped-def]
+    _hosts_with_funds(2)
+    first = _refresh_queries(date(2026, 2, 1))
+    _hosts_with_funds(8)
+    db.session.query(Obligation).delete()
+    assert _refresh_queries(date(2026, 2, 1)) == first
+    assert db.session.query(Obligation).filter(Obligation.subject_key.like("fund:%")).count() == 30
