@@ -91,6 +91,22 @@ class Config:
     PASSWORD_RESET_MAX_AGE = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "charity"
+    #: Rate limits (Flask-Limiter syntax), per client IP unless named otherwise. The login
+    #: form also has its own throttle on failed attempts (LOGIN_THROTTLE_*).
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "30 per minute;200 per hour")
+    RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "10 per hour;50 per day")
+    RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "10 per hour")
+    #: Creating a donation (card-testing protection). A declined card is retried on the
+    #: same donation and does not count; honest donors give a few times at most.
+    RATELIMIT_DONATION_IP = os.environ.get("RATELIMIT_DONATION_IP", "10 per hour;30 per day")
+    RATELIMIT_DONATION_EMAIL = os.environ.get("RATELIMIT_DONATION_EMAIL", "5 per hour;20 per day")
+    #: Card attempts (declines included) on donations already created, per IP.
+    RATELIMIT_PAYMENT_ATTEMPT = os.environ.get(
+        "RATELIMIT_PAYMENT_ATTEMPT", "10 per minute;30 per hour"
+    )
+    #: The public JSON API, per IP.
+    RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
     #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     #: The RQ queue jobs go to (workers listen on it), and a job's time limit in seconds.

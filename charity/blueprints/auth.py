@@ -16,8 +16,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from charity import ratelimits
 from charity.db import commit
-from charity.extensions import db, limiter, login_manager
+from charity.extensions import db, login_manager
 from charity.forms import BaseForm
 from charity.mail import Mail, queue_mail
 from charity.models import User
@@ -169,6 +170,7 @@ def _queue_password_changed_mail(user: User) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@ratelimits.login
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated and request.method == "GET":
         return redirect(safe_next(url_for("auth.account")))
@@ -202,6 +204,7 @@ def _throttled(form: LoginForm, retry_after: int):  # type: ignore[no-untyped-de
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@ratelimits.signup
 def signup():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("auth.account"))
@@ -266,7 +269,7 @@ def change_password():  # type: ignore[no-untyped-def]
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@limiter.limit("10 per hour", methods=["POST"])
+@ratelimits.password_reset
 def reset_request():  # type: ignore[no-untyped-def]
     form = ResetRequestForm()
     if form.validate_on_submit():

@@ -37,6 +37,7 @@ from charity.services.campaign_browse import (
     search_campaigns,
 )
 from charity.services.campaign_stats import campaign_stats, donor_wall
+from charity.services.ledger import campaign_in_kind_fen  # gifts
 
 bp = Blueprint("campaigns", __name__)
 
@@ -269,6 +270,7 @@ def show(campaign_id: int):  # type: ignore[no-untyped-def]
         days_left=(campaign.end_date - today).days,
         chart=chart,
         donors=donor_wall(db.session, campaign.id),
+        in_kind_fen=campaign_in_kind_fen(db.session, campaign.id),  # gifts: goods, not cash
         can_donate=phase == "running" and "donations.new" in current_app.view_functions,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,

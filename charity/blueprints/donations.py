@@ -21,9 +21,9 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from charity import payments
+from charity import payments, ratelimits
 from charity.db import commit
-from charity.extensions import db, limiter
+from charity.extensions import db
 from charity.forms import BaseForm, YuanField
 from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, Organization, Refund
@@ -55,6 +55,12 @@ class DonateForm(BaseForm):
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+    # gifts: monthly gifts
+    frequency = RadioField(
+        _l("How often"),
+        choices=[SelectChoice("once", _l("Once")), SelectChoice("monthly", _l("Every month"))],
+        default="once",
+    )
 
     def validate_custom_amount(self, field: YuanField) -> None:
         if self.amount.data != "custom":
@@ -113,11 +119,14 @@ def _queue_receipts() -> None:
 
 def commit_with_receipts() -> None:
     _queue_receipts()
+    from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals
+
+    queue_recurring_mail()
     commit()
 
 
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
-@limiter.limit("30 per hour", methods=["POST"])
+@ratelimits.donation_creation(email_field="donor_email")
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == "draft":
@@ -139,6 +148,10 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
         )
         actor = current_user if current_user.is_authenticated else None
+        if form.frequency.data == "monthly":  # gifts: monthly gifts
+            from charity.blueprints.donor import start_monthly
+
+            return start_monthly(form, command, actor)
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
@@ -188,7 +201,7 @@ def pay(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/donations/<token>/confirm")
-@limiter.limit("10 per minute; 60 per hour")  # card testing: many cards tried from one place
+@ratelimits.payment_attempt
 def confirm(token: str):  # type: ignore[no-untyped-def]
     """Called by static/js/donate.js once Stripe.js has set up the card."""
     donation = _donation_by_token(token)

@@ -13,6 +13,13 @@ from charity.models.donation import (
     WebhookRejection,
 )
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
+from charity.models.gifts import (
+    DonationReversal,
+    InKindDetail,
+    OfflineGiftDetail,
+    RecurringFailure,
+    RecurringGift,
+)
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.organization import Organization
@@ -27,17 +34,22 @@ __all__ = [
     "CampaignUpdate",
     "Disbursement",
     "Donation",
+    "DonationReversal",
     "Fund",
     "FundCommitteeMember",
     "FundTransfer",
+    "InKindDetail",
     "Invitation",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerTransaction",
     "LoginAttempt",
     "Membership",
+    "OfflineGiftDetail",
     "Organization",
     "ReceiptCounter",
+    "RecurringFailure",
+    "RecurringGift",
     "Refund",
     "SpendingAllocation",
     "StripeEvent",

@@ -45,6 +45,8 @@ class Donation(TimestampMixin, db.Model):
         Index("ix_donations_donor_user_id", "donor_user_id"),
         Index("ix_donations_donor_email", "donor_email"),
         UniqueConstraint("public_token"),
+        # --- gifts: monthly gifts (one Donation per paid invoice) ---
+        UniqueConstraint("stripe_invoice_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +94,12 @@ class Donation(TimestampMixin, db.Model):
     log_index: Mapped[int | None] = mapped_column(BigInteger)
     #: The donor waived a receipt (recorded, per CL 38).
     receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # --- gifts: monthly gifts ---
+    #: The monthly gift this donation is one payment of (channel "recurring").
+    recurring_gift_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_gifts.id"))
+    #: The paid Stripe invoice (unique: each invoice becomes at most one donation).
+    stripe_invoice_id: Mapped[str | None] = mapped_column(String(64))
+    # --- end gifts ---
 
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()

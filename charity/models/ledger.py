@@ -24,8 +24,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from charity.extensions import db
 from charity.models.base import UTCDateTime, utcnow
 
-ACCOUNT_KINDS = ("clearing", "unrestricted", "restricted", "refunds", "spending")
-TRANSACTION_KINDS = ("donation", "refund", "disbursement", "transfer")
+#: gifts: "in_kind" (net assets given as goods) and "in_kind_assets" (the goods held) keep
+#: in-kind gifts out of every cash balance; "reversal" corrects a wrongly recorded gift.
+ACCOUNT_KINDS = (
+    "clearing",
+    "unrestricted",
+    "restricted",
+    "refunds",
+    "spending",
+    "in_kind",
+    "in_kind_assets",
+)
+TRANSACTION_KINDS = ("donation", "refund", "disbursement", "transfer", "in_kind", "reversal")
 
 
 class LedgerAccount(db.Model):

@@ -139,3 +139,9 @@ _HANDLERS = {
     "payment_intent.payment_failed": _payment_failed,
     **dict.fromkeys(REFUND_EVENTS, _refund_event),
 }
+
+# --- gifts: monthly gifts (invoice and subscription events) ---
+from charity.services import recurring  # noqa: E402 - after the one-off handlers
+
+_HANDLERS.update(recurring.WEBHOOK_HANDLERS)
+# --- end gifts ---

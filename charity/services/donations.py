@@ -243,7 +243,10 @@ def check_intent(donation: Donation, intent: payments.Intent, account: str | Non
         problems.append(f"amount {intent.amount} != {donation.amount_fen}")
     if intent.currency.upper() != donation.currency.upper():
         problems.append(f"currency {intent.currency} != {donation.currency}")
-    if intent.metadata.get("donation_id") != str(donation.id):
+    # gifts: a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
+    # (its id is unique per donation) was checked against the subscription instead.
+    bound_by_invoice = donation.channel == "recurring" and donation.stripe_invoice_id
+    if not bound_by_invoice and intent.metadata.get("donation_id") != str(donation.id):
         problems.append(f"metadata donation_id {intent.metadata.get('donation_id')!r}")
     if account is not None and account != donation.stripe_account_id:
         problems.append(f"account {account} != {donation.stripe_account_id}")

@@ -201,6 +201,8 @@ def _donation_mismatches(session: Session) -> list[str]:
     counted = ("succeeded", "partially_refunded", "refunded")
     for donation in session.scalars(sa.select(Donation).order_by(Donation.id)):
         amounts = posted.pop(donation.id, [])
+        if donation.channel == "in_kind" or donation.status == "reversed":
+            continue  # gifts: checked by _gift_mismatches
         if donation.status in counted and amounts != [donation.amount_fen]:
             problems.append(
                 f"donation {donation.id} ({donation.amount_fen} fen, {donation.status}) "
@@ -240,6 +242,7 @@ def _campaign_mismatches(session: Session) -> list[str]:
             sa.func.sum(Donation.amount_fen - Donation.refunded_fen),
         )
         .where(Donation.status.in_(counted), Donation.campaign_id.is_not(None))
+        .where(Donation.channel != "in_kind")  # gifts: goods are not cash
         .group_by(Donation.campaign_id, Donation.currency)
     ).all()
     expected = {(c, cur): int(total) for c, cur, total in rows}
@@ -318,5 +321,122 @@ def check_books(session: Session) -> tuple[list[str], list[str]]:
     problems += _donation_mismatches(session)
     problems += _refund_mismatches(session)
     problems += _campaign_mismatches(session)
+    problems += _gift_mismatches(session)  # gifts: in-kind gifts and reversals
     log_problems, notes = _log_mismatches(session)
     return problems + log_problems, notes
+
+
+# --- gifts: in-kind gifts and reversals ---------------------------------------------------
+
+
+def post_in_kind(session: Session, donation: Donation) -> LedgerTransaction:
+    """Dr goods held (in-kind assets) / Cr in-kind net assets of the campaign (or org):
+    accounts apart from every cash account, so goods never enter a cash balance."""
+    goods = get_account(
+        session, "in_kind_assets", donation.organization_id, donation.currency, None
+    )
+    given = get_account(
+        session, "in_kind", donation.organization_id, donation.currency, donation.campaign_id
+    )
+    return post_transaction(
+        session,
+        kind="in_kind",
+        source_key=f"in_kind:{donation.id}",
+        donation_id=donation.id,
+        postings=[Posting(goods, donation.amount_fen), Posting(given, -donation.amount_fen)],
+        description=f"In-kind gift {donation.id}",
+    )
+
+
+def post_reversal(session: Session, donation: Donation, reversal_id: int) -> LedgerTransaction:
+    """The mirror of the gift's own transaction (donation or in_kind), as a new one."""
+    original = session.scalars(
+        sa.select(LedgerTransaction).where(
+            LedgerTransaction.donation_id == donation.id,
+            LedgerTransaction.kind.in_(("donation", "in_kind")),
+        )
+    ).one()
+    postings = [Posting(entry.account, -entry.amount_fen) for entry in original.entries]
+    return post_transaction(
+        session,
+        kind="reversal",
+        source_key=f"reversal:{reversal_id}",
+        donation_id=donation.id,
+        postings=postings,
+        description=f"Reversal {reversal_id} of gift {donation.id}",
+    )
+
+
+def campaign_in_kind_fen(session: Session, campaign_id: int, currency: str = "CNY") -> int:
+    """The valuation of goods given to the campaign (net of reversals), from the ledger."""
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.campaign_id == campaign_id,
+            LedgerAccount.kind == "in_kind",
+            LedgerAccount.currency == currency,
+        )
+    )
+    return -int(total or 0)
+
+
+def _gift_mismatches(session: Session) -> list[str]:
+    from charity.models import DonationReversal
+
+    problems = []
+    rows = session.execute(
+        sa.select(
+            LedgerTransaction.donation_id,
+            LedgerTransaction.kind,
+            LedgerEntry.account_id,
+            LedgerEntry.amount_fen,
+        ).join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+    ).all()
+    per_donation: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for donation_id, kind, account_id, amount in rows:
+        if donation_id is not None:
+            per_donation[donation_id][kind].append((account_id, amount))
+    kinds = dict(session.execute(sa.select(LedgerAccount.id, LedgerAccount.kind)).all())
+    counted = ("succeeded", "reversed")
+    in_kind = sa.select(Donation).where(Donation.channel == "in_kind")
+    for donation in session.scalars(in_kind.order_by(Donation.id)):
+        posted = per_donation[donation.id]
+        cash = [
+            a for k in posted for a, _ in posted[k] if kinds[a] not in ("in_kind", "in_kind_assets")
+        ]
+        goods = [abs(v) for a, v in posted.get("in_kind", []) if kinds[a] == "in_kind_assets"]
+        if cash:
+            problems.append(f"in-kind gift {donation.id} touches cash accounts")
+        if donation.status in counted and goods != [donation.amount_fen]:
+            problems.append(f"in-kind gift {donation.id} has in-kind postings {goods}")
+    reversed_ids = set(session.scalars(sa.select(Donation.id).where(Donation.status == "reversed")))
+    reversals = session.scalars(sa.select(DonationReversal)).all()
+    if {r.donation_id for r in reversals} != reversed_ids:
+        problems.append("reversed gifts and recorded reversals differ")
+    for donation_id in sorted(reversed_ids):
+        posted = per_donation[donation_id]
+        if not posted.get("reversal"):
+            problems.append(f"reversed gift {donation_id} has no reversal transaction")
+            continue
+        net: dict[int, int] = defaultdict(int)
+        for entries in posted.values():
+            for account_id, amount in entries:
+                net[account_id] += amount
+        if any(net.values()):
+            problems.append(f"reversed gift {donation_id} does not net to zero")
+    table = _log_table(session)
+    if table is not None:
+        counts = _log_counts(session, table, "donation_reversals", "donation.reversed")
+        for reversal in reversals:
+            if counts.get(reversal.id, 0) != 1:
+                problems.append(
+                    f"reversal {reversal.id}: {counts.get(reversal.id, 0)} donation.reversed "
+                    "log entries"
+                )
+    return problems
+
+
+# --- end gifts ---

@@ -561,85 +561,6 @@ def upgrade():
         batch_op.create_index("ix_disclosures_campaign_id", ["campaign_id"], unique=False)
 
     op.create_table(
-        "donations",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("organization_id", sa.Integer(), nullable=False),
-        sa.Column("campaign_id", sa.Integer(), nullable=True),
-        sa.Column("fund_id", sa.Integer(), nullable=True),
-        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("refunded_fen", sa.BigInteger(), nullable=False),
-        sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("donor_user_id", sa.Integer(), nullable=True),
-        sa.Column("donor_name", sa.String(length=100), nullable=True),
-        sa.Column("donor_email", sa.String(length=254), nullable=True),
-        sa.Column("is_anonymous", sa.Boolean(), nullable=False),
-        sa.Column("consent_show_name", sa.Boolean(), nullable=False),
-        sa.Column("message", sa.Text(), nullable=False),
-        sa.Column("commitment_salt", sa.String(length=64), nullable=True),
-        sa.Column("donor_commitment", sa.String(length=64), nullable=True),
-        sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
-        sa.Column("stripe_payment_intent_id", sa.String(length=64), nullable=True),
-        sa.Column("stripe_charge_id", sa.String(length=64), nullable=True),
-        sa.Column("public_token", sa.String(length=43), nullable=False),
-        sa.Column("failure_message", sa.String(length=300), nullable=False),
-        sa.Column("succeeded_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("receipt_number", sa.String(length=40), nullable=True),
-        sa.Column("receipt_year", sa.Integer(), nullable=True),
-        sa.Column("receipt_seq", sa.Integer(), nullable=True),
-        sa.Column("log_index", sa.BigInteger(), nullable=True),
-        sa.Column("receipt_waived", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "channel IN ('online_card', 'recurring', 'bank_transfer', 'cash_box', 'in_kind')",
-            name=op.f("ck_donations_channel"),
-        ),
-        sa.CheckConstraint(
-            "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'reversed')",
-            name=op.f("ck_donations_status"),
-        ),
-        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_donations_amount_positive")),
-        sa.CheckConstraint(
-            "campaign_id IS NULL OR fund_id IS NULL", name=op.f("ck_donations_one_target")
-        ),
-        sa.CheckConstraint(
-            "refunded_fen >= 0 AND refunded_fen <= amount_fen",
-            name=op.f("ck_donations_refund_bounds"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["campaign_id"], ["campaigns.id"], name=op.f("fk_donations_campaign_id_campaigns")
-        ),
-        sa.ForeignKeyConstraint(
-            ["donor_user_id"], ["users.id"], name=op.f("fk_donations_donor_user_id_users")
-        ),
-        sa.ForeignKeyConstraint(["fund_id"], ["funds.id"], name=op.f("fk_donations_fund_id_funds")),
-        sa.ForeignKeyConstraint(
-            ["organization_id"],
-            ["organizations.id"],
-            name=op.f("fk_donations_organization_id_organizations"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_donations")),
-        sa.UniqueConstraint(
-            "organization_id",
-            "receipt_year",
-            "receipt_seq",
-            name=op.f("uq_donations_organization_id_receipt_year_receipt_seq"),
-        ),
-        sa.UniqueConstraint("public_token", name=op.f("uq_donations_public_token")),
-        sa.UniqueConstraint("receipt_number", name=op.f("uq_donations_receipt_number")),
-        sa.UniqueConstraint(
-            "stripe_payment_intent_id", name=op.f("uq_donations_stripe_payment_intent_id")
-        ),
-    )
-    with op.batch_alter_table("donations", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_donations_campaign_status", ["campaign_id", "status"], unique=False
-        )
-        batch_op.create_index("ix_donations_donor_email", ["donor_email"], unique=False)
-        batch_op.create_index("ix_donations_donor_user_id", ["donor_user_id"], unique=False)
-
-    op.create_table(
         "ledger_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
@@ -649,7 +570,7 @@ def upgrade():
         sa.Column("fund_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'spending')",
+            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'spending', 'in_kind', 'in_kind_assets')",
             name=op.f("ck_ledger_accounts_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -666,6 +587,55 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
         sa.UniqueConstraint("key", name=op.f("uq_ledger_accounts_key")),
     )
+    op.create_table(
+        "recurring_gifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("donor_user_id", sa.Integer(), nullable=True),
+        sa.Column("donor_name", sa.String(length=100), nullable=True),
+        sa.Column("donor_email", sa.String(length=254), nullable=True),
+        sa.Column("is_anonymous", sa.Boolean(), nullable=False),
+        sa.Column("consent_show_name", sa.Boolean(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("receipt_waived", sa.Boolean(), nullable=False),
+        sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_customer_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_plan_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_subscription_id", sa.String(length=64), nullable=True),
+        sa.Column("public_token", sa.String(length=43), nullable=False),
+        sa.Column("failure_message", sa.String(length=300), nullable=False),
+        sa.Column("canceled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'active', 'past_due', 'canceled')",
+            name=op.f("ck_recurring_gifts_status"),
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_recurring_gifts_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_recurring_gifts_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donor_user_id"], ["users.id"], name=op.f("fk_recurring_gifts_donor_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_recurring_gifts_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recurring_gifts")),
+        sa.UniqueConstraint("public_token", name=op.f("uq_recurring_gifts_public_token")),
+        sa.UniqueConstraint(
+            "stripe_subscription_id", name=op.f("uq_recurring_gifts_stripe_subscription_id")
+        ),
+    )
+    with op.batch_alter_table("recurring_gifts", schema=None) as batch_op:
+        batch_op.create_index("ix_recurring_gifts_donor_email", ["donor_email"], unique=False)
+        batch_op.create_index("ix_recurring_gifts_donor_user_id", ["donor_user_id"], unique=False)
+
     op.create_table(
         "disclosure_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -700,6 +670,93 @@ def upgrade():
             "disclosure_id", "version", name=op.f("uq_disclosure_versions_disclosure_id_version")
         ),
     )
+    op.create_table(
+        "donations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("refunded_fen", sa.BigInteger(), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("donor_user_id", sa.Integer(), nullable=True),
+        sa.Column("donor_name", sa.String(length=100), nullable=True),
+        sa.Column("donor_email", sa.String(length=254), nullable=True),
+        sa.Column("is_anonymous", sa.Boolean(), nullable=False),
+        sa.Column("consent_show_name", sa.Boolean(), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("commitment_salt", sa.String(length=64), nullable=True),
+        sa.Column("donor_commitment", sa.String(length=64), nullable=True),
+        sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_payment_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_charge_id", sa.String(length=64), nullable=True),
+        sa.Column("public_token", sa.String(length=43), nullable=False),
+        sa.Column("failure_message", sa.String(length=300), nullable=False),
+        sa.Column("succeeded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("receipt_number", sa.String(length=40), nullable=True),
+        sa.Column("receipt_year", sa.Integer(), nullable=True),
+        sa.Column("receipt_seq", sa.Integer(), nullable=True),
+        sa.Column("log_index", sa.BigInteger(), nullable=True),
+        sa.Column("receipt_waived", sa.Boolean(), nullable=False),
+        sa.Column("recurring_gift_id", sa.Integer(), nullable=True),
+        sa.Column("stripe_invoice_id", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "channel IN ('online_card', 'recurring', 'bank_transfer', 'cash_box', 'in_kind')",
+            name=op.f("ck_donations_channel"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'reversed')",
+            name=op.f("ck_donations_status"),
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_donations_amount_positive")),
+        sa.CheckConstraint(
+            "campaign_id IS NULL OR fund_id IS NULL", name=op.f("ck_donations_one_target")
+        ),
+        sa.CheckConstraint(
+            "refunded_fen >= 0 AND refunded_fen <= amount_fen",
+            name=op.f("ck_donations_refund_bounds"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_donations_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donor_user_id"], ["users.id"], name=op.f("fk_donations_donor_user_id_users")
+        ),
+        sa.ForeignKeyConstraint(["fund_id"], ["funds.id"], name=op.f("fk_donations_fund_id_funds")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_donations_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recurring_gift_id"],
+            ["recurring_gifts.id"],
+            name=op.f("fk_donations_recurring_gift_id_recurring_gifts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_donations")),
+        sa.UniqueConstraint(
+            "organization_id",
+            "receipt_year",
+            "receipt_seq",
+            name=op.f("uq_donations_organization_id_receipt_year_receipt_seq"),
+        ),
+        sa.UniqueConstraint("public_token", name=op.f("uq_donations_public_token")),
+        sa.UniqueConstraint("receipt_number", name=op.f("uq_donations_receipt_number")),
+        sa.UniqueConstraint("stripe_invoice_id", name=op.f("uq_donations_stripe_invoice_id")),
+        sa.UniqueConstraint(
+            "stripe_payment_intent_id", name=op.f("uq_donations_stripe_payment_intent_id")
+        ),
+    )
+    with op.batch_alter_table("donations", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_donations_campaign_status", ["campaign_id", "status"], unique=False
+        )
+        batch_op.create_index("ix_donations_donor_email", ["donor_email"], unique=False)
+        batch_op.create_index("ix_donations_donor_user_id", ["donor_user_id"], unique=False)
+
     op.create_table(
         "obligations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -744,6 +801,123 @@ def upgrade():
             unique=False,
         )
 
+    op.create_table(
+        "recurring_failures",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recurring_gift_id", sa.Integer(), nullable=False),
+        sa.Column("stripe_invoice_id", sa.String(length=64), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("message", sa.String(length=300), nullable=False),
+        sa.Column("failed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["recurring_gift_id"],
+            ["recurring_gifts.id"],
+            name=op.f("fk_recurring_failures_recurring_gift_id_recurring_gifts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recurring_failures")),
+        sa.UniqueConstraint(
+            "stripe_invoice_id", name=op.f("uq_recurring_failures_stripe_invoice_id")
+        ),
+    )
+    with op.batch_alter_table("recurring_failures", schema=None) as batch_op:
+        batch_op.create_index("ix_recurring_failures_gift", ["recurring_gift_id"], unique=False)
+
+    op.create_table(
+        "disclosure_attachments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("version_id", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("filename", sa.String(length=200), nullable=False),
+        sa.Column("size_bytes", sa.Integer(), nullable=False),
+        sa.CheckConstraint("size_bytes > 0", name=op.f("ck_disclosure_attachments_size_positive")),
+        sa.ForeignKeyConstraint(
+            ["version_id"],
+            ["disclosure_versions.id"],
+            name=op.f("fk_disclosure_attachments_version_id_disclosure_versions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_attachments")),
+        sa.UniqueConstraint(
+            "version_id", "sha256", name=op.f("uq_disclosure_attachments_version_id_sha256")
+        ),
+    )
+    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
+        batch_op.create_index("ix_disclosure_attachments_sha256", ["sha256"], unique=False)
+
+    op.create_table(
+        "donation_reversals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_donation_reversals_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_donation_reversals_donation_id_donations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_donation_reversals")),
+        sa.UniqueConstraint("donation_id", name=op.f("uq_donation_reversals_donation_id")),
+    )
+    op.create_table(
+        "in_kind_details",
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("description", sa.String(length=300), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=3), nullable=False),
+        sa.Column("unit", sa.String(length=20), nullable=False),
+        sa.Column("valuation_basis", sa.String(length=300), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_in_kind_details_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_in_kind_details_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_in_kind_details_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_in_kind_details")),
+    )
+    op.create_table(
+        "offline_gift_details",
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("bank_reference", sa.String(length=100), nullable=False),
+        sa.Column("event_name", sa.String(length=200), nullable=False),
+        sa.Column("place", sa.String(length=200), nullable=False),
+        sa.Column("counted_by_1", sa.String(length=100), nullable=False),
+        sa.Column("counted_by_2", sa.String(length=100), nullable=False),
+        sa.Column("evidence_sha256", sa.String(length=64), nullable=False),
+        sa.Column("evidence_content_type", sa.String(length=50), nullable=False),
+        sa.Column("evidence_size", sa.BigInteger(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind <> 'bank_transfer' OR bank_reference <> ''",
+            name=op.f("ck_offline_gift_details_bank_reference_given"),
+        ),
+        sa.CheckConstraint(
+            "kind <> 'cash_box' OR (counted_by_1 <> '' AND counted_by_2 <> '' AND counted_by_1 <> counted_by_2)",
+            name=op.f("ck_offline_gift_details_counted_by_two"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('bank_transfer', 'cash_box')", name=op.f("ck_offline_gift_details_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_offline_gift_details_donation_id_donations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_offline_gift_details_recorded_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_offline_gift_details")),
+    )
     op.create_table(
         "refunds",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -805,27 +979,6 @@ def upgrade():
         batch_op.create_index("ix_spending_allocations_donation_id", ["donation_id"], unique=False)
 
     op.create_table(
-        "disclosure_attachments",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("version_id", sa.Integer(), nullable=False),
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("filename", sa.String(length=200), nullable=False),
-        sa.Column("size_bytes", sa.Integer(), nullable=False),
-        sa.CheckConstraint("size_bytes > 0", name=op.f("ck_disclosure_attachments_size_positive")),
-        sa.ForeignKeyConstraint(
-            ["version_id"],
-            ["disclosure_versions.id"],
-            name=op.f("fk_disclosure_attachments_version_id_disclosure_versions"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_disclosure_attachments")),
-        sa.UniqueConstraint(
-            "version_id", "sha256", name=op.f("uq_disclosure_attachments_version_id_sha256")
-        ),
-    )
-    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
-        batch_op.create_index("ix_disclosure_attachments_sha256", ["sha256"], unique=False)
-
-    op.create_table(
         "ledger_transactions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
@@ -835,7 +988,7 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('donation', 'refund', 'disbursement', 'transfer')",
+            "kind IN ('donation', 'refund', 'disbursement', 'transfer', 'in_kind', 'reversal')",
             name=op.f("ck_ledger_transactions_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -890,10 +1043,6 @@ def downgrade():
         batch_op.drop_index("ix_ledger_transactions_donation_id")
 
     op.drop_table("ledger_transactions")
-    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
-        batch_op.drop_index("ix_disclosure_attachments_sha256")
-
-    op.drop_table("disclosure_attachments")
     with op.batch_alter_table("spending_allocations", schema=None) as batch_op:
         batch_op.drop_index("ix_spending_allocations_donation_id")
 
@@ -902,19 +1051,35 @@ def downgrade():
         batch_op.drop_index("ix_refunds_donation_id")
 
     op.drop_table("refunds")
+    op.drop_table("offline_gift_details")
+    op.drop_table("in_kind_details")
+    op.drop_table("donation_reversals")
+    with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
+        batch_op.drop_index("ix_disclosure_attachments_sha256")
+
+    op.drop_table("disclosure_attachments")
+    with op.batch_alter_table("recurring_failures", schema=None) as batch_op:
+        batch_op.drop_index("ix_recurring_failures_gift")
+
+    op.drop_table("recurring_failures")
     with op.batch_alter_table("obligations", schema=None) as batch_op:
         batch_op.drop_index("ix_obligations_org_due_covering")
         batch_op.drop_index("ix_obligations_due_fulfilled")
 
     op.drop_table("obligations")
-    op.drop_table("disclosure_versions")
-    op.drop_table("ledger_accounts")
     with op.batch_alter_table("donations", schema=None) as batch_op:
         batch_op.drop_index("ix_donations_donor_user_id")
         batch_op.drop_index("ix_donations_donor_email")
         batch_op.drop_index("ix_donations_campaign_status")
 
     op.drop_table("donations")
+    op.drop_table("disclosure_versions")
+    with op.batch_alter_table("recurring_gifts", schema=None) as batch_op:
+        batch_op.drop_index("ix_recurring_gifts_donor_user_id")
+        batch_op.drop_index("ix_recurring_gifts_donor_email")
+
+    op.drop_table("recurring_gifts")
+    op.drop_table("ledger_accounts")
     with op.batch_alter_table("disclosures", schema=None) as batch_op:
         batch_op.drop_index("ix_disclosures_campaign_id")
 

@@ -1,0 +1,346 @@
+"""Offline gifts recorded by an organization's finance member: bank transfers and cash
+boxes (公益墟日 and other events), each with an evidence file.
+
+A recorded offline gift is a Donation (channel ``bank_transfer`` or ``cash_box``) that
+succeeds at once: receipt number (when asked for), ledger transaction and the public
+``donation.succeeded`` entry, like an online gift. The evidence is checked by content:
+its signature (``charity.services.uploads``) and a parse check (Pillow opens and verifies
+an image; a PDF must have its header, objects, a trailer and ``%%EOF``).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.events import payload_builder, record_event
+from charity.i18n import N_
+from charity.models import (
+    Campaign,
+    Donation,
+    DonationReversal,
+    InKindDetail,
+    OfflineGiftDetail,
+    Organization,
+    User,
+)
+from charity.services import donations, ledger, receipts, uploads
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+
+
+class OfflineGiftError(ValueError):
+    """A recording we refuse; ``field`` names the form field."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class NewOfflineGift:
+    organization_id: int
+    campaign_id: int | None
+    kind: str  # bank_transfer | cash_box
+    amount_fen: int
+    received_on: date
+    evidence: bytes
+    #: Bank transfer: the payer (a person or company), the bank's reference.
+    payer_name: str = ""
+    bank_reference: str = ""
+    #: Cash box: the event, place, and the two people who counted.
+    event_name: str = ""
+    place: str = ""
+    counted_by_1: str = ""
+    counted_by_2: str = ""
+    #: For a receipt on request (a known payer only).
+    donor_email: str = ""
+    receipt_wanted: bool = False
+    consent_show_name: bool = False
+
+
+_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+
+
+def _parses(data: bytes, media: str) -> bool:
+    if media == "application/pdf":
+        tail = data[-2048:]
+        return (
+            re.match(rb"%PDF-\d\.\d", data) is not None
+            and b"%%EOF" in tail
+            and (b"trailer" in data or b"/XRef" in data)
+            and _PDF_OBJECT.search(data) is not None
+        )
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if Image.MIME.get(image.format or "") != media:
+                    return False
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    except Image.DecompressionBombWarning:
+        return False
+    return True
+
+
+def check_evidence(data: bytes) -> str:
+    """The evidence's media type, or OfflineGiftError("evidence") with a clear reason."""
+    try:
+        media = uploads.check_file(data, EVIDENCE_MAX_BYTES)
+    except uploads.UploadError as exc:
+        raise OfflineGiftError(str(exc), "evidence") from exc
+    if not _parses(data, media):
+        raise OfflineGiftError(
+            N_("The evidence file is damaged or is not really a PDF or an image."), "evidence"
+        )
+    return media
+
+
+def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
+    if command.kind not in ("bank_transfer", "cash_box"):
+        raise OfflineGiftError(N_("Choose how the gift arrived."), "kind")
+    if command.amount_fen <= 0:
+        raise OfflineGiftError(N_("Enter the amount received."), "amount")
+    if command.received_on > date.today():
+        raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
+    if command.kind == "bank_transfer":
+        if not command.payer_name.strip():
+            raise OfflineGiftError(N_("Enter the payer."), "payer_name")
+        if not command.bank_reference.strip():
+            raise OfflineGiftError(N_("Enter the bank reference."), "bank_reference")
+    else:
+        if not command.event_name.strip():
+            raise OfflineGiftError(N_("Enter the event."), "event_name")
+        if not command.place.strip():
+            raise OfflineGiftError(N_("Enter the place."), "place")
+        first, second = command.counted_by_1.strip(), command.counted_by_2.strip()
+        if not first or not second or first == second:
+            raise OfflineGiftError(
+                N_("Cash must be counted by two different people."), "counted_by_2"
+            )
+    if command.receipt_wanted and command.kind == "cash_box":
+        raise OfflineGiftError(
+            N_("A cash box has no known donor to receive a receipt."), "receipt_wanted"
+        )
+    if command.campaign_id is None:
+        return None
+    campaign = session.get(Campaign, command.campaign_id)
+    if campaign is None or campaign.organization_id != command.organization_id:
+        raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
+    if campaign.status == "draft":
+        raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
+    return campaign
+
+
+def record_offline_gift(
+    session: Session, actor: User, command: NewOfflineGift, upload_dir: str
+) -> Donation:
+    """Record, number, post and log an offline gift. The caller has checked the role."""
+    campaign = _check(session, command)
+    media = check_evidence(command.evidence)
+    organization = session.get_one(Organization, command.organization_id)
+    stored = uploads.store_file(upload_dir, command.evidence, EVIDENCE_MAX_BYTES)
+    assert stored.content_type == media
+    payer = command.payer_name.strip() if command.kind == "bank_transfer" else ""
+    email = command.donor_email.strip().lower()
+    salt = new_salt()
+    donation = Donation(
+        organization_id=organization.id,
+        campaign=campaign,
+        amount_fen=command.amount_fen,
+        currency="CNY",
+        channel=command.kind,
+        status="pending",
+        donor_name=payer or None,
+        donor_email=email or None,
+        is_anonymous=not command.consent_show_name,
+        consent_show_name=bool(payer) and command.consent_show_name,
+        message="",
+        commitment_salt=salt,
+        donor_commitment=donor_commitment(salt, donations.donor_data(payer, email)),
+        receipt_waived=not command.receipt_wanted,
+    )
+    session.add(donation)
+    session.flush()  # the id for the detail row, the ledger and the log
+    session.add(
+        OfflineGiftDetail(
+            donation_id=donation.id,
+            kind=command.kind,
+            received_on=command.received_on,
+            bank_reference=command.bank_reference.strip(),
+            event_name=command.event_name.strip(),
+            place=command.place.strip(),
+            counted_by_1=command.counted_by_1.strip(),
+            counted_by_2=command.counted_by_2.strip(),
+            evidence_sha256=stored.sha256,
+            evidence_content_type=stored.content_type,
+            evidence_size=stored.size,
+            recorded_by_id=actor.id,
+        )
+    )
+    now = datetime.now(UTC)
+    donation.status = "succeeded"
+    donation.succeeded_at = now
+    if not donation.receipt_waived:
+        receipts.assign_receipt_number(session, donation, now)
+    ledger.post_donation(session, donation)
+    session.flush()
+    donation.log_index = donations._log_index(
+        record_event(session, "donation.succeeded", subject_id=donation.id)
+    )
+    return donation
+
+
+@dataclass(frozen=True)
+class NewInKindGift:
+    organization_id: int
+    campaign_id: int | None
+    description: str
+    quantity: Decimal
+    unit: str
+    valuation_fen: int
+    valuation_basis: str
+    received_on: date
+    donor_name: str = ""
+    donor_email: str = ""
+    receipt_wanted: bool = False
+    consent_show_name: bool = False
+
+
+def _campaign_of(session: Session, organization_id: int, campaign_id: int | None):  # type: ignore[no-untyped-def]
+    if campaign_id is None:
+        return None
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.organization_id != organization_id:
+        raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
+    if campaign.status == "draft":
+        raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
+    return campaign
+
+
+def _succeed(session: Session, donation: Donation, post) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    donation.status = "succeeded"
+    donation.succeeded_at = now
+    if not donation.receipt_waived:
+        receipts.assign_receipt_number(session, donation, now)
+    post(session, donation)
+    session.flush()
+    donation.log_index = donations._log_index(
+        record_event(session, "donation.succeeded", subject_id=donation.id)
+    )
+
+
+def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -> Donation:
+    """Goods (物资): valued in fen with its basis, posted to the in-kind accounts only."""
+    if not command.description.strip():
+        raise OfflineGiftError(N_("Describe the goods."), "description")
+    if command.quantity <= 0:
+        raise OfflineGiftError(N_("Enter a quantity above zero."), "quantity")
+    if not command.unit.strip():
+        raise OfflineGiftError(N_("Enter the unit."), "unit")
+    if command.valuation_fen <= 0:
+        raise OfflineGiftError(N_("Enter the value of the goods."), "valuation")
+    if not command.valuation_basis.strip():
+        raise OfflineGiftError(N_("Say how the value was set."), "valuation_basis")
+    if command.received_on > date.today():
+        raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
+    campaign = _campaign_of(session, command.organization_id, command.campaign_id)
+    name, email = command.donor_name.strip(), command.donor_email.strip().lower()
+    salt = new_salt()
+    donation = Donation(
+        organization_id=command.organization_id,
+        campaign=campaign,
+        amount_fen=command.valuation_fen,
+        currency="CNY",
+        channel="in_kind",
+        status="pending",
+        donor_name=name or None,
+        donor_email=email or None,
+        is_anonymous=not command.consent_show_name,
+        consent_show_name=bool(name) and command.consent_show_name,
+        message="",
+        commitment_salt=salt,
+        donor_commitment=donor_commitment(salt, donations.donor_data(name, email)),
+        receipt_waived=not command.receipt_wanted,
+    )
+    session.add(donation)
+    session.flush()  # the id for the detail row
+    session.add(
+        InKindDetail(
+            donation_id=donation.id,
+            description=command.description.strip(),
+            quantity=command.quantity,
+            unit=command.unit.strip(),
+            valuation_basis=command.valuation_basis.strip(),
+            received_on=command.received_on,
+            recorded_by_id=actor.id,
+        )
+    )
+    _succeed(session, donation, ledger.post_in_kind)
+    return donation
+
+
+REVERSIBLE_CHANNELS = ("bank_transfer", "cash_box", "in_kind")
+
+
+@dataclass(frozen=True)
+class ReverseGift:
+    organization_id: int
+    donation_id: int
+    reason: str
+
+
+def reverse_gift(session: Session, actor: User, command: ReverseGift) -> DonationReversal:
+    """Correct a wrongly recorded offline or in-kind gift by a new, reasoned, logged
+    transaction that mirrors the original. Nothing is edited away or deleted."""
+    reason = command.reason.strip()
+    if not reason:
+        raise OfflineGiftError(N_("Give the reason for the correction."), "reason")
+    donation = donations.lock_donation(session, command.donation_id)
+    if donation.organization_id != command.organization_id:
+        raise LookupError(command.donation_id)
+    if donation.channel not in REVERSIBLE_CHANNELS:
+        raise OfflineGiftError(N_("Only offline and in-kind gifts are corrected here."), "reason")
+    if donation.status != "succeeded":
+        raise OfflineGiftError(N_("This gift cannot be reversed now."), "reason")
+    reversal = DonationReversal(donation_id=donation.id, reason=reason, created_by_id=actor.id)
+    session.add(reversal)
+    session.flush()  # the id for the ledger source key and the log
+    ledger.post_reversal(session, donation, reversal.id)
+    donation.status = "reversed"
+    record_event(
+        session, "donation.reversed", subject_table="donation_reversals", subject_id=reversal.id
+    )
+    return reversal
+
+
+@payload_builder("donation.reversed", "donation_reversals")
+def _reversed_payload(session: Session, reversal_id: int) -> dict[str, Any]:
+    reversal = session.get(DonationReversal, reversal_id)
+    if reversal is None:
+        raise LookupError(f"reversal {reversal_id} is gone")
+    donation = session.get_one(Donation, reversal.donation_id)
+    return {
+        "reversal_id": reversal.id,
+        "donation_id": donation.id,
+        "organization_id": donation.organization_id,
+        "campaign_id": donation.campaign_id,
+        "amount_fen": donation.amount_fen,
+        "currency": donation.currency,
+        "channel": donation.channel,
+        "receipt_number": donation.receipt_number,
+    }

@@ -1,0 +1,201 @@
+"""Who may use which route: THE table of the authorization matrix test.
+
+One entry per endpoint of the URL map, one ``Case`` per HTTP method (and, where the answer
+depends on the object, per variant). A route with no entry fails
+``tests/security/test_authz_matrix.py``: add it here when you add a route.
+
+Allowed means the request got past authorization (2xx, a 3xx that is not the login page,
+or a 400 for the empty form the matrix posts). Denied means 403, 404, or a redirect to the
+login page; for POST, denied roles must also change nothing in the database.
+
+URL arguments come from the seeded world by name (see ``ARGS`` in the test): ``org_id`` is
+organization A, ``membership_id`` the editor's membership in A, ``token`` an open
+invitation in A for the donor, etc. ``args`` overrides them for a variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ANONYMOUS = "anonymous"
+DONOR = "donor"
+OWNER_A = "owner_a"
+FINANCE_A = "finance_a"
+EDITOR_A = "editor_a"
+MEMBER_B = "member_b"
+ADMIN = "admin"
+REGULATOR = "regulator"
+
+ROLES = (ANONYMOUS, DONOR, OWNER_A, FINANCE_A, EDITOR_A, MEMBER_B, ADMIN, REGULATOR)
+EVERYONE = frozenset(ROLES)
+LOGGED_IN = EVERYONE - {ANONYMOUS}
+MEMBERS_A = frozenset({OWNER_A, FINANCE_A, EDITOR_A})
+NOBODY: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    allowed: frozenset[str]
+    #: URL arguments by world name, overriding the defaults (``{"org_id": "org_pending"}``).
+    args: dict[str, str] = field(default_factory=dict)
+    variant: str = ""
+    #: Query string arguments (literal values).
+    query: dict[str, str] = field(default_factory=dict)
+
+
+def get(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
+    return Case("GET", frozenset(allowed), **kw)
+
+
+def post(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
+    return Case("POST", frozenset(allowed), **kw)
+
+
+GIFT = {"token": "gift_token"}
+NEW_DISCLOSURE = {"type": "annual_work_report", "subject": "org", "period": "2025"}
+
+TABLE: dict[str, tuple[Case, ...]] = {
+    # --- site and accounts -----------------------------------------------------------------
+    "main.home": (get(EVERYONE),),
+    "main.set_language": (get(EVERYONE),),
+    "auth.login": (get(EVERYONE), post(EVERYONE)),
+    "auth.signup": (get(EVERYONE), post(EVERYONE)),
+    "auth.logout": (post(EVERYONE),),
+    "auth.account": (get(LOGGED_IN),),
+    "auth.change_password": (get(LOGGED_IN), post(LOGGED_IN)),
+    "auth.reset_request": (get(EVERYONE), post(EVERYONE)),
+    # a reset link is a bearer token: whoever holds it may use it
+    "auth.reset_password": (
+        get(EVERYONE, args={"token": "reset_token"}),
+        post(EVERYONE, args={"token": "reset_token"}),
+    ),
+    # --- organizations ---------------------------------------------------------------------
+    "orgs.directory": (get(EVERYONE),),
+    "orgs.show": (
+        get(EVERYONE),
+        get({ADMIN, OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+    ),
+    "orgs.mine": (get(LOGGED_IN),),
+    "orgs.apply": (get(LOGGED_IN - {REGULATOR}), post(LOGGED_IN - {REGULATOR})),
+    "orgs.manage": (get(MEMBERS_A),),
+    "orgs.edit": (
+        get({OWNER_A}),
+        post({OWNER_A}),
+        post({OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+    ),
+    "orgs.members": (get(MEMBERS_A),),
+    "orgs.invite": (post({OWNER_A}),),
+    "orgs.change_role": (post({OWNER_A}),),
+    "orgs.remove": (post({OWNER_A}),),
+    "orgs.revoke": (post({OWNER_A}),),
+    # only the invited person (the donor) may accept; everyone logged in sees the page
+    "orgs.invitation": (get(LOGGED_IN), post({DONOR})),
+    # --- campaigns -------------------------------------------------------------------------
+    "campaigns.index": (get(EVERYONE),),
+    "campaigns.show": (
+        get(EVERYONE),
+        get(MEMBERS_A | {ADMIN}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "campaigns.new": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "campaigns.edit": (
+        get({OWNER_A, EDITOR_A}),
+        post({OWNER_A, EDITOR_A}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "campaigns.manage": (get(MEMBERS_A),),
+    "campaigns.publish": (post({OWNER_A}, args={"campaign_id": "draft_a"}),),
+    "campaigns.close": (post({OWNER_A}),),
+    "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
+    # --- disclosures and the regulator ------------------------------------------------------
+    "disclosures.obligations": (get(EVERYONE),),
+    "disclosures.rules_page": (get(EVERYONE),),
+    "disclosures.show": (get(EVERYONE),),
+    "disclosures.diff": (get(EVERYONE),),
+    "disclosures.attachment": (get(EVERYONE),),
+    "disclosures.new": (
+        get({OWNER_A, EDITOR_A}, query=NEW_DISCLOSURE),
+        post({OWNER_A, EDITOR_A}, query=NEW_DISCLOSURE),
+    ),
+    "disclosures.correct": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "disclosures.feed_json": (get(EVERYONE),),
+    "disclosures.feed_atom": (get(EVERYONE),),
+    "regulator.index": (get({REGULATOR, ADMIN}),),
+    "regulator.timeline": (get({REGULATOR, ADMIN}),),
+    "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
+    "regulator.api_summary": (get({REGULATOR, ADMIN}),),
+    # --- donations and payments ------------------------------------------------------------
+    "donations.new": (get(EVERYONE), post(EVERYONE)),
+    # a donation's token is a bearer token (the guest's receipt link)
+    "donations.pay": (get(EVERYONE, args=GIFT),),
+    "donations.confirm": (post(EVERYONE, args=GIFT),),
+    "donations.show": (get(EVERYONE, args=GIFT),),
+    "donations.receipt_pdf": (get(EVERYONE, args=GIFT),),
+    "donations.mine": (get(LOGGED_IN),),
+    "donations.org_list": (get({OWNER_A, FINANCE_A}),),
+    "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # Stripe's signature is the authorization; an unsigned post is a 400 for everyone
+    "stripe_webhook.receive": (post(EVERYONE),),
+    # --- the public audit log --------------------------------------------------------------
+    "auditlog_api.get_checkpoint": (get(EVERYONE),),
+    "auditlog_api.get_key": (get(EVERYONE),),
+    "auditlog_api.get_entries": (get(EVERYONE, query={"start": "0", "end": "1"}),),
+    "auditlog_api.get_inclusion_proof": (get(EVERYONE, query={"index": "0", "tree_size": "1"}),),
+    "auditlog_api.get_consistency_proof": (get(EVERYONE, query={"first": "1", "second": "1"}),),
+    "auditlog_pages.index": (get(EVERYONE),),
+    "auditlog_pages.entry": (get(EVERYONE, args={"index": "log_index"}),),
+    # --- operations: health for load balancers; metrics by network or token, not by role
+    # (test clients come from 127.0.0.1; other addresses: test_metrics_refuse_other_addresses)
+    "ops.healthz": (get(EVERYONE),),
+    "ops.prometheus_metrics": (get(EVERYONE),),
+    # --- community funds and disbursements --------------------------------------------------
+    "funds.index": (get(EVERYONE),),
+    "funds.show": (get(EVERYONE),),
+    "funds.donate": (get(EVERYONE), post(EVERYONE)),
+    "funds.statement_csv": (get(EVERYONE, args={"year": "this_year"}),),
+    "funds.statement_pdf": (get(EVERYONE, args={"year": "this_year"}),),
+    "funds.new": (get({OWNER_A}), post({OWNER_A})),
+    "funds.committee": (get({OWNER_A}), post({OWNER_A})),
+    "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    "funds.close": (get({OWNER_A}), post({OWNER_A})),
+    "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # requests are seen and decided by finance staff (the requester is finance_a: the owner
+    # decides; four eyes); executed ones are public
+    "disbursements.new": (
+        get({OWNER_A, FINANCE_A}, query={"fund": "FUND"}),
+        post({OWNER_A, FINANCE_A}, query={"fund": "FUND"}),
+    ),
+    "disbursements.show": (
+        get({OWNER_A, FINANCE_A}),
+        get(EVERYONE, args={"disbursement_id": "executed_disbursement"}, variant="executed"),
+    ),
+    "disbursements.evidence": (get({OWNER_A, FINANCE_A}),),
+    "disbursements.approve": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.execute": (post({OWNER_A, FINANCE_A}),),
+    "disbursements.queue": (get({OWNER_A, FINANCE_A}),),
+    # --- platform administration -----------------------------------------------------------
+    "admin.organizations": (get({ADMIN}),),
+    "admin.review": (
+        get({ADMIN}, args={"org_id": "org_pending"}),
+        post({ADMIN}, args={"org_id": "org_pending"}),
+    ),
+    # --- public API ------------------------------------------------------------------------
+    "api_v1.docs": (get(EVERYONE),),
+    "api_v1.openapi": (get(EVERYONE),),
+    "api_v1.organizations_list": (get(EVERYONE),),
+    "api_v1.organizations_item": (
+        get(EVERYONE),
+        get(NOBODY, args={"item_id": "org_pending"}, variant="pending"),
+    ),
+    "api_v1.campaigns_list": (get(EVERYONE),),
+    "api_v1.campaigns_item": (get(EVERYONE, args={"item_id": "campaign_a"}),),
+    "api_v1.donations_list": (get(EVERYONE),),
+    "api_v1.campaign_updates_list": (get(EVERYONE),),
+    "api_v1.disclosures_list": (get(EVERYONE),),
+    "api_v1.disclosures_item": (get(EVERYONE, args={"item_id": "disclosure_a"}),),
+    "api_v1.obligations_list": (get(EVERYONE),),
+    "api_v1.funds_list": (get(EVERYONE),),
+    "api_v1.funds_item": (get(EVERYONE, args={"item_id": "fund_a"}),),
+    "api_v1.obligations_item": (get(EVERYONE, args={"item_id": "obligation_a"}),),
+    "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
+}

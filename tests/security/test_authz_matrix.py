@@ -1,0 +1,187 @@
+"""The authorization matrix: every route of the URL map × every kind of user, checked against
+``tests/security/authz_table.py``. A route missing from the table fails here."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+import config
+from charity import create_app
+from charity.extensions import db
+from tests.security import authz_table as table
+from tests.security.world import World, seed
+
+SKIPPED_METHODS = {"HEAD", "OPTIONS"}
+IGNORED_ENDPOINTS = {"static"}
+INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
+
+
+def url_map_routes() -> list[tuple[str, str]]:
+    """(endpoint, method) for every rule of a freshly built app: the matrix's rows."""
+    application = create_app(config.TestingConfig("sqlite://"))
+    routes = {
+        (rule.endpoint, method)
+        for rule in application.url_map.iter_rules()
+        if rule.endpoint not in IGNORED_ENDPOINTS
+        for method in rule.methods or ()
+        if method not in SKIPPED_METHODS
+    }
+    with application.app_context():
+        db.engine.dispose()
+    return sorted(routes)
+
+
+ROUTES = url_map_routes()
+
+
+def _params() -> list[Any]:
+    params = []
+    for endpoint, method in ROUTES:
+        cases = [c for c in table.TABLE.get(endpoint, ()) if c.method == method]
+        if not cases:
+            params.append(pytest.param(endpoint, method, None, "-", id=f"{endpoint}-{method}"))
+        for case in cases:
+            for role in table.ROLES:
+                label = "-".join(filter(None, [endpoint, method, case.variant, role]))
+                params.append(pytest.param(endpoint, method, case, role, id=label))
+    return params
+
+
+#: Which world name fills each URL argument unless the table's case says otherwise.
+ARGS = {
+    "org_id": "org_a",
+    "membership_id": "editor_membership",
+    "invitation_id": "invitation",
+    "token": "invitation_token",
+    "code": "language",
+    "item_id": "org_a",
+    "campaign_id": "campaign_a",
+    "disclosure_id": "disclosure_a",
+    "number": "version_2",
+    "sha256": "attachment_sha256",
+    "name": "overdue_name",
+    "fmt": "csv",
+    "donation_id": "gift",
+    "fund_id": "fund_a",
+    "disbursement_id": "requested_disbursement",
+    "year": "this_year",
+}
+
+
+def _url(app: Flask, endpoint: str, case: table.Case, world: World) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    names = {**ARGS, **case.args}
+    missing = [arg for arg in rule.arguments if arg not in names]
+    assert not missing, f"add URL arguments {missing} of {endpoint} to ARGS"
+    values = {arg: world.names.get(names[arg], names[arg]) for arg in rule.arguments}
+    with app.test_request_context():
+        from flask import url_for
+
+        query = {k: world.names["fund_a"] if v == "FUND" else v for k, v in case.query.items()}
+        return url_for(endpoint, **values, **query)
+
+
+def _snapshot() -> list[Any]:
+    db.session.expire_all()
+    return [
+        (t.name, sorted(map(repr, db.session.execute(select(t)).all())))
+        for t in db.metadata.sorted_tables
+    ]
+
+
+def _is_login_redirect(response) -> bool:  # type: ignore[no-untyped-def]
+    if response.status_code not in (301, 302, 303, 307, 308):
+        return False
+    return urlsplit(response.headers["Location"]).path == "/account/login"
+
+
+def _allowed(response) -> bool:  # type: ignore[no-untyped-def]
+    """Past authorization: anything but 401/403/404 and a redirect to the login page."""
+    return response.status_code not in (401, 403, 404) and not _is_login_redirect(response)
+
+
+@pytest.mark.parametrize(("endpoint", "method", "case", "role"), _params())
+def test_authorization_matrix(
+    app, client, db_session, login, mail_outbox, endpoint, method, case, role
+):  # type: ignore[no-untyped-def]
+    assert case is not None, (
+        f"{method} {endpoint} has no entry in tests/security/authz_table.py: declare who may use it"
+    )
+    world = seed(app)
+    db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
+    if role != table.ANONYMOUS:
+        login(world.users[role])
+    url = _url(app, endpoint, case, world)
+    before = _snapshot() if method != "GET" else None
+    outbox_before = len(mail_outbox)
+    response = client.open(url, method=method, data={})
+    response.get_data()
+    response.close()  # file downloads keep the file open until closed
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    if role in case.allowed:
+        assert _allowed(response), f"{role} should be allowed: {method} {url} → {response.status}"
+        return
+    assert not _allowed(response), f"{role} should be denied: {method} {url} → {response.status}"
+    if before is not None:
+        assert _snapshot() == before, f"a denied {method} {url} by {role} changed the database"
+        assert len(mail_outbox) == outbox_before
+
+
+def test_every_table_entry_is_a_route_of_the_app():
+    served = set(ROUTES)
+    stale = [
+        f"{case.method} {endpoint}"
+        for endpoint, cases in table.TABLE.items()
+        for case in cases
+        if (endpoint, case.method) not in served
+    ]
+    assert not stale, f"entries for routes that no longer exist: {stale}"
+
+
+def test_a_new_route_without_an_entry_fails(app):
+    """The matrix's own check, on an app with one extra undeclared route."""
+    extra = create_app(config.TestingConfig("sqlite://"))
+    extra.add_url_rule("/secret-admin-tool", "secret_tool", lambda: "hello")
+    endpoints = {rule.endpoint for rule in extra.url_map.iter_rules()}
+    undeclared = endpoints - set(table.TABLE) - IGNORED_ENDPOINTS
+    assert undeclared == {"secret_tool"}
+    with extra.app_context():
+        db.engine.dispose()
+
+
+def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url, db_session):
+    """A deliberately broken route (owner-only by the table, no check in the view) is caught
+    by the same seeding, URL building and classification as the matrix."""
+    from charity.extensions import limiter
+
+    enabled = limiter.enabled
+    leaky = create_app(config.TestingConfig(database_url))
+    leaky.add_url_rule("/orgs/<int:org_id>/leaky", "leaky", lambda org_id: "secrets")
+    case = table.get({table.OWNER_A})
+    try:
+        world = seed(leaky)
+        with leaky.test_client() as client:
+            with client.session_transaction() as session:
+                session["_user_id"] = world.users[table.DONOR].get_id()
+            response = client.get(_url(leaky, "leaky", case, world))
+        assert table.DONOR not in case.allowed and _allowed(response)  # the matrix would fail
+    finally:
+        limiter.enabled = enabled
+        with leaky.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"REMOTE_ADDR": "203.0.113.5"},
+        {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4"},
+    ],
+)
+def test_metrics_refuse_other_addresses(client, db_session, environ):
+    assert client.get("/metrics", environ_base=environ).status_code == 403

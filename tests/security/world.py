@@ -1,0 +1,218 @@
+"""A small world for the security tests: organizations A and B, a pending one, a user for
+each kind of actor, a campaign, a draft, an update, an invitation and a reset link."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select
+
+from charity.extensions import db
+from charity.models import CampaignUpdate, Invitation, Membership
+from charity.models.base import utcnow
+from charity.services import accounts
+from charity.services.organizations import hash_token
+from tests.factories import (
+    PASSWORD,
+    CampaignFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    QualifiedOrganizationFactory,
+    UserFactory,
+)
+from tests.security import authz_table as table
+
+INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
+_HASHES: list[str] = []
+
+
+def _password_hash() -> str:
+    """tests.factories.PASSWORD hashed once: the matrix seeds hundreds of worlds."""
+    if not _HASHES:
+        _HASHES.append(accounts.hash_password(PASSWORD))
+    return _HASHES[0]
+
+
+@dataclass
+class World:
+    users: dict[str, Any]
+    names: dict[str, Any]
+
+
+def seed(app: Flask) -> World:
+    org_a = QualifiedOrganizationFactory(name="机构甲")
+    org_b = OrganizationFactory(name="机构乙")
+    org_pending = OrganizationFactory(name="待审机构", status="pending")
+    users = {
+        role: UserFactory(platform_role=platform, password_hash=_password_hash())
+        for role, platform in [
+            (table.DONOR, "donor"), (table.OWNER_A, "donor"), (table.FINANCE_A, "donor"),
+            (table.EDITOR_A, "donor"), (table.MEMBER_B, "donor"), (table.ADMIN, "admin"),
+            (table.REGULATOR, "regulator"),
+        ]
+    }  # fmt: skip
+    for role, org, member_role in [
+        (table.OWNER_A, org_a, "owner"),
+        (table.FINANCE_A, org_a, "finance"),
+        (table.EDITOR_A, org_a, "editor"),
+        (table.MEMBER_B, org_b, "owner"),
+        (table.OWNER_A, org_pending, "owner"),
+    ]:
+        MembershipFactory(user=users[role], organization=org, role=member_role)
+    campaign = CampaignFactory(organization=org_a)
+    invitation = _invitation(org_a, users[table.DONOR].email, users[table.OWNER_A])
+    editor = db.session.scalar(
+        select(Membership).where(Membership.user_id == users[table.EDITOR_A].id)
+    )
+    names = {
+        "org_a": org_a.id,
+        "org_b": org_b.id,
+        "org_pending": org_pending.id,
+        "campaign_a": campaign.id,
+        "draft_a": CampaignFactory(organization=org_a, status="draft").id,
+        "update_a": _update(campaign).id,
+        "editor_membership": editor.id,
+        "invitation": invitation.id,
+        "invitation_token": INVITATION_TOKEN,
+        "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
+        "language": "en",
+        "overdue_name": "overdue",
+        "version_2": 2,
+        **_compliance(app, org_a),
+        **_gift(campaign),
+        **_fund(app, org_a, users[table.FINANCE_A]),
+    }
+    return World(users, names)
+
+
+def _update(campaign):  # type: ignore[no-untyped-def]
+    update = CampaignUpdate(campaign=campaign, title="进展", body_md="第一批", posted_at=utcnow())
+    db.session.add(update)
+    db.session.flush()
+    return update
+
+
+def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A corrected disclosure with a PDF attachment on disk, and an obligation it fulfils."""
+    import hashlib
+    from pathlib import Path
+
+    from charity.models.disclosure import (
+        Disclosure,
+        DisclosureAttachment,
+        DisclosureVersion,
+        Obligation,
+    )
+    from charity.services.disclosures import attachment_path
+
+    pdf = b"%PDF-1.4\n% matrix test attachment\n%%EOF\n"
+    sha = hashlib.sha256(pdf).hexdigest()
+    path: Path = attachment_path(app.config["UPLOAD_DIR"], sha)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    disclosure = Disclosure(
+        organization_id=org.id, disclosure_type="annual_work_report", subject_key="org",
+        period_key="2024", latest_version=2, first_published_at=utcnow(),
+    )  # fmt: skip
+    for number in (1, 2):
+        disclosure.versions.append(
+            DisclosureVersion(version=number, title=f"报告 v{number}", body_md="正文",
+                              fields_json="{}", content_hash=f"{number:02d}" * 32,
+                              correction_note="更正" if number == 2 else "")
+        )  # fmt: skip
+    disclosure.versions[1].attachments.append(
+        DisclosureAttachment(sha256=sha, filename="报告.pdf", size_bytes=len(pdf))
+    )
+    plain = Disclosure(
+        organization_id=org.id, disclosure_type="annual_work_report", subject_key="org",
+        period_key="2023", latest_version=1, first_published_at=utcnow(),
+    )  # fmt: skip
+    plain.versions.append(
+        DisclosureVersion(version=1, title="2023 报告", body_md="正文", fields_json="{}",
+                          content_hash="03" * 32)
+    )  # fmt: skip
+    db.session.add_all([disclosure, plain])
+    db.session.flush()
+    obligation = Obligation(
+        key=f"{org.id}:annual_work_report:org:2024", organization_id=org.id,
+        rule_code="CL78-annual", disclosure_type="annual_work_report", subject_key="org",
+        period_key="2024", triggered_on=utcnow().date(), due_date=utcnow().date(),
+        fulfilled_on=utcnow().date(), disclosure_id=disclosure.id,
+    )  # fmt: skip
+    db.session.add(obligation)
+    db.session.flush()
+    return {"disclosure_a": disclosure.id, "plain_disclosure": plain.id,
+            "obligation_a": obligation.id,
+            "attachment_sha256": sha}  # fmt: skip
+
+
+def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A succeeded gift with a receipt, and the public log entry of an event."""
+    from charity.events import record_event
+    from charity.models import Donation
+
+    donation = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=8800,
+        status="succeeded", donor_name="王小明", donor_email="gift@example.org",
+        succeeded_at=utcnow(), receipt_number="TEST-2025-000001", receipt_year=2025,
+        receipt_seq=1,
+    )  # fmt: skip
+    db.session.add(donation)
+    db.session.flush()
+    results = record_event(db.session, "matrix.seeded", {"n": 1})
+    return {
+        "gift": donation.id,
+        "gift_token": donation.public_token,
+        "log_index": next((r for r in results if isinstance(r, int)), 0),
+    }
+
+
+def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A community fund of A with a requested and an executed disbursement (evidence on disk)."""
+    import hashlib
+
+    from charity.models.disbursement import Disbursement
+    from charity.services import uploads
+    from tests.factories import FundFactory
+
+    fund = FundFactory(organization=org)
+    evidence = b"%PDF-1.4\n% evidence\n%%EOF\n"
+    stored = uploads.store_file(app.config["UPLOAD_DIR"], evidence, 10_000)
+    assert stored.sha256 == hashlib.sha256(evidence).hexdigest()
+
+    def disbursement(status: str) -> Disbursement:
+        row = Disbursement(
+            organization_id=org.id, fund_id=fund.id, amount_fen=100,
+            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind="organization",
+            beneficiary_name="北京街道长者饭堂", evidence_sha256=stored.sha256,
+            evidence_content_type=stored.content_type, status=status,
+            requested_by_id=requester.id,
+        )  # fmt: skip
+        db.session.add(row)
+        return row
+
+    requested, executed = disbursement("requested"), disbursement("executed")
+    db.session.flush()
+    return {
+        "fund_a": fund.id,
+        "requested_disbursement": requested.id,
+        "executed_disbursement": executed.id,
+        "this_year": utcnow().year,
+    }
+
+
+def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-untyped-def]
+    invitation = Invitation(
+        organization_id=org.id,
+        email=email,
+        role="editor",
+        token_hash=hash_token(INVITATION_TOKEN),
+        expires_at=utcnow() + timedelta(days=7),
+        invited_by_id=inviter.id,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    return invitation
