@@ -28,6 +28,7 @@ from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.permissions import require_login
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
+from charity.services.donations import DonationError
 
 bp = Blueprint("donor", __name__)
 
@@ -90,6 +91,9 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("donor.monthly_show", token=token))
     try:
         client_secret = recurring.card_setup_secret(gift)
+    except DonationError:
+        # e.g. the organization has no receiving account (any more): nothing can be charged
+        return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
         current_app.logger.exception("payment service unavailable for monthly gift %s", gift.id)
         return render_template("donor/unavailable.html", gift=gift), 503

@@ -53,6 +53,8 @@ def post(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
 
 
 GIFT = {"token": "gift_token"}
+MONTHLY = {"token": "monthly_token"}
+FINANCE = frozenset({OWNER_A, FINANCE_A})
 NEW_DISCLOSURE = {"type": "annual_work_report", "subject": "org", "period": "2025"}
 
 TABLE: dict[str, tuple[Case, ...]] = {
@@ -85,6 +87,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
     ),
     "orgs.members": (get(MEMBERS_A),),
+    "orgs.payment_account": (get({OWNER_A}), post({OWNER_A})),
     "orgs.invite": (post({OWNER_A}),),
     "orgs.change_role": (post({OWNER_A}),),
     "orgs.remove": (post({OWNER_A}),),
@@ -198,4 +201,23 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "api_v1.funds_item": (get(EVERYONE, args={"item_id": "fund_a"}),),
     "api_v1.obligations_item": (get(EVERYONE, args={"item_id": "obligation_a"}),),
     "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
+    # --- donor accounts, monthly gifts, offline and in-kind gifts ----------------------------
+    "donor.account_gifts": (get(LOGGED_IN),),
+    "donor.statement_pdf": (get(LOGGED_IN, args={"year": "this_year"}),),
+    "donor.claim_request": (post(LOGGED_IN),),
+    # an unknown claim token is refused with a message, after login
+    "donor.claim_confirm": (get(LOGGED_IN),),
+    "donor.consent": (post(LOGGED_IN),),
+    "donor.erase": (get(LOGGED_IN), post(LOGGED_IN)),
+    # a monthly gift's page is a bearer token, like a receipt
+    "donor.monthly_show": (get(EVERYONE, args=MONTHLY),),
+    "donor.monthly_pay": (get(EVERYONE, args=MONTHLY),),
+    "donor.monthly_confirm": (post(EVERYONE, args=MONTHLY),),
+    "donor.monthly_cancel": (post(EVERYONE, args=MONTHLY),),
+    "offline.index": (get(FINANCE),),
+    "offline.new": (get(FINANCE), post(FINANCE)),
+    "offline.new_in_kind": (get(FINANCE), post(FINANCE)),
+    "offline.reverse": (get(FINANCE), post(FINANCE)),
+    # the seeded gift is an online gift: it has no offline evidence for anyone to see
+    "offline.evidence": (get(NOBODY, variant="online-gift"),),
 }

@@ -161,11 +161,20 @@ def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         receipt_seq=1,
     )  # fmt: skip
     db.session.add(donation)
+    from charity.models.gifts import RecurringGift
+
+    # A monthly gift that never reached Stripe (pending): its page is the token holder's.
+    monthly = RecurringGift(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=3000,
+        status="pending", donor_name="王小明", donor_email="gift@example.org",
+    )  # fmt: skip
+    db.session.add(monthly)
     db.session.flush()
     results = record_event(db.session, "matrix.seeded", {"n": 1})
     return {
         "gift": donation.id,
         "gift_token": donation.public_token,
+        "monthly_token": monthly.public_token,
         "log_index": next((r for r in results if isinstance(r, int)), 0),
     }
 
