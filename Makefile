@@ -39,9 +39,17 @@ prod: install
 worker: install
 	$(BIN)/flask jobs worker
 
-# Benchmarks: gunicorn on PostgreSQL under wrk; rewrites its section of docs/benchmarks.md.
+# Benchmarks (several minutes; not part of `make test`): each step rewrites its own marked
+# section of docs/benchmarks.md. Needs PostgreSQL on 127.0.0.1:5432 and wrk (installed with
+# apt-get when missing). The fault drill restarts PostgreSQL once: DRILL_ARGS=--no-pg-restart
+# skips that on a shared server.
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
 bench: install
 	$(BIN)/python -m bench.run $(ARGS)
+	$(BIN)/python -m bench.webhook $(WEBHOOK_ARGS)
+	$(BIN)/python -m bench.fault_drill $(DRILL_ARGS)
+	$(BIN)/python bench/auditlog.py $(AUDITLOG_ARGS)
+	$(BIN)/python bench/dashboard.py $(BENCH_PG)/charity_bench_dashboard
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

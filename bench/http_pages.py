@@ -304,13 +304,15 @@ def render_profile(profile: dict[str, dict[str, float]], results: list[WrkResult
         "| target | ms per request | SQL queries | SQL ms | template ms | other ms |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for r in results:
-        p = profile.get(r.path)
+    rows = [(r.name, r.path) for r in results]
+    rows += [(f"{r.name}, cache miss", r.path + "#uncached") for r in results]
+    for name, path in rows:
+        p = profile.get(path)
         if not p:
             continue
         other = p["ms"] - p["sql_ms"] - p["template_ms"]
         lines.append(
-            f"| {r.name} | {p['ms']:.2f} | {p['queries']:.0f} | {p['sql_ms']:.2f} "
+            f"| {name} | {p['ms']:.2f} | {p['queries']:.0f} | {p['sql_ms']:.2f} "
             f"| {p['template_ms']:.2f} | {other:.2f} |"
         )
     return "\n".join(lines)

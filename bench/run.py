@@ -26,6 +26,7 @@ if ROOT_DIR not in sys.path:
     sys.path.insert(0, ROOT_DIR)
 
 import argparse  # noqa: E402
+import base64  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import signal  # noqa: E402
@@ -101,14 +102,20 @@ before_render_template.connect(before_tpl, app)
 template_rendered.connect(after_tpl, app)
 client = app.test_client()
 result = {}
-for path in sys.argv[1:]:
+paths = sys.argv[1:]
+# The campaign page again with its anonymous page cache off: what a cache miss costs.
+paths += [p + "#uncached" for p in paths if p.startswith("/campaigns/")]
+for path in paths:
+    uncached = path.endswith("#uncached")
+    app.config["PAGE_CACHE_SECONDS"] = 0 if uncached else 3
+    path_only = path.removesuffix("#uncached")
     for _ in range(5):
-        client.get(path)
+        client.get(path_only)
     sql[:] = [0, 0.0, 0.0]; tpl[0] = 0.0
     runs = 30
     started = time.perf_counter()
     for _ in range(runs):
-        client.get(path)
+        client.get(path_only)
     total = (time.perf_counter() - started) / runs
     result[path] = {"ms": total * 1000, "queries": sql[0] / runs, "sql_ms": sql[1] / runs * 1000,
                     "template_ms": (tpl[0] - sql[2]) / runs * 1000,
@@ -167,6 +174,8 @@ def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
         GUNICORN_BIND=f"127.0.0.1:{args.port}",
     )
+    # `flask audit verify` checks checkpoints with this key: one per bench run.
+    env.setdefault("AUDITLOG_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:

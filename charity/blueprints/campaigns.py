@@ -7,6 +7,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,6 +23,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from charity import caching
 from charity.charts import line_chart, progress_percent
 from charity.db import commit
 from charity.extensions import db
@@ -239,8 +241,15 @@ def _my_organizations() -> list[Organization]:
     return [m.organization for m in current_user.active_memberships]
 
 
+# --- ops2: the public campaign page is cached for anonymous visitors (charity.caching) ---
 @bp.get("/campaigns/<int:campaign_id>")
 def show(campaign_id: int):  # type: ignore[no-untyped-def]
+    if caching.anonymous_cacheable():
+        return caching.cached_page(f"campaign:{campaign_id}", lambda: _render_show(campaign_id))
+    return caching.private_page(make_response(_render_show(campaign_id)))
+
+
+def _render_show(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
     if not _can_see(campaign):
         abort(404)
@@ -274,8 +283,12 @@ def show(campaign_id: int):  # type: ignore[no-untyped-def]
         can_donate=phase == "running" and "donations.new" in current_app.view_functions,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,
-        update_form=UpdateForm(),
+        # Built only for those who may post: a form makes a CSRF token, i.e. a session cookie.
+        update_form=UpdateForm() if role in service.FILE_ROLES else None,
     )
+
+
+# --- /ops2 ---
 
 
 # --- filing and editing -----------------------------------------------------------

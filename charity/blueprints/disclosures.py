@@ -202,7 +202,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
     if campaign_ref is not None and not (campaign_ref.isdigit() and len(campaign_ref) < 12):
         abort(404)
     campaign_id = int(campaign_ref) if campaign_ref is not None else None
-    draft = service.draft_fields(db.session, kind, campaign_id, period)
+    draft = service.draft_fields(db.session, kind, campaign_id, period, subject, org.id)
     form = form_class(kind)(data=draft if request.method == "GET" else None)
     if request.method == "POST" and form.validate():
         command = service.PublishDisclosure(

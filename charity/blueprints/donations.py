@@ -21,11 +21,11 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from charity import payments, ratelimits
+from charity import metrics, payments, ratelimits
 from charity.db import commit
 from charity.extensions import db
 from charity.forms import BaseForm, YuanField
-from charity.mail import Mail, queue_mail
+from charity.mail import Mail, flush_queued_mail, queue_mail
 from charity.models import Campaign, Donation, Organization, Refund
 from charity.permissions import require_login, require_org_role
 from charity.services import donations, receipts
@@ -89,9 +89,9 @@ def _donation_by_token(token: str) -> Donation:
     return donation
 
 
-def _queue_receipts() -> None:
-    """Email the receipt of every donation that succeeded in this request (sent after commit)."""
-    for donation_id in db.session.info.pop("donations_succeeded", []):
+def _queue_receipts(donation_ids: list[int]) -> None:
+    """Email the receipt of each of these donations (sent when the queue is flushed)."""
+    for donation_id in donation_ids:
         donation = db.session.get(Donation, donation_id)
         if donation is None or not donation.donor_email:
             continue
@@ -118,11 +118,22 @@ def _queue_receipts() -> None:
 
 
 def commit_with_receipts() -> None:
-    _queue_receipts()
+    """Commit, then render and send the receipts of the donations that succeeded in it.
+
+    After the commit, not before: a confirmation holds its organization's receipt counter
+    and the log head until it commits, and a receipt PDF takes about a second of CPU.
+    """
     from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals
 
-    queue_recurring_mail()
+    succeeded = db.session.info.pop("donations_succeeded", [])
     commit()
+    for donation_id in succeeded:
+        donation = db.session.get(Donation, donation_id)
+        if donation is not None:
+            metrics.donation_succeeded(donation.channel, donation.amount_fen)
+    _queue_receipts(succeeded)
+    queue_recurring_mail()
+    flush_queued_mail()
 
 
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])

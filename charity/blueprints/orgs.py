@@ -22,6 +22,7 @@ from charity.blueprints.orgs_forms import (
 )
 from charity.db import commit
 from charity.extensions import db
+from charity.forms import BaseForm
 from charity.mail import Mail, queue_mail
 from charity.models import Organization
 from charity.permissions import require_org_role, role_in_org
@@ -178,6 +179,47 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/apply.html", form=form, org=organization), status
+
+
+# --- basic information of a verified organization -----------------------------------------
+
+
+class BasicInfoForm(BaseForm):
+    """The public basic information that may change after verification (the same fields
+    and checks as in the application)."""
+
+    address = ApplicationForm.address
+    contact_name = ApplicationForm.contact_name
+    contact_phone = ApplicationForm.contact_phone
+    contact_email = ApplicationForm.contact_email
+    website = ApplicationForm.website
+    description_md = ApplicationForm.description_md
+
+
+@bp.route("/<int:org_id>/basic-info", methods=["GET", "POST"])
+def basic_info(org_id: int):  # type: ignore[no-untyped-def]
+    """Owners change a verified organization's address, contacts, website, description."""
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not organization.is_verified:
+        return redirect(url_for("orgs.edit", org_id=org_id))
+    form = BasicInfoForm(obj=organization)
+    if form.validate_on_submit():
+        data = service.BasicInfoData(
+            **{name: form[name].data or "" for name in service.BASIC_INFO_FIELDS}
+        )
+        try:
+            changed = service.update_basic_info(db.session, current_user, organization, data)
+        except service.OrganizationError as error:
+            _form_error(form, error)
+        else:
+            commit()
+            flash(_("Saved."), "success")
+            # After a change, the page where the new 30-day obligation is listed.
+            target = "disclosures.obligations" if changed else "orgs.manage"
+            return redirect(url_for(target, org_id=org_id))
+    status = 400 if request.method == "POST" else 200
+    return render_template("orgs/basic_info.html", form=form, org=organization), status
 
 
 # --- members and invitations ---------------------------------------------------------------

@@ -7,26 +7,68 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from charity import regions
+from charity.blueprints.orgs_forms import ORG_TYPE_LABELS, is_english
 from charity.compliance import rules as r
 from charity.compliance.charts import bar_chart
-from charity.compliance.dashboard import TABLES, build_tables, compliance_rates, org_timeline
+from charity.compliance.dashboard import (
+    TABLES,
+    Scope,
+    build_tables,
+    compliance_rates,
+    org_timeline,
+)
 from charity.compliance.dates import today_cst
 from charity.compliance.export import to_csv, to_xlsx
 from charity.extensions import db
 from charity.models import Organization
+from charity.models.organization import ORG_TYPES
 from charity.permissions import regulator_required
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100
 
 
-def _province() -> str | None:
-    """A scoped regulator sees only their province; others may filter with ?province=."""
+def _scoped_province() -> str | None:
+    """The province a scoped regulator is limited to (None: may see every region)."""
     if current_user.is_regulator and current_user.regulator_province:
-        return current_user.regulator_province
-    return request.args.get("province") or None
+        return str(current_user.regulator_province)
+    return None
+
+
+def _province() -> str | None:
+    """A scoped regulator sees only their province; others may filter with ?province=
+    (an unknown province is ignored)."""
+    wanted = request.args.get("province") or None
+    return _scoped_province() or (wanted if wanted and regions.is_province(wanted) else None)
+
+
+def _scope() -> Scope:
+    """The dashboard's filters from the query string: ?province=, ?org_type=,
+    ?disclosure_type= (unknown values are ignored, never an error)."""
+    org_type = request.args.get("org_type") or None
+    kind = request.args.get("disclosure_type") or None
+    return Scope(
+        province=_province(),
+        org_type=org_type if org_type in ORG_TYPES else None,
+        disclosure_type=kind if kind in r.OBLIGATION_TYPES else None,
+    )
+
+
+def _filter_args(scope: Scope) -> dict[str, str]:
+    """The filters as query arguments, for links that keep them (exports)."""
+    return {
+        name: value
+        for name, value in (
+            ("province", scope.province),
+            ("org_type", scope.org_type),
+            ("disclosure_type", scope.disclosure_type),
+        )
+        if value
+    }
 
 
 def _label(value: str) -> str:
@@ -36,22 +78,30 @@ def _label(value: str) -> str:
 @bp.get("/")
 @regulator_required
 def index():  # type: ignore[no-untyped-def]
-    today, province = today_cst(), _province()
-    rates = compliance_rates(db.session, today, province)
-    tables = build_tables(db.session, today, province, LIST_LIMIT, rates)
+    today, scope = today_cst(), _scope()
+    rates = compliance_rates(db.session, today, scope)
+    tables = build_tables(db.session, today, scope, LIST_LIMIT, rates)
+    english = is_english()
     charts = {
         "region": bar_chart(
-            "Compliance rate by region", [(x.label, x.rate) for x in rates["region"]]
+            _("Compliance rate by region"),
+            [(regions.province_label(x.label, english=english), x.rate) for x in rates["region"]],
         ),
         "disclosure_type": bar_chart(
-            "Compliance rate by disclosure type",
+            _("Compliance rate by disclosure type"),
             [(_label(x.label), x.rate) for x in rates["disclosure_type"]],
         ),
     }
     return render_template(
         "regulator/index.html",
         today=today,
-        province=province,
+        province=scope.province,
+        scope=scope,
+        filter_args=_filter_args(scope),
+        scoped_province=_scoped_province(),
+        province_choices=regions.province_choices(english=english),
+        org_type_choices=[(value, ORG_TYPE_LABELS[value]) for value in ORG_TYPES],
+        disclosure_type_choices=[(value, r.TYPE_LABELS[value]) for value in r.OBLIGATION_TYPES],
         rates=rates,
         tables=tables,
         charts=charts,
@@ -83,7 +133,7 @@ def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
     if name not in TABLES or fmt not in ("csv", "xlsx"):
         abort(404)
     today = today_cst()
-    headers, rows = build_tables(db.session, today, _province(), None)[name]
+    headers, rows = build_tables(db.session, today, _scope(), None)[name]
     filename = f"{name}-{today.isoformat()}.{fmt}"
     if fmt == "csv":
         body, mime = to_csv(headers, rows), "text/csv; charset=utf-8"
@@ -103,12 +153,14 @@ def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
 @bp.get("/api/summary")
 @regulator_required
 def api_summary():  # type: ignore[no-untyped-def]
-    today = today_cst()
-    tables = build_tables(db.session, today, _province(), None)
+    today, scope = today_cst(), _scope()
+    tables = build_tables(db.session, today, scope, None)
     return jsonify(
         {
             "today": today.isoformat(),
-            "province": _province(),
+            "province": scope.province,
+            "org_type": scope.org_type,
+            "disclosure_type": scope.disclosure_type,
             "tables": {
                 name: [dict(zip(headers, row, strict=True)) for row in rows]
                 for name, (headers, rows) in tables.items()

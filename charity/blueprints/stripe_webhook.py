@@ -10,10 +10,11 @@
 from __future__ import annotations
 
 import hashlib
+import time
 
 from flask import Blueprint, current_app, jsonify, request
 
-from charity import payments
+from charity import metrics, payments
 from charity.blueprints.donations import commit_with_receipts
 from charity.db import commit
 from charity.extensions import csrf, db
@@ -44,10 +45,11 @@ def receive():
         db.session.rollback()
         current_app.logger.warning("Stripe webhook %s deferred: %s", event.get("id"), exc)
         return jsonify(error="payment service unavailable"), 503
+    outcome = row.outcome if row is not None else "duplicate"  # read before commit expires it
     commit_with_receipts()
-    if row is None:
-        return jsonify(status="duplicate")
-    return jsonify(status=row.outcome)
+    if row is not None and isinstance(event.get("created"), int):
+        metrics.observe_webhook_lag(time.time() - event["created"])
+    return jsonify(status=outcome)
 
 
 def _reject(reason: str, payload: bytes):  # type: ignore[no-untyped-def]

@@ -51,8 +51,30 @@ class Rate:
         return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
 
 
-def _scope(query, province: str | None):  # type: ignore[no-untyped-def]
-    return query.where(Organization.province == province) if province else query
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard shows: a region (province), an organization type and an
+    obligation/disclosure type; None means all."""
+
+    province: str | None = None
+    org_type: str | None = None
+    disclosure_type: str | None = None
+
+
+def as_scope(value: Scope | str | None) -> Scope:
+    """A Scope, or a province name (None: everything), as a Scope."""
+    return value if isinstance(value, Scope) else Scope(province=value or None)
+
+
+def _scope(query, scope: Scope | str | None, type_column=Obligation.disclosure_type):  # type: ignore[no-untyped-def]
+    scope = as_scope(scope)
+    if scope.province:
+        query = query.where(Organization.province == scope.province)
+    if scope.org_type:
+        query = query.where(Organization.org_type == scope.org_type)
+    if scope.disclosure_type:
+        query = query.where(type_column == scope.disclosure_type)
+    return query
 
 
 def _status_sums(today: date) -> list[Any]:
@@ -74,7 +96,7 @@ def _status_sums(today: date) -> list[Any]:
     ]
 
 
-def compliance_rates(session: Session, today: date, province: str | None) -> dict[str, Any]:
+def compliance_rates(session: Session, today: date, scope: Scope | str | None) -> dict[str, Any]:
     query = (
         select(
             Organization.province,
@@ -87,7 +109,7 @@ def compliance_rates(session: Session, today: date, province: str | None) -> dic
     )
     overall = Rate("all")
     groups: dict[str, dict[str, Rate]] = {"region": {}, "org_type": {}, "disclosure_type": {}}
-    for province_, org_type, kind, *sums in session.execute(_scope(query, province)):
+    for province_, org_type, kind, *sums in session.execute(_scope(query, scope)):
         on_time, late, overdue, due_soon, total = (int(x or 0) for x in sums)
         counts = {
             "on_time": on_time,
@@ -113,7 +135,7 @@ def compliance_rates(session: Session, today: date, province: str | None) -> dic
 
 
 def obligation_list(
-    session: Session, today: date, province: str | None, wanted: str, limit: int | None
+    session: Session, today: date, scope: Scope | str | None, wanted: str, limit: int | None
 ) -> list[tuple[Obligation, str, str, str]]:
     """Overdue or due-soon obligations, oldest deadline first: (obligation, org name,
     USCC, province)."""
@@ -130,7 +152,7 @@ def obligation_list(
         query = query.where(Obligation.due_date >= today, Obligation.due_date <= soon)
     if limit:
         query = query.limit(limit)
-    return [tuple(row) for row in session.execute(_scope(query, province))]  # type: ignore[misc]
+    return [tuple(row) for row in session.execute(_scope(query, scope))]  # type: ignore[misc]
 
 
 def _latest(query):  # type: ignore[no-untyped-def]
@@ -143,7 +165,7 @@ def _latest(query):  # type: ignore[no-untyped-def]
     ).join(Organization, Organization.id == Disclosure.organization_id)
 
 
-def ratio_failures(session: Session, province: str | None, limit: int | None) -> list[Any]:
+def ratio_failures(session: Session, scope: Scope | str | None, limit: int | None) -> list[Any]:
     query = _latest(
         select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc)
     ).where(
@@ -153,10 +175,10 @@ def ratio_failures(session: Session, province: str | None, limit: int | None) ->
     query = query.order_by(Disclosure.period_key.desc(), Disclosure.id)
     if limit:
         query = query.limit(limit)
-    return list(session.execute(_scope(query, province)))
+    return list(session.execute(_scope(query, scope, Disclosure.disclosure_type)))
 
 
-def figure_mismatches(session: Session, province: str | None, limit: int | None) -> list[Any]:
+def figure_mismatches(session: Session, scope: Scope | str | None, limit: int | None) -> list[Any]:
     """Published campaign figures whose 'raised' differs from the platform's figure."""
     computed = raised_by_campaign_query(Disclosure.campaign_id, Disclosure.figures_as_of)
     query = (
@@ -179,7 +201,7 @@ def figure_mismatches(session: Session, province: str | None, limit: int | None)
     )
     if limit:
         query = query.limit(limit)
-    return list(session.execute(_scope(query, province)))
+    return list(session.execute(_scope(query, scope, Disclosure.disclosure_type)))
 
 
 def org_timeline(session: Session, org_id: int, today: date) -> list[dict[str, Any]]:
@@ -252,19 +274,19 @@ RATE_HEADERS = ["group", "assessed", "on_time", "late", "overdue", "due_soon", "
 def build_tables(
     session: Session,
     today: date,
-    province: str | None,
+    scope: Scope | str | None,
     limit: int | None,
     rates: dict[str, Any] | None = None,
 ) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every dashboard table as (headers, rows) of plain values, for pages and exports."""
-    rates = rates or compliance_rates(session, today, province)
+    rates = rates or compliance_rates(session, today, scope)
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {
         "by_region": (RATE_HEADERS, _rate_rows(rates["region"])),
         "by_org_type": (RATE_HEADERS, _rate_rows(rates["org_type"])),
         "by_disclosure_type": (RATE_HEADERS, _rate_rows(rates["disclosure_type"])),
     }
     for name in ("overdue", "due_soon"):
-        rows = obligation_list(session, today, province, name, limit)
+        rows = obligation_list(session, today, scope, name, limit)
         tables[name] = (
             [
                 "organization_id",
@@ -294,7 +316,7 @@ def build_tables(
         ["disclosure_id", "organization", "uscc", "year", "version"],
         [
             [d.id, name, uscc, d.period_key, v.version]
-            for d, v, name, uscc in ratio_failures(session, province, limit)
+            for d, v, name, uscc in ratio_failures(session, scope, limit)
         ],
     )
     tables["mismatches"] = (
@@ -321,7 +343,7 @@ def build_tables(
                 int(comp),
                 int(rep) - int(comp),
             ]
-            for d, rep, comp, name, uscc, title in figure_mismatches(session, province, limit)
+            for d, rep, comp, name, uscc, title in figure_mismatches(session, scope, limit)
         ],
     )
     tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))

@@ -14,18 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-_DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int | float):
-        return value
-    text = str(value)
-    return "'" + text if text.startswith(_DANGEROUS) else text
+from charity.exports import safe_cell  # the one formula-injection guard
 
 
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -1,7 +1,7 @@
 """Obligations derived from the rules and the platform's data.
 
-:func:`derive` is pure and deterministic: facts about organizations, campaigns, triggers
-and published disclosures in, dated obligations out, for a given ``today`` (CST).
+:func:`derive` is pure and deterministic: facts about organizations, campaigns, community
+funds, triggers and published disclosures in, dated obligations out, for a given ``today`` (CST).
 :func:`refresh_obligations` materialises them in the ``obligations`` table for one, many
 or all organizations in a fixed number of queries; services call it after changes and
 ``flask compliance refresh`` runs it daily (new annual reports appear on January 1st).
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from charity.compliance import rules as r
 from charity.compliance.dates import add_months, cst_date, may_31_following, today_cst
 from charity.events import Event, subscribe
-from charity.models import Campaign, Organization
+from charity.models import Campaign, Fund, Organization
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 
 DUE_SOON_DAYS = 14
@@ -46,6 +46,15 @@ class CampaignFacts:
     end: date
     is_emergency: bool
     filing_date: date
+
+
+@dataclass(frozen=True)
+class FundFacts:
+    id: int
+    organization_id: int
+    created_on: date
+    #: CST date the fund closed (None while active).
+    closed_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,22 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
 
 
+def _fund_obligations(fund: FundFacts, today: date) -> Iterator[Derived]:
+    """A statement for every calendar year the fund existed, once the year is over: from
+    the year it was created to the year it closed (inclusive) or last year."""
+    rule = r.rule("fund_annual_statement")
+    last = fund.closed_on.year if fund.closed_on is not None else today.year - 1
+    for year in range(fund.created_on.year, min(last, today.year - 1) + 1):
+        yield _make(
+            rule,
+            fund.organization_id,
+            f"fund:{fund.id}",
+            str(year),
+            date(year, 12, 31),
+            may_31_following(year),
+        )
+
+
 def _trigger_obligations(trigger: TriggerFacts) -> Iterator[Derived]:
     rule = r.rule(r.TRIGGER_RULES[trigger.kind])
     yield _make(
@@ -181,11 +206,14 @@ def derive(
     published: Published,
     filings: dict[int, date],
     today: date,
+    funds: Iterable[FundFacts] = (),
 ) -> list[Derived]:
     """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
     found: list[Derived] = []
     for org in orgs:
         found.extend(_org_obligations(org, today))
+    for fund in funds:
+        found.extend(_fund_obligations(fund, today))
     for trigger in triggers:
         found.extend(_trigger_obligations(trigger))
     for campaign in campaigns:
@@ -217,7 +245,7 @@ def _campaign_end(end: date, closed_at: datetime | None) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Four queries, whatever the number of organizations."""
+    """Five queries, whatever the number of organizations."""
 
     def only(column):  # type: ignore[no-untyped-def]
         return column.in_(org_ids) if org_ids is not None else True
@@ -271,8 +299,17 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             ).where(only(Disclosure.organization_id))
         ).all()
     }
+    funds = [
+        FundFacts(i, o, cst_date(created), cst_date(closed) if closed is not None else None)
+        for i, o, created, closed in session.execute(
+            select(Fund.id, Fund.organization_id, Fund.created_at, Fund.closed_at).where(
+                only(Fund.organization_id)
+            )
+        ).all()
+        if o in verified
+    ]
     filings = {c.id: c.filing_date for c in campaigns}
-    return orgs, campaigns, triggers, published, filings
+    return orgs, campaigns, triggers, published, filings, funds
 
 
 _COMPARED = (
@@ -296,7 +333,9 @@ def refresh_obligations(
     (all when None). Returns counts of inserted, updated and deleted rows."""
     today = today or today_cst()
     ids = None if org_ids is None else sorted(set(org_ids))
-    wanted = {d.key: d for d in derive(*load_facts(session, ids, today), today=today)}
+    orgs, campaigns, triggers, published, filings, funds = load_facts(session, ids, today)
+    derived = derive(orgs, campaigns, triggers, published, filings, today, funds)
+    wanted = {d.key: d for d in derived}
     query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
     if ids is not None:
         query = query.where(Obligation.organization_id.in_(ids))
@@ -340,8 +379,8 @@ def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
 
 
 def _refresh_on_event(session: Session, event: Event) -> None:
-    """Keep obligations current when organizations or campaigns change (verified,
-    published, closed ...), whoever records the event."""
+    """Keep obligations current when organizations, campaigns or community funds change
+    (verified, published, created, closed ...), whoever records the event."""
     if event.subject_id is None:
         return
     if event.subject_table == "organizations":
@@ -350,6 +389,8 @@ def _refresh_on_event(session: Session, event: Event) -> None:
         org_id = session.scalar(
             select(Campaign.organization_id).where(Campaign.id == event.subject_id)
         )
+    elif event.subject_table == "funds":
+        org_id = session.scalar(select(Fund.organization_id).where(Fund.id == event.subject_id))
     else:
         return
     if org_id is not None:

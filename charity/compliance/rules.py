@@ -188,7 +188,7 @@ RULES: tuple[Rule, ...] = (
         FUND_ANNUAL_STATEMENT,
         "MCA Order 81; Charity Law (2023) art. 78",
         _l("the end of each calendar year, for every hosted community fund"),
-        _l("by May 31 of the following year (derived once the funds model exists)"),
+        _l("by May 31 of the following year"),
     ),
 )
 

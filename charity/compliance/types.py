@@ -98,6 +98,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     ),
     r.FUND_ANNUAL_STATEMENT: (
         FieldSpec("fund_name", "text", _l("Fund")),
+        FieldSpec("opening_fen", "fen0", _l("Opening balance"), required=False),
         FieldSpec("income_fen", "fen0", _l("Income")),
         FieldSpec("spent_fen", "fen0", _l("Spent")),
         FieldSpec("balance_fen", "fen0", _l("Balance")),

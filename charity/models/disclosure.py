@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from charity.compliance.rules import DISCLOSURE_TYPES, OBLIGATION_TYPES
 from charity.extensions import db
@@ -124,7 +124,11 @@ class DisclosureAttachment(db.Model):
 @event.listens_for(DisclosureVersion, "before_update")
 @event.listens_for(DisclosureAttachment, "before_update")
 def _refuse_update(_mapper, _connection, target) -> None:  # type: ignore[no-untyped-def]
-    raise ImmutableRecordError(f"{target!r} is published and cannot be changed")
+    # SQLAlchemy also calls before_update for a row whose only change is a collection
+    # (a new attachment row pointing at a new version): refuse real column changes only.
+    session = object_session(target)
+    if session is None or session.is_modified(target, include_collections=False):
+        raise ImmutableRecordError(f"{target!r} is published and cannot be changed")
 
 
 @event.listens_for(DisclosureVersion, "before_delete")

@@ -32,14 +32,14 @@ from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
 from charity.events import payload_builder, record_event
-from charity.models import Campaign, Organization, User
+from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
     Disclosure,
     DisclosureAttachment,
     DisclosureVersion,
 )
-from charity.services.figures import campaign_figures
+from charity.services.figures import campaign_figures, fund_statement_figures
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -190,6 +190,12 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
     annual = (r.ANNUAL_WORK_REPORT, r.ANNUAL_FINANCIAL_REPORT, r.FUND_ANNUAL_STATEMENT)
     if kind in annual and not _YEAR_RE.match(command.period_key):
         raise DisclosureError(_l("The period of an annual report is a year."), "period_key")
+    if kind == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(command.subject_key)
+        fund = session.get(Fund, fund_id) if fund_id is not None else None
+        if fund is None or fund.organization_id != command.organization_id:
+            raise DisclosureError(_l("Choose a fund of the same organization."), "subject_key")
+        return None
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":
             raise DisclosureError(_l("This type is about the organization."), "subject_key")
@@ -204,6 +210,12 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         except ValueError:
             raise DisclosureError(_l("The period is a date."), "period_key") from None
     return campaign
+
+
+def fund_subject(subject_key: str) -> int | None:
+    """The fund id of a ``fund:<id>`` subject key (None for anything else)."""
+    match = re.fullmatch(r"fund:(\d{1,11})", subject_key)
+    return int(match.group(1)) if match else None
 
 
 def _figures_as_of(kind: str, period_key: str) -> datetime | None:
@@ -491,9 +503,23 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
 
 
 def draft_fields(
-    session: Session, disclosure_type: str, campaign_id: int | None, period_key: str
+    session: Session,
+    disclosure_type: str,
+    campaign_id: int | None,
+    period_key: str,
+    subject_key: str = "",
+    organization_id: int | None = None,
 ) -> dict[str, Any]:
-    """Pre-filled fields for a new campaign disclosure, from the platform's figures."""
+    """Pre-filled fields for a new campaign disclosure or fund statement, from the
+    platform's figures (a fund statement: the fund's yearly statement from the ledger)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        fund = session.get(Fund, fund_id) if fund_id is not None else None
+        if fund is None or fund.organization_id != organization_id:
+            return {}
+        if not _YEAR_RE.match(period_key):
+            return {"fund_name": fund.name}
+        return fund_statement_figures(session, fund.id, int(period_key))
     if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or campaign_id is None:
         return {}
     try:

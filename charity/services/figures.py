@@ -1,9 +1,11 @@
-"""Money figures of campaigns, for disclosure drafts and for checking published figures.
+"""Money figures of campaigns and community funds, for disclosure drafts and for checking
+published figures.
 
 The current cash raised comes from the double-entry ledger (the money that actually
 moved); counts, refunds and historical ``as_of`` figures come from the donation rows,
-which `flask ledger check` proves agree with the ledger. These are the only place
-compliance code reads money.
+which `flask ledger check` proves agree with the ledger. A fund's yearly figures are
+those of its statement (``charity.services.fund_statements``, every line a ledger entry
+on the fund's accounts). These are the only place compliance code reads money.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.models import Donation
+from charity.models import Donation, Fund
 from charity.services import ledger
+from charity.services.fund_statements import build_statement
 
 COUNTED = ("succeeded", "partially_refunded", "refunded")
 
@@ -73,3 +76,19 @@ def raised_by_campaign_query(campaign_ids_subquery, as_of_column):  # type: igno
         .scalar_subquery(),
         0,
     )
+
+
+def fund_statement_figures(session: Session, fund_id: int, year: int) -> dict[str, Any]:
+    """A fund's statement for one calendar year (CST), as the fund page shows it: name,
+    opening balance, money in, money out, closing balance — in fen."""
+    fund = session.get(Fund, fund_id)
+    if fund is None:
+        return {}
+    statement = build_statement(session, fund, year)
+    return {
+        "fund_name": fund.name,
+        "opening_fen": statement.opening_fen,
+        "income_fen": statement.inflow_fen,
+        "spent_fen": statement.outflow_fen,
+        "balance_fen": statement.closing_fen,
+    }

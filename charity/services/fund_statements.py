@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.exports import safe_cell  # the one formula-injection guard
 from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
 from charity.models import LedgerTransaction as Tx
 from charity.money import format_fen
 
 CHINA = ZoneInfo("Asia/Shanghai")
 #: Spreadsheet programs run cells starting with these as formulas (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,6 @@ def monthly_flows(session: Session, fund_id: int) -> list[tuple[str, int, int, i
         balance += inflow - outflow
         result.append((month, inflow, outflow, balance))
     return result
-
-
-def safe_cell(value: object) -> str:
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _yuan(fen: int) -> str:

@@ -474,3 +474,72 @@ def set_payment_account(
         subject_table="organizations",
         subject_id=organization.id,
     )
+
+
+# --- changes of a verified organization's basic information ------------------------------
+
+#: The public basic information an owner may change after verification (never the USCC,
+#: name, type or region: those are the registration, changed through the authority).
+BASIC_INFO_FIELDS = (
+    "address",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "website",
+    "description_md",
+)
+
+
+@dataclass(frozen=True)
+class BasicInfoData:
+    address: str
+    contact_name: str
+    contact_phone: str
+    contact_email: str
+    website: str
+    description_md: str
+
+
+def update_basic_info(
+    session: Session,
+    actor: User,
+    organization: Organization,
+    data: BasicInfoData,
+    today: date | None = None,
+) -> tuple[str, ...]:
+    """The owner changes the organization's public basic information. A real change is
+    logged (``organization.basic_info_changed``, with the names of the changed fields)
+    and starts the 30-day obligation to publish the new basic information (a
+    ``basic_info_change`` compliance trigger dated ``today``, CST). Returns the names of
+    the changed fields (empty: nothing changed, nothing recorded)."""
+    from charity.compliance.dates import today_cst
+    from charity.services.disclosures import record_compliance_trigger
+
+    _require_role(actor, organization, "owner")
+    if not organization.is_verified:
+        raise NotAllowedError()
+    values = {name: getattr(data, name).strip() for name in BASIC_INFO_FIELDS}
+    values["contact_email"] = values["contact_email"].lower()
+    changed = tuple(
+        name for name in BASIC_INFO_FIELDS if getattr(organization, name) != values[name]
+    )
+    if not changed:
+        return ()
+    for name in changed:
+        setattr(organization, name, values[name])
+    session.flush()
+    record_compliance_trigger(
+        session,
+        organization.id,
+        "basic_info_change",
+        today or today_cst(),
+        "Changed: " + ", ".join(changed),
+    )
+    record_event(
+        session,
+        "organization.basic_info_changed",
+        {**_organization_payload(session, organization.id), "changed_fields": list(changed)},
+        subject_table="organizations",
+        subject_id=organization.id,
+    )
+    return changed

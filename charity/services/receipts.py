@@ -3,7 +3,7 @@
 Numbers look like ``<org code>-<year>-<6 digits>``. The org code is the 9-character
 organization code inside the USCC (characters 9-17), which is unique per organization
 and printed on its certificate, so no new column is needed. Numbering locks the
-(organization, year) counter row FOR UPDATE, in the same transaction that marks the
+(organization, year) counter row (an upsert that adds 1), in the same transaction that marks the
 donation succeeded, so concurrent successes get consecutive numbers and a rolled-back
 success gives its number back.
 """
@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity.models import Donation, Organization, ReceiptCounter
@@ -28,40 +27,33 @@ def org_code(organization: Organization) -> str:
     return organization.uscc[8:17]
 
 
-def _insert_counter(session: Session, organization_id: int, year: int) -> None:
+def _next_seq(session: Session, organization_id: int, year: int) -> int:
+    """Take the next number of (organization, year) in ONE statement: an upsert that
+    creates the counter at 1 or adds 1, locking its row until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    session.execute(
-        insert(ReceiptCounter)
-        .values(organization_id=organization_id, year=year, last_seq=0)
-        .on_conflict_do_nothing()
+    counters = ReceiptCounter.__table__
+    statement = (
+        insert(counters)
+        .values(organization_id=organization_id, year=year, last_seq=1)
+        .on_conflict_do_update(
+            index_elements=[counters.c.organization_id, counters.c.year],
+            set_={"last_seq": counters.c.last_seq + 1},
+        )
+        .returning(counters.c.last_seq)
     )
-
-
-def _locked_counter(session: Session, organization_id: int, year: int) -> ReceiptCounter:
-    query = (
-        sa.select(ReceiptCounter)
-        .where(ReceiptCounter.organization_id == organization_id, ReceiptCounter.year == year)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    counter = session.scalar(query)
-    if counter is None:
-        _insert_counter(session, organization_id, year)
-        counter = session.scalars(query).one()
-    return counter
+    return session.execute(statement).scalar_one()
 
 
 def assign_receipt_number(session: Session, donation: Donation, when: datetime) -> str:
     """Give the donation the next number of its organization's year (caller holds its lock)."""
     year = when.astimezone(CHINA).year
-    counter = _locked_counter(session, donation.organization_id, year)
-    counter.last_seq += 1
+    seq = _next_seq(session, donation.organization_id, year)
     donation.receipt_year = year
-    donation.receipt_seq = counter.last_seq
-    donation.receipt_number = f"{org_code(donation.organization)}-{year}-{counter.last_seq:06d}"
+    donation.receipt_seq = seq
+    donation.receipt_number = f"{org_code(donation.organization)}-{year}-{seq:06d}"
     return donation.receipt_number
 
 

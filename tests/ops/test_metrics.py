@@ -119,3 +119,33 @@ def test_with_a_token_it_is_required_from_anywhere(make_app, authorization, stat
         "/metrics", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"}
     )
     assert response.status_code == status
+
+
+def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
+    """The payment path feeds the donation counter and the webhook-lag histogram."""
+    from charity.blueprints import donations as views
+    from tests.factories import CampaignFactory
+
+    before = client.get("/metrics").get_data(as_text=True)
+    campaign = CampaignFactory()
+    from charity.models import Donation
+
+    gift = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=8800,
+        status="succeeded", channel="online_card",
+    )  # fmt: skip
+    db_session.add(gift)
+    db_session.flush()
+    db_session.info["donations_succeeded"] = [gift.id]
+    with client.application.test_request_context():
+        views.commit_with_receipts()
+    metrics.observe_webhook_lag(2.5)
+    after = client.get("/metrics").get_data(as_text=True)
+
+    def value(body: str, name: str) -> float:
+        lines = [line for line in body.splitlines() if line.startswith(name)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    counter = 'charity_donations_total{channel="online_card"}'
+    assert value(after, counter) == value(before, counter) + 1
+    assert value(after, "charity_webhook_lag_seconds_count") >= 1

@@ -61,7 +61,9 @@ def test_every_page_has_the_security_headers(app, client, login, db_session, end
     response = client.get(_url(app, endpoint, case, world))
     response.get_data()
     response.close()
-    assert response.status_code < 400
+    # The seeded world holds no signed claim link (a friendly 400) and its monthly gift
+    # cannot be charged (409): those error pages' headers are checked all the same.
+    assert response.status_code < 400 or endpoint in {"donor.claim_confirm", "donor.monthly_pay"}
     check_security_headers(response)
     if response.mimetype == "text/html":
         assert response.headers["Content-Type"] == "text/html; charset=utf-8"

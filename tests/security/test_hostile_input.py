@@ -243,13 +243,6 @@ def test_hostile_search_parameters(client, db_session, path, params, values):
     assert "<script>alert(1)</script>" not in response.get_data(as_text=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/disclosures.correct_disclosure: copying the previous version's "
-    "attachments to the new version trips the immutability guard (ImmutableRecordError, "
-    "a 500). Reported to the lead; remove this marker when fixed.",
-    raises=Exception,
-)
 def test_correcting_a_disclosure_that_has_attachments(app, client, db_session):
     world = seed(app)
     db.session.commit()

@@ -1,0 +1,445 @@
+"""Bench (b): signed Stripe webhook confirmations per second, end to end, against a floor.
+
+    python -m bench.webhook [--seconds 10] [--rounds 3] [--connections 64] [--no-write]
+
+One run, side by side, on PostgreSQL: a fresh database is migrated and seeded
+(``flask demo load``), then two servers start with the same ``gunicorn.conf.py`` settings:
+
+* **charity**: ``wsgi:app``, CHARITY_ENV=bench (JSON request log on), its Stripe calls
+  pointed at ``bench/stripe_stub.py`` (the handler retrieves the PaymentIntent before it
+  records anything);
+* **the floor**: ``bench/webhook_floor.py``, Flask + psycopg with none of our code,
+  doing the same writes by hand on copies of our tables.
+
+Before each round, fresh pending donations are inserted and one signed
+``payment_intent.succeeded`` delivery is made for each; wrk POSTs them (each once, split
+between its threads) at 64 connections. Rounds interleave the two targets, so background
+load on this shared machine hits both alike; each row is the round with the median rate.
+Confirmations/s counts donations that really became ``succeeded`` in the database during
+the round. Afterwards ``flask ledger check`` and ``flask audit verify`` must pass, and one
+worker's path is profiled in-process (cProfile, SQL statements per confirmation).
+Writes the ``<!-- bench:webhook -->`` section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT_DIR not in sys.path:
+    sys.path.insert(0, ROOT_DIR)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import signal  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import psycopg  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from bench import http_pages as bench_http  # noqa: E402
+from bench import run as bench_run  # noqa: E402
+from bench import webhook_events as events  # noqa: E402
+from bench.webhook_floor import create_floor_tables  # noqa: E402
+
+ROOT = Path(ROOT_DIR)
+BIN = Path(sys.executable).parent
+SECRET = "whsec_bench"  # noqa: S105 - the bench config's loopback-only default
+TARGET_RATIO = 0.60
+TARGET_RATE = 500
+
+#: wrk script: each thread POSTs its share of the pre-signed deliveries, once each.
+WRK_POST = r"""
+local counter, threads = 0, {}
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  local nthreads, i = tonumber(args[2]), 0
+  reqs, pos, wrapped = {}, 0, 0
+  for line in io.lines(args[1]) do
+    if i % nthreads == id then
+      local tab = line:find("\t", 1, true)
+      reqs[#reqs + 1] = wrk.format("POST", "/stripe/webhook",
+        {["Content-Type"] = "application/json", ["Stripe-Signature"] = line:sub(1, tab - 1)},
+        line:sub(tab + 1))
+    end
+    i = i + 1
+  end
+end
+function request()
+  pos = pos + 1
+  if pos > #reqs then pos, wrapped = 1, wrapped + 1 end
+  return reqs[pos]
+end
+"""
+
+
+@dataclass
+class Round:
+    target: str
+    rps: float
+    confirmed: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    non_2xx: int
+
+    @property
+    def per_second(self) -> float:
+        return self.confirmed / self.seconds if self.seconds else 0.0
+
+
+def start_stub() -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "stripe_stub.py"), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = process.stdout.readline() if process.stdout else ""
+    if "listening on" not in line:
+        raise SystemExit(f"the Stripe stand-in did not start: {line!r}")
+    return process, line.split()[-1]
+
+
+def start_gunicorn(env: dict[str, str], app: str, port: int, log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", app],
+            cwd=ROOT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+            stdout=out,
+            stderr=out,
+        )
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listening on {port} after {timeout:.0f}s")
+
+
+def write_deliveries(pending: list[events.Pending], path: Path) -> None:
+    with path.open("w") as out:
+        for item in pending:
+            payload = events.event_payload(item)
+            out.write(f"{events.sign(payload, SECRET)}\t{payload}\n")
+
+
+def run_round(wrk: str, port: int, target: str, deliveries: Path, args: argparse.Namespace) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_POST + bench_http.WRK_REPORT)
+    try:
+        completed = subprocess.run(
+            [wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.seconds}s",
+             "--timeout", "10s", "-s", script.name, f"http://127.0.0.1:{port}",
+             "--", str(deliveries), str(args.wrk_threads)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+    finally:
+        Path(script.name).unlink(missing_ok=True)
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("WRK_JSON "))
+    return json.loads(line.removeprefix("WRK_JSON "))
+
+
+def count_succeeded(conn: psycopg.Connection, table: str, ids: list[int]) -> int:
+    query = sql.SQL("SELECT count(*) FROM {} WHERE status = 'succeeded' AND id = ANY(%s)")
+    (count,) = conn.execute(query.format(sql.Identifier(table)), (ids,)).fetchone()
+    conn.commit()
+    return count
+
+
+PROFILE_SCRIPT = r"""
+import cProfile, io, json, os, pstats, sys, time
+from sqlalchemy import event as sa_event
+from bench import webhook_events as we
+from charity import create_app
+from charity.extensions import db
+from config import load_config
+import psycopg
+app = create_app(load_config())
+conn = psycopg.connect(we.psycopg_url(os.environ["DATABASE_URL"]))
+pending = we.create_pending(conn, 330)
+client = app.test_client()
+statements = [0]
+with app.app_context():
+    sa_event.listen(db.engine, "before_cursor_execute",
+                    lambda *a: statements.__setitem__(0, statements[0] + 1))
+def post(item):
+    body = we.event_payload(item)
+    signature = we.sign(body, os.environ["STRIPE_WEBHOOK_SECRET"])
+    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+    response = client.post("/stripe/webhook", data=body, headers=headers)
+    assert response.get_json()["status"] == "applied", response.get_data()
+for item in pending[:30]:
+    post(item)
+# Unprofiled: wall and CPU (this process; the stub is another) per confirmation.
+wall, cpu = time.perf_counter(), time.process_time()
+for item in pending[30:130]:
+    post(item)
+wall, cpu = (time.perf_counter() - wall) * 10, (time.process_time() - cpu) * 10
+# The floor app in-process, the same way.
+os.environ["FLOOR_DATABASE_URL"] = os.environ["DATABASE_URL"]
+from bench import webhook_floor
+floor_pending = we.create_pending(conn, 130, "floor_donations")
+floor_client = webhook_floor.app.test_client()
+def post_floor(item):
+    body = we.event_payload(item)
+    signature = we.sign(body, os.environ["STRIPE_WEBHOOK_SECRET"])
+    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+    response = floor_client.post("/stripe/webhook", data=body, headers=headers)
+    assert response.get_json()["status"] == "applied", response.get_data()
+for item in floor_pending[:30]:
+    post_floor(item)
+floor_wall, floor_cpu = time.perf_counter(), time.process_time()
+for item in floor_pending[30:]:
+    post_floor(item)
+floor_wall = (time.perf_counter() - floor_wall) * 10
+floor_cpu = (time.process_time() - floor_cpu) * 10
+pending = pending[:30] + pending[130:]
+statements[0] = 0
+profile = cProfile.Profile()
+started = time.perf_counter()
+profile.enable()
+for item in pending[30:]:
+    post(item)
+profile.disable()
+elapsed = time.perf_counter() - started
+n = len(pending) - 30
+stats = pstats.Stats(profile)
+rows = []
+for (filename, line, name), (cc, nc, tt, ct, callers) in stats.stats.items():
+    if "site-packages/" in filename:
+        filename = filename.split("site-packages/")[-1]
+    elif filename.startswith(os.getcwd()):
+        filename = os.path.relpath(filename)
+    rows.append({"function": f"{filename}:{line}({name})", "cumulative_ms": ct / n * 1000,
+                 "own_ms": tt / n * 1000, "calls": nc / n})
+rows.sort(key=lambda r: r["cumulative_ms"], reverse=True)
+own = sorted(rows, key=lambda r: r["own_ms"], reverse=True)[:12]
+ours = [r for r in rows if r["function"].startswith("charity/")][:14]
+result = {"ms": elapsed / n * 1000, "statements": statements[0] / n, "ours": ours, "own": own,
+          "wall_ms": wall, "cpu_ms": cpu, "floor_wall_ms": floor_wall, "floor_cpu_ms": floor_cpu}
+print(json.dumps(result))
+"""
+
+
+def profile_one_worker(env: dict[str, str]) -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-c", PROFILE_SCRIPT],
+        cwd=ROOT,
+        env={**env, "LOG_REQUESTS": "0"},
+        capture_output=True,
+        text=True,
+    )
+    if completed.returncode != 0:
+        return {"error": completed.stderr[-2000:]}
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def flask_check(env: dict[str, str], *command: str) -> tuple[bool, str]:
+    completed = subprocess.run(
+        [str(BIN / "flask"), *command], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    output = (completed.stdout + completed.stderr).strip().splitlines()
+    return completed.returncode == 0, (output[-1] if output else "")
+
+
+def render(rows: dict[str, Round], all_rounds: dict[str, list[Round]], checks, profile,
+           setup: list[str]) -> str:  # fmt: skip
+    ours, floor = rows["charity"], rows["floor"]
+    ratio = ours.per_second / floor.per_second if floor.per_second else 0.0
+    lines = [
+        "## Webhook confirmations against the psycopg floor",
+        "",
+        *setup,
+        "",
+        "| server | confirmations/s | rounds' range | vs floor | requests/s (wrk) | p50 ms "
+        "| p99 ms | socket errors | non-2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, row in (("floor: Flask + psycopg, hand-written SQL", floor),
+                      ("charity: `POST /stripe/webhook`", ours)):  # fmt: skip
+        rates = [r.per_second for r in all_rounds[row.target]]
+        lines.append(
+            f"| {name} | {row.per_second:,.0f} | {min(rates):,.0f}–{max(rates):,.0f} | "
+            f"{row.per_second / floor.per_second:.0%} | {row.rps:,.0f} | {row.p50_ms:.1f} | "
+            f"{row.p99_ms:.1f} | {row.errors} | {row.non_2xx} |"
+        )
+    verdict_ratio = "met" if ratio >= TARGET_RATIO else "MISSED"
+    verdict_rate = "met" if ours.per_second >= TARGET_RATE else "MISSED"
+    lines += [
+        "",
+        f"- Target ≥ {TARGET_RATIO:.0%} of the floor: **{ratio:.0%}, {verdict_ratio}**.",
+        f"- Target ≥ {TARGET_RATE} confirmations/s: **{ours.per_second:,.0f}/s, "
+        f"{verdict_rate}** on this shared 2-core machine (the database, both servers and wrk "
+        "share the cores).",
+    ]
+    for label, (ok, last) in checks.items():
+        lines.append(f"- `flask {label}` after the run: {'passed' if ok else 'FAILED'} ({last}).")
+    if "error" in profile:
+        lines += ["", "Profile failed:", "```", profile["error"], "```"]
+        return "\n".join(lines)
+    lines += [
+        "",
+        "One delivery at a time, in-process, 100 after 30 warm-ups (no profiler; CPU = this "
+        "process only, not PostgreSQL or the stub):",
+        "",
+        "| server | wall ms per confirmation | CPU ms per confirmation |",
+        "|---|---:|---:|",
+        f"| floor | {profile['floor_wall_ms']:.1f} | {profile['floor_cpu_ms']:.1f} |",
+        f"| charity | {profile['wall_ms']:.1f} | {profile['cpu_ms']:.1f} |",
+    ]
+    lines += [
+        "",
+        f"Where one confirmation's time goes: one worker in-process, one delivery at a time "
+        f"(cProfile, 200 deliveries after 30 warm-ups): **{profile['ms']:.1f} ms** per "
+        f"confirmation, **{profile['statements']:.0f} SQL statements** (plus BEGIN/COMMIT; "
+        "the floor sends 10). Our functions by cumulative time:",
+        "",
+        "| function | cumulative ms | calls |",
+        "|---|---:|---:|",
+    ]
+    for row in profile["ours"]:
+        lines.append(f"| `{row['function']}` | {row['cumulative_ms']:.2f} | {row['calls']:.1f} |")
+    lines += ["", "Top own time (all code):", "", "| function | own ms | calls |"]
+    lines.append("|---|---:|---:|")
+    for row in profile["own"]:
+        lines.append(f"| `{row['function']}` | {row['own_ms']:.2f} | {row['calls']:.1f} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument(
+        "--rate-guess", type=int, default=1500, help="deliveries prepared per round second"
+    )
+    default_db = os.environ.get("BENCH_DATABASE_URL", bench_run.DEFAULT_DB)
+    parser.add_argument("--db-url", default=default_db)
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+    wrk = bench_http.ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="charity-webhook-bench-"))
+    args.port = bench_run.free_port()
+    args.workers = args.threads = args.worker_class = None
+    env = bench_run.bench_env(args, workdir)
+    if args.reuse:
+        print(f"database {args.db_url}: reused as it is", flush=True)
+    else:
+        print(f"database {args.db_url}: recreating, migrating, seeding", flush=True)
+        bench_run.recreate_database(args.db_url)
+        bench_run.prepare(env)
+    stub, stub_url = start_stub()
+    env.update(STRIPE_API_BASE=stub_url, STRIPE_WEBHOOK_SECRET=SECRET,
+               FLOOR_DATABASE_URL=args.db_url)  # fmt: skip
+    conn = psycopg.connect(events.psycopg_url(args.db_url))
+    create_floor_tables(conn)
+    ports = {"charity": bench_run.free_port(), "floor": bench_run.free_port()}
+    servers = {
+        "charity": start_gunicorn(env, "wsgi:app", ports["charity"], workdir / "charity.log"),
+        "floor": start_gunicorn(
+            env, "bench.webhook_floor:app", ports["floor"], workdir / "floor.log"
+        ),
+    }
+    tables = {"charity": "donations", "floor": "floor_donations"}
+    settings = bench_run.gunicorn_settings(env)
+    load_before = os.getloadavg()
+    rounds: dict[str, list[Round]] = {"charity": [], "floor": []}
+    try:
+        for port in ports.values():
+            wait_port(port)
+        per_round = args.rate_guess * args.seconds
+        for number in range(0, args.rounds + 1):  # round 0 is the warm-up
+            for target in ("floor", "charity"):
+                count = per_round if number else 300
+                pending = events.create_pending(conn, count, tables[target])
+                deliveries = workdir / f"{target}.tsv"
+                write_deliveries(pending, deliveries)
+                seconds = args.seconds if number else 2
+                saved, args.seconds = args.seconds, seconds
+                data = run_round(wrk, ports[target], target, deliveries, args)
+                args.seconds = saved
+                confirmed = count_succeeded(conn, tables[target], [p.donation_id for p in pending])
+                result = Round(
+                    target=target, rps=data["requests"] / (data["duration_us"] / 1e6),
+                    confirmed=confirmed, seconds=data["duration_us"] / 1e6,
+                    p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
+                    errors=sum(data[k] for k in ("connect_errors", "read_errors",
+                                                 "write_errors", "timeouts")),
+                    non_2xx=data["non_2xx_3xx"],
+                )  # fmt: skip
+                print(f"round {number} {target}: {result.per_second:,.0f} confirmations/s "
+                      f"({result.confirmed} of {count} prepared), p50 {result.p50_ms:.1f} ms "
+                      f"p99 {result.p99_ms:.1f} ms errors {result.errors} non-2xx "
+                      f"{result.non_2xx}", flush=True)  # fmt: skip
+                if number:
+                    rounds[target].append(result)
+        load_after = os.getloadavg()
+    finally:
+        for server in servers.values():
+            server.send_signal(signal.SIGTERM)
+        for server in servers.values():
+            server.wait(timeout=60)
+    checks = {
+        "ledger check": flask_check(env, "ledger", "check"),
+        "audit verify": flask_check(env, "audit", "verify"),
+    }
+    profile = profile_one_worker(env)
+    stub.terminate()
+    stub.wait(timeout=10)
+    median = {
+        target: sorted(rs, key=lambda r: r.per_second)[len(rs) // 2]
+        for target, rs in rounds.items()
+    }
+    setup = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {bench_run.git_revision()}; "
+        f"{os.cpu_count()} CPU cores ({platform.machine()}), Python "
+        f"{platform.python_version()}, PostgreSQL at `{args.db_url.split('@')[-1]}` "
+        "(synchronous_commit on: every confirmation waits for its WAL flush).",
+        f"Both servers: gunicorn `{settings}`; charity with CHARITY_ENV=bench (JSON request "
+        "log on), its one Stripe call (retrieve the PaymentIntent) answered by "
+        "`bench/stripe_stub.py` on loopback. Donations without a donor email: the receipt "
+        "email is not measured (its PDF costs ~1 s of CPU and is rendered inline today).",
+        f"wrk: {args.connections} connections, {args.wrk_threads} threads, each delivery "
+        f"POSTed once; {args.rounds} interleaved rounds of {args.seconds} s per server after "
+        "a 2 s warm-up; each row is the round with the median rate. Confirmations/s = "
+        "donations that became `succeeded` in the database ÷ wrk's duration.",
+        f"Load average (1 min) before/after: {load_before[0]:.1f} / {load_after[0]:.1f} on "
+        f"{os.cpu_count()} cores (a shared machine: absolute rates vary between runs, the "
+        "ratio less).",
+        "Re-measure: `python -m bench.webhook` (part of `make bench`).",
+    ]
+    section = render(median, rounds, checks, profile, setup)
+    print("\n" + section)
+    if not args.no_write:
+        bench_http.write_section(args.output, "webhook", section, bench_run.INTRO)
+        print(f"\nwrote the webhook section of {args.output}")
+    return 0 if all(ok for ok, _ in checks.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,145 @@
+"""The floor for the webhook bench: a minimal Flask + psycopg endpoint, none of our code.
+
+It does what a confirmation must write, with hand-written SQL in one transaction, on
+copies of our tables (``floor_*``, made by ``CREATE TABLE ... (LIKE ... INCLUDING ALL)``:
+the same columns, indexes and constraints, so the same index maintenance):
+
+    verify the Stripe-Signature HMAC (standard library), parse the JSON
+    INSERT the event id (stripe_events: a redelivery finds it and stops)
+    UPDATE the receipt counter of (organization, year) ... RETURNING the number
+    UPDATE the donation pending -> succeeded with its receipt number
+    INSERT a ledger transaction and its 2 entries
+    SELECT the log head FOR UPDATE, INSERT the log entry and its Merkle node rows
+      (the leaf and every subtree it completes), UPDATE the head
+    COMMIT
+
+It asks Stripe nothing (our handler retrieves the PaymentIntent first) and renders no
+receipt. Served by the same ``gunicorn.conf.py`` as the app:
+``gunicorn -c gunicorn.conf.py bench.webhook_floor:app`` with FLOOR_DATABASE_URL set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from datetime import UTC, datetime
+
+import psycopg
+from flask import Flask, Response, request
+
+from bench.webhook_events import psycopg_url, verify
+
+FLOOR_TABLES = (
+    "stripe_events",
+    "donations",
+    "receipt_counters",
+    "ledger_transactions",
+    "ledger_entries",
+    "auditlog_entries",
+    "auditlog_nodes",
+    "auditlog_head",
+)
+
+app = Flask(__name__)
+_local = threading.local()
+SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "whsec_bench")
+
+
+def connection() -> psycopg.Connection:
+    conn = getattr(_local, "conn", None)
+    if conn is None or conn.closed:
+        conn = _local.conn = psycopg.connect(psycopg_url(os.environ["FLOOR_DATABASE_URL"]))
+    return conn
+
+
+def create_floor_tables(conn: psycopg.Connection) -> None:
+    """Empty copies of our tables; the head and the counters start where ours are."""
+    for table in FLOOR_TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS floor_{table}")
+        conn.execute(f"CREATE TABLE floor_{table} (LIKE {table} INCLUDING ALL)")
+    conn.execute("INSERT INTO floor_auditlog_head SELECT * FROM auditlog_head")
+    conn.execute(
+        "INSERT INTO floor_auditlog_head (id, size, root_hash, updated_at) "
+        "SELECT 1, 0, %s, now() WHERE NOT EXISTS (SELECT 1 FROM floor_auditlog_head)",
+        (hashlib.sha256(b"").digest(),),
+    )
+    conn.commit()
+
+
+def _h(*parts: bytes) -> bytes:
+    return hashlib.sha256(b"".join(parts)).digest()
+
+
+@app.post("/stripe/webhook")
+def webhook() -> Response:
+    payload = request.get_data(cache=False)
+    if not verify(payload, request.headers.get("Stripe-Signature", ""), SECRET):
+        return Response('{"error":"invalid signature"}', 400, mimetype="application/json")
+    event = json.loads(payload)
+    intent = event["data"]["object"]
+    donation_id = int(intent["metadata"]["donation_id"])
+    now = datetime.now(UTC)
+    conn = connection()
+    with conn.transaction():
+        stored = conn.execute(
+            "INSERT INTO floor_stripe_events (id, type, account, outcome, detail, received_at) "
+            "VALUES (%s, %s, %s, 'applied', '', %s) ON CONFLICT DO NOTHING RETURNING id",
+            (event["id"], event["type"], event.get("account"), now),
+        ).fetchone()
+        if stored is None:
+            return Response('{"status":"duplicate"}', mimetype="application/json")
+        org_id, amount = conn.execute(
+            "SELECT organization_id, amount_fen FROM floor_donations "
+            "WHERE id = %s AND status = 'pending' FOR UPDATE",
+            (donation_id,),
+        ).fetchone()
+        (seq,) = conn.execute(
+            "INSERT INTO floor_receipt_counters (organization_id, year, last_seq) "
+            "VALUES (%s, %s, 1) ON CONFLICT (organization_id, year) "
+            "DO UPDATE SET last_seq = floor_receipt_counters.last_seq + 1 RETURNING last_seq",
+            (org_id, now.year),
+        ).fetchone()
+        conn.execute(
+            "UPDATE floor_donations SET status = 'succeeded', succeeded_at = %s, "
+            "stripe_charge_id = %s, receipt_year = %s, receipt_seq = %s, receipt_number = %s "
+            "WHERE id = %s",
+            (now, intent.get("latest_charge"), now.year, seq, f"F{org_id}-{now.year}-{seq:06d}",
+             donation_id),
+        )  # fmt: skip
+        (tx_id,) = conn.execute(
+            "INSERT INTO floor_ledger_transactions (kind, source_key, donation_id, description, "
+            "created_at) VALUES ('donation', %s, %s, %s, %s) RETURNING id",
+            (f"donation:{donation_id}", donation_id, f"Donation {donation_id}", now),
+        ).fetchone()
+        conn.cursor().executemany(
+            "INSERT INTO floor_ledger_entries (transaction_id, account_id, amount_fen, currency) "
+            "VALUES (%s, %s, %s, 'CNY')",
+            [(tx_id, 1, amount), (tx_id, 2, -amount)],
+        )
+        size, root = conn.execute(
+            "SELECT size, root_hash FROM floor_auditlog_head WHERE id = 1 FOR UPDATE"
+        ).fetchone()
+        entry = json.dumps({"type": "donation.succeeded", "donation": donation_id})
+        leaf = _h(b"\x00", entry.encode())
+        conn.execute(
+            "INSERT INTO floor_auditlog_entries (idx, payload, leaf_hash, created_at, "
+            "event_type, organization_id, subject_table, subject_id) "
+            "VALUES (%s, %s, %s, %s, 'donation.succeeded', %s, 'donations', %s)",
+            (size, entry, leaf, now, org_id, donation_id),
+        )
+        # The leaf, then one node per subtree it completes (one per trailing 1 bit).
+        nodes, level, index, current = [(0, size, leaf)], 0, size, leaf
+        while index & 1:
+            level, index, current = level + 1, index >> 1, _h(b"\x01", root, current)
+            nodes.append((level, index, current))
+        conn.cursor().executemany(
+            "INSERT INTO floor_auditlog_nodes (level, idx, hash) VALUES (%s, %s, %s)", nodes
+        )
+        conn.execute(
+            "UPDATE floor_auditlog_head SET size = %s, root_hash = %s, updated_at = %s "
+            "WHERE id = 1",
+            (size + 1, _h(root, current), now),
+        )
+    return Response('{"status":"applied"}', mimetype="application/json")
