@@ -75,6 +75,13 @@ def _first_fund(session) -> dict:  # type: ignore[no-untyped-def]
     return {"fund_id": session.scalar(sa.select(sa.func.min(Fund.id)))}
 
 
+def _executed_disbursement(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import Disbursement
+
+    first = sa.select(sa.func.min(Disbursement.id)).where(Disbursement.status == "executed")
+    return {"disbursement_id": session.scalar(first)}
+
+
 KEY_PAGES = [
     KeyPage("home", "main.home"),
     KeyPage("org-directory", "orgs.directory"),
@@ -98,4 +105,6 @@ KEY_PAGES = [
     KeyPage("regulator-dashboard", "regulator.index", login="regulator@demo.charity"),
     KeyPage("fund-list", "funds.index"),
     KeyPage("fund-page", "funds.show", _first_fund),
+    KeyPage("fund-donate", "funds.donate", _first_fund),
+    KeyPage("disbursement", "disbursements.show", _executed_disbursement),
 ]
