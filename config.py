@@ -143,6 +143,11 @@ class Config:
     AUDITLOG_ORIGIN = os.environ.get("AUDITLOG_ORIGIN", "charity.example/log")
     AUDITLOG_KEY_NAME = os.environ.get("AUDITLOG_KEY_NAME", "charity.example/log")
     AUDITLOG_SIGNING_KEY = os.environ.get("AUDITLOG_SIGNING_KEY", "")
+    #: How entries reach the tree (charity/auditlog/store.py): "inline" appends in the
+    #: change's transaction under the log head lock; "batched" queues the entry in that
+    #: transaction and `flask audit sequencer` (one process) appends queued entries in
+    #: batches. Production and the bench default to batched; `make prod` starts the sequencer.
+    AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "inline")
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
 
@@ -220,6 +225,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
+    AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",
@@ -275,6 +281,8 @@ def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
     base = env.get("PUBLIC_BASE_URL", "")
     if base and not base.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must start with https://")
+    if env.get("AUDITLOG_SEQUENCER", "batched") not in ("inline", "batched"):
+        problems.append("AUDITLOG_SEQUENCER must be inline or batched")
     if env.get("STRIPE_API_BASE"):
         problems.append("STRIPE_API_BASE is set (it points Stripe calls away from Stripe)")
     if not _on(env.get("ALLOW_TEST_STRIPE_KEYS")):
@@ -298,6 +306,7 @@ class BenchConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     RATELIMIT_ENABLED = False
+    AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
     STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "sk_test_localstripe")
     STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "pk_test_localstripe")
 

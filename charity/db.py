@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def configure_engine_events(engine: Engine) -> None:
@@ -40,3 +44,11 @@ def commit() -> None:
 
     db.session.commit()
     flush_queued_mail()
+
+
+def dialect_insert(session: Session) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``) for the session's database:
+    PostgreSQL and SQLite (3.24+) both spell an upsert ``ON CONFLICT``."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert

@@ -56,7 +56,7 @@ def _gift(
     db.session.flush()  # ids for the receipt, ledger and log
     receipts.assign_receipt_number(db.session, donation, when)
     # Booked when the money arrived, so the fund's chart and statement show it then.
-    ledger.post_donation(db.session, donation).created_at = when
+    ledger.post_donation(db.session, donation, created_at=when)
     results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
     donation.log_index = _log_index(results)  # the receipt links its log entry
     return donation

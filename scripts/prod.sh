@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Production start: web (gunicorn) and job workers (RQ), supervised together.
+# Production start: web (gunicorn), job workers (RQ) and the log sequencer, supervised
+# together.
 #
 #   CHARITY_ENV=production DATABASE_URL=... REDIS_URL=... SECRET_KEY=... scripts/prod.sh
 #
-# Like a Procfile with two lines:
-#   web:    gunicorn -c gunicorn.conf.py wsgi:app
-#   worker: flask jobs worker
+# Like a Procfile with three lines:
+#   web:       gunicorn -c gunicorn.conf.py wsgi:app
+#   worker:    flask jobs worker
+#   sequencer: flask audit sequencer   (only with AUDITLOG_SEQUENCER=batched, the default)
 # If any process exits, the others are stopped and the script exits with its status, so a
 # process manager (systemd, a container runtime) restarts the whole set. SIGTERM/SIGINT are
 # passed on: gunicorn finishes running requests, workers finish their current job.
@@ -49,6 +51,10 @@ for _ in $(seq 1 "${JOBS_WORKERS:-1}"); do
   "$BIN/flask" jobs worker &
   pids+=("$!")
 done
+if [ "${AUDITLOG_SEQUENCER:-batched}" = "batched" ]; then
+  "$BIN/flask" audit sequencer &
+  pids+=("$!")
+fi
 
 status=0
 wait -n "${pids[@]}" || status=$?

@@ -1,10 +1,20 @@
 """The audit log in the database: appends, proofs, entries and checkpoints.
 
-Appends run in the caller's transaction (roll back the change and its entry goes too)
-and are serialized on the log head: ``SELECT ... FOR UPDATE`` on PostgreSQL, the
-database write lock on SQLite (taken up front by a no-op UPDATE of the head). An append
-of k entries reads the O(log n) "frontier" subtrees, writes k leaves and the subtrees
-they complete, and moves the head; proofs read O(log n) stored subtrees in one query.
+Every entry is written in the caller's transaction (roll back the change and its entry
+goes too), in one of two ways, chosen by ``AUDITLOG_SEQUENCER``:
+
+* ``inline`` (the default; development, tests): the entry is appended to the tree at
+  once, serialized on the log head: ``SELECT ... FOR UPDATE`` on PostgreSQL, the
+  database write lock on SQLite (taken up front by a no-op UPDATE of the head).
+* ``batched`` (production): the entry, payload final, is inserted into
+  ``auditlog_queue`` with no shared lock; the single log sequencer (``flask audit
+  sequencer``) appends committed queue rows to the tree in batches and gives them
+  their indexes (``sequence_pending``). One head lock and one commit per batch instead
+  of per change: docs/scaling.md has the numbers.
+
+An append of k entries reads the O(log n) "frontier" subtrees, writes k leaves and the
+subtrees they complete, and moves the head; proofs read O(log n) stored subtrees in one
+query.
 """
 
 from __future__ import annotations
@@ -15,12 +25,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from charity import events
 from charity.auditlog import merkle
 from charity.auditlog.canonical import canonical_json
-from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+from charity.db import dialect_insert
+from charity.models.auditlog import (
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    AuditNode,
+    AuditQueued,
+)
 
 HEAD_ID = 1
 RESERVED_KEYS = ("type", "at")
@@ -29,6 +47,10 @@ _entries = AuditEntry.__table__
 _nodes = AuditNode.__table__
 _head = AuditHead.__table__
 _checkpoints = AuditCheckpoint.__table__
+_queue = AuditQueued.__table__
+
+#: ``AUDITLOG_SEQUENCER`` values.
+INLINE, BATCHED = "inline", "batched"
 
 
 def format_timestamp(value: datetime) -> str:
@@ -73,11 +95,7 @@ class NewEntry:
 
 
 def _insert_ignore(session: Session, table: sa.Table, row: dict[str, Any]) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(insert(table).values(**row).on_conflict_do_nothing())
+    session.execute(dialect_insert(session)(table).values(**row).on_conflict_do_nothing())
 
 
 def _select_head(session: Session, *, lock: bool) -> tuple[int, bytes] | None:
@@ -208,7 +226,9 @@ def leaf_hash_at(session: Session, index: int) -> bytes | None:
 # --- appends ---------------------------------------------------------------------------
 
 
-def append_entries(session: Session, new_entries: Sequence[NewEntry]) -> list[int]:
+def append_entries(
+    session: Session, new_entries: Sequence[NewEntry], *, at: datetime | None = None
+) -> list[int]:
     """Append entries in the caller's transaction; returns their indexes."""
     if not new_entries:
         return []
@@ -218,7 +238,7 @@ def append_entries(session: Session, new_entries: Sequence[NewEntry]) -> list[in
     if len(stored) != len(keys):
         raise MissingNodeError(f"the frontier of a tree of size {size} is incomplete")
     frontier = [(level, index, stored[(level, index)]) for level, index in keys]
-    now = _now()
+    now = at or _now()
     entry_rows: list[dict[str, Any]] = []
     node_rows: list[dict[str, Any]] = []
     for offset, entry in enumerate(new_entries):
@@ -271,12 +291,112 @@ def grow_frontier(
     frontier.append((level, index, current))
 
 
-def append_event(session: Session, event: events.Event) -> int:
-    """The record_event subscriber: one entry in the caller's transaction."""
-    return append_entries(session, [NewEntry.from_event(event)])[0]
+def sequencer_mode() -> str:
+    """``AUDITLOG_SEQUENCER`` of the running app (inline outside an app)."""
+    if has_app_context():
+        return str(current_app.config.get("AUDITLOG_SEQUENCER", INLINE))
+    return INLINE
+
+
+def append_event(session: Session, event: events.Event) -> int | None:
+    """The record_event subscriber: one entry in the caller's transaction.
+
+    Inline: appended now; returns its index. Batched: queued for the sequencer; returns
+    None (the index is known once the sequencer has run: ``INDEX_COLUMNS``).
+    """
+    entry = NewEntry.from_event(event)
+    if sequencer_mode() == BATCHED:
+        enqueue_entry(session, entry, event.at)
+        return None
+    return append_entries(session, [entry])[0]
 
 
 events.subscribe(append_event)
+
+
+# --- the batching sequencer ------------------------------------------------------------
+
+#: event type -> the column (in a table with an integer ``id``) that keeps the index of
+#: the subject's entry, filled in by the sequencer (e.g. a donation's ``log_index``, which
+#: its receipt links). Registered by the modules that own those tables.
+INDEX_COLUMNS: dict[str, sa.Column] = {}
+
+
+def record_index_in(event_type: str, column: sa.Column) -> None:
+    INDEX_COLUMNS[event_type] = column
+
+
+_ENQUEUE = _queue.insert()
+
+
+def enqueue_entry(session: Session, entry: NewEntry, at: datetime) -> None:
+    """One INSERT on the session's connection, no lock: every confirmation's log entry."""
+    session.connection().execute(
+        _ENQUEUE,
+        {
+            "payload": entry.payload,
+            "event_type": entry.event_type,
+            "organization_uscc": entry.organization_uscc,
+            "organization_id": entry.organization_id,
+            "subject_table": entry.subject_table,
+            "subject_id": entry.subject_id,
+            "created_at": at,
+        },
+    )
+
+
+def pending_count(session: Session) -> int:
+    """Entries committed to the queue and not yet in the tree."""
+    return int(session.scalar(sa.select(sa.func.count()).select_from(_queue)) or 0)
+
+
+def sequence_pending(session: Session, limit: int = 2000) -> list[int]:
+    """Append up to ``limit`` queued entries to the tree, oldest first, in the caller's
+    transaction; returns their new indexes. The caller commits.
+
+    Safe to run from several processes: the head lock makes them take turns, and a
+    queue row is deleted in the same transaction that appends it, so each row becomes
+    exactly one entry. Rows of transactions that have not committed yet are invisible
+    and wait for the next batch; a change that rolls back leaves no row at all.
+    """
+    lock_head(session)  # first: a second sequencer waits here, then sees the rows gone
+    rows = session.execute(sa.select(_queue).order_by(_queue.c.id).limit(max(1, int(limit)))).all()
+    if not rows:
+        return []
+    indexes = append_entries(
+        session,
+        [
+            NewEntry(
+                payload=row.payload,
+                event_type=row.event_type,
+                organization_uscc=row.organization_uscc,
+                organization_id=row.organization_id,
+                subject_table=row.subject_table,
+                subject_id=row.subject_id,
+            )
+            for row in rows
+        ],
+    )
+    session.execute(sa.delete(_queue).where(_queue.c.id.in_([row.id for row in rows])))
+    _fill_index_columns(session, rows, indexes)
+    return indexes
+
+
+def _fill_index_columns(session: Session, rows: Sequence[Any], indexes: list[int]) -> None:
+    updates: dict[str, list[dict[str, int]]] = {}
+    for row, index in zip(rows, indexes, strict=True):
+        column = INDEX_COLUMNS.get(row.event_type)
+        if column is not None and row.subject_id is not None:
+            updates.setdefault(row.event_type, []).append({"subject": row.subject_id, "idx": index})
+    for event_type, params in updates.items():
+        column = INDEX_COLUMNS[event_type]
+        table = column.table
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("subject"))
+            .values({column.name: sa.bindparam("idx")}),
+            params,
+        )
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from charity import metrics, payments, ratelimits
+from charity import metrics, payments, ratelimits, receipt_mail
 from charity.db import commit
 from charity.extensions import db
 from charity.forms import BaseForm, YuanField
@@ -89,49 +89,19 @@ def _donation_by_token(token: str) -> Donation:
     return donation
 
 
-def _queue_receipts(donation_ids: list[int]) -> None:
-    """Email the receipt of each of these donations (sent when the queue is flushed)."""
-    for donation_id in donation_ids:
-        donation = db.session.get(Donation, donation_id)
-        if donation is None or not donation.donor_email:
-            continue
-        attachments: tuple[tuple[str, str, bytes], ...] = ()
-        # Rendering a PDF takes ~1 s of CPU (CJK font subsetting); RECEIPT_EMAIL_PDF=False
-        # sends the link only. TODO: move receipt mail to the job queue.
-        if donation.receipt_number and current_app.config.get("RECEIPT_EMAIL_PDF", True):
-            try:
-                pdf = receipts.render_receipt_pdf(donation)
-            except receipts.ReceiptFontMissingError:
-                # The gift stands; the email links to the receipt page instead.
-                current_app.logger.exception("no PDF receipt for donation %s", donation.id)
-            else:
-                name = f"receipt-{donation.receipt_number}.pdf"
-                attachments = ((name, "application/pdf", pdf),)
-        queue_mail(
-            Mail(
-                to=donation.donor_email,
-                subject=_("Thank you for your gift to %(org)s", org=donation.organization.name),
-                body=render_template("donations/receipt_email.txt", donation=donation),
-                attachments=attachments,
-            )
-        )
-
-
 def commit_with_receipts() -> None:
-    """Commit, then render and send the receipts of the donations that succeeded in it.
+    """Commit, then count the donations that succeeded in it and queue their receipts.
 
-    After the commit, not before: a confirmation holds its organization's receipt counter
-    and the log head until it commits, and a receipt PDF takes about a second of CPU.
+    The receipts are a background job (charity.receipt_mail): rendering a PDF takes about
+    a second of CPU, and a confirmation's request should end at its commit.
     """
     from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals
 
-    succeeded = db.session.info.pop("donations_succeeded", [])
+    succeeded: list[donations.Succeeded] = db.session.info.pop("donations_succeeded", [])
     commit()
-    for donation_id in succeeded:
-        donation = db.session.get(Donation, donation_id)
-        if donation is not None:
-            metrics.donation_succeeded(donation.channel, donation.amount_fen)
-    _queue_receipts(succeeded)
+    for gift in succeeded:
+        metrics.donation_succeeded(gift.channel, gift.amount_fen)
+    receipt_mail.queue_receipts([gift.donation_id for gift in succeeded if gift.has_email])
     queue_recurring_mail()
     flush_queued_mail()
 

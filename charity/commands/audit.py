@@ -28,7 +28,50 @@ def verify() -> None:
     if problems:
         raise click.ClickException(f"{problems} problem(s) found in the audit log")
     size, _root = store.current_head(db.session)
-    click.echo(f"OK: the audit log verifies ({size} entries)")
+    waiting = store.pending_count(db.session)
+    db.session.rollback()
+    queued = f"; {waiting} queued for the sequencer" if waiting else ""
+    click.echo(f"OK: the audit log verifies ({size} entries{queued})")
+
+
+@audit.command("sequencer")
+@click.option("--once", is_flag=True, help="Sequence what is queued now, then exit.")
+@click.option("--batch", default=2000, show_default=True, help="Entries per transaction.")
+@click.option("--idle", default=0.05, show_default=True, help="Seconds to wait when idle.")
+@with_appcontext
+def sequencer(once: bool, batch: int, idle: float) -> None:
+    """The single log sequencer (AUDITLOG_SEQUENCER=batched): append queued entries to
+    the tree in batches, one head lock and one commit per batch. Several may run (they
+    take turns on the head lock); one is enough. Stops cleanly on SIGTERM/SIGINT."""
+    import signal
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    if not once:
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    total = 0
+    while not stopping:
+        try:
+            appended = store.sequence_pending(db.session, limit=batch)
+            db.session.commit()
+        except OperationalError as error:  # the database restarting: wait and go on
+            db.session.rollback()
+            current_app.logger.warning("log sequencer: %s", error.orig)
+            time.sleep(1.0)
+            continue
+        total += len(appended)
+        if once and len(appended) < batch:
+            break
+        if len(appended) < batch:
+            time.sleep(idle)
+    click.echo(f"sequenced {total} entries")
 
 
 @audit.command("checkpoint")

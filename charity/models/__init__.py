@@ -1,7 +1,13 @@
 """All models, imported here so that Alembic and the app see the whole schema."""
 
 from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure tables
-from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+from charity.models.auditlog import (
+    AuditCheckpoint,
+    AuditEntry,
+    AuditHead,
+    AuditNode,
+    AuditQueued,
+)
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.disbursement import Disbursement, SpendingAllocation
@@ -30,6 +36,7 @@ __all__ = [
     "AuditEntry",
     "AuditHead",
     "AuditNode",
+    "AuditQueued",
     "Campaign",
     "CampaignUpdate",
     "Disbursement",

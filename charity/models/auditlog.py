@@ -76,6 +76,29 @@ class AuditHead(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 
+class AuditQueued(db.Model):
+    """An entry written in its change's transaction, waiting for the log sequencer.
+
+    With ``AUDITLOG_SEQUENCER = "batched"`` (production), ``record_event`` inserts here
+    instead of appending under the log head lock; ``flask audit sequencer`` moves committed
+    rows into the tree in batches (charity.auditlog.store.sequence_pending). The payload
+    is final when queued: sequencing only gives it its index.
+    """
+
+    __tablename__ = "auditlog_queue"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    event_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    organization_uscc: Mapped[str | None] = mapped_column(String(18))
+    organization_id: Mapped[int | None] = mapped_column(Integer)
+    subject_table: Mapped[str | None] = mapped_column(String(64))
+    subject_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
 class AuditCheckpoint(db.Model):
     """A signed checkpoint we served, kept so that later consistency can be proven."""
 

@@ -11,48 +11,95 @@ Stripe does not retry a delivery that can never succeed (a human must look).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.db import dialect_insert
 from charity.models import Donation, StripeEvent
 from charity.services import donations
 
 REFUND_EVENTS = ("charge.refunded", "refund.updated", "charge.refund.updated", "refund.created")
 
 
-def store_event(session: Session, event: Mapping[str, Any]) -> StripeEvent | None:
-    """Record the event id; None when it was already recorded (a duplicate)."""
-    row = StripeEvent(id=event["id"], type=event.get("type", ""), account=event.get("account"))
-    try:
-        with session.begin_nested():
-            session.add(row)
-            session.flush()
-    except IntegrityError:
-        return None
-    return row
+@dataclass(frozen=True)
+class Applied:
+    """What became of a stored event: applied, unchanged, ignored or refused."""
+
+    id: str
+    type: str
+    outcome: str
+    detail: str = ""
 
 
-def apply_event(session: Session, event: Mapping[str, Any]) -> StripeEvent | None:
+_events = StripeEvent.__table__
+#: INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
+_store_statements: dict[str, sa.Insert] = {}
+
+
+def store_event(session: Session, event: Mapping[str, Any]) -> bool:
+    """Record the event id (one INSERT ... ON CONFLICT DO NOTHING, no savepoint);
+    False when it was already recorded: a redelivery or a concurrent duplicate.
+
+    The row says "applied" from the start (what almost every delivery ends as);
+    ``apply_event`` corrects it in the same transaction when the outcome differs, so no
+    one ever reads the provisional value."""
+    dialect = session.get_bind().dialect.name
+    statement = _store_statements.get(dialect)
+    if statement is None:
+        statement = _store_statements[dialect] = (
+            dialect_insert(session)(_events).on_conflict_do_nothing().returning(_events.c.id)
+        )
+    stored = (
+        session.connection()
+        .execute(
+            statement,
+            {
+                "id": event["id"],
+                "type": str(event.get("type", ""))[:100],
+                "account": event.get("account"),
+                "outcome": "applied",
+                "detail": "",
+                "received_at": datetime.now(UTC),
+            },
+        )
+        .first()
+    )
+    return stored is not None
+
+
+def apply_event(session: Session, event: Mapping[str, Any]) -> Applied | None:
     """Store and apply one verified event; None for a duplicate. The caller commits."""
-    row = store_event(session, event)
-    if row is None:
+    if not store_event(session, event):
         return None
-    handler = _HANDLERS.get(row.type)
+    event_id, event_type = event["id"], str(event.get("type", ""))
+    handler = _HANDLERS.get(event_type)
     if handler is None:
-        row.outcome = "ignored"
-        return row
-    try:
-        with session.begin_nested():
-            row.outcome = handler(session, event)
-    except donations.PaymentMismatchError as exc:
-        row.outcome, row.detail = "refused", str(exc)[:500]
-        current_app.logger.error("Stripe event %s refused: %s", row.id, exc)
-    return row
+        result = Applied(event_id, event_type, "ignored")
+    else:
+        try:
+            if handler in _CHECK_BEFORE_WRITING:
+                outcome = handler(session, event)
+            else:
+                with session.begin_nested():
+                    outcome = handler(session, event)
+            result = Applied(event_id, event_type, outcome)
+        except donations.PaymentMismatchError as exc:
+            result = Applied(event_id, event_type, "refused", str(exc)[:500])
+            current_app.logger.error("Stripe event %s refused: %s", event_id, exc)
+    if result.outcome != "applied":
+        session.execute(
+            sa.update(_events)
+            .where(_events.c.id == event_id)
+            .values(outcome=result.outcome, detail=result.detail)
+        )
+    return result
 
 
 def _obj(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -60,8 +107,14 @@ def _obj(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _donation_for_intent(session: Session, obj: Mapping[str, Any]) -> Donation:
+    """The donation the PaymentIntent names, row-locked (one SELECT ... FOR UPDATE)."""
     raw_id = (obj.get("metadata") or {}).get("donation_id", "")
-    donation = session.get(Donation, int(raw_id)) if str(raw_id).isdigit() else None
+    donation = None
+    if str(raw_id).isdigit() and len(str(raw_id)) < 19:
+        try:
+            donation = donations.lock_donation(session, int(raw_id))
+        except NoResultFound:
+            donation = None
     if donation is None:
         raise donations.PaymentMismatchError(
             f"payment intent {obj.get('id')}: no donation {raw_id!r}"
@@ -71,14 +124,16 @@ def _donation_for_intent(session: Session, obj: Mapping[str, Any]) -> Donation:
 
 def _payment_succeeded(session: Session, event: Mapping[str, Any]) -> str:
     obj = _obj(event)
-    donation = _donation_for_intent(session, obj)
-    account = event.get("account")
-    # Cross-check the signed payload first, then trust only what Stripe tells us now.
-    donations.check_intent(donation, payments.intent_from_event_object(obj), account)
-    intent = payments.retrieve_payment_intent(
-        account=donation.stripe_account_id or "", intent_id=obj["id"]
-    )
-    applied = donations.mark_donation_succeeded(session, donation, intent, account)
+    raw_id = str((obj.get("metadata") or {}).get("donation_id", ""))
+    if not (raw_id.isdigit() and len(raw_id) < 19):
+        raise donations.PaymentMismatchError(
+            f"payment intent {obj.get('id')}: no donation {raw_id!r}"
+        )
+    # The event is signed by Stripe: it IS Stripe telling us the payment succeeded
+    # (guarantee 4), so nothing is fetched back. confirm_payment cross-checks intent id,
+    # amount, currency, metadata, account and status before it writes anything.
+    intent = payments.intent_from_event_object(obj)
+    applied = donations.confirm_payment(session, int(raw_id), intent, event.get("account"))
     return "applied" if applied else "unchanged"
 
 
@@ -139,6 +194,10 @@ _HANDLERS = {
     "payment_intent.payment_failed": _payment_failed,
     **dict.fromkeys(REFUND_EVENTS, _refund_event),
 }
+
+#: Handlers that make every check before their first write, so a refusal leaves nothing
+#: to undo: they run without a savepoint (two statements and a round trip fewer).
+_CHECK_BEFORE_WRITING = {_payment_succeeded}
 
 # --- gifts: monthly gifts (invoice and subscription events) ---
 from charity.services import recurring  # noqa: E402 - after the one-off handlers

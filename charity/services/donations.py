@@ -18,16 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
+from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.events import payload_builder, record_event
 from charity.i18n import N_
-from charity.models import Campaign, Donation, Refund, User
+from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.services import ledger, receipts
 
 MESSAGE_MAX_LENGTH = 200
@@ -73,11 +74,13 @@ def donor_data(name: str, email: str) -> dict[str, str]:
 
 
 def lock_donation(session: Session, donation_id: int) -> Donation:
-    """Re-read the donation with a row lock (FOR UPDATE on PostgreSQL)."""
+    """Re-read the donation with a row lock (FOR UPDATE OF donations on PostgreSQL), its
+    organization joined in the same statement (receipts and log payloads need it)."""
     return session.scalars(
         sa.select(Donation)
+        .options(joinedload(Donation.organization, innerjoin=True))
         .where(Donation.id == donation_id)
-        .with_for_update()
+        .with_for_update(of=Donation)
         .execution_options(populate_existing=True)
     ).one()
 
@@ -255,40 +258,106 @@ def check_intent(donation: Donation, intent: payments.Intent, account: str | Non
 
 
 def mark_donation_succeeded(
-    session: Session, donation: Donation, intent: payments.Intent, account: str | None = None
+    session: Session,
+    donation: Donation,
+    intent: payments.Intent,
+    account: str | None = None,
 ) -> bool:
     """Apply a succeeded PaymentIntent once: status, receipt number, ledger, public log.
 
     Returns False when it was already applied. Raises PaymentMismatchError when the intent is
-    not this donation's (nothing changes).
+    not this donation's; every check comes before the first write, so nothing changes.
+    The work is ``confirm_payment``'s; the ORM object is refreshed from its row after.
     """
-    donation = lock_donation(session, donation.id)
-    check_intent(donation, intent, account)
+    session.flush()  # the caller's own changes first (the row is written with Core)
+    applied = confirm_payment(session, donation.id, intent, account)
+    session.expire(donation)
+    return applied
+
+
+_donations = Donation.__table__
+_organizations = Organization.__table__
+#: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations).
+_LOCK_FOR_CONFIRM = (
+    sa.select(_donations, _organizations.c.uscc.label("org_uscc"))
+    .join(_organizations, _organizations.c.id == _donations.c.organization_id)
+    .where(_donations.c.id == sa.bindparam("donation_id"))
+    .with_for_update(of=_donations)
+)
+_MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
+
+
+def confirm_payment(
+    session: Session, donation_id: int, intent: payments.Intent, account: str | None = None
+) -> bool:
+    """The one place a card donation succeeds (webhook, return page, card step, renewals).
+
+    Locks the donation row, cross-checks the intent (id, amount, currency, metadata,
+    account, status) before any write, then in the caller's transaction: the ledger
+    transaction, the receipt number, the public log entry and the donation's one UPDATE.
+    Returns False when the donation had already succeeded (a replay changes nothing).
+
+    This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
+    session's connection, with statements built once: eight statements with the webhook's
+    event row when the log is batched, and the one shared lock (the organization's
+    receipt counter; also the log head when the log is inline) taken last.
+    """
+    connection = session.connection()
+    row = connection.execute(_LOCK_FOR_CONFIRM, {"donation_id": donation_id}).first()
+    if row is None:
+        raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
+    check_intent(row, intent, account)  # type: ignore[arg-type] - a Row has the columns
     if not intent.succeeded:
-        raise PaymentMismatchError(f"donation {donation.id}: intent status is {intent.status}")
-    if donation.status != "pending":
+        raise PaymentMismatchError(f"donation {donation_id}: intent status is {intent.status}")
+    if row.status != "pending":
         return False
     now = datetime.now(UTC)
-    # Uncontended work first; the two shared locks (the organization's receipt counter, the
-    # log head) come last, so the time every other confirmation waits on them is short.
-    # Autoflush is off until the end: the donation's changes go out in one UPDATE.
-    _ = donation.organization  # the receipt number and the log payload need it
-    with session.no_autoflush:
-        donation.status = "succeeded"
-        donation.succeeded_at = now
-        donation.failure_message = ""
-        donation.stripe_charge_id = intent.latest_charge
-        ledger.post_donation(session, donation)
-        session.flush()  # the donation's status and its ledger rows, before the locks
-        if not donation.receipt_waived:
-            receipts.assign_receipt_number(session, donation, now)
-        donation.log_index = _log_index(
-            record_event(session, "donation.succeeded", subject_id=donation.id)
+    ledger.post_donation(session, row)  # type: ignore[arg-type]
+    receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
+    if not row.receipt_waived:
+        year, seq, number = receipts.next_receipt_number(
+            session, row.organization_id, row.org_uscc, now
         )
-    session.flush()
-    # The view emails the receipt after its commit.
-    session.info.setdefault("donations_succeeded", []).append(donation.id)
+        receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
+    payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"])
+    log_index = _log_index(
+        record_event(
+            session, "donation.succeeded", payload, subject_table="donations", subject_id=row.id
+        )
+    )
+    connection.execute(
+        _MARK_SUCCEEDED,
+        {
+            "donation_id": row.id,
+            "status": "succeeded",
+            "succeeded_at": now,
+            "failure_message": "",
+            "stripe_charge_id": intent.latest_charge,
+            "log_index": log_index,
+            **receipt,
+        },
+    )
+    session.info.setdefault("donations_succeeded", []).append(
+        Succeeded(row.id, row.channel, row.amount_fen, bool(row.donor_email))
+    )
     return True
+
+
+class Succeeded(NamedTuple):
+    """What the view needs after its commit (metrics, the receipt job) without
+    reloading the donation."""
+
+    donation_id: int
+    channel: str
+    amount_fen: int
+    has_email: bool
+
+
+def note_succeeded(session: Session, donation: Donation) -> None:
+    """Remember a success for after the commit (charity.blueprints.donations)."""
+    session.info.setdefault("donations_succeeded", []).append(
+        Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
+    )
 
 
 def _log_index(results: list[Any]) -> int | None:
@@ -404,16 +473,20 @@ def record_stripe_refund(
     return refund
 
 
-def _donation_payload(donation: Donation) -> dict[str, Any]:
+def _donation_payload(
+    donation: Donation, org_uscc: str, receipt_number: str | None
+) -> dict[str, Any]:
+    """The public data of ``donation.succeeded``; ``donation`` may be a Donation or a row
+    with its columns (the confirmation path builds the entry before its UPDATE)."""
     return {
         "donation_id": donation.id,
         "organization_id": donation.organization_id,
-        "org_uscc": donation.organization.uscc,
+        "org_uscc": org_uscc,
         "campaign_id": donation.campaign_id,
         "amount_fen": donation.amount_fen,
         "currency": donation.currency,
         "channel": donation.channel,
-        "receipt_number": donation.receipt_number,
+        "receipt_number": receipt_number,
         "receipt_waived": donation.receipt_waived,
         "donor_commitment": donation.donor_commitment,
         # funds: only gifts to a fund carry the key, so campaign payloads are unchanged.
@@ -421,12 +494,16 @@ def _donation_payload(donation: Donation) -> dict[str, Any]:
     }
 
 
+# With a batched log, the sequencer fills in log_index (the receipt links the entry).
+store.record_index_in("donation.succeeded", Donation.__table__.c.log_index)
+
+
 @payload_builder("donation.succeeded", "donations")
 def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
-    return _donation_payload(donation)
+    return _donation_payload(donation, donation.organization.uscc, donation.receipt_number)
 
 
 @payload_builder("donation.refunded", "refunds")
@@ -434,7 +511,8 @@ def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     refund = session.get(Refund, refund_id)
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")
-    payload = _donation_payload(refund.donation)
+    donation = refund.donation
+    payload = _donation_payload(donation, donation.organization.uscc, donation.receipt_number)
     payload.update(
         refund_id=refund.id,
         refund_amount_fen=refund.amount_fen,

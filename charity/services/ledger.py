@@ -11,33 +11,50 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.db import dialect_insert
 from charity.models import Donation, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
+
+_transactions = LedgerTransaction.__table__
+_entries = LedgerEntry.__table__
+_INSERT_TRANSACTION = _transactions.insert().returning(_transactions.c.id)
 
 
 class UnbalancedTransactionError(ValueError):
     """Entries that do not sum to zero per currency: a programming error, never stored."""
 
 
+class AccountRef(NamedTuple):
+    """What a posting needs of an account (a LedgerAccount works too)."""
+
+    id: int
+    currency: str
+
+
 @dataclass(frozen=True)
 class Posting:
-    account: LedgerAccount
+    account: LedgerAccount | AccountRef
     amount_fen: int
 
 
 def _insert_ignoring_conflict(session: Session, values: dict) -> None:
     """INSERT ... ON CONFLICT (key) DO NOTHING, so concurrent creators never collide."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(LedgerAccount).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session)(LedgerAccount).values(**values).on_conflict_do_nothing()
     session.execute(statement)
+
+
+def account_key(
+    kind: str, organization_id: int, currency: str, campaign_id: int | None, fund_id: int | None
+) -> str:
+    owner = f"campaign:{campaign_id}" if campaign_id is not None else f"org:{organization_id}"
+    if fund_id is not None:
+        owner = f"fund:{fund_id}"
+    return f"{owner}:{kind}:{currency}"
 
 
 def get_account(
@@ -48,12 +65,25 @@ def get_account(
     campaign_id: int | None,
     fund_id: int | None = None,  # funds: a community fund's restricted sub-ledger
 ) -> LedgerAccount:
-    owner = f"campaign:{campaign_id}" if campaign_id is not None else f"org:{organization_id}"
-    if fund_id is not None:
-        owner = f"fund:{fund_id}"
-    key = f"{owner}:{kind}:{currency}"
-    account = session.scalar(sa.select(LedgerAccount).where(LedgerAccount.key == key))
-    if account is None:
+    return get_accounts(session, (kind, organization_id, currency, campaign_id, fund_id))[0]
+
+
+AccountSpec = tuple[str, int, str, "int | None", "int | None"]
+
+
+def get_accounts(session: Session, *specs: AccountSpec) -> list[LedgerAccount]:
+    """The accounts for (kind, organization, currency, campaign, fund) specs, created on
+    first use; one SELECT when they all exist (the hot path: every confirmation)."""
+    keys = [account_key(*spec) for spec in specs]
+    found = {
+        account.key: account
+        for account in session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key.in_(keys)))
+    }
+    for key, (kind, organization_id, currency, campaign_id, fund_id) in zip(
+        keys, specs, strict=True
+    ):
+        if key in found:
+            continue
         _insert_ignoring_conflict(
             session,
             {
@@ -65,8 +95,8 @@ def get_account(
                 "currency": currency,
             },
         )
-        account = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
-    return account
+        found[key] = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).one()
+    return [found[key] for key in keys]
 
 
 def post_transaction(
@@ -78,45 +108,84 @@ def post_transaction(
     donation_id: int | None = None,
     refund_id: int | None = None,
     description: str = "",
-) -> LedgerTransaction:
+    created_at: datetime | None = None,
+) -> int:
+    """Write one balanced transaction; returns its id. The caller's session must have
+    flushed the rows it refers to (donation, refund)."""
     postings = list(postings)
     totals: dict[str, int] = defaultdict(int)
     for posting in postings:
         totals[posting.account.currency] += posting.amount_fen
     if len(postings) < 2 or any(totals.values()) or any(p.amount_fen == 0 for p in postings):
         raise UnbalancedTransactionError(f"{source_key}: {dict(totals)}")
-    transaction = LedgerTransaction(
-        kind=kind,
-        source_key=source_key,
-        donation_id=donation_id,
-        refund_id=refund_id,
-        description=description[:300],
-        entries=[
-            LedgerEntry(account=p.account, amount_fen=p.amount_fen, currency=p.account.currency)
+    # Core, not the unit of work: two statements (the transaction, then its entries in
+    # one multi-row INSERT), on every confirmation's path.
+    connection = session.connection()
+    transaction_id = connection.execute(
+        _INSERT_TRANSACTION,
+        {
+            "kind": kind,
+            "source_key": source_key,
+            "donation_id": donation_id,
+            "refund_id": refund_id,
+            "description": description[:300],
+            "created_at": created_at or datetime.now(UTC),
+        },
+    ).scalar_one()
+    connection.execute(
+        _entries.insert(),
+        [
+            {
+                "transaction_id": transaction_id,
+                "account_id": p.account.id,
+                "amount_fen": p.amount_fen,
+                "currency": p.account.currency,
+            }
             for p in postings
         ],
     )
-    session.add(transaction)
-    return transaction
+    return transaction_id
+
+
+def _net_assets_spec(donation: Donation, kind: str) -> AccountSpec:
+    if donation.fund_id is not None:  # funds
+        return (kind, donation.organization_id, donation.currency, None, donation.fund_id)
+    if donation.campaign_id is not None:
+        return (kind, donation.organization_id, donation.currency, donation.campaign_id, None)
+    fund_kind = "unrestricted" if kind == "restricted" else kind
+    return (fund_kind, donation.organization_id, donation.currency, None, None)
 
 
 def _net_assets_account(session: Session, donation: Donation, kind: str) -> LedgerAccount:
-    if donation.fund_id is not None:  # funds
-        return get_account(
-            session, kind, donation.organization_id, donation.currency, None, donation.fund_id
-        )
-    if donation.campaign_id is not None:
-        return get_account(
-            session, kind, donation.organization_id, donation.currency, donation.campaign_id
-        )
-    fund_kind = "unrestricted" if kind == "restricted" else kind
-    return get_account(session, fund_kind, donation.organization_id, donation.currency, None)
+    return get_accounts(session, _net_assets_spec(donation, kind))[0]
 
 
-def post_donation(session: Session, donation: Donation) -> LedgerTransaction:
-    """Dr Stripe clearing / Cr the campaign's restricted fund (or unrestricted)."""
-    clearing = get_account(session, "clearing", donation.organization_id, donation.currency, None)
-    fund = _net_assets_account(session, donation, "restricted")
+_accounts = LedgerAccount.__table__
+_ACCOUNT_REFS = sa.select(_accounts.c.key, _accounts.c.id, _accounts.c.currency).where(
+    _accounts.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+
+
+def account_refs(session: Session, *specs: AccountSpec) -> list[AccountRef]:
+    """Like ``get_accounts``, as (id, currency) pairs read with one Core SELECT: the
+    confirmation path's lookup (no ORM objects to build)."""
+    keys = [account_key(*spec) for spec in specs]
+    rows = session.connection().execute(_ACCOUNT_REFS, {"keys": keys})
+    found = {key: AccountRef(id_, currency) for key, id_, currency in rows}
+    if len(found) < len(set(keys)):  # first gift to this campaign/fund: create them
+        for key, account in zip(keys, get_accounts(session, *specs), strict=True):
+            found[key] = AccountRef(account.id, account.currency)
+    return [found[key] for key in keys]
+
+
+def post_donation(session: Session, donation: Donation, created_at: datetime | None = None) -> int:
+    """Dr Stripe clearing / Cr the campaign's restricted fund (or unrestricted).
+    ``donation``: a Donation, or any row with its columns (the confirmation path)."""
+    clearing, fund = account_refs(
+        session,
+        ("clearing", donation.organization_id, donation.currency, None, None),
+        _net_assets_spec(donation, "restricted"),
+    )
     return post_transaction(
         session,
         kind="donation",
@@ -124,10 +193,11 @@ def post_donation(session: Session, donation: Donation) -> LedgerTransaction:
         donation_id=donation.id,
         postings=[Posting(clearing, donation.amount_fen), Posting(fund, -donation.amount_fen)],
         description=f"Donation {donation.id}",
+        created_at=created_at,
     )
 
 
-def post_refund(session: Session, donation: Donation, refund: Refund) -> LedgerTransaction:
+def post_refund(session: Session, donation: Donation, refund: Refund) -> int:
     """Dr refunds (contra) / Cr Stripe clearing."""
     clearing = get_account(session, "clearing", donation.organization_id, donation.currency, None)
     contra = _net_assets_account(session, donation, "refunds")
@@ -329,7 +399,7 @@ def check_books(session: Session) -> tuple[list[str], list[str]]:
 # --- gifts: in-kind gifts and reversals ---------------------------------------------------
 
 
-def post_in_kind(session: Session, donation: Donation) -> LedgerTransaction:
+def post_in_kind(session: Session, donation: Donation) -> int:
     """Dr goods held (in-kind assets) / Cr in-kind net assets of the campaign (or org):
     accounts apart from every cash account, so goods never enter a cash balance."""
     goods = get_account(
@@ -348,7 +418,7 @@ def post_in_kind(session: Session, donation: Donation) -> LedgerTransaction:
     )
 
 
-def post_reversal(session: Session, donation: Donation, reversal_id: int) -> LedgerTransaction:
+def post_reversal(session: Session, donation: Donation, reversal_id: int) -> int:
     """The mirror of the gift's own transaction (donation or in_kind), as a new one."""
     original = session.scalars(
         sa.select(LedgerTransaction).where(

@@ -15,8 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.db import dialect_insert
 from charity.models import Donation, Organization, ReceiptCounter
 
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -27,34 +29,56 @@ def org_code(organization: Organization) -> str:
     return organization.uscc[8:17]
 
 
+_counters = ReceiptCounter.__table__
+#: The upsert that takes the next number, built once per dialect (it is on every
+#: confirmation's path).
+_next_seq_statements: dict[str, sa.Insert] = {}
+
+
 def _next_seq(session: Session, organization_id: int, year: int) -> int:
     """Take the next number of (organization, year) in ONE statement: an upsert that
     creates the counter at 1 or adds 1, locking its row until the transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    counters = ReceiptCounter.__table__
-    statement = (
-        insert(counters)
-        .values(organization_id=organization_id, year=year, last_seq=1)
-        .on_conflict_do_update(
-            index_elements=[counters.c.organization_id, counters.c.year],
-            set_={"last_seq": counters.c.last_seq + 1},
+    dialect = session.get_bind().dialect.name
+    statement = _next_seq_statements.get(dialect)
+    if statement is None:
+        statement = _next_seq_statements[dialect] = (
+            dialect_insert(session)(_counters)
+            .values(organization_id=sa.bindparam("org"), year=sa.bindparam("year"), last_seq=1)
+            .on_conflict_do_update(
+                index_elements=[_counters.c.organization_id, _counters.c.year],
+                set_={"last_seq": _counters.c.last_seq + 1},
+            )
+            .returning(_counters.c.last_seq)
         )
-        .returning(counters.c.last_seq)
+    return (
+        session.connection().execute(statement, {"org": organization_id, "year": year}).scalar_one()
     )
-    return session.execute(statement).scalar_one()
+
+
+def receipt_number(uscc: str, year: int, seq: int) -> str:
+    """``<org code>-<year>-<6 digits>``; the org code is USCC characters 9-17."""
+    return f"{uscc[8:17]}-{year}-{seq:06d}"
+
+
+def next_receipt_number(
+    session: Session, organization_id: int, uscc: str, when: datetime
+) -> tuple[int, int, str]:
+    """(year, seq, number) for the organization's next receipt (caller holds the
+    donation's lock); the counter row stays locked until the transaction ends."""
+    year = when.astimezone(CHINA).year
+    seq = _next_seq(session, organization_id, year)
+    return year, seq, receipt_number(uscc, year, seq)
 
 
 def assign_receipt_number(session: Session, donation: Donation, when: datetime) -> str:
     """Give the donation the next number of its organization's year (caller holds its lock)."""
-    year = when.astimezone(CHINA).year
-    seq = _next_seq(session, donation.organization_id, year)
+    year, seq, number = next_receipt_number(
+        session, donation.organization_id, donation.organization.uscc, when
+    )
     donation.receipt_year = year
     donation.receipt_seq = seq
-    donation.receipt_number = f"{org_code(donation.organization)}-{year}-{seq:06d}"
-    return donation.receipt_number
+    donation.receipt_number = number
+    return number
 
 
 #: Where to look for a CJK font (Debian: fonts-wqy-microhei, fonts-wqy-zenhei,

@@ -68,6 +68,23 @@ def upgrade():
         sa.PrimaryKeyConstraint("level", "idx", name=op.f("pk_auditlog_nodes")),
     )
     op.create_table(
+        "auditlog_queue",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("payload", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.String(length=64), nullable=False),
+        sa.Column("organization_uscc", sa.String(length=18), nullable=True),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("subject_table", sa.String(length=64), nullable=True),
+        sa.Column("subject_id", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auditlog_queue")),
+    )
+    op.create_table(
         "login_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -1136,6 +1153,7 @@ def downgrade():
         batch_op.drop_index("ix_login_attempts_email_at")
 
     op.drop_table("login_attempts")
+    op.drop_table("auditlog_queue")
     op.drop_table("auditlog_nodes")
     op.drop_table("auditlog_head")
     with op.batch_alter_table("auditlog_entries", schema=None) as batch_op:

@@ -136,7 +136,9 @@ def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     )  # fmt: skip
     db_session.add(gift)
     db_session.flush()
-    db_session.info["donations_succeeded"] = [gift.id]
+    from charity.services import donations
+
+    donations.note_succeeded(db_session, gift)
     with client.application.test_request_context():
         views.commit_with_receipts()
     metrics.observe_webhook_lag(2.5)

@@ -31,20 +31,44 @@ def stripe_down(stripe_app):  # type: ignore[no-untyped-def]
     stripe_app.config["STRIPE_API_BASE"] = working
 
 
-def test_webhook_is_deferred_with_503_then_applied_on_redelivery(client, campaign, stripe_down):
+def test_signed_payment_event_is_applied_while_stripe_api_is_down(client, campaign, stripe_down):
+    """The signed event is Stripe's word (guarantee 4): confirming a gift does not wait on
+    Stripe's API, which on a giving day may be slow or rate-limited."""
     from tests.payments.test_webhook import _confirm_at_stripe
 
     donation = _confirm_at_stripe(client, campaign)
     payload = event("payment_intent.succeeded", intent_object(donation))
     with stripe_down:
         response = post_event(client, payload)
+    assert response.status_code == 200 and response.json["status"] == "applied"
+    db.session.refresh(donation)
+    assert donation.status == "succeeded" and donation.receipt_number
+    assert post_event(client, payload).json["status"] == "duplicate"  # Stripe's redelivery
+
+
+def test_invoice_event_is_deferred_with_503_then_applied_on_redelivery(
+    client, campaign, stripe_down
+):
+    """A renewal is checked against Stripe (the invoice and its PaymentIntent): with
+    Stripe unreachable nothing is stored and the 503 makes Stripe deliver again."""
+    from tests.gifts.conftest import give_monthly, renewal_invoice, set_up_card
+
+    gift = give_monthly(client, campaign)
+    assert set_up_card(client, gift).status_code == 200
+    payload = event("invoice.payment_succeeded", renewal_invoice(gift))
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent))
+    with stripe_down:
+        response = post_event(client, payload)
     assert response.status_code == 503
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
-    assert donation.status == "pending"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == before
 
     assert post_event(client, payload).json["status"] == "applied"  # Stripe's retry
-    db.session.refresh(donation)
-    assert donation.status == "succeeded"
+    renewals = db.session.scalars(
+        sa.select(Donation).where(
+            Donation.recurring_gift_id == gift.id, Donation.status == "succeeded"
+        )
+    ).all()
+    assert len(renewals) == 2
 
 
 def test_gift_is_kept_when_stripe_is_down_and_can_be_paid_later(client, campaign, stripe_down):

@@ -1,0 +1,71 @@
+"""Receipt emails, rendered and sent by a background job (RQ in production, inline in
+development and tests).
+
+A confirmation commits first; then ``queue_receipts`` enqueues one job per donation
+that has a donor email. The job renders the mail and the Chinese PDF receipt (about a
+second of CPU for CJK font subsetting) outside any request, so a giving-day burst of
+webhook deliveries is never slowed by PDF rendering. The job renders with the locale
+and the site address of the request that confirmed the gift.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from redis.exceptions import RedisError
+
+from charity import jobs
+from charity.extensions import db
+from charity.mail import Mail, send_mail
+from charity.models import Donation
+from charity.services import receipts
+
+JOB = "charity.receipt_mail.send_receipt"
+
+
+def queue_receipts(donation_ids: list[int]) -> None:
+    """After the commit: one job per donation whose donor gave an email address."""
+    if not donation_ids:
+        return
+    locale = str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"))
+    base_url = request.host_url if request else current_app.config.get("PUBLIC_BASE_URL", "")
+    for donation_id in donation_ids:
+        try:
+            jobs.enqueue(JOB, donation_id, locale, base_url, retry=jobs.MAIL_RETRY)
+        except RedisError:
+            # The gift is committed; its receipt goes out now rather than never.
+            current_app.logger.warning("job queue unavailable; receipt %s inline", donation_id)
+            send_receipt(donation_id, locale, base_url)
+
+
+def build_receipt_mail(donation: Donation) -> Mail:
+    """The thank-you mail, with the PDF receipt attached when there is a receipt number."""
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
+    # RECEIPT_EMAIL_PDF=False sends the link only (tests that do not look at the PDF).
+    if donation.receipt_number and current_app.config.get("RECEIPT_EMAIL_PDF", True):
+        try:
+            pdf = receipts.render_receipt_pdf(donation)
+        except receipts.ReceiptFontMissingError:
+            # The gift stands; the email links to the receipt page instead.
+            current_app.logger.exception("no PDF receipt for donation %s", donation.id)
+        else:
+            attachments = ((f"receipt-{donation.receipt_number}.pdf", "application/pdf", pdf),)
+    return Mail(
+        to=donation.donor_email,
+        subject=_("Thank you for your gift to %(org)s", org=donation.organization.name),
+        body=render_template("donations/receipt_email.txt", donation=donation),
+        attachments=attachments,
+    )
+
+
+def send_receipt(donation_id: int, locale: str, base_url: str) -> bool:
+    """The job: render and send one receipt mail; False when there is nothing to send
+    (no such donation, no email, or the email was erased meanwhile)."""
+    donation = db.session.get(Donation, donation_id)
+    if donation is None or not donation.donor_email or donation.status == "pending":
+        return False
+    with current_app.test_request_context("/", base_url=base_url or None), force_locale(locale):
+        mail = build_receipt_mail(donation)
+    send_mail(mail)
+    return True
