@@ -255,9 +255,13 @@ class ProductionConfig(Config):
 
 
 def postgres_engine_options() -> dict:
-    """Pool sized for gunicorn threads; short connect timeout so /healthz answers fast."""
+    """Pool sized for gunicorn threads; short connect timeout so /healthz answers fast.
+
+    DB_POOL_PRE_PING (on by default) tests each connection as it leaves the pool (one
+    round trip), so a database restart costs no request an error; off, the first use of
+    each dead connection fails once and the pool is refreshed (docs/deployment.md)."""
     return {
-        "pool_pre_ping": True,
+        "pool_pre_ping": _on(os.environ.get("DB_POOL_PRE_PING", "1")),
         "pool_size": _int("DB_POOL_SIZE", 10),
         "max_overflow": _int("DB_MAX_OVERFLOW", 5),
         "pool_timeout": _int("DB_POOL_TIMEOUT", 10),

@@ -4,18 +4,22 @@ lost or counted twice after Stripe-style redelivery. Then the backup drill.
     python -m bench.fault_drill [--donations 1500] [--no-pg-restart] [--no-backup] [--no-write]
 
 1. A fresh PostgreSQL database (default ``charity_drill``) is migrated and seeded; gunicorn
-   serves the app with ``gunicorn.conf.py`` (CHARITY_ENV=bench), its Stripe call answered
-   by ``bench/stripe_stub.py``. N pending donations get one ``payment_intent.succeeded``
-   event each (fixed event ids, as Stripe keeps an event's id across retries).
+   serves the app with ``gunicorn.conf.py`` (CHARITY_ENV=bench: the log batched) and the
+   log sequencer (``flask audit sequencer``) runs beside it, through the faults too; the
+   Stripe stand-in ``bench/stripe_stub.py`` is there for any call. N pending donations
+   get one ``payment_intent.succeeded`` event each (fixed event ids, as Stripe keeps an
+   event's id across retries).
 2. Burst: 16 concurrent senders deliver every event once. A third of the way in, one
    gunicorn worker is SIGKILLed (its in-flight requests die with it; the master forks a
-   new one); two thirds in, PostgreSQL is restarted
+   new one); half way, the log sequencer is SIGKILLed (mid-batch: its transaction rolls
+   back) and started again; two thirds in, PostgreSQL is restarted
    (``pg_ctlcluster --skip-systemctl-redirect <version> main restart``: every connection
    drops for a few seconds; other users of this server notice).
 3. Redelivery, as Stripe does it: every event again (those that succeeded too), in
    shuffled order, freshly signed, and whatever fails is retried until answered 2xx.
-4. Checks, in SQL: every donation succeeded exactly once, one ledger transaction and one
-   ``donation.succeeded`` log entry each, every event stored once; then
+4. Once the sequencer has emptied the queue, checks in SQL: every donation succeeded
+   exactly once, one ledger transaction and one ``donation.succeeded`` log entry each (at
+   the index its donation links), every event stored once; then
    ``flask ledger check`` and ``flask audit verify`` must pass.
 
 Writes the ``<!-- bench:faults -->`` section of docs/benchmarks.md (with the backup
@@ -49,7 +53,15 @@ import psycopg  # noqa: E402
 from bench import http_pages as bench_http  # noqa: E402
 from bench import run as bench_run  # noqa: E402
 from bench import webhook_events as events  # noqa: E402
-from bench.webhook import SECRET, flask_check, start_gunicorn, start_stub, wait_port  # noqa: E402
+from bench.webhook import (  # noqa: E402
+    SECRET,
+    flask_check,
+    queue_drain_seconds,
+    start_gunicorn,
+    start_sequencer,
+    start_stub,
+    wait_port,
+)
 
 ROOT = Path(ROOT_DIR)
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_drill"
@@ -147,6 +159,13 @@ def count_checks(conn: psycopg.Connection, ids: list[int], event_ids: list[str])
             "event_type = 'donation.succeeded' AND subject_id = ANY(%s)",
             ids,
         ),
+        "donations linking their log entry": one(
+            "SELECT count(*) FROM donations d JOIN auditlog_entries e ON e.idx = d.log_index "
+            "AND e.subject_id = d.id AND e.event_type = 'donation.succeeded' "
+            "WHERE d.id = ANY(%s)",
+            ids,
+        ),
+        "entries still queued": one("SELECT count(*) FROM auditlog_queue"),
         "events stored": one("SELECT count(*) FROM stripe_events WHERE id = ANY(%s)", event_ids),
         "receipt numbers": one(
             "SELECT count(DISTINCT receipt_number) FROM donations WHERE id = ANY(%s)", ids
@@ -170,6 +189,7 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
     expected_fen = sum(p.amount_fen for p in pending)
     port = bench_run.free_port()
     server = start_gunicorn(env, "wsgi:app", port, workdir / "gunicorn.log")
+    sequencers = [start_sequencer(env, workdir / "sequencer.log")]
     lines: list[str] = []
     try:
         wait_port(port)
@@ -186,7 +206,16 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
             subprocess.run(pg_restart_command(), check=True, capture_output=True)
             print(f"  PostgreSQL restarted in {time.monotonic() - started:.1f} s", flush=True)
 
-        faults = [(1 / 3, "SIGKILL of a gunicorn worker", kill_worker)]
+        def kill_sequencer() -> None:
+            os.kill(sequencers[-1].pid, signal.SIGKILL)
+            sequencers[-1].wait(timeout=10)
+            print("  SIGKILLed the log sequencer; starting another", flush=True)
+            sequencers.append(start_sequencer(env, workdir / "sequencer-2.log"))
+
+        faults = [
+            (1 / 3, "SIGKILL of a gunicorn worker", kill_worker),
+            (1 / 2, "SIGKILL of the log sequencer (a new one started at once)", kill_sequencer),
+        ]
         if not args.no_pg_restart:
             faults.append((2 / 3, "PostgreSQL restart", restart_postgres))
         print(f"burst: {len(payloads)} deliveries, 16 senders", flush=True)
@@ -198,9 +227,16 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
         print(f"burst statuses: {dict(first)}; redelivering everything", flush=True)
         passes, redeliveries, second = redeliver(port, payloads)
         print(f"redelivery: {passes} passes, {redeliveries} deliveries, {dict(second)}")
+        conn = psycopg.connect(events.psycopg_url(args.db_url))
+        drain = queue_drain_seconds(conn)
+        conn.close()
+        print(f"the sequencer emptied the log queue {drain:.1f} s after the redelivery")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        for process in (server, *sequencers):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (server, *sequencers):
+            process.wait(timeout=60)
     conn = psycopg.connect(events.psycopg_url(args.db_url))
     counts = count_checks(conn, [p.donation_id for p in pending], event_ids)
     conn.close()
@@ -211,6 +247,8 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
         "donations with more than one ledger transaction": 0,
         "donation.succeeded log entries": n,
         "distinct donations in the log": n,
+        "donations linking their log entry": n,
+        "entries still queued": 0,
         "events stored": n,
         "receipt numbers": n,
         "raised (fen)": expected_fen,
@@ -232,7 +270,8 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
         f"Redelivery of all {n} events, shuffled, failures retried: {passes} pass(es), "
         f"{redeliveries} deliveries; answers "
         + ", ".join(f"{k}: {v}" for k, v in sorted(second.items()))
-        + ".",
+        + f". The log sequencer (the second one, after the kill) emptied its queue {drain:.1f} s "
+        "after the redelivery ended.",
         "",
         "| check | expected | found |",
         "|---|---:|---:|",
@@ -278,12 +317,13 @@ def main(argv: list[str]) -> int:
         stub.terminate()
         stub.wait(timeout=10)
     section = [
-        "## Faults: a killed worker and a PostgreSQL restart mid-burst; backup and restore",
+        "## Faults: a killed worker, a killed sequencer and a PostgreSQL restart mid-burst; "
+        "backup and restore",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {bench_run.git_revision()} by "
         "`python -m bench.fault_drill` (part of `make bench`; the procedure is in "
         "docs/deployment.md). gunicorn with `gunicorn.conf.py` on PostgreSQL, the Stripe "
-        "call answered by `bench/stripe_stub.py`.",
+        "API pointed at `bench/stripe_stub.py` on loopback (the confirmation path calls none).",
         "",
         "### Webhook burst with faults",
         "",

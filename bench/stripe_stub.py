@@ -1,11 +1,12 @@
-"""A stand-in for the one Stripe call on the confirmation path, for benches and drills.
+"""A stand-in for Stripe's API in the benches and drills, and the shape of their intents.
 
-The webhook handler trusts only what Stripe says *now*: it retrieves the PaymentIntent
-(``GET /v1/payment_intents/<id>``) before recording a gift. localstripe would need every
-intent created through its API first and answers slowly under load, so the webhook bench
-and the fault drill point ``STRIPE_API_BASE`` here instead. Intents are stateless: the id
-``pi_bench_<donation id>_<amount in fen>`` says everything, and the answer is always
-"succeeded" in CNY with ``metadata.donation_id`` set, as Stripe would have it.
+The confirmation path makes no Stripe call any more (a signed ``payment_intent.succeeded``
+is Stripe's word, guarantee 4), but the benches still point ``STRIPE_API_BASE`` here so
+that any call that would reach Stripe (``GET /v1/payment_intents/<id>``, as the handler
+once made) is answered on loopback and never leaves the machine; localstripe would need
+every intent created through its API first and answers slowly under load. Intents are
+stateless: the id ``pi_bench_<donation id>_<amount in fen>`` says everything, and the
+answer is always "succeeded" in CNY with ``metadata.donation_id`` set, as Stripe would have it.
 
     python bench/stripe_stub.py --port 0      # prints "listening on http://127.0.0.1:PORT"
 """

@@ -363,13 +363,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
+    parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)")
+    parser.add_argument("--threads", type=int, help="threads per worker (likewise)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     wrk = bench_http.ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="charity-webhook-bench-"))
     args.port = bench_run.free_port()
-    args.workers = args.threads = args.worker_class = None
+    args.worker_class = None
     env = bench_run.bench_env(args, workdir)
     if args.reuse:
         print(f"database {args.db_url}: reused as it is", flush=True)

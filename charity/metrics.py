@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -118,6 +119,27 @@ def _count_log_table() -> int | None:
     return None
 
 
+def _log_queue() -> tuple[int, float] | None:
+    """(entries waiting for the log sequencer, age in seconds of the oldest), or None
+    when there is no queue table. A growing age means no sequencer is running."""
+    from charity.extensions import db
+
+    if not sa.inspect(db.engine).has_table("auditlog_queue"):
+        return None
+    queue = sa.table("auditlog_queue", sa.column("created_at"))
+    with db.engine.connect() as connection:
+        count, oldest = connection.execute(
+            sa.select(sa.func.count(), sa.func.min(queue.c.created_at))
+        ).one()
+    if not count or oldest is None:
+        return 0, 0.0
+    if isinstance(oldest, str):  # SQLite keeps text
+        oldest = datetime.fromisoformat(oldest)
+    if oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=UTC)
+    return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+
 def _queue_depths() -> dict[str, tuple[int, int]]:
     """{queue name: (waiting jobs, failed jobs)} from RQ, or {} when jobs run in-process."""
     from charity import jobs
@@ -136,6 +158,18 @@ class LiveCollector:
         if size is not None:
             yield GaugeMetricFamily(
                 "charity_auditlog_entries", "Entries in the public audit log.", value=size
+            )
+        queued = self._safely("log_queue", _log_queue)
+        if queued is not None:
+            yield GaugeMetricFamily(
+                "charity_auditlog_queued",
+                "Entries committed and waiting for the log sequencer (AUDITLOG_SEQUENCER=batched).",
+                value=queued[0],
+            )
+            yield GaugeMetricFamily(
+                "charity_auditlog_queue_oldest_seconds",
+                "Age of the oldest entry waiting for the sequencer; alert when it grows.",
+                value=queued[1],
             )
         depths = self._safely("queues", _queue_depths) or {}
         waiting = GaugeMetricFamily(

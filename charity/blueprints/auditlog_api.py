@@ -7,6 +7,7 @@ C2SP prescribes. Anything malformed or out of range is a 400 JSON error.
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy.exc import OperationalError
 
 from charity.auditlog import checkpoint, store
 from charity.db import commit
@@ -57,10 +58,21 @@ def _json(body: dict, cache: str) -> Response:
 def latest_checkpoint() -> tuple[int, bytes, str]:
     """The signed checkpoint of the current head (signed and saved on first request)."""
     signer = checkpoint.signer_for(current_app)
-    size, root, note = checkpoint.current_checkpoint(
-        db.session, signer, current_app.config["AUDITLOG_ORIGIN"]
-    )
-    commit()
+    origin = current_app.config["AUDITLOG_ORIGIN"]
+    try:
+        size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
+        commit()
+    except OperationalError:
+        # SQLite (development): this request's transaction began by reading, and another
+        # writer committed before it saved the new checkpoint, so SQLite refuses to turn
+        # it into a write (SQLITE_BUSY_SNAPSHOT; waiting cannot help). Start again holding
+        # the write lock first. PostgreSQL never gets here.
+        db.session.rollback()
+        if db.session.get_bind().dialect.name != "sqlite":
+            raise
+        store.lock_head(db.session)
+        size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
+        commit()
     return size, root, note
 
 

@@ -139,3 +139,25 @@ def test_checkpoint_of_empty_log(client) -> None:  # type: ignore[no-untyped-def
     checkpoint = verifier.parse_checkpoint(verifier.open_note(note, _key(client)))
     assert (checkpoint.size, checkpoint.root) == (0, merkle.EMPTY_ROOT)
     assert json.loads(client.get("/api/v1/log/entries?start=0&end=1").data)["error"]
+
+
+def test_checkpoint_is_saved_when_another_writer_committed_meanwhile(app, committed_db) -> None:  # type: ignore[no-untyped-def]
+    """A page that read first and must then save a new checkpoint, while another process
+    appended and committed in between (on SQLite: SQLITE_BUSY_SNAPSHOT), still answers."""
+    from sqlalchemy.orm import Session
+
+    from charity.auditlog import store
+    from charity.blueprints.auditlog_api import latest_checkpoint
+    from charity.extensions import db
+    from tests.auditlog.conftest import synthetic
+
+    with app.test_request_context("/log/"):
+        assert store.current_head(db.session)[0] == 0  # this request's transaction reads
+        with Session(db.engine) as other, other.begin():  # another worker appends
+            store.append_entries(other, synthetic(2))
+        size, root, note = latest_checkpoint()
+        assert size == 2 and note.splitlines()[1] == "2"
+        assert root == merkle.root_hash(
+            [merkle.leaf_hash(e.payload.encode()) for e in synthetic(2)]
+        )
+        assert store.saved_checkpoint(db.session, 2) is not None

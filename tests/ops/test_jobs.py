@@ -126,3 +126,37 @@ def test_mail_is_sent_inline_when_redis_is_down(make_app, mail_outbox):
         queue_mail(Mail("donor@example.com", "Receipt", "Body"))
         commit()
     assert [m["Subject"] for m in mail_outbox] == ["Receipt"]
+
+
+def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db, mail_outbox):
+    """A confirmation's request only enqueues its receipt; a worker renders the PDF (about
+    a second of CPU) and sends it, in the locale and at the address of that request."""
+    from charity import receipt_mail
+    from charity.extensions import db
+    from charity.models import Donation
+    from tests.factories import CampaignFactory
+
+    with rq_app.app_context():
+        campaign = CampaignFactory()
+        gift = Donation(
+            organization_id=campaign.organization_id, campaign_id=campaign.id,
+            amount_fen=8800, status="succeeded", channel="online_card",
+            donor_email="donor@example.org", donor_name="王五", public_token="tok-receipt-job",
+            receipt_number=f"{campaign.organization.uscc[8:17]}-2026-000001",
+        )  # fmt: skip
+        db.session.add(gift)
+        db.session.commit()
+        with rq_app.test_request_context("/", base_url="https://giving.example.org"):
+            receipt_mail.queue_receipts([gift.id])
+    assert mail_outbox == []  # the request did not render or send it
+    assert _queue(rq_app).count == 1
+
+    _work(rq_app)
+
+    [mail] = mail_outbox
+    assert mail["To"] == "donor@example.org"
+    body = mail.get_body(("plain",)).get_content()
+    assert "https://giving.example.org/donations/tok-receipt-job" in body
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename().endswith("-2026-000001.pdf")
+    assert attachment.get_content().startswith(b"%PDF")

@@ -151,3 +151,24 @@ def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     counter = 'charity_donations_total{channel="online_card"}'
     assert value(after, counter) == value(before, counter) + 1
     assert value(after, "charity_webhook_lag_seconds_count") >= 1
+
+
+def test_entries_waiting_for_the_sequencer_are_a_metric(make_app, committed_db):
+    from datetime import UTC, datetime, timedelta
+
+    from charity.auditlog import store
+    from tests.auditlog.conftest import synthetic
+
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    for entry in synthetic(2):
+        store.enqueue_entry(committed_db, entry, an_hour_ago)
+    committed_db.commit()
+    scraping = make_app(METRICS_CACHE_SECONDS=0)
+    body = scraping.test_client().get("/metrics").get_data(as_text=True)
+    assert "charity_auditlog_queued 2.0" in body
+    [age] = [
+        float(line.split()[-1])
+        for line in body.splitlines()
+        if line.startswith("charity_auditlog_queue_oldest_seconds")
+    ]
+    assert 3500 < age < 3700  # no sequencer ran: the alert's signal

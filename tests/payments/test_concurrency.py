@@ -10,11 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 import stripe
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from charity import events
+from charity.auditlog import checkpoint, integrity, store
 from charity.extensions import db
-from charity.models import Donation, LedgerTransaction, StripeEvent
+from charity.models import AuditEntry, Donation, LedgerTransaction, StripeEvent
 from charity.services import donations, ledger
 from tests.factories import CampaignFactory
 from tests.payments.conftest import event, intent_object, sign
@@ -52,7 +54,12 @@ def _paid_donations(campaign, app) -> list[Donation]:  # type: ignore[no-untyped
 
 
 @pytest.mark.postgres_only
-def test_parallel_duplicated_shuffled_webhooks(stripe_app, committed_db, postgres_only):
+@pytest.mark.parametrize("log_mode", ["inline", "batched"])
+def test_parallel_duplicated_shuffled_webhooks(
+    stripe_app, committed_db, postgres_only, log_mode, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """With the batched log a sequencer thread appends entries while deliveries run."""
+    monkeypatch.setitem(stripe_app.config, "AUDITLOG_SEQUENCER", log_mode)
     campaign = CampaignFactory()
     committed_db.commit()
     paid = _paid_donations(campaign, stripe_app)
@@ -69,6 +76,18 @@ def test_parallel_duplicated_shuffled_webhooks(stripe_app, committed_db, postgre
                 recorded.append(recorded_event.subject_id)
 
     events.subscribe(count)
+    stop_sequencer = threading.Event()
+    engine = db.engine
+
+    def sequence() -> None:
+        while not stop_sequencer.is_set():
+            with Session(engine) as session, session.begin():
+                store.sequence_pending(session, limit=25)
+            stop_sequencer.wait(0.01)
+
+    sequencer = threading.Thread(target=sequence, daemon=True)
+    if log_mode == "batched":
+        sequencer.start()
     server = make_server("127.0.0.1", 0, stripe_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -90,6 +109,11 @@ def test_parallel_duplicated_shuffled_webhooks(stripe_app, committed_db, postgre
         server.shutdown()
         thread.join()
         events._subscribers.remove(count)
+        stop_sequencer.set()
+        if sequencer.is_alive():
+            sequencer.join(timeout=60)
+    with Session(db.engine) as session, session.begin():  # what is still queued
+        store.sequence_pending(session, limit=10_000)
 
     assert statuses == [200] * len(deliveries)
     session = db.session
@@ -104,3 +128,16 @@ def test_parallel_duplicated_shuffled_webhooks(stripe_app, committed_db, postgre
     assert sorted(d.receipt_seq for d in rows) == list(range(1, UNIQUE + 1))
     assert len({d.receipt_number for d in rows}) == UNIQUE
     assert ledger.check_books(session)[0] == []
+    # Every gift's entry is in the log once, at the index its donation links.
+    logged = dict(
+        session.execute(
+            sa.select(AuditEntry.subject_id, AuditEntry.index).where(
+                AuditEntry.event_type == "donation.succeeded"
+            )
+        ).all()
+    )
+    assert logged == {d.id: d.log_index for d in rows}
+    assert store.pending_count(session) == 0
+    signer = checkpoint.signer_for(stripe_app)
+    origin = stripe_app.config["AUDITLOG_ORIGIN"]
+    assert list(integrity.check_log(session, signer, origin)) == []
