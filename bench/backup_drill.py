@@ -37,7 +37,15 @@ import psycopg  # noqa: E402
 from bench import http_pages as bench_http  # noqa: E402
 from bench import run as bench_run  # noqa: E402
 from bench import webhook_events as events  # noqa: E402
-from bench.webhook import SECRET, flask_check, start_gunicorn, start_stub, wait_port  # noqa: E402
+from bench.webhook import (  # noqa: E402
+    SECRET,
+    flask_check,
+    queue_drain_seconds,
+    start_gunicorn,
+    start_sequencer,
+    start_stub,
+    wait_port,
+)
 
 ROOT = Path(ROOT_DIR)
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_backup_drill"
@@ -53,6 +61,8 @@ def confirm(db_url: str, port: int, count: int) -> None:
         status = deliver(port, events.event_payload(item))
         if status != 200:
             raise SystemExit(f"delivery for donation {item.donation_id} answered {status}")
+    with psycopg.connect(events.psycopg_url(db_url)) as conn:
+        queue_drain_seconds(conn)  # the log sequencer has appended their entries
 
 
 def verifier(port: int, state: Path) -> tuple[int, str]:
@@ -75,6 +85,7 @@ def run_backup_drill(db_url: str, env: dict[str, str], workdir: Path) -> tuple[b
     before, after = workdir / "published-before-backup.json", workdir / "published-after.json"
     port, restored_port = bench_run.free_port(), bench_run.free_port()
     server = start_gunicorn(env, "wsgi:app", port, workdir / "backup-live.log")
+    sequencer = start_sequencer(env, workdir / "backup-sequencer.log")
     try:
         wait_port(port)
         confirm(db_url, port, 10)
@@ -95,8 +106,10 @@ def run_backup_drill(db_url: str, env: dict[str, str], workdir: Path) -> tuple[b
         if code:
             raise SystemExit(f"verifier on the grown live log failed: {out}")
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=60)
+        for process in (server, sequencer):
+            process.send_signal(signal.SIGTERM)
+        for process in (server, sequencer):
+            process.wait(timeout=60)
     bench_run.recreate_database(restored_url)
     subprocess.run(
         ["pg_restore", "--no-owner", "--exit-on-error", "-d", events.psycopg_url(restored_url),

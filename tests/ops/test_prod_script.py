@@ -1,4 +1,5 @@
-"""scripts/prod.sh: the one production command starts web + worker and stops them together."""
+"""scripts/prod.sh: the one production command starts web, worker and the log sequencer and
+stops them together."""
 
 from __future__ import annotations
 
@@ -48,7 +49,9 @@ def test_refuses_unsafe_settings_before_starting_anything():
 
 
 @pytest.mark.slow
-def test_starts_web_and_worker_and_stops_both(postgres_only, database_url, redis_url, tmp_path):
+def test_starts_web_worker_and_sequencer_and_stops_them(
+    postgres_only, database_url, redis_url, tmp_path
+):
     port = free_port()
     env = _production_env(
         DATABASE_URL=database_url,
@@ -74,12 +77,17 @@ def test_starts_web_and_worker_and_stops_both(postgres_only, database_url, redis
             },
         }
         _wait_for_log(tmp_path / "prod.log", "Listening on " + env["JOBS_QUEUE"])
+        # AUDITLOG_SEQUENCER defaults to batched in production: the log sequencer runs too.
+        sequencer = subprocess.run(
+            ["pgrep", "-s", str(process.pid), "-f", "audit sequencer"], capture_output=True
+        )
+        assert sequencer.returncode == 0, "no `flask audit sequencer` in prod.sh's session"
     finally:
         process.send_signal(signal.SIGTERM)
         status = process.wait(timeout=60)
         log.close()
     assert status == 143
-    with pytest.raises(ProcessLookupError):  # gunicorn and the worker are gone too
+    with pytest.raises(ProcessLookupError):  # gunicorn, the worker and the sequencer too
         os.killpg(process.pid, 0)
 
 

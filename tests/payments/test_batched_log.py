@@ -6,6 +6,7 @@ from __future__ import annotations
 from charity.auditlog import checkpoint, integrity, store
 from charity.extensions import db
 from charity.models import AuditEntry
+from charity.services import ledger
 from tests.payments.conftest import event, intent_object, post_event
 from tests.payments.test_webhook import _confirm_at_stripe
 
@@ -28,6 +29,8 @@ def test_receipt_links_its_entry_once_the_sequencer_has_run(
     assert donation.public_token in mail.get_body(("plain",)).get_content()
     page = client.get(f"/donations/{donation.public_token}").get_data(as_text=True)
     assert "being added to the public log" in page
+    # The books count the queued entry: it exists, it only waits for its index.
+    assert ledger.check_books(db.session)[0] == []
 
     [index] = store.sequence_pending(db.session)
 
