@@ -35,6 +35,7 @@ if ROOT_DIR not in sys.path:
 import argparse  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
+import resource  # noqa: E402
 import signal  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -98,6 +99,8 @@ class Round:
     non_2xx: int
     #: Seconds after wrk finished until the log queue was empty (charity only).
     drain_s: float | None = None
+    #: CPU ms per confirmation during the round, by process group.
+    cpu_ms: dict[str, float] | None = None
 
     @property
     def per_second(self) -> float:
@@ -179,6 +182,43 @@ def run_round(wrk: str, port: int, target: str, deliveries: Path, args: argparse
         Path(script.name).unlink(missing_ok=True)
     line = next(x for x in completed.stdout.splitlines() if x.startswith("WRK_JSON "))
     return json.loads(line.removeprefix("WRK_JSON "))
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime + cutime + cstime of a process: its own CPU and that of its children
+    it has reaped (a recycled gunicorn worker, a closed PostgreSQL backend)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(value) for value in fields[11:15]) / _TICKS
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def cpu_snapshot(server: subprocess.Popen, sequencer: subprocess.Popen | None) -> dict[str, float]:
+    """CPU seconds so far of: the gunicorn master and workers, PostgreSQL, the sequencer,
+    and this process's waited-for children (wrk)."""
+    app = [server.pid, *bench_http.worker_pids(server.pid)]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "app": sum(_cpu_seconds(pid) for pid in app),
+        "PostgreSQL": sum(_cpu_seconds(pid) for pid in _postgres_pids()),
+        "sequencer": _cpu_seconds(sequencer.pid) if sequencer is not None else 0.0,
+        "wrk": children.ru_utime + children.ru_stime,
+    }
 
 
 def count_succeeded(conn: psycopg.Connection, table: str, ids: list[int]) -> int:
@@ -317,6 +357,25 @@ def render(rows: dict[str, Round], all_rounds: dict[str, list[Round]], checks, p
     ]
     for label, (ok, last) in checks.items():
         lines.append(f"- `flask {label}` after the run: {'passed' if ok else 'FAILED'} ({last}).")
+    if floor.cpu_ms and ours.cpu_ms:
+        names = list(ours.cpu_ms)
+        lines += [
+            "",
+            "Where the machine's CPU went during those rounds, in ms of CPU per confirmation "
+            "(from /proc: utime + stime of each group, including reaped children; "
+            f"{os.cpu_count()} cores give {os.cpu_count() or 1} × 1000 ms per second):",
+            "",
+            "| server | " + " | ".join(names) + " | total | cores busy |",
+            "|---|" + "---:|" * (len(names) + 2),
+        ]
+        for label, row in (("floor", floor), ("charity", ours)):
+            total = sum(row.cpu_ms.values())  # type: ignore[union-attr]
+            busy = total * row.per_second / 1000
+            lines.append(
+                f"| {label} | "
+                + " | ".join(f"{row.cpu_ms[name]:.2f}" for name in names)  # type: ignore[index]
+                + f" | {total:.2f} | {busy:.2f} of {os.cpu_count()} |"
+            )
     if "error" in profile:
         lines += ["", "Profile failed:", "```", profile["error"], "```"]
         return "\n".join(lines)
@@ -408,17 +467,26 @@ def main(argv: list[str]) -> int:
                 write_deliveries(pending, deliveries)
                 seconds = args.seconds if number else 2
                 saved, args.seconds = args.seconds, seconds
+                seq = sequencer if target == "charity" else None
+                cpu_before = cpu_snapshot(servers[target], seq)
                 data = run_round(wrk, ports[target], target, deliveries, args)
+                cpu_after = cpu_snapshot(servers[target], seq)
                 args.seconds = saved
                 confirmed = count_succeeded(conn, tables[target], [p.donation_id for p in pending])
                 drain = queue_drain_seconds(conn) if target == "charity" else None
+                if drain is not None:  # the sequencer's catching up belongs to the round
+                    cpu_after["sequencer"] = cpu_snapshot(servers[target], seq)["sequencer"]
+                cpu_ms = {
+                    name: (cpu_after[name] - cpu_before[name]) * 1000 / max(confirmed, 1)
+                    for name in cpu_after
+                }
                 result = Round(
                     target=target, rps=data["requests"] / (data["duration_us"] / 1e6),
                     confirmed=confirmed, seconds=data["duration_us"] / 1e6,
                     p50_ms=data["p50_us"] / 1000, p99_ms=data["p99_us"] / 1000,
                     errors=sum(data[k] for k in ("connect_errors", "read_errors",
                                                  "write_errors", "timeouts")),
-                    non_2xx=data["non_2xx_3xx"], drain_s=drain,
+                    non_2xx=data["non_2xx_3xx"], drain_s=drain, cpu_ms=cpu_ms,
                 )  # fmt: skip
                 print(f"round {number} {target}: {result.per_second:,.0f} confirmations/s "
                       f"({result.confirmed} of {count} prepared), p50 {result.p50_ms:.1f} ms "
