@@ -2,7 +2,7 @@
 
 Each event id is stored once in ``stripe_events`` (primary key): a redelivery or a
 concurrent duplicate finds it and does nothing. Each PaymentIntent is applied at most
-once through ``mark_donation_succeeded`` (row lock + status). Events whose amount,
+once through ``donations.confirm_payment`` (row lock + status). Events whose amount,
 currency, account, metadata or PaymentIntent id do not match our record are refused:
 stored with outcome ``refused`` and logged at ERROR level, and answered 200 so that
 Stripe does not retry a delivery that can never succeed (a human must look).

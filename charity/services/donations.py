@@ -6,9 +6,10 @@ The order that keeps money and records in step:
    the amount of OUR record, under the donation's row lock, and stores its id.
 3. The browser confirms a card with Stripe.js (a SetupIntent); ``pay_donation`` attaches
    that card and confirms the PaymentIntent server-side.
-4. The donation succeeds only in ``mark_donation_succeeded``, called with a PaymentIntent
-   the server itself read from Stripe (retrieve) or received in a verified webhook. It
-   locks the row, so the webhook and the donor's return page racing apply it once.
+4. The donation succeeds only in ``confirm_payment`` (``mark_donation_succeeded`` wraps it
+   for callers holding a Donation), called with a PaymentIntent the server itself read from
+   Stripe (retrieve, confirm) or received in a verified webhook. It locks the row, so the
+   webhook and the donor's return page racing apply it once.
 
 Public log payloads are built from immutable fields only; the donor appears there only
 as the stored commitment.
