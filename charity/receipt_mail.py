@@ -29,7 +29,8 @@ def queue_receipts(donation_ids: list[int]) -> None:
     if not donation_ids:
         return
     locale = str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"))
-    base_url = request.host_url if request else current_app.config.get("PUBLIC_BASE_URL", "")
+    # The site's public address when configured (a webhook may arrive on another host name).
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or (request.host_url if request else "")
     for donation_id in donation_ids:
         try:
             jobs.enqueue(JOB, donation_id, locale, base_url, retry=jobs.MAIL_RETRY)

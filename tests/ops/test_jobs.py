@@ -160,3 +160,29 @@ def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename().endswith("-2026-000001.pdf")
     assert attachment.get_content().startswith(b"%PDF")
+
+
+def test_receipt_links_use_the_public_address_when_configured(
+    app, db_session, mail_outbox, monkeypatch
+):
+    """Stripe may post webhooks to another host name; receipts link the public site."""
+    from charity import receipt_mail
+    from charity.models import Donation
+    from tests.factories import CampaignFactory
+
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://giving.example.org")
+    monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", False)
+    campaign = CampaignFactory()
+    gift = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=100,
+        status="succeeded", channel="online_card", donor_email="d@example.org",
+        donor_name="王五", public_token="tok-public-base",
+    )  # fmt: skip
+    db_session.add(gift)
+    db_session.flush()
+    with app.test_request_context("/stripe/webhook", base_url="http://hooks.internal:8000"):
+        receipt_mail.queue_receipts([gift.id])  # no Redis here: the job runs at once
+    [mail] = mail_outbox
+    body = mail.get_body(("plain",)).get_content()
+    assert "https://giving.example.org/donations/tok-public-base" in body
+    assert "hooks.internal" not in body
