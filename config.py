@@ -44,6 +44,8 @@ def _instance_signing_key(name: str) -> str:
 
 
 #: The testing audit-log key: a fixed, public Ed25519 seed (never use it elsewhere).
+#: The default checkpoint origin and key name (set your own domain in production).
+DEFAULT_LOG = "charity.example/log"
 TESTING_AUDITLOG_KEY = base64.b64encode(
     hashlib.sha256(b"charity testing log key").digest()
 ).decode()
@@ -140,8 +142,8 @@ class Config:
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).
-    AUDITLOG_ORIGIN = os.environ.get("AUDITLOG_ORIGIN", "charity.example/log")
-    AUDITLOG_KEY_NAME = os.environ.get("AUDITLOG_KEY_NAME", "charity.example/log")
+    AUDITLOG_ORIGIN = os.environ.get("AUDITLOG_ORIGIN", DEFAULT_LOG)
+    AUDITLOG_KEY_NAME = os.environ.get("AUDITLOG_KEY_NAME", DEFAULT_LOG)
     AUDITLOG_SIGNING_KEY = os.environ.get("AUDITLOG_SIGNING_KEY", "")
     #: How entries reach the tree (charity/auditlog/store.py): "inline" appends in the
     #: change's transaction under the log head lock; "batched" queues the entry in that
@@ -285,6 +287,13 @@ def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
     base = env.get("PUBLIC_BASE_URL", "")
     if base and not base.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must start with https://")
+    if env.get("AUDITLOG_SIGNING_KEY"):
+        from charity.auditlog.checkpoint import SigningKeyError, load_signer
+
+        try:  # a bad key would stop the log sequencer and fail every checkpoint request
+            load_signer(env["AUDITLOG_SIGNING_KEY"], env.get("AUDITLOG_KEY_NAME", DEFAULT_LOG))
+        except SigningKeyError as error:
+            problems.append(str(error))
     if env.get("AUDITLOG_SEQUENCER", "batched") not in ("inline", "batched"):
         problems.append("AUDITLOG_SEQUENCER must be inline or batched")
     if env.get("STRIPE_API_BASE"):

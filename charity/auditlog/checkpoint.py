@@ -148,3 +148,14 @@ def current_checkpoint(session: Session, signer: Signer, origin: str) -> tuple[i
     note = signer.sign(checkpoint_body(origin, size, root))
     store.save_checkpoint(session, size, root, note)
     return size, root, note
+
+
+def sequence_batch(session: Session, signer: Signer, origin: str, limit: int) -> list[int]:
+    """One step of the log sequencer: append up to ``limit`` queued entries and, in the
+    same transaction, sign and save the checkpoint of the new head. Every head readers
+    can see then has its checkpoint saved, so serving checkpoints and proofs never writes
+    (read replicas can serve the log). Returns the appended indexes; the caller commits."""
+    appended = store.sequence_pending(session, limit=limit)
+    if appended:
+        current_checkpoint(session, signer, origin)
+    return appended

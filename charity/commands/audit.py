@@ -38,11 +38,18 @@ def verify() -> None:
 @click.option("--once", is_flag=True, help="Sequence what is queued now, then exit.")
 @click.option("--batch", default=2000, show_default=True, help="Entries per transaction.")
 @click.option("--idle", default=0.05, show_default=True, help="Seconds to wait when idle.")
+@click.option(
+    "--every",
+    default=0.25,
+    show_default=True,
+    help="At least this many seconds between batches (each batch signs one checkpoint).",
+)
 @with_appcontext
-def sequencer(once: bool, batch: int, idle: float) -> None:
+def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
     """The single log sequencer (AUDITLOG_SEQUENCER=batched): append queued entries to
-    the tree in batches, one head lock and one commit per batch. Several may run (they
-    take turns on the head lock); one is enough. Stops cleanly on SIGTERM/SIGINT."""
+    the tree in batches and sign the new head's checkpoint, one head lock and one commit
+    per batch. Several may run (they take turns on the head lock); one is enough. Stops
+    cleanly on SIGTERM/SIGINT."""
     import signal
     import time
 
@@ -56,10 +63,13 @@ def sequencer(once: bool, batch: int, idle: float) -> None:
     if not once:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+    signer = checkpoint.signer_for(current_app)
+    origin = current_app.config["AUDITLOG_ORIGIN"]
     total = 0
     while not stopping:
+        started = time.monotonic()
         try:
-            appended = store.sequence_pending(db.session, limit=batch)
+            appended = checkpoint.sequence_batch(db.session, signer, origin, batch)
             db.session.commit()
         except OperationalError as error:  # the database restarting: wait and go on
             db.session.rollback()
@@ -69,8 +79,10 @@ def sequencer(once: bool, batch: int, idle: float) -> None:
         total += len(appended)
         if once and len(appended) < batch:
             break
-        if len(appended) < batch:
+        if not appended:
             time.sleep(idle)
+        elif len(appended) < batch:  # caught up: let the next batch gather a little
+            time.sleep(max(0.0, every - (time.monotonic() - started)))
     click.echo(f"sequenced {total} entries")
 
 

@@ -181,3 +181,42 @@ def test_concurrent_writers_and_two_sequencers_make_one_gapless_log(
 def _pending(engine: sa.Engine) -> int:
     with Session(engine) as session:
         return store.pending_count(session)
+
+
+def test_each_batch_signs_its_checkpoint_so_serving_the_log_never_writes(
+    batched, committed_db
+) -> None:  # type: ignore[no-untyped-def]
+    from charity.models import AuditCheckpoint
+
+    at = store._now()
+    for entry in synthetic(3, 900):
+        store.enqueue_entry(committed_db, entry, at)
+    committed_db.commit()
+    result = batched.test_cli_runner().invoke(args=["audit", "sequencer", "--once"])
+    assert result.exit_code == 0, result.output
+
+    def saved() -> int:
+        committed_db.expire_all()
+        return committed_db.scalar(sa.select(sa.func.count()).select_from(AuditCheckpoint))
+
+    size, root = store.current_head(committed_db)
+    assert saved() == 1 and store.saved_checkpoint(committed_db, size).root_hash == root
+    writes: list[str] = []
+
+    def count_writes(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    engine = committed_db.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", count_writes)
+    try:
+        client = batched.test_client()
+        note = client.get("/api/v1/log/checkpoint").get_data(as_text=True)
+        assert client.get(f"/log/{size - 1}").status_code == 200
+        assert (
+            client.get(f"/api/v1/log/proof/inclusion?index=0&tree_size={size}").status_code == 200
+        )
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count_writes)
+    assert note.splitlines()[1] == str(size)
+    assert writes == [] and saved() == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from config import BenchConfig, ConfigError, ProductionConfig
@@ -13,7 +15,7 @@ SAFE = {
     "STRIPE_SECRET_KEY": "sk_live_" + "a" * 24,
     "STRIPE_PUBLISHABLE_KEY": "pk_live_" + "b" * 24,
     "STRIPE_WEBHOOK_SECRET": "whsec_" + "c" * 24,
-    "AUDITLOG_SIGNING_KEY": "d" * 44,
+    "AUDITLOG_SIGNING_KEY": base64.b64encode(b"d" * 32).decode(),  # an Ed25519 seed
     "PUBLIC_BASE_URL": "https://charity.example",
     "SMTP_HOST": "smtp.charity.example",
 }
@@ -49,6 +51,8 @@ def test_safe_settings_start(production_env):
         ("SECRET_KEY", "too-short", "SECRET_KEY is shorter than 32"),
         ("REDIS_URL", None, "REDIS_URL is missing"),
         ("SMTP_HOST", None, "SMTP_HOST is not set"),
+        ("AUDITLOG_SIGNING_KEY", "d" * 44, "AUDITLOG_SIGNING_KEY must be base64 of a 32-byte"),
+        ("AUDITLOG_SIGNING_KEY", "not base64!", "AUDITLOG_SIGNING_KEY is neither"),
     ],
 )
 def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, named):
@@ -59,7 +63,7 @@ def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, nam
     with pytest.raises(ConfigError, match=named) as refused:
         ProductionConfig()
     assert str(refused.value).startswith("Refusing to start in production")
-    if value and name in ("SECRET_KEY", "STRIPE_SECRET_KEY"):
+    if value and name in ("SECRET_KEY", "STRIPE_SECRET_KEY", "AUDITLOG_SIGNING_KEY"):
         assert value not in str(refused.value)  # the message names, never shows, a secret
 
 

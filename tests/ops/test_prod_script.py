@@ -3,6 +3,7 @@ stops them together."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -29,7 +30,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         STRIPE_SECRET_KEY="sk_test_" + "a" * 24,
         STRIPE_PUBLISHABLE_KEY="pk_test_" + "a" * 24,
         STRIPE_WEBHOOK_SECRET="whsec_" + "a" * 24,
-        AUDITLOG_SIGNING_KEY="k" * 44,
+        AUDITLOG_SIGNING_KEY=base64.b64encode(b"k" * 32).decode(),
         PUBLIC_BASE_URL="https://charity.example",
         SMTP_HOST="smtp.charity.example",
         VENV=str(Path(sys.executable).parent.parent),
