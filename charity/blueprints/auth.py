@@ -106,6 +106,12 @@ class ResetPasswordForm(BaseForm):
 # --- helpers -----------------------------------------------------------------------------
 
 
+def _next_path() -> str | None:
+    """The safe ``?next=`` of this request, to carry between the login and sign-up pages."""
+    target = safe_next("")
+    return target or None
+
+
 def safe_next(default: str) -> str:
     """``?next=`` if it is a path on this site, else ``default``: never an open redirect."""
     target = request.args.get("next") or ""
@@ -189,7 +195,7 @@ def login():  # type: ignore[no-untyped-def]
             commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(url_for("auth.account")))
-    return render_template("auth/login.html", form=form), _status()
+    return render_template("auth/login.html", form=form, next_path=_next_path()), _status()
 
 
 def _throttled(form: LoginForm, retry_after: int):  # type: ignore[no-untyped-def]
@@ -199,7 +205,9 @@ def _throttled(form: LoginForm, retry_after: int):  # type: ignore[no-untyped-de
         "Too many failed attempts. Please wait %(num)d minutes and try again.",
         minutes,
     )
-    body = render_template("auth/login.html", form=form, throttle_message=message)
+    body = render_template(
+        "auth/login.html", form=form, throttle_message=message, next_path=_next_path()
+    )
     return body, 429, {"Retry-After": str(retry_after)}
 
 
@@ -219,8 +227,11 @@ def signup():  # type: ignore[no-untyped-def]
             commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("auth.account"))
-    body = render_template("auth/signup.html", form=form, password_hint=_PASSWORD_HINT)
+            # e.g. an invitation link that sent a newcomer here to sign up first
+            return redirect(safe_next(url_for("auth.account")))
+    body = render_template(
+        "auth/signup.html", form=form, password_hint=_PASSWORD_HINT, next_path=_next_path()
+    )
     return body, _status()
 
 

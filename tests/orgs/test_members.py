@@ -257,3 +257,55 @@ def test_owner_withdraws_an_invitation(client, db_session, login, org_with_owner
     assert "later@example.org" not in client.get(f"/orgs/{org.id}/members").get_data(as_text=True)
     login(UserFactory(email="later@example.org"))
     assert client.post(f"/orgs/invitations/{result.token}").status_code == 400
+
+
+def test_a_newcomer_signs_up_from_the_invitation_and_lands_back_on_it(
+    client, db_session, login, org_with_owner, mail_outbox
+):
+    """The invitation link → log in → "No account yet? Sign up" → back on the invitation."""
+    org, owner = org_with_owner
+    login(owner.user)
+    client.post(
+        f"/orgs/{org.id}/members/invite", data={"email": "nova@example.org", "role": "editor"}
+    )
+    body = mail_outbox[-1].get_body(("plain",)).get_content()
+    token = re.search(r"/orgs/invitations/(\S+)", body).group(1)
+    login(None)
+
+    to_login = client.get(f"/orgs/invitations/{token}")
+    assert to_login.status_code == 302
+    login_page = client.get(to_login.headers["Location"]).get_data(as_text=True)
+    signup_link = re.search(r'href="(/account/signup\?next=[^"]+)"', login_page)
+    assert signup_link, "the log-in page's sign-up link keeps where the visitor was going"
+    signup_url = signup_link.group(1).replace("&amp;", "&")
+    assert "next=/account/login" not in signup_url
+    signup_page = client.get(signup_url).get_data(as_text=True)
+    assert "next=" in signup_page  # and the way back to log in keeps it too
+    response = client.post(
+        signup_url,
+        data={
+            "name": "新同事",
+            "email": "nova@example.org",
+            "password": "a-long-enough-passphrase-2026",
+            "confirm": "a-long-enough-passphrase-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/orgs/invitations/{token}")
+    assert client.post(f"/orgs/invitations/{token}").status_code == 302
+    newcomer = db_session.scalar(select(Membership).where(Membership.role == "editor"))
+    assert newcomer.user.email == "nova@example.org"
+
+
+def test_sign_up_never_redirects_off_site(client, db_session):
+    response = client.post(
+        "/account/signup?next=//evil.example/x",
+        data={
+            "name": "访客",
+            "email": "visitor@example.org",
+            "password": "a-long-enough-passphrase-2026",
+            "confirm": "a-long-enough-passphrase-2026",
+        },
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account/")
