@@ -94,6 +94,9 @@ class Donation(TimestampMixin, db.Model):
     log_index: Mapped[int | None] = mapped_column(BigInteger)
     #: The donor waived a receipt (recorded, per CL 38).
     receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: When a receipt was issued later, on the donor's request (the gift had been recorded
+    #: without one): the log entries made before this moment show no receipt number.
+    receipt_issued_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # --- gifts: monthly gifts ---
     #: The monthly gift this donation is one payment of (channel "recurring").
     recurring_gift_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_gifts.id"))

@@ -320,7 +320,7 @@ def confirm_payment(
             session, row.organization_id, row.org_uscc, now
         )
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
-    payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"])
+    payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
             session, "donation.succeeded", payload, subject_table="donations", subject_id=row.id
@@ -475,7 +475,7 @@ def record_stripe_refund(
 
 
 def _donation_payload(
-    donation: Donation, org_uscc: str, receipt_number: str | None
+    donation: Donation, org_uscc: str, receipt_number: str | None, receipt_waived: bool
 ) -> dict[str, Any]:
     """The public data of ``donation.succeeded``; ``donation`` may be a Donation or a row
     with its columns (the confirmation path builds the entry before its UPDATE)."""
@@ -488,7 +488,7 @@ def _donation_payload(
         "currency": donation.currency,
         "channel": donation.channel,
         "receipt_number": receipt_number,
-        "receipt_waived": donation.receipt_waived,
+        "receipt_waived": receipt_waived,
         "donor_commitment": donation.donor_commitment,
         # funds: only gifts to a fund carry the key, so campaign payloads are unchanged.
         **({"fund_id": donation.fund_id} if donation.fund_id is not None else {}),
@@ -504,7 +504,22 @@ def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
-    return _donation_payload(donation, donation.organization.uscc, donation.receipt_number)
+    number, waived = receipts.receipt_as_of(donation, donation.succeeded_at)
+    return _donation_payload(donation, donation.organization.uscc, number, waived)
+
+
+@payload_builder("donation.receipt_issued", "donations")
+def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
+    """A receipt issued later, on the donor's request (charity.services.receipts)."""
+    donation = session.get(Donation, donation_id)
+    if donation is None:
+        raise LookupError(f"donation {donation_id} is gone")
+    return {
+        "donation_id": donation.id,
+        "organization_id": donation.organization_id,
+        "org_uscc": donation.organization.uscc,
+        "receipt_number": donation.receipt_number,
+    }
 
 
 @payload_builder("donation.refunded", "refunds")
@@ -513,7 +528,8 @@ def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")
     donation = refund.donation
-    payload = _donation_payload(donation, donation.organization.uscc, donation.receipt_number)
+    number, waived = receipts.receipt_as_of(donation, refund.created_at)
+    payload = _donation_payload(donation, donation.organization.uscc, number, waived)
     payload.update(
         refund_id=refund.id,
         refund_amount_fen=refund.amount_fen,

@@ -342,5 +342,5 @@ def _reversed_payload(session: Session, reversal_id: int) -> dict[str, Any]:
         "amount_fen": donation.amount_fen,
         "currency": donation.currency,
         "channel": donation.channel,
-        "receipt_number": donation.receipt_number,
+        "receipt_number": receipts.receipt_as_of(donation, reversal.created_at)[0],
     }

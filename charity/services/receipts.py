@@ -11,7 +11,7 @@ success gives its number back.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity.db import dialect_insert
-from charity.models import Donation, Organization, ReceiptCounter
+from charity.i18n import N_
+from charity.models import Donation, Organization, ReceiptCounter, User
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -68,6 +69,57 @@ def next_receipt_number(
     year = when.astimezone(CHINA).year
     seq = _next_seq(session, organization_id, year)
     return year, seq, receipt_number(uscc, year, seq)
+
+
+class ReceiptError(ValueError):
+    """A receipt we cannot issue; ``message`` is an English msgid marked N_()."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def receipt_as_of(donation: Donation, when: datetime | None) -> tuple[str | None, bool]:
+    """(receipt number, receipt waived) as they stood at ``when``: a receipt issued later
+    on request did not exist for the log entries made before it (their payloads are
+    rebuilt by `flask audit verify` and must not change)."""
+    late = donation.receipt_issued_late_at
+    if late is not None and (when is None or when < late):
+        return None, True
+    return donation.receipt_number, donation.receipt_waived
+
+
+def issue_receipt_on_request(
+    session: Session, actor: User, organization_id: int, donation_id: int
+) -> Donation:
+    """CL 38: a donor who gave without a receipt may ask for one later. Numbered now, in
+    the organization's sequence for this year; logged as ``donation.receipt_issued``."""
+    from charity.events import record_event
+    from charity.services.donations import lock_donation
+
+    del actor  # the view checked the role; the log entry names no person
+    donation = lock_donation(session, donation_id)
+    if donation.organization_id != organization_id:
+        raise LookupError(donation_id)
+    if donation.status not in ("succeeded", "partially_refunded"):
+        raise ReceiptError(N_("Only a gift that was received (and not refunded) gets a receipt."))
+    if not donation.receipt_waived or donation.receipt_number:
+        raise ReceiptError(N_("This gift already has a receipt."))
+    if not donation.donor_name.strip():
+        raise ReceiptError(
+            N_("A receipt names the donor, and this gift has no donor name (a cash box, "
+               "or the donor's data was erased).")
+        )  # fmt: skip
+    now = datetime.now(UTC)
+    year, seq, number = next_receipt_number(
+        session, donation.organization_id, donation.organization.uscc, now
+    )
+    donation.receipt_year, donation.receipt_seq, donation.receipt_number = year, seq, number
+    donation.receipt_waived = False
+    donation.receipt_issued_late_at = now
+    session.flush()
+    record_event(session, "donation.receipt_issued", subject_id=donation.id)
+    return donation
 
 
 def assign_receipt_number(session: Session, donation: Donation, when: datetime) -> str:

@@ -717,6 +717,7 @@ def upgrade():
         sa.Column("receipt_seq", sa.Integer(), nullable=True),
         sa.Column("log_index", sa.BigInteger(), nullable=True),
         sa.Column("receipt_waived", sa.Boolean(), nullable=False),
+        sa.Column("receipt_issued_late_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recurring_gift_id", sa.Integer(), nullable=True),
         sa.Column("stripe_invoice_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

@@ -137,6 +137,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donations.mine": (get(LOGGED_IN),),
     "donations.org_list": (get({OWNER_A, FINANCE_A}),),
     "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    "donations.issue_receipt": (post({OWNER_A, FINANCE_A}),),
     # Stripe's signature is the authorization; an unsigned post is a 400 for everyone
     "stripe_webhook.receive": (post(EVERYONE),),
     # --- the public audit log --------------------------------------------------------------
