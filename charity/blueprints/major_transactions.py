@@ -63,7 +63,8 @@ class TransactionForm(BaseForm):
     )
     occurred_on = DateField(
         # InputRequired, not DataRequired: an impossible date keeps its own message.
-        _l("Date of the transaction (China Standard Time)"), validators=[InputRequired()]
+        _l("Date of the transaction (China Standard Time)"),
+        validators=[InputRequired()],
     )
     amount = AmountField(_l("Amount (yuan)"), validators=[DataRequired(), Length(max=20)])
     counterparty = StringField(
@@ -74,7 +75,8 @@ class TransactionForm(BaseForm):
         validators=[Length(max=service.RELATIONSHIP_MAX)],
     )
     description = TextAreaField(
-        _l("Description"), validators=[DataRequired(), Length(max=service.DESCRIPTION_MAX)]
+        _l("Description of the transaction"),
+        validators=[DataRequired(), Length(max=service.DESCRIPTION_MAX)],
     )
     correction_note = TextAreaField(
         _l("Correction note (what changed and why)"), validators=[Length(max=service.NOTE_MAX)]

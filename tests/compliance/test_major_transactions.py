@@ -395,3 +395,25 @@ def test_the_log_entry_holds_no_text(db_session, org, finance):  # type: ignore[
     )
     assert "广州越秀文化传播有限公司" not in payload and "理事长" not in payload
     assert '"type":"organization.major_transaction_recorded"' in payload
+
+
+# --- demo data -------------------------------------------------------------------------
+
+
+def test_the_demo_records_one_related_party_transaction_once(db_session, recorded_events):  # type: ignore[no-untyped-def]
+    from charity.compliance.demo import load_major_transaction_demo
+    from charity.demo import load_users
+    from charity.demo_orgs import load_organizations
+
+    load_users()
+    load_organizations()
+    first, second = load_major_transaction_demo(), load_major_transaction_demo()
+    assert len(first) == 1 and second == []
+    [tx] = db_session.scalars(select(MajorTransaction)).all()
+    assert tx.kind == "related_party" and tx.relationship == "理事长担任董事的企业"
+    assert tx.organization.name == "广州市越秀区慈善会"
+    assert tx.recorded_by.email == "yuexiu-finance@demo.charity"
+    [ob] = rows(tx.organization)
+    assert ob.due_date == tx.occurred_on + timedelta(days=30) and ob.fulfilled_on is None
+    types = [e.type for e in recorded_events]
+    assert types.count("organization.major_transaction_recorded") == 1
