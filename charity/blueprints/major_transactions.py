@@ -193,6 +193,5 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         org=organization,
         form=form,
         corrected=corrected,
-        kind_labels=service.KIND_LABELS,
     )
     return page, status
