@@ -139,6 +139,9 @@ class Config:
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
+    #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
+    #: beyond it the figure is a typing mistake, refused with a message.
+    MAJOR_TRANSACTION_MAX_FEN = _int("MAJOR_TRANSACTION_MAX_FEN", 1_000_000_000_000)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

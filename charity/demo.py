@@ -41,6 +41,7 @@ LOADERS: list[str] = [
     "charity.demo_orgs:load_organizations",
     "charity.demo_campaigns:load_campaigns",
     "charity.compliance.demo:load_compliance_demo",
+    "charity.compliance.demo:load_major_transaction_demo",
     "charity.demo_funds:load_funds",
 ]
 

@@ -19,6 +19,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("donations", None),
     ("donor", None),
     ("offline", None),
+    ("major_transactions", None),
     ("stripe_webhook", None),
     ("auditlog_api", "/api/v1/log"),
     ("auditlog_pages", "/log"),

@@ -160,13 +160,18 @@ def _fund_obligations(fund: FundFacts, today: date) -> Iterator[Derived]:
         )
 
 
+def trigger_period_key(kind: str, trigger_id: int) -> str:
+    """The period of the obligation a compliance trigger starts (its disclosure's period)."""
+    return f"{kind}-{trigger_id}"
+
+
 def _trigger_obligations(trigger: TriggerFacts) -> Iterator[Derived]:
     rule = r.rule(r.TRIGGER_RULES[trigger.kind])
     yield _make(
         rule,
         trigger.organization_id,
         "org",
-        f"{trigger.kind}-{trigger.id}",
+        trigger_period_key(trigger.kind, trigger.id),
         trigger.occurred_on,
         trigger.occurred_on + timedelta(days=rule.offset_days),
     )

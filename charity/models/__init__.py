@@ -28,6 +28,7 @@ from charity.models.gifts import (
 )
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
+from charity.models.major_transaction import MajorTransaction
 from charity.models.organization import Organization
 from charity.models.user import LoginAttempt, Membership, User
 
@@ -51,6 +52,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "LoginAttempt",
+    "MajorTransaction",
     "Membership",
     "OfflineGiftDetail",
     "Organization",

@@ -510,8 +510,13 @@ def draft_fields(
     subject_key: str = "",
     organization_id: int | None = None,
 ) -> dict[str, Any]:
-    """Pre-filled fields for a new campaign disclosure or fund statement, from the
-    platform's figures (a fund statement: the fund's yearly statement from the ledger)."""
+    """Pre-filled fields for a new campaign disclosure, fund statement or major
+    transaction, from the platform's records (a fund statement: the fund's yearly
+    statement from the ledger; a major transaction: the newest record of it)."""
+    if disclosure_type == r.MAJOR_TRANSACTIONS and organization_id is not None:
+        from charity.services.major_transactions import disclosure_draft  # imports this module
+
+        return disclosure_draft(session, organization_id, period_key)
     if disclosure_type == r.FUND_ANNUAL_STATEMENT:
         fund_id = fund_subject(subject_key)
         fund = session.get(Fund, fund_id) if fund_id is not None else None

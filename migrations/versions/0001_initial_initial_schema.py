@@ -430,6 +430,73 @@ def upgrade():
         batch_op.create_index("ix_fund_transfers_fund_id", ["fund_id"], unique=False)
 
     op.create_table(
+        "major_transactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("occurred_on", sa.Date(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("counterparty", sa.String(length=200), nullable=False),
+        sa.Column("relationship", sa.String(length=200), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("trigger_id", sa.Integer(), nullable=False),
+        sa.Column("corrects_id", sa.Integer(), nullable=True),
+        sa.Column("correction_note", sa.Text(), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(kind = 'related_party' AND length(relationship) > 0) OR (kind <> 'related_party' AND relationship = '')",
+            name=op.f("ck_major_transactions_relationship_for_related_party"),
+        ),
+        sa.CheckConstraint("currency = 'CNY'", name=op.f("ck_major_transactions_currency_cny")),
+        sa.CheckConstraint(
+            "kind IN ('asset_change', 'investment', 'related_party')",
+            name=op.f("ck_major_transactions_kind"),
+        ),
+        sa.CheckConstraint(
+            "amount_fen >= 0", name=op.f("ck_major_transactions_amount_not_negative")
+        ),
+        sa.CheckConstraint(
+            "corrects_id IS NULL OR length(correction_note) > 0",
+            name=op.f("ck_major_transactions_correction_note_required"),
+        ),
+        sa.CheckConstraint(
+            "length(counterparty) > 0", name=op.f("ck_major_transactions_counterparty_required")
+        ),
+        sa.CheckConstraint(
+            "length(description) > 0", name=op.f("ck_major_transactions_description_required")
+        ),
+        sa.ForeignKeyConstraint(
+            ["corrects_id"],
+            ["major_transactions.id"],
+            name=op.f("fk_major_transactions_corrects_id_major_transactions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_major_transactions_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"],
+            ["users.id"],
+            name=op.f("fk_major_transactions_recorded_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["trigger_id"],
+            ["compliance_triggers.id"],
+            name=op.f("fk_major_transactions_trigger_id_compliance_triggers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_major_transactions")),
+        sa.UniqueConstraint("corrects_id", name=op.f("uq_major_transactions_corrects_id")),
+    )
+    with op.batch_alter_table("major_transactions", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_major_transactions_organization_id", ["organization_id"], unique=False
+        )
+        batch_op.create_index("ix_major_transactions_trigger_id", ["trigger_id"], unique=False)
+
+    op.create_table(
         "campaign_updates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -1111,6 +1178,11 @@ def downgrade():
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
     op.drop_table("campaign_updates")
+    with op.batch_alter_table("major_transactions", schema=None) as batch_op:
+        batch_op.drop_index("ix_major_transactions_trigger_id")
+        batch_op.drop_index("ix_major_transactions_organization_id")
+
+    op.drop_table("major_transactions")
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.drop_index("ix_fund_transfers_fund_id")
 

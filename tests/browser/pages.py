@@ -82,6 +82,13 @@ def _executed_disbursement(session) -> dict:  # type: ignore[no-untyped-def]
     return {"disbursement_id": session.scalar(first)}
 
 
+def _org_with_major_transaction(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import MajorTransaction
+
+    first = sa.select(MajorTransaction.organization_id).order_by(MajorTransaction.id).limit(1)
+    return {"org_id": session.scalar(first)}
+
+
 KEY_PAGES = [
     KeyPage("home", "main.home"),
     KeyPage("org-directory", "orgs.directory"),
@@ -107,4 +114,8 @@ KEY_PAGES = [
     KeyPage("fund-page", "funds.show", _first_fund),
     KeyPage("fund-donate", "funds.donate", _first_fund),
     KeyPage("disbursement", "disbursements.show", _executed_disbursement),
-]
+    KeyPage("major-transactions", "major_transactions.index", _org_with_major_transaction,
+            login="yuexiu-finance@demo.charity"),
+    KeyPage("major-transaction-new", "major_transactions.new", _org_with_major_transaction,
+            login="yuexiu-finance@demo.charity"),
+]  # fmt: skip

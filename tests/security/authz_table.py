@@ -121,6 +121,9 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A, EDITOR_A}, query=NEW_DISCLOSURE),
     ),
     "disclosures.correct": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    # major transactions: members see them; owners and finance staff record them
+    "major_transactions.index": (get(MEMBERS_A),),
+    "major_transactions.new": (get(FINANCE), post(FINANCE)),
     "disclosures.feed_json": (get(EVERYONE),),
     "disclosures.feed_atom": (get(EVERYONE),),
     "regulator.index": (get({REGULATOR, ADMIN}),),

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from charity.compliance.dates import today_cst
 from charity.extensions import db
 from tests.factories import make_uscc
 from tests.payments.conftest import localstripe_url, stripe_app
@@ -167,6 +168,12 @@ FORMS = [
               "committee": "陈,chair\n李,member\n王,member\n赵,member\n周,supervisor"}),
     FormSpec("campaign_update", "/campaigns/{campaign_a}/updates", table.OWNER_A,
              {"title": "text", "body_md": "text"}, {"title": "进展", "body_md": "第一批"}),
+    FormSpec("major_transaction", "/orgs/{org_a}/transactions/new", table.FINANCE_A,
+             {"kind": "text", "occurred_on": "date", "amount": "amount0", "counterparty": "text",
+              "relationship": "text", "description": "text"},
+             {"kind": "related_party", "occurred_on": today_cst().isoformat(), "amount": "48000",
+              "counterparty": "广州越秀文化传播有限公司", "relationship": "理事长担任董事的企业",
+              "description": "租用活动场地一年"}),
 ]  # fmt: skip
 SEARCHES = [
     ("/orgs/", ["q", "province", "type", "qualified", "page"]),
