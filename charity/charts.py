@@ -10,8 +10,9 @@ being drawn once at a fixed size and scaled: the ``<svg>`` has no viewBox, its w
 and its height a number of CSS pixels; horizontal positions and lengths are percentages and
 text is in CSS pixels. So a label drawn at 14 px is 14 px on a 320 px phone and on a
 1440 px screen (with fixed viewBoxes, a fund's labels came out at 6-7 px on a 390 px phone
-and the regulator's at 11 px on a 320 px one and 25 px on a desktop). Shapes that need a path (a line, an area) are drawn in a nested ``<svg>``
-that stretches to the plot (``preserveAspectRatio="none"``) with strokes that do not scale.
+and the regulator's at 11 px on a 320 px one and 25 px on a desktop). Shapes that need a
+path (a line, an area) are drawn in a nested ``<svg>`` that stretches to the plot
+(``preserveAspectRatio="none"``) with strokes that do not scale.
 
 What cannot stretch is planned for the narrowest width a chart gets, ``MIN_WIDTH``: labels
 wrap or thin out so that they fit there, and anything wider only has more room.
