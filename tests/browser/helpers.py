@@ -96,10 +96,11 @@ def log_in(page, live, email: str, password: str = DEMO_PASSWORD) -> None:  # ty
     _SESSIONS[(live.url, email)] = page.context.cookies()
 
 
-#: Every chart in <main> (nested plot <svg>s excluded) with its box and its text elements:
+#: Every chart in <main> (an <svg role="img">; the plots nested in them have no role) with
+#: its box and its text elements:
 #: the size each text renders at (computed font size × the scale the SVG applies to it,
 #: which a fixed viewBox makes smaller than 1 on a phone) and its box on the screen.
-_CHART_TEXT = """() => [...document.querySelectorAll('main svg.chart')].map(svg => {
+_CHART_TEXT = """() => [...document.querySelectorAll('main svg[role=img]')].map(svg => {
   const box = svg.getBoundingClientRect();
   const title = svg.getAttribute('aria-label') || svg.querySelector('title').textContent;
   const texts = [...svg.querySelectorAll('text')].map(t => {
