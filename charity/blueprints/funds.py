@@ -15,11 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import DonateForm, _field_error, _start_payment
-from charity.charts import line_chart
+from charity.charts import flows_chart, line_chart
 from charity.db import commit
 from charity.extensions import db
 from charity.forms import BaseForm, YuanField
-from charity.funds_chart import flows_chart
 from charity.models import Campaign, Disbursement, Fund, Organization
 from charity.permissions import can_manage_org, require_org_role
 from charity.services import allocation, donations, fund_statements, funds
@@ -66,13 +65,23 @@ def show(fund_id: int):  # type: ignore[no-untyped-def]
         balance=pool_balance(db.session, pool),
         available=available_fen(db.session, pool),
         flows=flows,
-        chart=flows_chart(flows, _("Inflow and outflow by month")) if flows else None,
+        chart=_flows_chart(fund, flows) if flows else None,
         balance_chart=_balance_chart(fund) if flows else None,
         disbursements=spent,
         traces=allocation.pool_trace(db.session, pool)[:100],
         campaigns=campaigns,
         is_staff=can_manage_org(current_user, fund.organization_id, ("owner", "finance")),
         years=range(date.today().year, fund.created_at.year - 1, -1),
+    )
+
+
+def _flows_chart(fund: Fund, flows: list[tuple[str, int, int, int]]):  # type: ignore[no-untyped-def]
+    return flows_chart(
+        [(month, inflow, outflow) for month, inflow, outflow, _balance in flows],
+        title=_("Inflow and outflow by month"),
+        desc=_("Money in (green) and out (red) by month"),
+        chart_id=f"fund-flows-{fund.id}",
+        names=(_("In"), _("Out")),
     )
 
 

@@ -94,3 +94,47 @@ def log_in(page, live, email: str, password: str = DEMO_PASSWORD) -> None:  # ty
     account = live.path("auth.account")
     assert page.locator(f'header a[href="{account}"]').count() >= 1, page.url
     _SESSIONS[(live.url, email)] = page.context.cookies()
+
+
+#: Every chart in <main> (an <svg role="img">; the plots nested in them have no role) with
+#: its box and its text elements:
+#: the size each text renders at (computed font size × the scale the SVG applies to it,
+#: which a fixed viewBox makes smaller than 1 on a phone) and its box on the screen.
+_CHART_TEXT = """() => [...document.querySelectorAll('main svg[role=img]')].map(svg => {
+  const box = svg.getBoundingClientRect();
+  const title = svg.getAttribute('aria-label') || svg.querySelector('title').textContent;
+  const texts = [...svg.querySelectorAll('text')].map(t => {
+    const m = t.getScreenCTM(), r = t.getBoundingClientRect();
+    const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    return {text: t.textContent, px, left: r.left, right: r.right, top: r.top, bottom: r.bottom};
+  });
+  return {title, width: box.width, left: box.left, right: box.right, top: box.top,
+          bottom: box.bottom, texts};
+})"""
+
+
+def chart_text(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The page's charts and how big their text is on screen (see _CHART_TEXT)."""
+    return page.evaluate(_CHART_TEXT)
+
+
+def chart_text_problems(chart: dict, minimum: float) -> list[str]:
+    """Text smaller than ``minimum`` CSS px, sticking out of its chart, or overlapping
+    another text of the same chart."""
+    problems = [f"{t['text']!r} is {t['px']:.1f} px" for t in chart["texts"] if t["px"] < minimum]
+    problems += [
+        f"{t['text']!r} sticks out of the chart"
+        for t in chart["texts"]
+        if t["left"] < chart["left"] - 0.5
+        or t["right"] > chart["right"] + 0.5
+        or t["top"] < chart["top"] - 0.5
+        or t["bottom"] > chart["bottom"] + 0.5
+    ]
+    texts = chart["texts"]
+    for index, one in enumerate(texts):
+        for other in texts[index + 1 :]:
+            across = min(one["right"], other["right"]) - max(one["left"], other["left"])
+            down = min(one["bottom"], other["bottom"]) - max(one["top"], other["top"])
+            if across > 0.5 and down > 0.5:
+                problems.append(f"{one['text']!r} overlaps {other['text']!r}")
+    return problems

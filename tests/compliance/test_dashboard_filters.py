@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
+from charity.charts import MIN_WIDTH, VALUE_WIDTH, text_width
 from charity.compliance import charts
 from charity.compliance.dashboard import Scope, compliance_rates
 from charity.compliance.dates import today_cst
@@ -17,6 +19,8 @@ from charity.extensions import db
 from tests.compliance.conftest import login
 from tests.compliance.test_regulator import populate
 from tests.factories import UserFactory
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 @pytest.fixture
@@ -121,37 +125,61 @@ def test_a_scoped_regulator_has_no_region_choice(en_client, db_session):  # type
     assert "Guangdong" in html
 
 
-def _labels(svg: str) -> list[str]:
-    return re.findall(r'<text class="chart-label"[^>]*>([^<]*)</text>', svg)
+def _rows(svg: str) -> list[dict]:
+    """Each bar's row: its <title>, label lines, value, and the bar's width (None: no bar)."""
+    root = ET.fromstring(svg)  # noqa: S314 - our own output, in a test
+    rows = []
+    for group in root.findall(f"{SVG}g"):
+        texts = group.findall(f"{SVG}text")
+        bars = group.findall(f"{SVG}rect[@class='chart-bar']")
+        rows.append(
+            {
+                "title": group.find(f"{SVG}title").text,
+                "lines": [t.text for t in texts if t.get("class") == "chart-label"],
+                "value": next(t.text for t in texts if t.get("class") == "chart-value"),
+                "bar": bars[0].get("width") if bars else None,
+            }
+        )
+    return rows
 
 
-def test_chart_labels_fit_and_long_ones_keep_their_full_text_in_a_title():
-    long = "An extraordinarily long disclosure type label that cannot fit on one line"
+def test_chart_labels_wrap_to_fit_a_phone_and_keep_their_full_text_in_a_title():
+    long = "An extraordinarily long disclosure type label that cannot fit on two lines at all"
     items = [
         ("Emergency receipts and use", 0.5),
         ("Major and related-party transactions", 1.0),
         ("内蒙古自治区", None),
         (long, 0.25),
     ]
-    svg = str(charts.bar_chart("Rates", items))
-    labels = _labels(svg)
-    assert labels[:3] == [
-        "Emergency receipts and use",
-        "Major and related-party transactions",
-        "内蒙古自治区",
+    rows = _rows(str(charts.bar_chart("Rates", items)))
+    assert [row["lines"] for row in rows[:3]] == [
+        ["Emergency receipts and use"],
+        ["Major and related-party", "transactions"],  # wrapped, not cut
+        ["内蒙古自治区"],
     ]
-    assert labels[3].endswith("…") and long.startswith(labels[3][:-1])
-    room = charts.WIDTH - charts.VALUE_WIDTH
-    assert all(charts.text_width(label) <= room for label in labels)
-    assert f"<title>{long}: 25.0%</title>" in svg
-    assert "<title>内蒙古自治区: —</title>" in svg
-    # Bars start at x=0: nothing is drawn left of the chart, where text used to be clipped.
-    assert not re.search(r'x="-', svg)
+    first, second = rows[3]["lines"]
+    assert second.endswith("…") and long.startswith(f"{first} {second[:-1]}")
+    # Every line fits beside the value on the narrowest phone (320 px less the padding).
+    room = MIN_WIDTH - VALUE_WIDTH
+    assert all(text_width(line) <= room for row in rows for line in row["lines"])
+    assert rows[3]["title"] == f"{long}: 25.0%"
+    assert rows[2]["title"] == "内蒙古自治区: —"
+    assert [(row["value"], row["bar"]) for row in rows] == [
+        ("50.0%", "50%"),
+        ("100.0%", "100%"),
+        ("—", None),  # no data: the track only, no bar
+        ("25.0%", "25%"),
+    ]
 
 
-def test_charts_stay_readable_when_scaled_to_a_phone():
-    # Rendered at most 390 px wide minus page padding (~340 px): text keeps >= 12 px.
-    assert charts.FONT_SIZE * 340 / charts.WIDTH >= 12
+def test_charts_lay_out_for_their_width_instead_of_being_scaled():
+    svg = ET.fromstring(str(charts.bar_chart("Rates", [("广东省", 0.95)])))  # noqa: S314
+    # No viewBox: nothing scales the text, which is drawn at its own size (>= 12 CSS px) on
+    # a phone and a desktop alike; the bars are percentages of whatever width there is.
+    assert svg.get("viewBox") is None and svg.get("width") == "100%"
+    assert int(svg.get("height")) > 0
+    assert all(int(t.get("font-size")) >= 12 for t in svg.iter(f"{SVG}text"))
+    assert {t.get("x") for t in svg.iter(f"{SVG}text")} == {"0", "100%"}  # nothing left of 0
 
 
 def test_dashboard_chart_labels_are_translated_and_whole(en_client, regulator):  # type: ignore[no-untyped-def]
@@ -161,3 +189,6 @@ def test_dashboard_chart_labels_are_translated_and_whole(en_client, regulator): 
     assert "Compliance rate by disclosure type" in html
     assert ">Guangdong</text>" in html
     assert ">Campaign filing</text>" in html
+    # Each chart leads to its table, the same figures for screen readers and to copy.
+    for table in ("by_region", "by_disclosure_type"):
+        assert f'href="#t-{table}"' in html and f'id="t-{table}"' in html

@@ -42,7 +42,7 @@ def test_fund_list_and_page(client, people, fund, evidence):
     page = client.get(f"/funds/{fund.id}").get_data(as_text=True)
     assert "¥90.00" in page  # balance: 100 + 50 - 60
     assert "<svg" in page and 'role="img"' in page
-    assert 'class="chart-line"' in page and 'class="fund-chart-out"' in page
+    assert 'class="chart-line"' in page and 'class="chart-out"' in page
     assert f"/disbursements/{d.id}/evidence" in page
     assert f"受助人A-{d.id:04d}" in page and "刘婆婆" not in page
     assert "giver@example.org" not in page and "捐赠人" not in page  # no donor data
