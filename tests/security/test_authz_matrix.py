@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -100,6 +101,16 @@ def _is_login_redirect(response) -> bool:  # type: ignore[no-untyped-def]
     return urlsplit(response.headers["Location"]).path == "/account/login"
 
 
+def _assert_plain_title(response, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Every HTML page's <title> is plain text (a template once put a whole table in it)."""
+    if response.status_code != 200 or response.mimetype != "text/html":
+        return
+    found = re.search(r"<title>(.*?)</title>", response.get_data(as_text=True), re.S)
+    assert found, f"{url}: no <title>"
+    title = found.group(1)
+    assert "<" not in title and "&lt;" not in title and len(title) < 200, f"{url}: {title[:120]}"
+
+
 def _allowed(response) -> bool:  # type: ignore[no-untyped-def]
     """Past authorization: anything but 401/403/404 and a redirect to the login page."""
     return response.status_code not in (401, 403, 404) and not _is_login_redirect(response)
@@ -125,6 +136,7 @@ def test_authorization_matrix(
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
     if role in case.allowed:
         assert _allowed(response), f"{role} should be allowed: {method} {url} → {response.status}"
+        _assert_plain_title(response, url)
         return
     assert not _allowed(response), f"{role} should be denied: {method} {url} → {response.status}"
     if before is not None:
