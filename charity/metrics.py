@@ -123,20 +123,16 @@ def _log_queue() -> tuple[int, float] | None:
     """(entries waiting for the log sequencer, age in seconds of the oldest), or None
     when there is no queue table. A growing age means no sequencer is running."""
     from charity.extensions import db
+    from charity.models import AuditQueued
 
-    if not sa.inspect(db.engine).has_table("auditlog_queue"):
+    if not sa.inspect(db.engine).has_table(AuditQueued.__tablename__):
         return None
-    queue = sa.table("auditlog_queue", sa.column("created_at"))
-    with db.engine.connect() as connection:
+    with db.engine.connect() as connection:  # min() keeps the column's type: aware UTC
         count, oldest = connection.execute(
-            sa.select(sa.func.count(), sa.func.min(queue.c.created_at))
+            sa.select(sa.func.count(), sa.func.min(AuditQueued.created_at))
         ).one()
     if not count or oldest is None:
         return 0, 0.0
-    if isinstance(oldest, str):  # SQLite keeps text
-        oldest = datetime.fromisoformat(oldest)
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
     return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
 

@@ -106,34 +106,35 @@ def _obj(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return event["data"]["object"]
 
 
-def _donation_for_intent(session: Session, obj: Mapping[str, Any]) -> Donation:
-    """The donation the PaymentIntent names, row-locked (one SELECT ... FOR UPDATE)."""
-    raw_id = (obj.get("metadata") or {}).get("donation_id", "")
-    donation = None
-    if str(raw_id).isdigit() and len(str(raw_id)) < 19:
-        try:
-            donation = donations.lock_donation(session, int(raw_id))
-        except NoResultFound:
-            donation = None
-    if donation is None:
-        raise donations.PaymentMismatchError(
-            f"payment intent {obj.get('id')}: no donation {raw_id!r}"
-        )
-    return donation
-
-
-def _payment_succeeded(session: Session, event: Mapping[str, Any]) -> str:
-    obj = _obj(event)
+def _donation_id(obj: Mapping[str, Any]) -> int:
+    """The donation id in the PaymentIntent's metadata; PaymentMismatchError if there is none."""
     raw_id = str((obj.get("metadata") or {}).get("donation_id", ""))
     if not (raw_id.isdigit() and len(raw_id) < 19):
         raise donations.PaymentMismatchError(
             f"payment intent {obj.get('id')}: no donation {raw_id!r}"
         )
+    return int(raw_id)
+
+
+def _donation_for_intent(session: Session, obj: Mapping[str, Any]) -> Donation:
+    """The donation the PaymentIntent names, row-locked (one SELECT ... FOR UPDATE)."""
+    donation_id = _donation_id(obj)
+    try:
+        return donations.lock_donation(session, donation_id)
+    except NoResultFound:
+        raise donations.PaymentMismatchError(
+            f"payment intent {obj.get('id')}: no donation {donation_id}"
+        ) from None
+
+
+def _payment_succeeded(session: Session, event: Mapping[str, Any]) -> str:
+    obj = _obj(event)
+    donation_id = _donation_id(obj)
     # The event is signed by Stripe: it IS Stripe telling us the payment succeeded
     # (guarantee 4), so nothing is fetched back. confirm_payment cross-checks intent id,
     # amount, currency, metadata, account and status before it writes anything.
     intent = payments.intent_from_event_object(obj)
-    applied = donations.confirm_payment(session, int(raw_id), intent, event.get("account"))
+    applied = donations.confirm_payment(session, donation_id, intent, event.get("account"))
     return "applied" if applied else "unchanged"
 
 

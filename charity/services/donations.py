@@ -338,9 +338,7 @@ def confirm_payment(
             **receipt,
         },
     )
-    session.info.setdefault("donations_succeeded", []).append(
-        Succeeded(row.id, row.channel, row.amount_fen, bool(row.donor_email))
-    )
+    note_succeeded(session, row)  # type: ignore[arg-type]
     return True
 
 
@@ -355,7 +353,8 @@ class Succeeded(NamedTuple):
 
 
 def note_succeeded(session: Session, donation: Donation) -> None:
-    """Remember a success for after the commit (charity.blueprints.donations)."""
+    """Remember a success for after the commit (charity.blueprints.donations);
+    ``donation`` may be a Donation or a row with its columns."""
     session.info.setdefault("donations_succeeded", []).append(
         Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
     )
