@@ -18,7 +18,7 @@ from charity.models import Campaign, CampaignUpdate, Organization
 from charity.services.campaigns import CST, today_cst
 
 _PLAN_DEFAULTS: dict[str, Any] = {
-    "person_in_charge": "陈志明",
+    "person_in_charge": "陈其朗",
     "acceptance_methods": (
         "本平台在线捐赠（银行卡、支付宝、微信支付）；对公银行转账；公益墟日现场捐赠箱"
     ),

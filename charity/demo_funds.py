@@ -64,17 +64,17 @@ def _gift(
 
 def _users(host: Organization) -> dict[str, User]:
     by_role = {m.role: m.user for m in host.active_memberships}
-    committee = _ensure_user(COMMITTEE_EMAIL, "周永康", "donor", None)
+    committee = _ensure_user(COMMITTEE_EMAIL, "苏明澈", "donor", None)
     return {"owner": by_role["owner"], "finance": by_role["finance"], "committee": committee}
 
 
 def _create_fund(host: Organization, people: dict[str, User]) -> Fund:
     seats = (
-        funds.Seat("周永康", "chair", user_email=COMMITTEE_EMAIL),
-        funds.Seat("黄志强", "member", user_email=people["owner"].email),
-        funds.Seat("林晓东", "member"),
-        funds.Seat("梁美华", "member"),
-        funds.Seat("何建新", "supervisor"),
+        funds.Seat("苏明澈", "chair", user_email=COMMITTEE_EMAIL),
+        funds.Seat("黄启舟", "member", user_email=people["owner"].email),
+        funds.Seat("林晚舟", "member"),
+        funds.Seat("梁安禾", "member"),
+        funds.Seat("何知微", "supervisor"),
     )
     command = funds.NewFund(
         organization_id=host.id,

@@ -32,7 +32,7 @@ def _fill_campaign(page, title: str) -> None:  # type: ignore[no-untyped-def]
         "#start_date": (today + timedelta(days=15)).isoformat(),
         "#end_date": (today + timedelta(days=120)).isoformat(),
         "#region": "广东省广州市",
-        "#person_in_charge": "陈敏",
+        "#person_in_charge": "陈蔚岚",
         "#acceptance_methods": "本平台在线捐赠（银行卡、支付宝、微信支付）",
         "#receiving_account": "广东省乐善慈善基金会 中国工商银行 3602 0000 0920 0123 456",
         "#beneficiaries": "广州市越秀区 300 名 70 岁以上独居老人",
