@@ -123,7 +123,7 @@ class Config:
     #: Gauges read from the database/Redis at scrape time are reused for this long.
     METRICS_CACHE_SECONDS = _int("METRICS_CACHE_SECONDS", 10)
     #: Where charity_auditlog_entries is read: the head row's ``size`` (one row, id 1), else
-    #: a count of the entries (or a source the audit log registers in charity.metrics).
+    #: a count of the entries (or a source the audit log registers in charity.ops.metrics).
     AUDITLOG_HEAD_TABLE = os.environ.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
     AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "auditlog_entries")
     #: The site's public address (links in mail, receipts); https in production.
@@ -211,7 +211,7 @@ def _on(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes", "on")
 
 
-#: Config keys whose values never appear in logs (charity.logs masks them).
+#: Config keys whose values never appear in logs (charity.ops.logs masks them).
 SECRET_CONFIG_KEYS = (
     "SECRET_KEY",
     "STRIPE_SECRET_KEY",

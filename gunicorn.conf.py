@@ -85,10 +85,10 @@ if os.environ.get("LOG_FORMAT", _default_format) == "json":
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"json": {"()": "charity.logs.JsonFormatter"}},
+        "formatters": {"json": {"()": "charity.ops.logs.JsonFormatter"}},
         "filters": {
             "secrets": {
-                "()": "charity.logs.SecretMaskingFilter",
+                "()": "charity.ops.logs.SecretMaskingFilter",
                 "secrets": [os.environ.get(key, "") for key in SECRET_CONFIG_KEYS],
             }
         },

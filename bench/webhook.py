@@ -522,7 +522,7 @@ def main(argv: list[str]) -> int:
         "log on; AUDITLOG_SEQUENCER=batched, and `flask audit sequencer` running beside it "
         "on the same cores); neither calls Stripe on this path (the signed event is the "
         "proof). Donations without a donor email: receipt mail is a background job "
-        "(charity.receipt_mail), not part of the confirmation.",
+        "(charity.ops.receipt_mail), not part of the confirmation.",
         f"wrk: {args.connections} connections, {args.wrk_threads} threads, each delivery "
         f"POSTed once; {args.rounds} interleaved rounds of {args.seconds} s per server after "
         "a 2 s warm-up; each row is the round with the median rate. Confirmations/s = "

@@ -20,10 +20,12 @@ def create_app(config: object) -> Flask:
     )
     app.config.from_object(config)
 
-    from charity import cli, errors, i18n, jobs, logs, metrics, security, templating
+    from charity import commands
     from charity.blueprints import register_blueprints
-    from charity.db import configure_engine_events
+    from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
+    from charity.ops import jobs, logs, metrics
+    from charity.web import errors, i18n, security, templating
 
     logs.init_app(app)
     metrics.init_app(app)
@@ -40,5 +42,5 @@ def create_app(config: object) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine)
     register_blueprints(app)
-    cli.init_app(app)
+    commands.init_app(app)
     return app

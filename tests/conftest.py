@@ -141,7 +141,7 @@ def login(client):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def recorded_events():  # type: ignore[no-untyped-def]
     """Every event recorded during the test, via a real subscriber."""
-    from charity import events
+    from charity.core import events
 
     seen: list = []
 
@@ -157,7 +157,7 @@ def recorded_events():  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def mail_outbox() -> Iterator[list]:
-    from charity import mail
+    from charity.ops import mail
 
     mail.outbox.clear()
     yield mail.outbox

@@ -10,9 +10,9 @@ from email import policy
 
 import pytest
 
-from charity import mail
-from charity.db import commit
-from charity.mail import Mail, queue_mail
+from charity.core.db import commit
+from charity.ops import mail
+from charity.ops.mail import Mail, queue_mail
 from tests.factories import UserFactory
 
 MESSAGE = Mail(to="donor@example.org", subject="测试 subject", body="你好, body line\n")

@@ -1,11 +1,11 @@
-"""Demo data names only invented people (charity.demo_names), never a real public figure."""
+"""Demo data names only invented people (charity.demo.names), never a real public figure."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from charity.demo import load_demo_data
-from charity.demo_names import PEOPLE, REAL_PUBLIC_FIGURES, is_allowed
+from charity.demo.names import PEOPLE, REAL_PUBLIC_FIGURES, is_allowed
 from charity.extensions import db
 from charity.models import Campaign, Donation, FundCommitteeMember, Organization, User
 

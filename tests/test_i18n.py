@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_babel import get_locale
 
-from charity.i18n import N_, select_locale
+from charity.web.i18n import N_, select_locale
 
 
 def _lang(response) -> str:  # type: ignore[no-untyped-def]

@@ -1,10 +1,10 @@
-"""charity.money: the one place that parses typed yuan and formats fen."""
+"""charity.core.money: the one place that parses typed yuan and formats fen."""
 
 from __future__ import annotations
 
 import pytest
 
-from charity.money import AmountError, format_fen, format_yuan_short, parse_yuan
+from charity.core.money import AmountError, format_fen, format_yuan_short, parse_yuan
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""The permission helpers of charity.permissions, on routes that exist only in a test app."""
+"""The permission helpers of charity.core.permissions, on routes that exist only in a test app."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask import abort
 
 import config
 from charity import create_app
-from charity.permissions import admin_required, regulator_required, require_org_role
+from charity.core.permissions import admin_required, regulator_required, require_org_role
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, log_in
 
 

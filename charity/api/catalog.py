@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from charity import regions
 from charity.api import fields as f
 from charity.api.resources import Resource
+from charity.core import regions
 from charity.models import Campaign, CampaignUpdate, Donation, Organization
 from charity.models.campaign import CAUSES
 from charity.models.organization import ORG_TYPES

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from charity.auditlog import store
-from charity.events import record_event
+from charity.core.events import record_event
 
 EVENT_TYPE = "personal_data.erased"
 

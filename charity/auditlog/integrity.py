@@ -22,10 +22,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity import events
 from charity.auditlog import merkle, store
 from charity.auditlog.checkpoint import Signer
 from charity.auditlog.verifier import NoteError, open_note, parse_checkpoint, parse_verifier_key
+from charity.core import events
 from charity.models.auditlog import AuditCheckpoint, AuditEntry, AuditNode
 
 CHUNK = 4096

@@ -28,10 +28,10 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
-from charity import events
 from charity.auditlog import merkle
 from charity.auditlog.canonical import canonical_json
-from charity.db import dialect_insert
+from charity.core import events
+from charity.core.db import dialect_insert
 from charity.models.auditlog import (
     AuditCheckpoint,
     AuditEntry,

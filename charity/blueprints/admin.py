@@ -8,10 +8,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from charity.blueprints.orgs_forms import ReviewForm
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import admin_required
 from charity.extensions import db
 from charity.models import Organization
-from charity.permissions import admin_required
 from charity.services import organizations as service
 
 bp = Blueprint("admin", __name__)

@@ -16,8 +16,8 @@ from charity.api.catalog import RESOURCES
 from charity.api.fields import ParameterError
 from charity.api.openapi import PREFIX, build_document
 from charity.api.resources import Resource, get_item, list_page
-from charity.errors import json_error
 from charity.extensions import db, limiter
+from charity.web.errors import json_error
 
 bp = Blueprint("api_v1", __name__)
 

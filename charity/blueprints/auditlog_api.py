@@ -10,9 +10,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from charity.auditlog import checkpoint, store
-from charity.db import commit
-from charity.errors import json_error
+from charity.core.db import commit
 from charity.extensions import db
+from charity.web.errors import json_error
 
 bp = Blueprint("auditlog_api", __name__)
 

@@ -16,10 +16,10 @@ from flask_babel import gettext as _
 
 from charity.auditlog import store
 from charity.blueprints.auditlog_api import latest_checkpoint
-from charity.events import _builders as registered_builders
+from charity.core.events import _builders as registered_builders
 from charity.extensions import db
 from charity.models import AuditEntry
-from charity.templating import CST
+from charity.web.templating import CST
 
 bp = Blueprint("auditlog_pages", __name__)
 

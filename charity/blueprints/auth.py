@@ -16,13 +16,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from charity import ratelimits
-from charity.db import commit
+from charity.core.db import commit
 from charity.extensions import db, login_manager
-from charity.forms import BaseForm
-from charity.mail import Mail, queue_mail
 from charity.models import User
+from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts
+from charity.web import ratelimits
+from charity.web.forms import BaseForm
 
 bp = Blueprint("auth", __name__)
 

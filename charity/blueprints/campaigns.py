@@ -23,15 +23,12 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from charity import caching
-from charity.charts import line_chart, progress_percent
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.money import format_fen
+from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
 from charity.models import Campaign, Organization
 from charity.models.campaign import CAUSES
-from charity.money import format_fen
-from charity.permissions import require_org_role, role_in_org
 from charity.services import campaigns as service
 from charity.services.campaign_browse import (
     CampaignQuery,
@@ -40,6 +37,9 @@ from charity.services.campaign_browse import (
 )
 from charity.services.campaign_stats import campaign_stats, donor_wall
 from charity.services.ledger import campaign_in_kind_fen  # gifts
+from charity.web import caching
+from charity.web.charts import line_chart, progress_percent
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("campaigns", __name__)
 
@@ -241,7 +241,7 @@ def _my_organizations() -> list[Organization]:
     return [m.organization for m in current_user.active_memberships]
 
 
-# --- ops2: the public campaign page is cached for anonymous visitors (charity.caching) ---
+# --- ops2: the public campaign page is cached for anonymous visitors (charity.web.caching) ---
 @bp.get("/campaigns/<int:campaign_id>")
 def show(campaign_id: int):  # type: ignore[no-untyped-def]
     if caching.anonymous_cacheable():

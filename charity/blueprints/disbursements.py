@@ -13,14 +13,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from charity.blueprints.funds import PURPOSE_LABELS
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import can_manage_org, require_login
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
 from charity.models import Campaign, Disbursement, Fund, Organization
-from charity.permissions import can_manage_org, require_login
 from charity.services import disbursements as svc
 from charity.services import uploads
 from charity.services.pools import Pool, available_fen
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("disbursements", __name__)
 

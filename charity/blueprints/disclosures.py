@@ -31,7 +31,8 @@ from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
 from charity.models.disclosure import (
@@ -40,7 +41,6 @@ from charity.models.disclosure import (
     DisclosureVersion,
     Obligation,
 )
-from charity.permissions import require_login, require_org_role
 from charity.services import disclosures as service
 
 bp = Blueprint("disclosures", __name__)

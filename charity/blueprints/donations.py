@@ -21,14 +21,16 @@ from wtforms import BooleanField, EmailField, RadioField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
-from charity import metrics, payments, ratelimits, receipt_mail
-from charity.db import commit
+from charity import payments
+from charity.core.db import commit
+from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
-from charity.mail import Mail, flush_queued_mail, queue_mail
 from charity.models import Campaign, Donation, Organization, Refund
-from charity.permissions import require_login, require_org_role
+from charity.ops import metrics, receipt_mail
+from charity.ops.mail import Mail, flush_queued_mail, queue_mail
 from charity.services import donations, receipts
+from charity.web import ratelimits
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("donations", __name__)
 
@@ -92,7 +94,7 @@ def _donation_by_token(token: str) -> Donation:
 def commit_with_receipts() -> None:
     """Commit, then count the donations that succeeded in it and queue their receipts.
 
-    The receipts are a background job (charity.receipt_mail): rendering a PDF takes about
+    The receipts are a background job (charity.ops.receipt_mail): rendering a PDF takes about
     a second of CPU, and a confirmation's request should end at its commit.
     """
     from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals

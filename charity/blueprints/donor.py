@@ -21,14 +21,14 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import require_login
 from charity.extensions import db
-from charity.forms import BaseForm
-from charity.mail import Mail, queue_mail
 from charity.models import Campaign, Donation, RecurringGift, User
-from charity.permissions import require_login
+from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
+from charity.web.forms import BaseForm
 
 bp = Blueprint("donor", __name__)
 

@@ -15,14 +15,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import DonateForm, _field_error, _start_payment
-from charity.charts import flows_chart, line_chart
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
 from charity.models import Campaign, Disbursement, Fund, Organization
-from charity.permissions import can_manage_org, require_org_role
 from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
+from charity.web.charts import flows_chart, line_chart
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("funds", __name__)
 

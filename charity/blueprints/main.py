@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from charity.i18n import LANG_SESSION_KEY
+from charity.web.i18n import LANG_SESSION_KEY
 
 bp = Blueprint("main", __name__)
 

@@ -16,14 +16,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from charity.compliance import rules as r
 from charity.compliance.dates import today_cst
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
 from charity.models import MajorTransaction, Organization
 from charity.models.user import MEMBER_ROLES
-from charity.permissions import require_org_role, role_in_org
 from charity.services import disclosures
 from charity.services import major_transactions as service
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("major_transactions", __name__)
 

@@ -21,12 +21,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from charity.db import commit
+from charity.core.db import commit
+from charity.core.permissions import require_org_role
 from charity.extensions import db
-from charity.forms import BaseForm, YuanField
 from charity.models import Campaign, Donation, InKindDetail, OfflineGiftDetail, Organization
-from charity.permissions import require_org_role
 from charity.services import offline, uploads
+from charity.web.forms import BaseForm, YuanField
 
 bp = Blueprint("offline", __name__)
 

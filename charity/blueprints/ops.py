@@ -9,8 +9,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 
-from charity import metrics
 from charity.extensions import csrf, db, limiter
+from charity.ops import metrics
 
 bp = Blueprint("ops", __name__)
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -26,7 +26,7 @@ def check_database() -> None:
 
 
 def check_redis() -> None:
-    from charity.jobs import redis_connection
+    from charity.ops.jobs import redis_connection
 
     connection = redis_connection()
     if connection is not None:

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from charity import regions
 from charity.blueprints.orgs_forms import (
     ORG_TYPE_LABELS,
     ROLE_LABELS,
@@ -20,13 +19,14 @@ from charity.blueprints.orgs_forms import (
     RoleForm,
     is_english,
 )
-from charity.db import commit
+from charity.core import regions
+from charity.core.db import commit
+from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
-from charity.forms import BaseForm
-from charity.mail import Mail, queue_mail
 from charity.models import Organization
-from charity.permissions import require_org_role, role_in_org
+from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
+from charity.web.forms import BaseForm
 
 bp = Blueprint("orgs", __name__)
 

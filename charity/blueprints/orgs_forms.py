@@ -11,9 +11,9 @@ from wtforms import DateField, EmailField, RadioField, SelectField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from charity import regions
-from charity.forms import BaseForm
+from charity.core import regions
 from charity.services import organizations as service
+from charity.web.forms import BaseForm
 
 ORG_TYPE_LABELS = {
     "social_group": _l("Social group"),

@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from charity import regions
 from charity.blueprints.orgs_forms import ORG_TYPE_LABELS, is_english
 from charity.compliance import rules as r
 from charity.compliance.charts import bar_chart
@@ -23,10 +22,11 @@ from charity.compliance.dashboard import (
 )
 from charity.compliance.dates import today_cst
 from charity.compliance.export import to_csv, to_xlsx
+from charity.core import regions
+from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.organization import ORG_TYPES
-from charity.permissions import regulator_required
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100

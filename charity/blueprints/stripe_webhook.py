@@ -14,11 +14,12 @@ import time
 
 from flask import Blueprint, current_app, jsonify, request
 
-from charity import metrics, payments
+from charity import payments
 from charity.blueprints.donations import commit_with_receipts
-from charity.db import commit
+from charity.core.db import commit
 from charity.extensions import csrf, db
 from charity.models import WebhookRejection
+from charity.ops import metrics
 from charity.payments.webhooks import apply_event
 
 bp = Blueprint("stripe_webhook", __name__)

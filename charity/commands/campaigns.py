@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from charity.db import commit
+from charity.core.db import commit
 from charity.extensions import db
 from charity.services.campaigns import close_ended_campaigns
 

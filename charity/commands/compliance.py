@@ -40,7 +40,7 @@ def remind(today: str | None) -> None:
     from charity.compliance.dates import today_cst
     from charity.compliance.reminders import collect_reminders
     from charity.extensions import db
-    from charity.mail import send_mail
+    from charity.ops.mail import send_mail
 
     # A request context gives translations their default locale (the texts use gettext).
     with current_app.test_request_context("/"):

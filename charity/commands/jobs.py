@@ -27,8 +27,8 @@ def worker(burst: bool, simple: bool, queues: tuple[str, ...]) -> None:
     """Run jobs until stopped (SIGTERM finishes the current job first)."""
     from rq import SimpleWorker, Worker
 
-    from charity import jobs as job_queue
-    from charity.logs import build_handler, secret_values
+    from charity.ops import jobs as job_queue
+    from charity.ops.logs import build_handler, secret_values
 
     connection = job_queue.redis_connection()
     if connection is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from charity.core.text import has_forbidden_characters
 from charity.extensions import db
 from charity.services import accounts
-from charity.text import has_forbidden_characters
 
 
 @click.group()

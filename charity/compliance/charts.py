@@ -1,6 +1,6 @@
 """The dashboard's compliance-rate bar charts (no JavaScript, no inline styles).
 
-Drawn by ``charity.charts.bar_rows``: each bar has its label on its own line(s) above it,
+Drawn by ``charity.web.charts.bar_rows``: each bar has its label on its own line(s) above it,
 across the chart's whole width, with the rate at the end of the line; the SVG lays out for
 the width it is given instead of being scaled, so its text is 14 CSS px on a 320 px phone
 and on a desktop alike. Long labels ("Major and related-party transactions") wrap; every
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
-from charity.charts import Bar, bar_rows
+from charity.web.charts import Bar, bar_rows
 
 GOOD, FAIR, POOR = "#2e7d32", "#f9a825", "#c62828"
 

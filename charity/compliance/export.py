@@ -14,7 +14,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from charity.exports import safe_cell  # the one formula-injection guard
+from charity.web.exports import safe_cell  # the one formula-injection guard
 
 
 def to_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
 from charity.compliance.dates import add_months, cst_date, may_31_following, today_cst
-from charity.events import Event, subscribe
+from charity.core.events import Event, subscribe
 from charity.models import Campaign, Fund, Organization
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from charity.money import format_fen
+from charity.core.money import format_fen
 
 YUAN = 100
 MANAGEMENT_EXEMPT_BELOW_FEN = 200_000 * YUAN

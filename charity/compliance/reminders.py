@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.mail import Mail
 from charity.models import Membership, Organization, User
 from charity.models.disclosure import Obligation, SentReminder
+from charity.ops.mail import Mail
 
 #: kind -> (first, last) days before the deadline (negative: after) in which it is sent.
 WINDOWS = {"due_14": (4, 14), "due_3": (0, 3), "overdue": (-100_000, -1)}

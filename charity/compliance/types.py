@@ -29,8 +29,8 @@ from wtforms.validators import (
 )
 
 from charity.compliance import rules as r
-from charity.forms import BaseForm
-from charity.money import AmountError, format_fen, parse_yuan
+from charity.core.money import AmountError, format_fen, parse_yuan
+from charity.web.forms import BaseForm
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,7 @@ class CampaignUpdate(TimestampMixin, db.Model):
         ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False
     )
     title: Mapped[str] = mapped_column(String(120), nullable=False)
-    #: Markdown as typed; rendered through charity.text.render_markdown (sanitized).
+    #: Markdown as typed; rendered through charity.core.text.render_markdown (sanitized).
     body_md: Mapped[str] = mapped_column(Text, nullable=False)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -81,7 +81,7 @@ class DisclosureVersion(db.Model):
     disclosure_id: Mapped[int] = mapped_column(ForeignKey("disclosures.id"), nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    #: Markdown as typed; rendered through charity.text.render_markdown (sanitized).
+    #: Markdown as typed; rendered through charity.core.text.render_markdown (sanitized).
     body_md: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: Structured fields of the type, canonical JSON (charity.compliance.types).
     fields_json: Mapped[str] = mapped_column(Text, nullable=False)

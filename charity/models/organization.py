@@ -42,7 +42,7 @@ class Organization(TimestampMixin, db.Model):
     contact_phone: Mapped[str] = mapped_column(String(40), nullable=False)
     contact_email: Mapped[str] = mapped_column(String(254), nullable=False)
     website: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-    #: Markdown as typed; rendered through charity.text.render_markdown (sanitized).
+    #: Markdown as typed; rendered through charity.core.text.render_markdown (sanitized).
     description_md: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: 公开募捐资格证书 — all three set, or none.
     qualification_number: Mapped[str | None] = mapped_column(String(100))

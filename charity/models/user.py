@@ -34,7 +34,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     #: donor (everyone), admin (verifies organizations), regulator (read-only oversight).
     platform_role: Mapped[str] = mapped_column(String(16), default="donor", nullable=False)
-    #: A regulator may be scoped to one province (its name as in charity.regions).
+    #: A regulator may be scoped to one province (its name as in charity.core.regions).
     regulator_province: Mapped[str | None] = mapped_column(String(32))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -21,7 +21,7 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from charity import payments
-from charity.db import dialect_insert
+from charity.core.db import dialect_insert
 from charity.models import Donation, StripeEvent
 from charity.services import donations
 

@@ -19,11 +19,11 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from charity.i18n import N_
+from charity.core.text import has_forbidden_characters
 from charity.models import LoginAttempt, User
 from charity.models.base import utcnow
 from charity.models.user import PLATFORM_ROLES
-from charity.text import has_forbidden_characters
+from charity.web.i18n import N_
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 200

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.events import payload_builder, record_event
+from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 

@@ -19,8 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.events import payload_builder, record_event
-from charity.i18n import N_
+from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
 from charity.services import allocation, ledger
@@ -33,6 +32,7 @@ from charity.services.pools import (
     pool_of_disbursement,
 )
 from charity.services.uploads import StoredFile
+from charity.web.i18n import N_
 
 FINANCE_ROLES = ("owner", "finance")
 

@@ -31,7 +31,7 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
-from charity.events import payload_builder, record_event
+from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,

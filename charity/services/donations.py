@@ -27,10 +27,10 @@ from sqlalchemy.orm import Session, joinedload
 from charity import payments
 from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.events import payload_builder, record_event
-from charity.i18n import N_
+from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.services import ledger, receipts
+from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from charity.i18n import N_
 from charity.models import Donation, RecurringGift, User
+from charity.web.i18n import N_
 
 _CLAIM_SALT = "charity.gift-claim"
 #: A claim link is good for three days.

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.exports import safe_cell  # the one formula-injection guard
+from charity.core.money import format_fen
 from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
 from charity.models import LedgerTransaction as Tx
-from charity.money import format_fen
+from charity.web.exports import safe_cell  # the one formula-injection guard
 
 CHINA = ZoneInfo("Asia/Shanghai")
 #: Spreadsheet programs run cells starting with these as formulas (CSV injection).

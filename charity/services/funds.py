@@ -19,12 +19,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.events import payload_builder, record_event
-from charity.i18n import N_
+from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
 from charity.services import allocation, ledger
 from charity.services.pools import Pool, available_fen, lock_pool, pool_balance
+from charity.web.i18n import N_
 
 MIN_COMMITTEE = 5
 MANAGER_ROLES = ("owner", "finance")

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.db import dialect_insert
+from charity.core.db import dialect_insert
 from charity.models import Donation, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
 
 _transactions = LedgerTransaction.__table__

@@ -31,14 +31,14 @@ from charity.compliance.obligations import (
     status_expression,
     trigger_period_key,
 )
-from charity.events import payload_builder, record_event
-from charity.i18n import N_
+from charity.core.events import payload_builder, record_event
+from charity.core.money import format_fen
+from charity.core.text import has_forbidden_characters
 from charity.models import MajorTransaction, Organization, User
 from charity.models.disclosure import Obligation
 from charity.models.major_transaction import MAJOR_TRANSACTION_KINDS
-from charity.money import format_fen
 from charity.services.disclosures import record_compliance_trigger
-from charity.text import has_forbidden_characters
+from charity.web.i18n import N_
 
 TRIGGER_KIND = "major_transaction"
 KIND_LABELS = {

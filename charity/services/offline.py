@@ -21,8 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.events import payload_builder, record_event
-from charity.i18n import N_
+from charity.core.events import payload_builder, record_event
 from charity.models import (
     Campaign,
     Donation,
@@ -33,6 +32,7 @@ from charity.models import (
     User,
 )
 from charity.services import donations, ledger, receipts, uploads
+from charity.web.i18n import N_
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 

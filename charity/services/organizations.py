@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
-from charity import regions
-from charity.events import payload_builder, record_event
+from charity.core import regions
+from charity.core.events import payload_builder, record_event
 from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
 from charity.models.user import MEMBER_ROLES

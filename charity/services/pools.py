@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.i18n import N_
 from charity.models import Campaign, Disbursement, Donation, Fund, LedgerAccount, LedgerEntry
 from charity.services import ledger
+from charity.web.i18n import N_
 
 
 @dataclass(frozen=True)

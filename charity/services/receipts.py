@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.db import dialect_insert
-from charity.i18n import N_
+from charity.core.db import dialect_insert
 from charity.models import Donation, Organization, ReceiptCounter, User
+from charity.web.i18n import N_
 
 CHINA = ZoneInfo("Asia/Shanghai")
 
@@ -94,7 +94,7 @@ def issue_receipt_on_request(
 ) -> Donation:
     """CL 38: a donor who gave without a receipt may ask for one later. Numbered now, in
     the organization's sequence for this year; logged as ``donation.receipt_issued``."""
-    from charity.events import record_event
+    from charity.core.events import record_event
     from charity.services.donations import lock_donation
 
     del actor  # the view checked the role; the log entry names no person
@@ -178,7 +178,7 @@ def log_entry_url(donation: Donation) -> str | None:
 
 
 def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
-    from charity.money import format_fen
+    from charity.core.money import format_fen
 
     organization = donation.organization
     donor = "爱心人士（匿名）" if donation.is_anonymous else (donation.donor_name or "")

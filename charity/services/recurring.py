@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.i18n import N_
 from charity.models import Donation, RecurringFailure, RecurringGift, User
 from charity.payments import subscriptions
 from charity.services import donations
+from charity.web.i18n import N_
 
 
 @dataclass(frozen=True)

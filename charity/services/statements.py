@@ -9,8 +9,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.money import format_fen
 from charity.models import Donation, User
-from charity.money import format_fen
 from charity.services import receipts
 
 COUNTED = ("succeeded", "partially_refunded", "refunded")

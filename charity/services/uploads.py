@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from charity.i18n import N_
+from charity.web.i18n import N_
 
 #: (signature at offset 0, media type, file extension)
 SIGNATURES = (

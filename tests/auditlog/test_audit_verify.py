@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from charity.events import record_event
+from charity.core.events import record_event
 from tests.factories import OrganizationFactory, make_uscc
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from charity.auditlog import checkpoint, erasure, integrity, merkle, store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.events import _builders, payload_builder, record_event
+from charity.core.events import _builders, payload_builder, record_event
 from charity.models import AuditEntry, Donation
 from tests.factories import OrganizationFactory
 

@@ -6,7 +6,7 @@ import os
 import re
 
 from charity.auditlog import merkle
-from charity.events import record_event
+from charity.core.events import record_event
 from tests.factories import OrganizationFactory
 
 

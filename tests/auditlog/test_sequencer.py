@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from charity.auditlog import checkpoint, integrity, merkle, store
 from charity.auditlog.canonical import canonical_json
-from charity.events import record_event
+from charity.core.events import record_event
 from charity.models import AuditEntry, AuditQueued
 from tests.auditlog.conftest import synthetic
 from tests.factories import OrganizationFactory

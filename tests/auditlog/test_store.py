@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from charity.auditlog import merkle, store
-from charity.events import record_event
+from charity.core.events import record_event
 from charity.models import AuditEntry, AuditNode
 from tests.auditlog.conftest import synthetic
 from tests.factories import OrganizationFactory
@@ -58,7 +58,7 @@ def test_entry_rolls_back_with_the_change(db_session) -> None:  # type: ignore[n
 def test_event_data_may_not_shadow_type_or_at(db_session) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from charity.events import EventError
+    from charity.core.events import EventError
 
     with pytest.raises(EventError):
         record_event(db_session, "test.clash", {"at": "yesterday"})

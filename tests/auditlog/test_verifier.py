@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from charity import ROOT
-from charity.events import record_event
+from charity.core.events import record_event
 from tests.auditlog.tamper import rewrite_payload
 from tests.factories import OrganizationFactory
 

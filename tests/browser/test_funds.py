@@ -1,7 +1,7 @@
 """Community funds in the browser: a disbursement needs a second member (four eyes), and a
 donor follows a gift to where it went.
 
-The demo fund (charity/demo_funds.py) lives in 广州市越秀区慈善会: its finance member
+The demo fund (charity/demo/funds.py) lives in 广州市越秀区慈善会: its finance member
 requests, its committee member approves, finance records the payment; the public fund page
 then lists it. The demo donor's ¥200 gift to the fund was partly spent by the demo's own
 disbursement, which the receipt shows.
@@ -28,7 +28,7 @@ BENEFICIARY = "广州市越秀区六榕街道社区服务中心"
 
 
 def _demo_fund_id(live) -> int:  # type: ignore[no-untyped-def]
-    from charity.demo_funds import FUND_NAME
+    from charity.demo.funds import FUND_NAME
     from charity.models import Fund
 
     with live.db() as session:
@@ -44,7 +44,7 @@ def _require(live, *endpoints: str) -> None:  # type: ignore[no-untyped-def]
 def test_a_disbursement_needs_a_second_member_then_shows_on_the_fund_page(
     new_context, live_server, axe_js
 ):  # type: ignore[no-untyped-def]
-    from charity.demo_funds import COMMITTEE_EMAIL
+    from charity.demo.funds import COMMITTEE_EMAIL
 
     _require(live_server, "funds.show", "disbursements.new")
     fund_id = _demo_fund_id(live_server)
@@ -116,7 +116,7 @@ def test_a_disbursement_needs_a_second_member_then_shows_on_the_fund_page(
 
 
 def test_a_donor_follows_a_gift_to_where_it_went(new_context, live_server, axe_js):  # type: ignore[no-untyped-def]
-    from charity.demo_funds import FUND_NAME
+    from charity.demo.funds import FUND_NAME
 
     _require(live_server, "funds.show", "donations.mine")
     donor = new_context(bypass_csp=True).new_page()

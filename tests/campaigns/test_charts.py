@@ -1,4 +1,4 @@
-"""charity.charts: SVG that parses, escapes its text, scales its values, and lays out for
+"""charity.web.charts: SVG that parses, escapes its text, scales its values, and lays out for
 the width it is given (no viewBox: text keeps its size on a phone)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from itertools import pairwise
 
 import pytest
 
-from charity.charts import (
+from charity.web.charts import (
     AXIS_FONT_SIZE,
     MIN_WIDTH,
     bar_chart,

@@ -8,7 +8,7 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import select
 
-from charity.events import build_payload
+from charity.core.events import build_payload
 from charity.models import Campaign
 from charity.models.campaign import CampaignFrozenError
 from charity.services import campaigns as service

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
-from charity.demo_campaigns import load_campaigns
+from charity.demo.campaigns import load_campaigns
 from charity.models import Campaign, Organization
 from charity.services.campaigns import today_cst
 from tests.campaigns.conftest import DraftCampaignFactory, sign_in

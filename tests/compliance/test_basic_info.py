@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from charity import events
 from charity.compliance.dates import today_cst
 from charity.compliance.obligations import status_of
+from charity.core import events
 from charity.extensions import db
 from charity.models.disclosure import ComplianceTrigger, Obligation
 from tests.compliance.conftest import login, make_org, member

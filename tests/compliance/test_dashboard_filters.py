@@ -11,11 +11,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from charity.charts import MIN_WIDTH, VALUE_WIDTH, text_width
 from charity.compliance import charts
 from charity.compliance.dashboard import Scope, compliance_rates
 from charity.compliance.dates import today_cst
 from charity.extensions import db
+from charity.web.charts import MIN_WIDTH, VALUE_WIDTH, text_width
 from tests.compliance.conftest import login
 from tests.compliance.test_regulator import populate
 from tests.factories import UserFactory

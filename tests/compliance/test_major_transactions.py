@@ -401,9 +401,9 @@ def test_the_log_entry_holds_no_text(db_session, org, finance):  # type: ignore[
 
 
 def test_the_demo_records_one_related_party_transaction_once(db_session, recorded_events):  # type: ignore[no-untyped-def]
-    from charity.compliance.demo import load_major_transaction_demo
     from charity.demo import load_users
-    from charity.demo_orgs import load_organizations
+    from charity.demo.compliance import load_major_transaction_demo
+    from charity.demo.orgs import load_organizations
 
     load_users()
     load_organizations()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from charity import events
+from charity.core import events
 from charity.extensions import db
 from charity.models import Donation
 from charity.models.disclosure import Disclosure, DisclosureVersion, ImmutableRecordError

@@ -7,8 +7,8 @@ from datetime import date
 import time_machine
 
 import charity.services.organizations  # noqa: F401 - registers organization payload builders
-from charity.compliance.demo import load_compliance_demo
-from charity.events import record_event
+from charity.core.events import record_event
+from charity.demo.compliance import load_compliance_demo
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, Obligation
 from charity.services import disclosures as service

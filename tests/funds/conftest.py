@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from charity.events import record_event
+from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import funds, ledger

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from charity.demo import load_users
-from charity.demo_funds import FUND_NAME, load_funds
-from charity.demo_orgs import load_organizations
+from charity.demo.funds import FUND_NAME, load_funds
+from charity.demo.orgs import load_organizations
 from charity.extensions import db
 from charity.models import Disbursement, Donation, Fund
 from charity.services.allocation import check_allocations, gift_trace

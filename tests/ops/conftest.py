@@ -35,7 +35,7 @@ def make_app(app: Flask, database_url: str) -> Iterator[Callable[..., Flask]]:
 
     yield build
     from charity.extensions import db
-    from charity.logs import configure_logging
+    from charity.ops.logs import configure_logging
 
     for application in made:
         with application.app_context():
@@ -67,7 +67,7 @@ def rq_app(make_app, redis_url: str) -> Iterator[Flask]:
     yield application
     from rq import Queue
 
-    from charity.jobs import redis_connection
+    from charity.ops.jobs import redis_connection
 
     connection = redis_connection(application)
     queue = Queue(queue_name, connection=connection)

@@ -16,7 +16,7 @@ def record(value: str) -> str:
 
 def flaky(counter_key: str, failures: int) -> int:
     """Fails the first ``failures`` times, counting attempts in Redis (shared with forks)."""
-    from charity.jobs import redis_connection
+    from charity.ops.jobs import redis_connection
 
     attempt = int(redis_connection().incr(counter_key))
     if attempt <= failures:

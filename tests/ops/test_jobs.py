@@ -7,9 +7,9 @@ import uuid
 import pytest
 from rq import Queue, SimpleWorker
 
-from charity import jobs
-from charity.db import commit
-from charity.mail import MAIL_DISPATCH_KEY, Mail, queue_mail
+from charity.core.db import commit
+from charity.ops import jobs
+from charity.ops.mail import MAIL_DISPATCH_KEY, Mail, queue_mail
 from tests.ops import jobfuncs
 from tests.ops.conftest import free_port
 
@@ -131,9 +131,9 @@ def test_mail_is_sent_inline_when_redis_is_down(make_app, mail_outbox):
 def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db, mail_outbox):
     """A confirmation's request only enqueues its receipt; a worker renders the PDF (about
     a second of CPU) and sends it, in the locale and at the address of that request."""
-    from charity import receipt_mail
     from charity.extensions import db
     from charity.models import Donation
+    from charity.ops import receipt_mail
     from tests.factories import CampaignFactory
 
     with rq_app.app_context():
@@ -166,8 +166,8 @@ def test_receipt_links_use_the_public_address_when_configured(
     app, db_session, mail_outbox, monkeypatch
 ):
     """Stripe may post webhooks to another host name; receipts link the public site."""
-    from charity import receipt_mail
     from charity.models import Donation
+    from charity.ops import receipt_mail
     from tests.factories import CampaignFactory
 
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://giving.example.org")

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from charity.logs import REQUEST_ID_HEADER, configure_logging
+from charity.ops.logs import REQUEST_ID_HEADER, configure_logging
 
 LIVE_KEY = "sk_live_51HxYzAbCdEfGhIjKlMnOp"
 TEST_KEY = "sk_test_4eC39HqLyjWDarjtT1zdp7dc"

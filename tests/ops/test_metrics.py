@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from charity import metrics
+from charity.ops import metrics
 
 
 def _sample(name: str, **labels: str) -> float:

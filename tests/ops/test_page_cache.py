@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from charity.caching import MemoryPageCache, page_cache
+from charity.web.caching import MemoryPageCache, page_cache
 from tests.campaigns.conftest import GiftFactory, sign_in
 from tests.factories import CampaignFactory, MembershipFactory
 
@@ -107,7 +107,7 @@ def test_a_draft_is_never_cached_for_anyone(client, cached, db_session):
 def test_with_redis_the_cache_is_shared_and_expires(make_app, redis_url):  # type: ignore[no-untyped-def]
     import uuid
 
-    from charity.caching import RedisPageCache
+    from charity.web.caching import RedisPageCache
 
     cache = page_cache(make_app(REDIS_URL=redis_url))
     other_worker = page_cache(make_app(REDIS_URL=redis_url))
@@ -127,7 +127,7 @@ def test_with_redis_the_cache_is_shared_and_expires(make_app, redis_url):  # typ
 def test_a_redis_outage_is_a_cache_miss(app):  # type: ignore[no-untyped-def]
     from redis import Redis
 
-    from charity.caching import RedisPageCache
+    from charity.web.caching import RedisPageCache
     from tests.ops.conftest import free_port
 
     down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from charity.demo import load_users
-from charity.demo_orgs import DEMO_ORGS, demo_uscc, load_organizations
+from charity.demo.orgs import DEMO_ORGS, demo_uscc, load_organizations
 from charity.models import Membership, Organization, User
 from charity.services.organizations import org_type_from_uscc
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from charity import regions
+from charity.core import regions
 from tests.factories import (
     MembershipFactory,
     OrganizationFactory,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from charity.events import build_payload
+from charity.core.events import build_payload
 from charity.models import Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 

@@ -13,8 +13,8 @@ import stripe
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from charity import events
 from charity.auditlog import checkpoint, integrity, store
+from charity.core import events
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, LedgerTransaction, StripeEvent
 from charity.services import donations, ledger

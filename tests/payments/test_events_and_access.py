@@ -8,7 +8,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from charity import events
+from charity.core import events
 from charity.extensions import db
 from charity.models import Donation
 from tests.factories import PASSWORD, CampaignFactory, UserFactory

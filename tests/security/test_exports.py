@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charity.exports import FORMULA_PREFIXES, csv_response, safe_cell, write_csv
+from charity.web.exports import FORMULA_PREFIXES, csv_response, safe_cell, write_csv
 
 INJECTIONS = [
     '=HYPERLINK("http://evil.example","click")',

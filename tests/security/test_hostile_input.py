@@ -47,7 +47,7 @@ TEXT = st.one_of(
     ),
     st.tuples(st.text(max_size=50), st.just(MAY_ACCEPT)),
 )
-#: Fullwidth digits are how Chinese input methods type numbers: charity.money reads them
+#: Fullwidth digits are how Chinese input methods type numbers: charity.core.money reads them
 #: (NFKC) as the same amount, so "１００" is ¥100, not an error. Fullwidth *hostile* amounts
 #: (negative, too many decimals) are in the list below and must be refused.
 AMOUNTS = st.tuples(

@@ -151,7 +151,7 @@ def _compliance(app: Flask, org) -> dict[str, Any]:  # type: ignore[no-untyped-d
 
 def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A succeeded gift with a receipt, and the public log entry of an event."""
-    from charity.events import record_event
+    from charity.core.events import record_event
     from charity.models import Donation
 
     donation = Donation(

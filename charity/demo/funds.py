@@ -15,16 +15,16 @@ from flask import current_app
 from sqlalchemy import select
 
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.events import record_event
 from charity.demo import _ensure_user
-from charity.demo_orgs import demo_uscc
-from charity.events import record_event
+from charity.demo.orgs import demo_uscc
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import disbursements, funds, ledger, receipts, uploads
 from charity.services.donations import _log_index, donor_data
 from charity.services.pools import Pool
 
-HOST_USCC_PREFIX = "51440104MJ0000002"  # 广州市越秀区慈善会 in charity/demo_orgs.py
+HOST_USCC_PREFIX = "51440104MJ0000002"  # 广州市越秀区慈善会 in charity/demo/orgs.py
 FUND_NAME = "广州市越秀区慈善会粤信科技社区慈善基金"
 COMMITTEE_EMAIL = "yuexiu-committee@demo.charity"
 #: A one-page PDF standing in for the supplier's invoice (content-checked like uploads).

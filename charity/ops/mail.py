@@ -18,7 +18,7 @@ from flask import current_app
 #: In tests (MAIL_BACKEND="memory") sent messages are collected here.
 outbox: list[EmailMessage] = []
 #: ``app.extensions`` key of an optional ``callable(Mail)`` that takes over sending queued
-#: mail (charity.jobs sets it to enqueue a job when a job queue is configured). Without it,
+#: mail (charity.ops.jobs sets it to enqueue a job when a job queue is configured). Without it,
 #: queued mail is sent inline after the commit.
 MAIL_DISPATCH_KEY = "charity.mail_dispatch"
 
@@ -51,7 +51,7 @@ def _sender_domain() -> str:
 
 
 def send_mail(mail: Mail) -> None:
-    """Send now. Views should prefer charity.mail.queue_mail (sent after commit)."""
+    """Send now. Views should prefer charity.ops.mail.queue_mail (sent after commit)."""
     message = build_message(mail)
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "memory":
@@ -88,7 +88,7 @@ def _write_console(message: EmailMessage) -> None:
 
 
 def queue_mail(mail: Mail) -> None:
-    """Send after the current request commits (charity.db.commit flushes the queue)."""
+    """Send after the current request commits (charity.core.db.commit flushes the queue)."""
     from flask import g
 
     g.setdefault("outgoing_mail", []).append(mail)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import case, select
 
-from charity.events import record_event
+from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import Campaign, CampaignUpdate, Organization
 from charity.services.campaigns import CST, today_cst

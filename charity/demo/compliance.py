@@ -52,7 +52,7 @@ def load_major_transaction_demo() -> list[str]:
     from datetime import timedelta
 
     from charity.compliance.dates import today_cst
-    from charity.demo_orgs import DEMO_ORGS, demo_uscc
+    from charity.demo.orgs import DEMO_ORGS, demo_uscc
     from charity.models import MajorTransaction, User
     from charity.services import major_transactions as service
 

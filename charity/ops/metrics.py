@@ -10,7 +10,7 @@ Two kinds:
   job queue depth from Redis), cached for ``METRICS_CACHE_SECONDS`` so scrapes stay cheap.
 
 Other features feed the first kind through the functions below, e.g.
-``charity.metrics.donation_succeeded("online", 10000)`` after the commit that records a gift,
+``charity.ops.metrics.donation_succeeded("online", 10000)`` after the commit that records a gift,
 and may register a cheaper audit log size with ``set_log_size_source``.
 """
 
@@ -138,7 +138,7 @@ def _log_queue() -> tuple[int, float] | None:
 
 def _queue_depths() -> dict[str, tuple[int, int]]:
     """{queue name: (waiting jobs, failed jobs)} from RQ, or {} when jobs run in-process."""
-    from charity import jobs
+    from charity.ops import jobs
 
     queue = jobs.rq_queue()
     if queue is None:

@@ -29,7 +29,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
-from charity.money import format_yuan_short
+from charity.core.money import format_yuan_short
 
 ValueFormat = Callable[[int], str]
 

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
-from charity.money import format_fen
-from charity.text import render_markdown
+from charity.core.money import format_fen
+from charity.core.text import render_markdown
 
 CST = ZoneInfo("Asia/Shanghai")
 

@@ -40,7 +40,7 @@ def configure_engine_events(engine: Engine) -> None:
 def commit() -> None:
     """The one commit of a request. Side effects queued during it (mail) go out after."""
     from charity.extensions import db
-    from charity.mail import flush_queued_mail
+    from charity.ops.mail import flush_queued_mail
 
     db.session.commit()
     flush_queued_mail()

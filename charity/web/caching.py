@@ -90,7 +90,7 @@ def page_cache(app: Flask | None = None) -> MemoryPageCache | RedisPageCache:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get(_EXTENSION_KEY)
     if cache is None:
-        from charity.jobs import redis_connection
+        from charity.ops.jobs import redis_connection
 
         connection = redis_connection(app)
         cache = RedisPageCache(connection) if connection is not None else MemoryPageCache()

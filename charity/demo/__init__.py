@@ -38,11 +38,11 @@ def load_users() -> list[str]:
 #: it may be run on a database that already has the demo) and returns login lines.
 LOADERS: list[str] = [
     "charity.demo:load_users",
-    "charity.demo_orgs:load_organizations",
-    "charity.demo_campaigns:load_campaigns",
-    "charity.compliance.demo:load_compliance_demo",
-    "charity.compliance.demo:load_major_transaction_demo",
-    "charity.demo_funds:load_funds",
+    "charity.demo.orgs:load_organizations",
+    "charity.demo.campaigns:load_campaigns",
+    "charity.demo.compliance:load_compliance_demo",
+    "charity.demo.compliance:load_major_transaction_demo",
+    "charity.demo.funds:load_funds",
 ]
 
 

@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import select
 from stdnum.cn import uscc
 
+from charity.core.events import record_event
 from charity.demo import _ensure_user
-from charity.events import record_event
 from charity.extensions import db
 from charity.models import Membership, Organization, utcnow
 

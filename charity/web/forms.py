@@ -7,8 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from charity.money import AmountError, parse_yuan
-from charity.text import has_forbidden_characters
+from charity.core.money import AmountError, parse_yuan
+from charity.core.text import has_forbidden_characters
 
 
 class BaseForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Background jobs: in-process by default, RQ on Redis when ``REDIS_URL`` is set.
 
-``enqueue("charity.mail.send_mail", mail)`` names the function by its dotted path, so the
+``enqueue("charity.ops.mail.send_mail", mail)`` names the function by its dotted path, so the
 caller never imports RQ and the same call works in both modes:
 
 * in-process (development, tests, the embedded default without Redis): the function runs
@@ -11,7 +11,7 @@ caller never imports RQ and the same call works in both modes:
   ``charity_job_queue_failed`` counts them).
 
 Arguments are pickled by RQ: pass ids and small frozen values, never ORM objects.
-Side effects of a request are enqueued after its commit (charity.db.commit), so a job
+Side effects of a request are enqueued after its commit (charity.core.db.commit), so a job
 never sees a row the request rolled back.
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from redis import Redis
     from rq import Queue
 
-log = logging.getLogger("charity.jobs")
+log = logging.getLogger("charity.ops.jobs")
 _REDIS_KEY = "charity.redis"
 _worker_app: Flask | None = None
 _engine_pid = os.getpid()
@@ -148,20 +148,20 @@ def _forget_inherited_connections() -> None:
 
 
 def dispatch_mail(mail: Any) -> None:
-    """charity.mail's dispatch hook when a queue is configured; inline if Redis is down."""
+    """charity.ops.mail's dispatch hook when a queue is configured; inline if Redis is down."""
     from redis.exceptions import RedisError
 
-    from charity.mail import send_mail
+    from charity.ops.mail import send_mail
 
     try:
-        enqueue("charity.mail.send_mail", mail, retry=MAIL_RETRY)
+        enqueue("charity.ops.mail.send_mail", mail, retry=MAIL_RETRY)
     except RedisError:
         current_app.logger.warning("job queue unavailable; sending mail to %s inline", mail.to)
         send_mail(mail)
 
 
 def init_app(app: Flask) -> None:
-    from charity.mail import MAIL_DISPATCH_KEY
+    from charity.ops.mail import MAIL_DISPATCH_KEY
 
     if app.config.get("REDIS_URL"):
         app.extensions[MAIL_DISPATCH_KEY] = dispatch_mail

@@ -15,13 +15,13 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
-from charity import jobs
 from charity.extensions import db
-from charity.mail import Mail, send_mail
 from charity.models import Donation
+from charity.ops import jobs
+from charity.ops.mail import Mail, send_mail
 from charity.services import receipts
 
-JOB = "charity.receipt_mail.send_receipt"
+JOB = "charity.ops.receipt_mail.send_receipt"
 
 
 def queue_receipts(donation_ids: list[int]) -> None:

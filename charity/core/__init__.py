@@ -1,0 +1,2 @@
+"""Domain helpers every layer may use: money, regions, text, events, permissions and the
+database helpers."""

@@ -1,0 +1,1 @@
+"""Operations: background jobs, mail and receipt mail, metrics, structured logs."""
