@@ -43,6 +43,21 @@ def _instance_signing_key(name: str) -> str:
     return path.read_text().strip()
 
 
+def _instance_fernet_key(name: str) -> str:
+    """A Fernet key (url-safe base64 of 32 random bytes) generated once into instance/."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        path.write_text(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+#: The testing merchant-secrets key: fixed and public (never use it elsewhere).
+TESTING_PAYMENT_SECRETS_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"charity testing payment secrets").digest()
+).decode()
+
 #: The testing audit-log key: a fixed, public Ed25519 seed (never use it elsewhere).
 #: The default checkpoint origin and key name (set your own domain in production).
 DEFAULT_LOG = "charity.example/log"
@@ -137,6 +152,22 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # set for localstripe only
     STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    #: WeChat Pay and Alipay. Each organization's merchant credentials are stored sealed
+    #: with PAYMENT_SECRETS_KEY (Fernet keys, comma-separated: the first seals, all open;
+    #: charity/payments/vault.py). The gateways are the providers' own unless these point
+    #: them at the local simulators (development and tests; production refuses both).
+    PAYMENT_SECRETS_KEY = os.environ.get("PAYMENT_SECRETS_KEY", "")
+    WECHATPAY_API_BASE = os.environ.get("WECHATPAY_API_BASE", "")
+    ALIPAY_GATEWAY = os.environ.get("ALIPAY_GATEWAY", "")
+    #: Minutes an unpaid WeChat Pay or Alipay order stays open (then it is closed at the
+    #: provider and the donor can start again on the same donation).
+    PAYMENT_ORDER_MINUTES = _int("PAYMENT_ORDER_MINUTES", 15)
+    #: Hours a parked provider event may wait for its precondition before
+    #: `flask ledger check` reports it.
+    PARKED_EVENT_GRACE_HOURS = _int("PARKED_EVENT_GRACE_HOURS", 1)
+    #: Days back (up to yesterday, CST) `flask ledger check` looks for days with online
+    #: money that `flask payments reconcile` has not reconciled.
+    RECONCILE_LOOKBACK_DAYS = _int("RECONCILE_LOOKBACK_DAYS", 30)
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
@@ -174,6 +205,13 @@ class DevelopmentConfig(Config):
         self.STRIPE_WEBHOOK_SECRET = self.STRIPE_WEBHOOK_SECRET or _instance_secret(
             "stripe_webhook_secret"
         )
+        self.PAYMENT_SECRETS_KEY = self.PAYMENT_SECRETS_KEY or _instance_fernet_key(
+            "payment_secrets_key"
+        )
+        wechat_port = os.environ.get("WECHATPAY_SIM_PORT", "8430")
+        alipay_port = os.environ.get("ALIPAY_SIM_PORT", "8440")
+        self.WECHATPAY_API_BASE = self.WECHATPAY_API_BASE or f"http://127.0.0.1:{wechat_port}"
+        self.ALIPAY_GATEWAY = self.ALIPAY_GATEWAY or f"http://127.0.0.1:{alipay_port}/gateway.do"
         port = os.environ.get("LOCALSTRIPE_PORT", "8420")
         self.STRIPE_API_BASE = self.STRIPE_API_BASE or f"http://127.0.0.1:{port}"
         if "STRIPE_JS_URL" not in os.environ:
@@ -192,6 +230,7 @@ class TestingConfig(Config):
     STRIPE_PUBLISHABLE_KEY = "pk_test_localstripe"
     STRIPE_WEBHOOK_SECRET = "whsec_testing"  # noqa: S105
     AUDITLOG_SIGNING_KEY = TESTING_AUDITLOG_KEY
+    PAYMENT_SECRETS_KEY = TESTING_PAYMENT_SECRETS_KEY
     AUDITLOG_ORIGIN = "charity.test/log"
     AUDITLOG_KEY_NAME = "charity.test/log"
     REDIS_URL = ""  # jobs run in-process; tests that need Redis pass REDIS_URL explicitly
@@ -219,6 +258,7 @@ SECRET_CONFIG_KEYS = (
     "SMTP_PASSWORD",
     "AUDITLOG_SIGNING_KEY",
     "METRICS_TOKEN",
+    "PAYMENT_SECRETS_KEY",
 )
 
 
@@ -238,6 +278,7 @@ class ProductionConfig(Config):
         "STRIPE_PUBLISHABLE_KEY",
         "STRIPE_WEBHOOK_SECRET",
         "AUDITLOG_SIGNING_KEY",
+        "PAYMENT_SECRETS_KEY",
     )
 
     def __init__(self) -> None:
@@ -301,6 +342,14 @@ def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
         problems.append("AUDITLOG_SEQUENCER must be inline or batched")
     if env.get("STRIPE_API_BASE"):
         problems.append("STRIPE_API_BASE is set (it points Stripe calls away from Stripe)")
+    for name in ("WECHATPAY_API_BASE", "ALIPAY_GATEWAY"):
+        if env.get(name):
+            problems.append(f"{name} is set (it points payments away from the provider)")
+    if env.get("PAYMENT_SECRETS_KEY"):
+        from charity.payments.vault import valid_key
+
+        if problem := valid_key(env["PAYMENT_SECRETS_KEY"]):
+            problems.append(problem)
     if not _on(env.get("ALLOW_TEST_STRIPE_KEYS")):
         for name in ("STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY"):
             if env.get(name, "").startswith(("sk_test_", "rk_test_", "pk_test_")):
@@ -331,6 +380,9 @@ class BenchConfig(Config):
             raise ConfigError("CHARITY_ENV=bench needs DATABASE_URL")
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(32)
         self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET") or "whsec_bench"
+        self.PAYMENT_SECRETS_KEY = os.environ.get("PAYMENT_SECRETS_KEY") or (
+            base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+        )
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()

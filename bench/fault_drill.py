@@ -166,7 +166,7 @@ def count_checks(conn: psycopg.Connection, ids: list[int], event_ids: list[str])
             ids,
         ),
         "entries still queued": one("SELECT count(*) FROM auditlog_queue"),
-        "events stored": one("SELECT count(*) FROM stripe_events WHERE id = ANY(%s)", event_ids),
+        "events stored": one("SELECT count(*) FROM provider_events WHERE id = ANY(%s)", event_ids),
         "receipt numbers": one(
             "SELECT count(DISTINCT receipt_number) FROM donations WHERE id = ANY(%s)", ids
         ),

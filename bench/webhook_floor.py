@@ -5,7 +5,7 @@ copies of our tables (``floor_*``, made by ``CREATE TABLE ... (LIKE ... INCLUDIN
 the same columns, indexes and constraints, so the same index maintenance):
 
     verify the Stripe-Signature HMAC (standard library), parse the JSON
-    INSERT the event id (stripe_events: a redelivery finds it and stops)
+    INSERT the event id (provider_events: a redelivery finds it and stops)
     UPDATE the receipt counter of (organization, year) ... RETURNING the number
     UPDATE the donation pending -> succeeded with its receipt number
     INSERT a ledger transaction and its 2 entries
@@ -33,7 +33,7 @@ from flask import Flask, Response, request
 from bench.webhook_events import psycopg_url, verify
 
 FLOOR_TABLES = (
-    "stripe_events",
+    "provider_events",
     "donations",
     "receipt_counters",
     "ledger_transactions",
@@ -73,7 +73,7 @@ def webhook() -> Response:
     conn = connection()
     with conn.transaction():
         stored = conn.execute(
-            "INSERT INTO floor_stripe_events (id, type, account, outcome, detail, received_at) "
+            "INSERT INTO floor_provider_events (id, type, account, outcome, detail, received_at) "
             "VALUES (%s, %s, %s, 'applied', '', %s) ON CONFLICT DO NOTHING RETURNING id",
             (event["id"], event["type"], event.get("account"), now),
         ).fetchone()

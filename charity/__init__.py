@@ -20,7 +20,7 @@ def create_app(config: object) -> Flask:
     )
     app.config.from_object(config)
 
-    from charity import commands
+    from charity import commands, payments
     from charity.blueprints import register_blueprints
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
@@ -39,6 +39,7 @@ def create_app(config: object) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     jobs.init_app(app)
+    payments.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
     register_blueprints(app)

@@ -253,6 +253,26 @@ class Refund:
         }
 
 
+def _refund_notification(refund: Refund) -> dict[str, Any]:
+    """A refund notification's resource: its own shape (refund_status, mchid)."""
+    return {
+        "mchid": refund.order.mchid,
+        "out_trade_no": refund.order.out_trade_no,
+        "transaction_id": refund.order.transaction_id,
+        "out_refund_no": refund.out_refund_no,
+        "refund_id": refund.refund_id,
+        "refund_status": refund.status,
+        "success_time": _rfc3339(refund.success_time or refund.created),
+        "user_received_account": "支付用户零钱",
+        "amount": {
+            "total": refund.order.total,
+            "refund": refund.amount,
+            "payer_total": refund.order.total,
+            "payer_refund": refund.amount,
+        },
+    }
+
+
 class Simulator:
     """All state of one run, behind one lock."""
 
@@ -417,7 +437,7 @@ class Simulator:
             order.state = "REFUND"
             self.refunds[(order.mchid, out_refund_no)] = refund
         merchant = self.merchants[order.mchid]
-        self.notify(merchant, url, "REFUND.SUCCESS", "refund", refund.resource())
+        self.notify(merchant, url, "REFUND.SUCCESS", "refund", _refund_notification(refund))
         return refund
 
     def bill(self, merchant: Merchant, day: str, bill_type: str) -> bytes | None:

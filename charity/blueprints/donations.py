@@ -25,7 +25,7 @@ from charity import payments
 from charity.core.db import commit
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
-from charity.models import Campaign, Donation, Organization, Refund
+from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import metrics, receipt_mail
 from charity.ops.mail import Mail, flush_queued_mail, queue_mail
 from charity.services import donations, receipts
@@ -57,6 +57,8 @@ class DonateForm(BaseForm):
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+    #: How to pay: the organization's providers, wallets first (set per page: method_choices).
+    method = RadioField(_l("Pay with"), choices=[], validators=[Optional()], validate_choice=False)
     # gifts: monthly gifts
     frequency = RadioField(
         _l("How often"),
@@ -82,6 +84,20 @@ class DonateForm(BaseForm):
         if self.amount.data == "custom":
             return self.custom_amount.fen or 0
         return int(self.amount.data)
+
+
+#: The label of each way to pay (gettext: 微信支付, 支付宝, 银行卡).
+METHOD_LABELS = {"wechatpay": _l("WeChat Pay"), "alipay": _l("Alipay"), "stripe": _l("Bank card")}
+
+
+def method_choices(form: DonateForm, organization: Organization) -> None:
+    """Offer the organization's providers, wallets first, the first one chosen."""
+    from charity.services.merchant_accounts import providers_of
+
+    offered = providers_of(db.session, organization)
+    form.method.choices = [SelectChoice(name, METHOD_LABELS[name]) for name in offered]
+    if offered and form.method.data not in offered:
+        form.method.data = offered[0]  # the first offered (a form posted without a choice)
 
 
 def _donation_by_token(token: str) -> Donation:
@@ -115,6 +131,7 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
     if campaign is None or campaign.status == "draft":
         abort(404)
     form = DonateForm()
+    method_choices(form, campaign.organization)
     if request.method == "GET" and current_user.is_authenticated:
         form.donor_name.data = form.donor_name.data or current_user.name
         form.donor_email.data = form.donor_email.data or current_user.email
@@ -140,8 +157,8 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         except donations.DonationError as exc:
             _field_error(form, exc)
         else:
-            commit()  # the donation exists before anything is asked of Stripe
-            return _start_payment(donation)
+            commit()  # the donation exists before anything is asked of the provider
+            return _start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     return render_template("donations/new.html", campaign=campaign, form=form), status
 
@@ -154,7 +171,12 @@ def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
         flash(_(exc.message), "error")
 
 
-def _start_payment(donation: Donation):  # type: ignore[no-untyped-def]
+def _start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]
+    """Go on to the way of paying the donor chose: a wallet's cashier, or the card step."""
+    if method in ("wechatpay", "alipay"):
+        from charity.blueprints.wallet_pay import start
+
+        return start(donation, method)
     try:
         donations.ensure_payment_intent(db.session, donation.id)
         commit()
@@ -171,6 +193,13 @@ def pay(token: str):  # type: ignore[no-untyped-def]
     if donation.status != "pending":
         return redirect(url_for("donations.show", token=token))
     try:
+        if donation.payment_provider in ("wechatpay", "alipay"):  # the donor switched to a card
+            from charity.services.wallet_payments import leave_wallet
+
+            leave_wallet(db.session, donation.id, utcnow())
+            commit_with_receipts()
+            if donation.status != "pending":
+                return redirect(url_for("donations.show", token=token))
         donations.ensure_payment_intent(db.session, donation.id)
         commit()
         _seti, client_secret = payments.create_setup_intent(
@@ -221,7 +250,12 @@ def show(token: str):  # type: ignore[no-untyped-def]
     """The result page and, once succeeded, the receipt (public via the unguessable token)."""
     donation = _donation_by_token(token)
     try:
-        donations.refresh_donation(db.session, donation)
+        if donation.payment_provider in ("wechatpay", "alipay"):
+            from charity.services.wallet_payments import refresh_wallet_payment
+
+            refresh_wallet_payment(db.session, donation, utcnow())
+        else:
+            donations.refresh_donation(db.session, donation)
         commit_with_receipts()
     except payments.PaymentError:
         db.session.rollback()
@@ -234,7 +268,25 @@ def show(token: str):  # type: ignore[no-untyped-def]
         donation=donation,
         donor_json=receipts.donor_json(donation),
         log_url=receipts.log_entry_url(donation),
+        **_pending_context(donation),
     )
+
+
+def _pending_context(donation: Donation) -> dict:
+    """For a gift not paid yet: the ways to (re)start paying, and the open order."""
+    if donation.status != "pending":
+        return {}
+    from charity.blueprints.wallet_pay import StartForm
+    from charity.services.merchant_accounts import providers_of
+    from charity.services.wallet_payments import current_order
+
+    order = current_order(db.session, donation)
+    return {
+        "offered": providers_of(db.session, donation.organization),
+        "method_labels": METHOD_LABELS,
+        "start_form": StartForm(),
+        "open_order": order if order is not None and order.status == "open" else None,
+    }
 
 
 @bp.get("/donations/<token>/receipt.pdf")

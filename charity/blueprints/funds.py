@@ -14,7 +14,12 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from charity.blueprints.donations import DonateForm, _field_error, _start_payment
+from charity.blueprints.donations import (
+    DonateForm,
+    _field_error,
+    _start_payment,
+    method_choices,
+)
 from charity.core.db import commit
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
@@ -101,6 +106,7 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
     """The campaigns' giving form and payment flow, for a fund."""
     fund = _fund(fund_id)
     form = DonateForm()
+    method_choices(form, fund.organization)
     if request.method == "GET" and current_user.is_authenticated:
         form.donor_name.data = form.donor_name.data or current_user.name
         form.donor_email.data = form.donor_email.data or current_user.email
@@ -123,8 +129,8 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
         except donations.DonationError as exc:
             _field_error(form, exc)
         else:
-            commit()  # the donation exists before anything is asked of Stripe
-            return _start_payment(donation)
+            commit()  # the donation exists before anything is asked of the provider
+            return _start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     return render_template("funds/donate.html", fund=fund, form=form), status
 

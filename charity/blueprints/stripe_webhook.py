@@ -4,7 +4,9 @@
 - A verified event is stored once by id and applied (charity.payments.webhooks); a
   duplicate → 200 and nothing happens.
 - A verified event that does not match our records (amount, currency, account, metadata)
-  → 200, stored with outcome "refused" and logged at ERROR: retrying cannot fix it.
+  → 200, parked ``unresolved`` for finance members and logged at ERROR: retrying cannot
+  fix it. A refund before its payment's success is parked and applied with the success.
+- A verified event that does not parse (a signed but malformed event) → 400, nothing kept.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from charity.core.db import commit
 from charity.extensions import csrf, db
 from charity.models import WebhookRejection
 from charity.ops import metrics
-from charity.payments.webhooks import apply_event
+from charity.payments.webhooks import MalformedEventError, apply_event
 
 bp = Blueprint("stripe_webhook", __name__)
 
@@ -46,6 +48,8 @@ def receive():
         db.session.rollback()
         current_app.logger.warning("Stripe webhook %s deferred: %s", event.get("id"), exc)
         return jsonify(error="payment service unavailable"), 503
+    except MalformedEventError as exc:
+        return _reject(f"malformed event: {exc}", payload, "malformed event")
     outcome = row.outcome if row is not None else "duplicate"  # read before commit expires it
     commit_with_receipts()
     if row is not None and isinstance(event.get("created"), int):
@@ -53,7 +57,7 @@ def receive():
     return jsonify(status=outcome)
 
 
-def _reject(reason: str, payload: bytes):  # type: ignore[no-untyped-def]
+def _reject(reason: str, payload: bytes, answer: str = "invalid signature"):  # type: ignore[no-untyped-def]
     current_app.logger.warning("Stripe webhook rejected: %s", reason)
     db.session.rollback()
     db.session.add(
@@ -64,4 +68,4 @@ def _reject(reason: str, payload: bytes):  # type: ignore[no-untyped-def]
         )
     )
     commit()
-    return jsonify(error="invalid signature"), 400
+    return jsonify(error=answer), 400

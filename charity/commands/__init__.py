@@ -15,6 +15,7 @@ COMMANDS: list[str] = [
     "charity.commands.ledger:ledger",
     "charity.commands.audit:audit",
     "charity.commands.jobs:jobs",
+    "charity.commands.payments:payments",
 ]
 
 

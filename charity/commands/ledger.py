@@ -21,6 +21,20 @@ def ledger() -> None:
 def check() -> None:
     """Exit non-zero, naming each mismatch, unless every check passes."""
     problems, notes = check_books(db.session)
+    # payments: parked provider events and days not reconciled with the providers
+    from flask import current_app
+
+    from charity.models import utcnow
+    from charity.services.parking import check_parked
+    from charity.services.reconciliation import check_reconciled
+
+    config = current_app.config
+    parked_problems, parked_notes = check_parked(
+        db.session, utcnow(), config["PARKED_EVENT_GRACE_HOURS"]
+    )
+    unreconciled, _none = check_reconciled(db.session, utcnow(), config["RECONCILE_LOOKBACK_DAYS"])
+    problems += parked_problems + unreconciled
+    notes += parked_notes
     problems += check_allocations(db.session)  # funds: FIFO allocation rebuilt from the ledger
     problems += check_disbursements(db.session)  # funds: executed disbursements posted once
     for note in notes:

@@ -13,9 +13,9 @@ from charity.models.campaign import Campaign, CampaignUpdate
 from charity.models.disbursement import Disbursement, SpendingAllocation
 from charity.models.donation import (
     Donation,
+    ProviderEvent,
     ReceiptCounter,
     Refund,
-    StripeEvent,
     WebhookRejection,
 )
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
@@ -30,6 +30,13 @@ from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
 from charity.models.organization import Organization
+from charity.models.payment import (
+    MerchantAccount,
+    ParkedEvent,
+    PaymentOrder,
+    ReconciliationDifference,
+    ReconciliationRun,
+)
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
@@ -54,14 +61,19 @@ __all__ = [
     "LoginAttempt",
     "MajorTransaction",
     "Membership",
+    "MerchantAccount",
     "OfflineGiftDetail",
     "Organization",
+    "ParkedEvent",
+    "PaymentOrder",
+    "ProviderEvent",
     "ReceiptCounter",
+    "ReconciliationDifference",
+    "ReconciliationRun",
     "RecurringFailure",
     "RecurringGift",
     "Refund",
     "SpendingAllocation",
-    "StripeEvent",
     "TimestampMixin",
     "UTCDateTime",
     "User",

@@ -25,7 +25,15 @@ from charity.models.fund import Fund
 from charity.models.organization import Organization
 from charity.models.user import User
 
-DONATION_CHANNELS = ("online_card", "recurring", "bank_transfer", "cash_box", "in_kind")
+DONATION_CHANNELS = (
+    "online_card",
+    "online_wechatpay",
+    "online_alipay",
+    "recurring",
+    "bank_transfer",
+    "cash_box",
+    "in_kind",
+)
 DONATION_STATUSES = ("pending", "succeeded", "failed", "refunded", "partially_refunded", "reversed")
 
 
@@ -47,6 +55,8 @@ class Donation(TimestampMixin, db.Model):
         UniqueConstraint("public_token"),
         # --- gifts: monthly gifts (one Donation per paid invoice) ---
         UniqueConstraint("stripe_invoice_id"),
+        # --- payments: wallet orders ---
+        UniqueConstraint("payment_provider", "provider_order_no"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,6 +113,22 @@ class Donation(TimestampMixin, db.Model):
     #: The paid Stripe invoice (unique: each invoice becomes at most one donation).
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(64))
     # --- end gifts ---
+    # --- payments: the provider that took (or is taking) the money ---
+    #: stripe, wechatpay or alipay (None for gifts recorded offline).
+    payment_provider: Mapped[str | None] = mapped_column(String(20), default="stripe")
+    #: The organization's wallet merchant account the current order is at.
+    merchant_account_id: Mapped[int | None] = mapped_column(ForeignKey("merchant_accounts.id"))
+    #: The provider's id of the receiving account for that order (mchid, Alipay app id).
+    provider_account: Mapped[str | None] = mapped_column(String(64))
+    #: The current wallet order (out_trade_no); only it can make the donation succeed.
+    provider_order_no: Mapped[str | None] = mapped_column(String(32))
+    #: The provider's id of the payment (WeChat transaction_id, Alipay trade_no).
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(64))
+    #: When the provider says the money was paid (its statement files it under that day).
+    provider_paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: A provider event for this donation waits for its success (charity.models.payment
+    #: ParkedEvent): confirm_payment applies it in the same transaction.
+    has_parked_events: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
@@ -125,12 +151,13 @@ class Donation(TimestampMixin, db.Model):
 
 
 class Refund(TimestampMixin, db.Model):
-    """Money given back to a donor, made by us or (seen by webhook) in Stripe's dashboard."""
+    """Money given back to a donor, made by us or (seen in a provider's notification) in the
+    provider's own dashboard or merchant platform."""
 
     __tablename__ = "refunds"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        UniqueConstraint("stripe_refund_id"),
+        UniqueConstraint("payment_provider", "provider_refund_id"),
         Index("ix_refunds_donation_id", "donation_id"),
     )
 
@@ -139,8 +166,11 @@ class Refund(TimestampMixin, db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
-    #: Set once Stripe accepted the refund (or from the webhook for dashboard refunds).
-    stripe_refund_id: Mapped[str | None] = mapped_column(String(64))
+    #: The provider the money went back through (the donation's).
+    payment_provider: Mapped[str] = mapped_column(String(20), nullable=False, default="stripe")
+    #: The provider's id of the refund: Stripe's re_... once Stripe accepted it; for the
+    #: wallets our out_refund_no / out_request_no (set before the provider is asked).
+    provider_refund_id: Mapped[str | None] = mapped_column(String(64))
     #: The finance member who refunded; None for refunds made in Stripe's dashboard.
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
@@ -159,17 +189,17 @@ class ReceiptCounter(db.Model):
     last_seq: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class StripeEvent(db.Model):
-    """Every verified Stripe event id, stored once: a redelivery finds it and does nothing."""
+class ProviderEvent(db.Model):
+    """Every verified provider event id, stored once: a redelivery finds it and does nothing."""
 
-    __tablename__ = "stripe_events"
+    __tablename__ = "provider_events"
 
-    #: Stripe's event id (evt_...).
+    #: Stripe's event id (evt_...); for the wallets "wechatpay:<id>" / "alipay:<notify_id>".
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100), nullable=False)
-    #: The connected account the event came from (absent for localstripe).
+    #: The account the event came from (Stripe's connected account; mchid or app id).
     account: Mapped[str | None] = mapped_column(String(64))
-    #: applied, ignored, unchanged, refused (with detail).
+    #: applied, ignored, unchanged, parked (with detail).
     outcome: Mapped[str] = mapped_column(String(20), nullable=False, default="received")
     detail: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

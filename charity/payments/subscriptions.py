@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from charity.payments import PaymentError, _call, _plain
+from charity.payments.stripe import PaymentError, _call, _plain
 
 
 @dataclass(frozen=True)

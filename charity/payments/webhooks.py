@@ -1,11 +1,14 @@
 """Apply verified Stripe events to our records, each at most once.
 
-Each event id is stored once in ``stripe_events`` (primary key): a redelivery or a
-concurrent duplicate finds it and does nothing. Each PaymentIntent is applied at most
-once through ``donations.confirm_payment`` (row lock + status). Events whose amount,
-currency, account, metadata or PaymentIntent id do not match our record are refused:
-stored with outcome ``refused`` and logged at ERROR level, and answered 200 so that
-Stripe does not retry a delivery that can never succeed (a human must look).
+Each event id is stored once in ``provider_events`` (primary key; the wallets' notification
+ids are stored there too, prefixed): a redelivery or a concurrent duplicate finds it and
+does nothing. Each PaymentIntent is applied at most once through
+``donations.confirm_payment`` (row lock + status). Nothing is dropped: a refund whose
+payment's success has not arrived yet is parked and applied with it, and an event whose
+amount, currency, account, metadata or PaymentIntent id do not match our record is parked
+``unresolved`` (charity.services.parking), logged at ERROR level and answered 200 (a
+redelivery cannot fix it: a finance member must look). A signed event that does not parse
+is a MalformedEventError: the endpoint answers 400.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.core.db import dialect_insert
-from charity.models import Donation, StripeEvent
+from charity.models import Donation, ProviderEvent
 from charity.services import donations
 
 REFUND_EVENTS = ("charge.refunded", "refund.updated", "charge.refund.updated", "refund.created")
@@ -38,7 +41,7 @@ class Applied:
     detail: str = ""
 
 
-_events = StripeEvent.__table__
+_events = ProviderEvent.__table__
 #: INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
 _store_statements: dict[str, sa.Insert] = {}
 
@@ -74,6 +77,17 @@ def store_event(session: Session, event: Mapping[str, Any]) -> bool:
     return stored is not None
 
 
+def set_outcome(session: Session, event_id: str, outcome: str, detail: str = "") -> None:
+    """Correct a stored event's provisional "applied" (same transaction)."""
+    session.execute(
+        sa.update(_events).where(_events.c.id == event_id).values(outcome=outcome, detail=detail)
+    )
+
+
+class MalformedEventError(ValueError):
+    """A verified event that lacks what its type must carry."""
+
+
 def apply_event(session: Session, event: Mapping[str, Any]) -> Applied | None:
     """Store and apply one verified event; None for a duplicate. The caller commits."""
     if not store_event(session, event):
@@ -91,15 +105,49 @@ def apply_event(session: Session, event: Mapping[str, Any]) -> Applied | None:
                     outcome = handler(session, event)
             result = Applied(event_id, event_type, outcome)
         except donations.PaymentMismatchError as exc:
-            result = Applied(event_id, event_type, "refused", str(exc)[:500])
-            current_app.logger.error("Stripe event %s refused: %s", event_id, exc)
+            _park_mismatch(session, event, str(exc))
+            result = Applied(event_id, event_type, "parked", str(exc)[:500])
+            current_app.logger.error("Stripe event %s parked: %s", event_id, exc)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise MalformedEventError(f"{event_type} {event_id}: {exc!r}") from exc
     if result.outcome != "applied":
-        session.execute(
-            sa.update(_events)
-            .where(_events.c.id == event_id)
-            .values(outcome=result.outcome, detail=result.detail)
-        )
+        set_outcome(session, event_id, result.outcome, result.detail)
     return result
+
+
+def _park_mismatch(session: Session, event: Mapping[str, Any], reason: str) -> None:
+    """An event that can never apply by itself: kept for a finance member."""
+    from charity.models import Organization
+    from charity.services import parking
+
+    account = event.get("account")
+    obj = (event.get("data") or {}).get("object") or {}
+    organization_id = (
+        session.scalar(sa.select(Organization.id).where(Organization.stripe_account_id == account))
+        if account
+        else None
+    )
+    raw_id = str((obj.get("metadata") or {}).get("donation_id", ""))
+    donation_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
+    if donation_id is not None and session.get(Donation, donation_id) is None:
+        donation_id = None
+    if organization_id is None and donation_id is not None:
+        organization_id = session.scalar(
+            sa.select(Donation.organization_id).where(Donation.id == donation_id)
+        )
+    amount = obj.get("amount")
+    parking.park(
+        session,
+        provider="stripe",
+        key=str(event["id"]),
+        kind=str(event.get("type", ""))[:20],
+        status="unresolved",
+        reason=reason,
+        organization_id=organization_id,
+        donation_id=donation_id,
+        amount_fen=amount if isinstance(amount, int) else 0,
+        currency=str(obj.get("currency") or "cny").upper()[:3],
+    )
 
 
 def _obj(event: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -179,15 +227,19 @@ def _refund_event(session: Session, event: Mapping[str, Any]) -> str:
         )
     if str(obj.get("currency", donation.currency)).upper() != donation.currency:
         raise donations.PaymentMismatchError(f"donation {donation.id}: refund currency mismatch")
-    recorded = 0
+    outcomes = set()
     for refund in _refunds_in(obj):
         if refund.get("status") not in ("succeeded", "pending"):
             continue
-        made = donations.record_stripe_refund(
-            session, donation.id, refund["id"], int(refund["amount"])
+        outcomes.add(
+            donations.record_provider_refund(
+                session, donation.id, "stripe", str(refund["id"]), int(refund["amount"])
+            )
         )
-        recorded += made is not None
-    return "applied" if recorded else "unchanged"
+    for outcome in ("applied", "parked"):
+        if outcome in outcomes:
+            return outcome
+    return "unchanged"
 
 
 _HANDLERS = {

@@ -17,6 +17,7 @@ as the stored commitment.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
@@ -95,9 +96,16 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
-    if not campaign.organization.stripe_account_id:
+    if not can_receive_online(session, campaign.organization):
         raise DonationError(N_("This organization cannot receive online gifts yet."))
     return campaign
+
+
+def can_receive_online(session: Session, organization: Organization) -> bool:
+    """Has a Stripe account, or a WeChat Pay or Alipay merchant account."""
+    from charity.services.merchant_accounts import providers_of
+
+    return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
@@ -239,10 +247,19 @@ def refresh_donation(session: Session, donation: Donation) -> Donation:
 
 
 def check_intent(donation: Donation, intent: payments.Intent, account: str | None = None) -> None:
-    """Refuse a PaymentIntent that is not exactly the one for this donation."""
+    """Refuse a payment that is not exactly the one for this donation: its provider, its
+    current order (PaymentIntent or out_trade_no), amount, currency, donation and account."""
     problems = []
-    if intent.id != donation.stripe_payment_intent_id:
-        problems.append(f"payment intent {intent.id} is not {donation.stripe_payment_intent_id}")
+    provider = donation.payment_provider or "stripe"
+    if intent.provider != provider:
+        problems.append(f"provider {intent.provider} is not {provider}")
+    if provider == "stripe":
+        expected, account_of_record = donation.stripe_payment_intent_id, donation.stripe_account_id
+    else:
+        expected, account_of_record = donation.provider_order_no, donation.provider_account
+        account = intent.account
+    if intent.id != expected:
+        problems.append(f"payment {intent.id} is not {expected}")
     if intent.amount != donation.amount_fen:
         problems.append(f"amount {intent.amount} != {donation.amount_fen}")
     if intent.currency.upper() != donation.currency.upper():
@@ -250,10 +267,11 @@ def check_intent(donation: Donation, intent: payments.Intent, account: str | Non
     # gifts: a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
     # (its id is unique per donation) was checked against the subscription instead.
     bound_by_invoice = donation.channel == "recurring" and donation.stripe_invoice_id
-    if not bound_by_invoice and intent.metadata.get("donation_id") != str(donation.id):
-        problems.append(f"metadata donation_id {intent.metadata.get('donation_id')!r}")
-    if account is not None and account != donation.stripe_account_id:
-        problems.append(f"account {account} != {donation.stripe_account_id}")
+    named = intent.metadata.get("donation_id")
+    if not bound_by_invoice and named != str(donation.id) and (provider == "stripe" or named):
+        problems.append(f"metadata donation_id {named!r}")
+    if account is not None and account != account_of_record:
+        problems.append(f"account {account} != {account_of_record}")
     if problems:
         raise PaymentMismatchError(f"donation {donation.id}: " + "; ".join(problems))
 
@@ -291,7 +309,9 @@ _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("don
 def confirm_payment(
     session: Session, donation_id: int, intent: payments.Intent, account: str | None = None
 ) -> bool:
-    """The one place a card donation succeeds (webhook, return page, card step, renewals).
+    """The one place a donation paid online succeeds, whatever the provider (Stripe's
+    webhook, card step and renewals; WeChat Pay and Alipay notifications; every return
+    page and the expiry job when they query the provider).
 
     Locks the donation row, cross-checks the intent (id, amount, currency, metadata,
     account, status) before any write, then in the caller's transaction: the ledger
@@ -333,13 +353,25 @@ def confirm_payment(
             "status": "succeeded",
             "succeeded_at": now,
             "failure_message": "",
-            "stripe_charge_id": intent.latest_charge,
+            **_provider_ids(row, intent),
             "log_index": log_index,
+            "has_parked_events": False,
             **receipt,
         },
     )
     note_succeeded(session, row)  # type: ignore[arg-type]
+    if row.has_parked_events:
+        from charity.services import parking  # events that waited for this success
+
+        parking.apply_waiting(session, row.id)
     return True
+
+
+def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
+    """What the provider calls the money movement, and when it says it was paid."""
+    if (row.payment_provider or "stripe") == "stripe":
+        return {"stripe_charge_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
+    return {"provider_transaction_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
 
 
 class Succeeded(NamedTuple):
@@ -382,6 +414,8 @@ class RefundCommand:
     donation_id: int
     amount_fen: int
     reason: str
+    #: The site's address (https://...), for the wallets' refund notification URL.
+    site_url: str = ""
 
 
 def refundable_fen(donation: Donation) -> int:
@@ -434,43 +468,103 @@ def refund_donation(session: Session, actor: User, command: RefundCommand) -> Re
         created_by_id=actor.id,
     )
     session.add(refund)
-    session.flush()  # the refund id goes to Stripe's metadata
-    stripe_id, _status = payments.create_refund(
-        account=_account(donation),
-        intent_id=donation.stripe_payment_intent_id or "",
-        amount_fen=command.amount_fen,
-        refund_id=refund.id,
-    )
-    refund.stripe_refund_id = stripe_id
+    session.flush()  # the refund id names the refund at the provider
+    _refund_at_provider(session, donation, refund, command.site_url)
     _apply_refund(session, donation, refund)
     return refund
 
 
-def record_stripe_refund(
-    session: Session, donation_id: int, stripe_refund_id: str, amount_fen: int
-) -> Refund | None:
-    """A refund seen in a webhook: ours (known id) changes nothing; a dashboard refund is
-    recorded once. Over-refunds are refused (PaymentMismatchError)."""
+def _refund_at_provider(session: Session, donation: Donation, refund: Refund, site: str) -> None:
+    """Ask the donation's provider to give the money back (through charity.payments).
+
+    The wallets know the refund by our own number, set before asking, so a notification
+    of it finds it; Stripe names it (re_...) in its answer."""
+    from charity.services import merchant_accounts
+
+    provider_name = donation.payment_provider or "stripe"
+    refund.payment_provider = provider_name
+    merchant = merchant_accounts.merchant_of_donation(session, donation)
+    order_no = (
+        donation.stripe_payment_intent_id
+        if provider_name == "stripe"
+        else donation.provider_order_no
+    )
+    refund_no = f"RF{refund.id}R{secrets.token_hex(4)}"  # unique at the provider for ever
+    if provider_name != "stripe":
+        refund.provider_refund_id = refund_no
+        session.flush()
+    result = payments.provider(provider_name).refund(
+        merchant,
+        payments.RefundRequest(
+            refund_id=refund.id,
+            order_no=order_no or "",
+            refund_no=refund_no,
+            amount_fen=refund.amount_fen,
+            total_fen=donation.amount_fen,
+            currency=donation.currency,
+            reason=refund.reason,
+            notify_url=merchant_accounts.notify_url(site, merchant),
+        ),
+    )
+    refund.provider_refund_id = result.refund_id
+
+
+def record_provider_refund(
+    session: Session,
+    donation_id: int,
+    provider: str,
+    provider_refund_id: str,
+    amount_fen: int,
+    reason: str = "Refunded at the payment provider",
+) -> str:
+    """A refund a provider reports (a notification, a dashboard refund, a parked event
+    applied): ours (known id) changes nothing; another is recorded once. One that cannot
+    apply yet (the payment's success has not arrived) or ever (more than what remains) is
+    parked, never dropped. Returns applied, unchanged or parked."""
+    from charity.services import parking
+
     donation = lock_donation(session, donation_id)
-    known = session.scalar(sa.select(Refund).where(Refund.stripe_refund_id == stripe_refund_id))
-    if known is not None:
-        return None
-    if not 0 < amount_fen <= refundable_fen(donation):
-        raise PaymentMismatchError(
-            f"donation {donation.id}: refund {stripe_refund_id} of {amount_fen} exceeds "
-            f"{refundable_fen(donation)} refundable"
+    known = session.scalar(
+        sa.select(Refund.id).where(
+            Refund.payment_provider == provider, Refund.provider_refund_id == provider_refund_id
         )
+    )
+    if known is not None:
+        return "unchanged"
+    if donation.status == "pending":
+        parking.park_refund(
+            session,
+            donation,
+            provider,
+            provider_refund_id,
+            amount_fen,
+            "waiting",
+            "the refund arrived before the payment's success",
+        )
+        return "parked"
+    if not 0 < amount_fen <= refundable_fen(donation):
+        parking.park_refund(
+            session,
+            donation,
+            provider,
+            provider_refund_id,
+            amount_fen,
+            "unresolved",
+            f"refund of {amount_fen} exceeds the {refundable_fen(donation)} refundable",
+        )
+        return "parked"
     refund = Refund(
         donation=donation,
         amount_fen=amount_fen,
         currency=donation.currency,
-        reason="Refunded in the Stripe dashboard",
-        stripe_refund_id=stripe_refund_id,
+        reason=reason,
+        payment_provider=provider,
+        provider_refund_id=provider_refund_id,
     )
     session.add(refund)
     session.flush()
     _apply_refund(session, donation, refund)
-    return refund
+    return "applied"
 
 
 def _donation_payload(

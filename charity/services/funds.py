@@ -175,7 +175,9 @@ def open_fund_for_gifts(session: Session, fund_id: int) -> Fund:
         raise LookupError(fund_id)
     if not fund.is_active or not fund.organization.is_verified:
         raise FundError(N_("This fund is not accepting gifts now."))
-    if not fund.organization.stripe_account_id:
+    from charity.services.donations import can_receive_online
+
+    if not can_receive_online(session, fund.organization):
         raise FundError(N_("This organization cannot receive online gifts yet."))
     return fund
 

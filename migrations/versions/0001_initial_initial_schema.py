@@ -97,6 +97,16 @@ def upgrade():
         batch_op.create_index("ix_login_attempts_ip_at", ["ip", "at"], unique=False)
 
     op.create_table(
+        "provider_events",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("type", sa.String(length=100), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=True),
+        sa.Column("outcome", sa.String(length=20), nullable=False),
+        sa.Column("detail", sa.String(length=500), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_provider_events")),
+    )
+    op.create_table(
         "sent_reminders",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("obligation_key", sa.String(length=120), nullable=False),
@@ -110,16 +120,6 @@ def upgrade():
         sa.UniqueConstraint(
             "obligation_key", "kind", name=op.f("uq_sent_reminders_obligation_key_kind")
         ),
-    )
-    op.create_table(
-        "stripe_events",
-        sa.Column("id", sa.String(length=255), nullable=False),
-        sa.Column("type", sa.String(length=100), nullable=False),
-        sa.Column("account", sa.String(length=64), nullable=True),
-        sa.Column("outcome", sa.String(length=20), nullable=False),
-        sa.Column("detail", sa.String(length=500), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_stripe_events")),
     )
     op.create_table(
         "users",
@@ -308,6 +308,39 @@ def upgrade():
         batch_op.create_index("ix_memberships_organization_id", ["organization_id"], unique=False)
 
     op.create_table(
+        "merchant_accounts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("public_id", sa.String(length=64), nullable=False),
+        sa.Column("settings_json", sa.Text(), nullable=False),
+        sa.Column("secrets_token", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "provider IN ('wechatpay', 'alipay')", name=op.f("ck_merchant_accounts_provider")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_merchant_accounts_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_merchant_accounts_updated_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_merchant_accounts")),
+        sa.UniqueConstraint(
+            "organization_id",
+            "provider",
+            name=op.f("uq_merchant_accounts_organization_id_provider"),
+        ),
+        sa.UniqueConstraint(
+            "provider", "public_id", name=op.f("uq_merchant_accounts_provider_public_id")
+        ),
+    )
+    op.create_table(
         "receipt_counters",
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
@@ -319,6 +352,37 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("organization_id", "year", name=op.f("pk_receipt_counters")),
     )
+    op.create_table(
+        "reconciliation_runs",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("account", sa.String(length=64), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=False),
+        sa.Column("their_lines", sa.Integer(), nullable=False),
+        sa.Column("our_lines", sa.Integer(), nullable=False),
+        sa.Column("difference_count", sa.Integer(), nullable=False),
+        sa.Column("statement_sha256", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "provider IN ('stripe', 'wechatpay', 'alipay')",
+            name=op.f("ck_reconciliation_runs_provider"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_reconciliation_runs_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_runs")),
+    )
+    with op.batch_alter_table("reconciliation_runs", schema=None) as batch_op:
+        batch_op.create_index("ix_reconciliation_runs_day", ["day"], unique=False)
+        batch_op.create_index(
+            "ix_reconciliation_runs_org_day", ["organization_id", "day"], unique=False
+        )
+
     op.create_table(
         "campaigns",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -787,9 +851,16 @@ def upgrade():
         sa.Column("receipt_issued_late_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("recurring_gift_id", sa.Integer(), nullable=True),
         sa.Column("stripe_invoice_id", sa.String(length=64), nullable=True),
+        sa.Column("payment_provider", sa.String(length=20), nullable=True),
+        sa.Column("merchant_account_id", sa.Integer(), nullable=True),
+        sa.Column("provider_account", sa.String(length=64), nullable=True),
+        sa.Column("provider_order_no", sa.String(length=32), nullable=True),
+        sa.Column("provider_transaction_id", sa.String(length=64), nullable=True),
+        sa.Column("provider_paid_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("has_parked_events", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "channel IN ('online_card', 'recurring', 'bank_transfer', 'cash_box', 'in_kind')",
+            "channel IN ('online_card', 'online_wechatpay', 'online_alipay', 'recurring', 'bank_transfer', 'cash_box', 'in_kind')",
             name=op.f("ck_donations_channel"),
         ),
         sa.CheckConstraint(
@@ -812,6 +883,11 @@ def upgrade():
         ),
         sa.ForeignKeyConstraint(["fund_id"], ["funds.id"], name=op.f("fk_donations_fund_id_funds")),
         sa.ForeignKeyConstraint(
+            ["merchant_account_id"],
+            ["merchant_accounts.id"],
+            name=op.f("fk_donations_merchant_account_id_merchant_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],
             name=op.f("fk_donations_organization_id_organizations"),
@@ -827,6 +903,11 @@ def upgrade():
             "receipt_year",
             "receipt_seq",
             name=op.f("uq_donations_organization_id_receipt_year_receipt_seq"),
+        ),
+        sa.UniqueConstraint(
+            "payment_provider",
+            "provider_order_no",
+            name=op.f("uq_donations_payment_provider_provider_order_no"),
         ),
         sa.UniqueConstraint("public_token", name=op.f("uq_donations_public_token")),
         sa.UniqueConstraint("receipt_number", name=op.f("uq_donations_receipt_number")),
@@ -1004,13 +1085,147 @@ def upgrade():
         sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_offline_gift_details")),
     )
     op.create_table(
+        "parked_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("event_key", sa.String(length=120), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("donation_id", sa.Integer(), nullable=True),
+        sa.Column("provider_refund_id", sa.String(length=64), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolution_note", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "provider IN ('stripe', 'wechatpay', 'alipay')", name=op.f("ck_parked_events_provider")
+        ),
+        sa.CheckConstraint(
+            "status IN ('waiting', 'unresolved', 'applied', 'dismissed')",
+            name=op.f("ck_parked_events_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_parked_events_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_parked_events_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"], ["users.id"], name=op.f("fk_parked_events_resolved_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_parked_events")),
+        sa.UniqueConstraint(
+            "provider", "event_key", name=op.f("uq_parked_events_provider_event_key")
+        ),
+    )
+    with op.batch_alter_table("parked_events", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_parked_events_donation_status", ["donation_id", "status"], unique=False
+        )
+        batch_op.create_index(
+            "ix_parked_events_org_status", ["organization_id", "status"], unique=False
+        )
+
+    op.create_table(
+        "payment_orders",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("merchant_account_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("method", sa.String(length=10), nullable=False),
+        sa.Column("order_no", sa.String(length=32), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("pay_url", sa.Text(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("failure_message", sa.String(length=300), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "method IN ('native', 'h5', 'jsapi', 'page', 'wap', 'card')",
+            name=op.f("ck_payment_orders_method"),
+        ),
+        sa.CheckConstraint(
+            "provider IN ('wechatpay', 'alipay')", name=op.f("ck_payment_orders_provider")
+        ),
+        sa.CheckConstraint(
+            "status IN ('open', 'paid', 'closed', 'failed')", name=op.f("ck_payment_orders_status")
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_payment_orders_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_payment_orders_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["merchant_account_id"],
+            ["merchant_accounts.id"],
+            name=op.f("fk_payment_orders_merchant_account_id_merchant_accounts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_orders")),
+        sa.UniqueConstraint(
+            "provider", "order_no", name=op.f("uq_payment_orders_provider_order_no")
+        ),
+    )
+    with op.batch_alter_table("payment_orders", schema=None) as batch_op:
+        batch_op.create_index("ix_payment_orders_donation_id", ["donation_id"], unique=False)
+        batch_op.create_index(
+            "ix_payment_orders_status_expires", ["status", "expires_at"], unique=False
+        )
+
+    op.create_table(
+        "reconciliation_differences",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=12), nullable=False),
+        sa.Column("line_kind", sa.String(length=10), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=True),
+        sa.Column("their_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("our_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("their_line", sa.Text(), nullable=False),
+        sa.Column("our_line", sa.Text(), nullable=False),
+        sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("resolved_by_id", sa.Integer(), nullable=True),
+        sa.Column("resolution", sa.String(length=500), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('theirs_only', 'ours_only', 'amount', 'status')",
+            name=op.f("ck_reconciliation_differences_kind"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_reconciliation_differences_donation_id_donations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["resolved_by_id"],
+            ["users.id"],
+            name=op.f("fk_reconciliation_differences_resolved_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["reconciliation_runs.id"],
+            name=op.f("fk_reconciliation_differences_run_id_reconciliation_runs"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_differences")),
+    )
+    with op.batch_alter_table("reconciliation_differences", schema=None) as batch_op:
+        batch_op.create_index("ix_reconciliation_differences_run_id", ["run_id"], unique=False)
+
+    op.create_table(
         "refunds",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("donation_id", sa.Integer(), nullable=False),
         sa.Column("amount_fen", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reason", sa.String(length=500), nullable=False),
-        sa.Column("stripe_refund_id", sa.String(length=64), nullable=True),
+        sa.Column("payment_provider", sa.String(length=20), nullable=False),
+        sa.Column("provider_refund_id", sa.String(length=64), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_refunds_amount_positive")),
@@ -1021,7 +1236,11 @@ def upgrade():
             ["donation_id"], ["donations.id"], name=op.f("fk_refunds_donation_id_donations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
-        sa.UniqueConstraint("stripe_refund_id", name=op.f("uq_refunds_stripe_refund_id")),
+        sa.UniqueConstraint(
+            "payment_provider",
+            "provider_refund_id",
+            name=op.f("uq_refunds_payment_provider_provider_refund_id"),
+        ),
     )
     with op.batch_alter_table("refunds", schema=None) as batch_op:
         batch_op.create_index("ix_refunds_donation_id", ["donation_id"], unique=False)
@@ -1136,6 +1355,20 @@ def downgrade():
         batch_op.drop_index("ix_refunds_donation_id")
 
     op.drop_table("refunds")
+    with op.batch_alter_table("reconciliation_differences", schema=None) as batch_op:
+        batch_op.drop_index("ix_reconciliation_differences_run_id")
+
+    op.drop_table("reconciliation_differences")
+    with op.batch_alter_table("payment_orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_payment_orders_status_expires")
+        batch_op.drop_index("ix_payment_orders_donation_id")
+
+    op.drop_table("payment_orders")
+    with op.batch_alter_table("parked_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_parked_events_org_status")
+        batch_op.drop_index("ix_parked_events_donation_status")
+
+    op.drop_table("parked_events")
     op.drop_table("offline_gift_details")
     op.drop_table("in_kind_details")
     op.drop_table("donation_reversals")
@@ -1196,7 +1429,13 @@ def downgrade():
         batch_op.drop_index("ix_campaigns_organization_id")
 
     op.drop_table("campaigns")
+    with op.batch_alter_table("reconciliation_runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_reconciliation_runs_org_day")
+        batch_op.drop_index("ix_reconciliation_runs_day")
+
+    op.drop_table("reconciliation_runs")
     op.drop_table("receipt_counters")
+    op.drop_table("merchant_accounts")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")
 
@@ -1219,8 +1458,8 @@ def downgrade():
     op.drop_table("organizations")
     op.drop_table("webhook_rejections")
     op.drop_table("users")
-    op.drop_table("stripe_events")
     op.drop_table("sent_reminders")
+    op.drop_table("provider_events")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
         batch_op.drop_index("ix_login_attempts_ip_at")
         batch_op.drop_index("ix_login_attempts_email_at")

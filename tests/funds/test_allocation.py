@@ -112,7 +112,7 @@ def test_example_through_the_database_and_refund(people, fund, evidence):
     assert refund_refusal(db.session, c, 3000) is None
     assert refund_refusal(db.session, c, 5001) is not None
     # ...and a refund of B after part of it was spent moves S2 on to C.
-    donations.record_stripe_refund(db.session, b.id, "re_test_b", 4000)
+    donations.record_provider_refund(db.session, b.id, "stripe", "re_test_b", 4000)
     assert pool_balance(db.session, pool) == 1000
     assert [line.amount_fen for line in allocation.gift_trace(db.session, b).lines] == [1000]
     trace_c = allocation.gift_trace(db.session, c)

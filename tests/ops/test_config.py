@@ -18,8 +18,16 @@ SAFE = {
     "AUDITLOG_SIGNING_KEY": base64.b64encode(b"d" * 32).decode(),  # an Ed25519 seed
     "PUBLIC_BASE_URL": "https://charity.example",
     "SMTP_HOST": "smtp.charity.example",
+    "PAYMENT_SECRETS_KEY": base64.urlsafe_b64encode(b"e" * 32).decode(),  # a Fernet key
 }
-UNSET = ("FLASK_DEBUG", "STRIPE_API_BASE", "ALLOW_TEST_STRIPE_KEYS", "MAIL_BACKEND")
+UNSET = (
+    "FLASK_DEBUG",
+    "STRIPE_API_BASE",
+    "ALLOW_TEST_STRIPE_KEYS",
+    "MAIL_BACKEND",
+    "WECHATPAY_API_BASE",
+    "ALIPAY_GATEWAY",
+)
 
 
 @pytest.fixture
@@ -53,6 +61,10 @@ def test_safe_settings_start(production_env):
         ("SMTP_HOST", None, "SMTP_HOST is not set"),
         ("AUDITLOG_SIGNING_KEY", "d" * 44, "AUDITLOG_SIGNING_KEY must be base64 of a 32-byte"),
         ("AUDITLOG_SIGNING_KEY", "not base64!", "AUDITLOG_SIGNING_KEY is neither"),
+        ("PAYMENT_SECRETS_KEY", None, "missing environment variable PAYMENT_SECRETS_KEY"),
+        ("PAYMENT_SECRETS_KEY", "not a key", "PAYMENT_SECRETS_KEY is not a Fernet key"),
+        ("WECHATPAY_API_BASE", "http://127.0.0.1:8430", "WECHATPAY_API_BASE is set"),
+        ("ALIPAY_GATEWAY", "http://127.0.0.1:8440/gateway.do", "ALIPAY_GATEWAY is set"),
     ],
 )
 def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, named):
@@ -63,7 +75,12 @@ def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, nam
     with pytest.raises(ConfigError, match=named) as refused:
         ProductionConfig()
     assert str(refused.value).startswith("Refusing to start in production")
-    if value and name in ("SECRET_KEY", "STRIPE_SECRET_KEY", "AUDITLOG_SIGNING_KEY"):
+    if value and name in (
+        "SECRET_KEY",
+        "STRIPE_SECRET_KEY",
+        "AUDITLOG_SIGNING_KEY",
+        "PAYMENT_SECRETS_KEY",
+    ):
         assert value not in str(refused.value)  # the message names, never shows, a secret
 
 

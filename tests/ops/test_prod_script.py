@@ -31,6 +31,7 @@ def _production_env(**extra: str) -> dict[str, str]:
         STRIPE_PUBLISHABLE_KEY="pk_test_" + "a" * 24,
         STRIPE_WEBHOOK_SECRET="whsec_" + "a" * 24,
         AUDITLOG_SIGNING_KEY=base64.b64encode(b"k" * 32).decode(),
+        PAYMENT_SECRETS_KEY=base64.urlsafe_b64encode(b"e" * 32).decode(),
         PUBLIC_BASE_URL="https://charity.example",
         SMTP_HOST="smtp.charity.example",
         VENV=str(Path(sys.executable).parent.parent),

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -168,3 +169,148 @@ def intent_object(donation: Donation) -> dict:
         donation.stripe_payment_intent_id, stripe_account=donation.stripe_account_id
     )
     return json.loads(json.dumps(obj.to_dict()))
+
+
+# --- WeChat Pay and Alipay: the simulators (scripts/), started once per test session ---
+
+
+@contextlib.contextmanager
+def running_simulator(name: str) -> Iterator[str]:
+    """scripts/<name>_simulator.py on a free 127.0.0.1 port; yields its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "scripts" / f"{name}_simulator.py"), "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        if "listening on" not in line:
+            raise RuntimeError(f"{name} simulator did not start: {line!r}")
+        yield line.split()[-1]
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout:
+            process.stdout.close()
+
+
+def sim_call(base: str, path: str, data: Any = None) -> Any:
+    """The simulators' control API (JSON)."""
+    body = None if data is None else json.dumps(data).encode()
+    request = urllib.request.Request(  # noqa: S310 - our own 127.0.0.1 simulator
+        base + path, data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        return json.loads(response.read())
+
+
+@pytest.fixture(scope="session")
+def wechatpay_sim() -> Iterator[str]:
+    with running_simulator("wechatpay") as base:
+        sim_call(base, "/_sim/notifications/mode", {"mode": "hold"})
+        yield base
+
+
+@pytest.fixture(scope="session")
+def alipay_sim() -> Iterator[str]:
+    with running_simulator("alipay") as base:
+        sim_call(base, "/_sim/notifications/mode", {"mode": "hold"})
+        yield base
+
+
+@pytest.fixture(scope="session")
+def wallet_app(stripe_app, wechatpay_sim, alipay_sim):  # type: ignore[no-untyped-def]
+    stripe_app.config["WECHATPAY_API_BASE"] = wechatpay_sim
+    stripe_app.config["ALIPAY_GATEWAY"] = f"{alipay_sim}/gateway.do"
+    return stripe_app
+
+
+@pytest.fixture(scope="session")
+def sim_credentials(wechatpay_sim, alipay_sim) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """One merchant of each kind for the session (keys are slow to make)."""
+    return {
+        "wechatpay": sim_call(wechatpay_sim, "/_sim/merchants", {"mode": "certificate"}),
+        "wechatpay_public_key": sim_call(wechatpay_sim, "/_sim/merchants", {"mode": "public_key"}),
+        "alipay": sim_call(alipay_sim, "/_sim/apps", {}),
+    }
+
+
+def form_values(provider: str, credentials: dict) -> dict[str, str]:
+    """The credentials form's fields as an owner would fill them in."""
+    if provider == "alipay":
+        return {
+            "app_id": credentials["app_id"],
+            "app_private_key": credentials["app_private_key"],
+            "alipay_public_key": credentials["alipay_public_key"],
+        }
+    public_key = credentials["mode"] == "public_key"
+    return {
+        "mchid": credentials["mchid"],
+        "appid": credentials["appid"],
+        "cert_serial_no": credentials["cert_serial_no"],
+        "private_key": credentials["private_key"],
+        "apiv3_key": credentials["apiv3_key"],
+        "platform_public_key_id": credentials["platform_public_key_id"] if public_key else "",
+        "platform_public_key": credentials["platform_public_key"] if public_key else "",
+    }
+
+
+def connect(organization, provider: str, credentials: dict):  # type: ignore[no-untyped-def]
+    """Save the organization's merchant account through the service, as its owner."""
+    from charity.models import Membership
+    from charity.services import merchant_accounts
+    from tests.factories import PASSWORD, UserFactory
+
+    owner = UserFactory()
+    db.session.add(Membership(user=owner, organization=organization, role="owner"))
+    db.session.flush()
+    command = merchant_accounts.SaveCredentials(
+        organization.id, provider, form_values(provider, credentials), PASSWORD
+    )
+    return merchant_accounts.save_credentials(db.session, owner, command)
+
+
+@pytest.fixture
+def wallet_campaign(wallet_app, db_session, sim_credentials):  # type: ignore[no-untyped-def]
+    """A campaign whose organization takes WeChat Pay (certificate mode), Alipay and cards."""
+    campaign = CampaignFactory()
+    connect(campaign.organization, "wechatpay", sim_credentials["wechatpay"])
+    connect(campaign.organization, "alipay", sim_credentials["alipay"])
+    db.session.commit()
+    return campaign
+
+
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130.0 Safari/537.36"
+PHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148"
+
+
+def give_with(client, campaign, method: str, agent: str = DESKTOP, amount: str = "8800", **fields):  # type: ignore[no-untyped-def]
+    """Fill the donate form choosing ``method``; returns (donation, response)."""
+    data = {
+        "amount": amount,
+        "custom_amount": fields.pop("custom_amount", ""),
+        "donor_name": "王小明",
+        "donor_email": "donor@example.org",
+        "receipt_wanted": "y",
+        "method": method,
+        **fields,
+    }
+    response = client.post(
+        f"/campaigns/{campaign.id}/donate", data=data, headers={"User-Agent": agent}
+    )
+    assert response.status_code in (302, 303), response.get_data(as_text=True)[:2000]
+    donation = db.session.scalars(sa.select(Donation).order_by(Donation.id.desc())).first()
+    return donation, response
+
+
+def held(base: str, order_no: str, kind: str | None = None) -> list[dict]:
+    """The simulator's notifications about ``order_no`` (signed, not delivered)."""
+    found = sim_call(base, "/_sim/notifications")["notifications"]
+    return [n for n in found if n["order"] == order_no and (kind is None or n["kind"] == kind)]
+
+
+def deliver(client, notification: dict):  # type: ignore[no-untyped-def]
+    """POST a signed notification to our endpoint, exactly as the provider would."""
+    path = urllib.parse.urlsplit(notification["url"]).path
+    headers = {k: v for k, v in notification["headers"].items() if k.lower() != "content-length"}
+    return client.post(path, data=notification["body"].encode(), headers=headers)

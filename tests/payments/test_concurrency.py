@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from charity.auditlog import checkpoint, integrity, store
 from charity.core import events
 from charity.extensions import db
-from charity.models import AuditEntry, Donation, LedgerTransaction, StripeEvent
+from charity.models import AuditEntry, Donation, LedgerTransaction, ProviderEvent
 from charity.services import donations, ledger
 from tests.factories import CampaignFactory
 from tests.payments.conftest import event, intent_object, sign
@@ -123,7 +123,7 @@ def test_parallel_duplicated_shuffled_webhooks(
     total = sum(d.amount_fen for d in rows)
     assert ledger.campaign_raised_fen(session, campaign.id) == total
     assert session.scalar(sa.select(sa.func.count()).select_from(LedgerTransaction)) == UNIQUE
-    assert session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == UNIQUE
+    assert session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == UNIQUE
     assert sorted(recorded) == sorted(d.id for d in rows)
     assert sorted(d.receipt_seq for d in rows) == list(range(1, UNIQUE + 1))
     assert len({d.receipt_number for d in rows}) == UNIQUE

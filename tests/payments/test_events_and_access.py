@@ -145,15 +145,22 @@ def test_unknown_receipt_token_is_404(client, stripe_app):
     assert client.get("/donations/not-a-token/receipt.pdf").status_code == 404
 
 
-def test_stale_intent_webhook_after_retry_is_refused(client, campaign):
-    """A succeeded event for a replaced PaymentIntent id never counts."""
+def test_stale_intent_webhook_after_retry_is_parked_for_finance(client, campaign):
+    """A succeeded event for a replaced PaymentIntent id never counts, and is never lost:
+    money taken on a replaced intent is parked for a finance member to refund."""
+    from charity.models import ParkedEvent
+
     donation = give(client, campaign)
     old = intent_object(donation)
     pay(client, donation, "4000000000000341")
     pay(client, donation)
     old["status"] = "succeeded"
     response = post_event(client, event("payment_intent.succeeded", old))
-    assert response.json["status"] == "refused"
+    assert response.status_code == 200 and response.json["status"] == "parked"
+    parked = db.session.scalars(sa.select(ParkedEvent)).one()
+    assert (parked.status, parked.donation_id) == ("unresolved", donation.id)
+    assert parked.organization_id == campaign.organization_id
+    assert "is not" in parked.reason
 
 
 def test_setup_intent_of_another_donation_is_not_used(client, campaign):

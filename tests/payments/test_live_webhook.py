@@ -14,7 +14,7 @@ import stripe
 from werkzeug.serving import make_server
 
 from charity.extensions import db
-from charity.models import Donation, LedgerTransaction, StripeEvent
+from charity.models import Donation, LedgerTransaction, ProviderEvent
 from charity.services import donations
 from tests.factories import CampaignFactory
 from tests.payments.conftest import SECRET, running_localstripe
@@ -80,11 +80,11 @@ def _pay_at_stripe(donation: Donation, number: str) -> None:
         )
 
 
-def _wait_for_event(event_type: str) -> StripeEvent:
+def _wait_for_event(event_type: str) -> ProviderEvent:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         db.session.rollback()
-        row = db.session.scalar(sa.select(StripeEvent).where(StripeEvent.type == event_type))
+        row = db.session.scalar(sa.select(ProviderEvent).where(ProviderEvent.type == event_type))
         if row is not None:
             return row
         time.sleep(0.1)

@@ -69,7 +69,7 @@ def test_refund_webhooks_for_our_refund_change_nothing(client, campaign):
     _refund(client, donation, "20")
     refund = db.session.scalars(sa.select(Refund).where(Refund.donation_id == donation.id)).one()
     obj = {
-        "id": refund.stripe_refund_id,
+        "id": refund.provider_refund_id,
         "object": "refund",
         "amount": 2000,
         "currency": "cny",

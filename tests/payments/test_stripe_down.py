@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from charity.extensions import db
-from charity.models import Donation, StripeEvent
+from charity.models import Donation, ProviderEvent
 from tests.payments.conftest import event, intent_object, pay, post_event
 
 
@@ -56,11 +56,11 @@ def test_invoice_event_is_deferred_with_503_then_applied_on_redelivery(
     gift = give_monthly(client, campaign)
     assert set_up_card(client, gift).status_code == 200
     payload = event("invoice.payment_succeeded", renewal_invoice(gift))
-    before = db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent))
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent))
     with stripe_down:
         response = post_event(client, payload)
     assert response.status_code == 503
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == before
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == before
 
     assert post_event(client, payload).json["status"] == "applied"  # Stripe's retry
     renewals = db.session.scalars(

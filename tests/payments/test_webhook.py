@@ -8,7 +8,7 @@ import time
 import sqlalchemy as sa
 
 from charity.extensions import db
-from charity.models import LedgerTransaction, Refund, StripeEvent, WebhookRejection
+from charity.models import LedgerTransaction, ProviderEvent, Refund, WebhookRejection
 from charity.services.ledger import campaign_raised_fen
 from tests.payments.conftest import event, give, intent_object, pay, post_event, sign
 
@@ -99,7 +99,7 @@ def test_unsigned_forged_and_stale_webhooks_are_400_and_recorded(client, campaig
 
     db.session.refresh(donation)
     assert donation.status == "pending"
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookRejection)) == 5
 
 
@@ -109,7 +109,11 @@ def _mutated(donation, **changes):  # type: ignore[no-untyped-def]
     return obj
 
 
-def test_mismatches_are_refused_loudly_and_change_nothing(client, campaign, caplog):
+def test_mismatches_are_parked_loudly_and_change_nothing(client, campaign, caplog):
+    """Each is answered 200 (a redelivery cannot fix it) and kept, unresolved, for a
+    finance member: never a 2xx "refused" with the event lost."""
+    from charity.models import ParkedEvent
+
     donation = _confirm_at_stripe(client, campaign)
     cases = [
         event("payment_intent.succeeded", _mutated(donation, amount=1)),
@@ -124,14 +128,16 @@ def test_mismatches_are_refused_loudly_and_change_nothing(client, campaign, capl
     for payload in cases:
         response = post_event(client, payload)
         assert response.status_code == 200
-        assert response.json["status"] == "refused"
+        assert response.json["status"] == "parked"
 
     db.session.refresh(donation)
     assert donation.status == "pending"
     assert _transactions(donation) == 0
-    assert [r.levelname for r in caplog.records if "refused" in r.getMessage()].count(
+    assert [r.levelname for r in caplog.records if "parked" in r.getMessage()].count(
         "ERROR"
     ) == len(cases)
+    parked = db.session.scalars(sa.select(ParkedEvent)).all()
+    assert [p.status for p in parked] == ["unresolved"] * len(cases)
 
 
 def test_event_with_our_account_is_accepted(client, campaign):
@@ -201,13 +207,21 @@ def test_dashboard_refund_is_recorded_once(client, campaign):
     assert len(refunds) == 1 and refunds[0].created_by_id is None
 
 
-def test_dashboard_over_refund_is_refused(client, campaign):
+def test_dashboard_over_refund_is_parked_unresolved(client, campaign):
+    from charity.models import ParkedEvent
+
     donation = give(client, campaign)
     pay(client, donation)
     payload = event("refund.updated", _refund_obj(donation, "re_too_much", 9000))
-    assert post_event(client, payload).json["status"] == "refused"
+    assert post_event(client, payload).json["status"] == "parked"
     db.session.refresh(donation)
     assert donation.refunded_fen == 0
+    parked = db.session.scalars(sa.select(ParkedEvent)).one()
+    assert (parked.status, parked.provider_refund_id, parked.amount_fen) == (
+        "unresolved",
+        "re_too_much",
+        9000,
+    )
 
 
 def test_live_webhook_from_localstripe_is_verified(client, campaign):
@@ -216,3 +230,45 @@ def test_live_webhook_from_localstripe_is_verified(client, campaign):
     body = json.dumps({"id": "evt_x", "type": "ping", "data": {"object": {}}})
     assert post_event(client, body).status_code == 200
     assert donation.stripe_payment_intent_id
+
+
+def test_refund_event_before_the_payments_success_is_parked_then_applied_once(client, campaign):
+    """Issue 14: a refund delivered before its payment's success was answered 200
+    "refused" and lost. Now it waits and is applied, once, with the success."""
+    import stripe
+
+    from charity.models import ParkedEvent
+
+    donation = _confirm_at_stripe(client, campaign)
+    refund = stripe.Refund.create(
+        payment_intent=donation.stripe_payment_intent_id,
+        amount=3000,
+        stripe_account=donation.stripe_account_id,
+    ).to_dict()
+    refund_event = event("refund.updated", refund)
+    succeeded = event("payment_intent.succeeded", intent_object(donation))
+
+    assert post_event(client, refund_event).json["status"] == "parked"
+    assert post_event(client, refund_event).json["status"] == "duplicate"
+    db.session.refresh(donation)
+    assert (donation.status, donation.refunded_fen) == ("pending", 0)
+    assert db.session.scalar(sa.select(ParkedEvent.status)) == "waiting"
+
+    assert post_event(client, succeeded).json["status"] == "applied"
+    db.session.refresh(donation)
+    assert (donation.status, donation.refunded_fen) == ("partially_refunded", 3000)
+    assert db.session.scalar(sa.select(ParkedEvent.status)) == "applied"
+    refunds = db.session.scalars(sa.select(Refund)).all()
+    assert [(r.provider_refund_id, r.amount_fen) for r in refunds] == [(refund["id"], 3000)]
+    # The same refund again (as charge.refunded) changes nothing.
+    assert post_event(client, event("refund.updated", refund)).json["status"] == "unchanged"
+
+
+def test_signed_but_malformed_event_is_400_not_500(client, campaign):
+    donation = give(client, campaign)
+    obj = intent_object(donation)
+    del obj["amount"]
+    response = post_event(client, event("payment_intent.succeeded", obj))
+    assert response.status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookRejection)) == 1

@@ -137,6 +137,9 @@ def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
     for name in config.ProductionConfig.REQUIRED:
         monkeypatch.setenv(name, "p" * 40)
     monkeypatch.setenv("AUDITLOG_SIGNING_KEY", config.TESTING_AUDITLOG_KEY)  # must be a key
+    monkeypatch.setenv("PAYMENT_SECRETS_KEY", config.TESTING_PAYMENT_SECRETS_KEY)  # and this
+    monkeypatch.delenv("WECHATPAY_API_BASE", raising=False)
+    monkeypatch.delenv("ALIPAY_GATEWAY", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
     monkeypatch.delenv("STRIPE_API_BASE", raising=False)
     monkeypatch.setenv("SMTP_HOST", "smtp.example.org")

@@ -1,0 +1,186 @@
+"""An organization's receiving accounts and what finance members watch over them.
+
+- ``/orgs/<id>/payments``: the overview (owner and finance): each provider's account,
+  events parked for a human, and the daily reconciliation's latest days.
+- ``/orgs/<id>/payments/<provider>``: an owner enters the WeChat Pay or Alipay
+  credentials after re-entering their password; secrets are never shown again (the form
+  always starts empty). Saved: a public log entry (no secrets) and a mail to the owners and
+  finance members.
+- ``POST /orgs/<id>/payments/parked/<pid>/dismiss``: a finance member closes a parked event
+  once handled, with a note.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from wtforms import PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from charity.core.db import commit
+from charity.core.permissions import require_org_role
+from charity.extensions import db
+from charity.models import Organization
+from charity.ops.mail import Mail, queue_mail
+from charity.services import merchant_accounts, parking
+from charity.web.forms import BaseForm
+
+bp = Blueprint("payment_accounts", __name__)
+
+FINANCE_ROLES = ("owner", "finance")
+PROVIDER_LABELS = {"wechatpay": _l("WeChat Pay"), "alipay": _l("Alipay"), "stripe": _l("Bank card")}
+
+
+class WeChatPayForm(BaseForm):
+    mchid = StringField(_l("Merchant number (商户号)"), validators=[DataRequired(), Length(max=10)])
+    appid = StringField(
+        _l("AppID bound to the merchant"), validators=[DataRequired(), Length(max=18)]
+    )
+    cert_serial_no = StringField(
+        _l("API certificate serial number"), validators=[DataRequired(), Length(max=64)]
+    )
+    private_key = TextAreaField(
+        _l("API certificate private key (apiclient_key.pem)"),
+        validators=[DataRequired(), Length(max=8000)],
+    )
+    apiv3_key = PasswordField(_l("API v3 key"), validators=[DataRequired(), Length(max=32)])
+    platform_public_key_id = StringField(
+        _l("WeChat Pay public key ID (leave empty to use platform certificates)"),
+        validators=[Optional(), Length(max=80)],
+    )
+    platform_public_key = TextAreaField(
+        _l("WeChat Pay public key"), validators=[Optional(), Length(max=4000)]
+    )
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
+
+
+class AlipayForm(BaseForm):
+    app_id = StringField(_l("Alipay app ID"), validators=[DataRequired(), Length(max=16)])
+    app_private_key = TextAreaField(
+        _l("App private key (RSA2)"), validators=[DataRequired(), Length(max=8000)]
+    )
+    alipay_public_key = TextAreaField(
+        _l("Alipay public key"), validators=[DataRequired(), Length(max=4000)]
+    )
+    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
+
+
+FORMS = {"wechatpay": WeChatPayForm, "alipay": AlipayForm}
+
+
+class DismissForm(BaseForm):
+    note = TextAreaField(_l("How it was handled"), validators=[DataRequired(), Length(max=500)])
+
+
+def _organization(org_id: int) -> Organization:
+    organization = db.session.get(Organization, org_id)
+    if organization is None:
+        abort(404)
+    return organization
+
+
+@bp.get("/<int:org_id>/payments")
+def overview(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, *FINANCE_ROLES)
+    from charity.services import reconciliation
+
+    accounts = {
+        name: merchant_accounts.account_for(db.session, org_id, name)
+        for name in ("wechatpay", "alipay")
+    }
+    return render_template(
+        "payment_accounts/overview.html",
+        org=organization,
+        accounts=accounts,
+        labels=PROVIDER_LABELS,
+        parked=parking.open_events(db.session, org_id),
+        dismiss_form=DismissForm(),
+        runs=reconciliation.recent_runs(db.session, org_id),
+        settings=lambda account: json.loads(account.settings_json),
+    )
+
+
+@bp.route("/<int:org_id>/payments/<provider>", methods=["GET", "POST"])
+def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if provider not in FORMS:
+        abort(404)
+    form = FORMS[provider]()
+    if form.validate_on_submit():
+        values = {
+            name: form[name].data or "" for name, _secret in merchant_accounts.FIELDS[provider]
+        }
+        command = merchant_accounts.SaveCredentials(org_id, provider, values, form.password.data)
+        try:
+            account = merchant_accounts.save_credentials(db.session, current_user, command)
+        except merchant_accounts.MerchantAccountError as error:
+            db.session.rollback()
+            target = form[error.field] if error.field and error.field in form else None
+            if target is not None:
+                target.errors = [*target.errors, _(error.message)]
+            else:
+                flash(_(error.message), "error")
+        else:
+            _mail_change(organization, provider, account.public_id)
+            commit()
+            flash(_("The account was saved. Its secrets are stored encrypted."), "success")
+            return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)
+    form.password.data = ""
+    status = 400 if request.method == "POST" else 200
+    account = merchant_accounts.account_for(db.session, org_id, provider)
+    return render_template(
+        "payment_accounts/edit.html",
+        org=organization,
+        form=form,
+        provider=provider,
+        label=PROVIDER_LABELS[provider],
+        account=account,
+    ), status
+
+
+def _mail_change(organization: Organization, provider: str, public_id: str) -> None:
+    for person in merchant_accounts.people_to_tell(db.session, organization.id):
+        queue_mail(
+            Mail(
+                to=person.email,
+                subject=_(
+                    "%(org)s: the %(provider)s receiving account was changed",
+                    org=organization.name,
+                    provider=PROVIDER_LABELS[provider],
+                ),
+                body=render_template(
+                    "payment_accounts/changed_email.txt",
+                    org=organization,
+                    provider=PROVIDER_LABELS[provider],
+                    public_id=public_id,
+                    by=current_user,
+                ),
+            )
+        )
+
+
+@bp.post("/<int:org_id>/payments/parked/<int:parked_id>/dismiss")
+def dismiss(org_id: int, parked_id: int):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    require_org_role(org_id, *FINANCE_ROLES)
+    form = DismissForm()
+    if not form.validate_on_submit():
+        flash(_("Say how the event was handled."), "error")
+        return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)
+    try:
+        parked = parking.dismiss(db.session, current_user, parked_id, form.note.data)
+        if parked.organization_id != org_id:
+            abort(404)
+    except parking.ParkingError as error:
+        db.session.rollback()
+        flash(_(error.message), "error")
+    else:
+        commit()
+        flash(_("The event was closed."), "success")
+    return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)

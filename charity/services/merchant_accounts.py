@@ -1,0 +1,286 @@
+"""Each organization's own merchant accounts (WeChat Pay 商户号, Alipay app; Stripe's
+connected account is ``Organization.stripe_account_id``): gifts are paid straight into
+them, so the platform never holds donors' money (guarantee 5).
+
+Only an owner, after re-entering their password, saves credentials. Secrets are sealed
+at rest (charity.payments.vault) and never shown again; every change appends a public log
+entry naming the provider and the account id (never a secret) and is mailed to the
+organization's owners and finance members.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.orm import Session
+
+from charity import payments
+from charity.core.events import record_event
+from charity.models import Donation, Membership, MerchantAccount, Organization, User, utcnow
+from charity.payments import vault
+from charity.services.accounts import verify_password
+from charity.web.i18n import N_
+
+#: The fields of each provider's form: (name, secret?). Secrets are sealed, others kept.
+FIELDS = {
+    "wechatpay": (
+        ("mchid", False),
+        ("appid", False),
+        ("cert_serial_no", False),
+        ("private_key", True),
+        ("apiv3_key", True),
+        ("platform_public_key_id", False),
+        ("platform_public_key", False),
+    ),
+    "alipay": (
+        ("app_id", False),
+        ("app_private_key", True),
+        ("alipay_public_key", False),
+    ),
+}
+PATTERNS = {
+    "mchid": (re.compile(r"^\d{8,10}$"), N_("The 商户号 is 8 to 10 digits.")),
+    "appid": (re.compile(r"^wx[0-9a-f]{16}$"), N_("The AppID starts with wx and 16 hex digits.")),
+    "cert_serial_no": (
+        re.compile(r"^[0-9A-Fa-f]{8,64}$"),
+        N_("The certificate serial number is hexadecimal."),
+    ),
+    "apiv3_key": (re.compile(r"^[\x21-\x7e]{32}$"), N_("The API v3 key is 32 characters.")),
+    "platform_public_key_id": (
+        re.compile(r"^(PUB_KEY_ID_[0-9A-Za-z]{8,64})?$"),
+        N_("The public key ID starts with PUB_KEY_ID_."),
+    ),
+    "app_id": (re.compile(r"^\d{16}$"), N_("The Alipay app ID is 16 digits.")),
+}
+PRIVATE_KEYS = ("private_key", "app_private_key")
+PUBLIC_KEYS = ("platform_public_key", "alipay_public_key")
+
+
+class MerchantAccountError(ValueError):
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass(frozen=True)
+class SaveCredentials:
+    organization_id: int
+    provider: str
+    #: The form's values by field name (see FIELDS).
+    values: dict[str, str] = field(repr=False)
+    #: The owner's password, re-entered.
+    password: str = field(repr=False)
+
+
+def _require_owner(session: Session, actor: User, organization_id: int) -> None:
+    role = session.scalar(
+        sa.select(Membership.role).where(
+            Membership.user_id == actor.id, Membership.organization_id == organization_id
+        )
+    )
+    if role != "owner":
+        raise MerchantAccountError(N_("Only an owner can change the receiving accounts."))
+
+
+def _clean(provider: str, values: dict[str, str]) -> dict[str, str]:
+    cleaned = {}
+    for name, _secret in FIELDS[provider]:
+        value = (values.get(name) or "").strip()
+        if name in PRIVATE_KEYS or name in PUBLIC_KEYS:
+            value = value.replace("\r\n", "\n")
+        cleaned[name] = value
+        pattern = PATTERNS.get(name)
+        if pattern and not pattern[0].match(value):
+            raise MerchantAccountError(pattern[1], name)
+    for name in PRIVATE_KEYS:
+        if name in cleaned:
+            _check_private_key(cleaned[name], name)
+    for name in PUBLIC_KEYS:
+        if name in cleaned and (cleaned[name] or name == "alipay_public_key"):
+            _check_public_key(cleaned[name], name)
+    if provider == "wechatpay" and bool(cleaned["platform_public_key_id"]) != bool(
+        cleaned["platform_public_key"]
+    ):
+        raise MerchantAccountError(
+            N_("Enter both the platform public key and its ID, or neither."),
+            "platform_public_key",
+        )
+    return cleaned
+
+
+def _pem(text: str) -> bytes:
+    """Accept a PEM, or the bare base64 body the providers' tools often show."""
+    if "-----BEGIN" in text:
+        return text.encode()
+    return b"-----BEGIN PUBLIC KEY-----\n" + text.encode() + b"\n-----END PUBLIC KEY-----\n"
+
+
+def _check_private_key(text: str, name: str) -> None:
+    body = (
+        text
+        if "-----BEGIN" in text
+        else ("-----BEGIN PRIVATE KEY-----\n" + text + "\n-----END PRIVATE KEY-----\n")
+    )
+    try:
+        key = serialization.load_pem_private_key(body.encode(), password=None)
+    except (ValueError, TypeError):
+        raise MerchantAccountError(
+            N_("This is not an RSA private key in PEM form."), name
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey) or key.key_size < 2048:
+        raise MerchantAccountError(N_("The private key must be RSA, 2048 bits or more."), name)
+
+
+def _check_public_key(text: str, name: str) -> None:
+    try:
+        key = serialization.load_pem_public_key(_pem(text))
+    except (ValueError, TypeError):
+        raise MerchantAccountError(N_("This is not an RSA public key in PEM form."), name) from None
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise MerchantAccountError(N_("This is not an RSA public key in PEM form."), name)
+
+
+def save_credentials(session: Session, actor: User, command: SaveCredentials) -> MerchantAccount:
+    """Store (or replace) an organization's account at a wallet provider."""
+    if command.provider not in FIELDS:
+        raise MerchantAccountError(N_("Unknown payment provider."))
+    _require_owner(session, actor, command.organization_id)
+    if not verify_password(actor, command.password):
+        raise MerchantAccountError(N_("The password is not right."), "password")
+    organization = session.get(Organization, command.organization_id)
+    if organization is None or not organization.is_verified:
+        raise MerchantAccountError(N_("Only a verified organization can receive gifts."))
+    cleaned = _clean(command.provider, command.values)
+    secret_names = {name for name, secret in FIELDS[command.provider] if secret}
+    settings = {k: v for k, v in cleaned.items() if k not in secret_names}
+    public_id = settings.pop("mchid" if command.provider == "wechatpay" else "app_id")
+    taken = session.scalar(
+        sa.select(MerchantAccount.organization_id).where(
+            MerchantAccount.provider == command.provider,
+            MerchantAccount.public_id == public_id,
+            MerchantAccount.organization_id != organization.id,
+        )
+    )
+    if taken is not None:
+        raise MerchantAccountError(N_("This account is already another organization's."))
+    account = session.scalar(
+        sa.select(MerchantAccount)
+        .where(
+            MerchantAccount.organization_id == organization.id,
+            MerchantAccount.provider == command.provider,
+        )
+        .with_for_update()
+    )
+    if account is None:
+        account = MerchantAccount(organization_id=organization.id, provider=command.provider)
+        session.add(account)
+        account.version = 1
+    else:
+        account.version += 1
+    account.public_id = public_id
+    account.settings_json = json.dumps(settings, sort_keys=True)
+    account.secrets_token = vault.seal({k: cleaned[k] for k in secret_names})
+    account.updated_by_id = actor.id
+    account.updated_at = utcnow()
+    session.flush()  # the account id names its notification URL
+    forget_cached_clients(account)
+    record_event(
+        session,
+        "organization.merchant_account_set",
+        {
+            "organization_id": organization.id,
+            "org_uscc": organization.uscc,
+            "provider": command.provider,
+            "account": public_id,
+            "version": account.version,
+        },
+        subject_table="merchant_accounts",
+        subject_id=account.id,
+    )
+    return account
+
+
+def forget_cached_clients(account: MerchantAccount) -> None:
+    from charity.payments import alipay, wechatpay
+
+    (wechatpay if account.provider == "wechatpay" else alipay).forget_clients(account.id)
+
+
+def merchant(account: MerchantAccount) -> payments.Merchant:
+    """The account with its secrets opened, for one provider call."""
+    token = account.secrets_token
+    return payments.Merchant(
+        provider=account.provider,
+        account_id=account.id,
+        public_id=account.public_id,
+        settings=json.loads(account.settings_json),
+        secrets=vault.unseal(token),
+        fingerprint=f"{account.version}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
+    )
+
+
+def stripe_merchant(stripe_account_id: str | None) -> payments.Merchant:
+    return payments.Merchant("stripe", 0, stripe_account_id or "", {}, {}, "stripe")
+
+
+def merchant_of_donation(session: Session, donation: Donation) -> payments.Merchant:
+    if (donation.payment_provider or "stripe") == "stripe":
+        if not donation.stripe_account_id:
+            raise MerchantAccountError(N_("This donation has no receiving Stripe account."))
+        return stripe_merchant(donation.stripe_account_id)
+    account = session.get(MerchantAccount, donation.merchant_account_id)
+    if account is None:
+        raise MerchantAccountError(N_("This donation's receiving account is gone."))
+    return merchant(account)
+
+
+def account_for(session: Session, organization_id: int, provider: str) -> MerchantAccount | None:
+    return session.scalar(
+        sa.select(MerchantAccount).where(
+            MerchantAccount.organization_id == organization_id,
+            MerchantAccount.provider == provider,
+        )
+    )
+
+
+def providers_of(session: Session, organization: Organization) -> list[str]:
+    """The providers the organization can receive gifts through, wallets first."""
+    wallets = set(
+        session.scalars(
+            sa.select(MerchantAccount.provider).where(
+                MerchantAccount.organization_id == organization.id
+            )
+        )
+    )
+    found = [name for name in ("wechatpay", "alipay") if name in wallets]
+    return found + (["stripe"] if organization.stripe_account_id else [])
+
+
+def notify_url(site: str, merchant_: payments.Merchant) -> str:
+    """Where the provider notifies us about this account (empty for Stripe: its one
+    webhook endpoint is configured in the Stripe dashboard)."""
+    if merchant_.provider == "stripe":
+        return ""
+    return f"{site.rstrip('/')}/payments/{merchant_.provider}/notify/{merchant_.account_id}"
+
+
+def people_to_tell(session: Session, organization_id: int) -> list[User]:
+    """The organization's owners and finance members (every change is mailed to them)."""
+    return list(
+        session.scalars(
+            sa.select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(
+                Membership.organization_id == organization_id,
+                Membership.role.in_(("owner", "finance")),
+            )
+            .order_by(User.id)
+        )
+    )

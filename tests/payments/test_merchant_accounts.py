@@ -1,0 +1,97 @@
+"""An organization's own merchant accounts: entered by an owner after re-entering the
+password, sealed at rest, never shown again, logged publicly (without secrets), mailed
+to the owners and finance members."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from charity.extensions import db
+from charity.models import AuditEntry, Membership, MerchantAccount
+from charity.payments import vault
+from tests.factories import PASSWORD, UserFactory
+from tests.payments.conftest import form_values
+
+
+def _people(organization):  # type: ignore[no-untyped-def]
+    owner, finance, editor = UserFactory(), UserFactory(), UserFactory()
+    for user, role in ((owner, "owner"), (finance, "finance"), (editor, "editor")):
+        db.session.add(Membership(user=user, organization=organization, role=role))
+    db.session.commit()
+    return owner, finance, editor
+
+
+def test_owner_connects_wechatpay_after_reentering_the_password(
+    client, login, wallet_app, db_session, sim_credentials, mail_outbox
+):
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    organization = campaign.organization
+    owner, finance, editor = _people(organization)
+    url = f"/orgs/{organization.id}/payments/wechatpay"
+    values = form_values("wechatpay", sim_credentials["wechatpay"])
+
+    login(editor)
+    assert client.get(url).status_code == 403
+    login(owner)
+    wrong = client.post(url, data={**values, "password": "not my password"})
+    assert wrong.status_code == 400 and "The password is not right." in wrong.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MerchantAccount)) == 0
+
+    bad_key = client.post(url, data={**values, "private_key": "nonsense", "password": PASSWORD})
+    assert bad_key.status_code == 400
+    assert "not an RSA private key" in bad_key.get_data(as_text=True)
+
+    saved = client.post(url, data={**values, "password": PASSWORD})
+    assert saved.status_code == 303, saved.get_data(as_text=True)[:2000]
+    account = db.session.scalars(sa.select(MerchantAccount)).one()
+    assert account.public_id == values["mchid"]
+    # Sealed at rest: no secret appears in the row; the vault opens them again.
+    row_text = json.dumps([account.settings_json, account.secrets_token])
+    assert values["apiv3_key"] not in row_text and "PRIVATE KEY" not in row_text
+    assert vault.unseal(account.secrets_token)["apiv3_key"] == values["apiv3_key"]
+    # Never shown again: the form starts empty.
+    again = client.get(url).get_data(as_text=True)
+    assert values["apiv3_key"] not in again and "BEGIN PRIVATE KEY" not in again
+    assert values["mchid"] in again  # the account id itself is not secret
+
+    entry = db.session.scalars(sa.select(AuditEntry).order_by(AuditEntry.index.desc())).first()
+    payload = json.loads(entry.payload)
+    assert payload["type"] == "organization.merchant_account_set"
+    assert (payload["provider"], payload["account"]) == ("wechatpay", values["mchid"])
+    assert values["apiv3_key"] not in entry.payload and "PRIVATE" not in entry.payload
+
+    told = sorted(message["To"] for message in mail_outbox)
+    assert told == sorted([owner.email, finance.email])
+    assert values["apiv3_key"] not in mail_outbox[0].get_content()
+    assert values["mchid"] in mail_outbox[0].get_content()
+
+    overview = client.get(f"/orgs/{organization.id}/payments").get_data(as_text=True)
+    assert values["mchid"] in overview and "platform certificates" in overview
+
+
+def test_finance_sees_the_overview_but_cannot_change_accounts(
+    client, login, wallet_app, db_session
+):
+    from tests.factories import CampaignFactory
+
+    organization = CampaignFactory().organization
+    _owner, finance, _editor = _people(organization)
+    login(finance)
+    assert client.get(f"/orgs/{organization.id}/payments").status_code == 200
+    assert client.get(f"/orgs/{organization.id}/payments/alipay").status_code == 403
+
+
+def test_an_account_belongs_to_one_organization(wallet_app, db_session, sim_credentials):
+    import pytest
+
+    from charity.services import merchant_accounts
+    from tests.factories import CampaignFactory
+    from tests.payments.conftest import connect
+
+    connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
+    with pytest.raises(merchant_accounts.MerchantAccountError, match="another organization"):
+        connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
