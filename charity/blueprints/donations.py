@@ -263,6 +263,11 @@ def show(token: str):  # type: ignore[no-untyped-def]
     except donations.PaymentMismatchError as exc:
         db.session.rollback()
         current_app.logger.error("donation %s: %s", donation.id, exc)
+    except sa.exc.OperationalError as exc:
+        # A concurrent confirmation (the provider's notification) held the database; the
+        # page shows what is recorded and asks again (it polls, or the donor reloads).
+        db.session.rollback()
+        current_app.logger.warning("donation %s not refreshed: %s", donation.id, exc)
     return render_template(
         "donations/show.html",
         donation=donation,

@@ -146,8 +146,8 @@ def status(token: str):  # type: ignore[no-untyped-def]
     donation = _donation(token)
     try:
         state = refresh(donation)
-    except payments.PaymentError:
-        db.session.rollback()
+    except (payments.PaymentError, sa.exc.OperationalError):
+        db.session.rollback()  # asked again at the next poll
         state = donation.status
     done = url_for("donations.show", token=token)
     return jsonify(status=state, redirect=done, failure=donation.failure_message or "")

@@ -3,6 +3,7 @@
     flask payments reconcile [--date YYYY-MM-DD] [--org ID]   (daily: yesterday, CST)
     flask payments close-expired                              (every minute or so)
     flask payments reseal                                     (after rotating PAYMENT_SECRETS_KEY)
+    flask payments connect-simulators                         (development: `make run`)
 
 ``reconcile`` downloads each receiving account's statement of the day (WeChat Pay trade
 and refund bills, Alipay's 业务明细, Stripe's charges and refunds), compares it line by
@@ -87,6 +88,26 @@ def close_expired() -> None:
         if batch < 50:
             break
     click.echo(f"closed or settled {handled} expired orders")
+
+
+@payments.command("connect-simulators")
+@with_appcontext
+def connect_simulators() -> None:
+    """Development: accounts at the local simulators for the verified demo organizations."""
+    from flask import current_app
+
+    from charity.demo.payments import connect_simulators as connect
+
+    wechatpay = current_app.config.get("WECHATPAY_API_BASE") or ""
+    alipay = (current_app.config.get("ALIPAY_GATEWAY") or "").removesuffix("/gateway.do")
+    local = ("http://127.0.0.1:", "http://localhost:")
+    if not (wechatpay.startswith(local) and alipay.startswith(local)):
+        raise click.ClickException("WECHATPAY_API_BASE and ALIPAY_GATEWAY must be local simulators")
+    lines = connect(db.session, wechatpay, alipay)
+    db.session.commit()
+    click.echo("Payment accounts at the local simulators:")
+    for line in lines:
+        click.echo(line)
 
 
 @payments.command("reseal")

@@ -157,13 +157,26 @@ def save_credentials(session: Session, actor: User, command: SaveCredentials) ->
     organization = session.get(Organization, command.organization_id)
     if organization is None or not organization.is_verified:
         raise MerchantAccountError(N_("Only a verified organization can receive gifts."))
-    cleaned = _clean(command.provider, command.values)
-    secret_names = {name for name, secret in FIELDS[command.provider] if secret}
+    return store_credentials(session, organization, command.provider, command.values, actor)
+
+
+def store_credentials(
+    session: Session,
+    organization: Organization,
+    provider: str,
+    values: dict[str, str],
+    actor: User | None,
+) -> MerchantAccount:
+    """Check, seal and store an account's credentials, with its log entry. The owner and
+    password checks are ``save_credentials``'; development's `flask payments
+    connect-simulators` calls this directly (it refuses to run against real providers)."""
+    cleaned = _clean(provider, values)
+    secret_names = {name for name, secret in FIELDS[provider] if secret}
     settings = {k: v for k, v in cleaned.items() if k not in secret_names}
-    public_id = settings.pop("mchid" if command.provider == "wechatpay" else "app_id")
+    public_id = settings.pop("mchid" if provider == "wechatpay" else "app_id")
     taken = session.scalar(
         sa.select(MerchantAccount.organization_id).where(
-            MerchantAccount.provider == command.provider,
+            MerchantAccount.provider == provider,
             MerchantAccount.public_id == public_id,
             MerchantAccount.organization_id != organization.id,
         )
@@ -174,12 +187,12 @@ def save_credentials(session: Session, actor: User, command: SaveCredentials) ->
         sa.select(MerchantAccount)
         .where(
             MerchantAccount.organization_id == organization.id,
-            MerchantAccount.provider == command.provider,
+            MerchantAccount.provider == provider,
         )
         .with_for_update()
     )
     if account is None:
-        account = MerchantAccount(organization_id=organization.id, provider=command.provider)
+        account = MerchantAccount(organization_id=organization.id, provider=provider)
         session.add(account)
         account.version = 1
     else:
@@ -187,7 +200,7 @@ def save_credentials(session: Session, actor: User, command: SaveCredentials) ->
     account.public_id = public_id
     account.settings_json = json.dumps(settings, sort_keys=True)
     account.secrets_token = vault.seal({k: cleaned[k] for k in secret_names})
-    account.updated_by_id = actor.id
+    account.updated_by_id = actor.id if actor is not None else None
     account.updated_at = utcnow()
     session.flush()  # the account id names its notification URL
     forget_cached_clients(account)
@@ -197,7 +210,7 @@ def save_credentials(session: Session, actor: User, command: SaveCredentials) ->
         {
             "organization_id": organization.id,
             "org_uscc": organization.uscc,
-            "provider": command.provider,
+            "provider": provider,
             "account": public_id,
             "version": account.version,
         },

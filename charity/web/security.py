@@ -5,6 +5,21 @@ from __future__ import annotations
 from flask import Flask, Response
 
 
+#: Where a gift's form may send the donor (a redirect after the POST counts for
+#: form-action): WeChat Pay's H5 cashier and Alipay's gateway and cashiers.
+WALLET_CASHIERS = ("https://wx.tenpay.com", "https://*.alipay.com")
+
+
+def _origin(url: str) -> str:
+    return "/".join(url.split("/")[:3]) if url else ""
+
+
+def form_action(app: Flask) -> str:
+    """'self', the wallets' cashiers, and the local simulators when configured."""
+    simulators = [_origin(app.config.get(k) or "") for k in ("WECHATPAY_API_BASE", "ALIPAY_GATEWAY")]
+    return " ".join(filter(None, ["'self'", *WALLET_CASHIERS, *simulators]))
+
+
 def content_security_policy(app: Flask) -> str:
     stripe_js = app.config.get("STRIPE_JS_URL", "")
     stripe_origin = "/".join(stripe_js.split("/")[:3]) if stripe_js else ""
@@ -24,7 +39,7 @@ def content_security_policy(app: Flask) -> str:
             f"frame-src {frame_src}",
             "object-src 'none'",
             "base-uri 'self'",
-            "form-action 'self'",
+            f"form-action {form_action(app)}",
             "frame-ancestors 'none'",
         ]
     )

@@ -143,6 +143,28 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donations.issue_receipt": (post({OWNER_A, FINANCE_A}),),
     # Stripe's signature is the authorization; an unsigned post is a 400 for everyone
     "stripe_webhook.receive": (post(EVERYONE),),
+    # --- payments: wallets, merchant accounts, parked events, reconciliation ------------------
+    # a wallet's signature is the authorization; an unsigned post is a 400 for everyone
+    "payment_notify.notify": (
+        post(EVERYONE, args={"provider": "alipay", "account_id": "alipay_account"}),
+    ),
+    "wallet_pay.begin": (post(EVERYONE, args=GIFT),),
+    "wallet_pay.show": (get(EVERYONE, args=GIFT),),
+    "wallet_pay.status": (get(EVERYONE, args=GIFT),),
+    "payment_accounts.overview": (get(FINANCE),),
+    # only an owner enters credentials (and re-enters the password to do it)
+    "payment_accounts.edit": (
+        get({OWNER_A}, args={"provider": "wechatpay"}),
+        post({OWNER_A}, args={"provider": "wechatpay"}),
+    ),
+    "payment_accounts.dismiss": (post(FINANCE, args={"parked_id": "gift"}),),
+    "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
+    "reconciliation.apply": (
+        post(
+            FINANCE,
+            args={"run_id": "reconciliation_run", "difference_id": "reconciliation_difference"},
+        ),
+    ),
     # --- the public audit log --------------------------------------------------------------
     "auditlog_api.get_checkpoint": (get(EVERYONE),),
     "auditlog_api.get_key": (get(EVERYONE),),

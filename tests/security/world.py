@@ -84,8 +84,51 @@ def seed(app: Flask) -> World:
         **_compliance(app, org_a),
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
+        **_payments(org_a),
     }
     return World(users, names)
+
+
+def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """payments: an Alipay merchant account of A, a reconciliation run with a difference."""
+    import json
+    from datetime import date
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from charity.models import MerchantAccount, ReconciliationDifference, ReconciliationRun
+    from charity.payments import vault
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()  # fmt: skip
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+    account = MerchantAccount(
+        organization_id=org.id, provider="alipay", public_id="2021000000009999",
+        settings_json=json.dumps({"alipay_public_key": public}),
+        secrets_token=vault.seal({"app_private_key": private}),
+    )  # fmt: skip
+    run = ReconciliationRun(
+        organization_id=org.id, provider="alipay", account=account.public_id,
+        day=date(2025, 1, 2), status="ok", difference_count=1,
+    )  # fmt: skip
+    run.differences.append(
+        ReconciliationDifference(kind="ours_only", line_kind="payment", reference="G1T1")
+    )
+    db.session.add_all([account, run])
+    db.session.flush()
+    return {
+        "alipay_account": account.id,
+        "alipay": "alipay",
+        "wechatpay": "wechatpay",
+        "reconciliation_run": run.id,
+        "reconciliation_difference": run.differences[0].id,
+    }
 
 
 def _update(campaign):  # type: ignore[no-untyped-def]
