@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-
 #: Where a gift's form may send the donor (a redirect after the POST counts for
 #: form-action): WeChat Pay's H5 cashier and Alipay's gateway and cashiers.
 WALLET_CASHIERS = ("https://wx.tenpay.com", "https://*.alipay.com")
@@ -16,7 +15,8 @@ def _origin(url: str) -> str:
 
 def form_action(app: Flask) -> str:
     """'self', the wallets' cashiers, and the local simulators when configured."""
-    simulators = [_origin(app.config.get(k) or "") for k in ("WECHATPAY_API_BASE", "ALIPAY_GATEWAY")]
+    names = ("WECHATPAY_API_BASE", "ALIPAY_GATEWAY")
+    simulators = [_origin(app.config.get(name) or "") for name in names]
     return " ".join(filter(None, ["'self'", *WALLET_CASHIERS, *simulators]))
 
 

@@ -105,9 +105,11 @@ def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode()  # fmt: skip
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     account = MerchantAccount(
         organization_id=org.id, provider="alipay", public_id="2021000000009999",
         settings_json=json.dumps({"alipay_public_key": public}),
