@@ -332,6 +332,13 @@ def confirm_payment(
         raise PaymentMismatchError(f"donation {donation_id}: intent status is {intent.status}")
     if row.status != "pending":
         return False
+    if row.has_parked_events:
+        # Refunds wait for this success: take their pool lock now, before the receipt
+        # counter and the log head, in the order every refund takes them (no deadlock).
+        from charity.services.pools import lock_pool, pool_of_donation
+
+        if (pool := pool_of_donation(row)) is not None:  # type: ignore[arg-type]
+            lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
