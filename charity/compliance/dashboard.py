@@ -250,7 +250,32 @@ TABLES = (
     "due_soon",
     "ratio_failures",
     "mismatches",
+    "reconciliation",
 )
+
+
+def _reconciliation_table(
+    session: Session, scope: Scope | str | None
+) -> tuple[list[str], list[list[Any]]]:
+    """payments: organizations whose books and the payment providers' statements disagree
+    (charity.services.reconciliation), or with provider events waiting for a person."""
+    from charity.services.reconciliation import regulator_rows
+
+    scope = as_scope(scope)
+    ids = None
+    if scope.province or scope.org_type:
+        query = _scope(select(Organization.id), Scope(scope.province, scope.org_type, None))
+        ids = set(session.scalars(query))
+    headers = [
+        "organization_id",
+        "organization",
+        "uscc",
+        "open_differences",
+        "failed_statements",
+        "unresolved_events",
+        "difference_fen",
+    ]
+    return headers, regulator_rows(session, ids)
 
 
 def _rate_rows(rates: list[Rate]) -> list[list[Any]]:
@@ -346,5 +371,6 @@ def build_tables(
             for d, rep, comp, name, uscc, title in figure_mismatches(session, scope, limit)
         ],
     )
+    tables["reconciliation"] = _reconciliation_table(session, scope)  # payments
     tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))
     return tables

@@ -505,3 +505,42 @@ def _active_days(session: Session, first: date, last: date) -> set[tuple[str, st
         for provider, acct, moment in rows
         if acct and moment is not None
     }
+
+
+def regulator_rows(session: Session, organization_ids: set[int] | None) -> list[list[Any]]:
+    """Per organization (in scope): open reconciliation differences, failed statements,
+    unresolved parked events, and open differences' amounts (the regulator dashboard)."""
+    from charity.models import ParkedEvent
+
+    counts: dict[int, list[int]] = {}
+
+    def row(org_id: int) -> list[int]:
+        return counts.setdefault(org_id, [0, 0, 0, 0])
+
+    runs = {run.id: run for run in latest_runs(session)}
+    for run in runs.values():
+        if run.status != "ok":
+            row(run.organization_id)[1] += 1
+    for difference in open_differences(session):
+        numbers = row(runs[difference.run_id].organization_id)
+        numbers[0] += 1
+        numbers[3] += abs((difference.their_amount_fen or 0) - (difference.our_amount_fen or 0))
+    parked = session.execute(
+        sa.select(ParkedEvent.organization_id, sa.func.count())
+        .where(ParkedEvent.status == "unresolved", ParkedEvent.organization_id.is_not(None))
+        .group_by(ParkedEvent.organization_id)
+    ).all()
+    for org_id, number in parked:
+        row(org_id)[2] += number
+    wanted = [o for o in counts if organization_ids is None or o in organization_ids]
+    names = {
+        org_id: (name, uscc)
+        for org_id, name, uscc in session.execute(
+            sa.select(Organization.id, Organization.name, Organization.uscc).where(
+                Organization.id.in_(wanted)
+            )
+        )
+    }
+    return [
+        [org_id, *names[org_id], *counts[org_id]] for org_id in sorted(wanted) if org_id in names
+    ]

@@ -117,6 +117,12 @@ def test_three_providers_reconcile_to_zero_then_a_deleted_refund_is_found_and_ap
     assert (difference.kind, difference.donation_id) == ("theirs_only", wechat.id)
     assert "商户退款单号" in difference.their_line  # the bill's own line, as evidence
 
+    regulator = UserFactory(platform_role="regulator")
+    db.session.commit()
+    login(regulator)
+    dashboard = client.get("/regulator/").get_data(as_text=True)
+    table = dashboard.split('id="t-reconciliation"')[1].split("</table>")[0]
+    assert campaign.organization.name in table and "8.00" in table
     login(finance)
     run_url = f"/orgs/{campaign.organization_id}/reconciliation/{difference.run_id}"
     page = client.get(run_url).get_data(as_text=True)
