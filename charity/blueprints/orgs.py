@@ -136,7 +136,14 @@ def manage(org_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, *MEMBER_ROLES)
     role = role_in_org(current_user, org_id)
-    return render_template("orgs/manage.html", org=organization, role=role)
+    from charity.services.donations import can_receive_online  # payments
+
+    return render_template(
+        "orgs/manage.html",
+        org=organization,
+        role=role,
+        can_receive_online=can_receive_online(db.session, organization),
+    )
 
 
 @bp.route("/<int:org_id>/payment-account", methods=["GET", "POST"])

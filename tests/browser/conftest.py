@@ -32,7 +32,7 @@ import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -98,6 +98,8 @@ class LiveServer:
     url: str
     #: localstripe's base URL, once the payments area has landed
     stripe_url: str | None = None
+    #: the WeChat Pay and Alipay simulators' base URLs ("wechatpay", "alipay")
+    wallets: dict = field(default_factory=dict)
 
     def has(self, endpoint: str) -> bool:
         return endpoint in self.app.view_functions
@@ -130,7 +132,9 @@ def _skip_in_postgres_pass() -> None:
         )
 
 
-def _build_live_app(tmp: Path, stripe_url: str | None) -> Flask:
+def _build_live_app(
+    tmp: Path, stripe_url: str | None, wallets: dict[str, str] | None = None
+) -> Flask:
     from flask_migrate import upgrade
 
     from charity import create_app
@@ -140,6 +144,9 @@ def _build_live_app(tmp: Path, stripe_url: str | None) -> Flask:
     stripe = {}
     if stripe_url:
         stripe = {"STRIPE_API_BASE": stripe_url, "STRIPE_JS_URL": f"{stripe_url}/js.stripe.com/v3/"}
+    if wallets:  # payments: the WeChat Pay and Alipay simulators
+        stripe["WECHATPAY_API_BASE"] = wallets["wechatpay"]
+        stripe["ALIPAY_GATEWAY"] = f"{wallets['alipay']}/gateway.do"
     app = create_app(
         TestingConfig(
             f"sqlite:///{tmp / 'live.sqlite3'}",
@@ -154,8 +161,26 @@ def _build_live_app(tmp: Path, stripe_url: str | None) -> Flask:
         list(load_demo_data())
         from charity.extensions import db
 
+        if wallets:  # every verified demo organization takes WeChat Pay and Alipay too
+            from charity.demo.payments import connect_simulators
+
+            connect_simulators(db.session, wallets["wechatpay"], wallets["alipay"])
+            db.session.commit()
         db.session.remove()
     return app
+
+
+@contextlib.contextmanager
+def _wallet_simulators() -> Iterator[dict[str, str] | None]:
+    """payments: the WeChat Pay and Alipay simulators (127.0.0.1, free ports, keys per run),
+    delivering their notifications to the live server by themselves."""
+    if not (ROOT / "scripts" / "wechatpay_simulator.py").exists():
+        yield None
+        return
+    from tests.payments.conftest import running_simulator
+
+    with running_simulator("wechatpay") as wechatpay, running_simulator("alipay") as alipay:
+        yield {"wechatpay": wechatpay, "alipay": alipay}
 
 
 @contextlib.contextmanager
@@ -201,8 +226,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in test output
-    with _localstripe() as stripe_url:
-        app = _build_live_app(tmp_path_factory.mktemp("live"), stripe_url)
+    with _localstripe() as stripe_url, _wallet_simulators() as wallets:
+        app = _build_live_app(tmp_path_factory.mktemp("live"), stripe_url, wallets)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -210,7 +235,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         try:
             if stripe_url:
                 _register_webhook(stripe_url, app, url)
-            yield LiveServer(app=app, url=url, stripe_url=stripe_url)
+            yield LiveServer(app=app, url=url, stripe_url=stripe_url, wallets=wallets or {})
         finally:
             server.shutdown()
             thread.join(timeout=10)

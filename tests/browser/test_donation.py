@@ -55,6 +55,8 @@ def fill_gift(page, name: str, email: str) -> None:  # type: ignore[no-untyped-d
     page.check("input[name=amount][value='8800']")  # ¥88
     page.fill("#donor_name", name)
     page.fill("#donor_email", email)
+    if page.locator("input[name=method][value='stripe']").count():
+        page.check("input[name=method][value='stripe']")  # 银行卡 (wallets come first)
     with page.expect_navigation():
         page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/donations/[^/]+/pay$"))
