@@ -17,6 +17,7 @@ from charity.api.resources import Resource
 from charity.core import regions
 from charity.models import Campaign, CampaignUpdate, Donation, Organization
 from charity.models.campaign import CAUSES
+from charity.models.donation import DONATION_CHANNELS
 from charity.models.organization import ORG_TYPES
 
 ORG_SCHEMA_REF = {"$ref": "#/components/schemas/Organization"}
@@ -295,7 +296,7 @@ DONATIONS = Resource(
             "channel",
             "How it was given.",
             example="online_card",
-            enum=("online_card", "recurring", "bank_transfer", "cash_box", "in_kind"),
+            enum=DONATION_CHANNELS,
         ),
         f.computed(
             "donor_name",

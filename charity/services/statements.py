@@ -16,6 +16,8 @@ from charity.services import receipts
 COUNTED = ("succeeded", "partially_refunded", "refunded")
 CHANNEL_LABELS = {
     "online_card": "在线 Online",
+    "online_wechatpay": "微信支付 WeChat Pay",
+    "online_alipay": "支付宝 Alipay",
     "recurring": "月捐 Monthly",
     "bank_transfer": "银行转账 Bank transfer",
     "cash_box": "现金 Cash",
