@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from charity.auditlog import checkpoint, store
 from charity.core.db import commit
 from charity.extensions import db
+from charity.web import replicas
 from charity.web.errors import json_error
 
 bp = Blueprint("auditlog_api", __name__)
@@ -59,6 +60,8 @@ def latest_checkpoint() -> tuple[int, bytes, str]:
     """The signed checkpoint of the current head (signed and saved on first request)."""
     signer = checkpoint.signer_for(current_app)
     origin = current_app.config["AUDITLOG_ORIGIN"]
+    if replicas.reading_replica() is not None:  # a standby cannot save a note
+        return checkpoint.current_checkpoint(db.session, signer, origin, save=False)
     try:
         size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
         commit()
