@@ -175,6 +175,19 @@ class Config:
     #: transaction and `flask audit sequencer` (one process) appends queued entries in
     #: batches. Production and the bench default to batched; `make prod` starts the sequencer.
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "inline")
+    #: The log as static C2SP tlog-tiles (docs/audit-log.md): a directory, or
+    #: s3://bucket/prefix (boto3; AUDITLOG_TILES_S3_ENDPOINT for a non-AWS S3-compatible
+    #: store, credentials from the usual AWS_* variables). The sequencer writes the
+    #: checkpoint, tiles and entry bundles there after each batch. Empty: no tiles.
+    AUDITLOG_TILES = os.environ.get("AUDITLOG_TILES", "")
+    AUDITLOG_TILES_S3_ENDPOINT = os.environ.get("AUDITLOG_TILES_S3_ENDPOINT", "")
+    #: Witnesses (C2SP tlog-witness) asked to cosign each new checkpoint: comma- or
+    #: newline-separated "<witness verifier key> <submission URL>" pairs. The checkpoint
+    #: served (API and tiles) is the newest one with AUDITLOG_WITNESS_QUORUM cosignatures
+    #: (default: all configured witnesses), carrying them.
+    AUDITLOG_WITNESSES = os.environ.get("AUDITLOG_WITNESSES", "")
+    AUDITLOG_WITNESS_QUORUM = os.environ.get("AUDITLOG_WITNESS_QUORUM", "")
+    AUDITLOG_WITNESS_TIMEOUT = _float("AUDITLOG_WITNESS_TIMEOUT", 5.0)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     #: Read replicas (docs/scaling.md): PostgreSQL streaming replicas, comma-separated URLs,
     #: for public read-only pages and the read API (charity/web/replicas.py). A replica
