@@ -1,6 +1,6 @@
 """Giving-day drill across machines, simulated on this one (issue 20, part 5).
 
-    python -m bench.drill [--donations 400] [--users 8] [--no-write]
+    python -m bench.drill [--donations 300] [--users 6] [--max-seconds 600] [--no-write]
 
 The parts of a multi-host deployment, each its own process on 127.0.0.1:
 
@@ -15,8 +15,9 @@ The parts of a multi-host deployment, each its own process on 127.0.0.1:
   static tiles;
 * the Stripe API stand-in (bench/stripe_stub.py).
 
-Load, bounded by ``--donations``: ``--users`` virtual donors browse (campaign page, home,
-organization page, campaign list, the log API) and give through the donate form; each
+Load, bounded by ``--donations`` and ``--max-seconds``: ``--users`` virtual donors browse
+(campaign page, home, organization page, campaign list, the log API) and give through the
+donate form; each
 gift is confirmed by a signed ``payment_intent.succeeded`` notification, as Stripe sends
 it, through the balancer. Meanwhile: at a quarter of the gifts one app instance is
 SIGKILLed (master and workers: a machine gone) and restarted 3 s later; at half, the
@@ -220,6 +221,8 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
     faults: list[tuple[float, str, object]] = field(default_factory=list)
     fault_log: list[str] = field(default_factory=list)
+    #: monotonic time after which no new gift is started (the load is bounded in time too)
+    deadline: float = float("inf")
 
     def count(self, kind: str, status: int) -> None:
         with self.lock:
@@ -297,7 +300,7 @@ class Load:
             step = 0
             while True:
                 with self.lock:
-                    if len(self.created) >= self.donations:
+                    if len(self.created) >= self.donations or time.monotonic() > self.deadline:
                         return
                 step += 1
                 for _ in range(4):  # ~4 page views per gift
@@ -543,7 +546,10 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
         watcher.start()
         print(f"load: {args.users} users until {args.donations} gifts", flush=True)
         started = time.monotonic()
-        users = [threading.Thread(target=load.user, args=(n,)) for n in range(args.users)]
+        load.deadline = started + args.max_seconds
+        users = [
+            threading.Thread(target=load.user, args=(n,), daemon=True) for n in range(args.users)
+        ]
         for user in users:
             user.start()
         for user in users:
@@ -716,8 +722,11 @@ def receipts_sent(redis_url: str, expected: int, timeout: float = 180) -> tuple[
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--donations", type=int, default=400)
-    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--donations", type=int, default=300)
+    parser.add_argument("--users", type=int, default=6)
+    parser.add_argument(
+        "--max-seconds", type=float, default=600, help="stop starting gifts after this long"
+    )
     parser.add_argument("--db-url", default=os.environ.get("DRILL_DATABASE_URL", DEFAULT_DB))
     parser.add_argument("--redis-url", default=os.environ.get("DRILL_REDIS_URL", DEFAULT_REDIS))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
