@@ -405,7 +405,7 @@ def _get(url: str) -> bytes:
 
 
 def wait_published(
-    conn: psycopg.Connection, tiles_dir: Path, timeout: float = 120
+    conn: psycopg.Connection, tiles_dir: Path, timeout: float = 600
 ) -> tuple[int, int]:
     """Until the tiles' checkpoint is the head and every checkpoint has 2 cosignatures."""
     deadline = time.monotonic() + timeout
@@ -573,9 +573,12 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
             "SELECT (SELECT count(*) FROM auditlog_checkpoints WHERE tree_size > 0), "
             "(SELECT count(*) FROM auditlog_cosignatures)"
         ).fetchone()
-        (donations_made,) = conn.execute(
-            "SELECT count(*) FROM donations WHERE created_at > now() - interval '1 hour' "
-            "AND donor_name = '演练捐赠人'"
+        # Gifts whose form answer was lost (the app instance died after the commit): the
+        # donor saw an error and was never asked to pay; they must not have succeeded.
+        (unseen, unseen_succeeded) = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM donations "
+            "WHERE donor_name = '演练捐赠人' AND NOT id = ANY(%s)",
+            (ids,),
         ).fetchone()
         (with_email,) = conn.execute(
             "SELECT count(*) FROM donations WHERE id = ANY(%s) AND donor_email <> ''", (ids,)
@@ -644,9 +647,9 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
         ),
         "tiles and API: same checkpoint, same entries": (agree, "identical" if agree else "DIFFER"),
         "receipt mails sent by the RQ worker": (receipts[0], receipts[1]),
-        "donations created = gifts the load saw created": (
-            donations_made == n,
-            f"{donations_made} in the database, {n} seen",
+        "no other donation succeeded": (
+            unseen_succeeded == 0,
+            f"{unseen} created but never shown to the donor (lost answers), none paid",
         ),
     }
     ok = (
@@ -700,7 +703,7 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
     return ok, lines
 
 
-def receipts_sent(redis_url: str, expected: int, timeout: float = 180) -> tuple[bool, str]:
+def receipts_sent(redis_url: str, expected: int, timeout: float = 900) -> tuple[bool, str]:
     """Until the RQ worker has finished ``expected`` receipt jobs (and none failed)."""
     import redis
     from rq import Queue
