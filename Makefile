@@ -42,7 +42,9 @@ worker: install
 # Benchmarks (several minutes; not part of `make test`): each step rewrites its own marked
 # section of docs/benchmarks.md. Needs PostgreSQL on 127.0.0.1:5432 and wrk (installed with
 # apt-get when missing). The fault drill restarts PostgreSQL once: DRILL_ARGS=--no-pg-restart
-# skips that on a shared server.
+# skips that on a shared server. The giving-day drill (bench/drill.py) runs two app servers
+# behind haproxy, PgBouncer, a streaming replica, Redis (database 5) and RQ, the sequencer,
+# tiles and two witnesses on this machine (haproxy installed with apt-get when missing).
 BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432
 bench: install
 	$(BIN)/python -m bench.run $(ARGS)
@@ -50,6 +52,7 @@ bench: install
 	$(BIN)/python -m bench.fault_drill $(DRILL_ARGS)
 	$(BIN)/python bench/auditlog.py $(AUDITLOG_ARGS)
 	$(BIN)/python bench/dashboard.py $(BENCH_PG)/charity_bench_dashboard
+	$(BIN)/python -m bench.drill $(SCALE_DRILL_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -78,10 +78,32 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _on(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes", "on")
+
+
+def transaction_pooling(options: dict) -> dict:
+    """Engine options for PgBouncer in transaction pooling mode (``DB_TRANSACTION_POOLING=1``).
+
+    Consecutive transactions of one connection may then run on different server
+    connections, so nothing may outlive a transaction on the server: psycopg's automatic
+    server-side prepared statements (after a statement's 5th run) are switched off. The
+    app holds no session state otherwise: ``SET LOCAL`` only, no session advisory locks,
+    no ``LISTEN`` (docs/scaling.md, "PgBouncer")."""
+    if not _on(os.environ.get("DB_TRANSACTION_POOLING")):
+        return options
+    connect_args = {**options.get("connect_args", {}), "prepare_threshold": None}
+    return {**options, "connect_args": connect_args}
+
+
 class Config:
     ENV_NAME = "base"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = transaction_pooling({"pool_pre_ping": True})
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
@@ -184,7 +206,32 @@ class Config:
     #: transaction and `flask audit sequencer` (one process) appends queued entries in
     #: batches. Production and the bench default to batched; `make prod` starts the sequencer.
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "inline")
+    #: The log as static C2SP tlog-tiles (docs/audit-log.md): a directory, or
+    #: s3://bucket/prefix (boto3; AUDITLOG_TILES_S3_ENDPOINT for a non-AWS S3-compatible
+    #: store, credentials from the usual AWS_* variables). The sequencer writes the
+    #: checkpoint, tiles and entry bundles there after each batch. Empty: no tiles.
+    AUDITLOG_TILES = os.environ.get("AUDITLOG_TILES", "")
+    AUDITLOG_TILES_S3_ENDPOINT = os.environ.get("AUDITLOG_TILES_S3_ENDPOINT", "")
+    #: Witnesses (C2SP tlog-witness) asked to cosign each new checkpoint: comma- or
+    #: newline-separated "<witness verifier key> <submission URL>" pairs. The checkpoint
+    #: served (API and tiles) is the newest one with AUDITLOG_WITNESS_QUORUM cosignatures
+    #: (default: all configured witnesses), carrying them.
+    AUDITLOG_WITNESSES = os.environ.get("AUDITLOG_WITNESSES", "")
+    AUDITLOG_WITNESS_QUORUM = os.environ.get("AUDITLOG_WITNESS_QUORUM", "")
+    AUDITLOG_WITNESS_TIMEOUT = _float("AUDITLOG_WITNESS_TIMEOUT", 5.0)
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    #: Read replicas (docs/scaling.md): PostgreSQL streaming replicas, comma-separated URLs,
+    #: for public read-only pages and the read API (charity/web/replicas.py). A replica
+    #: whose replay lag exceeds DATABASE_REPLICA_MAX_LAG_SECONDS, or that does not answer,
+    #: leaves the pool until a check (every DATABASE_REPLICA_CHECK_SECONDS) sees it well;
+    #: a browser that wrote reads from the primary for DATABASE_REPLICA_STICKY_SECONDS.
+    DATABASE_REPLICA_URLS = os.environ.get("DATABASE_REPLICA_URLS", "")
+    DATABASE_REPLICA_MAX_LAG_SECONDS = _float("DATABASE_REPLICA_MAX_LAG_SECONDS", 3.0)
+    DATABASE_REPLICA_CHECK_SECONDS = _float("DATABASE_REPLICA_CHECK_SECONDS", 1.0)
+    DATABASE_REPLICA_STICKY_SECONDS = _float("DATABASE_REPLICA_STICKY_SECONDS", 10.0)
+    DATABASE_REPLICA_ENGINE_OPTIONS: ClassVar[dict] = transaction_pooling(
+        {"pool_pre_ping": True, "connect_args": {"connect_timeout": 1}}
+    )
 
 
 class DevelopmentConfig(Config):
@@ -246,10 +293,6 @@ class TestingConfig(Config):
             setattr(self, key, value)
 
 
-def _on(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes", "on")
-
-
 #: Config keys whose values never appear in logs (charity.ops.logs masks them).
 SECRET_CONFIG_KEYS = (
     "SECRET_KEY",
@@ -296,6 +339,7 @@ class ProductionConfig(Config):
         self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
+        self.DATABASE_REPLICA_ENGINE_OPTIONS = replica_engine_options()
         self.REDIS_URL = os.environ["REDIS_URL"]
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
 
@@ -306,13 +350,26 @@ def postgres_engine_options() -> dict:
     DB_POOL_PRE_PING (on by default) tests each connection as it leaves the pool (one
     round trip), so a database restart costs no request an error; off, the first use of
     each dead connection fails once and the pool is refreshed (docs/deployment.md)."""
-    return {
-        "pool_pre_ping": _on(os.environ.get("DB_POOL_PRE_PING", "1")),
-        "pool_size": _int("DB_POOL_SIZE", 10),
-        "max_overflow": _int("DB_MAX_OVERFLOW", 5),
-        "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
-        "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)},
+    return transaction_pooling(
+        {
+            "pool_pre_ping": _on(os.environ.get("DB_POOL_PRE_PING", "1")),
+            "pool_size": _int("DB_POOL_SIZE", 10),
+            "max_overflow": _int("DB_MAX_OVERFLOW", 5),
+            "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
+            "connect_args": {"connect_timeout": _int("DB_CONNECT_TIMEOUT", 3)},
+        }
+    )
+
+
+def replica_engine_options() -> dict:
+    """Like the primary's pool, with a 1 s connect timeout (DB_REPLICA_CONNECT_TIMEOUT): a
+    replica that does not answer leaves the pool rather than delaying a page."""
+    options = postgres_engine_options()
+    connect_args = {
+        **options["connect_args"],
+        "connect_timeout": _int("DB_REPLICA_CONNECT_TIMEOUT", 1),
     }
+    return {**options, "connect_args": connect_args}
 
 
 def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
@@ -386,6 +443,7 @@ class BenchConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
+            self.DATABASE_REPLICA_ENGINE_OPTIONS = replica_engine_options()
 
 
 CONFIGS = {

@@ -61,6 +61,35 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_POST(self) -> None:
+        """``POST /v1/payment_intents`` (the donate form's first call; bench/drill.py):
+        the stateless intent for the donation named in its metadata, awaiting a card."""
+        from urllib.parse import parse_qs
+
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode())
+        try:
+            assert self.path.split("?")[0] == "/v1/payment_intents"
+            donation_id = int(form["metadata[donation_id]"][0])
+            amount = int(form["amount"][0])
+        except (AssertionError, KeyError, ValueError):
+            status = 400
+            body = {"error": {"type": "invalid_request_error", "message": "unsupported"}}
+        else:
+            status = 200
+            body = {
+                **intent_object(donation_id, amount),
+                "status": "requires_payment_method",
+                "latest_charge": None,
+            }
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Request-Id", "req_bench")
+        self.end_headers()
+        self.wfile.write(data)
+
     def log_message(self, *args: object) -> None:
         pass
 

@@ -25,7 +25,7 @@ def create_app(config: object) -> Flask:
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
     from charity.ops import jobs, logs, metrics
-    from charity.web import errors, i18n, security, templating
+    from charity.web import errors, i18n, replicas, security, templating
 
     logs.init_app(app)
     metrics.init_app(app)
@@ -43,5 +43,6 @@ def create_app(config: object) -> Flask:
     with app.app_context():
         configure_engine_events(db.engine)
     register_blueprints(app)
+    replicas.init_app(app)  # after the blueprints: wraps the replica endpoints' views
     commands.init_app(app)
     return app

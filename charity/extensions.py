@@ -12,6 +12,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from charity.core.replicas import RoutingSession
+
 #: Stable constraint names, identical on SQLite and PostgreSQL, so migrations can
 #: refer to constraints by name (Alembic batch mode on SQLite needs them).
 NAMING_CONVENTION = {
@@ -27,7 +29,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+#: db.session reads from the primary unless the request was routed to a read replica
+#: (charity.core.replicas.RoutingSession, charity.web.replicas).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -1,4 +1,5 @@
-"""`make test`: lint, then the whole suite on SQLite and on PostgreSQL.
+"""`make test`: lint, then the whole suite on SQLite and on PostgreSQL, then the money and
+log tests again through PgBouncer in transaction pooling mode.
 
 PostgreSQL comes from TEST_POSTGRES_URL (default: the local server, database
 charity_test). If it cannot be reached, the PostgreSQL pass is skipped with the reason
@@ -78,8 +79,55 @@ def main(argv: list[str]) -> int:
         )
         return 0
     status = run([str(BIN / "pytest"), *argv], {**env, "TEST_DATABASE_URL": pg_url})
-    print(f"\nboth passes finished in {time.monotonic() - started:.0f}s", flush=True)
+    if status == 0 and not any(not arg.startswith("-") for arg in argv):
+        status = pgbouncer_pass(pg_url, argv, env, in_ci)
+    print(f"\nall passes finished in {time.monotonic() - started:.0f}s", flush=True)
     return status
+
+
+#: Run a second time through PgBouncer in transaction pooling mode: the tests of money
+#: (donations, webhooks, refunds, the ledger) and of the log (appends, the sequencer, the
+#: API), the paths that must keep working when production puts PgBouncer in front.
+PGBOUNCER_TESTS = (
+    "tests/payments/test_webhook.py",
+    "tests/payments/test_ledger.py",
+    "tests/payments/test_refunds.py",
+    "tests/payments/test_concurrency.py",
+    "tests/payments/test_batched_log.py",
+    "tests/auditlog/test_store.py",
+    "tests/auditlog/test_sequencer.py",
+    "tests/auditlog/test_concurrency.py",
+    "tests/auditlog/test_api.py",
+)
+
+
+def pgbouncer_pass(pg_url: str, argv: list[str], env: dict[str, str], in_ci: bool) -> int:
+    """The money and log tests through PgBouncer (Debian's pgbouncer, started here on a
+    free port in front of the same server, stopped afterwards)."""
+    sys.path.insert(0, str(ROOT))
+    from bench.cluster import ClusterError, PgBouncer
+
+    print("\n=== money and log tests through PgBouncer (transaction pooling) ===", flush=True)
+    bouncer = PgBouncer(pg_url)
+    try:
+        bouncer.start()
+    except (ClusterError, OSError) as error:
+        bouncer.stop()
+        if in_ci:
+            print(f"PgBouncer is required here: {error}", file=sys.stderr)
+            return 1
+        print(f"SKIPPED the PgBouncer pass: {error}", flush=True)
+        return 0
+    try:
+        bounced = {
+            **env,
+            "TEST_DATABASE_URL": bouncer.url(),
+            "TEST_DATABASE_ADMIN_URL": pg_url,
+            "DB_TRANSACTION_POOLING": "1",
+        }
+        return run([str(BIN / "pytest"), *argv, *PGBOUNCER_TESTS], bounced)
+    finally:
+        bouncer.stop()
 
 
 if __name__ == "__main__":

@@ -19,9 +19,17 @@ def describe(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
+def admin_server_url(url: str) -> sa.URL:
+    """Where to DROP/CREATE the test database: the server itself. When the suite runs
+    through PgBouncer (TEST_DATABASE_URL names it), TEST_DATABASE_ADMIN_URL names the
+    PostgreSQL server behind it."""
+    direct = os.environ.get("TEST_DATABASE_ADMIN_URL")
+    return sa.engine.make_url(database_url(direct) if direct else url)
+
+
 def recreate_postgres_database(url: str) -> None:
     """Drop and create the test database so migrations run from empty."""
-    target = sa.engine.make_url(url)
+    target = admin_server_url(url).set(database=sa.engine.make_url(url).database)
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(

@@ -135,18 +135,24 @@ def signer_for(app: Any) -> Signer:
     return signer
 
 
-def current_checkpoint(session: Session, signer: Signer, origin: str) -> tuple[int, bytes, str]:
+def current_checkpoint(
+    session: Session, signer: Signer, origin: str, *, save: bool = True
+) -> tuple[int, bytes, str]:
     """(size, root, signed note) for the current head; every served note is saved.
 
     Ed25519 signatures are deterministic, so re-signing a size gives the same note; the
-    saved copy is what `flask audit verify` and later consistency checks rely on.
+    saved copy is what `flask audit verify` and later consistency checks rely on. With
+    ``save=False`` (a read replica cannot write) a missing note is signed and not saved:
+    the batched sequencer saves every head's note, so that happens only with the inline
+    log, and the primary saves the same bytes on its next request.
     """
     size, root = store.current_head(session)
     saved = store.saved_checkpoint(session, size)
     if saved is not None and saved.root_hash == root:
         return size, root, saved.note
     note = signer.sign(checkpoint_body(origin, size, root))
-    store.save_checkpoint(session, size, root, note)
+    if save:
+        store.save_checkpoint(session, size, root, note)
     return size, root, note
 
 

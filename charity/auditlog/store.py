@@ -94,8 +94,12 @@ class NewEntry:
 # --- the head and its lock -------------------------------------------------------------
 
 
-def _insert_ignore(session: Session, table: sa.Table, row: dict[str, Any]) -> None:
+def insert_ignore(session: Session, table: sa.Table, row: dict[str, Any]) -> None:
+    """INSERT the row unless its key exists (ON CONFLICT DO NOTHING)."""
     session.execute(dialect_insert(session)(table).values(**row).on_conflict_do_nothing())
+
+
+_insert_ignore = insert_ignore
 
 
 def _select_head(session: Session, *, lock: bool) -> tuple[int, bytes] | None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
-from charity.auditlog import checkpoint, store
+from charity.auditlog import checkpoint, publish, store
 from charity.core.db import commit
 from charity.extensions import db
+from charity.web import replicas
 from charity.web.errors import json_error
 
 bp = Blueprint("auditlog_api", __name__)
@@ -56,9 +57,19 @@ def _json(body: dict, cache: str) -> Response:
 
 
 def latest_checkpoint() -> tuple[int, bytes, str]:
-    """The signed checkpoint of the current head (signed and saved on first request)."""
+    """The signed checkpoint of the current head (signed and saved on first request).
+
+    With witnesses configured (AUDITLOG_WITNESSES), the newest checkpoint they cosigned,
+    with their cosignatures (charity.auditlog.publish; the tiles serve the same note)."""
+    if publish.witnesses(current_app):
+        saved = publish.served_checkpoint(db.session, current_app)
+        if saved is not None:
+            note = publish.with_cosignatures(db.session, saved)
+            return saved.tree_size, saved.root_hash, note
     signer = checkpoint.signer_for(current_app)
     origin = current_app.config["AUDITLOG_ORIGIN"]
+    if replicas.reading_replica() is not None:  # a standby cannot save a note
+        return checkpoint.current_checkpoint(db.session, signer, origin, save=False)
     try:
         size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
         commit()

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from charity.extensions import csrf, db, limiter
 from charity.ops import metrics
+from charity.web import replicas
 
 bp = Blueprint("ops", __name__)
 _LOOPBACK = frozenset({"127.0.0.1", "::1"})
@@ -54,7 +55,13 @@ def healthz():  # type: ignore[no-untyped-def]
     if current_app.config.get("REDIS_URL"):
         checks["redis"] = run_check(check_redis)
     healthy = all(check["status"] == "ok" for check in checks.values())
-    body = {"status": "ok" if healthy else "fail", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if healthy else "fail", "checks": checks}
+    pool = replicas.pool()
+    if pool is not None:
+        # Informational: without a replica, reads fall back to the primary and the host
+        # stays healthy, so the replicas never turn this check into a 503.
+        pool.refresh()
+        body["replicas"] = pool.status()
     response = jsonify(body)
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from charity.auditlog import checkpoint, integrity, store
+from charity.auditlog import checkpoint, integrity, publish, store
 from charity.extensions import db
 
 
@@ -65,7 +65,8 @@ def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
         signal.signal(signal.SIGINT, stop)
     signer = checkpoint.signer_for(current_app)
     origin = current_app.config["AUDITLOG_ORIGIN"]
-    total = 0
+    publishing = bool(publish.witnesses(current_app) or publish.storage_for(current_app))
+    total, published_at = 0, 0.0
     while not stopping:
         started = time.monotonic()
         try:
@@ -77,6 +78,10 @@ def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
             time.sleep(1.0)
             continue
         total += len(appended)
+        # Witnesses and tiles after each batch, and once a second when idle (retries).
+        if publishing and (appended or started - published_at >= 1.0):
+            published_at = started
+            _publish_safely()
         if once and len(appended) < batch:
             break
         if not appended:
@@ -84,6 +89,33 @@ def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
         elif len(appended) < batch:  # caught up: let the next batch gather a little
             time.sleep(max(0.0, every - (time.monotonic() - started)))
     click.echo(f"sequenced {total} entries")
+
+
+def _publish_safely() -> None:
+    """Witnesses and tiles may be unreachable: that delays them, never the sequencer."""
+    try:
+        summary = publish.publish(db.session, current_app)
+    except Exception:  # network, storage, a witness's bad answer: logged, retried later
+        db.session.rollback()
+        current_app.logger.exception("log publisher: witnesses or tiles failed; will retry")
+    else:
+        if summary["cosignatures"] or summary["tiles"]:
+            current_app.logger.info("log published: %s", summary)
+
+
+@audit.command("publish")
+@with_appcontext
+def publish_log() -> None:
+    """Sign the head's checkpoint if needed, ask the witnesses (AUDITLOG_WITNESSES) to
+    cosign every checkpoint they have not, and write the tiles (AUDITLOG_TILES)."""
+    signer = checkpoint.signer_for(current_app)
+    checkpoint.current_checkpoint(db.session, signer, current_app.config["AUDITLOG_ORIGIN"])
+    db.session.commit()
+    summary = publish.publish(db.session, current_app)
+    click.echo(
+        f"cosignatures: {summary['cosignatures']}, files written: {summary['tiles']}, "
+        f"published size: {summary['size']}"
+    )
 
 
 @audit.command("checkpoint")

@@ -3,6 +3,7 @@
 from charity.models import disclosure as _disclosure  # noqa: F401 - disclosure tables
 from charity.models.auditlog import (
     AuditCheckpoint,
+    AuditCosignature,
     AuditEntry,
     AuditHead,
     AuditNode,
@@ -41,6 +42,7 @@ from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
     "AuditCheckpoint",
+    "AuditCosignature",
     "AuditEntry",
     "AuditHead",
     "AuditNode",

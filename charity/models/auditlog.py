@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from charity.extensions import db
@@ -108,6 +117,30 @@ class AuditCheckpoint(db.Model):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
     #: The signed note exactly as served (text/plain).
     note: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class AuditCosignature(db.Model):
+    """A witness's cosignature (C2SP tlog-cosignature, cosignature/v1) of a checkpoint.
+
+    The checkpoint is served with the cosignature lines of every configured witness that
+    cosigned it (charity.auditlog.publish); a witness cosigns each tree size at most once
+    here (a re-submission after a crash keeps the first)."""
+
+    __tablename__ = "auditlog_cosignatures"
+
+    tree_size: Mapped[int] = mapped_column(
+        BigInteger,
+        ForeignKey("auditlog_checkpoints.tree_size", ondelete="RESTRICT"),
+        primary_key=True,
+        autoincrement=False,
+    )
+    #: The witness's key name (its verifier key is in AUDITLOG_WITNESSES).
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    #: The signature line exactly as served, ending in a newline.
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+    #: The witness's own time in the cosignature (POSIX seconds).
+    signed_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
 

@@ -61,6 +61,12 @@ WEBHOOK_LAG = Histogram(
     "Seconds from a Stripe event's creation to our having applied it.",
     buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600),
 )
+DB_READS = Counter(
+    "charity_db_replica_eligible_requests",
+    "Requests to replica-eligible views, by where they read: replica or primary (no replica "
+    "in the pool, a signed-in user, a recent write, or a replica that failed mid-request).",
+    ["target"],
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 LogSizeSource = Callable[[], int | None]
@@ -73,6 +79,11 @@ def donation_succeeded(channel: str, amount_fen: int) -> None:
     """Call after the commit that records a succeeded donation."""
     DONATIONS.labels(channel=channel).inc()
     DONATED_FEN.labels(channel=channel).inc(amount_fen)
+
+
+def count_read(target: str) -> None:
+    """A replica-eligible request was served from ``target`` ("replica" or "primary")."""
+    DB_READS.labels(target=target).inc()
 
 
 def observe_webhook_lag(seconds: float) -> None:
@@ -146,6 +157,40 @@ def _queue_depths() -> dict[str, tuple[int, int]]:
     return {queue.name: (queue.count, queue.failed_job_registry.count)}
 
 
+def _replica_gauges() -> Iterator[GaugeMetricFamily]:
+    """The read-replica pool as this process last checked it (charity.core.replicas)."""
+    from charity.web import replicas
+
+    pool = replicas.pool()
+    if pool is None:
+        return
+    pool.refresh_if_due()
+    in_pool = GaugeMetricFamily(
+        "charity_db_replica_in_pool",
+        "1 while the replica serves reads (answering, replay lag within the bound).",
+        labels=["replica"],
+    )
+    lag = GaugeMetricFamily(
+        "charity_db_replica_lag_seconds",
+        "Replay lag: age of the oldest primary WAL position the replica has not replayed.",
+        labels=["replica"],
+    )
+    lag_bytes = GaugeMetricFamily(
+        "charity_db_replica_lag_bytes",
+        "Bytes of WAL the replica has not replayed yet (at the last check).",
+        labels=["replica"],
+    )
+    for replica in pool.replicas:
+        in_pool.add_metric([replica.name], 1 if replica.status == "ok" else 0)
+        if replica.lag_seconds is not None:
+            lag.add_metric([replica.name], replica.lag_seconds)
+        if replica.lag_bytes is not None:
+            lag_bytes.add_metric([replica.name], replica.lag_bytes)
+    yield in_pool
+    yield lag
+    yield lag_bytes
+
+
 class LiveCollector:
     """Gauges computed at scrape time; a failing source drops its gauge, not the scrape."""
 
@@ -167,6 +212,7 @@ class LiveCollector:
                 "Age of the oldest entry waiting for the sequencer; alert when it grows.",
                 value=queued[1],
             )
+        yield from _replica_gauges()
         depths = self._safely("queues", _queue_depths) or {}
         waiting = GaugeMetricFamily(
             "charity_job_queue_depth", "Jobs waiting in the queue.", labels=["queue"]

@@ -149,6 +149,21 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_rejections")),
     )
     op.create_table(
+        "auditlog_cosignatures",
+        sa.Column("tree_size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("witness", sa.String(length=255), nullable=False),
+        sa.Column("line", sa.Text(), nullable=False),
+        sa.Column("signed_at", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tree_size"],
+            ["auditlog_checkpoints.tree_size"],
+            name=op.f("fk_auditlog_cosignatures_tree_size_auditlog_checkpoints"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("tree_size", "witness", name=op.f("pk_auditlog_cosignatures")),
+    )
+    op.create_table(
         "organizations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -1456,6 +1471,7 @@ def downgrade():
         batch_op.drop_index("ix_organizations_status_province")
 
     op.drop_table("organizations")
+    op.drop_table("auditlog_cosignatures")
     op.drop_table("webhook_rejections")
     op.drop_table("users")
     op.drop_table("sent_reminders")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from charity.auditlog import checkpoint, integrity, merkle, store
 from charity.auditlog.canonical import canonical_json
 from charity.models import AuditEntry
+from config import transaction_pooling
 
 THREADS = 6
 PROCESSES = 2
@@ -18,8 +19,9 @@ APPENDS_EACH = 12
 
 
 def _append_many(url: str, worker: str) -> None:
-    """One worker: APPENDS_EACH transactions of 1–3 entries each, on its own engine."""
-    engine = sa.create_engine(url)
+    """One worker: APPENDS_EACH transactions of 1–3 entries each, on its own engine (with the
+    app's options: through PgBouncer, no server-side prepared statements)."""
+    engine = sa.create_engine(url, **transaction_pooling({}))
     try:
         for n in range(APPENDS_EACH):
             batch = [
