@@ -25,7 +25,7 @@ from charity.compliance.obligations import (
 )
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
-from charity.services.figures import raised_by_campaign_query
+from charity.services.figures import raised_by_campaign_query, spent_by_campaign_query
 
 
 @dataclass
@@ -179,14 +179,21 @@ def ratio_failures(session: Session, scope: Scope | str | None, limit: int | Non
 
 
 def figure_mismatches(session: Session, scope: Scope | str | None, limit: int | None) -> list[Any]:
-    """Published campaign figures whose 'raised' differs from the platform's figure."""
-    computed = raised_by_campaign_query(Disclosure.campaign_id, Disclosure.figures_as_of)
+    """Published campaign figures whose money raised or money spent differs from the
+    books as of the moment the figures are true of (the version's ``figures_as_of``):
+    rows (disclosure, reported raised, computed raised, reported spent, computed spent,
+    organization name, USCC, campaign title)."""
+    as_of = DisclosureVersion.figures_as_of
+    raised = raised_by_campaign_query(Disclosure.campaign_id, as_of)
+    spent = spent_by_campaign_query(Disclosure.campaign_id, as_of)
     query = (
         _latest(
             select(
                 Disclosure,
                 DisclosureVersion.reported_raised_fen,
-                computed.label("computed"),
+                raised.label("computed"),
+                DisclosureVersion.reported_spent_fen,
+                spent.label("computed_spent"),
                 Organization.name,
                 Organization.uscc,
                 Campaign.title,
@@ -195,13 +202,44 @@ def figure_mismatches(session: Session, scope: Scope | str | None, limit: int | 
         .join(Campaign, Campaign.id == Disclosure.campaign_id)
         .where(
             Disclosure.disclosure_type.in_(sorted(r.CAMPAIGN_FIGURE_TYPES)),
-            DisclosureVersion.reported_raised_fen != computed,
+            (DisclosureVersion.reported_raised_fen != raised)
+            | (
+                DisclosureVersion.reported_spent_fen.is_not(None)
+                & (DisclosureVersion.reported_spent_fen != spent)
+            ),
         )
         .order_by(Disclosure.first_published_at.desc(), Disclosure.id)
     )
     if limit:
         query = query.limit(limit)
     return list(session.execute(_scope(query, scope, Disclosure.disclosure_type)))
+
+
+def mismatch_rows(session: Session, scope: Scope | str | None, limit: int | None) -> list[list]:
+    """One row per differing figure: disclosure, organization, USCC, subject, type,
+    period, figure, reported, platform, difference."""
+    rows: list[list] = []
+    for d, rep, comp, rep_spent, comp_spent, name, uscc, title in figure_mismatches(
+        session, scope, limit
+    ):
+        pairs = [("raised_fen", rep, comp), ("spent_fen", rep_spent, comp_spent)]
+        for figure, reported, computed in pairs:
+            if reported is not None and int(reported) != int(computed):
+                rows.append(
+                    [
+                        d.id,
+                        name,
+                        uscc,
+                        title,
+                        d.disclosure_type,
+                        d.period_key,
+                        figure,
+                        int(reported),
+                        int(computed),
+                        int(reported) - int(computed),
+                    ]
+                )
+    return rows
 
 
 def org_timeline(session: Session, org_id: int, today: date) -> list[dict[str, Any]]:
@@ -349,27 +387,15 @@ def build_tables(
             "disclosure_id",
             "organization",
             "uscc",
-            "campaign",
+            "subject",
             "type",
             "period",
+            "figure",
             "reported_fen",
             "platform_fen",
             "difference_fen",
         ],
-        [
-            [
-                d.id,
-                name,
-                uscc,
-                title,
-                d.disclosure_type,
-                d.period_key,
-                int(rep),
-                int(comp),
-                int(rep) - int(comp),
-            ]
-            for d, rep, comp, name, uscc, title in figure_mismatches(session, scope, limit)
-        ],
+        mismatch_rows(session, scope, limit),
     )
     tables["reconciliation"] = _reconciliation_table(session, scope)  # payments
     tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))

@@ -52,9 +52,6 @@ class Disclosure(TimestampMixin, db.Model):
     #: The period it covers: a year ("2025"), a deadline date, "registration", "result" ...
     period_key: Mapped[str] = mapped_column(String(40), nullable=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    #: Figures in it are as of the end of this moment (exclusive), for comparison with the
-    #: platform's own figures; None = as of now (results, after the campaign ended).
-    figures_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: The newest version's number (versions themselves never change).
     latest_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     first_published_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
@@ -88,8 +85,14 @@ class DisclosureVersion(db.Model):
     correction_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: SHA-256 (hex) of the canonical JSON of title, body and fields.
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    #: Denormalised from the fields for SQL comparisons: the reported net amount raised.
+    #: Denormalised from the fields for SQL comparisons: the reported net amount raised
+    #: and the reported spending (campaign figure types only).
     reported_raised_fen: Mapped[int | None] = mapped_column(BigInteger)
+    reported_spent_fen: Mapped[int | None] = mapped_column(BigInteger)
+    #: The figures of this version are compared with the books as of this moment
+    #: (exclusive): when it was published, or the end of its period if that came first
+    #: (charity.services.disclosures.figures_as_of). None for non-figure types.
+    figures_as_of: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Annual financial reports: whether the spending ratios were met (None otherwise).
     ratio_ok: Mapped[bool | None] = mapped_column(Boolean)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

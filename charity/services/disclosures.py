@@ -218,10 +218,20 @@ def fund_subject(subject_key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _figures_as_of(kind: str, period_key: str) -> datetime | None:
+def figures_as_of(kind: str, period_key: str, published_at: datetime) -> datetime | None:
+    """The moment a campaign disclosure's figures are true of (an exclusive bound): the
+    moment it is published, or the end (CST) of the day its period ends if that came
+    first. An honest report published early is judged on what the books said then, never
+    on gifts, refunds or spending that came after it (issue 16 point 4). None for types
+    without campaign figures."""
+    if kind not in r.CAMPAIGN_FIGURE_TYPES:
+        return None
     if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE):
-        return end_of_day_utc(date.fromisoformat(period_key))
-    return None
+        try:
+            return min(end_of_day_utc(date.fromisoformat(period_key)), published_at)
+        except ValueError:
+            return published_at
+    return published_at
 
 
 def _check_fields(kind: str, fields: dict[str, Any]) -> None:
@@ -251,6 +261,7 @@ def _add_version(
     org = session.get(Organization, disclosure.organization_id)
     assert org is not None
     fields = {**fields, "_org_type": org.org_type, "_qualified": org.has_qualification}
+    figures = disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
     version = DisclosureVersion(
         disclosure=disclosure,
         version=number,
@@ -259,9 +270,9 @@ def _add_version(
         fields_json=canonical_json(fields),
         correction_note=note,
         content_hash=content_hash(title, body_md, fields),
-        reported_raised_fen=fields.get("raised_fen")
-        if disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
-        else None,
+        reported_raised_fen=fields.get("raised_fen") if figures else None,
+        reported_spent_fen=fields.get("spent_fen") if figures else None,
+        figures_as_of=figures_as_of(disclosure.disclosure_type, disclosure.period_key, now),
         ratio_ok=_ratio_ok(org, disclosure.disclosure_type, fields),
         published_at=now,
         published_by_id=actor.id,
@@ -323,7 +334,6 @@ def publish_disclosure(
         subject_key=command.subject_key,
         period_key=command.period_key,
         campaign_id=int(subject_campaign.group(1)) if subject_campaign else None,
-        figures_as_of=_figures_as_of(command.disclosure_type, command.period_key),
         latest_version=1,
         first_published_at=now,
     )
@@ -484,15 +494,16 @@ class FigureDifference:
         return self.reported_fen - self.computed_fen
 
 
-COMPARED_FIGURES = ("raised_fen", "refunded_fen", "gift_count", "in_kind_fen")
+COMPARED_FIGURES = ("raised_fen", "refunded_fen", "gift_count", "in_kind_fen", "spent_fen")
 
 
 def compare_figures(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
-    """Reported campaign figures that differ from the platform's own (empty if all match)."""
+    """Reported campaign figures that differ from the platform's own (empty if all match),
+    as of the moment the version's figures are true of (:func:`figures_as_of`)."""
     disclosure = version.disclosure
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
-    computed = campaign_figures(session, disclosure.campaign_id, disclosure.figures_as_of)
+    computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
     reported = version_fields(version)
     labels = {spec.name: spec.label for spec in FIELDS[disclosure.disclosure_type]}
     return [
@@ -527,8 +538,6 @@ def draft_fields(
         return fund_statement_figures(session, fund.id, int(period_key))
     if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or campaign_id is None:
         return {}
-    try:
-        as_of = _figures_as_of(disclosure_type, period_key)
-    except ValueError:
-        as_of = None
-    return campaign_figures(session, campaign_id, as_of)
+    return campaign_figures(
+        session, campaign_id, figures_as_of(disclosure_type, period_key, datetime.now(UTC))
+    )

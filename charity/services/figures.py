@@ -16,24 +16,37 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.models import Donation, Fund
+from charity.models import Donation, Fund, Refund
+from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.services import ledger
 from charity.services.fund_statements import build_statement
 
 COUNTED = ("succeeded", "partially_refunded", "refunded")
 
 
-def _sums(as_of: datetime | None):  # type: ignore[no-untyped-def]
+def _later_refunds(as_of: datetime):  # type: ignore[no-untyped-def]
+    """Per donation, the refunds recorded at or after ``as_of`` (not yet true then)."""
+    return (
+        select(Refund.donation_id, func.sum(Refund.amount_fen).label("later_fen"))
+        .where(Refund.created_at >= as_of)
+        .group_by(Refund.donation_id)
+        .subquery()
+    )
+
+
+def _sums(as_of: datetime | None, later=None):  # type: ignore[no-untyped-def]
     counted = Donation.status.in_(COUNTED)
+    refunded = Donation.refunded_fen
     if as_of is not None:
         counted = counted & (Donation.succeeded_at < as_of)
-    net = Donation.amount_fen - Donation.refunded_fen
+        refunded = Donation.refunded_fen - func.coalesce(later.c.later_fen, 0)
+    net = Donation.amount_fen - refunded
     cash = counted & (Donation.channel != "in_kind")
     kind = counted & (Donation.channel == "in_kind")
     return (
         func.coalesce(func.sum(case((cash, net), else_=0)), 0),
-        func.coalesce(func.sum(case((counted, Donation.refunded_fen), else_=0)), 0),
-        func.coalesce(func.sum(case((counted & (Donation.status != "refunded"), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((counted, refunded), else_=0)), 0),
+        func.coalesce(func.sum(case((counted & (refunded < Donation.amount_fen), 1), else_=0)), 0),
         func.coalesce(func.sum(case((kind, net), else_=0)), 0),
     )
 
@@ -43,15 +56,21 @@ def campaign_figures(
 ) -> dict[str, Any]:
     """raised (net of refunds, cash), refunded, gift count, in-kind, spent, balance — in fen.
 
-    ``as_of`` (aware UTC, exclusive) limits to gifts that succeeded before it. Spending
-    is 0 until disbursements exist.
+    ``as_of`` (aware UTC, exclusive) limits to gifts that succeeded, and money spent,
+    before it. Spending is what the ledger's spending accounts of the campaign hold:
+    executed disbursements and any other expenditure posted there.
     """
+    if as_of is None:
+        query = select(*_sums(None))
+    else:
+        later = _later_refunds(as_of)
+        query = select(*_sums(as_of, later)).outerjoin(later, later.c.donation_id == Donation.id)
     raised, refunded, count, in_kind = session.execute(
-        select(*_sums(as_of)).where(Donation.campaign_id == campaign_id)
+        query.where(Donation.campaign_id == campaign_id)
     ).one()
     if as_of is None:
         raised = ledger.campaign_raised_fen(session, campaign_id)
-    spent = 0
+    spent = campaign_spent_fen(session, campaign_id, as_of)
     return {
         "raised_fen": int(raised),
         "refunded_fen": int(refunded),
@@ -62,20 +81,65 @@ def campaign_figures(
     }
 
 
+def _spent_sum():  # type: ignore[no-untyped-def]
+    """SUM of the entries on campaign spending accounts (debits: money paid out)."""
+    return (
+        select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .join(LedgerTransaction, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .where(LedgerAccount.kind == "spending", LedgerAccount.fund_id.is_(None))
+    )
+
+
+def campaign_spent_fen(session: Session, campaign_id: int, as_of: datetime | None = None) -> int:
+    """Money the campaign actually spent (executed disbursements and other expenditure
+    posted to its spending account), before ``as_of`` when given."""
+    query = _spent_sum().where(LedgerAccount.campaign_id == campaign_id)
+    if as_of is not None:
+        query = query.where(LedgerTransaction.created_at < as_of)
+    return int(session.scalar(query) or 0)
+
+
+def spent_by_campaign_query(campaign_ids_subquery, as_of_column):  # type: ignore[no-untyped-def]
+    """Like :func:`raised_by_campaign_query`, for the money spent (correlated per row)."""
+    return (
+        _spent_sum()
+        .where(
+            LedgerAccount.campaign_id == campaign_ids_subquery,
+            as_of_column.is_(None) | (LedgerTransaction.created_at < as_of_column),
+        )
+        .correlate_except(LedgerEntry, LedgerAccount, LedgerTransaction)
+        .scalar_subquery()
+    )
+
+
 def raised_by_campaign_query(campaign_ids_subquery, as_of_column):  # type: ignore[no-untyped-def]
-    """A grouped SELECT (campaign_id, raised_fen) for the dashboard's mismatch check, so
-    that comparing thousands of disclosures costs one query. ``as_of_column`` is a SQL
-    expression (exclusive UTC bound, NULL = now) correlated per disclosure."""
-    counted = Donation.status.in_(COUNTED) & (Donation.channel != "in_kind")
-    counted = counted & ((as_of_column.is_(None)) | (Donation.succeeded_at < as_of_column))
+    """A correlated scalar (raised_fen) for the dashboard's mismatch check, so that
+    comparing thousands of disclosures costs one query. ``as_of_column`` is a SQL
+    expression (exclusive UTC bound, NULL = now) correlated per disclosure: gifts that
+    succeeded before it, net of the refunds recorded before it."""
+    before = (as_of_column.is_(None)) | (Donation.succeeded_at < as_of_column)
+    counted = Donation.status.in_(COUNTED) & (Donation.channel != "in_kind") & before
     net = Donation.amount_fen - Donation.refunded_fen
-    return func.coalesce(
+    net_now = (
         select(func.sum(case((counted, net), else_=0)))
         .where(Donation.campaign_id == campaign_ids_subquery)
         .correlate_except(Donation)
-        .scalar_subquery(),
-        0,
+        .scalar_subquery()
     )
+    refunded_later = (
+        select(func.sum(Refund.amount_fen))
+        .join(Donation, Donation.id == Refund.donation_id)
+        .where(
+            Donation.campaign_id == campaign_ids_subquery,
+            counted,
+            as_of_column.is_not(None),
+            Refund.created_at >= as_of_column,
+        )
+        .correlate_except(Donation, Refund)
+        .scalar_subquery()
+    )
+    return func.coalesce(net_now, 0) + func.coalesce(refunded_later, 0)
 
 
 def fund_statement_figures(session: Session, fund_id: int, year: int) -> dict[str, Any]:
