@@ -21,7 +21,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
-from charity.core.db import commit
+from charity.core.db import commit, writes
 from charity.core.permissions import require_login
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
@@ -208,6 +208,7 @@ def claim_request():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/account/gifts/claim/<token>")
+@writes
 def claim_confirm(token: str):  # type: ignore[no-untyped-def]
     require_login()
     try:

@@ -37,6 +37,7 @@ from flask_babel import gettext as _
 
 from charity import payments
 from charity.blueprints.donations import commit_with_receipts
+from charity.core.db import writes
 from charity.extensions import db
 from charity.models import Donation, utcnow
 from charity.services import donations, merchant_accounts, wallet_payments
@@ -142,6 +143,7 @@ def show(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/donations/<token>/status.json")
+@writes
 def status(token: str):  # type: ignore[no-untyped-def]
     donation = _donation(token)
     try:
