@@ -170,7 +170,8 @@ def create_pending(
         )
         SELECT id, %(org)s, %(campaign)s, 100 + (id %% 97) * 100, 'CNY', 0, %(channel)s,
                'pending', true, false, '', %(provider)s, %(account_id)s, %(account)s,
-               'G' || id || 'T1Rbench', 'bench' || id || md5(random()::text), '', false, false, now()
+               'G' || id || 'T1Rbench', 'bench' || id || md5(random()::text), '', false,
+               false, now()
         FROM ids
         RETURNING id, amount_fen, provider_order_no
         """
