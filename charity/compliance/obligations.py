@@ -43,9 +43,17 @@ class CampaignFacts:
     organization_id: int
     partner_id: int | None
     start: date
+    #: The planned (filed) end date of the fundraising.
     end: date
     is_emergency: bool
     filing_date: date
+    #: CST date the campaign was closed, when it was (early or at the end).
+    closed_on: date | None = None
+
+    @property
+    def effective_end(self) -> date:
+        """The day fundraising really ended: the planned end, or an earlier closure."""
+        return min(self.end, self.closed_on) if self.closed_on is not None else self.end
 
 
 @dataclass(frozen=True)
@@ -185,23 +193,35 @@ def _campaign_obligations(c: CampaignFacts) -> Iterator[Derived]:
 
     filing = r.rule("emergency_filing" if c.is_emergency else "campaign_filing")
     yield make(filing.code, "filing", c.start, c.start + timedelta(days=filing.offset_days))
+    end = c.effective_end
     if c.is_emergency:
         every = r.rule("emergency_update").every_days
         due = c.start + timedelta(days=every)
-        while due <= c.end:
+        while due <= end:
             yield make("emergency_update", due.isoformat(), due - timedelta(days=every), due)
             due += timedelta(days=every)
-    if c.end > add_months(c.start, 6):
-        every = r.rule("campaign_progress").every_months
-        k = 1
-        while (due := add_months(c.start, every * k)) < c.end:
-            yield make("campaign_progress", due.isoformat(), add_months(due, -every), due)
-            k += 1
-    after_end = add_months(c.end, 3)
-    yield make("campaign_result", "result", c.end, after_end)
+    yield from _progress_obligations(c, make)
+    after_end = add_months(end, 3)
+    yield make("campaign_result", "result", end, after_end)
     if c.partner_id is not None:
-        yield make("partner_evaluation", "end", c.end, after_end)
-    yield make("leftover_property", "end", c.end, after_end)
+        yield make("partner_evaluation", "end", end, after_end)
+    yield make("leftover_property", "end", end, after_end)
+
+
+def _progress_obligations(c: CampaignFacts, make) -> Iterator[Derived]:  # type: ignore[no-untyped-def]
+    """CL 79: fundraising that lasts over 6 months (its filed period) publishes progress
+    every 3 months from the start, while it runs (a deadline on the planned end is covered
+    by the result report). Closing early never erases a report that had already fallen
+    due: a deadline on or before the closing day stays owed; later ones never arise."""
+    if c.end <= add_months(c.start, 6):
+        return
+    every = r.rule("campaign_progress").every_months
+    k = 1
+    while (due := add_months(c.start, every * k)) < c.end:
+        if c.closed_on is not None and due > c.closed_on:
+            return
+        yield make("campaign_progress", due.isoformat(), add_months(due, -every), due)
+        k += 1
 
 
 def derive(
@@ -245,10 +265,6 @@ def _registered_on(reviewed_at: datetime | None, created_at: datetime) -> date:
     return cst_date(reviewed_at or created_at)
 
 
-def _campaign_end(end: date, closed_at: datetime | None) -> date:
-    return min(end, cst_date(closed_at)) if closed_at is not None else end
-
-
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
     """Five queries, whatever the number of organizations."""
 
@@ -275,7 +291,7 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         ).where(Campaign.status.in_(("published", "closed")), only(Campaign.organization_id))
     ).all()
     campaigns = [
-        CampaignFacts(i, o, p, s, _campaign_end(e, closed), bool(em), f)
+        CampaignFacts(i, o, p, s, e, bool(em), f, cst_date(closed) if closed else None)
         for i, o, p, s, e, closed, em, f in campaign_rows
         if o in verified
     ]
