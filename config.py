@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("CHARITY_INSTANCE", BASE_DIR / "instance"))
@@ -163,8 +164,17 @@ class Config:
     #: a count of the entries (or a source the audit log registers in charity.ops.metrics).
     AUDITLOG_HEAD_TABLE = os.environ.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
     AUDITLOG_TABLE = os.environ.get("AUDITLOG_TABLE", "auditlog_entries")
-    #: The site's public address (links in mail, receipts); https in production.
+    #: The site's public address: every absolute link (mail, feeds, receipts, the
+    #: providers' return addresses) is built from it, never from the request's Host
+    #: header. https and required in production; empty elsewhere: http://localhost/.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+    #: Host names the site answers to, comma-separated (others: 400). Production defaults
+    #: to PUBLIC_BASE_URL's host name; empty elsewhere: any host.
+    TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS", "")
+    #: How many reverse proxies in front append to X-Forwarded-For/-Proto (werkzeug's
+    #: ProxyFix). 0: clients connect directly. Required in production, where the client
+    #: address keys the per-IP rate limits and the login delays.
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
     #: Seconds the health checks may take each before they count as failed.
     HEALTH_TIMEOUT_SECONDS = float(os.environ.get("HEALTH_TIMEOUT_SECONDS", "2"))
     #: Stripe: the platform's secret key; donations are direct charges on each
@@ -322,6 +332,9 @@ class ProductionConfig(Config):
         "STRIPE_WEBHOOK_SECRET",
         "AUDITLOG_SIGNING_KEY",
         "PAYMENT_SECRETS_KEY",
+        "PUBLIC_BASE_URL",
+        "TRUSTED_PROXIES",
+        "METRICS_TOKEN",
     )
 
     def __init__(self) -> None:
@@ -334,8 +347,12 @@ class ProductionConfig(Config):
         if problems:
             raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
         # Read now, not at import: what was checked above is exactly what is used.
-        for name in (*self.REQUIRED, "PUBLIC_BASE_URL", "METRICS_TOKEN", "SMTP_HOST"):
+        for name in (*self.REQUIRED, "METRICS_TOKEN", "SMTP_HOST"):
             setattr(self, name, os.environ.get(name, ""))
+        self.TRUSTED_PROXIES = int(os.environ["TRUSTED_PROXIES"])
+        self.TRUSTED_HOSTS = os.environ.get("TRUSTED_HOSTS", "") or (
+            urlsplit(self.PUBLIC_BASE_URL).hostname or ""
+        )
         self.MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
@@ -386,8 +403,11 @@ def unsafe_production_settings(env: Mapping[str, str]) -> list[str]:
     if not env.get("REDIS_URL"):
         problems.append("REDIS_URL is missing (shared rate limits and the job queue need Redis)")
     base = env.get("PUBLIC_BASE_URL", "")
-    if base and not base.startswith("https://"):
-        problems.append("PUBLIC_BASE_URL must start with https://")
+    if base and not (base.startswith("https://") and urlsplit(base).hostname):
+        problems.append("PUBLIC_BASE_URL must start with https:// and name a host")
+    proxies = env.get("TRUSTED_PROXIES", "")
+    if proxies and not (proxies.isdigit() and int(proxies) <= 5):
+        problems.append("TRUSTED_PROXIES must be the number of proxies in front (0 to 5)")
     if env.get("AUDITLOG_SIGNING_KEY"):
         from charity.auditlog.checkpoint import SigningKeyError, load_signer
 

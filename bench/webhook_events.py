@@ -62,12 +62,13 @@ def create_pending(conn: psycopg.Connection, count: int, table: str = "donations
         INSERT INTO {} (
             id, organization_id, campaign_id, amount_fen, currency, refunded_fen, channel,
             status, is_anonymous, consent_show_name, message, stripe_account_id,
-            stripe_payment_intent_id, public_token, failure_message, receipt_waived, created_at
+            stripe_payment_intent_id, public_token, failure_message, receipt_waived,
+            has_parked_events, created_at
         )
         SELECT id, %(org)s, %(campaign)s, 100 + (id %% 97) * 100, 'CNY', 0, 'online_card',
                'pending', true, false, '', %(account)s,
                'pi_bench_' || id || '_' || (100 + (id %% 97) * 100),
-               'bench' || id || md5(random()::text), '', false, now()
+               'bench' || id || md5(random()::text), '', false, false, now()
         FROM ids
         RETURNING id, amount_fen
         """

@@ -25,8 +25,14 @@ def create_app(config: object) -> Flask:
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
     from charity.ops import jobs, logs, metrics
-    from charity.web import errors, i18n, replicas, security, templating
+    from charity.web import errors, i18n, links, replicas, security, templating
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the client's address and scheme as the proxies in front saw them
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    links.init_app(app)
     logs.init_app(app)
     metrics.init_app(app)
     db.init_app(app)

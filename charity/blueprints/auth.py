@@ -6,8 +6,6 @@ Mail is queued and goes out after the commit.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -21,7 +19,7 @@ from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts
-from charity.web import ratelimits
+from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("auth", __name__)
@@ -114,17 +112,7 @@ def _next_path() -> str | None:
 
 def safe_next(default: str) -> str:
     """``?next=`` if it is a path on this site, else ``default``: never an open redirect."""
-    target = request.args.get("next") or ""
-    parts = urlsplit(target)
-    if (
-        not target.startswith("/")
-        or target.startswith(("//", "/\\"))
-        or parts.scheme
-        or parts.netloc
-        or any(ch in target for ch in "\\\r\n\t\x00")
-    ):
-        return default
-    return target
+    return links.safe_next(request.args.get("next")) or default
 
 
 def _add_error(form: BaseForm, error: accounts.AccountError) -> None:
@@ -157,7 +145,7 @@ def _queue_reset_mail(user: User) -> None:
         "stays as it is.",
         name=user.name,
         minutes=minutes,
-        url=url_for("auth.reset_password", token=token, _external=True),
+        url=links.public_url("auth.reset_password", token=token),
     )
     queue_mail(Mail(to=user.email, subject=_("Reset your password"), body=body))
 
@@ -167,7 +155,7 @@ def _queue_password_changed_mail(user: User) -> None:
         "Hello %(name)s,\n\nThe password of your account was just changed, and every other "
         "session was logged out. If this was not you, reset your password now: %(url)s",
         name=user.name,
-        url=url_for("auth.reset_request", _external=True),
+        url=links.public_url("auth.reset_request"),
     )
     queue_mail(Mail(to=user.email, subject=_("Your password was changed"), body=body))
 

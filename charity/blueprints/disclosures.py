@@ -42,6 +42,7 @@ from charity.models.disclosure import (
     Obligation,
 )
 from charity.services import disclosures as service
+from charity.web import links
 
 bp = Blueprint("disclosures", __name__)
 
@@ -334,9 +335,7 @@ def _item(kind, version, disclosure, org, obligation) -> dict:  # type: ignore[n
         "disclosure_type": disclosure.disclosure_type,
         "version": version.version,
         "title": version.title,
-        "url": url_for(
-            "disclosures.show", disclosure_id=disclosure.id, v=version.version, _external=True
-        ),
+        "url": links.public_url("disclosures.show", disclosure_id=disclosure.id, v=version.version),
     }
     if obligation is not None:
         item["due_date"] = obligation.due_date.isoformat()

@@ -22,7 +22,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from charity import payments
-from charity.core.db import commit
+from charity.core.db import commit, writes
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
@@ -188,6 +188,7 @@ def _start_payment(donation: Donation, method: str | None = "stripe"):  # type: 
 
 
 @bp.get("/donations/<token>/pay")
+@writes
 def pay(token: str):  # type: ignore[no-untyped-def]
     donation = _donation_by_token(token)
     if donation.status != "pending":
@@ -246,6 +247,7 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/donations/<token>")
+@writes
 def show(token: str):  # type: ignore[no-untyped-def]
     """The result page and, once succeeded, the receipt (public via the unguessable token)."""
     donation = _donation_by_token(token)

@@ -21,13 +21,14 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
-from charity.core.db import commit
+from charity.core.db import commit, writes
 from charity.core.permissions import require_login
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
+from charity.web import links
 from charity.web.forms import BaseForm
 
 bp = Blueprint("donor", __name__)
@@ -198,7 +199,7 @@ def claim_request():  # type: ignore[no-untyped-def]
             subject=_("Link your gifts to your account"),
             body=render_template(
                 "donor/claim_email.txt",
-                link=url_for("donor.claim_confirm", token=token, _external=True),
+                link=links.public_url("donor.claim_confirm", token=token),
             ),
         )
     )
@@ -208,6 +209,7 @@ def claim_request():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/account/gifts/claim/<token>")
+@writes
 def claim_confirm(token: str):  # type: ignore[no-untyped-def]
     require_login()
     try:

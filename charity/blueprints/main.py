@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
+from charity.web import links
 from charity.web.i18n import LANG_SESSION_KEY
 
 bp = Blueprint("main", __name__)
@@ -25,8 +26,5 @@ def set_language(code: str):  # type: ignore[no-untyped-def]
 
     if code in current_app.config["LANGUAGES"]:
         session[LANG_SESSION_KEY] = code
-    target = request.args.get("next") or ""
     # Only same-site relative paths: never an open redirect.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
-    return redirect(target)
+    return redirect(links.safe_next(request.args.get("next")) or url_for("main.home"))

@@ -26,6 +26,7 @@ from charity.extensions import db
 from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
+from charity.web import links
 from charity.web.forms import BaseForm
 
 bp = Blueprint("orgs", __name__)
@@ -282,7 +283,7 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
 
 def _queue_invite_mail(organization: Organization, email: str, result) -> None:  # type: ignore[no-untyped-def]
     if result.token:
-        link = url_for("orgs.invitation", token=result.token, _external=True)
+        link = links.public_url("orgs.invitation", token=result.token)
         body = _(
             "You are invited to join %(org)s on the public charity platform.\n\n"
             "Log in or sign up with this email address, then open this link "
@@ -291,7 +292,7 @@ def _queue_invite_mail(organization: Organization, email: str, result) -> None: 
             link=link,
         )
     else:
-        link = url_for("orgs.manage", org_id=organization.id, _external=True)
+        link = links.public_url("orgs.manage", org_id=organization.id)
         body = _("You were added to %(org)s.\n%(link)s\n", org=organization.name, link=link)
     subject = _("Join %(org)s", org=organization.name)
     queue_mail(Mail(to=email, subject=subject, body=body))

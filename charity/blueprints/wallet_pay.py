@@ -37,10 +37,11 @@ from flask_babel import gettext as _
 
 from charity import payments
 from charity.blueprints.donations import commit_with_receipts
+from charity.core.db import writes
 from charity.extensions import db
 from charity.models import Donation, utcnow
 from charity.services import donations, merchant_accounts, wallet_payments
-from charity.web import ratelimits
+from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("wallet_pay", __name__)
@@ -66,7 +67,7 @@ def method_for(provider: str) -> str:
 
 
 def site_url() -> str:
-    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+    return links.site_root()
 
 
 def _donation(token: str) -> Donation:
@@ -142,6 +143,7 @@ def show(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/donations/<token>/status.json")
+@writes
 def status(token: str):  # type: ignore[no-untyped-def]
     donation = _donation(token)
     try:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+from flask import current_app, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -34,7 +37,40 @@ def configure_engine_events(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if request_writes() else "BEGIN")
+
+
+#: Requests with these methods only read, unless their view is marked with ``@writes``.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def writes(view: View) -> View:
+    """Mark a GET view that writes (it confirms a payment on the donor's return, opens a
+    provider order, saves a checkpoint...), so that on SQLite its transaction takes the
+    write lock when it begins, like every POST."""
+    view.sqlite_writes = True  # type: ignore[attr-defined]
+    return view
+
+
+def request_writes() -> bool:
+    """Whether this request's transactions should begin holding SQLite's write lock.
+
+    In WAL mode a transaction that begins by reading and later writes fails at once with
+    SQLITE_BUSY_SNAPSHOT when another connection committed in between: waiting cannot help,
+    and the request would be lost. ``BEGIN IMMEDIATE`` takes the write lock first, so
+    concurrent writers queue on the busy timeout instead. Reads (GET, HEAD, OPTIONS) keep
+    plain ``BEGIN`` and never wait for writers (WAL readers see a snapshot). Outside a
+    request (CLI commands, jobs, tests' own sessions) transactions begin deferred.
+    PostgreSQL is unaffected (this hook is SQLite's only).
+    """
+    if not has_request_context() or os.environ.get("CHARITY_SQLITE_DEFERRED") == "1":
+        return False
+    if request.method not in SAFE_METHODS:
+        return True
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "sqlite_writes", False))
 
 
 def commit() -> None:

@@ -10,7 +10,7 @@ and the site address of the request that confirmed the gift.
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from redis.exceptions import RedisError
@@ -20,6 +20,7 @@ from charity.models import Donation
 from charity.ops import jobs
 from charity.ops.mail import Mail, send_mail
 from charity.services import receipts
+from charity.web import links
 
 JOB = "charity.ops.receipt_mail.send_receipt"
 
@@ -29,8 +30,9 @@ def queue_receipts(donation_ids: list[int]) -> None:
     if not donation_ids:
         return
     locale = str(get_locale() or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_Hans_CN"))
-    # The site's public address when configured (a webhook may arrive on another host name).
-    base_url = current_app.config.get("PUBLIC_BASE_URL") or (request.host_url if request else "")
+    # The site's public address (a webhook may arrive on another host name; never the
+    # request's Host header).
+    base_url = links.site_root()
     for donation_id in donation_ids:
         try:
             jobs.enqueue(JOB, donation_id, locale, base_url, retry=jobs.MAIL_RETRY)

@@ -96,7 +96,9 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
-    if not can_receive_online(session, campaign.organization):
+    if not campaign.organization.is_verified or not can_receive_online(
+        session, campaign.organization
+    ):
         raise DonationError(N_("This organization cannot receive online gifts yet."))
     return campaign
 

@@ -109,7 +109,19 @@ def check_evidence(data: bytes) -> str:
     return media
 
 
+def require_verified(session: Session, organization_id: int) -> Organization:
+    """Only a verified organization takes gifts or issues receipts: an applying (or
+    rejected) one can record nothing, whatever its members' roles."""
+    organization = session.get(Organization, organization_id)
+    if organization is None or not organization.is_verified:
+        raise OfflineGiftError(
+            N_("Only a verified organization can record gifts or issue receipts."), None
+        )
+    return organization
+
+
 def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
+    require_verified(session, command.organization_id)
     if command.kind not in ("bank_transfer", "cash_box"):
         raise OfflineGiftError(N_("Choose how the gift arrived."), "kind")
     if command.amount_fen <= 0:
@@ -246,6 +258,7 @@ def _succeed(session: Session, donation: Donation, post) -> None:  # type: ignor
 
 def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -> Donation:
     """Goods (物资): valued in fen with its basis, posted to the in-kind accounts only."""
+    require_verified(session, command.organization_id)
     if not command.description.strip():
         raise OfflineGiftError(N_("Describe the goods."), "description")
     if command.quantity <= 0:

@@ -101,6 +101,8 @@ def issue_receipt_on_request(
     donation = lock_donation(session, donation_id)
     if donation.organization_id != organization_id:
         raise LookupError(donation_id)
+    if not donation.organization.is_verified:
+        raise ReceiptError(N_("Only a verified organization can issue receipts."))
     if donation.status not in ("succeeded", "partially_refunded"):
         raise ReceiptError(N_("Only a gift that was received (and not refunded) gets a receipt."))
     if not donation.receipt_waived or donation.receipt_number:
@@ -123,7 +125,10 @@ def issue_receipt_on_request(
 
 
 def assign_receipt_number(session: Session, donation: Donation, when: datetime) -> str:
-    """Give the donation the next number of its organization's year (caller holds its lock)."""
+    """Give the donation the next number of its organization's year (caller holds its lock).
+    Only a verified organization numbers receipts (a guard below every path)."""
+    if not donation.organization.is_verified:
+        raise ReceiptError(N_("Only a verified organization can issue receipts."))
     year, seq, number = next_receipt_number(
         session, donation.organization_id, donation.organization.uscc, when
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 
 def wants_json() -> bool:
@@ -21,11 +21,15 @@ def _render(error: HTTPException):  # type: ignore[no-untyped-def]
     if wants_json():
         code = (error.name or "error").lower().replace(" ", "_")
         return json_error(status, code, error.description or error.name)
+    if isinstance(error, SecurityError):
+        # An untrusted Host header (TRUSTED_HOSTS): no URL can be built for this request.
+        return "400 Bad Request: unknown host name\n", 400, {"Content-Type": "text/plain"}
     template = (
         f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/generic.html"
     )
-    response = render_template(template, error=error, status=status), status
-    return response
+    # The exception's own headers (Allow on a 405, WWW-Authenticate ...), not its body's type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return render_template(template, error=error, status=status), status, headers
 
 
 def init_app(app: Flask) -> None:
@@ -34,8 +38,9 @@ def init_app(app: Flask) -> None:
         response = _render(error)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:
-            body, status = response
-            return body, status, {"Retry-After": str(retry_after)}
+            body, status, *headers = response
+            extra = headers[0] if headers else {}
+            return body, status, {**extra, "Retry-After": str(retry_after)}
         return response
 
     @app.errorhandler(Exception)

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from bench import stripe_stub
+from bench import stripe_stub, wallet_events
 from bench.webhook_events import Pending, event_payload, sign, verify
 from charity import payments
 
@@ -47,3 +47,50 @@ def test_the_stub_answers_for_bench_intents_only():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _merchant(provider: str, keys: dict) -> payments.Merchant:
+    values = keys[provider]
+    if provider == "wechatpay":
+        secret = ("private_key", "apiv3_key")
+        public_id = values["mchid"]
+    else:
+        secret = ("app_private_key",)
+        public_id = values["app_id"]
+    settings = {k: v for k, v in values.items() if k not in secret}
+    return payments.Merchant(
+        provider, 1, public_id, settings, {k: values[k] for k in secret}, "bench-test"
+    )
+
+
+@pytest.mark.parametrize("provider", ["wechatpay", "alipay"])
+def test_wallet_deliveries_pass_the_sdks_and_the_floors_checks(app, provider):
+    """The bench plays the provider: what it signs, our SDK path and the floor both accept,
+    as the same payment; a changed byte is refused by both."""
+    keys = wallet_events.make_keys()
+    signer = wallet_events.Signer(keys)
+    pending = wallet_events.Pending(donation_id=7, amount_fen=8800, order_no="G7T1Rbench")
+    headers, body = signer.delivery(provider, pending)
+    handler = payments.provider(provider)
+    merchant = _merchant(provider, keys)
+    notice = handler.parse_notification(merchant, headers, body.encode())
+    assert notice.type == "payment.succeeded" and notice.account == merchant.public_id
+    intent = notice.payment
+    assert (intent.id, intent.amount, intent.currency) == ("G7T1Rbench", 8800, "CNY")
+    assert intent.metadata["donation_id"] == "7" and intent.succeeded and intent.latest_charge
+
+    if provider == "wechatpay":
+        public = wallet_events.load_public(keys["wechatpay"]["platform_public_key"])
+        apiv3 = keys["wechatpay"]["apiv3_key"]
+        resource = wallet_events.verify_wechatpay(headers, body.encode(), public, apiv3)
+        assert resource["out_trade_no"] == "G7T1Rbench" and resource["attach"] == "7"
+        assert wallet_events.verify_wechatpay(headers, body.encode() + b" ", public, apiv3) is None
+    else:
+        public = wallet_events.load_public(keys["alipay"]["alipay_public_key"])
+        params = wallet_events.verify_alipay(body.encode(), public)
+        assert params["out_trade_no"] == "G7T1Rbench" and params["total_amount"] == "88.00"
+        tampered = body.replace("total_amount=88.00", "total_amount=8.80")
+        assert wallet_events.verify_alipay(tampered.encode(), public) is None
+    tampered = body.replace("G7T1Rbench", "G8T1Rbench") if provider == "alipay" else body + " "
+    with pytest.raises(payments.NotificationError):
+        handler.parse_notification(merchant, headers, tampered.encode())

@@ -19,6 +19,8 @@ SAFE = {
     "PUBLIC_BASE_URL": "https://charity.example",
     "SMTP_HOST": "smtp.charity.example",
     "PAYMENT_SECRETS_KEY": base64.urlsafe_b64encode(b"e" * 32).decode(),  # a Fernet key
+    "TRUSTED_PROXIES": "1",
+    "METRICS_TOKEN": "m" * 32,
 }
 UNSET = (
     "FLASK_DEBUG",
@@ -27,6 +29,7 @@ UNSET = (
     "MAIL_BACKEND",
     "WECHATPAY_API_BASE",
     "ALIPAY_GATEWAY",
+    "TRUSTED_HOSTS",
 )
 
 
@@ -45,6 +48,8 @@ def test_safe_settings_start(production_env):
     assert SAFE["REDIS_URL"] == config.RATELIMIT_STORAGE_URI
     assert config.LOG_FORMAT == "json"
     assert config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["connect_timeout"] > 0
+    assert config.TRUSTED_PROXIES == 1
+    assert config.TRUSTED_HOSTS == "charity.example"  # from PUBLIC_BASE_URL unless set
 
 
 @pytest.mark.parametrize(
@@ -65,6 +70,10 @@ def test_safe_settings_start(production_env):
         ("PAYMENT_SECRETS_KEY", "not a key", "PAYMENT_SECRETS_KEY is not a Fernet key"),
         ("WECHATPAY_API_BASE", "http://127.0.0.1:8430", "WECHATPAY_API_BASE is set"),
         ("ALIPAY_GATEWAY", "http://127.0.0.1:8440/gateway.do", "ALIPAY_GATEWAY is set"),
+        ("PUBLIC_BASE_URL", None, "missing environment variable PUBLIC_BASE_URL"),
+        ("TRUSTED_PROXIES", None, "missing environment variable TRUSTED_PROXIES"),
+        ("TRUSTED_PROXIES", "nginx", "TRUSTED_PROXIES must be the number of proxies"),
+        ("METRICS_TOKEN", None, "missing environment variable METRICS_TOKEN"),
     ],
 )
 def test_each_unsafe_setting_is_refused_by_name(production_env, name, value, named):

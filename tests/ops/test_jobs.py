@@ -128,9 +128,12 @@ def test_mail_is_sent_inline_when_redis_is_down(make_app, mail_outbox):
     assert [m["Subject"] for m in mail_outbox] == ["Receipt"]
 
 
-def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db, mail_outbox):
+def test_receipt_mail_is_a_job_the_worker_renders_and_sends(
+    rq_app, committed_db, mail_outbox, monkeypatch
+):
     """A confirmation's request only enqueues its receipt; a worker renders the PDF (about
-    a second of CPU) and sends it, in the locale and at the address of that request."""
+    a second of CPU) and sends it, in the locale of that request, linking the public
+    address (PUBLIC_BASE_URL, never the request's host name)."""
     from charity.extensions import db
     from charity.models import Donation
     from charity.ops import receipt_mail
@@ -146,7 +149,8 @@ def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db
         )  # fmt: skip
         db.session.add(gift)
         db.session.commit()
-        with rq_app.test_request_context("/", base_url="https://giving.example.org"):
+        monkeypatch.setitem(rq_app.config, "PUBLIC_BASE_URL", "https://giving.example.org")
+        with rq_app.test_request_context("/", base_url="http://evil.example"):
             receipt_mail.queue_receipts([gift.id])
     assert mail_outbox == []  # the request did not render or send it
     assert _queue(rq_app).count == 1
@@ -157,6 +161,7 @@ def test_receipt_mail_is_a_job_the_worker_renders_and_sends(rq_app, committed_db
     assert mail["To"] == "donor@example.org"
     body = mail.get_body(("plain",)).get_content()
     assert "https://giving.example.org/donations/tok-receipt-job" in body
+    assert "evil.example" not in body
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename().endswith("-2026-000001.pdf")
     assert attachment.get_content().startswith(b"%PDF")

@@ -33,6 +33,8 @@ def _production_env(**extra: str) -> dict[str, str]:
         AUDITLOG_SIGNING_KEY=base64.b64encode(b"k" * 32).decode(),
         PAYMENT_SECRETS_KEY=base64.urlsafe_b64encode(b"e" * 32).decode(),
         PUBLIC_BASE_URL="https://charity.example",
+        TRUSTED_PROXIES="1",
+        METRICS_TOKEN="m" * 32,
         SMTP_HOST="smtp.charity.example",
         VENV=str(Path(sys.executable).parent.parent),
         **extra,

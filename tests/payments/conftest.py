@@ -27,6 +27,7 @@ import stripe
 
 from charity.extensions import db
 from charity.models import Donation
+from charity.services import donations
 from tests.factories import CampaignFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -314,3 +315,32 @@ def deliver(client, notification: dict):  # type: ignore[no-untyped-def]
     path = urllib.parse.urlsplit(notification["url"]).path
     headers = {k: v for k, v in notification["headers"].items() if k.lower() != "content-length"}
     return client.post(path, data=notification["body"].encode(), headers=headers)
+
+
+def paid_donations(campaign, app, count: int) -> list[Donation]:  # type: ignore[no-untyped-def]
+    """``count`` donations whose PaymentIntents are confirmed at localstripe (not yet here)."""
+    made = []
+    for n in range(count):
+        command = donations.NewDonation(
+            campaign_id=campaign.id,
+            amount_fen=100 + n,
+            donor_name=f"捐赠人{n}",
+            donor_email=f"d{n}@example.org",
+            is_anonymous=n % 3 == 0,
+            consent_show_name=False,
+            message="",
+            receipt_wanted=True,
+            max_amount_fen=app.config["DONATION_MAX_FEN"],
+        )
+        donation = donations.create_donation(db.session, None, command)
+        db.session.commit()
+        donations.ensure_payment_intent(db.session, donation.id)
+        db.session.commit()
+        method = stripe.PaymentMethod.create(
+            type="card",
+            card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        ).to_dict()["id"]
+        stripe.PaymentIntent.modify(donation.stripe_payment_intent_id, payment_method=method)
+        stripe.PaymentIntent.confirm(donation.stripe_payment_intent_id)
+        made.append(donation)
+    return made

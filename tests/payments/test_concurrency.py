@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
-import stripe
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -17,40 +16,12 @@ from charity.auditlog import checkpoint, integrity, store
 from charity.core import events
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, LedgerTransaction, ProviderEvent
-from charity.services import donations, ledger
+from charity.services import ledger
 from tests.factories import CampaignFactory
-from tests.payments.conftest import event, intent_object, sign
+from tests.payments.conftest import event, intent_object, paid_donations, sign
 
 UNIQUE = 140
 DUPLICATES = 60  # 30% of 200 deliveries
-
-
-def _paid_donations(campaign, app) -> list[Donation]:  # type: ignore[no-untyped-def]
-    made = []
-    for n in range(UNIQUE):
-        command = donations.NewDonation(
-            campaign_id=campaign.id,
-            amount_fen=100 + n,
-            donor_name=f"捐赠人{n}",
-            donor_email=f"d{n}@example.org",
-            is_anonymous=n % 3 == 0,
-            consent_show_name=False,
-            message="",
-            receipt_wanted=True,
-            max_amount_fen=app.config["DONATION_MAX_FEN"],
-        )
-        donation = donations.create_donation(db.session, None, command)
-        db.session.commit()
-        donations.ensure_payment_intent(db.session, donation.id)
-        db.session.commit()
-        method = stripe.PaymentMethod.create(
-            type="card",
-            card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-        ).to_dict()["id"]
-        stripe.PaymentIntent.modify(donation.stripe_payment_intent_id, payment_method=method)
-        stripe.PaymentIntent.confirm(donation.stripe_payment_intent_id)
-        made.append(donation)
-    return made
 
 
 @pytest.mark.postgres_only
@@ -62,7 +33,7 @@ def test_parallel_duplicated_shuffled_webhooks(
     monkeypatch.setitem(stripe_app.config, "AUDITLOG_SEQUENCER", log_mode)
     campaign = CampaignFactory()
     committed_db.commit()
-    paid = _paid_donations(campaign, stripe_app)
+    paid = paid_donations(campaign, stripe_app, UNIQUE)
     payloads = [event("payment_intent.succeeded", intent_object(d)) for d in paid]
     deliveries = payloads + random.choices(payloads, k=DUPLICATES)
     random.shuffle(deliveries)

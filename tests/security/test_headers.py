@@ -138,6 +138,9 @@ def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
         monkeypatch.setenv(name, "p" * 40)
     monkeypatch.setenv("AUDITLOG_SIGNING_KEY", config.TESTING_AUDITLOG_KEY)  # must be a key
     monkeypatch.setenv("PAYMENT_SECRETS_KEY", config.TESTING_PAYMENT_SECRETS_KEY)  # and this
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://localhost")  # the test client's host
+    monkeypatch.setenv("TRUSTED_PROXIES", "0")
+    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
     monkeypatch.delenv("WECHATPAY_API_BASE", raising=False)
     monkeypatch.delenv("ALIPAY_GATEWAY", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
