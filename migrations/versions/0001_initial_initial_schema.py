@@ -491,6 +491,7 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("filing_number", sa.String(length=64), nullable=False),
         sa.Column("filing_date", sa.Date(), nullable=False),
+        sa.Column("project_end_date", sa.Date(), nullable=True),
         sa.Column("is_emergency", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
@@ -508,6 +509,10 @@ def upgrade():
         sa.CheckConstraint(
             "partner_id IS NULL OR partner_id <> organization_id",
             name=op.f("ck_campaigns_partner_other"),
+        ),
+        sa.CheckConstraint(
+            "project_end_date IS NULL OR project_end_date >= end_date",
+            name=op.f("ck_campaigns_project_end_ordered"),
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
