@@ -171,8 +171,8 @@ RULES: tuple[Rule, ...] = (
         "leftover_property",
         LEFTOVER_PROPERTY,
         "Charity Law (2023) art. 58; MCA Order 81",
-        _l("the project of a campaign ends"),
-        _l("handling of leftover property within 3 months of the end"),
+        _l("the project a campaign paid for ends with money left over"),
+        _l("handling of leftover property within 3 months of the project's end"),
         offset_months=3,
     ),
     Rule(
