@@ -100,6 +100,8 @@ def refund_refusal(session: Session, donation: Donation, amount_fen: int) -> str
     if pool is None:
         return None
     lock_pool(session, pool)
-    if amount_fen > available_fen(session, pool):
+    from charity.services.givingdays import release_preview  # its match leaves too
+
+    if amount_fen + release_preview(session, donation, amount_fen) > available_fen(session, pool):
         return N_("The refund is more than what is left unspent in the campaign or fund.")
     return None
