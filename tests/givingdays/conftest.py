@@ -16,6 +16,10 @@ from charity.models import Campaign, Donation, GivingDay, MatchingPool, User
 from charity.services import donations, givingdays
 from charity.services.campaigns import today_cst
 from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory, UserFactory
+from tests.payments.conftest import (  # noqa: F401 - fixtures used by the giving-day tests
+    localstripe_url,
+    stripe_app,
+)
 
 
 @dataclass
