@@ -41,7 +41,12 @@ ASSESSED = ("overdue", "on_time", "late")
 @dataclass(frozen=True)
 class OrgFacts:
     id: int
+    #: The legal registration/recognition date (CL art. 78, Order 81: the basic
+    #: information is due 30 days after it); the platform verification when not recorded.
     registered_on: date
+    #: The CST date the organization was verified on the platform: annual reports are
+    #: owed here from that year on (earlier years were reported elsewhere). None: as above.
+    on_platform_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,8 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
         org.registered_on,
         org.registered_on + timedelta(days=basic.offset_days),
     )
-    for year in range(org.registered_on.year, today.year):
+    since = org.on_platform_since or org.registered_on
+    for year in range(max(since.year, org.registered_on.year), today.year):
         year_end = date(year, 12, 31)
         for code in ("annual_work_report", "annual_financial_report"):
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
@@ -290,7 +296,7 @@ def _fulfil(item: Derived, published: Published, filings: dict[int, date]) -> De
 # --- loading facts and materialising -------------------------------------------------
 
 
-def _registered_on(reviewed_at: datetime | None, created_at: datetime) -> date:
+def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
     return cst_date(reviewed_at or created_at)
 
 
@@ -302,11 +308,17 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         return column.in_(org_ids) if org_ids is not None else True
 
     org_rows = session.execute(
-        select(Organization.id, Organization.reviewed_at, Organization.created_at).where(
-            Organization.status == "verified", only(Organization.id)
-        )
+        select(
+            Organization.id,
+            Organization.reviewed_at,
+            Organization.created_at,
+            Organization.registered_on,
+        ).where(Organization.status == "verified", only(Organization.id))
     ).all()
-    orgs = [OrgFacts(i, _registered_on(rev, cre)) for i, rev, cre in org_rows]
+    orgs = [
+        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre))
+        for i, rev, cre, legal in org_rows
+    ]
     verified = {org.id for org in orgs}
     campaign_rows = session.execute(
         select(

@@ -186,6 +186,7 @@ def upgrade():
         sa.Column("uscc", sa.String(length=18), nullable=False),
         sa.Column("org_type", sa.String(length=20), nullable=False),
         sa.Column("registration_authority", sa.String(length=200), nullable=False),
+        sa.Column("registered_on", sa.Date(), nullable=True),
         sa.Column("province", sa.String(length=32), nullable=False),
         sa.Column("city", sa.String(length=64), nullable=False),
         sa.Column("district", sa.String(length=64), nullable=False),
