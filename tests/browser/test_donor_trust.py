@@ -62,3 +62,47 @@ def test_a_declined_card_is_told_in_chinese_only(size, donation_areas, new_conte
     assert not ENGLISH.search(main), ENGLISH.search(main)
     assert_accessible(page, axe_js, "status after a decline")
     screenshot(page, "trust-status-after-decline")
+
+
+@SIZES
+def test_each_role_finds_its_pages_from_the_header(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
+    from tests.browser.helpers import overflow, widest_elements
+
+    for email, landing, links in (
+        ("admin@demo.charity", "/admin/organizations", ("我的捐赠", "审核队列", "合规看板")),
+        ("regulator@demo.charity", "/regulator/", ("我的捐赠", "合规看板")),
+        ("donor@demo.charity", "/account/gifts", ("我的捐赠", "登记慈善组织")),
+    ):
+        page = _context(new_context, size).new_page()
+        page.goto(live_server.path("auth.login"))
+        page.fill("#email", email)
+        page.fill("#password", "demo-password-2026")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert page.url.endswith(landing), (email, page.url)
+        if size is PHONE:
+            page.click("details.nav-menu summary")
+            header = page.locator("details.nav-menu .nav-account")
+        else:
+            header = page.locator("header .header-tools")
+        for words in links:
+            assert header.get_by_role("link", name=words).is_visible(), (email, words)
+        assert overflow(page) <= 0, widest_elements(page)
+        assert_accessible(page, axe_js, f"landing of {email}")
+        screenshot(page, f"trust-landing-{email.split('@')[0]}")
+        page.context.close()
+
+
+@SIZES
+def test_my_gifts_is_one_readable_page(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
+    from tests.browser.helpers import overflow, widest_elements
+
+    page = _context(new_context, size).new_page()
+    log_in(page, live_server, "donor@demo.charity")
+    page.goto("/donations/mine")  # the old address
+    assert page.url.endswith("/account/gifts")
+    assert page.locator("h1").inner_text() == "我的捐赠"
+    assert page.locator("main table.gifts-table tbody tr").count() >= 1
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "my gifts")
+    screenshot(page, "trust-my-gifts")
