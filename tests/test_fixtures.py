@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
+from flask import current_app
 
 from charity.extensions import db
 from charity.models import User
@@ -20,8 +23,22 @@ def test_view_commits_are_invisible_to_other_connections(client):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(User).filter_by(email="fixture@example.org"))
-    with db.engine.connect() as other:
-        count = other.scalar(
-            sa.text("SELECT count(*) FROM users WHERE email = 'fixture@example.org'")
-        )
-    assert count == 0
+    # Another connection looks from another thread, as another request would: this
+    # thread may still hold the POST's request context, whose transactions begin with
+    # SQLite's write lock (BEGIN IMMEDIATE) and would wait for the test's own transaction.
+    counts: list[int] = []
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def look() -> None:
+        with app.app_context(), db.engine.connect() as other:
+            counts.append(
+                other.scalar(
+                    sa.text("SELECT count(*) FROM users WHERE email = 'fixture@example.org'")
+                )
+            )
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join(timeout=60)
+    assert counts == [0]

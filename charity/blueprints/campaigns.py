@@ -73,6 +73,7 @@ class CampaignForm(BaseForm):
     purpose_md = TextAreaField(_l("Purpose (募捐目的)"), [DataRequired(), Length(max=LONG_TEXT)])
     start_date = DateField(_l("Start date"), [InputRequired()])
     end_date = DateField(_l("End date"), [InputRequired()])
+    project_end_date = DateField(_l("Project end date (optional)"), [Optional()])
     region = StringField(_l("Fundraising region (募捐区域)"), [DataRequired(), Length(max=200)])
     person_in_charge = StringField(
         _l("Person in charge (负责人)"), [DataRequired(), Length(max=100)]
@@ -112,12 +113,13 @@ class CampaignForm(BaseForm):
             expected_amount_fen=self.expected_amount.fen or 0,
             is_emergency=bool(self.is_emergency.data),
             partner_uscc=self.partner_uscc.data or "",
+            project_end_date=self.project_end_date.data or None,
         )
 
     def fill_from(self, campaign: Campaign) -> None:
         for name in _PLAN_TEXT_FIELDS:
             self[name].data = getattr(campaign, name)
-        for name in ("start_date", "end_date", "filing_date", "is_emergency"):
+        for name in ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date"):
             self[name].data = getattr(campaign, name)
         yuan, fen = divmod(campaign.expected_amount_fen, 100)
         self.expected_amount.data = f"{yuan}.{fen:02d}"

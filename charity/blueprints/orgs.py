@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired
 
 from charity.blueprints.orgs_forms import (
     ORG_TYPE_LABELS,
@@ -204,6 +208,44 @@ class BasicInfoForm(BaseForm):
     description_md = ApplicationForm.description_md
 
 
+class BasicInfoChangeForm(BaseForm):
+    """A change of a basic-information item that happens outside the platform."""
+
+    item = SelectField(_l("What changed"), validators=[DataRequired()])
+    occurred_on = DateField(_l("Date of the change"), validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.item.choices = [SelectChoice(k, v) for k, v in service.BASIC_INFO_ITEMS.items()]
+
+
+@bp.post("/<int:org_id>/basic-info/changes")
+def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
+    """Owners record a change of charter, board, supervisors, legal representative ...
+    (CL art. 78, Order 81): the 30-day obligation appears among the obligations."""
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not organization.is_verified:
+        return redirect(url_for("orgs.edit", org_id=org_id))
+    change_form = BasicInfoChangeForm()
+    if change_form.validate_on_submit():
+        try:
+            service.record_basic_info_change(
+                db.session, current_user, organization, change_form.item.data,
+                change_form.occurred_on.data,
+            )  # fmt: skip
+        except service.OrganizationError as error:
+            _form_error(change_form, error)
+        else:
+            commit()
+            flash(_("Recorded. Publish the changed basic information within 30 days."), "success")
+            return redirect(url_for("disclosures.obligations", org_id=org_id))
+    form = BasicInfoForm(obj=organization)
+    return render_template(
+        "orgs/basic_info.html", form=form, change_form=change_form, org=organization
+    ), 400
+
+
 @bp.route("/<int:org_id>/basic-info", methods=["GET", "POST"])
 def basic_info(org_id: int):  # type: ignore[no-untyped-def]
     """Owners change a verified organization's address, contacts, website, description."""
@@ -227,7 +269,9 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
             target = "disclosures.obligations" if changed else "orgs.manage"
             return redirect(url_for(target, org_id=org_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("orgs/basic_info.html", form=form, org=organization), status
+    return render_template(
+        "orgs/basic_info.html", form=form, change_form=BasicInfoChangeForm(), org=organization
+    ), status
 
 
 # --- members and invitations ---------------------------------------------------------------
