@@ -139,7 +139,7 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     return jsonify(
         status="declined",
         error=_(
-            "Your card was declined: %(reason)s You can try another card.",
+            "%(reason)s You can try another card.",
             reason=_(result.declined_message),
         ),
         client_secret=client_secret,

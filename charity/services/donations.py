@@ -31,6 +31,7 @@ from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
 
@@ -460,7 +461,7 @@ def record_payment_failure(session: Session, donation: Donation, intent: payment
     donation = lock_donation(session, donation.id)
     if donation.status != "pending" or intent.id != donation.stripe_payment_intent_id:
         return False
-    donation.failure_message = (intent.failure_message or "The payment failed.")[:300]
+    donation.failure_message = (intent.failure_message or WALLET_MESSAGES["failed"])[:300]
     return True
 
 
