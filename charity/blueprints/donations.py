@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from charity import payments
 from charity.core.db import commit, writes
-from charity.core.permissions import require_login, require_org_role
+from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import metrics, receipt_mail
@@ -360,13 +360,8 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/donations/mine")
 def mine():  # type: ignore[no-untyped-def]
-    require_login()
-    rows = db.session.scalars(
-        sa.select(Donation)
-        .where(Donation.donor_user_id == current_user.id)
-        .order_by(Donation.id.desc())
-    ).all()
-    return render_template("donations/mine.html", donations=rows)
+    """The old address of 我的捐赠: one page of one's gifts is /account/gifts (issue 17.3)."""
+    return redirect(url_for("donor.account_gifts"), 301)
 
 
 @bp.get("/orgs/<int:org_id>/donations")

@@ -101,6 +101,11 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
+    from charity.services.campaigns import gift_refusal
+
+    refusal = gift_refusal(campaign, today)
+    if refusal is not None:
+        raise DonationError(str(refusal))
     if not campaign.organization.is_verified or not can_receive_online(
         session, campaign.organization
     ):
