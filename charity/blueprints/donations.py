@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -124,8 +125,31 @@ def commit_with_receipts() -> None:
     flush_queued_mail()
 
 
+def limited_form(minutes: int, template: str, organization: Organization, **context: object):  # type: ignore[no-untyped-def]
+    """The giving form again, as the donor filled it in, saying when to try again (429)."""
+    form = DonateForm()
+    method_choices(form, organization)
+    flash(
+        _(
+            "Many gifts were started from here or with this email address in a short time. "
+            "For everyone's safety, please try again in %(minutes)d minutes; what you typed "
+            "is kept below.",
+            minutes=minutes,
+        ),
+        "error",
+    )
+    return make_response(render_template(template, form=form, **context))
+
+
+def _limited_campaign_form(minutes: int):  # type: ignore[no-untyped-def]
+    campaign = db.session.get(Campaign, (request.view_args or {}).get("campaign_id", 0))
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    return limited_form(minutes, "donations/new.html", campaign.organization, campaign=campaign)
+
+
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
-@ratelimits.donation_creation(email_field="donor_email")
+@ratelimits.donation_creation(email_field="donor_email", on_breach=_limited_campaign_form)
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == "draft":
@@ -217,11 +241,8 @@ def pay(token: str):  # type: ignore[no-untyped-def]
             commit_with_receipts()
             if donation.status != "pending":
                 return redirect(url_for("donations.show", token=token))
-        donations.ensure_payment_intent(db.session, donation.id)
+        client_secret = donations.card_step_secret(db.session, donation.id)
         commit()
-        _seti, client_secret = payments.create_setup_intent(
-            account=donation.stripe_account_id or "", donation_id=donation.id
-        )
     except payments.PaymentError:
         db.session.rollback()
         current_app.logger.exception("payment service unavailable for donation %s", donation.id)
@@ -237,8 +258,11 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     setup_intent_id = (request.form.get("setup_intent") or "")[:100]
     if not setup_intent_id.startswith("seti_"):
         return jsonify(error=_("The card could not be set up. Please try again.")), 400
+    card_limit = ratelimits.CardLimit()
     try:
-        result = donations.pay_donation(db.session, donation.id, setup_intent_id)
+        result = donations.pay_donation(
+            db.session, donation.id, setup_intent_id, card_allowed=card_limit.allowed
+        )
         commit_with_receipts()
     except payments.PaymentError as exc:
         db.session.rollback()
@@ -247,9 +271,14 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     show = url_for("donations.show", token=token)
     if result.succeeded:
         return jsonify(status="succeeded", redirect=show)
-    _seti, client_secret = payments.create_setup_intent(
-        account=donation.stripe_account_id or "", donation_id=donation.id
-    )
+    try:  # the next attempt's SetupIntent (the one just used cannot take another card)
+        client_secret = donations.card_step_secret(db.session, donation.id)
+        commit()
+    except payments.PaymentError:
+        db.session.rollback()
+        client_secret = ""
+    if result.card_limited:
+        return card_limit.breach_response(client_secret)
     message = (
         _(result.declined_message)
         if result.declined_message

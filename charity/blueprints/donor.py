@@ -28,7 +28,7 @@ from charity.models import Campaign, Donation, RecurringGift, User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
-from charity.web import links
+from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("donor", __name__)
@@ -85,33 +85,42 @@ def monthly_show(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/monthly/<token>/pay")
+@writes
 def monthly_pay(token: str):  # type: ignore[no-untyped-def]
     """The card page: first set-up, or a new card after a failed renewal."""
     gift = _gift_by_token(token)
     if gift.status == "canceled":
         return redirect(url_for("donor.monthly_show", token=token))
     try:
-        client_secret = recurring.card_setup_secret(gift)
+        client_secret = recurring.card_setup_secret(db.session, gift.id)
+        commit()
     except DonationError:
         # e.g. the organization has no receiving account (any more): nothing can be charged
+        db.session.rollback()
         return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
+        db.session.rollback()
         current_app.logger.exception("payment service unavailable for monthly gift %s", gift.id)
         return render_template("donor/unavailable.html", gift=gift), 503
     return render_template("donor/monthly_pay.html", gift=gift, client_secret=client_secret)
 
 
 @bp.post("/monthly/<token>/confirm")
+@ratelimits.payment_attempt
 def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
-    """Called by static/js/donate.js once Stripe.js has set up the card."""
+    """Called by static/js/donate.js once Stripe.js has set up the card (rate limited per
+    address, per gift and per card: issue 15 point 3)."""
     from charity.blueprints.donations import commit_with_receipts
 
     gift = _gift_by_token(token)
     setup_intent_id = (request.form.get("setup_intent") or "")[:100]
     if not setup_intent_id.startswith("seti_"):
         return jsonify(error=_("The card could not be set up. Please try again.")), 400
+    card_limit = ratelimits.CardLimit()
     try:
-        result = recurring.start_recurring_gift(db.session, gift.id, setup_intent_id)
+        result = recurring.start_recurring_gift(
+            db.session, gift.id, setup_intent_id, card_allowed=card_limit.allowed
+        )
         commit_with_receipts()
     except payments.PaymentError as exc:
         db.session.rollback()
@@ -119,13 +128,21 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
         return jsonify(error=_("The payment could not be completed. Please try again.")), 502
     if result.succeeded:
         return jsonify(status="succeeded", redirect=url_for("donor.monthly_show", token=token))
+    try:  # the next attempt's SetupIntent
+        client_secret = recurring.card_setup_secret(db.session, gift.id)
+        commit()
+    except (payments.PaymentError, DonationError):
+        db.session.rollback()
+        client_secret = ""
+    if result.card_limited:
+        return card_limit.breach_response(client_secret)
     return jsonify(
         status="declined",
         error=_(
             "%(reason)s You can try another card.",
             reason=_(result.declined_message),
         ),
-        client_secret=recurring.card_setup_secret(gift),
+        client_secret=client_secret,
     ), 402
 
 
@@ -193,6 +210,7 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
 
 
 @bp.post("/account/gifts/claim")
+@ratelimits.outbound_mail
 def claim_request():  # type: ignore[no-untyped-def]
     require_login()
     form = ClaimForm()

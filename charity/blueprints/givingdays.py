@@ -463,3 +463,24 @@ def campaign_matched_fen(campaign_id: int) -> int:
 @bp.app_template_global()
 def campaign_team_board(campaign_id: int) -> list:
     return stats_service.campaign_teams(db.session, campaign_id)
+
+
+@bp.app_template_global()
+def campaign_giving_days(campaign_id: int) -> list:
+    """The giving days (on now) a campaign takes part in, for a link on its page."""
+    from charity.services.campaigns import today_cst
+
+    today = today_cst()
+    return list(
+        db.session.scalars(
+            sa.select(GivingDay)
+            .join(GivingDayCampaign, GivingDayCampaign.event_id == GivingDay.id)
+            .where(
+                GivingDayCampaign.campaign_id == campaign_id,
+                GivingDayCampaign.status == "accepted",
+                GivingDay.start_date <= today,
+                GivingDay.end_date >= today,
+            )
+            .order_by(GivingDay.id)
+        )
+    )
