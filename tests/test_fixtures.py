@@ -8,7 +8,7 @@ from charity.extensions import db
 from charity.models import User
 
 
-def test_view_commits_are_invisible_to_other_connections(client):
+def test_view_commits_are_invisible_to_other_connections(client, monkeypatch):
     response = client.post(
         "/account/signup",
         data={
@@ -20,6 +20,9 @@ def test_view_commits_are_invisible_to_other_connections(client):
     )
     assert response.status_code == 302
     assert db.session.scalar(sa.select(User).filter_by(email="fixture@example.org"))
+    # The test client keeps the POST's request context: without this the other connection
+    # would begin IMMEDIATE (charity.core.db.request_writes) and wait for the test's own lock.
+    monkeypatch.setenv("CHARITY_SQLITE_DEFERRED", "1")
     with db.engine.connect() as other:
         count = other.scalar(
             sa.text("SELECT count(*) FROM users WHERE email = 'fixture@example.org'")

@@ -14,7 +14,6 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from charity.core.db import commit
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
@@ -177,10 +176,8 @@ def login():  # type: ignore[no-untyped-def]
         except accounts.LoginThrottledError as throttled:
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
-            commit()  # keep the failed attempt: it counts towards the throttle
             _add_error(form, error)
         else:
-            commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(url_for("auth.account")))
     return render_template("auth/login.html", form=form, next_path=_next_path()), _status()
@@ -212,7 +209,6 @@ def signup():  # type: ignore[no-untyped-def]
         except accounts.AccountError as error:
             _add_error(form, error)
         else:
-            commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             # e.g. an invitation link that sent a newcomer here to sign up first
@@ -259,7 +255,6 @@ def change_password():  # type: ignore[no-untyped-def]
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             login_user(user)  # this session carries the new stamp; all others end
             flash(_("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("auth.account"))
@@ -275,7 +270,6 @@ def reset_request():  # type: ignore[no-untyped-def]
         user = accounts.find_user_for_reset(db.session, form.email.data)
         if user is not None:
             _queue_reset_mail(user)
-        commit()
         # The same page whether or not the address has an account: no account discovery.
         return render_template(
             "auth/reset_sent.html", email=form.email.data, reset_minutes=_reset_minutes()
@@ -304,7 +298,6 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             logout_user()
             flash(_("Your password was changed. Please log in with the new one."), "success")
             return redirect(url_for("auth.login"))

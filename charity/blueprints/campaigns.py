@@ -23,7 +23,6 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from charity.core.db import commit
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -317,7 +316,6 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         except service.CampaignError as error:
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -343,7 +341,6 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
         except service.CampaignError as error:
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The draft is saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -398,7 +395,6 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
         action(db.session, current_user, campaign)
     except service.CampaignError as error:
         return _render_manage(organization, [message for _f, message in error.errors], 409)
-    commit()
     flash(done_message, "success")
     return redirect(url_for("campaigns.manage", org_id=organization.id), 303)
 
@@ -425,7 +421,6 @@ def post_update(campaign_id: int):  # type: ignore[no-untyped-def]
         except service.CampaignError as error:
             form.title.errors = [*form.title.errors, *(m for _f, m in error.errors)]
         else:
-            commit()
             flash(_("The update is posted."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="updates"))
     return render_template("campaigns/update_form.html", campaign=campaign, form=form), 422

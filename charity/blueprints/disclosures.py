@@ -31,7 +31,6 @@ from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
-from charity.core.db import commit
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
@@ -224,7 +223,6 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             # Services check everything before changing anything: nothing to roll back.
             _show_error(form, error)
         else:
-            commit()
             disclosure = db.session.scalar(
                 select(Disclosure).where(
                     Disclosure.organization_id == org.id,
@@ -278,7 +276,6 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
             # Services check everything before changing anything: nothing to roll back.
             _show_error(form, error)
         else:
-            commit()
             return redirect(url_for("disclosures.show", disclosure_id=disclosure_id))
     status = 422 if request.method == "POST" else 200
     return render_template(

@@ -20,7 +20,6 @@ from charity.blueprints.orgs_forms import (
     is_english,
 )
 from charity.core import regions
-from charity.core.db import commit
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import Organization
@@ -125,7 +124,6 @@ def apply():  # type: ignore[no-untyped-def]
         except service.OrganizationError as error:
             _form_error(form, error)
         else:
-            commit()
             flash(_("Thank you! Your application will be reviewed soon."), "success")
             return redirect(url_for("orgs.manage", org_id=organization.id))
     status = 400 if request.method == "POST" else 200
@@ -161,7 +159,6 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
         except service.OrganizationError as error:
             _form_error(form, error)
         else:
-            commit()
             flash(_("The receiving account was saved."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -182,7 +179,6 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
         except service.OrganizationError as error:
             _form_error(form, error)
         else:
-            commit()
             flash(_("Your application was saved and is waiting for review."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -221,7 +217,6 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
         except service.OrganizationError as error:
             _form_error(form, error)
         else:
-            commit()
             flash(_("Saved."), "success")
             # After a change, the page where the new 30-day obligation is listed.
             target = "disclosures.obligations" if changed else "orgs.manage"
@@ -273,7 +268,6 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
         _form_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
-    commit()
     if result.membership is not None:
         flash(_("%(email)s was added.", email=form.email.data), "success")
     else:
@@ -313,7 +307,6 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
     except service.OrganizationError as error:
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The role was changed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -329,7 +322,6 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     except service.OrganizationError as error:
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The member was removed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -345,7 +337,6 @@ def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     except service.OrganizationError as error:
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -368,7 +359,6 @@ def invitation(token: str) -> Response | tuple[str, int] | str:
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 400
-        commit()
         flash(_("Welcome to %(org)s!", org=found.organization.name), "success")
         return redirect(url_for("orgs.manage", org_id=found.organization_id))
     return render_template("orgs/invitation.html", invitation=found, form=form, problem=None)
