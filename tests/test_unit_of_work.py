@@ -11,11 +11,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, abort
 
+import config
 from charity import ROOT, create_app
 from charity.core import uow
 from charity.extensions import db
 from charity.models import User
-import config
 
 #: Modules whose functions are views (or build responses): none may end a transaction.
 VIEW_PACKAGES = ("charity/blueprints", "charity/api")
