@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from charity.blueprints.orgs_forms import ReviewForm
+from charity.core import uow
 from charity.core.permissions import admin_required
 from charity.extensions import db
 from charity.models import Organization
@@ -42,6 +43,7 @@ def review(org_id: int):  # type: ignore[no-untyped-def]
         try:
             _decide(organization, form)
         except service.OrganizationError as error:
+            uow.discard()
             target = getattr(form, error.field or "", None)
             if target is None:
                 flash(str(error.message), "error")

@@ -1,6 +1,6 @@
 """Accounts: sign up, log in and out, the account page, password change and reset.
 
-Thin views: form → command → ``charity.services.accounts`` → one ``commit()`` → redirect.
+Thin views: form → command → ``charity.services.accounts`` → redirect (the unit of work commits).
 Mail is queued and goes out after the commit.
 """
 
@@ -14,6 +14,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from charity.core import uow
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
@@ -174,8 +175,10 @@ def login():  # type: ignore[no-untyped-def]
         try:
             user = accounts.log_in(db.session, command, policy)
         except accounts.LoginThrottledError as throttled:
+            uow.discard()
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
+            # No discard: the failed attempt is kept (committed), it counts towards the throttle.
             _add_error(form, error)
         else:
             login_user(user, remember=form.remember.data)
@@ -207,6 +210,7 @@ def signup():  # type: ignore[no-untyped-def]
         try:
             user = accounts.sign_up(db.session, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             login_user(user)
@@ -252,6 +256,7 @@ def change_password():  # type: ignore[no-untyped-def]
         try:
             accounts.change_password(db.session, user, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
@@ -288,6 +293,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             current_app.config["PASSWORD_RESET_MAX_AGE"],
         )
     except accounts.InvalidResetLinkError:
+        uow.discard()
         body = render_template("auth/reset_invalid.html", reset_minutes=_reset_minutes())
         return body, 400, headers
     form = ResetPasswordForm()
@@ -295,6 +301,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         try:
             accounts.reset_password(db.session, user, form.password.data)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)

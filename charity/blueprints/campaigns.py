@@ -23,6 +23,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from charity.core import uow
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -72,6 +73,7 @@ class CampaignForm(BaseForm):
     purpose_md = TextAreaField(_l("Purpose (募捐目的)"), [DataRequired(), Length(max=LONG_TEXT)])
     start_date = DateField(_l("Start date"), [InputRequired()])
     end_date = DateField(_l("End date"), [InputRequired()])
+    project_end_date = DateField(_l("Project end date (optional)"), [Optional()])
     region = StringField(_l("Fundraising region (募捐区域)"), [DataRequired(), Length(max=200)])
     person_in_charge = StringField(
         _l("Person in charge (负责人)"), [DataRequired(), Length(max=100)]
@@ -111,12 +113,13 @@ class CampaignForm(BaseForm):
             expected_amount_fen=self.expected_amount.fen or 0,
             is_emergency=bool(self.is_emergency.data),
             partner_uscc=self.partner_uscc.data or "",
+            project_end_date=self.project_end_date.data or None,
         )
 
     def fill_from(self, campaign: Campaign) -> None:
         for name in _PLAN_TEXT_FIELDS:
             self[name].data = getattr(campaign, name)
-        for name in ("start_date", "end_date", "filing_date", "is_emergency"):
+        for name in ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date"):
             self[name].data = getattr(campaign, name)
         yuan, fen = divmod(campaign.expected_amount_fen, 100)
         self.expected_amount.data = f"{yuan}.{fen:02d}"
@@ -314,6 +317,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         try:
             campaign = service.file_campaign(db.session, current_user, organization, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
@@ -339,6 +343,7 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
             flash(_("The draft is saved."), "success")
@@ -394,6 +399,7 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
     try:
         action(db.session, current_user, campaign)
     except service.CampaignError as error:
+        uow.discard()
         return _render_manage(organization, [message for _f, message in error.errors], 409)
     flash(done_message, "success")
     return redirect(url_for("campaigns.manage", org_id=organization.id), 303)
@@ -419,6 +425,7 @@ def post_update(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.post_update(db.session, current_user, campaign, command)
         except service.CampaignError as error:
+            uow.discard()
             form.title.errors = [*form.title.errors, *(m for _f, m in error.errors)]
         else:
             flash(_("The update is posted."), "success")

@@ -231,7 +231,7 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     )
     return jsonify(
         status="declined",
-        error=_("Your card was declined: %(reason)s You can try another card.", reason=message),
+        error=_("%(reason)s You can try another card.", reason=message),
         client_secret=client_secret,
     ), 402
 

@@ -42,6 +42,7 @@ def start_monthly(form, command: donations.NewDonation, actor: User | None):  # 
     try:
         gift = recurring.create_recurring_gift(db.session, actor, command)
     except donations.DonationError as exc:
+        uow.discard()
         _field_error(form, exc)
         campaign = db.session.get_one(Campaign, command.campaign_id)
         return render_template("donations/new.html", campaign=campaign, form=form), 400
@@ -75,9 +76,11 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
     try:
         client_secret = recurring.card_setup_secret(gift)
     except DonationError:
+        uow.discard()
         # e.g. the organization has no receiving account (any more): nothing can be charged
         return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
+        uow.discard()
         current_app.logger.exception("payment service unavailable for monthly gift %s", gift.id)
         return render_template("donor/unavailable.html", gift=gift), 503
     return render_template("donor/monthly_pay.html", gift=gift, client_secret=client_secret)
@@ -101,7 +104,7 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     return jsonify(
         status="declined",
         error=_(
-            "Your card was declined: %(reason)s You can try another card.",
+            "%(reason)s You can try another card.",
             reason=_(result.declined_message),
         ),
         client_secret=recurring.card_setup_secret(gift),

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired
 
 from charity.blueprints.orgs_forms import (
     ORG_TYPE_LABELS,
@@ -19,7 +23,7 @@ from charity.blueprints.orgs_forms import (
     RoleForm,
     is_english,
 )
-from charity.core import regions
+from charity.core import regions, uow
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import Organization
@@ -120,8 +124,10 @@ def apply():  # type: ignore[no-untyped-def]
         try:
             organization = service.apply_for_organization(db.session, current_user, form.command())
         except service.NotAllowedError:
+            uow.discard()
             abort(403)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
             flash(_("Thank you! Your application will be reviewed soon."), "success")
@@ -157,6 +163,7 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, organization, form.stripe_account_id.data
             )
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
             flash(_("The receiving account was saved."), "success")
@@ -177,6 +184,7 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_application(db.session, current_user, organization, form.command())
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
             flash(_("Your application was saved and is waiting for review."), "success")
@@ -200,6 +208,44 @@ class BasicInfoForm(BaseForm):
     description_md = ApplicationForm.description_md
 
 
+class BasicInfoChangeForm(BaseForm):
+    """A change of a basic-information item that happens outside the platform."""
+
+    item = SelectField(_l("What changed"), validators=[DataRequired()])
+    occurred_on = DateField(_l("Date of the change"), validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.item.choices = [SelectChoice(k, v) for k, v in service.BASIC_INFO_ITEMS.items()]
+
+
+@bp.post("/<int:org_id>/basic-info/changes")
+def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
+    """Owners record a change of charter, board, supervisors, legal representative ...
+    (CL art. 78, Order 81): the 30-day obligation appears among the obligations."""
+    organization = _organization(org_id)
+    require_org_role(org_id, "owner")
+    if not organization.is_verified:
+        return redirect(url_for("orgs.edit", org_id=org_id))
+    change_form = BasicInfoChangeForm()
+    if change_form.validate_on_submit():
+        try:
+            service.record_basic_info_change(
+                db.session, current_user, organization, change_form.item.data,
+                change_form.occurred_on.data,
+            )  # fmt: skip
+        except service.OrganizationError as error:
+            uow.discard()
+            _form_error(change_form, error)
+        else:
+            flash(_("Recorded. Publish the changed basic information within 30 days."), "success")
+            return redirect(url_for("disclosures.obligations", org_id=org_id))
+    form = BasicInfoForm(obj=organization)
+    return render_template(
+        "orgs/basic_info.html", form=form, change_form=change_form, org=organization
+    ), 400
+
+
 @bp.route("/<int:org_id>/basic-info", methods=["GET", "POST"])
 def basic_info(org_id: int):  # type: ignore[no-untyped-def]
     """Owners change a verified organization's address, contacts, website, description."""
@@ -215,6 +261,7 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
         try:
             changed = service.update_basic_info(db.session, current_user, organization, data)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
             flash(_("Saved."), "success")
@@ -222,7 +269,9 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
             target = "disclosures.obligations" if changed else "orgs.manage"
             return redirect(url_for(target, org_id=org_id))
     status = 400 if request.method == "POST" else 200
-    return render_template("orgs/basic_info.html", form=form, org=organization), status
+    return render_template(
+        "orgs/basic_info.html", form=form, change_form=BasicInfoChangeForm(), org=organization
+    ), status
 
 
 # --- members and invitations ---------------------------------------------------------------
@@ -265,6 +314,7 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
             db.session, current_user, organization, form.email.data, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         _form_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
@@ -305,6 +355,7 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
             db.session, current_user, organization, membership_id, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
     flash(_("The role was changed."), "success")
@@ -320,6 +371,7 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     try:
         service.remove_member(db.session, current_user, organization, membership_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
     flash(_("The member was removed."), "success")
@@ -335,6 +387,7 @@ def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     try:
         service.revoke_invitation(db.session, current_user, organization, invitation_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
     flash(_("The invitation was withdrawn."), "success")
@@ -352,10 +405,12 @@ def invitation(token: str) -> Response | tuple[str, int] | str:
         try:
             service.accept_invitation(db.session, current_user, token)
         except service.NotAllowedError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 403
         except service.OrganizationError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 400

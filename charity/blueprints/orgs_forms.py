@@ -9,7 +9,15 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from charity.core import regions
 from charity.services import organizations as service
@@ -64,6 +72,10 @@ class ApplicationForm(BaseForm):
     )
     registration_authority = StringField(
         _l("Registration authority"), validators=[DataRequired(), Length(max=200)]
+    )
+    registered_on = DateField(
+        _l("Date of registration or recognition as a charitable organization"),
+        validators=[InputRequired()],
     )
     province = SelectField(_l("Province"), validators=[DataRequired()])
     city = StringField(_l("City"), validators=[DataRequired(), Length(max=64)])
@@ -125,7 +137,7 @@ class ApplicationForm(BaseForm):
         names = [f.name for f in fields(service.ApplicationData)]
         values = {name: getattr(self, name).data for name in names}
         for name, value in values.items():
-            if value is None and name != "qualification_date":
+            if value is None and name not in ("qualification_date", "registered_on"):
                 values[name] = ""
         return service.ApplicationData(**values)
 

@@ -27,6 +27,7 @@ from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.organization import ORG_TYPES
+from charity.web import table_words
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100
@@ -104,6 +105,10 @@ def index():  # type: ignore[no-untyped-def]
         disclosure_type_choices=[(value, r.TYPE_LABELS[value]) for value in r.OBLIGATION_TYPES],
         rates=rates,
         tables=tables,
+        readable_tables={
+            name: table_words.readable(name, *table, english=english, money=table_words.page_money)
+            for name, table in tables.items()
+        },
         charts=charts,
         labels=r.TYPE_LABELS,
         limit=LIST_LIMIT,
@@ -130,11 +135,19 @@ def timeline(org_id: int):  # type: ignore[no-untyped-def]
 @bp.get("/export/<name>.<fmt>")
 @regulator_required
 def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
-    if name not in TABLES or fmt not in ("csv", "xlsx"):
+    name, machine = name.removesuffix(".machine"), name.endswith(".machine")
+    if name not in TABLES or fmt not in ("csv", "xlsx") or (machine and fmt != "csv"):
         abort(404)
     today = today_cst()
     headers, rows = build_tables(db.session, today, _scope(), None)[name]
-    filename = f"{name}-{today.isoformat()}.{fmt}"
+    # The default export is for people (words, yuan); ``<name>.machine.csv`` keeps the
+    # machine names, codes and fen for programs, and says so in its file name.
+    headers, rows = (
+        (headers, rows)
+        if machine
+        else table_words.readable(name, headers, rows, english=is_english())
+    )
+    filename = f"{name}{'-machine' if machine else ''}-{today.isoformat()}.{fmt}"
     if fmt == "csv":
         body, mime = to_csv(headers, rows), "text/csv; charset=utf-8"
     else:

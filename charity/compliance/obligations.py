@@ -13,17 +13,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import add_months, cst_date, may_31_following, today_cst
+from charity.compliance.dates import (
+    add_months,
+    cst_date,
+    end_of_day_utc,
+    may_31_following,
+    today_cst,
+)
 from charity.core.events import Event, subscribe
 from charity.models import Campaign, Fund, Organization
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
+from charity.services.figures import leftover_by_campaign
 
 DUE_SOON_DAYS = 14
 STATUSES = ("upcoming", "due_soon", "overdue", "on_time", "late")
@@ -34,7 +41,12 @@ ASSESSED = ("overdue", "on_time", "late")
 @dataclass(frozen=True)
 class OrgFacts:
     id: int
+    #: The legal registration/recognition date (CL art. 78, Order 81: the basic
+    #: information is due 30 days after it); the platform verification when not recorded.
     registered_on: date
+    #: The CST date the organization was verified on the platform: annual reports are
+    #: owed here from that year on (earlier years were reported elsewhere). None: as above.
+    on_platform_since: date | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,16 @@ class CampaignFacts:
     filing_date: date
     #: CST date the campaign was closed, when it was (early or at the end).
     closed_on: date | None = None
+    #: The planned last day of the project the money serves (None: fundraising's end).
+    project_end_date: date | None = None
+    #: Money left over (raised − spent, fen) at the end of the project's last day; None
+    #: while the project has not ended (the leftover is not known yet).
+    leftover_fen: int | None = None
+
+    @property
+    def project_end(self) -> date:
+        """CL art. 58: leftover property is counted from the end of the project."""
+        return self.project_end_date if self.project_end_date is not None else self.effective_end
 
     @property
     def effective_end(self) -> date:
@@ -146,7 +168,8 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
         org.registered_on,
         org.registered_on + timedelta(days=basic.offset_days),
     )
-    for year in range(org.registered_on.year, today.year):
+    since = org.on_platform_since or org.registered_on
+    for year in range(max(since.year, org.registered_on.year), today.year):
         year_end = date(year, 12, 31)
         for code in ("annual_work_report", "annual_financial_report"):
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
@@ -185,7 +208,7 @@ def _trigger_obligations(trigger: TriggerFacts) -> Iterator[Derived]:
     )
 
 
-def _campaign_obligations(c: CampaignFacts) -> Iterator[Derived]:
+def _campaign_obligations(c: CampaignFacts, published: Published) -> Iterator[Derived]:
     subject, org = f"campaign:{c.id}", c.organization_id
 
     def make(code: str, period: str, trig: date, due: date) -> Derived:
@@ -205,7 +228,19 @@ def _campaign_obligations(c: CampaignFacts) -> Iterator[Derived]:
     yield make("campaign_result", "result", end, after_end)
     if c.partner_id is not None:
         yield make("partner_evaluation", "end", end, after_end)
-    yield make("leftover_property", "end", end, after_end)
+    yield from _leftover_obligation(c, make, published)
+
+
+def _leftover_obligation(c: CampaignFacts, make, published: Published) -> Iterator[Derived]:  # type: ignore[no-untyped-def]
+    """CL art. 58 (issue 16 point 2): leftover property is reported within 3 months of
+    the end of the project the money serves, and only when something is left over
+    (raised − spent at the end of the project's last day > 0). A campaign that raised
+    nothing, or spent it all, owes nothing. A report already published keeps its
+    obligation (it was filed against one)."""
+    end = c.project_end
+    slot = (c.organization_id, r.LEFTOVER_PROPERTY, f"campaign:{c.id}", "end")
+    if (c.leftover_fen is not None and c.leftover_fen > 0) or slot in published:
+        yield make("leftover_property", "end", end, add_months(end, 3))
 
 
 def _progress_obligations(c: CampaignFacts, make) -> Iterator[Derived]:  # type: ignore[no-untyped-def]
@@ -242,7 +277,7 @@ def derive(
     for trigger in triggers:
         found.extend(_trigger_obligations(trigger))
     for campaign in campaigns:
-        found.extend(_campaign_obligations(campaign))
+        found.extend(_campaign_obligations(campaign, published))
     return [_fulfil(item, published, filings) for item in found]
 
 
@@ -261,22 +296,29 @@ def _fulfil(item: Derived, published: Published, filings: dict[int, date]) -> De
 # --- loading facts and materialising -------------------------------------------------
 
 
-def _registered_on(reviewed_at: datetime | None, created_at: datetime) -> date:
+def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
     return cst_date(reviewed_at or created_at)
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Five queries, whatever the number of organizations."""
+    """Five queries, whatever the number of organizations, plus three per 500 campaigns
+    whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
         return column.in_(org_ids) if org_ids is not None else True
 
     org_rows = session.execute(
-        select(Organization.id, Organization.reviewed_at, Organization.created_at).where(
-            Organization.status == "verified", only(Organization.id)
-        )
+        select(
+            Organization.id,
+            Organization.reviewed_at,
+            Organization.created_at,
+            Organization.registered_on,
+        ).where(Organization.status == "verified", only(Organization.id))
     ).all()
-    orgs = [OrgFacts(i, _registered_on(rev, cre)) for i, rev, cre in org_rows]
+    orgs = [
+        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre))
+        for i, rev, cre, legal in org_rows
+    ]
     verified = {org.id for org in orgs}
     campaign_rows = session.execute(
         select(
@@ -288,13 +330,15 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             Campaign.closed_at,
             Campaign.is_emergency,
             Campaign.filing_date,
+            Campaign.project_end_date,
         ).where(Campaign.status.in_(("published", "closed")), only(Campaign.organization_id))
     ).all()
     campaigns = [
-        CampaignFacts(i, o, p, s, e, bool(em), f, cst_date(closed) if closed else None)
-        for i, o, p, s, e, closed, em, f in campaign_rows
+        CampaignFacts(i, o, p, s, e, bool(em), f, cst_date(closed) if closed else None, pe)
+        for i, o, p, s, e, closed, em, f, pe in campaign_rows
         if o in verified
     ]
+    campaigns = _with_leftovers(session, campaigns, today)
     triggers = [
         TriggerFacts(*row)
         for row in session.execute(
@@ -331,6 +375,18 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
     ]
     filings = {c.id: c.filing_date for c in campaigns}
     return orgs, campaigns, triggers, published, filings, funds
+
+
+def _with_leftovers(
+    session: Session, campaigns: list[CampaignFacts], today: date
+) -> list[CampaignFacts]:
+    """Attach the leftover (raised − spent at the project's end) to each campaign whose
+    project has ended (its last day is over, CST)."""
+    ended = {c.id: end_of_day_utc(c.project_end) for c in campaigns if c.project_end < today}
+    if not ended:
+        return campaigns
+    leftovers = leftover_by_campaign(session, ended)
+    return [replace(c, leftover_fen=leftovers[c.id]) if c.id in leftovers else c for c in campaigns]
 
 
 _COMPARED = (

@@ -93,7 +93,7 @@ RULES: tuple[Rule, ...] = (
         "basic_info_registration",
         BASIC_INFO,
         "Charity Law (2023) art. 78; MCA Order 81",
-        _l("registration (verification on the platform)"),
+        _l("legal registration or recognition as a charitable organization"),
         _l("within 30 days of registration"),
         offset_days=30,
     ),
@@ -101,7 +101,10 @@ RULES: tuple[Rule, ...] = (
         "basic_info_change",
         BASIC_INFO,
         "Charity Law (2023) art. 78; MCA Order 81",
-        _l("a change of charter, board, supervisors, sub-units (incl. special funds) or contacts"),
+        _l(
+            "a change of charter, board, supervisors, legal representative, qualification, "
+            "address or contacts, or a community or other special fund set up"
+        ),
         _l("within 30 days of the change"),
         offset_days=30,
     ),
@@ -171,8 +174,8 @@ RULES: tuple[Rule, ...] = (
         "leftover_property",
         LEFTOVER_PROPERTY,
         "Charity Law (2023) art. 58; MCA Order 81",
-        _l("the project of a campaign ends"),
-        _l("handling of leftover property within 3 months of the end"),
+        _l("the project a campaign paid for ends with money left over"),
+        _l("handling of leftover property within 3 months of the project's end"),
         offset_months=3,
     ),
     Rule(

@@ -27,6 +27,16 @@ from charity.models.gifts import (
     RecurringFailure,
     RecurringGift,
 )
+from charity.models.givingday import (
+    GivingDay,
+    GivingDayCampaign,
+    Match,
+    MatchingPool,
+    MatchingPoolCampaign,
+    MatchRelease,
+    Pledge,
+    Team,
+)
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
@@ -55,6 +65,8 @@ __all__ = [
     "Fund",
     "FundCommitteeMember",
     "FundTransfer",
+    "GivingDay",
+    "GivingDayCampaign",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",
@@ -62,12 +74,17 @@ __all__ = [
     "LedgerTransaction",
     "LoginAttempt",
     "MajorTransaction",
+    "Match",
+    "MatchRelease",
+    "MatchingPool",
+    "MatchingPoolCampaign",
     "Membership",
     "MerchantAccount",
     "OfflineGiftDetail",
     "Organization",
     "ParkedEvent",
     "PaymentOrder",
+    "Pledge",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",
@@ -76,6 +93,7 @@ __all__ = [
     "RecurringGift",
     "Refund",
     "SpendingAllocation",
+    "Team",
     "TimestampMixin",
     "UTCDateTime",
     "User",

@@ -61,6 +61,7 @@ PLAN_FIELDS = (
     "filing_number",
     "filing_date",
     "is_emergency",
+    "project_end_date",
 )
 
 
@@ -73,6 +74,9 @@ class Campaign(TimestampMixin, db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {CAMPAIGN_STATUSES!r}", name="status"),
         CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        CheckConstraint(
+            "project_end_date IS NULL OR project_end_date >= end_date", name="project_end_ordered"
+        ),
         CheckConstraint("expected_amount_fen > 0", name="expected_amount_positive"),
         CheckConstraint(
             "partner_id IS NULL OR partner_id <> organization_id", name="partner_other"
@@ -117,6 +121,9 @@ class Campaign(TimestampMixin, db.Model):
     #: 备案编号 from the national platform (慈善中国).
     filing_number: Mapped[str] = mapped_column(String(64), nullable=False)
     filing_date: Mapped[date] = mapped_column(Date, nullable=False)
+    #: The planned last day of the charitable project the money serves (None: the project
+    #: ends with the fundraising). Leftover property is counted from it (CL art. 58).
+    project_end_date: Mapped[date | None] = mapped_column(Date)
     #: Emergency (突发事件应对) campaigns may start before filing + 10 days.
     is_emergency: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
@@ -139,6 +146,18 @@ class Campaign(TimestampMixin, db.Model):
         """Published and within its filed period on ``day`` (a China Standard Time date):
         the only time it may receive gifts."""
         return self.status == "published" and self.start_date <= day <= self.end_date
+
+    @property
+    def project_end(self) -> date:
+        """The last day of the project the money serves: the planned project end, else the
+        day fundraising ended (its end date, or an earlier closure, CST)."""
+        if self.project_end_date is not None:
+            return self.project_end_date
+        if self.closed_at is not None:
+            from charity.compliance.dates import cst_date
+
+            return min(self.end_date, cst_date(self.closed_at))
+        return self.end_date
 
     def can_transition_to(self, status: str) -> bool:
         return status in CAMPAIGN_TRANSITIONS[self.status]

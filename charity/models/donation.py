@@ -57,6 +57,8 @@ class Donation(TimestampMixin, db.Model):
         UniqueConstraint("stripe_invoice_id"),
         # --- payments: wallet orders ---
         UniqueConstraint("payment_provider", "provider_order_no"),
+        Index("ix_donations_team_id", "team_id"),  # givingdays
+        Index("ix_donations_pledge_id", "pledge_id"),  # givingdays
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -129,6 +131,12 @@ class Donation(TimestampMixin, db.Model):
     #: A provider event for this donation waits for its success (charity.models.payment
     #: ParkedEvent): confirm_payment applies it in the same transaction.
     has_parked_events: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # --- givingdays: team credit and pledge linking ---
+    #: The team (一起捐) whose link the gift came through; the money is the campaign's.
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    #: The company pledge (认捐) this gift pays, linked by the organization.
+    pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
+    # --- end givingdays ---
 
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()

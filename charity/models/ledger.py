@@ -12,6 +12,13 @@ Accounts (one row each, found by ``key``):
 - ``spending``      per campaign or fund: money paid out by executed disbursements.
 Fund accounts (``fund_id`` set, key "fund:<id>:<kind>:<currency>") are the restricted
 sub-ledger of a community fund inside its host (charity.services.funds).
+
+Giving days (charity.services.givingdays), per matching pool:
+- ``match_commitment`` what the sponsor committed and has not paid yet (asset);
+- ``match_received``   what the sponsor has paid (asset);
+- ``match_pool``       committed money not allocated to a gift (credit-normal);
+and per campaign ``matched``: matching money allocated to the campaign (net assets, apart
+from ``restricted`` so "raised" stays the donors' own money).
 """
 
 from __future__ import annotations
@@ -34,8 +41,26 @@ ACCOUNT_KINDS = (
     "spending",
     "in_kind",
     "in_kind_assets",
+    # givingdays: a matching pool's accounts (key "matchpool:<id>:<kind>:<currency>", held
+    # by the pool's organization) and the campaign's matched money.
+    "match_commitment",
+    "match_received",
+    "match_pool",
+    "matched",
 )
-TRANSACTION_KINDS = ("donation", "refund", "disbursement", "transfer", "in_kind", "reversal")
+TRANSACTION_KINDS = (
+    "donation",
+    "refund",
+    "disbursement",
+    "transfer",
+    "in_kind",
+    "reversal",
+    # givingdays
+    "match_commitment",
+    "match_receipt",
+    "match",
+    "match_release",
+)
 
 
 class LedgerAccount(db.Model):

@@ -34,6 +34,10 @@ class Organization(TimestampMixin, db.Model):
     org_type: Mapped[str] = mapped_column(String(20), nullable=False)
     #: The civil-affairs department it is registered with (登记管理机关).
     registration_authority: Mapped[str] = mapped_column(String(200), nullable=False)
+    #: The legal registration / recognition date as a charitable organization (登记或认定
+    #:日期), typed at application. The 30 days to publish the basic information run from
+    #: it (CL art. 78, Order 81); None for organizations that applied before it was asked.
+    registered_on: Mapped[date | None] = mapped_column(Date)
     province: Mapped[str] = mapped_column(String(32), nullable=False)
     city: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     district: Mapped[str] = mapped_column(String(64), nullable=False, default="")

@@ -122,8 +122,14 @@ def pool_movements(session: Session, pool: Pool) -> tuple[list[Source], list[Use
     sources: list[Source] = []
     spent: dict[int, int] = {}
     uses: list[Use] = []
+    matched: dict[int, tuple[datetime, int]] = {}  # givingdays: match id -> (time, amount)
+    released: dict[int, int] = defaultdict(int)
     for kind, key, donation_id, created_at, amount in _pool_entries(session, pool):
-        if kind == "donation":
+        if kind == "match":
+            matched[int(key.split(":")[1])] = (created_at, -amount)
+        elif kind == "match_release":
+            released[int(key.split(":")[1])] += amount
+        elif kind == "donation":
             gifts[donation_id] += -amount
         elif kind == "refund":
             refunds[donation_id] += amount
@@ -140,6 +146,23 @@ def pool_movements(session: Session, pool: Pool) -> tuple[list[Source], list[Use
     )
     sources += [
         Source(f"donation:{d}", times[d], amount, refunds[d], d) for d, amount in gifts.items()
+    ]
+    if released:  # release keys name the release; the match is what the source is
+        from charity.models import MatchRelease
+
+        owner = dict(
+            session.execute(
+                sa.select(MatchRelease.id, MatchRelease.match_id).where(
+                    MatchRelease.id.in_(list(released))
+                )
+            ).all()
+        )
+        per_match: dict[int, int] = defaultdict(int)
+        for release_id, amount in released.items():
+            per_match[owner[release_id]] += amount
+        released = per_match
+    sources += [
+        Source(f"match:{m}", at, amount, released.get(m, 0)) for m, (at, amount) in matched.items()
     ]
     executed = dict(
         session.execute(

@@ -119,6 +119,8 @@ class CampaignPlan:
     is_emergency: bool = False
     #: USCC of a cooperation partner (合作募捐), or "".
     partner_uscc: str = ""
+    #: The planned end of the project the money serves (None: ends with fundraising).
+    project_end_date: date | None = None
 
     def normalized(self) -> CampaignPlan:
         from dataclasses import replace
@@ -144,6 +146,21 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
         errors.append(("end_date", _l("A campaign plan may cover at most ten years.")))
     elif plan.end_date < today:
         errors.append(("end_date", _l("The end date has already passed.")))
+    if plan.project_end_date is not None and plan.project_end_date < plan.end_date:
+        errors.append(
+            (
+                "project_end_date",
+                _l(
+                    "The project cannot end before its fundraising ends (leave it empty if "
+                    "they end together)."
+                ),
+            )
+        )
+    elif (
+        plan.project_end_date is not None
+        and (plan.project_end_date - plan.start_date).days > MAX_DURATION_DAYS
+    ):
+        errors.append(("project_end_date", _l("A campaign plan may cover at most ten years.")))
     errors += _filing_lead_errors(plan)
     return errors
 
@@ -255,6 +272,7 @@ def _apply(campaign: Campaign, plan: CampaignPlan, partner: Organization | None)
         "filing_number",
         "filing_date",
         "is_emergency",
+        "project_end_date",
     ):
         setattr(campaign, name, getattr(plan, name))
     campaign.partner_id = partner.id if partner else None

@@ -33,7 +33,8 @@ from charity.core.events import payload_builder, record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
-from charity.services import ledger, receipts
+from charity.payments.declines import WALLET_MESSAGES
+from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -65,6 +66,7 @@ class NewDonation:
     receipt_wanted: bool
     max_amount_fen: int
     fund_id: int | None = None  # funds
+    team_id: int | None = None  # givingdays: the team link the gift came through
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         ),
         stripe_account_id=target.organization.stripe_account_id,
         receipt_waived=not command.receipt_wanted,
+        team_id=givingdays.team_for_gift(
+            session, command.team_id, campaign.id if campaign is not None else None
+        ),
     )
     session.add(donation)
     return donation
@@ -346,6 +351,9 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
+    # givingdays: matching money, in this transaction, pool rows locked before the
+    # receipt counter and the log head (the order every path takes them).
+    givingdays.match_gift(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
@@ -414,7 +422,7 @@ def record_payment_failure(session: Session, donation: Donation, intent: payment
     donation = lock_donation(session, donation.id)
     if donation.status != "pending" or intent.id != donation.stripe_payment_intent_id:
         return False
-    donation.failure_message = (intent.failure_message or "The payment failed.")[:300]
+    donation.failure_message = (intent.failure_message or WALLET_MESSAGES["failed"])[:300]
     return True
 
 
@@ -439,6 +447,13 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     donation.status = "refunded" if full else "partially_refunded"
     ledger.post_refund(session, donation, refund)
     session.flush()
+    # givingdays: the refunded share of each match goes back to its pool; the campaign's
+    # lock first, then the pools' (the order confirm_payment takes them), then the log.
+    from charity.services.pools import lock_pool, pool_of_donation
+
+    if (pool := pool_of_donation(donation)) is not None:
+        lock_pool(session, pool)
+    givingdays.release_for_refund(session, donation, refund)
     _refresh_allocation(session, donation)  # funds
     record_event(session, "donation.refunded", subject_id=refund.id)
 

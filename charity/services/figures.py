@@ -13,10 +13,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from charity.models import Donation, Fund, Refund
+from charity.models.base import UTCDateTime
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.services import ledger
 from charity.services.fund_statements import build_statement
@@ -156,3 +157,61 @@ def fund_statement_figures(session: Session, fund_id: int, year: int) -> dict[st
         "spent_fen": statement.outflow_fen,
         "balance_fen": statement.closing_fen,
     }
+
+
+def leftover_by_campaign(session: Session, bounds: dict[int, datetime]) -> dict[int, int]:
+    """Leftover money (raised − spent, fen) of each campaign as of its bound (aware UTC,
+    exclusive): the end of the day its project ended (Charity Law art. 58, issue 16
+    point 2). Cash gifts that succeeded before the bound, net of the refunds recorded
+    before it; spending posted before it. Three grouped queries per 500 campaigns."""
+    found: dict[int, int] = {}
+    items = sorted(bounds.items())
+    for start in range(0, len(items), 500):
+        chunk = dict(items[start : start + 500])
+        ids = list(chunk)
+
+        def bound(column, chunk=chunk):  # type: ignore[no-untyped-def]
+            return type_coerce(case(chunk, value=column), UTCDateTime())
+
+        cash = Donation.status.in_(COUNTED) & (Donation.channel != "in_kind")
+        counted = cash & (Donation.succeeded_at < bound(Donation.campaign_id))
+        net_now = dict(
+            session.execute(
+                select(
+                    Donation.campaign_id,
+                    func.sum(Donation.amount_fen - Donation.refunded_fen),
+                )
+                .where(Donation.campaign_id.in_(ids), counted)
+                .group_by(Donation.campaign_id)
+            ).all()
+        )
+        refunded_later = dict(
+            session.execute(
+                select(Donation.campaign_id, func.sum(Refund.amount_fen))
+                .join(Donation, Donation.id == Refund.donation_id)
+                .where(
+                    Donation.campaign_id.in_(ids),
+                    counted,
+                    Refund.created_at >= bound(Donation.campaign_id),
+                )
+                .group_by(Donation.campaign_id)
+            ).all()
+        )
+        spent = dict(
+            session.execute(
+                select(LedgerAccount.campaign_id, func.sum(LedgerEntry.amount_fen))
+                .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+                .join(LedgerTransaction, LedgerEntry.transaction_id == LedgerTransaction.id)
+                .where(
+                    LedgerAccount.kind == "spending",
+                    LedgerAccount.fund_id.is_(None),
+                    LedgerAccount.campaign_id.in_(ids),
+                    LedgerTransaction.created_at < bound(LedgerAccount.campaign_id),
+                )
+                .group_by(LedgerAccount.campaign_id)
+            ).all()
+        )
+        for cid in ids:
+            raised = int(net_now.get(cid) or 0) + int(refunded_later.get(cid) or 0)
+            found[cid] = raised - int(spent.get(cid) or 0)
+    return found

@@ -153,6 +153,14 @@ def create_fund(session: Session, actor: User, command: NewFund) -> Fund:
     session.flush()  # the fund id names its ledger accounts and the log entry
     ledger.get_account(session, "restricted", host.id, fund.currency, None, fund.id)
     record_event(session, "fund.created", subject_id=fund.id)
+    # CL art. 78 / Order 81 (issue 16 point 7): setting up a community fund (专项基金)
+    # changes the host's basic information (its sub-units): 30 days to publish it.
+    from charity.compliance.dates import today_cst
+    from charity.services.disclosures import record_compliance_trigger
+
+    record_compliance_trigger(
+        session, host.id, "basic_info_change", today_cst(), f"Special fund set up: {fund.id}"
+    )
     return fund
 
 

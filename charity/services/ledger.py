@@ -377,6 +377,9 @@ def check_books(session: Session) -> tuple[list[str], list[str]]:
     problems += _refund_mismatches(session)
     problems += _campaign_mismatches(session)
     problems += _gift_mismatches(session)  # gifts: in-kind gifts and reversals
+    from charity.services.givingdays import check_matching  # givingdays
+
+    problems += check_matching(session)
     log_problems, notes = _log_mismatches(session)
     return problems + log_problems, notes
 

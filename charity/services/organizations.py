@@ -150,11 +150,21 @@ class ApplicationData:
     qualification_number: str = ""
     qualification_authority: str = ""
     qualification_date: date | None = None
+    #: 登记/认定日期: legal registration or recognition as a charitable organization.
+    registered_on: date | None = None
+
+
+#: The People's Republic's first registrations; an earlier date is a typing mistake.
+EARLIEST_REGISTRATION = date(1949, 10, 1)
 
 
 def _check_application(data: ApplicationData) -> str:
     if not regions.is_province(data.province):
         raise OrganizationError("province", _l("Choose a province from the list."))
+    if data.registered_on is not None and data.registered_on > date.today():
+        raise OrganizationError("registered_on", _l("The date cannot be in the future."))
+    if data.registered_on is not None and data.registered_on < EARLIEST_REGISTRATION:
+        raise OrganizationError("registered_on", _l("Check the date: it is too early."))
     check_qualification(
         data.qualification_number, data.qualification_authority, data.qualification_date
     )
@@ -543,3 +553,58 @@ def update_basic_info(
         subject_id=organization.id,
     )
     return changed
+
+
+#: Basic-information items that change outside the platform (CL art. 78, Order 81): the
+#: organization records the change and its date; each starts the 30-day duty to publish
+#: the changed basic information. Address and contacts change through update_basic_info.
+BASIC_INFO_ITEMS = {
+    "charter": _l("Charter (章程)"),
+    "board": _l("Board (理事会)"),
+    "supervisors": _l("Supervisors (监事)"),
+    "legal_representative": _l("Legal representative (法定代表人)"),
+    "qualification": _l("Qualifications and certificates (资格证书)"),
+    "address": _l("Address (住所)"),
+    "contacts": _l("Contacts (联系方式)"),
+    "special_fund": _l("A special fund set up outside the platform (专项基金)"),
+}
+
+
+def record_basic_info_change(
+    session: Session,
+    actor: User,
+    organization: Organization,
+    item: str,
+    occurred_on: date,
+    today: date | None = None,
+) -> int:
+    """The owner records that a basic-information item changed on ``occurred_on`` (CST):
+    the 30-day duty to publish the changed basic information runs from that day
+    (CL art. 78, Order 81). Returns the compliance trigger's id. Refused with a field
+    error, nothing written: an unknown item, a future date, a date before the
+    organization's legal registration."""
+    from charity.compliance.dates import today_cst
+    from charity.services.disclosures import record_compliance_trigger
+
+    _require_role(actor, organization, "owner")
+    if not organization.is_verified:
+        raise NotAllowedError()
+    if item not in BASIC_INFO_ITEMS:
+        raise OrganizationError("item", _l("Choose one of the listed items."))
+    if occurred_on > (today or today_cst()):
+        raise OrganizationError("occurred_on", _l("The date cannot be in the future."))
+    if organization.registered_on is not None and occurred_on < organization.registered_on:
+        raise OrganizationError(
+            "occurred_on", _l("The date cannot be before the organization's registration.")
+        )
+    trigger = record_compliance_trigger(
+        session, organization.id, "basic_info_change", occurred_on, f"Changed: {item}"
+    )
+    record_event(
+        session,
+        "organization.basic_info_changed",
+        {**_organization_payload(session, organization.id), "changed_fields": [item]},
+        subject_table="organizations",
+        subject_id=organization.id,
+    )
+    return trigger.id

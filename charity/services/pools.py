@@ -46,10 +46,14 @@ def lock_pool(session: Session, pool: Pool) -> Campaign | Fund:
     on the pool (approval, execution, transfer out, refund) holds this lock, so two of them
     never both see the same money as available. SQLite serializes writers anyway."""
     model = Fund if pool.kind == "fund" else Campaign
+    # FOR NO KEY UPDATE: as exclusive as FOR UPDATE between lockers, but rows inserted
+    # with a foreign key to the campaign (a giving day's match, made under a matching
+    # pool's lock) only take KEY SHARE on it and do not wait (no lock cycle with a
+    # refund that holds this lock and waits for the matching pool).
     row = session.scalars(
         sa.select(model)
         .where(model.id == pool.id)
-        .with_for_update()
+        .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).one_or_none()
     if row is None:
@@ -100,6 +104,8 @@ def refund_refusal(session: Session, donation: Donation, amount_fen: int) -> str
     if pool is None:
         return None
     lock_pool(session, pool)
-    if amount_fen > available_fen(session, pool):
+    from charity.services.givingdays import release_preview  # its match leaves too
+
+    if amount_fen + release_preview(session, donation, amount_fen) > available_fen(session, pool):
         return N_("The refund is more than what is left unspent in the campaign or fund.")
     return None

@@ -164,12 +164,29 @@ def upgrade():
         sa.PrimaryKeyConstraint("tree_size", "witness", name=op.f("pk_auditlog_cosignatures")),
     )
     op.create_table(
+        "giving_days",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("theme", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("end_date", sa.Date(), nullable=False),
+        sa.Column("region", sa.String(length=32), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("start_date <= end_date", name=op.f("ck_giving_days_dates_ordered")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_giving_days_created_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_giving_days")),
+    )
+    op.create_table(
         "organizations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("uscc", sa.String(length=18), nullable=False),
         sa.Column("org_type", sa.String(length=20), nullable=False),
         sa.Column("registration_authority", sa.String(length=200), nullable=False),
+        sa.Column("registered_on", sa.Date(), nullable=True),
         sa.Column("province", sa.String(length=32), nullable=False),
         sa.Column("city", sa.String(length=64), nullable=False),
         sa.Column("district", sa.String(length=64), nullable=False),
@@ -293,6 +310,60 @@ def upgrade():
     )
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.create_index("ix_invitations_organization_id", ["organization_id"], unique=False)
+
+    op.create_table(
+        "matching_pools",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("sponsor_name", sa.String(length=200), nullable=False),
+        sa.Column("sponsor_uscc", sa.String(length=18), nullable=False),
+        sa.Column("ratio_percent", sa.Integer(), nullable=False),
+        sa.Column("cap_per_gift_fen", sa.BigInteger(), nullable=True),
+        sa.Column("cap_per_donor_day_fen", sa.BigInteger(), nullable=True),
+        sa.Column("cap_per_campaign_fen", sa.BigInteger(), nullable=True),
+        sa.Column("windows", sa.String(length=200), nullable=False),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.Column("total_fen", sa.BigInteger(), nullable=False),
+        sa.Column("allocated_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "allocated_fen >= 0 AND allocated_fen <= total_fen",
+            name=op.f("ck_matching_pools_within_total"),
+        ),
+        sa.CheckConstraint(
+            "cap_per_campaign_fen IS NULL OR cap_per_campaign_fen > 0",
+            name=op.f("ck_matching_pools_cap_c"),
+        ),
+        sa.CheckConstraint(
+            "cap_per_donor_day_fen IS NULL OR cap_per_donor_day_fen > 0",
+            name=op.f("ck_matching_pools_cap_d"),
+        ),
+        sa.CheckConstraint(
+            "cap_per_gift_fen IS NULL OR cap_per_gift_fen > 0",
+            name=op.f("ck_matching_pools_cap_gift"),
+        ),
+        sa.CheckConstraint(
+            "ratio_percent > 0 AND ratio_percent <= 1000", name=op.f("ck_matching_pools_ratio")
+        ),
+        sa.CheckConstraint("total_fen > 0", name=op.f("ck_matching_pools_total_positive")),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_matching_pools_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["giving_days.id"], name=op.f("fk_matching_pools_event_id_giving_days")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_matching_pools_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_matching_pools")),
+    )
+    with op.batch_alter_table("matching_pools", schema=None) as batch_op:
+        batch_op.create_index("ix_matching_pools_event", ["event_id"], unique=False)
 
     op.create_table(
         "memberships",
@@ -421,6 +492,7 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("filing_number", sa.String(length=64), nullable=False),
         sa.Column("filing_date", sa.Date(), nullable=False),
+        sa.Column("project_end_date", sa.Date(), nullable=True),
         sa.Column("is_emergency", sa.Boolean(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
@@ -438,6 +510,10 @@ def upgrade():
         sa.CheckConstraint(
             "partner_id IS NULL OR partner_id <> organization_id",
             name=op.f("ck_campaigns_partner_other"),
+        ),
+        sa.CheckConstraint(
+            "project_end_date IS NULL OR project_end_date >= end_date",
+            name=op.f("ck_campaigns_project_end_ordered"),
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
@@ -723,6 +799,50 @@ def upgrade():
         batch_op.create_index("ix_disclosures_campaign_id", ["campaign_id"], unique=False)
 
     op.create_table(
+        "giving_day_campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("applied_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('applied', 'accepted', 'rejected')",
+            name=op.f("ck_giving_day_campaigns_status"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["applied_by_id"],
+            ["users.id"],
+            name=op.f("fk_giving_day_campaigns_applied_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_giving_day_campaigns_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"],
+            ["users.id"],
+            name=op.f("fk_giving_day_campaigns_decided_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"],
+            ["giving_days.id"],
+            name=op.f("fk_giving_day_campaigns_event_id_giving_days"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_giving_day_campaigns")),
+        sa.UniqueConstraint(
+            "event_id", "campaign_id", name=op.f("uq_giving_day_campaigns_event_id_campaign_id")
+        ),
+    )
+    with op.batch_alter_table("giving_day_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_giving_day_campaigns_campaign", ["campaign_id", "status"], unique=False
+        )
+
+    op.create_table(
         "ledger_accounts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=100), nullable=False),
@@ -732,7 +852,7 @@ def upgrade():
         sa.Column("fund_id", sa.Integer(), nullable=True),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'spending', 'in_kind', 'in_kind_assets')",
+            "kind IN ('clearing', 'unrestricted', 'restricted', 'refunds', 'spending', 'in_kind', 'in_kind_assets', 'match_commitment', 'match_received', 'match_pool', 'matched')",
             name=op.f("ck_ledger_accounts_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -749,6 +869,55 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_accounts")),
         sa.UniqueConstraint("key", name=op.f("uq_ledger_accounts_key")),
     )
+    op.create_table(
+        "matching_pool_campaigns",
+        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_matching_pool_campaigns_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"],
+            ["matching_pools.id"],
+            name=op.f("fk_matching_pool_campaigns_pool_id_matching_pools"),
+        ),
+        sa.PrimaryKeyConstraint("pool_id", "campaign_id", name=op.f("pk_matching_pool_campaigns")),
+    )
+    op.create_table(
+        "pledges",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("company_name", sa.String(length=200), nullable=False),
+        sa.Column("company_uscc", sa.String(length=18), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("due_date", sa.Date(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_pledges_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_pledges_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_pledges_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["event_id"], ["giving_days.id"], name=op.f("fk_pledges_event_id_giving_days")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_pledges_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pledges")),
+    )
+    with op.batch_alter_table("pledges", schema=None) as batch_op:
+        batch_op.create_index("ix_pledges_event", ["event_id"], unique=False)
+        batch_op.create_index("ix_pledges_organization", ["organization_id"], unique=False)
+
     op.create_table(
         "recurring_gifts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -797,6 +966,34 @@ def upgrade():
     with op.batch_alter_table("recurring_gifts", schema=None) as batch_op:
         batch_op.create_index("ix_recurring_gifts_donor_email", ["donor_email"], unique=False)
         batch_op.create_index("ix_recurring_gifts_donor_user_id", ["donor_user_id"], unique=False)
+
+    op.create_table(
+        "teams",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("creator_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=60), nullable=False),
+        sa.Column("goal_fen", sa.BigInteger(), nullable=False),
+        sa.Column("message", sa.String(length=500), nullable=False),
+        sa.Column("hidden", sa.Boolean(), nullable=False),
+        sa.Column("hidden_reason", sa.String(length=300), nullable=False),
+        sa.Column("hidden_by_id", sa.Integer(), nullable=True),
+        sa.Column("hidden_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("goal_fen > 0", name=op.f("ck_teams_goal_positive")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_teams_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["creator_id"], ["users.id"], name=op.f("fk_teams_creator_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["hidden_by_id"], ["users.id"], name=op.f("fk_teams_hidden_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_teams")),
+    )
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.create_index("ix_teams_campaign", ["campaign_id"], unique=False)
 
     op.create_table(
         "disclosure_versions",
@@ -874,6 +1071,8 @@ def upgrade():
         sa.Column("provider_transaction_id", sa.String(length=64), nullable=True),
         sa.Column("provider_paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("has_parked_events", sa.Boolean(), nullable=False),
+        sa.Column("team_id", sa.Integer(), nullable=True),
+        sa.Column("pledge_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "channel IN ('online_card', 'online_wechatpay', 'online_alipay', 'recurring', 'bank_transfer', 'cash_box', 'in_kind')",
@@ -909,10 +1108,14 @@ def upgrade():
             name=op.f("fk_donations_organization_id_organizations"),
         ),
         sa.ForeignKeyConstraint(
+            ["pledge_id"], ["pledges.id"], name=op.f("fk_donations_pledge_id_pledges")
+        ),
+        sa.ForeignKeyConstraint(
             ["recurring_gift_id"],
             ["recurring_gifts.id"],
             name=op.f("fk_donations_recurring_gift_id_recurring_gifts"),
         ),
+        sa.ForeignKeyConstraint(["team_id"], ["teams.id"], name=op.f("fk_donations_team_id_teams")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_donations")),
         sa.UniqueConstraint(
             "organization_id",
@@ -938,6 +1141,8 @@ def upgrade():
         )
         batch_op.create_index("ix_donations_donor_email", ["donor_email"], unique=False)
         batch_op.create_index("ix_donations_donor_user_id", ["donor_user_id"], unique=False)
+        batch_op.create_index("ix_donations_pledge_id", ["pledge_id"], unique=False)
+        batch_op.create_index("ix_donations_team_id", ["team_id"], unique=False)
 
     op.create_table(
         "obligations",
@@ -1062,6 +1267,40 @@ def upgrade():
         ),
         sa.PrimaryKeyConstraint("donation_id", name=op.f("pk_in_kind_details")),
     )
+    op.create_table(
+        "matches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("released_fen", sa.BigInteger(), nullable=False),
+        sa.Column("donor_key", sa.String(length=64), nullable=False),
+        sa.Column("cst_day", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_matches_amount_positive")),
+        sa.CheckConstraint(
+            "released_fen >= 0 AND released_fen <= amount_fen", name=op.f("ck_matches_released")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_matches_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_matches_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"], ["matching_pools.id"], name=op.f("fk_matches_pool_id_matching_pools")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_matches")),
+        sa.UniqueConstraint("donation_id", "pool_id", name=op.f("uq_matches_donation_id_pool_id")),
+    )
+    with op.batch_alter_table("matches", schema=None) as batch_op:
+        batch_op.create_index("ix_matches_campaign", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_matches_pool_campaign", ["pool_id", "campaign_id"], unique=False)
+        batch_op.create_index(
+            "ix_matches_pool_donor_day", ["pool_id", "donor_key", "cst_day"], unique=False
+        )
+
     op.create_table(
         "offline_gift_details",
         sa.Column("donation_id", sa.Integer(), nullable=False),
@@ -1308,7 +1547,7 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('donation', 'refund', 'disbursement', 'transfer', 'in_kind', 'reversal')",
+            "kind IN ('donation', 'refund', 'disbursement', 'transfer', 'in_kind', 'reversal', 'match_commitment', 'match_receipt', 'match', 'match_release')",
             name=op.f("ck_ledger_transactions_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -1325,6 +1564,25 @@ def upgrade():
     with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
         batch_op.create_index("ix_ledger_transactions_donation_id", ["donation_id"], unique=False)
 
+    op.create_table(
+        "match_releases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("match_id", sa.Integer(), nullable=False),
+        sa.Column("refund_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_match_releases_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["match_id"], ["matches.id"], name=op.f("fk_match_releases_match_id_matches")
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_match_releases_refund_id_refunds")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_match_releases")),
+        sa.UniqueConstraint(
+            "match_id", "refund_id", name=op.f("uq_match_releases_match_id_refund_id")
+        ),
+    )
     op.create_table(
         "ledger_entries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1359,6 +1617,7 @@ def downgrade():
         batch_op.drop_index("ix_ledger_entries_account_id")
 
     op.drop_table("ledger_entries")
+    op.drop_table("match_releases")
     with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_transactions_donation_id")
 
@@ -1386,6 +1645,12 @@ def downgrade():
 
     op.drop_table("parked_events")
     op.drop_table("offline_gift_details")
+    with op.batch_alter_table("matches", schema=None) as batch_op:
+        batch_op.drop_index("ix_matches_pool_donor_day")
+        batch_op.drop_index("ix_matches_pool_campaign")
+        batch_op.drop_index("ix_matches_campaign")
+
+    op.drop_table("matches")
     op.drop_table("in_kind_details")
     op.drop_table("donation_reversals")
     with op.batch_alter_table("disclosure_attachments", schema=None) as batch_op:
@@ -1402,18 +1667,34 @@ def downgrade():
 
     op.drop_table("obligations")
     with op.batch_alter_table("donations", schema=None) as batch_op:
+        batch_op.drop_index("ix_donations_team_id")
+        batch_op.drop_index("ix_donations_pledge_id")
         batch_op.drop_index("ix_donations_donor_user_id")
         batch_op.drop_index("ix_donations_donor_email")
         batch_op.drop_index("ix_donations_campaign_status")
 
     op.drop_table("donations")
     op.drop_table("disclosure_versions")
+    with op.batch_alter_table("teams", schema=None) as batch_op:
+        batch_op.drop_index("ix_teams_campaign")
+
+    op.drop_table("teams")
     with op.batch_alter_table("recurring_gifts", schema=None) as batch_op:
         batch_op.drop_index("ix_recurring_gifts_donor_user_id")
         batch_op.drop_index("ix_recurring_gifts_donor_email")
 
     op.drop_table("recurring_gifts")
+    with op.batch_alter_table("pledges", schema=None) as batch_op:
+        batch_op.drop_index("ix_pledges_organization")
+        batch_op.drop_index("ix_pledges_event")
+
+    op.drop_table("pledges")
+    op.drop_table("matching_pool_campaigns")
     op.drop_table("ledger_accounts")
+    with op.batch_alter_table("giving_day_campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_giving_day_campaigns_campaign")
+
+    op.drop_table("giving_day_campaigns")
     with op.batch_alter_table("disclosures", schema=None) as batch_op:
         batch_op.drop_index("ix_disclosures_campaign_id")
 
@@ -1456,6 +1737,10 @@ def downgrade():
         batch_op.drop_index("ix_memberships_organization_id")
 
     op.drop_table("memberships")
+    with op.batch_alter_table("matching_pools", schema=None) as batch_op:
+        batch_op.drop_index("ix_matching_pools_event")
+
+    op.drop_table("matching_pools")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_index("ix_invitations_organization_id")
 
@@ -1472,6 +1757,7 @@ def downgrade():
         batch_op.drop_index("ix_organizations_status_province")
 
     op.drop_table("organizations")
+    op.drop_table("giving_days")
     op.drop_table("auditlog_cosignatures")
     op.drop_table("webhook_rejections")
     op.drop_table("users")

@@ -5,7 +5,10 @@
   var form = document.getElementById("donate-card-form");
   if (!form || typeof Stripe === "undefined") { return; }
   var data = form.dataset;
-  var stripe = Stripe(data.stripeKey, { stripeAccount: data.stripeAccount });
+  // The page's language for Stripe's own labels; its error texts are replaced by ours.
+  var stripe = Stripe(data.stripeKey, { stripeAccount: data.stripeAccount, locale: data.locale || "zh" });
+  var declineMessages = {};
+  try { declineMessages = JSON.parse(data.declineMessages || "{}"); } catch (e) { declineMessages = {}; }
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   var errors = document.getElementById("card-errors");
@@ -25,7 +28,11 @@
     button.disabled = true;
     button.textContent = data.processingText;
     var result = await stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } });
-    if (result.error) { return fail(result.error.message); }
+    if (result.error) {
+      var code = result.error.decline_code || result.error.code || "";
+      return fail(declineMessages[result.error.decline_code] || declineMessages[result.error.code] ||
+        (code ? declineMessages[""] : data.genericError));
+    }
     var body = new URLSearchParams();
     body.set("setup_intent", result.setupIntent.id);
     body.set("csrf_token", data.csrfToken);

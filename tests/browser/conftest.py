@@ -230,6 +230,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         app = _build_live_app(tmp_path_factory.mktemp("live"), stripe_url, wallets)
         server = make_server("127.0.0.1", 0, app, threaded=True)
         url = f"http://127.0.0.1:{server.server_port}"
+        # Links that leave the site and come back (wallet return pages, mail links) are
+        # built from PUBLIC_BASE_URL, never from the request's Host (issue 15 finding 2).
+        app.config["PUBLIC_BASE_URL"] = url
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
         thread.start()
         try:

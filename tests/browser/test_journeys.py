@@ -65,6 +65,7 @@ def _apply(page, live, org_name: str, code: str) -> None:  # type: ignore[no-unt
     page.fill("#name", org_name)
     page.fill("#uscc", code)
     page.fill("#registration_authority", "广东省民政厅")
+    page.fill("#registered_on", "2020-05-18")
     page.select_option("#province", label="广东省")
     page.fill("#city", "深圳市")
     page.fill("#district", "南山区")

@@ -76,7 +76,9 @@ def test_organization_obligations_registration_and_annual_reports():
 
 
 def test_long_cooperation_campaign():
-    campaign = CampaignFacts(7, 1, 9, date(2025, 3, 1), date(2025, 10, 15), False, date(2025, 2, 1))
+    campaign = CampaignFacts(
+        7, 1, 9, date(2025, 3, 1), date(2025, 10, 15), False, date(2025, 2, 1), leftover_fen=1
+    )
     keys = _derive([campaign])
     assert keys["campaign_filing:campaign:7:filing"] == date(2025, 2, 19)
     progress = sorted(k for k in keys if k.startswith("campaign_progress"))

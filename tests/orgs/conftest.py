@@ -14,6 +14,7 @@ def application_form() -> dict[str, str]:
         "name": "广州市海珠区邻里互助会",
         "uscc": make_uscc("1", 777),
         "registration_authority": "广州市海珠区民政局",
+        "registered_on": "2020-05-18",
         "province": "广东省",
         "city": "广州市",
         "district": "海珠区",

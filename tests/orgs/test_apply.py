@@ -85,6 +85,10 @@ BAD_INPUTS = [
     ("name", "慈" * 5000, "200"),
     ("name", "", "required"),
     ("registration_authority", "", "required"),
+    # CL art. 78 / Order 81: the legal registration date starts the basic-info duty.
+    ("registered_on", "", "required"),
+    ("registered_on", "2999-01-01", "future"),
+    ("registered_on", "1900-01-01", "too early"),
     ("province", "", "required"),
     ("province", "火星省", "Not a valid choice"),
     ("city", "", "required"),
@@ -176,11 +180,19 @@ def test_racing_duplicate_caught_by_the_unique_constraint_is_a_field_error(
     unique constraint decides, and the loser gets the same field error, not a 500."""
     first, second = UserFactory(), UserFactory()
     data = service.ApplicationData(
-        **{k: v for k, v in application_form.items() if not k.startswith("qualification")}
+        **{
+            k: v
+            for k, v in application_form.items()
+            if not k.startswith(("qualification", "registered"))
+        }
     )
     with db_session.no_autoflush:
         rival = Organization(
-            **{k: v for k, v in application_form.items() if not k.startswith("qualification")},
+            **{
+                k: v
+                for k, v in application_form.items()
+                if not k.startswith(("qualification", "registered"))
+            },
         )
         rival.org_type = "social_group"
         rival.applied_by = first

@@ -99,7 +99,8 @@ def _plan(today: date) -> dict[str, Any]:
 
 APPLICATION = {
     "name": "广州市海珠区邻里互助会", "uscc": make_uscc("1", 4242),
-    "registration_authority": "广州市海珠区民政局", "province": "广东省", "city": "广州市",
+    "registration_authority": "广州市海珠区民政局", "registered_on": "2020-05-18",
+    "province": "广东省", "city": "广州市",
     "district": "海珠区", "address": "江南大道 1 号", "contact_name": "林小姐",
     "contact_phone": "020-84440000", "contact_email": "contact@example.org",
     "website": "https://example.org", "description_md": "我们组织**邻里互助**。",

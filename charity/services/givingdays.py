@@ -1,0 +1,972 @@
+"""Giving days: events, matching pools (配捐), teams (一起捐) and pledges (认捐).
+
+Matching happens in the donation's success path: ``confirm_payment`` calls
+``match_gift`` in its own transaction, after the gift's ledger posting and before the
+receipt counter (the lock order of every path: donation row, campaign or fund row,
+matching pool rows in id order, receipt counter, log head). For each pool the gift is
+eligible for, the pool row is locked (``SELECT ... FOR UPDATE``) and the match is the
+smallest of: the gift times the ratio, the cap per gift, what the donor has left today
+under the per-donor cap, what the campaign has left under the per-campaign cap, and
+what is left in the pool. So however many gifts race, they take the pool's lock one at
+a time and each sees what the previous ones took: the pool is never over-allocated
+(also guarded by ``UPDATE ... WHERE allocated_fen + x <= total_fen`` and a CHECK), and
+the last gift may get a partial match. docs/givingdays.md has the argument in full.
+
+Every match is a balanced ledger transaction (Dr the pool's ``match_pool`` / Cr the
+campaign's ``matched``) and a ``donation.matched`` log entry; a refund releases the
+refunded share of the match (``match.released``: the mirror posting and an entry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from charity.core.events import payload_builder, record_event
+from charity.core.permissions import role_in_org
+from charity.models import (
+    Campaign,
+    Donation,
+    GivingDay,
+    GivingDayCampaign,
+    LedgerAccount,
+    LedgerEntry,
+    Match,
+    MatchingPool,
+    MatchingPoolCampaign,
+    MatchRelease,
+    Organization,
+    Pledge,
+    Refund,
+    Team,
+    User,
+)
+from charity.services import ledger
+from charity.services.campaigns import CST, today_cst
+from charity.web.i18n import N_
+
+TEAM_NAME_MAX = 60
+TEAM_MESSAGE_MAX = 500
+REASON_MAX = 300
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class GivingDayError(ValueError):
+    """A request we refuse; ``field`` names the form field it belongs to (or None)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    name: str
+    theme: str
+    start_date: date
+    end_date: date
+    region: str = ""
+
+
+def _require_admin(actor: User) -> None:
+    if not getattr(actor, "is_admin", False):
+        raise PermissionError("admins only")
+
+
+def create_event(session: Session, actor: User, command: NewEvent) -> GivingDay:
+    _require_admin(actor)
+    name = command.name.strip()
+    if not name or len(name) > 200:
+        raise GivingDayError(N_("Give the event a name (at most 200 characters)."), "name")
+    if command.end_date < command.start_date:
+        raise GivingDayError(N_("The last day is before the first day."), "end_date")
+    event = GivingDay(
+        name=name,
+        theme=command.theme.strip(),
+        start_date=command.start_date,
+        end_date=command.end_date,
+        region=command.region.strip(),
+        created_by_id=actor.id,
+    )
+    session.add(event)
+    session.flush()
+    record_event(session, "giving_day.created", subject_id=event.id)
+    return event
+
+
+def event_is_on(event: GivingDay, now: datetime | None = None) -> bool:
+    return event.start_date <= today_cst(now) <= event.end_date
+
+
+def apply_campaign(
+    session: Session, actor: User, event_id: int, campaign_id: int
+) -> GivingDayCampaign:
+    """The campaign's organization (owner or editor) applies to take part."""
+    event = session.get(GivingDay, event_id)
+    campaign = session.get(Campaign, campaign_id)
+    if event is None or campaign is None:
+        raise LookupError((event_id, campaign_id))
+    if role_in_org(actor, campaign.organization_id) not in ("owner", "editor"):
+        raise PermissionError("not a manager of the campaign's organization")
+    if campaign.status != "published":
+        raise GivingDayError(N_("Only a published campaign can take part."), "campaign_id")
+    if today_cst() > event.end_date:
+        raise GivingDayError(N_("This event is over."), "campaign_id")
+    existing = session.scalars(
+        sa.select(GivingDayCampaign).where(
+            GivingDayCampaign.event_id == event_id, GivingDayCampaign.campaign_id == campaign_id
+        )
+    ).one_or_none()
+    if existing is not None:
+        raise GivingDayError(N_("This campaign has already applied."), "campaign_id")
+    entry = GivingDayCampaign(
+        event_id=event_id, campaign_id=campaign_id, status="applied", applied_by_id=actor.id
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def decide_campaign(
+    session: Session, actor: User, entry_id: int, accept: bool
+) -> GivingDayCampaign:
+    _require_admin(actor)
+    entry = session.get(GivingDayCampaign, entry_id)
+    if entry is None:
+        raise LookupError(entry_id)
+    if entry.status != "applied":
+        raise GivingDayError(N_("This application was already decided."))
+    entry.status = "accepted" if accept else "rejected"
+    entry.decided_by_id = actor.id
+    entry.decided_at = datetime.now(UTC)
+    session.flush()
+    if accept:
+        record_event(session, "giving_day.campaign_accepted", subject_id=entry.id)
+    return entry
+
+
+# --- pools ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPool:
+    event_id: int
+    organization_id: int
+    sponsor_name: str
+    total_fen: int
+    ratio_percent: int = 100
+    sponsor_uscc: str = ""
+    cap_per_gift_fen: int | None = None
+    cap_per_donor_day_fen: int | None = None
+    cap_per_campaign_fen: int | None = None
+    windows: str = ""
+    campaign_ids: tuple[int, ...] = ()
+
+
+def parse_windows(text: str) -> list[tuple[time, time]]:
+    """ "09:00-12:00;14:00-16:00" -> [(09:00, 12:00), (14:00, 16:00)]; "" -> []."""
+    windows = []
+    for part in re.split(r"[;,\s]+", text.strip()):
+        if not part:
+            continue
+        found = _WINDOW.match(part)
+        if found is None:
+            raise GivingDayError(N_("Write time windows as 09:00-12:00;14:00-16:00."), "windows")
+        h1, m1, h2, m2 = (int(g) for g in found.groups())
+        start = time(h1, m1)
+        end = time(23, 59, 59, 999999) if h2 == 24 else time(h2, m2)
+        if h2 == 24 and m2:
+            raise GivingDayError(N_("Write time windows as 09:00-12:00;14:00-16:00."), "windows")
+        if end <= start:
+            raise GivingDayError(N_("A time window must end after it starts."), "windows")
+        windows.append((start, end))
+    return windows
+
+
+def in_window(windows: str, now: datetime) -> bool:
+    """Is ``now`` inside one of the daily windows (CST)? No windows: always."""
+    spans = parse_windows(windows)
+    if not spans:
+        return True
+    clock = now.astimezone(CST).time()
+    return any(start <= clock < end for start, end in spans)
+
+
+def _valid_uscc(value: str) -> bool:
+    from stdnum.cn import uscc
+
+    return uscc.is_valid(value)
+
+
+def create_pool(session: Session, actor: User, command: NewPool) -> MatchingPool:
+    """An admin records a sponsor's pool: the commitment is posted to the ledger
+    (Dr match_commitment / Cr match_pool) and logged."""
+    _require_admin(actor)
+    event = session.get(GivingDay, command.event_id)
+    organization = session.get(Organization, command.organization_id)
+    if event is None:
+        raise LookupError(command.event_id)
+    if organization is None or organization.status != "verified":
+        raise GivingDayError(
+            N_("Choose a verified organization to hold the pool."), "organization_id"
+        )
+    name = command.sponsor_name.strip()
+    if not name or len(name) > 200:
+        raise GivingDayError(N_("Name the sponsor (at most 200 characters)."), "sponsor_name")
+    uscc = command.sponsor_uscc.strip().upper()
+    if uscc and not _valid_uscc(uscc):
+        raise GivingDayError(N_("This is not a valid unified social credit code."), "sponsor_uscc")
+    if not 0 < command.total_fen <= 10**13:
+        raise GivingDayError(N_("The pool's total must be more than zero."), "total")
+    if not 0 < command.ratio_percent <= 1000:
+        raise GivingDayError(N_("The ratio must be between 1% and 1000%."), "ratio_percent")
+    for value, field in (
+        (command.cap_per_gift_fen, "cap_per_gift"),
+        (command.cap_per_donor_day_fen, "cap_per_donor_day"),
+        (command.cap_per_campaign_fen, "cap_per_campaign"),
+    ):
+        if value is not None and value <= 0:
+            raise GivingDayError(N_("A cap must be more than zero (or left empty)."), field)
+    parse_windows(command.windows)
+    pool = MatchingPool(
+        event_id=event.id,
+        organization_id=organization.id,
+        sponsor_name=name,
+        sponsor_uscc=uscc,
+        ratio_percent=command.ratio_percent,
+        cap_per_gift_fen=command.cap_per_gift_fen,
+        cap_per_donor_day_fen=command.cap_per_donor_day_fen,
+        cap_per_campaign_fen=command.cap_per_campaign_fen,
+        windows=";".join(p for p in re.split(r"[;,\s]+", command.windows.strip()) if p),
+        restricted=bool(command.campaign_ids),
+        total_fen=command.total_fen,
+        created_by_id=actor.id,
+    )
+    session.add(pool)
+    session.flush()
+    for campaign_id in sorted(set(command.campaign_ids)):
+        if session.get(Campaign, campaign_id) is None:
+            raise GivingDayError(N_("Unknown campaign."), "campaign_ids")
+        session.add(MatchingPoolCampaign(pool_id=pool.id, campaign_id=campaign_id))
+    commitment, _received, pool_account = pool_accounts(session, pool)
+    ledger.post_transaction(
+        session,
+        kind="match_commitment",
+        source_key=f"match_commitment:{pool.id}",
+        postings=[
+            ledger.Posting(commitment, pool.total_fen),
+            ledger.Posting(pool_account, -pool.total_fen),
+        ],
+        description=f"Matching pool {pool.id}: {name} commits",
+    )
+    session.flush()
+    record_event(session, "matching_pool.created", subject_id=pool.id)
+    return pool
+
+
+def pool_accounts(session: Session, pool: MatchingPool) -> list[LedgerAccount]:
+    """The pool's three accounts (commitment, received, pool), created on first use."""
+    accounts = []
+    for kind in ("match_commitment", "match_received", "match_pool"):
+        key = f"matchpool:{pool.id}:{kind}:{pool.currency}"
+        account = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).first()
+        if account is None:
+            ledger._insert_ignoring_conflict(
+                session,
+                {
+                    "key": key,
+                    "kind": kind,
+                    "organization_id": pool.organization_id,
+                    "campaign_id": None,
+                    "fund_id": None,
+                    "currency": pool.currency,
+                },
+            )
+            account = session.scalars(
+                sa.select(LedgerAccount).where(LedgerAccount.key == key)
+            ).one()
+        accounts.append(account)
+    return accounts
+
+
+def record_sponsor_payment(session: Session, actor: User, pool_id: int, amount_fen: int) -> int:
+    """The sponsor paid part of its commitment to the pool's organization (its finance
+    member or an admin records it): Dr match_received / Cr match_commitment."""
+    pool = _lock_pool(session, pool_id)
+    if not (actor.is_admin or role_in_org(actor, pool.organization_id) in ("owner", "finance")):
+        raise PermissionError("not finance of the pool's organization")
+    commitment, received, _pool_account = pool_accounts(session, pool)
+    outstanding = -ledger.account_balance(session, received.id) + pool.total_fen
+    if not 0 < amount_fen <= outstanding:
+        raise GivingDayError(N_("The payment is more than the sponsor still owes."), "amount")
+    count = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(LedgerEntry)
+        .where(LedgerEntry.account_id == received.id)
+    )
+    return ledger.post_transaction(
+        session,
+        kind="match_receipt",
+        source_key=f"match_receipt:{pool.id}:{int(count or 0) + 1}",
+        postings=[ledger.Posting(received, amount_fen), ledger.Posting(commitment, -amount_fen)],
+        description=f"Matching pool {pool.id}: sponsor paid",
+    )
+
+
+_pools = MatchingPool.__table__
+_LOCK_POOL = sa.select(_pools).where(_pools.c.id == sa.bindparam("pool_id")).with_for_update()
+
+
+def _lock_pool(session: Session, pool_id: int) -> MatchingPool:
+    pool = session.scalars(
+        sa.select(MatchingPool)
+        .where(MatchingPool.id == pool_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if pool is None:
+        raise LookupError(pool_id)
+    return pool
+
+
+# --- matching (the hot path) ----------------------------------------------------------------
+
+_events = GivingDay.__table__
+_entries = GivingDayCampaign.__table__
+_eligible = MatchingPoolCampaign.__table__
+_matches = Match.__table__
+#: Pools a gift to this campaign could be matched from today (CST), in id order.
+_CANDIDATES = (
+    sa.select(_pools.c.id, _pools.c.windows)
+    .join(_events, _events.c.id == _pools.c.event_id)
+    .join(
+        _entries,
+        sa.and_(
+            _entries.c.event_id == _pools.c.event_id,
+            _entries.c.campaign_id == sa.bindparam("campaign_id"),
+            _entries.c.status == "accepted",
+        ),
+    )
+    .where(
+        _events.c.start_date <= sa.bindparam("today"),
+        _events.c.end_date >= sa.bindparam("today"),
+        _pools.c.allocated_fen < _pools.c.total_fen,
+        _pools.c.currency == sa.bindparam("currency"),
+        sa.or_(
+            sa.not_(_pools.c.restricted),
+            sa.exists().where(
+                _eligible.c.pool_id == _pools.c.id,
+                _eligible.c.campaign_id == sa.bindparam("campaign_id"),
+            ),
+        ),
+    )
+    .order_by(_pools.c.id)
+)
+_DONOR_TODAY = sa.select(
+    sa.func.coalesce(sa.func.sum(_matches.c.amount_fen - _matches.c.released_fen), 0)
+).where(
+    _matches.c.pool_id == sa.bindparam("pool_id"),
+    _matches.c.donor_key == sa.bindparam("donor_key"),
+    _matches.c.cst_day == sa.bindparam("day"),
+)
+_CAMPAIGN_MATCHED = sa.select(
+    sa.func.coalesce(sa.func.sum(_matches.c.amount_fen - _matches.c.released_fen), 0)
+).where(
+    _matches.c.pool_id == sa.bindparam("pool_id"),
+    _matches.c.campaign_id == sa.bindparam("campaign_id"),
+)
+#: The conditional raise: never past the total, whatever else happened.
+_ALLOCATE = (
+    _pools.update()
+    .where(
+        _pools.c.id == sa.bindparam("pool_id"),
+        _pools.c.allocated_fen + sa.bindparam("x") <= _pools.c.total_fen,
+    )
+    .values(allocated_fen=_pools.c.allocated_fen + sa.bindparam("x"))
+    .returning(_pools.c.allocated_fen)
+)
+_INSERT_MATCH = _matches.insert().returning(_matches.c.id)
+
+
+def donor_key(donation: Any) -> str:
+    """Who gave, for the per-donor cap: the e-mail (or the account), hashed."""
+    if donation.donor_email:
+        basis = "email:" + donation.donor_email.strip().lower()
+    elif donation.donor_user_id is not None:
+        basis = f"user:{donation.donor_user_id}"
+    else:
+        basis = f"donation:{donation.id}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+def match_amount(
+    gift_fen: int,
+    ratio_percent: int,
+    cap_per_gift: int | None,
+    donor_left: int | None,
+    campaign_left: int | None,
+    pool_left: int,
+) -> int:
+    """The match: the gift times the ratio, within every cap and what the pool has left."""
+    limits = [gift_fen * ratio_percent // 100, pool_left]
+    limits += [v for v in (cap_per_gift, donor_left, campaign_left) if v is not None]
+    return max(0, min(limits))
+
+
+def match_gift(session: Session, row: Any, now: datetime) -> list[int]:
+    """Match a gift that is succeeding now (``row``: the locked donation's columns).
+    Returns the new matches' ids. Called by ``donations.confirm_payment`` only."""
+    if row.campaign_id is None or row.channel == "in_kind":
+        return []
+    connection = session.connection()
+    day = today_cst(now)
+    candidates = connection.execute(
+        _CANDIDATES, {"campaign_id": row.campaign_id, "today": day, "currency": row.currency}
+    ).all()
+    # Lock every pool first, in id order, and only then write: the log entries below take
+    # the log head's lock (inline log), which must come after every pool lock.
+    pools = [
+        connection.execute(_LOCK_POOL, {"pool_id": pool_id}).one()
+        for pool_id, windows in candidates
+        if in_window(windows, now)
+    ]
+    made = []
+    key = donor_key(row) if pools else ""
+    for pool in pools:
+        pool_id = pool.id
+        donor_left = campaign_left = None
+        if pool.cap_per_donor_day_fen is not None:
+            used = connection.execute(
+                _DONOR_TODAY, {"pool_id": pool_id, "donor_key": key, "day": day}
+            ).scalar_one()
+            donor_left = pool.cap_per_donor_day_fen - int(used)
+        if pool.cap_per_campaign_fen is not None:
+            used = connection.execute(
+                _CAMPAIGN_MATCHED, {"pool_id": pool_id, "campaign_id": row.campaign_id}
+            ).scalar_one()
+            campaign_left = pool.cap_per_campaign_fen - int(used)
+        amount = match_amount(
+            row.amount_fen,
+            pool.ratio_percent,
+            pool.cap_per_gift_fen,
+            donor_left,
+            campaign_left,
+            pool.total_fen - pool.allocated_fen,
+        )
+        if amount <= 0:
+            continue
+        if connection.execute(_ALLOCATE, {"pool_id": pool_id, "x": amount}).first() is None:
+            raise RuntimeError(f"matching pool {pool_id} would be over-allocated")  # never
+        match_id = connection.execute(
+            _INSERT_MATCH,
+            {
+                "donation_id": row.id,
+                "pool_id": pool_id,
+                "campaign_id": row.campaign_id,
+                "amount_fen": amount,
+                "released_fen": 0,
+                "donor_key": key,
+                "cst_day": day,
+                "created_at": now,
+            },
+        ).scalar_one()
+        pool_account, matched = _match_accounts(session, pool, row)
+        ledger.post_transaction(
+            session,
+            kind="match",
+            source_key=f"match:{match_id}",
+            donation_id=row.id,
+            postings=[ledger.Posting(pool_account, amount), ledger.Posting(matched, -amount)],
+            description=f"Match {match_id}: pool {pool_id} for donation {row.id}",
+            created_at=now,
+        )
+        record_event(
+            session,
+            "donation.matched",
+            _match_payload(match_id, row.id, pool, row.campaign_id, row.organization_id, amount),
+            subject_table="matches",
+            subject_id=match_id,
+            at=now,
+        )
+        made.append(match_id)
+    return made
+
+
+def _match_accounts(session: Session, pool: Any, row: Any) -> tuple[Any, Any]:
+    """(the pool's match_pool account, the campaign's matched account) as AccountRefs."""
+    key = f"matchpool:{pool.id}:match_pool:{pool.currency}"
+    found = (
+        session.connection()
+        .execute(
+            sa.select(LedgerAccount.id, LedgerAccount.currency).where(LedgerAccount.key == key)
+        )
+        .first()
+    )
+    if found is None:
+        account = pool_accounts(session, session.get(MatchingPool, pool.id))[2]  # type: ignore[arg-type]
+        found = (account.id, account.currency)
+    (matched,) = ledger.account_refs(
+        session, ("matched", row.organization_id, row.currency, row.campaign_id, None)
+    )
+    return ledger.AccountRef(found[0], found[1]), matched
+
+
+def _match_payload(
+    match_id: int,
+    donation_id: int,
+    pool: Any,
+    campaign_id: int,
+    organization_id: int,
+    amount_fen: int,
+) -> dict[str, Any]:
+    return {
+        "match_id": match_id,
+        "donation_id": donation_id,
+        "pool_id": pool.id,
+        "event_id": pool.event_id,
+        "sponsor_uscc": pool.sponsor_uscc or None,
+        "campaign_id": campaign_id,
+        "organization_id": organization_id,
+        "amount_fen": amount_fen,
+        "currency": pool.currency,
+    }
+
+
+@payload_builder("donation.matched", "matches")
+def _matched_payload(session: Session, match_id: int) -> dict[str, Any]:
+    match = session.get(Match, match_id)
+    if match is None:
+        raise LookupError(f"match {match_id} is gone")
+    donation = session.get(Donation, match.donation_id)
+    assert donation is not None
+    return _match_payload(
+        match.id,
+        match.donation_id,
+        match.pool,
+        match.campaign_id,
+        donation.organization_id,
+        match.amount_fen,
+    )
+
+
+def release_share(match_amount_fen: int, gift_fen: int, gift_net_fen: int) -> int:
+    """What of a match a gift keeps once refunded down to ``gift_net_fen``: its share."""
+    return match_amount_fen * gift_net_fen // gift_fen
+
+
+def release_preview(session: Session, donation: Donation, refund_fen: int) -> int:
+    """How much matched money a refund of ``refund_fen`` would take out of the campaign."""
+    net_after = donation.amount_fen - donation.refunded_fen - refund_fen
+    total = 0
+    for match in session.scalars(sa.select(Match).where(Match.donation_id == donation.id)):
+        keep = release_share(match.amount_fen, donation.amount_fen, net_after)
+        total += max(0, match.net_fen - keep)
+    return total
+
+
+def release_for_refund(session: Session, donation: Donation, refund: Refund) -> list[int]:
+    """A refund (already applied to ``donation``) gives the refunded share of each match
+    back to its pool: pool row locked, ledger mirror posting, ``match.released`` entry."""
+    matches = session.scalars(
+        sa.select(Match).where(Match.donation_id == donation.id).order_by(Match.pool_id)
+    ).all()
+    releasing = []
+    for match in matches:  # lock the pools first (id order), then write (see match_gift)
+        keep = release_share(match.amount_fen, donation.amount_fen, donation.net_fen)
+        if match.net_fen - keep > 0:
+            releasing.append((match, match.net_fen - keep, _lock_pool(session, match.pool_id)))
+    made = []
+    for match, amount, pool in releasing:
+        pool.allocated_fen -= amount
+        match.released_fen += amount
+        release = MatchRelease(match_id=match.id, refund_id=refund.id, amount_fen=amount)
+        session.add(release)
+        session.flush()
+        pool_account, matched = _match_accounts(session, pool, donation)
+        ledger.post_transaction(
+            session,
+            kind="match_release",
+            source_key=f"match_release:{release.id}",
+            donation_id=donation.id,
+            refund_id=refund.id,
+            postings=[ledger.Posting(matched, amount), ledger.Posting(pool_account, -amount)],
+            description=f"Match {match.id} released by refund {refund.id}",
+        )
+        record_event(session, "match.released", subject_id=release.id)
+        made.append(release.id)
+    return made
+
+
+@payload_builder("match.released", "match_releases")
+def _released_payload(session: Session, release_id: int) -> dict[str, Any]:
+    release = session.get(MatchRelease, release_id)
+    if release is None:
+        raise LookupError(f"match release {release_id} is gone")
+    match = release.match
+    return {
+        "release_id": release.id,
+        "match_id": match.id,
+        "refund_id": release.refund_id,
+        "donation_id": match.donation_id,
+        "pool_id": match.pool_id,
+        "campaign_id": match.campaign_id,
+        "amount_fen": release.amount_fen,
+        "currency": match.pool.currency,
+    }
+
+
+@payload_builder("giving_day.created", "giving_days")
+def _event_payload(session: Session, event_id: int) -> dict[str, Any]:
+    event = session.get(GivingDay, event_id)
+    if event is None:
+        raise LookupError(f"giving day {event_id} is gone")
+    return {
+        "event_id": event.id,
+        "name": event.name,
+        "start_date": event.start_date.isoformat(),
+        "end_date": event.end_date.isoformat(),
+        "region": event.region,
+    }
+
+
+@payload_builder("giving_day.campaign_accepted", "giving_day_campaigns")
+def _accepted_payload(session: Session, entry_id: int) -> dict[str, Any]:
+    entry = session.get(GivingDayCampaign, entry_id)
+    if entry is None:
+        raise LookupError(f"giving day campaign {entry_id} is gone")
+    return {"event_id": entry.event_id, "campaign_id": entry.campaign_id}
+
+
+@payload_builder("matching_pool.created", "matching_pools")
+def _pool_payload(session: Session, pool_id: int) -> dict[str, Any]:
+    pool = session.get(MatchingPool, pool_id)
+    if pool is None:
+        raise LookupError(f"matching pool {pool_id} is gone")
+    eligible = session.scalars(
+        sa.select(MatchingPoolCampaign.campaign_id)
+        .where(MatchingPoolCampaign.pool_id == pool.id)
+        .order_by(MatchingPoolCampaign.campaign_id)
+    ).all()
+    return {
+        "pool_id": pool.id,
+        "event_id": pool.event_id,
+        "organization_id": pool.organization_id,
+        "sponsor_name": pool.sponsor_name,
+        "sponsor_uscc": pool.sponsor_uscc or None,
+        "ratio_percent": pool.ratio_percent,
+        "cap_per_gift_fen": pool.cap_per_gift_fen,
+        "cap_per_donor_day_fen": pool.cap_per_donor_day_fen,
+        "cap_per_campaign_fen": pool.cap_per_campaign_fen,
+        "windows": pool.windows,
+        "eligible_campaign_ids": list(eligible) if pool.restricted else None,
+        "total_fen": pool.total_fen,
+        "currency": pool.currency,
+    }
+
+
+def matches_of(session: Session, donation_id: int) -> list[Match]:
+    return list(
+        session.scalars(
+            sa.select(Match).where(Match.donation_id == donation_id).order_by(Match.pool_id)
+        )
+    )
+
+
+def matched_fen_of_donation(session: Session, donation_id: int) -> int:
+    return sum(m.net_fen for m in matches_of(session, donation_id))
+
+
+def campaign_matched_fen(session: Session, campaign_id: int, currency: str = "CNY") -> int:
+    """Matching money allocated to the campaign, net of releases, from the ledger."""
+    total = session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(
+            LedgerAccount.campaign_id == campaign_id,
+            LedgerAccount.kind == "matched",
+            LedgerAccount.currency == currency,
+        )
+    )
+    return -int(total or 0)
+
+
+# --- teams ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewTeam:
+    campaign_id: int
+    name: str
+    goal_fen: int
+    message: str = ""
+
+
+def create_team(session: Session, actor: User, command: NewTeam) -> Team:
+    """Any logged-in supporter creates a team page for a published campaign."""
+    campaign = session.get(Campaign, command.campaign_id)
+    if campaign is None:
+        raise LookupError(command.campaign_id)
+    if campaign.status != "published" or campaign.end_date < today_cst():
+        raise GivingDayError(N_("This campaign is not accepting gifts now."))
+    name = command.name.strip()
+    if not name or len(name) > TEAM_NAME_MAX:
+        raise GivingDayError(N_("Give the team a name (at most 60 characters)."), "name")
+    if not 100 <= command.goal_fen <= 10**11:
+        raise GivingDayError(N_("The goal must be at least ¥1."), "goal")
+    if len(command.message) > TEAM_MESSAGE_MAX:
+        raise GivingDayError(N_("The message is too long."), "message")
+    team = Team(
+        campaign_id=campaign.id,
+        creator_id=actor.id,
+        name=name,
+        goal_fen=command.goal_fen,
+        message=command.message.strip(),
+    )
+    session.add(team)
+    session.flush()
+    return team
+
+
+def team_for_gift(session: Session, team_id: int | None, campaign_id: int | None) -> int | None:
+    """The team a gift is credited to: only a visible team of the same campaign."""
+    if team_id is None or campaign_id is None:
+        return None
+    team = session.get(Team, team_id)
+    if team is None or team.hidden or team.campaign_id != campaign_id:
+        return None
+    return team.id
+
+
+def hide_team(session: Session, actor: User, team_id: int, reason: str) -> Team:
+    """The campaign's organization hides a team, with a reason (logged)."""
+    team = session.get(Team, team_id)
+    if team is None:
+        raise LookupError(team_id)
+    if role_in_org(actor, team.campaign.organization_id) not in ("owner", "editor"):
+        raise PermissionError("not a manager of the campaign's organization")
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise GivingDayError(N_("Give a reason (at most 300 characters)."), "reason")
+    if team.hidden:
+        raise GivingDayError(N_("This team is already hidden."))
+    team.hidden = True
+    team.hidden_reason = reason
+    team.hidden_by_id = actor.id
+    team.hidden_at = datetime.now(UTC)
+    session.flush()
+    record_event(session, "team.hidden", subject_id=team.id)
+    return team
+
+
+@payload_builder("team.hidden", "teams")
+def _team_hidden_payload(session: Session, team_id: int) -> dict[str, Any]:
+    team = session.get(Team, team_id)
+    if team is None:
+        raise LookupError(f"team {team_id} is gone")
+    return {
+        "team_id": team.id,
+        "campaign_id": team.campaign_id,
+        "organization_id": team.campaign.organization_id,
+        "reason": team.hidden_reason,
+    }
+
+
+# --- pledges --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPledge:
+    event_id: int
+    organization_id: int
+    company_name: str
+    company_uscc: str
+    amount_fen: int
+    due_date: date
+    campaign_id: int | None = None
+
+
+def _require_finance(actor: User, organization_id: int) -> None:
+    if role_in_org(actor, organization_id) not in ("owner", "finance"):
+        raise PermissionError("not finance of the organization")
+
+
+def record_pledge(session: Session, actor: User, command: NewPledge) -> Pledge:
+    _require_finance(actor, command.organization_id)
+    if session.get(GivingDay, command.event_id) is None:
+        raise LookupError(command.event_id)
+    name = command.company_name.strip()
+    if not name or len(name) > 200:
+        raise GivingDayError(N_("Name the company (at most 200 characters)."), "company_name")
+    uscc = command.company_uscc.strip().upper()
+    if not _valid_uscc(uscc):
+        raise GivingDayError(N_("This is not a valid unified social credit code."), "company_uscc")
+    if not 0 < command.amount_fen <= 10**13:
+        raise GivingDayError(N_("The amount must be more than zero."), "amount")
+    if command.campaign_id is not None:
+        campaign = session.get(Campaign, command.campaign_id)
+        if campaign is None or campaign.organization_id != command.organization_id:
+            raise GivingDayError(N_("Choose one of your organization's campaigns."), "campaign_id")
+    pledge = Pledge(
+        event_id=command.event_id,
+        organization_id=command.organization_id,
+        campaign_id=command.campaign_id,
+        company_name=name,
+        company_uscc=uscc,
+        amount_fen=command.amount_fen,
+        due_date=command.due_date,
+        created_by_id=actor.id,
+    )
+    session.add(pledge)
+    session.flush()
+    record_event(session, "pledge.recorded", subject_id=pledge.id)
+    return pledge
+
+
+def link_gift(session: Session, actor: User, pledge_id: int, donation_id: int) -> Donation:
+    """The organization links a gift (online or offline) that pays the pledge."""
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise LookupError(pledge_id)
+    _require_finance(actor, pledge.organization_id)
+    donation = session.scalars(
+        sa.select(Donation).where(Donation.id == donation_id).with_for_update()
+    ).one_or_none()
+    if donation is None or donation.organization_id != pledge.organization_id:
+        raise GivingDayError(N_("Choose a gift received by your organization."), "donation_id")
+    if donation.status not in ("succeeded", "partially_refunded"):
+        raise GivingDayError(N_("Only a received gift can be linked."), "donation_id")
+    if donation.pledge_id is not None:
+        raise GivingDayError(N_("This gift is already linked to a pledge."), "donation_id")
+    donation.pledge_id = pledge.id
+    session.flush()
+    record_event(session, "pledge.gift_linked", subject_id=donation.id)
+    return donation
+
+
+@payload_builder("pledge.recorded", "pledges")
+def _pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise LookupError(f"pledge {pledge_id} is gone")
+    return {
+        "pledge_id": pledge.id,
+        "event_id": pledge.event_id,
+        "organization_id": pledge.organization_id,
+        "campaign_id": pledge.campaign_id,
+        "company_name": pledge.company_name,
+        "company_uscc": pledge.company_uscc,
+        "amount_fen": pledge.amount_fen,
+        "due_date": pledge.due_date.isoformat(),
+    }
+
+
+@payload_builder("pledge.gift_linked", "donations")
+def _linked_payload(session: Session, donation_id: int) -> dict[str, Any]:
+    donation = session.get(Donation, donation_id)
+    if donation is None or donation.pledge_id is None:
+        raise LookupError(f"donation {donation_id} is not linked")
+    return {
+        "pledge_id": donation.pledge_id,
+        "donation_id": donation.id,
+        "organization_id": donation.organization_id,
+        "amount_fen": donation.amount_fen,
+    }
+
+
+def pledge_received_fen(session: Session, pledge_ids: list[int]) -> dict[int, int]:
+    """{pledge id: money received so far}: its linked gifts net of refunds."""
+    if not pledge_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Donation.pledge_id, sa.func.sum(Donation.amount_fen - Donation.refunded_fen))
+        .where(
+            Donation.pledge_id.in_(pledge_ids),
+            Donation.status.in_(("succeeded", "partially_refunded", "refunded")),
+        )
+        .group_by(Donation.pledge_id)
+    ).all()
+    return {int(p): int(total or 0) for p, total in rows}
+
+
+# --- the books: `flask ledger check` --------------------------------------------------------
+
+
+def check_matching(session: Session) -> list[str]:
+    """Pools, matches, releases, the ledger and the log agree."""
+    from charity.models import AuditEntry, AuditQueued, LedgerTransaction
+
+    problems = []
+    held: dict[int, int] = {}
+    for pool_id, total in session.execute(
+        sa.select(Match.pool_id, sa.func.sum(Match.amount_fen - Match.released_fen)).group_by(
+            Match.pool_id
+        )
+    ):
+        held[int(pool_id)] = int(total or 0)
+    fresh = {"populate_existing": True}  # rows the hot path wrote with Core
+    pools = sa.select(MatchingPool).order_by(MatchingPool.id).execution_options(**fresh)
+    for pool in session.scalars(pools):
+        if pool.allocated_fen != held.get(pool.id, 0):
+            problems.append(
+                f"matching pool {pool.id}: allocated {pool.allocated_fen} fen, "
+                f"matches hold {held.get(pool.id, 0)} fen"
+            )
+        if not 0 <= pool.allocated_fen <= pool.total_fen:
+            problems.append(f"matching pool {pool.id} is over-allocated")
+        key = f"matchpool:{pool.id}:match_pool:{pool.currency}"
+        balance = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+            .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.key == key)
+        )
+        if -int(balance or 0) != pool.total_fen - pool.allocated_fen:
+            problems.append(
+                f"matching pool {pool.id}: ledger says {-int(balance or 0)} fen unallocated, "
+                f"the pool {pool.total_fen - pool.allocated_fen}"
+            )
+    posted: dict[str, int] = {}
+    for source_key, amount in session.execute(
+        sa.select(LedgerTransaction.source_key, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(
+            LedgerTransaction.kind.in_(("match", "match_release")),
+            LedgerAccount.kind == "matched",
+        )
+    ):
+        posted[source_key] = posted.get(source_key, 0) + abs(int(amount))
+    counts: dict[tuple[str, int], int] = {}
+    for model in (AuditEntry, AuditQueued):
+        for table, subject_id, count in session.execute(
+            sa.select(model.subject_table, model.subject_id, sa.func.count())
+            .where(model.event_type.in_(("donation.matched", "match.released")))
+            .group_by(model.subject_table, model.subject_id)
+        ):
+            counts[(table, int(subject_id))] = counts.get((table, int(subject_id)), 0) + count
+    for match in session.scalars(sa.select(Match).order_by(Match.id).execution_options(**fresh)):
+        if posted.pop(f"match:{match.id}", None) != match.amount_fen:
+            problems.append(f"match {match.id} ({match.amount_fen} fen) is not posted once")
+        if counts.get(("matches", match.id), 0) != 1:
+            problems.append(f"match {match.id}: {counts.get(('matches', match.id), 0)} log entries")
+    released: dict[int, int] = {}
+    for release in session.scalars(sa.select(MatchRelease).order_by(MatchRelease.id)):
+        released[release.match_id] = released.get(release.match_id, 0) + release.amount_fen
+        if posted.pop(f"match_release:{release.id}", None) != release.amount_fen:
+            problems.append(f"match release {release.id} is not posted once")
+        if counts.get(("match_releases", release.id), 0) != 1:
+            problems.append(f"match release {release.id}: not logged once")
+    for match in session.scalars(sa.select(Match).where(Match.released_fen != 0)):
+        if released.get(match.id, 0) != match.released_fen:
+            problems.append(f"match {match.id}: released {match.released_fen} fen, releases differ")
+    problems += [f"ledger posting {key} has no match" for key in posted]
+    return problems

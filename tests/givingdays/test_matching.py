@@ -1,0 +1,211 @@
+"""Matching (配捐) in the success path: ratio, caps, windows, the pool's end, refunds, the
+books (`flask ledger check`), the public log and the FIFO tracing (both databases)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from charity.extensions import db
+from charity.models import (
+    AuditEntry,
+    GivingDayCampaign,
+    LedgerTransaction,
+    Match,
+    MatchingPool,
+    MatchRelease,
+)
+from charity.services import allocation, givingdays
+from charity.services.campaigns import CST
+from charity.services.ledger import campaign_raised_fen, check_books
+from charity.services.pools import Pool
+from tests.factories import CampaignFactory
+from tests.givingdays.conftest import give, make_day, new_gift, refund, succeed
+
+
+def _books_ok() -> None:
+    problems, _notes = check_books(db.session)
+    assert problems == []
+
+
+def test_one_to_one_match_is_posted_logged_and_shown_apart_from_raised(day):  # type: ignore[no-untyped-def]
+    gift = give(day.campaign, 5000)
+    (match,) = givingdays.matches_of(db.session, gift.id)
+    assert (match.amount_fen, match.pool_id, match.campaign_id) == (
+        5000,
+        day.pool.id,
+        day.campaign.id,
+    )
+    db.session.refresh(day.pool)
+    assert day.pool.allocated_fen == 5000 and day.pool.remaining_fen == 95_000
+    assert campaign_raised_fen(db.session, day.campaign.id) == 5000  # the donor's money only
+    assert givingdays.campaign_matched_fen(db.session, day.campaign.id) == 5000
+    txn = db.session.scalars(
+        sa.select(LedgerTransaction).where(LedgerTransaction.source_key == f"match:{match.id}")
+    ).one()
+    assert sorted(e.amount_fen for e in txn.entries) == [-5000, 5000]
+    entry = db.session.scalars(
+        sa.select(AuditEntry).where(AuditEntry.event_type == "donation.matched")
+    ).one()
+    assert entry.subject_id == match.id
+    _books_ok()
+
+
+def test_replayed_success_matches_once(day):  # type: ignore[no-untyped-def]
+    gift = give(day.campaign, 3000)
+    assert succeed(gift) is False
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Match)) == 1
+    _books_ok()
+
+
+def test_ratio_and_caps(db_session):  # type: ignore[no-untyped-def]
+    day = make_day(
+        ratio_percent=50,
+        cap_per_gift_fen=2000,
+        cap_per_donor_day_fen=3000,
+        cap_per_campaign_fen=4500,
+    )
+    first = give(day.campaign, 2000, "a@example.org")  # 50% of 20 = 10
+    second = give(day.campaign, 10000, "a@example.org")  # 50, capped per gift 20
+    third = give(day.campaign, 10000, "a@example.org")  # donor has 0 left today
+    fourth = give(day.campaign, 10000, "b@example.org")  # campaign has 15 left
+    fifth = give(day.campaign, 10000, "c@example.org")  # campaign cap reached
+    got = [
+        givingdays.matched_fen_of_donation(db.session, g.id)
+        for g in (first, second, third, fourth, fifth)
+    ]
+    assert got == [1000, 2000, 0, 1500, 0]
+    _books_ok()
+
+
+def test_splitting_a_gift_is_bounded_by_the_donor_cap(db_session):  # type: ignore[no-untyped-def]
+    day = make_day(cap_per_donor_day_fen=1000)
+    gifts = [give(day.campaign, 300, "Split@Example.org") for _ in range(10)]
+    assert sum(givingdays.matched_fen_of_donation(db.session, g.id) for g in gifts) == 1000
+
+
+def test_last_gift_gets_a_partial_match_then_nothing(db_session):  # type: ignore[no-untyped-def]
+    day = make_day(total_fen=7000)
+    a = give(day.campaign, 5000, "a@example.org")
+    b = give(day.campaign, 5000, "b@example.org")
+    c = give(day.campaign, 5000, "c@example.org")
+    assert [givingdays.matched_fen_of_donation(db.session, g.id) for g in (a, b, c)] == [
+        5000,
+        2000,
+        0,
+    ]
+    db.session.refresh(day.pool)
+    assert day.pool.allocated_fen == day.pool.total_fen
+    _books_ok()
+
+
+def test_outside_the_window_no_match(db_session):  # type: ignore[no-untyped-def]
+    hour = (datetime.now(UTC).astimezone(CST) + timedelta(hours=2)).hour
+    end = min(hour + 1, 24)
+    start = hour if end > hour else 0
+    day = make_day(windows=f"{start:02d}:00-{end:02d}:00" if hour < 23 else "00:00-00:30")
+    gift = give(day.campaign, 5000)
+    assert givingdays.matches_of(db.session, gift.id) == []
+
+
+def test_windows_parse_and_bad_windows_are_refused():  # type: ignore[no-untyped-def]
+    at_ten = datetime(2026, 6, 30, 2, 0, tzinfo=UTC)  # 10:00 CST
+    assert givingdays.in_window("09:00-12:00", at_ten)
+    assert not givingdays.in_window("12:00-14:00;20:00-24:00", at_ten)
+    assert givingdays.in_window("", at_ten)
+    for bad in ("9-12", "12:00-09:00", "25:00-26:00"):
+        with pytest.raises(givingdays.GivingDayError):
+            givingdays.parse_windows(bad)
+
+
+def test_campaign_not_accepted_or_not_eligible_is_not_matched(db_session):  # type: ignore[no-untyped-def]
+    other = CampaignFactory()
+    day = make_day(campaign_ids=(other.id,))  # restricted to another campaign
+    gift = give(day.campaign, 5000)
+    assert givingdays.matches_of(db.session, gift.id) == []
+    outsider = give(other, 5000)  # eligible but never accepted into the event
+    assert givingdays.matches_of(db.session, outsider.id) == []
+    entry = givingdays.apply_campaign(db.session, _owner(other), day.event.id, other.id)
+    givingdays.decide_campaign(db.session, day.admin, entry.id, accept=True)
+    third = give(other, 5000)
+    assert givingdays.matched_fen_of_donation(db.session, third.id) == 5000
+
+
+def _owner(campaign):  # type: ignore[no-untyped-def]
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory(organization=campaign.organization, role="owner").user
+
+
+def test_full_and_partial_refunds_release_their_match(day):  # type: ignore[no-untyped-def]
+    gift = give(day.campaign, 5000)
+    assert refund(gift, 2000, "re_part") == "applied"  # keeps 3000 of 5000: match 3000
+    (match,) = givingdays.matches_of(db.session, gift.id)
+    db.session.refresh(match)
+    assert match.released_fen == 2000
+    assert refund(gift, 3000, "re_rest") == "applied"
+    db.session.refresh(match)
+    db.session.refresh(day.pool)
+    assert match.released_fen == 5000 and day.pool.allocated_fen == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MatchRelease)) == 2
+    assert givingdays.campaign_matched_fen(db.session, day.campaign.id) == 0
+    logged = db.session.scalars(
+        sa.select(AuditEntry.event_type).where(AuditEntry.event_type == "match.released")
+    ).all()
+    assert len(logged) == 2
+    _books_ok()
+
+
+def test_released_money_matches_the_next_gift(db_session):  # type: ignore[no-untyped-def]
+    day = make_day(total_fen=5000)
+    first = give(day.campaign, 5000, "a@example.org")
+    refund(first, 5000, "re_all")
+    second = give(day.campaign, 5000, "b@example.org")
+    assert givingdays.matched_fen_of_donation(db.session, second.id) == 5000
+    _books_ok()
+
+
+def test_matched_money_is_a_fifo_source_of_the_campaign(day):  # type: ignore[no-untyped-def]
+    gift = give(day.campaign, 5000)
+    (match,) = givingdays.matches_of(db.session, gift.id)
+    sources, _uses = allocation.pool_movements(db.session, Pool("campaign", day.campaign.id))
+    assert {s.key: s.net_fen for s in sources} == {
+        f"donation:{gift.id}": 5000,
+        f"match:{match.id}": 5000,
+    }
+
+
+def test_ledger_check_finds_a_hand_edited_pool(day):  # type: ignore[no-untyped-def]
+    give(day.campaign, 5000)
+    db.session.execute(
+        sa.update(MatchingPool).where(MatchingPool.id == day.pool.id).values(allocated_fen=1)
+    )
+    problems, _ = check_books(db.session)
+    assert any(f"matching pool {day.pool.id}" in p for p in problems)
+
+
+def test_event_not_running_no_match(db_session):  # type: ignore[no-untyped-def]
+    day = make_day()
+    day.event.end_date = day.event.start_date = day.event.start_date - timedelta(days=5)
+    db.session.flush()
+    gift = give(day.campaign, 5000)
+    assert givingdays.matches_of(db.session, gift.id) == []
+
+
+def test_pending_gift_has_no_match_until_it_succeeds(day):  # type: ignore[no-untyped-def]
+    gift = new_gift(day.campaign, 5000)
+    assert givingdays.matches_of(db.session, gift.id) == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(GivingDayCampaign)) == 1
+
+
+def test_audit_verify_and_ledger_check_recompute_every_giving_day_entry(app, day):  # type: ignore[no-untyped-def]
+    """Every entry (event, acceptance, pool, match, release) is rebuilt from its row."""
+    gift = give(day.campaign, 5000)
+    refund(gift, 1000, "re_v")
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    result = app.test_cli_runner().invoke(args=["ledger", "check"])
+    assert result.exit_code == 0, result.stdout + result.stderr
