@@ -11,6 +11,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,7 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from charity import payments
 from charity.core import uow
 from charity.core.db import writes
-from charity.core.permissions import require_login, require_org_role
+from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import receipt_mail
@@ -110,8 +111,31 @@ def _donation_by_token(token: str) -> Donation:
     return donation
 
 
+def limited_form(minutes: int, template: str, organization: Organization, **context: object):  # type: ignore[no-untyped-def]
+    """The giving form again, as the donor filled it in, saying when to try again (429)."""
+    form = DonateForm()
+    method_choices(form, organization)
+    flash(
+        _(
+            "Many gifts were started from here or with this email address in a short time. "
+            "For everyone's safety, please try again in %(minutes)d minutes; what you typed "
+            "is kept below.",
+            minutes=minutes,
+        ),
+        "error",
+    )
+    return make_response(render_template(template, form=form, **context))
+
+
+def _limited_campaign_form(minutes: int):  # type: ignore[no-untyped-def]
+    campaign = db.session.get(Campaign, (request.view_args or {}).get("campaign_id", 0))
+    if campaign is None or campaign.status == "draft":
+        abort(404)
+    return limited_form(minutes, "donations/new.html", campaign.organization, campaign=campaign)
+
+
 @bp.route("/campaigns/<int:campaign_id>/donate", methods=["GET", "POST"])
-@ratelimits.donation_creation(email_field="donor_email")
+@ratelimits.donation_creation(email_field="donor_email", on_breach=_limited_campaign_form)
 def new(campaign_id: int):  # type: ignore[no-untyped-def]
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None or campaign.status == "draft":
@@ -132,6 +156,7 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             message=form.message.data or "",
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
+            team_id=_team_param(),  # givingdays: the team link the donor came through
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # gifts: monthly gifts
@@ -145,7 +170,22 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         else:
             return _start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
-    return render_template("donations/new.html", campaign=campaign, form=form), status
+    team = _team_of(campaign.id)
+    return render_template("donations/new.html", campaign=campaign, form=form, team=team), status
+
+
+def _team_param() -> int | None:
+    """givingdays: ``?team=<id>`` of a team link (the form posts to the same URL)."""
+    raw = request.args.get("team", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
+    from charity.models import Team
+    from charity.services.givingdays import team_for_gift
+
+    team_id = team_for_gift(db.session, _team_param(), campaign_id)
+    return db.session.get(Team, team_id) if team_id is not None else None
 
 
 def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
@@ -193,10 +233,7 @@ def pay(token: str):  # type: ignore[no-untyped-def]
             uow.commit_now()
             if donation.status != "pending":
                 return redirect(url_for("donations.show", token=token))
-        donations.ensure_payment_intent(db.session, donation.id)
-        _seti, client_secret = payments.create_setup_intent(
-            account=donation.stripe_account_id or "", donation_id=donation.id
-        )
+        client_secret = donations.card_step_secret(db.session, donation.id)
     except payments.PaymentError:
         uow.discard()
         current_app.logger.exception("payment service unavailable for donation %s", donation.id)
@@ -212,8 +249,11 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     setup_intent_id = (request.form.get("setup_intent") or "")[:100]
     if not setup_intent_id.startswith("seti_"):
         return jsonify(error=_("The card could not be set up. Please try again.")), 400
+    card_limit = ratelimits.CardLimit()
     try:
-        result = donations.pay_donation(db.session, donation.id, setup_intent_id)
+        result = donations.pay_donation(
+            db.session, donation.id, setup_intent_id, card_allowed=card_limit.allowed
+        )
     except payments.PaymentError as exc:
         uow.discard()
         current_app.logger.warning("payment error for donation %s: %s", donation.id, exc)
@@ -221,9 +261,16 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     show = url_for("donations.show", token=token)
     if result.succeeded:
         return jsonify(status="succeeded", redirect=show)
-    _seti, client_secret = payments.create_setup_intent(
-        account=donation.stripe_account_id or "", donation_id=donation.id
-    )
+    # The decline stands even if the next SetupIntent cannot be made: the documented
+    # exception (docs/architecture.md).
+    uow.commit_now()
+    try:  # the next attempt's SetupIntent (the one just used cannot take another card)
+        client_secret = donations.card_step_secret(db.session, donation.id)
+    except payments.PaymentError:
+        uow.discard()
+        client_secret = ""
+    if result.card_limited:
+        return card_limit.breach_response(client_secret)
     message = (
         _(result.declined_message)
         if result.declined_message
@@ -304,13 +351,8 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/donations/mine")
 def mine():  # type: ignore[no-untyped-def]
-    require_login()
-    rows = db.session.scalars(
-        sa.select(Donation)
-        .where(Donation.donor_user_id == current_user.id)
-        .order_by(Donation.id.desc())
-    ).all()
-    return render_template("donations/mine.html", donations=rows)
+    """The old address of 我的捐赠: one page of one's gifts is /account/gifts (issue 17.3)."""
+    return redirect(url_for("donor.account_gifts"), 301)
 
 
 @bp.get("/orgs/<int:org_id>/donations")

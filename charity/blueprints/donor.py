@@ -29,7 +29,7 @@ from charity.models import Campaign, Donation, RecurringGift, User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
-from charity.web import links
+from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("donor", __name__)
@@ -68,16 +68,17 @@ def monthly_show(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/monthly/<token>/pay")
+@writes
 def monthly_pay(token: str):  # type: ignore[no-untyped-def]
     """The card page: first set-up, or a new card after a failed renewal."""
     gift = _gift_by_token(token)
     if gift.status == "canceled":
         return redirect(url_for("donor.monthly_show", token=token))
     try:
-        client_secret = recurring.card_setup_secret(gift)
+        client_secret = recurring.card_setup_secret(db.session, gift.id)
     except DonationError:
-        uow.discard()
         # e.g. the organization has no receiving account (any more): nothing can be charged
+        uow.discard()
         return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
         uow.discard()
@@ -87,27 +88,42 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/monthly/<token>/confirm")
+@ratelimits.payment_attempt
 def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
-    """Called by static/js/donate.js once Stripe.js has set up the card."""
+    """Called by static/js/donate.js once Stripe.js has set up the card (rate limited per
+    address, per gift and per card: issue 15 point 3)."""
     gift = _gift_by_token(token)
     setup_intent_id = (request.form.get("setup_intent") or "")[:100]
     if not setup_intent_id.startswith("seti_"):
         return jsonify(error=_("The card could not be set up. Please try again.")), 400
+    card_limit = ratelimits.CardLimit()
     try:
-        result = recurring.start_recurring_gift(db.session, gift.id, setup_intent_id)
+        result = recurring.start_recurring_gift(
+            db.session, gift.id, setup_intent_id, card_allowed=card_limit.allowed
+        )
     except payments.PaymentError as exc:
         uow.discard()
         current_app.logger.warning("payment error for monthly gift %s: %s", gift.id, exc)
         return jsonify(error=_("The payment could not be completed. Please try again.")), 502
     if result.succeeded:
         return jsonify(status="succeeded", redirect=url_for("donor.monthly_show", token=token))
+    # The decline stands even if the next SetupIntent cannot be made: the documented
+    # exception (docs/architecture.md).
+    uow.commit_now()
+    try:  # the next attempt's SetupIntent
+        client_secret = recurring.card_setup_secret(db.session, gift.id)
+    except (payments.PaymentError, DonationError):
+        uow.discard()
+        client_secret = ""
+    if result.card_limited:
+        return card_limit.breach_response(client_secret)
     return jsonify(
         status="declined",
         error=_(
             "%(reason)s You can try another card.",
             reason=_(result.declined_message),
         ),
-        client_secret=recurring.card_setup_secret(gift),
+        client_secret=client_secret,
     ), 402
 
 
@@ -155,10 +171,18 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
         .order_by(RecurringGift.id.desc())
     ).all()
     consent = ConsentForm(show_name=any(g.consent_show_name for g in gifts))
+    # The one 我的捐赠 page (issue 17.3) also lists gifts started but not paid yet.
+    unfinished = db.session.scalars(
+        sa.select(Donation)
+        .where(Donation.donor_user_id == current_user.id, Donation.status == "pending")
+        .order_by(Donation.id.desc())
+        .limit(20)
+    ).all()
     return render_template(
         "donor/gifts.html",
         donations=gifts,
         monthly=monthly,
+        unfinished=unfinished,
         claim_form=claim_form,
         consent_form=consent,
         years=statements.statement_years(db.session, current_user),
@@ -166,6 +190,7 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
 
 
 @bp.post("/account/gifts/claim")
+@ratelimits.outbound_mail
 def claim_request():  # type: ignore[no-untyped-def]
     require_login()
     form = ClaimForm()

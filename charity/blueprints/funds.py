@@ -18,6 +18,7 @@ from charity.blueprints.donations import (
     DonateForm,
     _field_error,
     _start_payment,
+    limited_form,
     method_choices,
 )
 from charity.core import uow
@@ -26,6 +27,7 @@ from charity.extensions import db
 from charity.models import Campaign, Disbursement, Fund, Organization
 from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
+from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
 from charity.web.forms import BaseForm, YuanField
 from charity.web.labels import purpose_label
@@ -102,7 +104,13 @@ def _balance_chart(fund: Fund):  # type: ignore[no-untyped-def]
     )
 
 
+def _limited_fund_form(minutes: int):  # type: ignore[no-untyped-def]
+    fund = _fund((request.view_args or {}).get("fund_id", 0))
+    return limited_form(minutes, "funds/donate.html", fund.organization, fund=fund)
+
+
 @bp.route("/<int:fund_id>/donate", methods=["GET", "POST"])
+@ratelimits.donation_creation(email_field="donor_email", on_breach=_limited_fund_form)
 def donate(fund_id: int):  # type: ignore[no-untyped-def]
     """The campaigns' giving form and payment flow, for a fund."""
     fund = _fund(fund_id)

@@ -29,7 +29,7 @@ from charity.extensions import db
 from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
-from charity.web import links
+from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("orgs", __name__)
@@ -303,6 +303,7 @@ def members(org_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/<int:org_id>/members/invite")
+@ratelimits.outbound_mail
 def invite(org_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, "owner")

@@ -18,6 +18,7 @@ as the stored commitment.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -73,6 +74,8 @@ class NewDonation:
 class PayResult:
     succeeded: bool
     declined_message: str = ""
+    #: The card was tried too often (the per-card limit): nothing was asked of Stripe.
+    card_limited: bool = False
 
 
 def donor_data(name: str, email: str) -> dict[str, str]:
@@ -101,6 +104,11 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
+    from charity.services.campaigns import gift_refusal
+
+    refusal = gift_refusal(campaign, today)
+    if refusal is not None:
+        raise DonationError(str(refusal))
     if not campaign.organization.is_verified or not can_receive_online(
         session, campaign.organization
     ):
@@ -218,17 +226,53 @@ def _usable_intent(session: Session, donation: Donation) -> payments.Intent:
     return fresh
 
 
-def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> PayResult:
-    """Confirm the donation's PaymentIntent with the card the browser set up."""
+def card_step_secret(session: Session, donation_id: int) -> str:
+    """The client secret the card page gives Stripe.js for this payment attempt.
+
+    One SetupIntent per attempt, kept on the donation: the card page shown again (a reload,
+    a bot fetching it in a loop) gets the same secret and asks Stripe nothing, so the page
+    cannot be used to mint SetupIntents (issue 15 point 3). A new one is made only after our
+    confirm endpoint used the current one (``pay_donation``), which is rate limited.
+    """
+    donation = lock_donation(session, donation_id)
+    if donation.stripe_payment_intent_id and donation.stripe_setup_secret:
+        return donation.stripe_setup_secret
+    account = _account(donation)
+    if not donation.stripe_payment_intent_id:
+        ensure_payment_intent(session, donation.id)
+    seti, secret = payments.create_setup_intent(account=account, donation_id=donation.id)
+    donation.stripe_setup_intent_id, donation.stripe_setup_secret = seti, secret
+    return secret
+
+
+def pay_donation(
+    session: Session,
+    donation_id: int,
+    setup_intent_id: str,
+    card_allowed: Callable[[str], bool] | None = None,
+) -> PayResult:
+    """Confirm the donation's PaymentIntent with the card the browser set up.
+
+    ``card_allowed(fingerprint)`` (the view's per-card rate limit) is asked before the card
+    is charged; a card tried too often is refused without a charge attempt.
+    """
     donation = lock_donation(session, donation_id)
     if donation.status != "pending":
         return PayResult(succeeded=donation.status != "failed")
     account = _account(donation)
-    method = payments.setup_intent_payment_method(
-        account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
+    card = payments.setup_intent_card(
+        account=account,
+        setup_intent_id=setup_intent_id,
+        metadata_key="donation_id",
+        metadata_value=str(donation.id),
     )
-    if method is None:
+    if card is None:
         return PayResult(False, N_("The card could not be set up. Please try again."))
+    method, fingerprint = card
+    if setup_intent_id == donation.stripe_setup_intent_id:  # this attempt's SetupIntent is used
+        donation.stripe_setup_intent_id = donation.stripe_setup_secret = None
+    if card_allowed is not None and not card_allowed(fingerprint):
+        return PayResult(False, card_limited=True)
     intent = _usable_intent(session, donation)
     if not intent.succeeded:
         try:
