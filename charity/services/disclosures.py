@@ -241,6 +241,37 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+def _check_audit(
+    session: Session,
+    organization_id: int,
+    kind: str,
+    period_key: str,
+    fields: dict[str, Any],
+    attachment_count: int,
+) -> None:
+    """CL art. 78 para. 2 (issue 16 point 6): the annual financial report of an
+    organization that held the public fundraising qualification during the year must be
+    audited: it names the auditor and carries the audit report (a PDF attachment). An
+    unaudited report is refused, so it never fulfils the obligation."""
+    if kind != r.ANNUAL_FINANCIAL_REPORT:
+        return
+    org = session.get(Organization, organization_id)
+    if org is None or not qualified_for(org, kind, period_key):
+        return
+    if not str(fields.get("auditor") or "").strip():
+        raise DisclosureError(
+            _l(
+                "An organization qualified for public fundraising publishes an audited "
+                "financial report (Charity Law art. 78): name the auditor."
+            ),
+            "auditor",
+        )
+    if attachment_count == 0:
+        raise DisclosureError(
+            _l("Attach the audit report as a PDF (Charity Law art. 78)."), "attachments"
+        )
+
+
 def qualified_for(org: Organization, kind: str, period_key: str) -> bool:
     """Whether the organization is judged as qualified for this disclosure: for an annual
     report, held the qualification during that year (CL art. 61, 民发〔2016〕189号; issue 16
@@ -328,6 +359,14 @@ def publish_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(command.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_audit(
+        session,
+        command.organization_id,
+        command.disclosure_type,
+        command.period_key,
+        fields,
+        len(command.attachments),
+    )
     existing = session.scalar(
         select(Disclosure.id).where(
             Disclosure.organization_id == command.organization_id,
@@ -385,6 +424,14 @@ def correct_disclosure(
         )
     )
     assert previous is not None
+    _check_audit(
+        session,
+        disclosure.organization_id,
+        disclosure.disclosure_type,
+        disclosure.period_key,
+        fields,
+        len(command.attachments) or len(previous.attachments),
+    )
     now = now or datetime.now(UTC)
     number = disclosure.latest_version + 1
     version = _add_version(
