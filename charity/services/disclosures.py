@@ -556,6 +556,8 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     """Reported campaign figures that differ from the platform's own (empty if all match),
     as of the moment the version's figures are true of (:func:`figures_as_of`)."""
     disclosure = version.disclosure
+    if disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        return _compare_fund_statement(session, version)
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
     computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
@@ -564,6 +566,30 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     return [
         FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
         for name in COMPARED_FIGURES
+        if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+#: Fund statement figures reconciled with the fund's ledger (issue 16 point 5).
+FUND_COMPARED_FIGURES = ("opening_fen", "income_fen", "spent_fen", "balance_fen")
+
+
+def _compare_fund_statement(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
+    """A fund's published yearly statement against its ledger statement for that year
+    (MCA Order 81, CL art. 78; issue 16 point 5). Ledger entries are dated when posted,
+    so a finished year's figures do not move after publication."""
+    disclosure = version.disclosure
+    fund_id = fund_subject(disclosure.subject_key)
+    if fund_id is None or not _YEAR_RE.match(disclosure.period_key):
+        return []
+    computed = fund_statement_figures(session, fund_id, int(disclosure.period_key))
+    if not computed:
+        return []
+    reported = version_fields(version)
+    labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in FUND_COMPARED_FIGURES
         if name in reported and int(reported[name]) != int(computed[name])
     ]
 
