@@ -31,7 +31,7 @@ from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
@@ -225,10 +225,9 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            # Services check everything before changing anything: nothing to roll back.
+            uow.discard()
             _show_error(form, error)
         else:
-            commit()
             disclosure = db.session.scalar(
                 select(Disclosure).where(
                     Disclosure.organization_id == org.id,
@@ -300,10 +299,9 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            # Services check everything before changing anything: nothing to roll back.
+            uow.discard()
             _show_error(form, error)
         else:
-            commit()
             return redirect(url_for("disclosures.show", disclosure_id=disclosure_id))
     status = (409 if differences else 422) if request.method == "POST" else 200
     return render_template(

@@ -90,6 +90,11 @@ class Donation(TimestampMixin, db.Model):
     donor_commitment: Mapped[str | None] = mapped_column(String(64))
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64))
+    #: The SetupIntent of the current card attempt and its client secret: created once per
+    #: attempt and shown again on every visit of the card page (issue 15 point 3), replaced
+    #: only after our confirm endpoint used it.
+    stripe_setup_intent_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_setup_secret: Mapped[str | None] = mapped_column(String(255))
     #: The charge that settled the PaymentIntent (refund webhooks may name only it).
     stripe_charge_id: Mapped[str | None] = mapped_column(String(64))
     #: Unguessable token for the guest's receipt URL (/donations/<token>).

@@ -241,6 +241,37 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+def _check_audit(
+    session: Session,
+    organization_id: int,
+    kind: str,
+    period_key: str,
+    fields: dict[str, Any],
+    attachment_count: int,
+) -> None:
+    """CL art. 78 para. 2 (issue 16 point 6): the annual financial report of an
+    organization that held the public fundraising qualification during the year must be
+    audited: it names the auditor and carries the audit report (a PDF attachment). An
+    unaudited report is refused, so it never fulfils the obligation."""
+    if kind != r.ANNUAL_FINANCIAL_REPORT:
+        return
+    org = session.get(Organization, organization_id)
+    if org is None or not qualified_for(org, kind, period_key):
+        return
+    if not str(fields.get("auditor") or "").strip():
+        raise DisclosureError(
+            _l(
+                "An organization qualified for public fundraising publishes an audited "
+                "financial report (Charity Law art. 78): name the auditor."
+            ),
+            "auditor",
+        )
+    if attachment_count == 0:
+        raise DisclosureError(
+            _l("Attach the audit report as a PDF (Charity Law art. 78)."), "attachments"
+        )
+
+
 def qualified_for(org: Organization, kind: str, period_key: str) -> bool:
     """Whether the organization is judged as qualified for this disclosure: for an annual
     report, held the qualification during that year (CL art. 61, 民发〔2016〕189号; issue 16
@@ -328,6 +359,14 @@ def publish_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(command.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_audit(
+        session,
+        command.organization_id,
+        command.disclosure_type,
+        command.period_key,
+        fields,
+        len(command.attachments),
+    )
     existing = session.scalar(
         select(Disclosure.id).where(
             Disclosure.organization_id == command.organization_id,
@@ -385,6 +424,14 @@ def correct_disclosure(
         )
     )
     assert previous is not None
+    _check_audit(
+        session,
+        disclosure.organization_id,
+        disclosure.disclosure_type,
+        disclosure.period_key,
+        fields,
+        len(command.attachments) or len(previous.attachments),
+    )
     now = now or datetime.now(UTC)
     number = disclosure.latest_version + 1
     version = _add_version(
@@ -513,6 +560,8 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     """Reported campaign figures that differ from the platform's own (empty if all match),
     as of the moment the version's figures are true of (:func:`figures_as_of`)."""
     disclosure = version.disclosure
+    if disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        return _compare_fund_statement(session, version)
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
     computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
@@ -521,6 +570,30 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     return [
         FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
         for name in COMPARED_FIGURES
+        if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+#: Fund statement figures reconciled with the fund's ledger (issue 16 point 5).
+FUND_COMPARED_FIGURES = ("opening_fen", "income_fen", "spent_fen", "balance_fen")
+
+
+def _compare_fund_statement(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
+    """A fund's published yearly statement against its ledger statement for that year
+    (MCA Order 81, CL art. 78; issue 16 point 5). Ledger entries are dated when posted,
+    so a finished year's figures do not move after publication."""
+    disclosure = version.disclosure
+    fund_id = fund_subject(disclosure.subject_key)
+    if fund_id is None or not _YEAR_RE.match(disclosure.period_key):
+        return []
+    computed = fund_statement_figures(session, fund_id, int(disclosure.period_key))
+    if not computed:
+        return []
+    reported = version_fields(version)
+    labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in FUND_COMPARED_FIGURES
         if name in reported and int(reported[name]) != int(computed[name])
     ]
 
@@ -536,6 +609,17 @@ def differences_before_publishing(
     """What :func:`compare_figures` would show if these figures were published now: the
     form's campaign figures against the platform's records, so that the publisher is
     warned (and must confirm) before, not after (issue 17 point 4)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        if fund_id is None or not _YEAR_RE.match(period_key):
+            return []
+        books = fund_statement_figures(session, fund_id, int(period_key))
+        fund_labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+        return [
+            FigureDifference(name, fund_labels[name], int(fields[name]), int(books[name]))
+            for name in FUND_COMPARED_FIGURES
+            if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
+        ]
     campaign_id = subject_key.removeprefix("campaign:")
     if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
         return []

@@ -18,9 +18,11 @@ as the stored commitment.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -29,7 +31,9 @@ from charity import payments
 from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.events import payload_builder, record_event
+from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
@@ -70,6 +74,8 @@ class NewDonation:
 class PayResult:
     succeeded: bool
     declined_message: str = ""
+    #: The card was tried too often (the per-card limit): nothing was asked of Stripe.
+    card_limited: bool = False
 
 
 def donor_data(name: str, email: str) -> dict[str, str]:
@@ -220,17 +226,53 @@ def _usable_intent(session: Session, donation: Donation) -> payments.Intent:
     return fresh
 
 
-def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> PayResult:
-    """Confirm the donation's PaymentIntent with the card the browser set up."""
+def card_step_secret(session: Session, donation_id: int) -> str:
+    """The client secret the card page gives Stripe.js for this payment attempt.
+
+    One SetupIntent per attempt, kept on the donation: the card page shown again (a reload,
+    a bot fetching it in a loop) gets the same secret and asks Stripe nothing, so the page
+    cannot be used to mint SetupIntents (issue 15 point 3). A new one is made only after our
+    confirm endpoint used the current one (``pay_donation``), which is rate limited.
+    """
+    donation = lock_donation(session, donation_id)
+    if donation.stripe_payment_intent_id and donation.stripe_setup_secret:
+        return donation.stripe_setup_secret
+    account = _account(donation)
+    if not donation.stripe_payment_intent_id:
+        ensure_payment_intent(session, donation.id)
+    seti, secret = payments.create_setup_intent(account=account, donation_id=donation.id)
+    donation.stripe_setup_intent_id, donation.stripe_setup_secret = seti, secret
+    return secret
+
+
+def pay_donation(
+    session: Session,
+    donation_id: int,
+    setup_intent_id: str,
+    card_allowed: Callable[[str], bool] | None = None,
+) -> PayResult:
+    """Confirm the donation's PaymentIntent with the card the browser set up.
+
+    ``card_allowed(fingerprint)`` (the view's per-card rate limit) is asked before the card
+    is charged; a card tried too often is refused without a charge attempt.
+    """
     donation = lock_donation(session, donation_id)
     if donation.status != "pending":
         return PayResult(succeeded=donation.status != "failed")
     account = _account(donation)
-    method = payments.setup_intent_payment_method(
-        account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
+    card = payments.setup_intent_card(
+        account=account,
+        setup_intent_id=setup_intent_id,
+        metadata_key="donation_id",
+        metadata_value=str(donation.id),
     )
-    if method is None:
+    if card is None:
         return PayResult(False, N_("The card could not be set up. Please try again."))
+    method, fingerprint = card
+    if setup_intent_id == donation.stripe_setup_intent_id:  # this attempt's SetupIntent is used
+        donation.stripe_setup_intent_id = donation.stripe_setup_secret = None
+    if card_allowed is not None and not card_allowed(fingerprint):
+        return PayResult(False, card_limited=True)
     intent = _usable_intent(session, donation)
     if not intent.succeeded:
         try:
@@ -396,22 +438,19 @@ def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
     return {"provider_transaction_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
 
 
-class Succeeded(NamedTuple):
-    """What the view needs after its commit (metrics, the receipt job) without
-    reloading the donation."""
+def note_succeeded(session: Session, donation: Donation, *, mail: bool = True) -> None:
+    """Once the commit that records this success is durable: count the gift and queue its
+    receipt mail (when the donor gave an email and ``mail``). ``donation`` may be a Donation
+    or a row with its columns."""
+    wants_mail = mail and bool(donation.donor_email)
+    effect = partial(_succeeded, donation.id, donation.channel, donation.amount_fen, wants_mail)
+    after_commit(effect, session)
 
-    donation_id: int
-    channel: str
-    amount_fen: int
-    has_email: bool
 
-
-def note_succeeded(session: Session, donation: Donation) -> None:
-    """Remember a success for after the commit (charity.blueprints.donations);
-    ``donation`` may be a Donation or a row with its columns."""
-    session.info.setdefault("donations_succeeded", []).append(
-        Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
-    )
+def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool) -> None:
+    metrics.donation_succeeded(channel, amount_fen)
+    if has_email:
+        receipt_mail.queue_receipts([donation_id])
 
 
 def _log_index(results: list[Any]) -> int | None:

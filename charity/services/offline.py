@@ -218,6 +218,8 @@ def record_offline_gift(
     donation.log_index = donations._log_index(
         record_event(session, "donation.succeeded", subject_id=donation.id)
     )
+    # Counted, and the receipt mailed to a payer who asked for one, after the commit.
+    donations.note_succeeded(session, donation, mail=not donation.receipt_waived)
     return donation
 
 
@@ -259,6 +261,8 @@ def _succeed(session: Session, donation: Donation, post) -> None:  # type: ignor
     donation.log_index = donations._log_index(
         record_event(session, "donation.succeeded", subject_id=donation.id)
     )
+    # Counted, and the receipt mailed to a payer who asked for one, after the commit.
+    donations.note_succeeded(session, donation, mail=not donation.receipt_waived)
 
 
 def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -> Donation:
