@@ -594,6 +594,41 @@ def _compare_fund_statement(session: Session, version: DisclosureVersion) -> lis
     ]
 
 
+def differences_before_publishing(
+    session: Session,
+    disclosure_type: str,
+    subject_key: str,
+    period_key: str,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> list[FigureDifference]:
+    """What :func:`compare_figures` would show if these figures were published now: the
+    form's campaign figures against the platform's records, so that the publisher is
+    warned (and must confirm) before, not after (issue 17 point 4)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        if fund_id is None or not _YEAR_RE.match(period_key):
+            return []
+        books = fund_statement_figures(session, fund_id, int(period_key))
+        fund_labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+        return [
+            FigureDifference(name, fund_labels[name], int(fields[name]), int(books[name]))
+            for name in FUND_COMPARED_FIGURES
+            if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
+        ]
+    campaign_id = subject_key.removeprefix("campaign:")
+    if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
+        return []
+    as_of = figures_as_of(disclosure_type, period_key, now or datetime.now(UTC))
+    computed = campaign_figures(session, int(campaign_id), as_of)
+    labels = {spec.name: spec.label for spec in FIELDS[disclosure_type]}
+    return [
+        FigureDifference(name, labels[name], int(fields[name]), int(computed[name]))
+        for name in COMPARED_FIGURES
+        if fields.get(name) is not None and int(fields[name]) != int(computed[name])
+    ]
+
+
 def draft_fields(
     session: Session,
     disclosure_type: str,
