@@ -159,7 +159,7 @@ def recorded_events():  # type: ignore[no-untyped-def]
     try:
         yield seen
     finally:
-        events._subscribers.remove(handler)
+        events.unsubscribe(handler)
 
 
 @pytest.fixture

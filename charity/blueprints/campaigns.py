@@ -409,8 +409,18 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
     return redirect(url_for("campaigns.manage", org_id=organization.id), 303)
 
 
-@bp.post("/campaigns/<int:campaign_id>/publish")
+@bp.route("/campaigns/<int:campaign_id>/publish", methods=["GET", "POST"])
 def publish(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Publishing cannot be undone: the button leads to a page that says what happens and
+    asks once more (issue 17 point 4); only ``confirmed=yes`` publishes."""
+    campaign = _campaign_or_404(campaign_id)
+    require_org_role(campaign.organization_id, *service.PUBLISH_ROLES)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        if campaign.status != "draft":
+            return redirect(url_for("campaigns.manage", org_id=campaign.organization_id), 303)
+        return render_template(
+            "campaigns/confirm_publish.html", campaign=campaign, action_form=ActionForm()
+        )
     return _lifecycle(campaign_id, service.publish_campaign, _("The campaign is published."))
 
 

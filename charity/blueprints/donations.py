@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 from charity import payments
 from charity.core import uow
 from charity.core.db import writes
-from charity.core.permissions import require_org_role
+from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import receipt_mail
@@ -352,6 +352,7 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
 @bp.get("/donations/mine")
 def mine():  # type: ignore[no-untyped-def]
     """The old address of 我的捐赠: one page of one's gifts is /account/gifts (issue 17.3)."""
+    require_login()
     return redirect(url_for("donor.account_gifts"), 301)
 
 

@@ -127,15 +127,20 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     ), 402
 
 
-@bp.post("/monthly/<token>/cancel")
+@bp.route("/monthly/<token>/cancel", methods=["GET", "POST"])
 def monthly_cancel(token: str):  # type: ignore[no-untyped-def]
-    """Cancel at once. The token page is the donor's own (sent only to them)."""
+    """Cancel once the donor has confirmed on the page that says what cancelling means
+    (issue 17 point 4). The token page is the donor's own (sent only to them)."""
     gift = _gift_by_token(token)
     if gift.donor_user_id is not None and (
         not current_user.is_authenticated or current_user.id != gift.donor_user_id
     ):
         require_login()
         abort(403)
+    if gift.status not in ("pending", "active", "past_due"):
+        return redirect(url_for("donor.monthly_show", token=token), 303)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        return render_template("donor/confirm_cancel.html", gift=gift)
     try:
         changed = recurring.cancel_recurring_gift(db.session, gift.id)
     except payments.PaymentError:

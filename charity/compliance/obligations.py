@@ -28,7 +28,7 @@ from charity.compliance.dates import (
     period_end,
     today_cst,
 )
-from charity.core.events import Event, subscribe
+from charity.core.events import Event
 from charity.models import Campaign, Fund, Organization
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 from charity.services.figures import leftover_by_campaign
@@ -460,7 +460,7 @@ def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
     return dict(counts)
 
 
-def _refresh_on_event(session: Session, event: Event) -> None:
+def refresh_on_event(session: Session, event: Event) -> None:
     """Keep obligations current when organizations, campaigns or community funds change
     (verified, published, created, closed ...), whoever records the event."""
     if event.subject_id is None:
@@ -477,6 +477,3 @@ def _refresh_on_event(session: Session, event: Event) -> None:
         return
     if org_id is not None:
         refresh_obligations(session, [org_id])
-
-
-subscribe(_refresh_on_event)

@@ -31,7 +31,7 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
@@ -463,7 +463,7 @@ def correct_disclosure(
     return version
 
 
-def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
+def version_payload(session: Session, version_id: int) -> dict[str, Any]:
     version = session.get(DisclosureVersion, version_id)
     if version is None:
         raise LookupError(f"disclosure version {version_id} is gone")
@@ -482,10 +482,6 @@ def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "attachment_sha256": sorted(a.sha256 for a in version.attachments),
     }
-
-
-payload_builder("disclosure.published", "disclosure_versions")(_version_payload)
-payload_builder("disclosure.corrected", "disclosure_versions")(_version_payload)
 
 
 # --- compliance triggers --------------------------------------------------------------
@@ -595,6 +591,41 @@ def _compare_fund_statement(session: Session, version: DisclosureVersion) -> lis
         FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
         for name in FUND_COMPARED_FIGURES
         if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+def differences_before_publishing(
+    session: Session,
+    disclosure_type: str,
+    subject_key: str,
+    period_key: str,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> list[FigureDifference]:
+    """What :func:`compare_figures` would show if these figures were published now: the
+    form's campaign figures against the platform's records, so that the publisher is
+    warned (and must confirm) before, not after (issue 17 point 4)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        if fund_id is None or not _YEAR_RE.match(period_key):
+            return []
+        books = fund_statement_figures(session, fund_id, int(period_key))
+        fund_labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+        return [
+            FigureDifference(name, fund_labels[name], int(fields[name]), int(books[name]))
+            for name in FUND_COMPARED_FIGURES
+            if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
+        ]
+    campaign_id = subject_key.removeprefix("campaign:")
+    if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
+        return []
+    as_of = figures_as_of(disclosure_type, period_key, now or datetime.now(UTC))
+    computed = campaign_figures(session, int(campaign_id), as_of)
+    labels = {spec.name: spec.label for spec in FIELDS[disclosure_type]}
+    return [
+        FigureDifference(name, labels[name], int(fields[name]), int(computed[name]))
+        for name in COMPARED_FIGURES
+        if fields.get(name) is not None and int(fields[name]) != int(computed[name])
     ]
 
 

@@ -37,7 +37,7 @@ def captured():  # type: ignore[no-untyped-def]
 
     events.subscribe(handler)
     yield seen
-    events._subscribers.remove(handler)
+    events.unsubscribe(handler)
 
 
 def _change_obligations(org_id: int) -> list[Obligation]:

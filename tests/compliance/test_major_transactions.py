@@ -12,7 +12,6 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from charity.auditlog import integrity
 from charity.compliance.dates import period_end
 from charity.compliance.obligations import refresh_obligations, status_of
 from charity.extensions import db
@@ -22,8 +21,6 @@ from charity.services import disclosures
 from charity.services import major_transactions as service
 from tests.compliance.conftest import cst_noon, make_org, member
 from tests.factories import UserFactory
-
-integrity.load_payload_builders()  # as `flask audit verify` does
 
 REGISTERED = date(2025, 1, 10)
 TODAY = date(2025, 6, 1)

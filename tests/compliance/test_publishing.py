@@ -59,7 +59,7 @@ def captured():  # type: ignore[no-untyped-def]
 
     events.subscribe(handler)
     yield seen
-    events._subscribers.remove(handler)
+    events.unsubscribe(handler)
 
 
 def test_owner_publishes_with_a_pdf_and_the_event_carries_its_hash(en_client, org, owner, captured):
