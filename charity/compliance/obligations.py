@@ -25,6 +25,7 @@ from charity.compliance.dates import (
     cst_date,
     end_of_day_utc,
     may_31_following,
+    period_end,
     today_cst,
 )
 from charity.core.events import Event
@@ -145,6 +146,10 @@ def _make(
     due: date,
     campaign_id: int | None = None,
 ) -> Derived:
+    if rule.code in r.PERIOD_RULES:
+        # Civil Code art. 203: a period whose last day is a statutory rest day ends on
+        # the next working day. The period key keeps the nominal date.
+        due = period_end(due)
     return Derived(
         key=f"{rule.code}:{org_id}:{subject}:{period}",
         organization_id=org_id,

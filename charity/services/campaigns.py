@@ -185,7 +185,9 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
 
 def _filing_lead_errors(plan: CampaignPlan) -> list[tuple[str | None, Any]]:
     if plan.is_emergency:
-        latest = plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS)
+        from charity.compliance.dates import period_end  # Civil Code art. 203
+
+        latest = period_end(plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS))
         if plan.filing_date > latest:
             message = _l(
                 "An emergency campaign must be filed within %(days)s days after it starts "

@@ -285,7 +285,7 @@ def test_obligations_page_and_feed_show_late_filings_and_corrections(en_client, 
     assert "badge-late" in page and "Published late" in page
     feed = en_client.get("/compliance/feed.json").get_json()["items"]
     assert [item["type"] for item in feed] == ["correction", "late_filing"]
-    assert feed[1]["due_date"] == "2025-02-09" and feed[1]["published_on"] == "2025-03-01"
+    assert feed[1]["due_date"] == "2025-02-10" and feed[1]["published_on"] == "2025-03-01"
     atom = en_client.get("/compliance/feed.atom")
     assert atom.mimetype == "application/atom+xml"
     assert "更正电话" in atom.get_data(as_text=True)
