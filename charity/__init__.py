@@ -20,7 +20,7 @@ def create_app(config: object) -> Flask:
     )
     app.config.from_object(config)
 
-    from charity import commands, payments
+    from charity import commands, payments, wiring
     from charity.blueprints import register_blueprints
     from charity.core import uow
     from charity.core.db import configure_engine_events
@@ -38,6 +38,7 @@ def create_app(config: object) -> Flask:
     metrics.init_app(app)
     db.init_app(app)
     uow.init_app(app)  # each request is one unit of work: commit, or roll back
+    wiring.wire()  # subscribers, payload builders, webhook handlers: charity/wiring.py
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

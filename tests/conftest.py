@@ -23,6 +23,9 @@ from charity.extensions import db
 from config import TestingConfig
 from tests import dbutil
 
+#: Fixtures shared by several test packages (tests/support).
+pytest_plugins = ["tests.support.apps"]
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {dbutil.describe(dbutil.test_database_url())}"
@@ -159,7 +162,7 @@ def recorded_events():  # type: ignore[no-untyped-def]
     try:
         yield seen
     finally:
-        events._subscribers.remove(handler)
+        events.unsubscribe(handler)
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from charity.ops import receipt_mail
 from charity.ops.mail import Mail, queue_mail
 from charity.services import donations, receipts
 from charity.web import ratelimits
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, field_error
 
 bp = Blueprint("donations", __name__)
 
@@ -166,9 +166,9 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
-            return _start_payment(donation, form.method.data)
+            return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     team = _team_of(campaign.id)
     return render_template("donations/new.html", campaign=campaign, form=form, team=team), status
@@ -188,16 +188,7 @@ def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
     return db.session.get(Team, team_id) if team_id is not None else None
 
 
-def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
-    uow.discard()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
-
-
-def _start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]
+def start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]
     """Go on to the way of paying the donor chose: a wallet's cashier, or the card step.
 
     The new donation is committed first, the documented exception to one commit per request

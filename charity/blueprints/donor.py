@@ -30,20 +30,18 @@ from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
 from charity.web import links, ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, field_error
 
 bp = Blueprint("donor", __name__)
 
 
 def start_monthly(form, command: donations.NewDonation, actor: User | None):  # type: ignore[no-untyped-def]
     """The donation form chose "every month": store the gift, then the card page."""
-    from charity.blueprints.donations import _field_error
-
     try:
         gift = recurring.create_recurring_gift(db.session, actor, command)
     except donations.DonationError as exc:
         uow.discard()
-        _field_error(form, exc)
+        field_error(form, exc)
         campaign = db.session.get_one(Campaign, command.campaign_id)
         return render_template("donations/new.html", campaign=campaign, form=form), 400
     return redirect(url_for("donor.monthly_pay", token=gift.public_token))

@@ -16,10 +16,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import (
     DonateForm,
-    _field_error,
-    _start_payment,
     limited_form,
     method_choices,
+    start_payment,
 )
 from charity.core import uow
 from charity.core.permissions import can_manage_org, require_org_role
@@ -29,7 +28,7 @@ from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, field_error
 from charity.web.labels import purpose_label
 
 bp = Blueprint("funds", __name__)
@@ -136,9 +135,9 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
-            return _start_payment(donation, form.method.data)
+            return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     return render_template("funds/donate.html", fund=fund, form=form), status
 

@@ -31,7 +31,7 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
@@ -463,7 +463,7 @@ def correct_disclosure(
     return version
 
 
-def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
+def version_payload(session: Session, version_id: int) -> dict[str, Any]:
     version = session.get(DisclosureVersion, version_id)
     if version is None:
         raise LookupError(f"disclosure version {version_id} is gone")
@@ -482,10 +482,6 @@ def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "attachment_sha256": sorted(a.sha256 for a in version.attachments),
     }
-
-
-payload_builder("disclosure.published", "disclosure_versions")(_version_payload)
-payload_builder("disclosure.corrected", "disclosure_versions")(_version_payload)
 
 
 # --- compliance triggers --------------------------------------------------------------

@@ -28,9 +28,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
-from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
@@ -657,11 +656,9 @@ def _donation_payload(
 
 
 # With a batched log, the sequencer fills in log_index (the receipt links the entry).
-store.record_index_in("donation.succeeded", Donation.__table__.c.log_index)
 
 
-@payload_builder("donation.succeeded", "donations")
-def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
@@ -669,8 +666,7 @@ def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     return _donation_payload(donation, donation.organization.uscc, number, waived)
 
 
-@payload_builder("donation.receipt_issued", "donations")
-def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
     """A receipt issued later, on the donor's request (charity.services.receipts)."""
     donation = session.get(Donation, donation_id)
     if donation is None:
@@ -683,8 +679,7 @@ def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any
     }
 
 
-@payload_builder("donation.refunded", "refunds")
-def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
+def refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     refund = session.get(Refund, refund_id)
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")

@@ -6,7 +6,6 @@ from datetime import date
 
 import time_machine
 
-import charity.services.organizations  # noqa: F401 - registers organization payload builders
 from charity.core.events import record_event
 from charity.demo.compliance import load_compliance_demo
 from charity.extensions import db
@@ -131,7 +130,6 @@ def test_the_obligations_partial_can_be_included_with_only_org(app, db_session):
 
 
 def test_a_published_campaign_gets_its_obligations(db_session):
-    import charity.services.campaigns  # noqa: F401 - registers the campaign payload builders
     from tests.compliance.conftest import make_campaign
 
     org = make_org()

@@ -89,6 +89,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "orgs.members": (get(MEMBERS_A),),
     "orgs.payment_account": (get({OWNER_A}), post({OWNER_A})),
     "orgs.basic_info": (get({OWNER_A}), post({OWNER_A})),
+    "orgs.record_basic_info_change": (post({OWNER_A}),),
     "orgs.invite": (post({OWNER_A}),),
     "orgs.change_role": (post({OWNER_A}),),
     "orgs.remove": (post({OWNER_A}),),
