@@ -576,6 +576,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--db-url", default=default_db)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--section",
+        default="webhook",
+        help="the docs/benchmarks.md section to write (e.g. webhook-givingday for a "
+        "Stripe-only run with matching that leaves the full run's section alone)",
+    )
     parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
     parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)")
     parser.add_argument("--threads", type=int, help="threads per worker (likewise)")
@@ -707,8 +713,8 @@ def main(argv: list[str]) -> int:
     section = render(median, rounds, checks, profile, setup, providers, matched_counts)
     print("\n" + section)
     if not args.no_write:
-        bench_http.write_section(args.output, "webhook", section, bench_run.INTRO)
-        print(f"\nwrote the webhook section of {args.output}")
+        bench_http.write_section(args.output, args.section, section, bench_run.INTRO)
+        print(f"\nwrote the {args.section} section of {args.output}")
     return 0 if all(ok for ok, _ in checks.values()) else 1
 
 
