@@ -23,8 +23,7 @@ from charity.blueprints.orgs_forms import (
     RoleForm,
     is_english,
 )
-from charity.core import regions
-from charity.core.db import commit
+from charity.core import regions, uow
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import Organization
@@ -125,11 +124,12 @@ def apply():  # type: ignore[no-untyped-def]
         try:
             organization = service.apply_for_organization(db.session, current_user, form.command())
         except service.NotAllowedError:
+            uow.discard()
             abort(403)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Thank you! Your application will be reviewed soon."), "success")
             return redirect(url_for("orgs.manage", org_id=organization.id))
     status = 400 if request.method == "POST" else 200
@@ -163,9 +163,9 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, organization, form.stripe_account_id.data
             )
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("The receiving account was saved."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -184,9 +184,9 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_application(db.session, current_user, organization, form.command())
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Your application was saved and is waiting for review."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -235,9 +235,9 @@ def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
                 change_form.occurred_on.data,
             )  # fmt: skip
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(change_form, error)
         else:
-            commit()
             flash(_("Recorded. Publish the changed basic information within 30 days."), "success")
             return redirect(url_for("disclosures.obligations", org_id=org_id))
     form = BasicInfoForm(obj=organization)
@@ -261,9 +261,9 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
         try:
             changed = service.update_basic_info(db.session, current_user, organization, data)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Saved."), "success")
             # After a change, the page where the new 30-day obligation is listed.
             target = "disclosures.obligations" if changed else "orgs.manage"
@@ -315,10 +315,10 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
             db.session, current_user, organization, form.email.data, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         _form_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
-    commit()
     if result.membership is not None:
         flash(_("%(email)s was added.", email=form.email.data), "success")
     else:
@@ -356,9 +356,9 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
             db.session, current_user, organization, membership_id, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The role was changed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -372,9 +372,9 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     try:
         service.remove_member(db.session, current_user, organization, membership_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The member was removed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -388,9 +388,9 @@ def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     try:
         service.revoke_invitation(db.session, current_user, organization, invitation_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -406,14 +406,15 @@ def invitation(token: str) -> Response | tuple[str, int] | str:
         try:
             service.accept_invitation(db.session, current_user, token)
         except service.NotAllowedError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 403
         except service.OrganizationError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 400
-        commit()
         flash(_("Welcome to %(org)s!", org=found.organization.name), "success")
         return redirect(url_for("orgs.manage", org_id=found.organization_id))
     return render_template("orgs/invitation.html", invitation=found, form=form, problem=None)

@@ -25,9 +25,10 @@ from charity.compliance.dates import (
     cst_date,
     end_of_day_utc,
     may_31_following,
+    period_end,
     today_cst,
 )
-from charity.core.events import Event, subscribe
+from charity.core.events import Event
 from charity.models import Campaign, Fund, Organization
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 from charity.services.figures import leftover_by_campaign
@@ -145,6 +146,10 @@ def _make(
     due: date,
     campaign_id: int | None = None,
 ) -> Derived:
+    if rule.code in r.PERIOD_RULES:
+        # Civil Code art. 203: a period whose last day is a statutory rest day ends on
+        # the next working day. The period key keeps the nominal date.
+        due = period_end(due)
     return Derived(
         key=f"{rule.code}:{org_id}:{subject}:{period}",
         organization_id=org_id,
@@ -455,7 +460,7 @@ def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
     return dict(counts)
 
 
-def _refresh_on_event(session: Session, event: Event) -> None:
+def refresh_on_event(session: Session, event: Event) -> None:
     """Keep obligations current when organizations, campaigns or community funds change
     (verified, published, created, closed ...), whoever records the event."""
     if event.subject_id is None:
@@ -472,6 +477,3 @@ def _refresh_on_event(session: Session, event: Event) -> None:
         return
     if org_id is not None:
         refresh_obligations(session, [org_id])
-
-
-subscribe(_refresh_on_event)

@@ -197,6 +197,25 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
 
+#: Rules whose deadline is the last day of a period counted forward from an event (so
+#: many days or months after it): Civil Code art. 203 moves such a last day off a
+#: statutory rest day to the next working day (charity.compliance.dates.period_end).
+#: Not moved: fixed calendar dates (May 31 of the following year) and the filing lead
+#: (a period counted *backwards* from the start: moving it would shorten the lead).
+PERIOD_RULES = frozenset(
+    {
+        "basic_info_registration",
+        "basic_info_change",
+        "emergency_filing",
+        "emergency_update",
+        "campaign_progress",
+        "campaign_result",
+        "partner_evaluation",
+        "leftover_property",
+        "major_transactions",
+    }
+)
+
 #: Non-deadline rules of the same table, enforced elsewhere, listed for the rules page.
 OTHER_RULES = (
     (

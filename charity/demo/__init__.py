@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from charity.core import uow
 from charity.extensions import db
 from charity.models import User
 from charity.services import accounts
@@ -54,6 +55,6 @@ def load_demo_data() -> Iterator[str]:
     for spec in LOADERS:
         module_name, attribute = spec.split(":")
         lines += getattr(import_module(module_name), attribute)() or []
-        db.session.commit()
+        uow.commit()
     yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
     yield from lines

@@ -21,16 +21,18 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
-from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
+from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
@@ -437,22 +439,19 @@ def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
     return {"provider_transaction_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
 
 
-class Succeeded(NamedTuple):
-    """What the view needs after its commit (metrics, the receipt job) without
-    reloading the donation."""
+def note_succeeded(session: Session, donation: Donation, *, mail: bool = True) -> None:
+    """Once the commit that records this success is durable: count the gift and queue its
+    receipt mail (when the donor gave an email and ``mail``). ``donation`` may be a Donation
+    or a row with its columns."""
+    wants_mail = mail and bool(donation.donor_email)
+    effect = partial(_succeeded, donation.id, donation.channel, donation.amount_fen, wants_mail)
+    after_commit(effect, session)
 
-    donation_id: int
-    channel: str
-    amount_fen: int
-    has_email: bool
 
-
-def note_succeeded(session: Session, donation: Donation) -> None:
-    """Remember a success for after the commit (charity.blueprints.donations);
-    ``donation`` may be a Donation or a row with its columns."""
-    session.info.setdefault("donations_succeeded", []).append(
-        Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
-    )
+def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool) -> None:
+    metrics.donation_succeeded(channel, amount_fen)
+    if has_email:
+        receipt_mail.queue_receipts([donation_id])
 
 
 def _log_index(results: list[Any]) -> int | None:
@@ -659,11 +658,9 @@ def _donation_payload(
 
 
 # With a batched log, the sequencer fills in log_index (the receipt links the entry).
-store.record_index_in("donation.succeeded", Donation.__table__.c.log_index)
 
 
-@payload_builder("donation.succeeded", "donations")
-def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
@@ -671,8 +668,7 @@ def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     return _donation_payload(donation, donation.organization.uscc, number, waived)
 
 
-@payload_builder("donation.receipt_issued", "donations")
-def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
     """A receipt issued later, on the donor's request (charity.services.receipts)."""
     donation = session.get(Donation, donation_id)
     if donation is None:
@@ -685,8 +681,7 @@ def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any
     }
 
 
-@payload_builder("donation.refunded", "refunds")
-def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
+def refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     refund = session.get(Refund, refund_id)
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")

@@ -29,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import (
     Campaign,
@@ -598,8 +598,7 @@ def _match_payload(
     }
 
 
-@payload_builder("donation.matched", "matches")
-def _matched_payload(session: Session, match_id: int) -> dict[str, Any]:
+def matched_payload(session: Session, match_id: int) -> dict[str, Any]:
     match = session.get(Match, match_id)
     if match is None:
         raise LookupError(f"match {match_id} is gone")
@@ -663,8 +662,7 @@ def release_for_refund(session: Session, donation: Donation, refund: Refund) -> 
     return made
 
 
-@payload_builder("match.released", "match_releases")
-def _released_payload(session: Session, release_id: int) -> dict[str, Any]:
+def released_payload(session: Session, release_id: int) -> dict[str, Any]:
     release = session.get(MatchRelease, release_id)
     if release is None:
         raise LookupError(f"match release {release_id} is gone")
@@ -681,8 +679,7 @@ def _released_payload(session: Session, release_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("giving_day.created", "giving_days")
-def _event_payload(session: Session, event_id: int) -> dict[str, Any]:
+def giving_day_payload(session: Session, event_id: int) -> dict[str, Any]:
     event = session.get(GivingDay, event_id)
     if event is None:
         raise LookupError(f"giving day {event_id} is gone")
@@ -695,16 +692,14 @@ def _event_payload(session: Session, event_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("giving_day.campaign_accepted", "giving_day_campaigns")
-def _accepted_payload(session: Session, entry_id: int) -> dict[str, Any]:
+def accepted_payload(session: Session, entry_id: int) -> dict[str, Any]:
     entry = session.get(GivingDayCampaign, entry_id)
     if entry is None:
         raise LookupError(f"giving day campaign {entry_id} is gone")
     return {"event_id": entry.event_id, "campaign_id": entry.campaign_id}
 
 
-@payload_builder("matching_pool.created", "matching_pools")
-def _pool_payload(session: Session, pool_id: int) -> dict[str, Any]:
+def pool_payload(session: Session, pool_id: int) -> dict[str, Any]:
     pool = session.get(MatchingPool, pool_id)
     if pool is None:
         raise LookupError(f"matching pool {pool_id} is gone")
@@ -824,8 +819,7 @@ def hide_team(session: Session, actor: User, team_id: int, reason: str) -> Team:
     return team
 
 
-@payload_builder("team.hidden", "teams")
-def _team_hidden_payload(session: Session, team_id: int) -> dict[str, Any]:
+def team_hidden_payload(session: Session, team_id: int) -> dict[str, Any]:
     team = session.get(Team, team_id)
     if team is None:
         raise LookupError(f"team {team_id} is gone")
@@ -909,8 +903,7 @@ def link_gift(session: Session, actor: User, pledge_id: int, donation_id: int) -
     return donation
 
 
-@payload_builder("pledge.recorded", "pledges")
-def _pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
+def pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
     pledge = session.get(Pledge, pledge_id)
     if pledge is None:
         raise LookupError(f"pledge {pledge_id} is gone")
@@ -926,8 +919,7 @@ def _pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("pledge.gift_linked", "donations")
-def _linked_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def linked_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None or donation.pledge_id is None:
         raise LookupError(f"donation {donation_id} is not linked")

@@ -106,3 +106,54 @@ def test_my_gifts_is_one_readable_page(size, live_server, new_context, axe_js): 
     assert overflow(page) <= 0, widest_elements(page)
     assert_accessible(page, axe_js, "my gifts")
     screenshot(page, "trust-my-gifts")
+
+
+def _emergency_campaign(live):  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from charity.models import Campaign
+
+    with live.db() as session:
+        campaign = session.scalar(sa.select(Campaign).where(Campaign.is_emergency.is_(True)))
+        return campaign.id, campaign.organization_id
+
+
+@SIZES
+def test_a_disclosure_that_disagrees_with_the_books_is_shown_before_publishing(  # type: ignore[no-untyped-def]
+    size, live_server, new_context, axe_js
+):
+    from tests.browser.helpers import overflow, widest_elements
+
+    campaign_id, org_id = _emergency_campaign(live_server)
+    new_context.errors.expect(409, "/disclosures/new")  # the form returned with the warning
+    page = _context(new_context, size).new_page()
+    log_in(page, live_server, "gdfoundation-owner@demo.charity")
+    page.goto(
+        live_server.path(
+            "disclosures.new",
+            org_id=org_id,
+            type="campaign_result",
+            subject=f"campaign:{campaign_id}",
+            period="result",
+        )
+    )
+    page.fill("#title", "紧急救助募捐结果")
+    page.fill("#raised_fen", "50000")
+    page.fill("#balance_fen", "50000")
+    page.fill("#implementation", "物资已发放")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    warning = page.locator("#mismatch")
+    assert warning.is_visible()
+    text = warning.inner_text()
+    assert "¥50,000.00" in text and "¥0.00" in text, text
+    assert not page.locator("#confirm_differences").is_checked()
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "disclosure mismatch warning")
+    warning.scroll_into_view_if_needed()
+    screenshot(page, "trust-disclosure-mismatch")
+    # Submitting again without the tick publishes nothing: the warning stays.
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator("#mismatch").is_visible()
+    assert "/disclosures/new" in page.url

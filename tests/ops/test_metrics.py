@@ -123,7 +123,7 @@ def test_with_a_token_it_is_required_from_anywhere(make_app, authorization, stat
 
 def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     """The payment path feeds the donation counter and the webhook-lag histogram."""
-    from charity.blueprints import donations as views
+    from charity.core import uow
     from tests.factories import CampaignFactory
 
     before = client.get("/metrics").get_data(as_text=True)
@@ -140,7 +140,7 @@ def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
 
     donations.note_succeeded(db_session, gift)
     with client.application.test_request_context():
-        views.commit_with_receipts()
+        uow.commit()
     metrics.observe_webhook_lag(2.5)
     after = client.get("/metrics").get_data(as_text=True)
 
