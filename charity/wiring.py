@@ -25,12 +25,14 @@ from charity.services import (
     offline,
     organizations,
     recurring,
+    related_parties,
 )
 
 #: Who hears every recorded event, in order, in the caller's transaction.
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     store.append_event,  # the public log: appended, or queued for the sequencer
     obligations.refresh_on_event,  # compliance: the organization's obligations
+    related_parties.gift_from_related_party,  # compliance: Order 81 arts. 14-15
 )
 
 #: (event type, subject table, the function that rebuilds its public payload from the row):

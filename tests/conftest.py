@@ -23,6 +23,9 @@ from charity.extensions import db
 from config import TestingConfig
 from tests import dbutil
 
+#: Fixtures shared by several test packages (tests/support).
+pytest_plugins = ["tests.support.apps"]
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {dbutil.describe(dbutil.test_database_url())}"

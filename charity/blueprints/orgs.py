@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 
@@ -244,6 +244,60 @@ def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
     return render_template(
         "orgs/basic_info.html", form=form, change_form=change_form, org=organization
     ), 400
+
+
+class RelatedPartyForm(BaseForm):
+    name = StringField(_l("Name (as it appears on gifts)"), validators=[DataRequired()])
+    relationship = StringField(_l("Relationship"), validators=[DataRequired()])
+    email = StringField(_l("Email (optional: gifts under it match too)"))
+
+
+class ListFilingForm(BaseForm):
+    year = IntegerField(_l("Year of the list"), validators=[InputRequired()])
+    filed_on = DateField(_l("Sent to the registration authority on"), validators=[InputRequired()])
+
+
+@bp.route("/<int:org_id>/related-parties", methods=["GET", "POST"])
+def related_parties(org_id: int):  # type: ignore[no-untyped-def]
+    """MCA Order 81 arts. 14–15: the related-party list (a gift from a listed party starts
+    the 30-day related-party disclosure) and its yearly filing with the authority."""
+    from charity.services import related_parties as rp
+
+    organization = _organization(org_id)
+    require_org_role(org_id, *rp.ROLES)
+    form, filing_form = RelatedPartyForm(prefix="party"), ListFilingForm(prefix="filing")
+    status = 200
+    submitted = form if "party-name" in request.form else filing_form
+    if request.method == "POST" and submitted.validate_on_submit():
+        try:
+            if submitted is form:
+                rp.add_related_party(
+                    db.session, current_user, organization, form.name.data,
+                    form.relationship.data, form.email.data or "",
+                )  # fmt: skip
+            else:
+                rp.record_list_filing(
+                    db.session, current_user, organization, filing_form.year.data,
+                    filing_form.filed_on.data,
+                )  # fmt: skip
+        except rp.RelatedPartyError as error:
+            target = getattr(submitted, error.field or "", None)
+            if target is not None:
+                target.errors = [*target.errors, error.message]
+        except PermissionError:
+            abort(403)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("orgs.related_parties", org_id=org_id))
+    if request.method == "POST":
+        status = 400
+    return render_template(
+        "orgs/related_parties.html",
+        org=organization,
+        parties=rp.list_parties(db.session, org_id),
+        form=form,
+        filing_form=filing_form,
+    ), status
 
 
 @bp.route("/<int:org_id>/basic-info", methods=["GET", "POST"])

@@ -31,6 +31,9 @@ EMERGENCY_UPDATE = "emergency_update"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
+#: Not a public disclosure but the related-party list sent to the registration authority
+#: (MCA Order 81 arts. 14–15), checked against RelatedPartyListFiling.
+RELATED_PARTY_LIST = "related_party_list"
 
 DISCLOSURE_TYPES = (
     BASIC_INFO,
@@ -44,7 +47,7 @@ DISCLOSURE_TYPES = (
     FUND_ANNUAL_STATEMENT,
     EMERGENCY_UPDATE,
 )
-OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING)
+OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
 #: Types whose figures finance staff prepare; finance members may publish these (and only
 #: these), owners and editors may publish every type.
@@ -65,6 +68,7 @@ TYPE_LABELS = {
     FUND_ANNUAL_STATEMENT: _l("Fund annual statement"),
     EMERGENCY_UPDATE: _l("Emergency receipts and use"),
     CAMPAIGN_FILING: _l("Campaign filing"),
+    RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
 
 
@@ -187,6 +191,13 @@ RULES: tuple[Rule, ...] = (
         offset_days=30,
     ),
     Rule(
+        "related_party_list",
+        RELATED_PARTY_LIST,
+        "MCA Order 81 arts. 14–15",
+        _l("the end of each calendar year"),
+        _l("related-party list sent to the registration authority by May 31"),
+    ),
+    Rule(
         "fund_annual_statement",
         FUND_ANNUAL_STATEMENT,
         "MCA Order 81; Charity Law (2023) art. 78",
@@ -229,6 +240,9 @@ OTHER_RULES = (
 TRIGGER_RULES = {
     "basic_info_change": "basic_info_change",
     "major_transaction": "major_transactions",
+    # A gift from a listed related party: the 30-day related-party disclosure (Order 81
+    # arts. 14–15), fulfilled by a major/related-party transactions disclosure.
+    "related_party_gift": "major_transactions",
 }
 
 

@@ -124,18 +124,10 @@ def test_with_a_token_it_is_required_from_anywhere(make_app, authorization, stat
 def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     """The payment path feeds the donation counter and the webhook-lag histogram."""
     from charity.core import uow
-    from tests.factories import CampaignFactory
+    from tests.factories import DonationFactory
 
     before = client.get("/metrics").get_data(as_text=True)
-    campaign = CampaignFactory()
-    from charity.models import Donation
-
-    gift = Donation(
-        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=8800,
-        status="succeeded", channel="online_card",
-    )  # fmt: skip
-    db_session.add(gift)
-    db_session.flush()
+    gift = DonationFactory(status="succeeded", donor_email=None)
     from charity.services import donations
 
     donations.note_succeeded(db_session, gift)
