@@ -300,6 +300,10 @@ def show(token: str):  # type: ignore[no-untyped-def]
     return render_template(
         "donations/show.html",
         donation=donation,
+        capitals=receipts.amount_in_capitals(donation.amount_fen),
+        address=receipts.organization_address(donation.organization),
+        check_url=receipts.check_url(donation),
+        not_official=receipts.NOT_AN_OFFICIAL_RECEIPT,
         donor_json=receipts.donor_json(donation),
         log_url=receipts.log_entry_url(donation),
         **_pending_context(donation),
@@ -338,6 +342,37 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{donation.receipt_number}.pdf"'},
     )
+
+
+@bp.get("/v/<code>")
+def check_receipt(code: str):  # type: ignore[no-untyped-def]
+    """The short address on a 捐赠电子凭证 (its QR code): anyone holding the voucher can check
+    that the platform has it, with what amount, for which charity, and whether it was
+    refunded. The donor's name is not shown (issue 17 point 5)."""
+    donation = receipts.donation_by_check_code(
+        db.session, code[:60], current_app.config["SECRET_KEY"]
+    )
+    if donation is None:
+        return render_template("donations/check_receipt.html", donation=None), 404
+    return render_template(
+        "donations/check_receipt.html",
+        donation=donation,
+        capitals=receipts.amount_in_capitals(donation.amount_fen),
+        address=receipts.organization_address(donation.organization),
+        not_official=receipts.NOT_AN_OFFICIAL_RECEIPT,
+    )
+
+
+@bp.get("/donations/<token>/receipt-qr.png")
+def receipt_qr(token: str):  # type: ignore[no-untyped-def]
+    """The QR code of the voucher's check address, for the receipt page."""
+    donation = _donation_by_token(token)
+    url = receipts.check_url(donation)
+    if url is None:
+        abort(404)
+    response = current_app.response_class(receipts.qr_png(url), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 @bp.get("/donations/mine")

@@ -157,3 +157,36 @@ def test_a_disclosure_that_disagrees_with_the_books_is_shown_before_publishing( 
         page.click("main form button[type=submit]")
     assert page.locator("#mismatch").is_visible()
     assert "/disclosures/new" in page.url
+
+
+@SIZES
+def test_the_receipt_is_an_honest_voucher_that_can_be_checked(  # type: ignore[no-untyped-def]
+    size, donation_areas, new_context, axe_js
+):
+    from tests.browser.helpers import overflow, widest_elements
+    from tests.browser.test_donation import GOOD_CARD
+
+    live = donation_areas
+    page = _context(new_context, size).new_page()
+    find_campaign_from_home(page, live)
+    fill_gift(page, "赵小雨", f"voucher-{size['width']}@example.org")
+    pay_with_card(page, GOOD_CARD)
+    page.wait_for_url(re.compile(r"/donations/[^/]+$"))
+    receipt = page.locator(".receipt")
+    text = receipt.inner_text()
+    assert "捐赠电子凭证" in text and "捌拾捌元整" in text
+    assert "不是通过财政部门系统开具的公益事业捐赠统一票据" in text
+    qr = receipt.locator(".receipt-check img")
+    qr.scroll_into_view_if_needed()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", qr.element_handle())
+    assert not page.locator("details.technical").first.evaluate("(d) => d.open")
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "voucher")
+    screenshot(page, "trust-voucher")
+
+    check = receipt.locator("a.check-url").get_attribute("href")
+    page.goto(check)
+    main = page.locator("main").inner_text()
+    assert "对应的捐赠已到账" in main and "赵小雨" not in main
+    assert_accessible(page, axe_js, "voucher check")
+    screenshot(page, "trust-voucher-check")

@@ -142,6 +142,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donations.show": (get(EVERYONE, args=GIFT),),
     "donations.receipt_pdf": (get(EVERYONE, args=GIFT),),
     "donations.mine": (get(LOGGED_IN),),
+    "donations.check_receipt": (
+        get(NOBODY, args={"code": "NO-RECEIPT.0000000000"}, variant="unknown code: 404"),
+    ),
+    "donations.receipt_qr": (get(EVERYONE, args=GIFT),),
     "donations.org_list": (get({OWNER_A, FINANCE_A}),),
     "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     "donations.issue_receipt": (post({OWNER_A, FINANCE_A}),),
