@@ -17,28 +17,23 @@ while the RSS/PSS of every gunicorn worker is sampled from /proc. The results re
 
 from __future__ import annotations
 
-import os
-import sys
-
 # Run as a script (python bench/run.py), the repository root must be importable too.
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import argparse
+import base64
+import json
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
 
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+from bench import http_pages as bench_http
 
-from bench import http_pages as bench_http  # noqa: E402
-
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_bench"
 INTRO = """# Benchmarks

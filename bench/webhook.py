@@ -37,36 +37,31 @@ Writes the ``<!-- bench:webhook -->`` section of docs/benchmarks.md.
 
 from __future__ import annotations
 
+import argparse
+import base64
+import json
 import os
+import platform
+import resource
+import signal
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import psycopg
+from psycopg import sql
 
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+from bench import http_pages as bench_http
+from bench import run as bench_run
+from bench import wallet_events
+from bench import webhook_events as events
+from bench.webhook_floor import create_floor_tables
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-
-from bench import http_pages as bench_http  # noqa: E402
-from bench import run as bench_run  # noqa: E402
-from bench import wallet_events  # noqa: E402
-from bench import webhook_events as events  # noqa: E402
-from bench.webhook_floor import create_floor_tables  # noqa: E402
-
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET = "whsec_bench"  # noqa: S105 - the bench config's loopback-only default
 #: Issue 14: "target for every provider: >= 70% of the floor".
