@@ -394,15 +394,17 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # givingdays: matching money, in this transaction, pool rows locked before the
-    # receipt counter and the log head (the order every path takes them).
-    givingdays.match_gift(session, row, now)
+    # givingdays: the pools this gift may be matched from, looked up before any shared lock
+    candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
             session, row.organization_id, row.org_uscc, now
         )
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
+    # givingdays: matching money in this transaction; a pool's row lock is taken after the
+    # receipt counter and before the log head, and held only for the rest of the commit.
+    givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
