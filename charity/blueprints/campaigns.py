@@ -171,6 +171,19 @@ def progress_value(raised_fen: int, goal_fen: int) -> int:
     return progress_percent(raised_fen, goal_fen)
 
 
+@bp.app_template_global()
+def percent_text(raised_fen: int, goal_fen: int) -> str:
+    """The share of the goal raised, as people read it (issue 17 point 1): whole percents
+    from 1%, one decimal below (¥640 of ¥500,000 is 0.1%, not 0%), "<0.1%" for less, and
+    0% only when nothing was raised."""
+    if goal_fen <= 0 or raised_fen <= 0:
+        return "0%"
+    if raised_fen * 100 >= goal_fen:
+        return f"{raised_fen * 100 // goal_fen}%"
+    tenths = raised_fen * 1000 // goal_fen
+    return f"{tenths // 10}.{tenths % 10}%" if tenths else "<0.1%"
+
+
 def _apply_errors(form: BaseForm, error: service.CampaignError) -> list:
     """Put each domain error on its field; return those that belong to the whole form."""
     general = []
