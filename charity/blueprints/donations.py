@@ -71,7 +71,7 @@ class DonateForm(BaseForm):
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
     #: How to pay: the organization's providers, wallets first (set per page: method_choices).
     method = RadioField(_l("Pay with"), choices=[], validators=[Optional()], validate_choice=False)
-    # gifts: monthly gifts
+    # monthly gifts
     frequency = RadioField(
         _l("How often"),
         choices=[SelectChoice("once", _l("Once")), SelectChoice("monthly", _l("Every month"))],
@@ -172,10 +172,10 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             message=form.message.data or "",
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
-            team_id=_team_param(),  # givingdays: the team link the donor came through
+            team_id=_team_param(),  # the team link the donor came through
         )
         actor = current_user if current_user.is_authenticated else None
-        if form.frequency.data == "monthly":  # gifts: monthly gifts
+        if form.frequency.data == "monthly":  # monthly gifts
             from charity.blueprints.donor import start_monthly
 
             return start_monthly(form, command, actor)
