@@ -138,13 +138,24 @@ class Config:
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "10 per hour;50 per day")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "10 per hour")
     #: Creating a donation (card-testing protection). A declined card is retried on the
-    #: same donation and does not count; honest donors give a few times at most.
-    RATELIMIT_DONATION_IP = os.environ.get("RATELIMIT_DONATION_IP", "10 per hour;30 per day")
+    #: same donation and does not count, nor does a refused form; honest donors give a few
+    #: times at most. Per address generous (thousands of donors share one carrier-grade NAT
+    #: address in China), per email strict.
+    RATELIMIT_DONATION_IP = os.environ.get("RATELIMIT_DONATION_IP", "120 per hour;1000 per day")
     RATELIMIT_DONATION_EMAIL = os.environ.get("RATELIMIT_DONATION_EMAIL", "5 per hour;20 per day")
-    #: Card attempts (declines included) on donations already created, per IP.
+    #: Card attempts (declines included) on donations already created: per address
+    #: (generous), per donation or monthly gift, and per card (its fingerprint): strict.
     RATELIMIT_PAYMENT_ATTEMPT = os.environ.get(
-        "RATELIMIT_PAYMENT_ATTEMPT", "10 per minute;30 per hour"
+        "RATELIMIT_PAYMENT_ATTEMPT", "60 per minute;600 per hour"
     )
+    RATELIMIT_PAYMENT_DONATION = os.environ.get(
+        "RATELIMIT_PAYMENT_DONATION", "5 per 10 minutes;10 per day"
+    )
+    RATELIMIT_PAYMENT_CARD = os.environ.get("RATELIMIT_PAYMENT_CARD", "5 per hour;10 per day")
+    #: Mail sent to an address someone typed (gift claims, invitations): per sender and
+    #: per recipient address.
+    RATELIMIT_MAIL_SENDER = os.environ.get("RATELIMIT_MAIL_SENDER", "20 per hour;50 per day")
+    RATELIMIT_MAIL_RECIPIENT = os.environ.get("RATELIMIT_MAIL_RECIPIENT", "3 per hour;10 per day")
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
     #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
@@ -205,6 +216,10 @@ class Config:
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
     #: beyond it the figure is a typing mistake, refused with a message.
     MAJOR_TRANSACTION_MAX_FEN = _int("MAJOR_TRANSACTION_MAX_FEN", 1_000_000_000_000)
+    #: An organization with an obligation overdue for longer than this many days files no
+    #: new campaign until it catches up (issue 16 point 15; 广益联募 stops projects after
+    #: 180 days without an update). 0 turns the rule off.
+    OVERDUE_FILING_BLOCK_DAYS = _int("OVERDUE_FILING_BLOCK_DAYS", 180)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

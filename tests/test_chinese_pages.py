@@ -31,7 +31,7 @@ ROLES = (
 START = (
     "/",
     "/account/",
-    "/donations/mine",
+    "/account/gifts",
     "/orgs/mine",
     "/admin/organizations",
     "/regulator/",

@@ -1,6 +1,6 @@
 """Accounts: sign up, log in and out, the account page, password change and reset.
 
-Thin views: form → command → ``charity.services.accounts`` → one ``commit()`` → redirect.
+Thin views: form → command → ``charity.services.accounts`` → redirect (the unit of work commits).
 Mail is queued and goes out after the commit.
 """
 
@@ -14,12 +14,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts
-from charity.web import links, ratelimits
+from charity.web import links, navigation, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("auth", __name__)
@@ -167,7 +167,7 @@ def _queue_password_changed_mail(user: User) -> None:
 @ratelimits.login
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(url_for("auth.account")))
+        return redirect(safe_next(navigation.landing_url(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         command = accounts.LogIn(form.email.data, form.password.data, _client_ip())
@@ -175,14 +175,15 @@ def login():  # type: ignore[no-untyped-def]
         try:
             user = accounts.log_in(db.session, command, policy)
         except accounts.LoginThrottledError as throttled:
+            uow.discard()
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
-            commit()  # keep the failed attempt: it counts towards the throttle
+            # No discard: the failed attempt is kept (committed), it counts towards the throttle.
             _add_error(form, error)
         else:
-            commit()
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(url_for("auth.account")))
+            # Without a next=, the page where this user's work is (issue 17.3).
+            return redirect(safe_next(navigation.landing_url(user)))
     return render_template("auth/login.html", form=form, next_path=_next_path()), _status()
 
 
@@ -210,9 +211,9 @@ def signup():  # type: ignore[no-untyped-def]
         try:
             user = accounts.sign_up(db.session, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
-            commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
             # e.g. an invitation link that sent a newcomer here to sign up first
@@ -241,8 +242,7 @@ def account():  # type: ignore[no-untyped-def]
         memberships=memberships,
         platform_role_label=PLATFORM_ROLE_LABELS[user.platform_role],
         member_role_labels=MEMBER_ROLE_LABELS,
-        # The organizations blueprint is optional here: link only when it is registered.
-        org_page_endpoint="orgs.show" if "orgs.show" in current_app.view_functions else None,
+        org_page_endpoint="orgs.show",
     )
 
 
@@ -256,10 +256,10 @@ def change_password():  # type: ignore[no-untyped-def]
         try:
             accounts.change_password(db.session, user, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             login_user(user)  # this session carries the new stamp; all others end
             flash(_("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("auth.account"))
@@ -275,7 +275,6 @@ def reset_request():  # type: ignore[no-untyped-def]
         user = accounts.find_user_for_reset(db.session, form.email.data)
         if user is not None:
             _queue_reset_mail(user)
-        commit()
         # The same page whether or not the address has an account: no account discovery.
         return render_template(
             "auth/reset_sent.html", email=form.email.data, reset_minutes=_reset_minutes()
@@ -294,6 +293,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             current_app.config["PASSWORD_RESET_MAX_AGE"],
         )
     except accounts.InvalidResetLinkError:
+        uow.discard()
         body = render_template("auth/reset_invalid.html", reset_minutes=_reset_minutes())
         return body, 400, headers
     form = ResetPasswordForm()
@@ -301,10 +301,10 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         try:
             accounts.reset_password(db.session, user, form.password.data)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             logout_user()
             flash(_("Your password was changed. Please log in with the new one."), "success")
             return redirect(url_for("auth.login"))

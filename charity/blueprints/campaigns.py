@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -17,13 +16,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -36,7 +34,7 @@ from charity.services.campaign_browse import (
     search_campaigns,
 )
 from charity.services.campaign_stats import campaign_stats, donor_wall
-from charity.services.ledger import campaign_in_kind_fen  # gifts
+from charity.services.ledger import campaign_in_kind_fen
 from charity.web import caching
 from charity.web.charts import line_chart, progress_percent
 from charity.web.forms import BaseForm, YuanField
@@ -164,20 +162,26 @@ def phase_label(phase: str) -> str:
 
 @bp.app_template_global()
 def org_url(organization: Organization) -> str | None:
-    """The organization's public page, once the organizations blueprint provides one."""
-    if "orgs.show" not in current_app.view_functions:
-        return None
-    for name in ("org_id", "organization_id", "id"):
-        try:
-            return url_for("orgs.show", **{name: organization.id})
-        except BuildError:
-            continue
-    return None
+    """The organization's public page."""
+    return url_for("orgs.show", org_id=organization.id)
 
 
 @bp.app_template_global()
 def progress_value(raised_fen: int, goal_fen: int) -> int:
     return progress_percent(raised_fen, goal_fen)
+
+
+@bp.app_template_global()
+def percent_text(raised_fen: int, goal_fen: int) -> str:
+    """The share of the goal raised, as people read it (issue 17 point 1): whole percents
+    from 1%, one decimal below (¥640 of ¥500,000 is 0.1%, not 0%), "<0.1%" for less, and
+    0% only when nothing was raised."""
+    if goal_fen <= 0 or raised_fen <= 0:
+        return "0%"
+    if raised_fen * 100 >= goal_fen:
+        return f"{raised_fen * 100 // goal_fen}%"
+    tenths = raised_fen * 1000 // goal_fen
+    return f"{tenths // 10}.{tenths % 10}%" if tenths else "<0.1%"
 
 
 def _apply_errors(form: BaseForm, error: service.CampaignError) -> list:
@@ -273,6 +277,7 @@ def _render_show(campaign_id: int) -> str:
         end=chart_end,
     )
     role = role_in_org(current_user, campaign.organization_id)
+    refusal = service.gift_refusal(campaign, today) if phase == "running" else None
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
@@ -281,8 +286,9 @@ def _render_show(campaign_id: int) -> str:
         days_left=(campaign.end_date - today).days,
         chart=chart,
         donors=donor_wall(db.session, campaign.id),
-        in_kind_fen=campaign_in_kind_fen(db.session, campaign.id),  # gifts: goods, not cash
-        can_donate=phase == "running" and "donations.new" in current_app.view_functions,
+        in_kind_fen=campaign_in_kind_fen(db.session, campaign.id),  # goods, not cash
+        can_donate=phase == "running" and refusal is None,
+        gift_refusal=refusal,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,
         # Built only for those who may post: a form makes a CSRF token, i.e. a session cookie.
@@ -309,7 +315,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             reason=refusal,
             show_cooperation=organization.is_verified and not organization.has_qualification,
             cooperation=service.COOPERATION_ROUTE,
-            has_directory="orgs.directory" in current_app.view_functions,
+            has_directory=True,
         ), status
     form = CampaignForm()
     general: list = []
@@ -317,9 +323,9 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         try:
             campaign = service.file_campaign(db.session, current_user, organization, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -343,9 +349,9 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The draft is saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -399,14 +405,24 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
     try:
         action(db.session, current_user, campaign)
     except service.CampaignError as error:
+        uow.discard()
         return _render_manage(organization, [message for _f, message in error.errors], 409)
-    commit()
     flash(done_message, "success")
     return redirect(url_for("campaigns.manage", org_id=organization.id), 303)
 
 
-@bp.post("/campaigns/<int:campaign_id>/publish")
+@bp.route("/campaigns/<int:campaign_id>/publish", methods=["GET", "POST"])
 def publish(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Publishing cannot be undone: the button leads to a page that says what happens and
+    asks once more (issue 17 point 4); only ``confirmed=yes`` publishes."""
+    campaign = _campaign_or_404(campaign_id)
+    require_org_role(campaign.organization_id, *service.PUBLISH_ROLES)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        if campaign.status != "draft":
+            return redirect(url_for("campaigns.manage", org_id=campaign.organization_id), 303)
+        return render_template(
+            "campaigns/confirm_publish.html", campaign=campaign, action_form=ActionForm()
+        )
     return _lifecycle(campaign_id, service.publish_campaign, _("The campaign is published."))
 
 
@@ -425,9 +441,9 @@ def post_update(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.post_update(db.session, current_user, campaign, command)
         except service.CampaignError as error:
+            uow.discard()
             form.title.errors = [*form.title.errors, *(m for _f, m in error.errors)]
         else:
-            commit()
             flash(_("The update is posted."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="updates"))
     return render_template("campaigns/update_form.html", campaign=campaign, form=form), 422

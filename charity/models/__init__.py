@@ -48,6 +48,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, User
 
 __all__ = [
@@ -92,6 +93,8 @@ __all__ = [
     "RecurringFailure",
     "RecurringGift",
     "Refund",
+    "RelatedParty",
+    "RelatedPartyListFiling",
     "SpendingAllocation",
     "Team",
     "TimestampMixin",

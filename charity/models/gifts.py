@@ -66,6 +66,9 @@ class RecurringGift(TimestampMixin, db.Model):
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     stripe_plan_id: Mapped[str | None] = mapped_column(String(64))
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(64))
+    #: The SetupIntent of the current card attempt and its client secret (one per attempt).
+    stripe_setup_intent_id: Mapped[str | None] = mapped_column(String(64))
+    stripe_setup_secret: Mapped[str | None] = mapped_column(String(255))
     #: Unguessable token for the donor's page (/monthly/<token>).
     public_token: Mapped[str] = mapped_column(
         String(43), nullable=False, default=lambda: secrets.token_urlsafe(32)

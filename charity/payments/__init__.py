@@ -39,6 +39,7 @@ from charity.payments.stripe import (
     create_test_payment_method,
     intent_from_event_object,
     retrieve_payment_intent,
+    setup_intent_card,
     setup_intent_payment_method,
 )
 
@@ -70,6 +71,7 @@ __all__ = [
     "intent_from_event_object",
     "provider",
     "retrieve_payment_intent",
+    "setup_intent_card",
     "setup_intent_payment_method",
 ]
 

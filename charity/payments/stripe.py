@@ -158,6 +158,34 @@ def setup_intent_payment_method(
     return method.get("id") if isinstance(method, Mapping) else method
 
 
+def setup_intent_card(
+    *, account: str, setup_intent_id: str, metadata_key: str, metadata_value: str
+) -> tuple[str, str] | None:
+    """(payment method id, card fingerprint) of a SetupIntent that succeeded in the browser
+    for this donation or monthly gift, or None. The fingerprint is the same for the same
+    card number at every attempt: the per-card rate limit is keyed on it (issue 15 point 3).
+    """
+    obj = _plain(
+        _call(
+            stripe.SetupIntent.retrieve,
+            setup_intent_id,
+            expand=["payment_method"],
+            stripe_account=account,
+        )
+    )
+    if obj["status"] != "succeeded":
+        return None
+    if (obj.get("metadata") or {}).get(metadata_key) != metadata_value:
+        return None
+    method = obj.get("payment_method")
+    if isinstance(method, Mapping):
+        card = method.get("card") or {}
+        return str(method.get("id")), str(card.get("fingerprint") or method.get("id"))
+    if not method:
+        return None
+    return str(method), str(method)
+
+
 def confirm_payment_intent(*, account: str, intent_id: str, payment_method: str) -> Intent:
     """Attach the card and confirm, server-side. A decline raises CardDeclinedError."""
     _call(

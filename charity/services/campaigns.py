@@ -24,10 +24,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 
@@ -86,13 +86,62 @@ def _require_role(actor: User | None, organization_id: int, roles: tuple[str, ..
         raise PermissionError("the actor may not do this for this organization")
 
 
+def gift_refusal(campaign: Campaign, day: date) -> Any | None:
+    """Why this campaign takes no gift received on ``day`` (CST), online or offline, or
+    None. CL art. 22 / MCA Order 74 (issue 16 point 8): once the organization has lost
+    its public fundraising qualification its campaigns take no more gifts; the campaign
+    page shows this reason."""
+    organization = campaign.organization
+    if organization.qualification_lost_on is not None and day >= organization.qualification_lost_on:
+        return _l(
+            "%(org)s lost its public fundraising qualification on %(date)s (%(reason)s; "
+            "%(source)s). Under Charity Law art. 22 this campaign takes no more gifts.",
+            org=organization.name,
+            date=organization.qualification_lost_on.isoformat(),
+            reason=organization.qualification_loss_reason,
+            source=organization.qualification_loss_source,
+        )
+    return None
+
+
 def filing_refusal(organization: Organization) -> Any | None:
     """Why this organization cannot file a public campaign, or None if it can."""
     if not organization.is_verified:
         return NOT_VERIFIED
     if not organization.has_qualification:
         return NOT_QUALIFIED
-    return None
+    return _long_overdue_refusal(organization)
+
+
+def _long_overdue_refusal(organization: Organization) -> Any | None:
+    """Issue 16 point 15: an organization whose oldest unfulfilled obligation has been
+    overdue for longer than OVERDUE_FILING_BLOCK_DAYS files no new campaign until it
+    catches up (publishes it, even late)."""
+    from flask import current_app, has_app_context
+    from sqlalchemy.orm import object_session
+
+    from charity.models.disclosure import Obligation
+
+    days = int(current_app.config.get("OVERDUE_FILING_BLOCK_DAYS", 180)) if has_app_context() else 0
+    session = object_session(organization)
+    if days <= 0 or session is None or organization.id is None:
+        return None
+    oldest = session.scalar(
+        select(func.min(Obligation.due_date)).where(
+            Obligation.organization_id == organization.id,
+            Obligation.fulfilled_on.is_(None),
+            Obligation.due_date < today_cst() - timedelta(days=days),
+        )
+    )
+    if oldest is None:
+        return None
+    return _l(
+        "Your organization has a disclosure obligation overdue since %(date)s, more than "
+        "%(days)s days: new campaigns can be filed once it is published. See the "
+        "organization's obligations.",
+        date=oldest.isoformat(),
+        days=days,
+    )
 
 
 @dataclass(frozen=True)
@@ -167,7 +216,9 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
 
 def _filing_lead_errors(plan: CampaignPlan) -> list[tuple[str | None, Any]]:
     if plan.is_emergency:
-        latest = plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS)
+        from charity.compliance.dates import period_end  # Civil Code art. 203
+
+        latest = period_end(plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS))
         if plan.filing_date > latest:
             message = _l(
                 "An emergency campaign must be filed within %(days)s days after it starts "
@@ -396,8 +447,7 @@ def _rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@payload_builder("campaign.published", "campaigns")
-def _published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
+def published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(f"campaign {campaign_id} is gone")
@@ -416,9 +466,8 @@ def _published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("campaign.closed", "campaigns")
-def _closed_payload(session: Session, campaign_id: int) -> dict[str, Any]:
-    payload = _published_payload(session, campaign_id)
+def closed_payload(session: Session, campaign_id: int) -> dict[str, Any]:
+    payload = published_payload(session, campaign_id)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.closed_at is None:
         raise LookupError(f"campaign {campaign_id} is not closed")

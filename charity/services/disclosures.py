@@ -31,7 +31,8 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
+from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
@@ -241,10 +242,99 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+#: Fields where a phone number is the organization's own published contact (its
+#: switchboard or the contact person's work number), not a beneficiary's.
+_CONTACT_FIELDS = {(r.BASIC_INFO, "contacts")}
+
+
+def _check_privacy(
+    kind: str, title: str, body_md: str, fields: dict[str, Any], uploads: tuple[Upload, ...]
+) -> None:
+    """CL art. 82 and PIPL (issue 16 point 17): identity-card numbers and phone numbers of
+    individuals are refused in every text of a disclosure and in the text of its PDF
+    attachments, with an error naming the field (nothing is stored)."""
+    texts = [("title", title), ("body_md", body_md)]
+    texts += [
+        (spec.name, str(fields[spec.name]))
+        for spec in FIELDS[kind]
+        if spec.kind == "text" and fields.get(spec.name)
+    ]
+    for name, text in texts:
+        found = personal_data_kind(text)
+        if found == "phone" and (kind, name) in _CONTACT_FIELDS:
+            found = personal_data_kind(text, landlines=False)
+            found = "id_number" if found == "id_number" else None
+        if found is not None:
+            raise DisclosureError(_PRIVACY_MESSAGES[found], name)
+    for upload in uploads:
+        found = personal_data_kind(pdf_text(upload.content))
+        if found is not None:
+            raise DisclosureError(
+                _l(
+                    "The attachment %(name)s contains %(what)s of a person; this is public "
+                    "(Charity Law art. 82): remove it and upload the file again.",
+                    name=_clean_filename(upload.filename),
+                    what=_PRIVACY_WHAT[found],
+                ),
+                "attachments",
+            )
+
+
+_PRIVACY_MESSAGES = {
+    "id_number": _l(
+        "This text is public: remove the identity-card number (Charity Law art. 82, PIPL)."
+    ),
+    "phone": _l("This text is public: remove the phone number (Charity Law art. 82, PIPL)."),
+}
+_PRIVACY_WHAT = {"id_number": _l("an identity-card number"), "phone": _l("a phone number")}
+
+
+def _check_audit(
+    session: Session,
+    organization_id: int,
+    kind: str,
+    period_key: str,
+    fields: dict[str, Any],
+    attachment_count: int,
+) -> None:
+    """CL art. 78 para. 2 (issue 16 point 6): the annual financial report of an
+    organization that held the public fundraising qualification during the year must be
+    audited: it names the auditor and carries the audit report (a PDF attachment). An
+    unaudited report is refused, so it never fulfils the obligation."""
+    if kind != r.ANNUAL_FINANCIAL_REPORT:
+        return
+    org = session.get(Organization, organization_id)
+    if org is None or not qualified_for(org, kind, period_key):
+        return
+    if not str(fields.get("auditor") or "").strip():
+        raise DisclosureError(
+            _l(
+                "An organization qualified for public fundraising publishes an audited "
+                "financial report (Charity Law art. 78): name the auditor."
+            ),
+            "auditor",
+        )
+    if attachment_count == 0:
+        raise DisclosureError(
+            _l("Attach the audit report as a PDF (Charity Law art. 78)."), "attachments"
+        )
+
+
+def qualified_for(org: Organization, kind: str, period_key: str) -> bool:
+    """Whether the organization is judged as qualified for this disclosure: for an annual
+    report, held the qualification during that year (CL art. 61, 民发〔2016〕189号; issue 16
+    point 8); otherwise, holds it today."""
+    if kind in (r.ANNUAL_FINANCIAL_REPORT, r.ANNUAL_WORK_REPORT) and _YEAR_RE.match(period_key):
+        return org.qualified_during(int(period_key))
+    return org.has_qualification
+
+
 def _ratio_ok(org: Organization, kind: str, fields: dict[str, Any]) -> bool | None:
     if kind != r.ANNUAL_FINANCIAL_REPORT:
         return None
-    return check_ratios(ratio_input_from_fields(fields, org.org_type, org.has_qualification)).ok
+    return check_ratios(
+        ratio_input_from_fields(fields, org.org_type, bool(fields["_qualified"]))
+    ).ok
 
 
 def _add_version(
@@ -260,7 +350,8 @@ def _add_version(
 ) -> DisclosureVersion:
     org = session.get(Organization, disclosure.organization_id)
     assert org is not None
-    fields = {**fields, "_org_type": org.org_type, "_qualified": org.has_qualification}
+    qualified = qualified_for(org, disclosure.disclosure_type, disclosure.period_key)
+    fields = {**fields, "_org_type": org.org_type, "_qualified": qualified}
     figures = disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
     version = DisclosureVersion(
         disclosure=disclosure,
@@ -316,6 +407,17 @@ def publish_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(command.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_privacy(
+        command.disclosure_type, command.title, command.body_md, fields, command.attachments
+    )
+    _check_audit(
+        session,
+        command.organization_id,
+        command.disclosure_type,
+        command.period_key,
+        fields,
+        len(command.attachments),
+    )
     existing = session.scalar(
         select(Disclosure.id).where(
             Disclosure.organization_id == command.organization_id,
@@ -366,6 +468,9 @@ def correct_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(disclosure.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_privacy(
+        disclosure.disclosure_type, command.title, command.body_md, fields, command.attachments
+    )
     previous = session.scalar(
         select(DisclosureVersion).where(
             DisclosureVersion.disclosure_id == disclosure.id,
@@ -373,6 +478,14 @@ def correct_disclosure(
         )
     )
     assert previous is not None
+    _check_audit(
+        session,
+        disclosure.organization_id,
+        disclosure.disclosure_type,
+        disclosure.period_key,
+        fields,
+        len(command.attachments) or len(previous.attachments),
+    )
     now = now or datetime.now(UTC)
     number = disclosure.latest_version + 1
     version = _add_version(
@@ -404,7 +517,7 @@ def correct_disclosure(
     return version
 
 
-def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
+def version_payload(session: Session, version_id: int) -> dict[str, Any]:
     version = session.get(DisclosureVersion, version_id)
     if version is None:
         raise LookupError(f"disclosure version {version_id} is gone")
@@ -423,10 +536,6 @@ def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "attachment_sha256": sorted(a.sha256 for a in version.attachments),
     }
-
-
-payload_builder("disclosure.published", "disclosure_versions")(_version_payload)
-payload_builder("disclosure.corrected", "disclosure_versions")(_version_payload)
 
 
 # --- compliance triggers --------------------------------------------------------------
@@ -501,6 +610,8 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     """Reported campaign figures that differ from the platform's own (empty if all match),
     as of the moment the version's figures are true of (:func:`figures_as_of`)."""
     disclosure = version.disclosure
+    if disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        return _compare_fund_statement(session, version)
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
     computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
@@ -510,6 +621,65 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
         FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
         for name in COMPARED_FIGURES
         if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+#: Fund statement figures reconciled with the fund's ledger (issue 16 point 5).
+FUND_COMPARED_FIGURES = ("opening_fen", "income_fen", "spent_fen", "balance_fen")
+
+
+def _compare_fund_statement(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
+    """A fund's published yearly statement against its ledger statement for that year
+    (MCA Order 81, CL art. 78; issue 16 point 5). Ledger entries are dated when posted,
+    so a finished year's figures do not move after publication."""
+    disclosure = version.disclosure
+    fund_id = fund_subject(disclosure.subject_key)
+    if fund_id is None or not _YEAR_RE.match(disclosure.period_key):
+        return []
+    computed = fund_statement_figures(session, fund_id, int(disclosure.period_key))
+    if not computed:
+        return []
+    reported = version_fields(version)
+    labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in FUND_COMPARED_FIGURES
+        if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+def differences_before_publishing(
+    session: Session,
+    disclosure_type: str,
+    subject_key: str,
+    period_key: str,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> list[FigureDifference]:
+    """What :func:`compare_figures` would show if these figures were published now: the
+    form's campaign figures against the platform's records, so that the publisher is
+    warned (and must confirm) before, not after (issue 17 point 4)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        if fund_id is None or not _YEAR_RE.match(period_key):
+            return []
+        books = fund_statement_figures(session, fund_id, int(period_key))
+        fund_labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+        return [
+            FigureDifference(name, fund_labels[name], int(fields[name]), int(books[name]))
+            for name in FUND_COMPARED_FIGURES
+            if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
+        ]
+    campaign_id = subject_key.removeprefix("campaign:")
+    if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
+        return []
+    as_of = figures_as_of(disclosure_type, period_key, now or datetime.now(UTC))
+    computed = campaign_figures(session, int(campaign_id), as_of)
+    labels = {spec.name: spec.label for spec in FIELDS[disclosure_type]}
+    return [
+        FigureDifference(name, labels[name], int(fields[name]), int(computed[name]))
+        for name in COMPARED_FIGURES
+        if fields.get(name) is not None and int(fields[name]) != int(computed[name])
     ]
 
 

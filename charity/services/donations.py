@@ -18,18 +18,21 @@ as the stored commitment.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
-from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
+from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
@@ -62,14 +65,16 @@ class NewDonation:
     message: str
     receipt_wanted: bool
     max_amount_fen: int
-    fund_id: int | None = None  # funds
-    team_id: int | None = None  # givingdays: the team link the gift came through
+    fund_id: int | None = None
+    team_id: int | None = None  # the team link the gift came through
 
 
 @dataclass(frozen=True)
 class PayResult:
     succeeded: bool
     declined_message: str = ""
+    #: The card was tried too often (the per-card limit): nothing was asked of Stripe.
+    card_limited: bool = False
 
 
 def donor_data(name: str, email: str) -> dict[str, str]:
@@ -98,6 +103,11 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
+    from charity.services.campaigns import gift_refusal
+
+    refusal = gift_refusal(campaign, today)
+    if refusal is not None:
+        raise DonationError(str(refusal))
     if not campaign.organization.is_verified or not can_receive_online(
         session, campaign.organization
     ):
@@ -113,7 +123,7 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
 
 
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
-    # funds: a gift to a community fund goes the same way, to the fund's host.
+    # a gift to a community fund goes the same way, to the fund's host.
     target = _open_target(session, command)
     campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
@@ -215,17 +225,53 @@ def _usable_intent(session: Session, donation: Donation) -> payments.Intent:
     return fresh
 
 
-def pay_donation(session: Session, donation_id: int, setup_intent_id: str) -> PayResult:
-    """Confirm the donation's PaymentIntent with the card the browser set up."""
+def card_step_secret(session: Session, donation_id: int) -> str:
+    """The client secret the card page gives Stripe.js for this payment attempt.
+
+    One SetupIntent per attempt, kept on the donation: the card page shown again (a reload,
+    a bot fetching it in a loop) gets the same secret and asks Stripe nothing, so the page
+    cannot be used to mint SetupIntents (issue 15 point 3). A new one is made only after our
+    confirm endpoint used the current one (``pay_donation``), which is rate limited.
+    """
+    donation = lock_donation(session, donation_id)
+    if donation.stripe_payment_intent_id and donation.stripe_setup_secret:
+        return donation.stripe_setup_secret
+    account = _account(donation)
+    if not donation.stripe_payment_intent_id:
+        ensure_payment_intent(session, donation.id)
+    seti, secret = payments.create_setup_intent(account=account, donation_id=donation.id)
+    donation.stripe_setup_intent_id, donation.stripe_setup_secret = seti, secret
+    return secret
+
+
+def pay_donation(
+    session: Session,
+    donation_id: int,
+    setup_intent_id: str,
+    card_allowed: Callable[[str], bool] | None = None,
+) -> PayResult:
+    """Confirm the donation's PaymentIntent with the card the browser set up.
+
+    ``card_allowed(fingerprint)`` (the view's per-card rate limit) is asked before the card
+    is charged; a card tried too often is refused without a charge attempt.
+    """
     donation = lock_donation(session, donation_id)
     if donation.status != "pending":
         return PayResult(succeeded=donation.status != "failed")
     account = _account(donation)
-    method = payments.setup_intent_payment_method(
-        account=account, setup_intent_id=setup_intent_id, donation_id=donation.id
+    card = payments.setup_intent_card(
+        account=account,
+        setup_intent_id=setup_intent_id,
+        metadata_key="donation_id",
+        metadata_value=str(donation.id),
     )
-    if method is None:
+    if card is None:
         return PayResult(False, N_("The card could not be set up. Please try again."))
+    method, fingerprint = card
+    if setup_intent_id == donation.stripe_setup_intent_id:  # this attempt's SetupIntent is used
+        donation.stripe_setup_intent_id = donation.stripe_setup_secret = None
+    if card_allowed is not None and not card_allowed(fingerprint):
+        return PayResult(False, card_limited=True)
     intent = _usable_intent(session, donation)
     if not intent.succeeded:
         try:
@@ -271,7 +317,7 @@ def check_intent(donation: Donation, intent: payments.Intent, account: str | Non
         problems.append(f"amount {intent.amount} != {donation.amount_fen}")
     if intent.currency.upper() != donation.currency.upper():
         problems.append(f"currency {intent.currency} != {donation.currency}")
-    # gifts: a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
+    # a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
     # (its id is unique per donation) was checked against the subscription instead.
     bound_by_invoice = donation.channel == "recurring" and donation.stripe_invoice_id
     named = intent.metadata.get("donation_id")
@@ -348,15 +394,17 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # givingdays: matching money, in this transaction, pool rows locked before the
-    # receipt counter and the log head (the order every path takes them).
-    givingdays.match_gift(session, row, now)
+    # the pools this gift may be matched from, looked up before any shared lock
+    candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
             session, row.organization_id, row.org_uscc, now
         )
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
+    # matching money in this transaction; a pool's row lock is taken after the
+    # receipt counter and before the log head, and held only for the rest of the commit.
+    givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
@@ -391,22 +439,19 @@ def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
     return {"provider_transaction_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
 
 
-class Succeeded(NamedTuple):
-    """What the view needs after its commit (metrics, the receipt job) without
-    reloading the donation."""
+def note_succeeded(session: Session, donation: Donation, *, mail: bool = True) -> None:
+    """Once the commit that records this success is durable: count the gift and queue its
+    receipt mail (when the donor gave an email and ``mail``). ``donation`` may be a Donation
+    or a row with its columns."""
+    wants_mail = mail and bool(donation.donor_email)
+    effect = partial(_succeeded, donation.id, donation.channel, donation.amount_fen, wants_mail)
+    after_commit(effect, session)
 
-    donation_id: int
-    channel: str
-    amount_fen: int
-    has_email: bool
 
-
-def note_succeeded(session: Session, donation: Donation) -> None:
-    """Remember a success for after the commit (charity.blueprints.donations);
-    ``donation`` may be a Donation or a row with its columns."""
-    session.info.setdefault("donations_succeeded", []).append(
-        Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
-    )
+def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool) -> None:
+    metrics.donation_succeeded(channel, amount_fen)
+    if has_email:
+        receipt_mail.queue_receipts([donation_id])
 
 
 def _log_index(results: list[Any]) -> int | None:
@@ -447,14 +492,14 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     donation.status = "refunded" if full else "partially_refunded"
     ledger.post_refund(session, donation, refund)
     session.flush()
-    # givingdays: the refunded share of each match goes back to its pool; the campaign's
+    # the refunded share of each match goes back to its pool; the campaign's
     # lock first, then the pools' (the order confirm_payment takes them), then the log.
     from charity.services.pools import lock_pool, pool_of_donation
 
     if (pool := pool_of_donation(donation)) is not None:
         lock_pool(session, pool)
     givingdays.release_for_refund(session, donation, refund)
-    _refresh_allocation(session, donation)  # funds
+    _refresh_allocation(session, donation)
     record_event(session, "donation.refunded", subject_id=refund.id)
 
 
@@ -479,7 +524,7 @@ def refund_donation(session: Session, actor: User, command: RefundCommand) -> Re
         raise DonationError(N_("This donation has nothing left to refund."), "amount")
     if not 0 < command.amount_fen <= remaining:
         raise DonationError(N_("The refund is more than what remains refundable."), "amount")
-    # funds: money already spent or promised to approved disbursements stays spent.
+    # money already spent or promised to approved disbursements stays spent.
     from charity.services.pools import refund_refusal
 
     if problem := refund_refusal(session, donation, command.amount_fen):
@@ -607,17 +652,15 @@ def _donation_payload(
         "receipt_number": receipt_number,
         "receipt_waived": receipt_waived,
         "donor_commitment": donation.donor_commitment,
-        # funds: only gifts to a fund carry the key, so campaign payloads are unchanged.
+        # only gifts to a fund carry the key, so campaign payloads are unchanged.
         **({"fund_id": donation.fund_id} if donation.fund_id is not None else {}),
     }
 
 
 # With a batched log, the sequencer fills in log_index (the receipt links the entry).
-store.record_index_in("donation.succeeded", Donation.__table__.c.log_index)
 
 
-@payload_builder("donation.succeeded", "donations")
-def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
@@ -625,8 +668,7 @@ def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     return _donation_payload(donation, donation.organization.uscc, number, waived)
 
 
-@payload_builder("donation.receipt_issued", "donations")
-def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
     """A receipt issued later, on the donor's request (charity.services.receipts)."""
     donation = session.get(Donation, donation_id)
     if donation is None:
@@ -639,8 +681,7 @@ def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any
     }
 
 
-@payload_builder("donation.refunded", "refunds")
-def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
+def refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     refund = session.get(Refund, refund_id)
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")

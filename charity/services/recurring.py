@@ -13,9 +13,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.uow import after_commit
 from charity.models import Donation, RecurringFailure, RecurringGift, User
+from charity.ops import receipt_mail
 from charity.payments import subscriptions
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import donations
@@ -34,6 +37,8 @@ from charity.web.i18n import N_
 class StartResult:
     succeeded: bool
     declined_message: str = ""
+    #: The card was tried too often (the per-card limit): nothing was charged.
+    card_limited: bool = False
 
 
 def create_recurring_gift(
@@ -65,6 +70,7 @@ def create_recurring_gift(
         stripe_account_id=campaign.organization.stripe_account_id,
     )
     session.add(gift)
+    session.flush()  # its id and public token
     return gift
 
 
@@ -83,25 +89,45 @@ def _account(gift: RecurringGift) -> str:
     return gift.stripe_account_id
 
 
-def card_setup_secret(gift: RecurringGift) -> str:
-    _seti, secret = subscriptions.create_setup_intent(
+def card_setup_secret(session: Session, gift_id: int) -> str:
+    """The client secret of this card attempt's SetupIntent, created once per attempt and
+    kept on the gift (the card page shown again asks Stripe nothing; issue 15 point 3)."""
+    gift = lock_gift(session, gift_id)
+    if gift.stripe_setup_secret:
+        return gift.stripe_setup_secret
+    seti, secret = subscriptions.create_setup_intent(
         account=_account(gift), recurring_gift_id=gift.id
     )
+    gift.stripe_setup_intent_id, gift.stripe_setup_secret = seti, secret
     return secret
 
 
-def start_recurring_gift(session: Session, gift_id: int, setup_intent_id: str) -> StartResult:
+def start_recurring_gift(
+    session: Session,
+    gift_id: int,
+    setup_intent_id: str,
+    card_allowed: Callable[[str], bool] | None = None,
+) -> StartResult:
     """Subscribe with the card the browser set up, and apply the first paid invoice.
 
     For a gift already running, the card becomes the one future renewals charge.
+    ``card_allowed(fingerprint)`` is the view's per-card rate limit, asked before any charge.
     """
     gift = lock_gift(session, gift_id)
     account = _account(gift)
-    method = subscriptions.setup_intent_payment_method(
-        account=account, setup_intent_id=setup_intent_id, recurring_gift_id=gift.id
+    card = payments.setup_intent_card(
+        account=account,
+        setup_intent_id=setup_intent_id,
+        metadata_key="recurring_gift_id",
+        metadata_value=str(gift.id),
     )
-    if method is None:
+    if card is None:
         return StartResult(False, N_("The card could not be set up. Please try again."))
+    method, fingerprint = card
+    if setup_intent_id == gift.stripe_setup_intent_id:  # this attempt's SetupIntent is used
+        gift.stripe_setup_intent_id = gift.stripe_setup_secret = None
+    if card_allowed is not None and not card_allowed(fingerprint):
+        return StartResult(False, card_limited=True)
     if gift.status == "canceled":
         return StartResult(False, N_("This monthly gift was cancelled."))
     if gift.status in ("active", "past_due"):
@@ -230,8 +256,8 @@ def record_failed_invoice(
     if gift.status == "active":
         gift.status = "past_due"
     gift.failure_message = failure.message
-    # The view emails the donor how to update the card after its commit.
-    session.info.setdefault("recurring_failures", []).append(gift.id)
+    # The donor is told how to update the card once this is committed.
+    after_commit(partial(receipt_mail.send_renewal_failed_mail, gift.id), session)
     return failure
 
 

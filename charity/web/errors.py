@@ -35,6 +35,8 @@ def _render(error: HTTPException):  # type: ignore[no-untyped-def]
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if error.response is not None:  # a response made for this error (a 429 that keeps
+            return error.response  # the donor's form, the card step's JSON)
         response = _render(error)
         retry_after = getattr(error, "retry_after", None)
         if retry_after is not None:

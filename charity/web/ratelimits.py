@@ -1,20 +1,31 @@
 """Rate limits for the endpoints attackers hammer, as decorators reading limits from config.
 
-Keys are the client address (``request.remote_addr``; behind a proxy the deployment's
-ProxyFix makes that the real client) and, for donations, the donor's email as typed, so
-that one person cannot spread card testing over many addresses nor many people behind one
-address lock each other out too soon. Storage is ``RATELIMIT_STORAGE_URI`` (memory by
-default, Redis in production). Exceeding a limit gives 429 with Retry-After: a page for
-people, JSON under /api/.
+Keys (issue 15 point 3, issue 17 point 8):
+
+- the client address, ``request.remote_addr``: behind the proxy ProxyFix (TRUSTED_PROXIES)
+  makes that the real client, never the proxy. Many donors share one address behind a
+  carrier-grade NAT, so per-address limits are generous;
+- the donor's email as typed, the donation or monthly gift (its token), and the card (its
+  fingerprint at the provider): strict, because card testing needs many attempts on them.
+
+Refused forms (a 400: a typo, a missing field) do not count against the donor. Exceeding a
+limit gives 429 with Retry-After: the donation form is shown again with what the donor
+typed and when to retry; the card step gets JSON it shows next to the card; other pages get
+the 429 page. Storage is ``RATELIMIT_STORAGE_URI`` (memory by default, Redis in production).
 """
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from charity.extensions import limiter
 
@@ -33,30 +44,164 @@ def email_key(field: str = "email") -> Callable[[], str]:
     return key
 
 
+def token_key() -> str:
+    """The donation or monthly gift the request is about (its public token in the URL)."""
+    token = str((request.view_args or {}).get("token", ""))[:64]
+    return f"token:{token}"
+
+
+def seconds_until(reset_at: float) -> int:
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def minutes_until(reset_at: float) -> int:
+    return max(1, math.ceil((reset_at - time.time()) / 60))
+
+
+def _refused_form(response: Response) -> bool:
+    """Whether the response counts: a refused form (400) does not."""
+    return response.status_code != 400
+
+
 login = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"], scope="login")
 signup = limiter.limit(_limit("RATELIMIT_SIGNUP"), methods=["POST"], scope="signup")
 password_reset = limiter.limit(
     _limit("RATELIMIT_PASSWORD_RESET"), methods=["POST"], scope="password_reset"
 )
-#: Each card attempt on an existing donation (declines included): generous enough for a
-#: donor who mistypes a card a few times, far below what card testing needs.
-payment_attempt = limiter.limit(
-    _limit("RATELIMIT_PAYMENT_ATTEMPT"), methods=["POST"], scope="payment_attempt"
-)
 
 
-def donation_creation(email_field: str = "email") -> Callable[[Any], Any]:
-    """Per address and per email, on POST only. Retrying a declined card happens on the
-    donation already created (another endpoint), so it never counts here."""
-    per_ip = limiter.limit(_limit("RATELIMIT_DONATION_IP"), methods=["POST"], scope="donation_ip")
+def card_step_limited(reset_at: float, **extra: str) -> Response:
+    """The card step's 429 as JSON (static/js/donate.js shows ``error`` by the card and
+    keeps the card it set up for the next try)."""
+    minutes = minutes_until(reset_at)
+    response = jsonify(
+        status="limited",
+        retry_after=seconds_until(reset_at),
+        error=_(
+            "Too many card attempts for now. Please try again in %(minutes)d minutes; "
+            "your card was not charged.",
+            minutes=minutes,
+        ),
+        **extra,
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds_until(reset_at))
+    return response
+
+
+def _card_step_breach(limit: RequestLimit) -> Response:
+    return card_step_limited(limit.reset_at)
+
+
+def payment_attempt(view: Any) -> Any:
+    """Each card attempt on a donation or monthly gift (declines included): per address
+    (generous: a shared NAT) and per donation or gift (strict: card testing needs many
+    cards on one payment). A donor who mistypes a card a few times stays far below both."""
+    per_ip = limiter.limit(
+        _limit("RATELIMIT_PAYMENT_ATTEMPT"),
+        methods=["POST"],
+        scope="payment_attempt",
+        on_breach=_card_step_breach,
+    )
+    per_payment = limiter.limit(
+        _limit("RATELIMIT_PAYMENT_DONATION"),
+        methods=["POST"],
+        scope="payment_donation",
+        key_func=token_key,
+        on_breach=_card_step_breach,
+    )
+    return per_ip(per_payment(view))
+
+
+class CardLimit:
+    """The per-card limit (``RATELIMIT_PAYMENT_CARD``), keyed on the card's fingerprint.
+
+    The card is known only once the provider set it up, inside the confirm view, so this is
+    asked from there (``allowed``) instead of by a decorator.
+    """
+
+    def __init__(self) -> None:
+        self.reset_at: float | None = None
+
+    def allowed(self, fingerprint: str) -> bool:
+        if not limiter.enabled:
+            return True
+        strategy = limiter.limiter
+        key = ("charity", "card", fingerprint[:64])
+        for item in parse_many(current_app.config["RATELIMIT_PAYMENT_CARD"]):
+            if not strategy.hit(item, *key):
+                self.reset_at = strategy.get_window_stats(item, *key).reset_time
+                return False
+        return True
+
+    def breach_response(self, client_secret: str = "") -> Response:
+        """429 for this card; ``client_secret`` lets the donor try another card at once."""
+        extra = {"client_secret": client_secret} if client_secret else {}
+        return card_step_limited(self.reset_at or time.time() + 60, **extra)
+
+
+def donation_creation(
+    email_field: str = "email", on_breach: Callable[[int], Response] | None = None
+) -> Callable[[Any], Any]:
+    """Per address (generous) and per email (strict), on POST only; a refused form (400)
+    counts for neither. ``on_breach(minutes)`` renders the form again with what was typed
+    (status 429). Retrying a declined card happens on the donation already created
+    (another endpoint), so it never counts here."""
+
+    def breach(limit: RequestLimit) -> Response | None:
+        if on_breach is None:
+            return None
+        response = on_breach(minutes_until(limit.reset_at))
+        response.status_code = 429
+        response.headers["Retry-After"] = str(seconds_until(limit.reset_at))
+        return response
+
+    per_ip = limiter.limit(
+        _limit("RATELIMIT_DONATION_IP"),
+        methods=["POST"],
+        scope="donation_ip",
+        deduct_when=_refused_form,
+        on_breach=breach,
+    )
     per_email = limiter.limit(
         _limit("RATELIMIT_DONATION_EMAIL"),
         methods=["POST"],
         scope="donation_email",
         key_func=email_key(email_field),
+        deduct_when=_refused_form,
+        on_breach=breach,
     )
 
     def decorate(view: Any) -> Any:
         return per_ip(per_email(view))
 
     return decorate
+
+
+def _user_key() -> str:
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return f"ip:{get_remote_address()}"
+
+
+def outbound_mail(view: Any) -> Any:
+    """Quotas on the mail a signed-in person makes the site send to an address they typed
+    (gift claims, invitations): per sender and per recipient, so the site cannot be used
+    to flood an inbox (issue 15, low). A refused form sends nothing and does not count."""
+    per_sender = limiter.limit(
+        _limit("RATELIMIT_MAIL_SENDER"),
+        methods=["POST"],
+        scope="mail_sender",
+        key_func=_user_key,
+        deduct_when=_refused_form,
+    )
+    per_recipient = limiter.limit(
+        _limit("RATELIMIT_MAIL_RECIPIENT"),
+        methods=["POST"],
+        scope="mail_recipient",
+        key_func=email_key("email"),
+        deduct_when=_refused_form,
+    )
+    return per_sender(per_recipient(view))

@@ -199,6 +199,9 @@ def upgrade():
         sa.Column("qualification_number", sa.String(length=100), nullable=True),
         sa.Column("qualification_authority", sa.String(length=200), nullable=True),
         sa.Column("qualification_date", sa.Date(), nullable=True),
+        sa.Column("qualification_lost_on", sa.Date(), nullable=True),
+        sa.Column("qualification_loss_reason", sa.Text(), nullable=False),
+        sa.Column("qualification_loss_source", sa.String(length=300), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("review_reason", sa.Text(), nullable=False),
         sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
@@ -236,7 +239,7 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('basic_info_change', 'major_transaction')",
+            "kind IN ('basic_info_change', 'major_transaction', 'related_party_gift')",
             name=op.f("ck_compliance_triggers_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -469,6 +472,47 @@ def upgrade():
             "ix_reconciliation_runs_org_day", ["organization_id", "day"], unique=False
         )
 
+    op.create_table(
+        "related_parties",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("relationship", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("length(name) > 0", name=op.f("ck_related_parties_name_present")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_related_parties_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_related_parties")),
+    )
+    with op.batch_alter_table("related_parties", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_related_parties_organization_id", ["organization_id"], unique=False
+        )
+
+    op.create_table(
+        "related_party_list_filings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("filed_on", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_related_party_list_filings_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_related_party_list_filings")),
+        sa.UniqueConstraint(
+            "organization_id",
+            "year",
+            name=op.f("uq_related_party_list_filings_organization_id_year"),
+        ),
+    )
     op.create_table(
         "campaigns",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -937,6 +981,8 @@ def upgrade():
         sa.Column("stripe_customer_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_plan_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_subscription_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_setup_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_setup_secret", sa.String(length=255), nullable=True),
         sa.Column("public_token", sa.String(length=43), nullable=False),
         sa.Column("failure_message", sa.String(length=300), nullable=False),
         sa.Column("canceled_at", sa.DateTime(timezone=True), nullable=True),
@@ -1052,6 +1098,8 @@ def upgrade():
         sa.Column("donor_commitment", sa.String(length=64), nullable=True),
         sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_payment_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_setup_intent_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_setup_secret", sa.String(length=255), nullable=True),
         sa.Column("stripe_charge_id", sa.String(length=64), nullable=True),
         sa.Column("public_token", sa.String(length=43), nullable=False),
         sa.Column("failure_message", sa.String(length=300), nullable=False),
@@ -1159,7 +1207,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -1726,6 +1774,11 @@ def downgrade():
         batch_op.drop_index("ix_campaigns_organization_id")
 
     op.drop_table("campaigns")
+    op.drop_table("related_party_list_filings")
+    with op.batch_alter_table("related_parties", schema=None) as batch_op:
+        batch_op.drop_index("ix_related_parties_organization_id")
+
+    op.drop_table("related_parties")
     with op.batch_alter_table("reconciliation_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_reconciliation_runs_org_day")
         batch_op.drop_index("ix_reconciliation_runs_day")

@@ -15,6 +15,7 @@
   var button = document.getElementById("card-submit");
   var buttonText = button.textContent;
   var clientSecret = data.clientSecret;
+  var keptSetupIntent = null;
 
   function fail(message) {
     errors.textContent = message || data.genericError;
@@ -27,14 +28,23 @@
     errors.textContent = "";
     button.disabled = true;
     button.textContent = data.processingText;
-    var result = await stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } });
-    if (result.error) {
-      var code = result.error.decline_code || result.error.code || "";
-      return fail(declineMessages[result.error.decline_code] || declineMessages[result.error.code] ||
-        (code ? declineMessages[""] : data.genericError));
+    var setupIntentId = keptSetupIntent;
+    if (!setupIntentId) {
+      var result = await stripe.confirmCardSetup(clientSecret, { payment_method: { card: card } });
+      var done = result.error && result.error.setup_intent;
+      if (done && done.status === "succeeded") {
+        setupIntentId = done.id;  // set up before a limit answered: use it, set nothing up
+      } else if (result.error) {
+        var code = result.error.decline_code || result.error.code || "";
+        return fail(declineMessages[result.error.decline_code] || declineMessages[result.error.code] ||
+          (code ? declineMessages[""] : data.genericError));
+      } else {
+        setupIntentId = result.setupIntent.id;
+      }
     }
+    keptSetupIntent = null;
     var body = new URLSearchParams();
-    body.set("setup_intent", result.setupIntent.id);
+    body.set("setup_intent", setupIntentId);
     body.set("csrf_token", data.csrfToken);
     var response = await fetch(data.confirmUrl, {
       method: "POST",
@@ -44,6 +54,8 @@
     });
     var answer = await response.json().catch(function () { return {}; });
     if (answer.redirect) { window.location.assign(answer.redirect); return; }
+    // Too many attempts (429): the card set up is kept for the next try, after the wait.
+    if (response.status === 429 && !answer.client_secret) { keptSetupIntent = setupIntentId; }
     if (answer.client_secret) { clientSecret = answer.client_secret; }
     fail(answer.error);
   }
