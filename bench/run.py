@@ -17,7 +17,6 @@ while the RSS/PSS of every gunicorn worker is sampled from /proc. The results re
 
 from __future__ import annotations
 
-# Run as a script (python bench/run.py), the repository root must be importable too.
 import argparse
 import base64
 import json
