@@ -139,3 +139,12 @@ class FundFactory(Base):
             )
         ]
     )
+
+
+def session_id(user: User) -> str:
+    """What the login form puts in the session cookie (``user.get_id()``), with a real
+    server-side session behind it, for helpers that set ``_user_id`` by hand."""
+    from charity.services import accounts
+
+    accounts.start_session(db.session, user)
+    return user.get_id()

@@ -180,6 +180,7 @@ def login():  # type: ignore[no-untyped-def]
             commit()  # keep the failed attempt: it counts towards the throttle
             _add_error(form, error)
         else:
+            _start_session(user)
             commit()
             login_user(user, remember=form.remember.data)
             return redirect(safe_next(url_for("auth.account")))
@@ -212,6 +213,7 @@ def signup():  # type: ignore[no-untyped-def]
         except accounts.AccountError as error:
             _add_error(form, error)
         else:
+            _start_session(user)
             commit()
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
@@ -223,11 +225,31 @@ def signup():  # type: ignore[no-untyped-def]
     return body, _status()
 
 
+def _start_session(user: User) -> None:
+    """The server-side session this login's cookie names (issue 15 finding 13)."""
+    agent = request.headers.get("User-Agent", "")
+    accounts.start_session(db.session, user, _client_ip(), agent)
+
+
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        accounts.end_session(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+        commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("main.home"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():  # type: ignore[no-untyped-def]
+    """End every session of this account, on every device, this one included."""
+    accounts.end_all_sessions(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+    commit()
+    logout_user()
+    flash(_("You are logged out on every device."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.get("/")

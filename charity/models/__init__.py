@@ -48,7 +48,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
-from charity.models.user import LoginAttempt, Membership, User
+from charity.models.user import LoginAttempt, Membership, User, UserSession
 
 __all__ = [
     "AuditCheckpoint",
@@ -97,6 +97,7 @@ __all__ = [
     "TimestampMixin",
     "UTCDateTime",
     "User",
+    "UserSession",
     "WebhookRejection",
     "utcnow",
 ]
