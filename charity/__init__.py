@@ -25,7 +25,7 @@ def create_app(config: object) -> Flask:
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
     from charity.ops import jobs, logs, metrics
-    from charity.web import errors, i18n, links, replicas, security, templating
+    from charity.web import errors, i18n, labels, links, navigation, replicas, security, templating
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the proxies in front saw them
@@ -44,6 +44,8 @@ def create_app(config: object) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)
+    labels.init_app(app)
+    navigation.init_app(app)
     jobs.init_app(app)
     payments.init_app(app)
     with app.app_context():

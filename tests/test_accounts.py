@@ -110,13 +110,13 @@ def test_anonymous_account_page_redirects_to_login_with_next(client, db_session)
     [
         ("/account/password", "/account/password"),
         ("/lang/en?next=/", "/lang/en?next=/"),
-        ("https://evil.example/", "/account/"),
-        ("//evil.example/", "/account/"),
-        ("/\\evil.example", "/account/"),
-        ("\\\\evil.example", "/account/"),
-        ("javascript:alert(1)", "/account/"),
-        ("http:/evil.example", "/account/"),
-        ("", "/account/"),
+        ("https://evil.example/", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("//evil.example/", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("/\\evil.example", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("\\\\evil.example", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("javascript:alert(1)", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("http:/evil.example", "/account/gifts"),  # a donor's landing page (issue 17.3)
+        ("", "/account/gifts"),  # a donor's landing page (issue 17.3)
     ],
 )
 def test_next_redirect_stays_on_this_site(client, db_session, next_value, expected):
@@ -132,10 +132,10 @@ def test_next_redirect_stays_on_this_site(client, db_session, next_value, expect
 
 def test_logged_in_user_visiting_login_or_signup_goes_to_the_account(client, db_session):
     log_in(client, UserFactory())
-    for path in ("/account/login", "/account/signup"):
+    for path, landing in (("/account/login", "/account/gifts"), ("/account/signup", "/account/")):
         response = client.get(path)
         assert response.status_code == 302
-        assert response.headers["Location"] == "/account/"
+        assert response.headers["Location"] == landing
 
 
 def test_account_page_shows_organizations_roles_and_platform_role(client, db_session):

@@ -18,13 +18,20 @@ KEYWORDS = {
     "lazy_gettext": None,
     "N_": None,
 }
-METHODS = [("charity/**.py", "python"), ("templates/**.html", "jinja2")]
+METHODS = [
+    ("charity/**.py", "python"),
+    ("templates/**.html", "jinja2"),
+    ("templates/**.txt", "jinja2"),  # mail bodies (issue 17.2)
+]
 
 
 def _source_msgids() -> set[str]:
     found: set[str] = set()
     for _, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords=KEYWORDS, options_map={"templates/**.html": {}}
+        str(ROOT),
+        METHODS,
+        keywords=KEYWORDS,
+        options_map={"templates/**.html": {}, "templates/**.txt": {}},
     ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found

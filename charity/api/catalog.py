@@ -359,6 +359,7 @@ CAMPAIGN_UPDATES = Resource(
 )
 
 from charity.api.compliance import DISCLOSURES, FUNDS, OBLIGATIONS  # noqa: E402 (after the basics)
+from charity.api.givingdays import EVENTS, PLEDGES, POOLS, TEAMS  # noqa: E402 - givingdays
 
 #: Every resource the API serves, in the order of the documentation.
 RESOURCES: tuple[Resource, ...] = (
@@ -369,4 +370,8 @@ RESOURCES: tuple[Resource, ...] = (
     FUNDS,
     DISCLOSURES,
     OBLIGATIONS,
+    EVENTS,  # givingdays
+    POOLS,
+    TEAMS,
+    PLEDGES,
 )

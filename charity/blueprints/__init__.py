@@ -30,6 +30,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("ops", None),
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
+    ("givingdays", None),
 ]
 
 

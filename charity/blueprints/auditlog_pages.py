@@ -18,7 +18,7 @@ from charity.auditlog import store
 from charity.blueprints.auditlog_api import latest_checkpoint
 from charity.core.events import _builders as registered_builders
 from charity.extensions import db
-from charity.models import AuditEntry
+from charity.models import AuditEntry, Organization
 from charity.web.templating import CST
 
 bp = Blueprint("auditlog_pages", __name__)
@@ -127,6 +127,9 @@ def entry(index: int):  # type: ignore[no-untyped-def]
     return render_template(
         "auditlog/entry.html",
         entry=found,
+        organization=(
+            db.session.get(Organization, found.organization_id) if found.organization_id else None
+        ),
         pretty=pretty,
         tree_size=size,
         root_hex=root.hex(),

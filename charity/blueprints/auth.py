@@ -19,7 +19,7 @@ from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts
-from charity.web import links, ratelimits
+from charity.web import links, navigation, ratelimits
 from charity.web.forms import BaseForm
 
 bp = Blueprint("auth", __name__)
@@ -167,7 +167,7 @@ def _queue_password_changed_mail(user: User) -> None:
 @ratelimits.login
 def login():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(safe_next(url_for("auth.account")))
+        return redirect(safe_next(navigation.landing_url(current_user)))
     form = LoginForm()
     if form.validate_on_submit():
         command = accounts.LogIn(form.email.data, form.password.data, _client_ip())
@@ -183,7 +183,8 @@ def login():  # type: ignore[no-untyped-def]
             _start_session(user)
             commit()
             login_user(user, remember=form.remember.data)
-            return redirect(safe_next(url_for("auth.account")))
+            # Without a next=, the page where this user's work is (issue 17.3).
+            return redirect(safe_next(navigation.landing_url(user)))
     return render_template("auth/login.html", form=form, next_path=_next_path()), _status()
 
 

@@ -273,6 +273,7 @@ def _render_show(campaign_id: int) -> str:
         end=chart_end,
     )
     role = role_in_org(current_user, campaign.organization_id)
+    refusal = service.gift_refusal(campaign, today) if phase == "running" else None
     return render_template(
         "campaigns/show.html",
         campaign=campaign,
@@ -282,7 +283,10 @@ def _render_show(campaign_id: int) -> str:
         chart=chart,
         donors=donor_wall(db.session, campaign.id),
         in_kind_fen=campaign_in_kind_fen(db.session, campaign.id),  # gifts: goods, not cash
-        can_donate=phase == "running" and "donations.new" in current_app.view_functions,
+        can_donate=phase == "running"
+        and refusal is None
+        and "donations.new" in current_app.view_functions,
+        gift_refusal=refusal,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,
         # Built only for those who may post: a form makes a CSRF token, i.e. a session cookie.

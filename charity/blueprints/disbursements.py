@@ -12,7 +12,6 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from charity.blueprints.funds import PURPOSE_LABELS
 from charity.core.db import commit
 from charity.core.permissions import can_manage_org, require_login
 from charity.extensions import db
@@ -21,6 +20,7 @@ from charity.services import disbursements as svc
 from charity.services import uploads
 from charity.services.pools import Pool, available_fen
 from charity.web.forms import BaseForm, YuanField
+from charity.web.labels import PURPOSE_LABELS
 
 bp = Blueprint("disbursements", __name__)
 

@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional, Validation
 
 from charity import payments
 from charity.core.db import commit, writes
-from charity.core.permissions import require_login, require_org_role
+from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import metrics, receipt_mail
@@ -170,6 +170,7 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             message=form.message.data or "",
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
+            team_id=_team_param(),  # givingdays: the team link the donor came through
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # gifts: monthly gifts
@@ -184,7 +185,22 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             commit()  # the donation exists before anything is asked of the provider
             return _start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
-    return render_template("donations/new.html", campaign=campaign, form=form), status
+    team = _team_of(campaign.id)
+    return render_template("donations/new.html", campaign=campaign, form=form, team=team), status
+
+
+def _team_param() -> int | None:
+    """givingdays: ``?team=<id>`` of a team link (the form posts to the same URL)."""
+    raw = request.args.get("team", "")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
+
+
+def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
+    from charity.models import Team
+    from charity.services.givingdays import team_for_gift
+
+    team_id = team_for_gift(db.session, _team_param(), campaign_id)
+    return db.session.get(Team, team_id) if team_id is not None else None
 
 
 def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
@@ -270,7 +286,7 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     )
     return jsonify(
         status="declined",
-        error=_("Your card was declined: %(reason)s You can try another card.", reason=message),
+        error=_("%(reason)s You can try another card.", reason=message),
         client_secret=client_secret,
     ), 402
 
@@ -344,13 +360,8 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
 
 @bp.get("/donations/mine")
 def mine():  # type: ignore[no-untyped-def]
-    require_login()
-    rows = db.session.scalars(
-        sa.select(Donation)
-        .where(Donation.donor_user_id == current_user.id)
-        .order_by(Donation.id.desc())
-    ).all()
-    return render_template("donations/mine.html", donations=rows)
+    """The old address of 我的捐赠: one page of one's gifts is /account/gifts (issue 17.3)."""
+    return redirect(url_for("donor.account_gifts"), 301)
 
 
 @bp.get("/orgs/<int:org_id>/donations")

@@ -139,7 +139,7 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     return jsonify(
         status="declined",
         error=_(
-            "Your card was declined: %(reason)s You can try another card.",
+            "%(reason)s You can try another card.",
             reason=_(result.declined_message),
         ),
         client_secret=client_secret,
@@ -191,10 +191,18 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
         .order_by(RecurringGift.id.desc())
     ).all()
     consent = ConsentForm(show_name=any(g.consent_show_name for g in gifts))
+    # The one 我的捐赠 page (issue 17.3) also lists gifts started but not paid yet.
+    unfinished = db.session.scalars(
+        sa.select(Donation)
+        .where(Donation.donor_user_id == current_user.id, Donation.status == "pending")
+        .order_by(Donation.id.desc())
+        .limit(20)
+    ).all()
     return render_template(
         "donor/gifts.html",
         donations=gifts,
         monthly=monthly,
+        unfinished=unfinished,
         claim_form=claim_form,
         consent_form=consent,
         years=statements.statement_years(db.session, current_user),

@@ -30,6 +30,7 @@ from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
 from charity.web.forms import BaseForm, YuanField
+from charity.web.labels import purpose_label
 
 bp = Blueprint("funds", __name__)
 
@@ -325,16 +326,6 @@ def close(fund_id: int):  # type: ignore[no-untyped-def]
     return render_template("funds/close.html", form=form, fund=fund), status
 
 
-PURPOSE_LABELS = {
-    "medical_supplies": _l("Medical supplies"),
-    "epidemic_supplies": _l("Epidemic prevention supplies"),
-    "food": _l("Food"),
-    "education": _l("Education"),
-    "elderly_care": _l("Elderly care"),
-    "disaster_relief": _l("Disaster relief"),
-    "community_services": _l("Community services"),
-    "other": _l("Other"),
-}
 COMMITTEE_ROLE_LABELS = {
     "chair": _l("Chair"),
     "member": _l("Member"),
@@ -353,7 +344,7 @@ def _source_label(key: str) -> str:
 def _fund_helpers() -> dict:
     return {
         "gift_trace": lambda donation: allocation.gift_trace(db.session, donation),
-        "purpose_label": lambda key: PURPOSE_LABELS.get(key, key),
+        "purpose_label": purpose_label,
         "committee_role_label": lambda key: COMMITTEE_ROLE_LABELS.get(key, key),
         "source_label": _source_label,
     }

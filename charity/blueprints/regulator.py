@@ -1,4 +1,5 @@
-"""The regulator's dashboard: read-only, for regulators (optionally scoped to their
+"""The regulator's dashboard (read-only, except recording the loss of a public
+fundraising qualification), for regulators (optionally scoped to their
 province) and platform admins. Every table exports as CSV and XLSX; /regulator/api/
 gives the same data as JSON."""
 
@@ -6,9 +7,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from wtforms import DateField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from charity.blueprints.orgs_forms import ORG_TYPE_LABELS, is_english
 from charity.compliance import rules as r
@@ -23,10 +37,14 @@ from charity.compliance.dashboard import (
 from charity.compliance.dates import today_cst
 from charity.compliance.export import to_csv, to_xlsx
 from charity.core import regions
+from charity.core.db import commit
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.organization import ORG_TYPES
+from charity.services import organizations as org_service
+from charity.web import table_words
+from charity.web.forms import BaseForm
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100
@@ -104,19 +122,42 @@ def index():  # type: ignore[no-untyped-def]
         disclosure_type_choices=[(value, r.TYPE_LABELS[value]) for value in r.OBLIGATION_TYPES],
         rates=rates,
         tables=tables,
+        readable_tables={
+            name: table_words.readable(name, *table, english=english, money=table_words.page_money)
+            for name, table in tables.items()
+        },
         charts=charts,
         labels=r.TYPE_LABELS,
         limit=LIST_LIMIT,
     )
 
 
-@bp.get("/orgs/<int:org_id>")
-@regulator_required
-def timeline(org_id: int):  # type: ignore[no-untyped-def]
+def _org_in_scope(org_id: int) -> Organization:
     org = db.session.get(Organization, org_id)
     province = _province()
     if org is None or (province and org.province != province):
         abort(404)
+    return org
+
+
+class QualificationLossForm(BaseForm):
+    """CL art. 22 / MCA Order 74: the loss of the public fundraising qualification."""
+
+    lost_on = DateField(_l("Lost on (first day without it)"), validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    source = StringField(
+        _l("Decision (authority and document number)"),
+        validators=[DataRequired(), Length(max=300)],
+    )
+
+
+@bp.get("/orgs/<int:org_id>")
+@regulator_required
+def timeline(org_id: int):  # type: ignore[no-untyped-def]
+    return _timeline(_org_in_scope(org_id), QualificationLossForm()), 200
+
+
+def _timeline(org: Organization, loss_form: QualificationLossForm) -> str:
     today = today_cst()
     return render_template(
         "regulator/timeline.html",
@@ -124,17 +165,52 @@ def timeline(org_id: int):  # type: ignore[no-untyped-def]
         items=org_timeline(db.session, org.id, today),
         labels=r.TYPE_LABELS,
         today=today,
+        loss_form=loss_form,
     )
+
+
+@bp.post("/orgs/<int:org_id>/qualification-loss")
+@regulator_required
+def qualification_loss(org_id: int):  # type: ignore[no-untyped-def]
+    """A regulator (of the organization's province) or an admin records the loss of the
+    public fundraising qualification; its campaigns stop taking gifts from that day."""
+    org = _org_in_scope(org_id)
+    form = QualificationLossForm()
+    if form.validate_on_submit():
+        try:
+            org_service.record_qualification_loss(
+                db.session, current_user, org, form.lost_on.data, form.reason.data,
+                form.source.data,
+            )  # fmt: skip
+        except org_service.OrganizationError as error:
+            target = getattr(form, error.field or "", None)
+            if target is None:
+                flash(str(error.message), "error")
+            else:
+                target.errors = [*target.errors, error.message]
+        else:
+            commit()
+            flash(_("The loss of the qualification is recorded."), "success")
+            return redirect(url_for("regulator.timeline", org_id=org.id))
+    return _timeline(org, form), 400
 
 
 @bp.get("/export/<name>.<fmt>")
 @regulator_required
 def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
-    if name not in TABLES or fmt not in ("csv", "xlsx"):
+    name, machine = name.removesuffix(".machine"), name.endswith(".machine")
+    if name not in TABLES or fmt not in ("csv", "xlsx") or (machine and fmt != "csv"):
         abort(404)
     today = today_cst()
     headers, rows = build_tables(db.session, today, _scope(), None)[name]
-    filename = f"{name}-{today.isoformat()}.{fmt}"
+    # The default export is for people (words, yuan); ``<name>.machine.csv`` keeps the
+    # machine names, codes and fen for programs, and says so in its file name.
+    headers, rows = (
+        (headers, rows)
+        if machine
+        else table_words.readable(name, headers, rows, english=is_english())
+    )
+    filename = f"{name}{'-machine' if machine else ''}-{today.isoformat()}.{fmt}"
     if fmt == "csv":
         body, mime = to_csv(headers, rows), "text/csv; charset=utf-8"
     else:

@@ -62,6 +62,13 @@ class Organization(TimestampMixin, db.Model):
     qualification_number: Mapped[str | None] = mapped_column(String(100))
     qualification_authority: Mapped[str | None] = mapped_column(String(200))
     qualification_date: Mapped[date | None] = mapped_column(Date)
+    #: Loss of the qualification (CL art. 22, MCA Order 74: revoked, cancelled, not
+    #: renewed): the first CST day it no longer held it, why, and the decision it comes
+    #: from (authority and document number). Recorded by a regulator or admin; gifts to
+    #: its campaigns stop from that day (charity.services.campaigns.gift_refusal).
+    qualification_lost_on: Mapped[date | None] = mapped_column(Date)
+    qualification_loss_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    qualification_loss_source: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
     #: Shown to the applicant when rejected.
     review_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
@@ -83,8 +90,36 @@ class Organization(TimestampMixin, db.Model):
 
     @property
     def has_qualification(self) -> bool:
-        """Holds a public fundraising qualification (公开募捐资格)."""
-        return bool(self.qualification_number)
+        """Holds a public fundraising qualification (公开募捐资格) today (CST): it has a
+        certificate and has not lost it."""
+        from charity.compliance.dates import today_cst
+
+        return self.qualified_on(today_cst())
+
+    def qualified_on(self, day: date) -> bool:
+        """Holds a certificate and had not lost it by ``day`` (CST; CL art. 22, Order
+        74). Gifts and filings are judged by this."""
+        if not self.qualification_number:
+            return False
+        return self.qualification_lost_on is None or day < self.qualification_lost_on
+
+    def qualified_during(self, year: int) -> bool:
+        """Held the qualification on any day of ``year``: the ratio rules (CL art. 61,
+        民发〔2016〕189号) judge that year as a qualified organization's (issue 16 point 8)."""
+        if not self.qualification_number:
+            return False
+        if self.qualification_date is not None and self.qualification_date.year > year:
+            return False
+        return self.qualification_lost_on is None or self.qualification_lost_on > date(year, 1, 1)
+
+    @property
+    def qualification_lost(self) -> bool:
+        """Had a qualification and lost it (on or before today, CST)."""
+        return (
+            bool(self.qualification_number)
+            and not self.has_qualification
+            and (self.qualification_lost_on is not None)
+        )
 
     @property
     def active_memberships(self) -> list[Membership]:

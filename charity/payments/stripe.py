@@ -37,6 +37,7 @@ from charity.payments.base import (
     StatementLine,
     WebhookSignatureError,
 )
+from charity.payments.declines import decline_message
 
 #: Seconds a webhook signature stays valid (Stripe's own default).
 WEBHOOK_TOLERANCE = 300
@@ -64,7 +65,10 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return function(*args, **kwargs)
     except stripe.CardError as exc:
-        raise CardDeclinedError(exc.user_message or str(exc), exc.code or "card_declined") from exc
+        # Stripe's English text never reaches a donor: our catalog's words for its code.
+        decline_code = getattr(getattr(exc, "error", None), "decline_code", None)
+        code = decline_code or exc.code or "card_declined"
+        raise CardDeclinedError(decline_message(decline_code, exc.code), code) from exc
     except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
         raise PaymentUnavailableError(str(exc)) from exc
     except stripe.StripeError as exc:
@@ -90,7 +94,11 @@ def _intent(obj: Any) -> Intent:
         metadata=dict(obj.get("metadata") or {}),
         client_secret=obj.get("client_secret") or "",
         latest_charge=latest,
-        failure_message=(error.get("message") or "") if isinstance(error, Mapping) else "",
+        failure_message=(
+            decline_message(error.get("decline_code"), error.get("code"))
+            if isinstance(error, Mapping) and error
+            else ""
+        ),
     )
 
 

@@ -49,6 +49,7 @@ from charity.payments.base import (
     Statement,
     StatementLine,
 )
+from charity.payments.declines import WALLET_MESSAGES
 
 CST = timezone(timedelta(hours=8))
 PAY_TYPES = {"native": WeChatPayType.NATIVE, "h5": WeChatPayType.H5, "jsapi": WeChatPayType.JSAPI}
@@ -191,7 +192,8 @@ def intent_from_transaction(resource: Mapping[str, Any]) -> Intent:
         metadata={"donation_id": str(resource.get("attach") or "")},
         client_secret="",
         latest_charge=resource.get("transaction_id"),
-        failure_message=str(resource.get("trade_state_desc") or "")[:300],
+        # WeChat's own trade_state_desc is not shown: our words for the state.
+        failure_message=WALLET_MESSAGES.get(STATES.get(str(resource["trade_state"]), ""), ""),
         provider="wechatpay",
         account=str(resource["mchid"]),
         paid_at=_time(resource.get("success_time")),

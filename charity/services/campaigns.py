@@ -86,6 +86,24 @@ def _require_role(actor: User | None, organization_id: int, roles: tuple[str, ..
         raise PermissionError("the actor may not do this for this organization")
 
 
+def gift_refusal(campaign: Campaign, day: date) -> Any | None:
+    """Why this campaign takes no gift received on ``day`` (CST), online or offline, or
+    None. CL art. 22 / MCA Order 74 (issue 16 point 8): once the organization has lost
+    its public fundraising qualification its campaigns take no more gifts; the campaign
+    page shows this reason."""
+    organization = campaign.organization
+    if organization.qualification_lost_on is not None and day >= organization.qualification_lost_on:
+        return _l(
+            "%(org)s lost its public fundraising qualification on %(date)s (%(reason)s; "
+            "%(source)s). Under Charity Law art. 22 this campaign takes no more gifts.",
+            org=organization.name,
+            date=organization.qualification_lost_on.isoformat(),
+            reason=organization.qualification_loss_reason,
+            source=organization.qualification_loss_source,
+        )
+    return None
+
+
 def filing_refusal(organization: Organization) -> Any | None:
     """Why this organization cannot file a public campaign, or None if it can."""
     if not organization.is_verified:

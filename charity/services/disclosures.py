@@ -241,10 +241,21 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+def qualified_for(org: Organization, kind: str, period_key: str) -> bool:
+    """Whether the organization is judged as qualified for this disclosure: for an annual
+    report, held the qualification during that year (CL art. 61, 民发〔2016〕189号; issue 16
+    point 8); otherwise, holds it today."""
+    if kind in (r.ANNUAL_FINANCIAL_REPORT, r.ANNUAL_WORK_REPORT) and _YEAR_RE.match(period_key):
+        return org.qualified_during(int(period_key))
+    return org.has_qualification
+
+
 def _ratio_ok(org: Organization, kind: str, fields: dict[str, Any]) -> bool | None:
     if kind != r.ANNUAL_FINANCIAL_REPORT:
         return None
-    return check_ratios(ratio_input_from_fields(fields, org.org_type, org.has_qualification)).ok
+    return check_ratios(
+        ratio_input_from_fields(fields, org.org_type, bool(fields["_qualified"]))
+    ).ok
 
 
 def _add_version(
@@ -260,7 +271,8 @@ def _add_version(
 ) -> DisclosureVersion:
     org = session.get(Organization, disclosure.organization_id)
     assert org is not None
-    fields = {**fields, "_org_type": org.org_type, "_qualified": org.has_qualification}
+    qualified = qualified_for(org, disclosure.disclosure_type, disclosure.period_key)
+    fields = {**fields, "_org_type": org.org_type, "_qualified": qualified}
     figures = disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
     version = DisclosureVersion(
         disclosure=disclosure,

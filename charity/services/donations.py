@@ -31,6 +31,7 @@ from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.events import payload_builder, record_event
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
 
@@ -100,6 +101,11 @@ def _open_campaign(session: Session, campaign_id: int) -> Campaign:
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
+    from charity.services.campaigns import gift_refusal
+
+    refusal = gift_refusal(campaign, today)
+    if refusal is not None:
+        raise DonationError(str(refusal))
     if not campaign.organization.is_verified or not can_receive_online(
         session, campaign.organization
     ):
@@ -460,7 +466,7 @@ def record_payment_failure(session: Session, donation: Donation, intent: payment
     donation = lock_donation(session, donation.id)
     if donation.status != "pending" or intent.id != donation.stripe_payment_intent_id:
         return False
-    donation.failure_message = (intent.failure_message or "The payment failed.")[:300]
+    donation.failure_message = (intent.failure_message or WALLET_MESSAGES["failed"])[:300]
     return True
 
 

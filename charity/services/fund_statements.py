@@ -15,12 +15,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from charity.core.money import format_fen
 from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
 from charity.models import LedgerTransaction as Tx
 from charity.web.exports import safe_cell  # the one formula-injection guard
+from charity.web.labels import purpose_label
 
 CHINA = ZoneInfo("Asia/Shanghai")
 #: Spreadsheet programs run cells starting with these as formulas (CSV injection).
@@ -57,17 +60,33 @@ class Statement:
 
 
 def _describe(session: Session, kind: str, key: str, donation_id: int | None) -> tuple[str, str]:
+    """(reference, description) in the reader's language (one language, issue 17.2)."""
     number = int(key.split(":")[1])
     if kind == "donation":
-        return f"捐赠 #{donation_id}", "捐赠收入 Gift"
+        return gettext("Gift #%(n)s", n=donation_id), gettext("Gift received")
     if kind == "refund":
-        return f"退款 #{number}", f"捐赠 #{donation_id} 退款 Refund"
+        return gettext("Refund #%(n)s", n=number), gettext("Refund of gift #%(n)s", n=donation_id)
     if kind == "disbursement":
         d = session.get(Disbursement, number)
-        text = f"{d.purpose_category}: {d.public_beneficiary}" if d else ""
-        return f"拨付 #{number}", text
+        text = f"{purpose_label(d.purpose_category)}：{d.public_beneficiary}" if d else ""
+        return gettext("Disbursement #%(n)s", n=number), text
     row = session.get(FundTransfer, number)
-    return f"划转 #{number}", row.reason if row else ""
+    return gettext("Transfer #%(n)s", n=number), row.reason if row else ""
+
+
+#: The movement kinds (LedgerTransaction.kind) of a fund, in words.
+KIND_LABELS = {
+    "donation": _l("Gift"),
+    "refund": _l("Refund"),
+    "disbursement": _l("Disbursement"),
+    "transfer": _l("Transfer"),
+    "in_kind": _l("Gift in kind"),
+    "reversal": _l("Reversal"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, _l("Transfer")))
 
 
 def fund_movements(session: Session, fund_id: int) -> list[Movement]:
@@ -116,7 +135,16 @@ def _yuan(fen: int) -> str:
 def statement_csv(statement: Statement) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["fund", "year", "opening_yuan", "inflow_yuan", "outflow_yuan", "closing_yuan"])
+    writer.writerow(
+        [
+            gettext("Fund"),
+            gettext("Year"),
+            gettext("Opening balance (yuan)"),
+            gettext("Money in (yuan)"),
+            gettext("Money out (yuan)"),
+            gettext("Closing balance (yuan)"),
+        ]
+    )
     writer.writerow(
         [
             safe_cell(statement.fund.name),
@@ -128,12 +156,21 @@ def statement_csv(statement: Statement) -> str:
         ]
     )
     writer.writerow([])
-    writer.writerow(["date", "type", "reference", "description", "in_yuan", "out_yuan"])
+    writer.writerow(
+        [
+            gettext("Date"),
+            gettext("Type"),
+            gettext("Reference"),
+            gettext("Description"),
+            gettext("In (yuan)"),
+            gettext("Out (yuan)"),
+        ]
+    )
     for m in statement.movements:
         writer.writerow(
             [
                 m.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
-                m.kind,
+                kind_label(m.kind),
                 safe_cell(m.reference),
                 safe_cell(m.description),
                 _yuan(m.amount_fen) if m.amount_fen > 0 else "",
@@ -154,16 +191,18 @@ def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
     pdf.add_font("cjk", "", str(find_cjk_font(font_path)))
     pdf.add_page()
     pdf.set_font("cjk", size=14)
-    title = f"{statement.fund.name} {statement.year} 年度收支报告"
+    title = gettext(
+        "%(fund)s: income and spending in %(year)s", fund=statement.fund.name, year=statement.year
+    )
     pdf.multi_cell(0, 9, title, new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("cjk", size=9)
     organization = statement.fund.organization
     for label, value in (
-        ("托管机构 Host", f"{organization.name} ({organization.uscc})"),
-        ("期初余额 Opening", format_fen(statement.opening_fen)),
-        ("本年收入 Inflow", format_fen(statement.inflow_fen)),
-        ("本年支出 Outflow", format_fen(statement.outflow_fen)),
-        ("期末余额 Closing", format_fen(statement.closing_fen)),
+        (gettext("Host organization"), f"{organization.name} ({organization.uscc})"),
+        (gettext("Opening balance"), format_fen(statement.opening_fen)),
+        (gettext("Money in this year"), format_fen(statement.inflow_fen)),
+        (gettext("Money out this year"), format_fen(statement.outflow_fen)),
+        (gettext("Closing balance"), format_fen(statement.closing_fen)),
     ):
         pdf.cell(45, 6, label)
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")

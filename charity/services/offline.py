@@ -154,6 +154,11 @@ def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
     if campaign.status == "draft":
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
+    from charity.services.campaigns import gift_refusal
+
+    refusal = gift_refusal(campaign, command.received_on)
+    if refusal is not None:
+        raise OfflineGiftError(str(refusal), "campaign_id")
     return campaign
 
 

@@ -635,3 +635,63 @@ def record_basic_info_change(
         subject_id=organization.id,
     )
     return trigger.id
+
+
+# --- loss of the public fundraising qualification (CL art. 22, MCA Order 74) -------------
+
+
+def record_qualification_loss(
+    session: Session,
+    actor: User,
+    organization: Organization,
+    lost_on: date,
+    reason: str,
+    source: str,
+    today: date | None = None,
+) -> None:
+    """A regulator or platform admin records that the organization lost its public
+    fundraising qualification (revoked, cancelled, not renewed) from ``lost_on`` (CST),
+    why, and the decision it comes from. From that day its campaigns take no gifts,
+    online or offline, and their pages say why; the ratio rules judge each year by the
+    qualification held during it (issue 16 point 8). Logged as
+    ``organization.qualification_lost``. Refused with a field error, nothing written:
+    no qualification, already lost, a date in the future or before the certificate's,
+    an empty or too long reason or source."""
+    from charity.compliance.dates import today_cst
+
+    if actor.platform_role not in ("admin", "regulator"):
+        raise NotAllowedError()
+    if not organization.qualification_number:
+        raise OrganizationError(None, _l("This organization holds no qualification."))
+    if organization.qualification_lost_on is not None:
+        raise OrganizationError(None, _l("The loss of the qualification is already recorded."))
+    if lost_on > (today or today_cst()):
+        raise OrganizationError("lost_on", _l("The date cannot be in the future."))
+    if organization.qualification_date is not None and lost_on < organization.qualification_date:
+        raise OrganizationError(
+            "lost_on", _l("The date cannot be before the qualification was granted.")
+        )
+    reason, source = reason.strip(), source.strip()
+    if not reason or len(reason) > 2000:
+        raise OrganizationError("reason", _l("Give the reason (at most 2000 characters)."))
+    if not source or len(source) > 300:
+        raise OrganizationError(
+            "source", _l("Give the decision: authority and document number (at most 300).")
+        )
+    organization.qualification_lost_on = lost_on
+    organization.qualification_loss_reason = reason
+    organization.qualification_loss_source = source
+    session.flush()
+    record_event(
+        session,
+        "organization.qualification_lost",
+        {
+            **_organization_payload(session, organization.id),
+            "qualification_number": organization.qualification_number,
+            "lost_on": lost_on.isoformat(),
+            "reason": reason,
+            "source": source,
+        },
+        subject_table="organizations",
+        subject_id=organization.id,
+    )

@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from charity.core.db import dialect_insert
 from charity.models import Donation, Organization, ReceiptCounter, User
@@ -201,11 +201,32 @@ def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
         lines.append(("备案编号 Filing No.", donation.campaign.filing_number))
     if donation.fund is not None:  # funds
         lines.append(("社区慈善基金 Fund", donation.fund.name))
+    lines += _match_lines(donation)  # givingdays
     if donation.log_index is not None:
         lines.append(("公开日志条目 Log entry", f"#{donation.log_index}"))
     if donation.donor_commitment:
         lines.append(("捐赠人承诺值 Donor commitment", donation.donor_commitment))
     return lines
+
+
+def _match_lines(donation: Donation) -> list[tuple[str, str]]:
+    """givingdays: matching money the gift earned (the sponsor's, not part of the gift)."""
+    from charity.core.money import format_fen
+    from charity.services.givingdays import matches_of
+
+    if donation.id is None or donation.campaign_id is None:
+        return []
+    session = object_session(donation)
+    if session is None:
+        return []
+    return [
+        (
+            "配捐（配捐方支付，不计入您的捐赠额） Matched",
+            f"{format_fen(m.net_fen, donation.currency)} · {m.pool.sponsor_name}",
+        )
+        for m in matches_of(session, donation.id)
+        if m.net_fen > 0
+    ]
 
 
 def render_receipt_pdf(donation: Donation) -> bytes:

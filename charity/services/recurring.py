@@ -25,6 +25,7 @@ from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.models import Donation, RecurringFailure, RecurringGift, User
 from charity.payments import subscriptions
+from charity.payments.declines import WALLET_MESSAGES
 from charity.services import donations
 from charity.web.i18n import N_
 
@@ -245,7 +246,7 @@ def record_failed_invoice(
         recurring_gift=gift,
         stripe_invoice_id=invoice.id,
         amount_fen=invoice.amount_due,
-        message=(message or "The payment failed.")[:300],
+        message=(message or WALLET_MESSAGES["failed"])[:300],
     )
     session.add(failure)
     if gift.status == "active":

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.models import Donation, MerchantAccount, PaymentOrder, utcnow
+from charity.payments.declines import WALLET_MESSAGES
 from charity.services import donations, merchant_accounts, parking
 from charity.services.donations import DonationError, PaymentMismatchError, lock_donation
 from charity.web.i18n import N_
@@ -187,7 +188,7 @@ def refresh_wallet_payment(session: Session, donation: Donation, now: datetime) 
         order.status = "paid"
     elif intent.status == "failed":
         order.status, order.closed_at = "failed", now
-        order.failure_message = intent.failure_message or "The payment failed."
+        order.failure_message = intent.failure_message or WALLET_MESSAGES["failed"]
         donation.failure_message = order.failure_message
     elif intent.status == "closed" or order.expires_at <= now:
         closed_donation = lock_donation(session, donation.id)

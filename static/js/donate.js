@@ -5,7 +5,10 @@
   var form = document.getElementById("donate-card-form");
   if (!form || typeof Stripe === "undefined") { return; }
   var data = form.dataset;
-  var stripe = Stripe(data.stripeKey, { stripeAccount: data.stripeAccount });
+  // The page's language for Stripe's own labels; its error texts are replaced by ours.
+  var stripe = Stripe(data.stripeKey, { stripeAccount: data.stripeAccount, locale: data.locale || "zh" });
+  var declineMessages = {};
+  try { declineMessages = JSON.parse(data.declineMessages || "{}"); } catch (e) { declineMessages = {}; }
   var card = stripe.elements().create("card");
   card.mount("#card-element");
   var errors = document.getElementById("card-errors");
@@ -32,7 +35,9 @@
       if (done && done.status === "succeeded") {
         setupIntentId = done.id;  // set up before a limit answered: use it, set nothing up
       } else if (result.error) {
-        return fail(result.error.message);
+        var code = result.error.decline_code || result.error.code || "";
+        return fail(declineMessages[result.error.decline_code] || declineMessages[result.error.code] ||
+          (code ? declineMessages[""] : data.genericError));
       } else {
         setupIntentId = result.setupIntent.id;
       }

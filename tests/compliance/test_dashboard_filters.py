@@ -95,7 +95,7 @@ def test_filters_narrow_rates_tables_and_exports(en_client, regulator):  # type:
             )
         )
     )
-    assert [row[0] for row in rows[1:]] == ["annual_work_report"]
+    assert [row[0] for row in rows[1:]] == ["Annual work report"]
     scope = Scope(province="广东省", org_type="social_group")
     rates = compliance_rates(db.session, today_cst(), scope)
     assert [x.label for x in rates["org_type"]] == ["social_group"]

@@ -141,8 +141,19 @@ def test_mismatches_and_ratio_failures_are_listed(client, regulator):
             )
         )
     )
+    # For people: headings in words and amounts in yuan (issue 17.2) ...
+    assert rows[0][-3:] == [
+        "Published figure (yuan)",
+        "Platform records (yuan)",
+        "Difference (yuan)",
+    ]
+    assert rows[1][-4:] == ["Raised (net of refunds)", "700.00", "500.00", "200.00"]
+    # ... for programs: the machine-readable export keeps the codes and fen, labelled so.
+    machine = client.get("/regulator/export/mismatches.machine.csv")
+    assert "mismatches-machine-" in machine.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(machine.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][-3:] == ["reported_fen", "platform_fen", "difference_fen"]
-    assert rows[1][-3:] == ["70000", "50000", "20000"]
+    assert rows[1][-4:] == ["raised_fen", "70000", "50000", "20000"]
 
 
 def test_exports_defuse_formula_injection(client, regulator):

@@ -136,7 +136,9 @@ def test_logged_in_donor_sees_their_gifts(client, campaign):
     donation = give(client, campaign, donor_email=user.email)
     pay(client, donation)
     assert donation.donor_user_id == user.id
-    mine = client.get("/donations/mine").get_data(as_text=True)
+    old = client.get("/donations/mine")  # the old address leads to the one 我的捐赠 page
+    assert old.status_code == 301 and old.headers["Location"].endswith("/account/gifts")
+    mine = client.get("/account/gifts").get_data(as_text=True)
     assert donation.public_token in mine
 
 

@@ -149,13 +149,18 @@ def test_event_with_our_account_is_accepted(client, campaign):
 
 
 def test_payment_failed_records_message_only(client, campaign):
+    """The reason is our catalog's words for Stripe's code, never Stripe's English text."""
     donation = give(client, campaign)
     obj = intent_object(donation)
-    obj["last_payment_error"] = {"message": "Your card was declined."}
+    obj["last_payment_error"] = {
+        "message": "Your card has insufficient funds.",
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+    }
     assert post_event(client, event("payment_intent.payment_failed", obj)).status_code == 200
     db.session.refresh(donation)
     assert donation.status == "pending"
-    assert donation.failure_message == "Your card was declined."
+    assert donation.failure_message == "The card does not have enough funds."
 
 
 def test_unknown_event_types_are_stored_and_ignored(client, campaign):

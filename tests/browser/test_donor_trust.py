@@ -1,0 +1,108 @@
+"""Issue 17 in Chromium, at 390x844 and 1280x900, with screenshots and axe-core:
+one language at the money moments (a declined card told in Chinese only, the status page
+saying one thing), findable pages (header links by role, one 我的捐赠 page), confirmations
+before irreversible steps."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import PHONE
+from tests.browser.helpers import axe_violations, describe, log_in, screenshot
+from tests.browser.test_donation import (
+    DECLINED_CARD,
+    fill_gift,
+    find_campaign_from_home,
+    pay_with_card,
+)
+
+LAPTOP = {"width": 1280, "height": 900}
+SIZES = pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280x900", "390x844"])
+#: three English words in a row: a sentence left untranslated
+ENGLISH = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")
+
+
+@pytest.fixture
+def donation_areas(live_server):  # type: ignore[no-untyped-def]
+    if not live_server.stripe_url:
+        pytest.skip("localstripe is not available")
+    return live_server
+
+
+def _context(new_context, size):  # type: ignore[no-untyped-def]
+    return new_context(viewport=size, is_mobile=size is PHONE, has_touch=size is PHONE)
+
+
+def assert_accessible(page, axe_js, name: str, exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    violations = axe_violations(page, axe_js, exclude)
+    assert not violations, f"{name}:\n{describe(violations)}"
+
+
+@SIZES
+def test_a_declined_card_is_told_in_chinese_only(size, donation_areas, new_context, axe_js):  # type: ignore[no-untyped-def]
+    live = donation_areas
+    new_context.errors.expect(402, "/confirm")
+    page = _context(new_context, size).new_page()
+    find_campaign_from_home(page, live)
+    fill_gift(page, "李华", f"declined-zh-{size['width']}@example.org")
+    pay_with_card(page, DECLINED_CARD)
+    page.wait_for_function("() => document.getElementById('card-errors').textContent.trim()")
+    error = page.locator("#card-errors").inner_text()
+    assert error == "发卡银行拒绝了这张卡的支付。 您可以换一张卡再试。", error
+    assert not ENGLISH.search(error)
+    screenshot(page, "trust-declined-card")
+
+    page.click("main a[href$='/donations/' i], main a:has-text('查看结果')")
+    page.wait_for_url(re.compile(r"/donations/[^/]+$"))
+    main = page.locator("main").inner_text()
+    assert "上次支付失败：发卡银行拒绝了这张卡的支付。" in main
+    assert "如果您刚刚完成支付" not in main
+    assert not ENGLISH.search(main), ENGLISH.search(main)
+    assert_accessible(page, axe_js, "status after a decline")
+    screenshot(page, "trust-status-after-decline")
+
+
+@SIZES
+def test_each_role_finds_its_pages_from_the_header(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
+    from tests.browser.helpers import overflow, widest_elements
+
+    for email, landing, links in (
+        ("admin@demo.charity", "/admin/organizations", ("我的捐赠", "审核队列", "合规看板")),
+        ("regulator@demo.charity", "/regulator/", ("我的捐赠", "合规看板")),
+        ("donor@demo.charity", "/account/gifts", ("我的捐赠", "登记慈善组织")),
+    ):
+        page = _context(new_context, size).new_page()
+        page.goto(live_server.path("auth.login"))
+        page.fill("#email", email)
+        page.fill("#password", "demo-password-2026")
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+        assert page.url.endswith(landing), (email, page.url)
+        if size is PHONE:
+            page.click("details.nav-menu summary")
+            header = page.locator("details.nav-menu .nav-account")
+        else:
+            header = page.locator("header .header-tools")
+        for words in links:
+            assert header.get_by_role("link", name=words).is_visible(), (email, words)
+        assert overflow(page) <= 0, widest_elements(page)
+        assert_accessible(page, axe_js, f"landing of {email}")
+        screenshot(page, f"trust-landing-{email.split('@')[0]}")
+        page.context.close()
+
+
+@SIZES
+def test_my_gifts_is_one_readable_page(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
+    from tests.browser.helpers import overflow, widest_elements
+
+    page = _context(new_context, size).new_page()
+    log_in(page, live_server, "donor@demo.charity")
+    page.goto("/donations/mine")  # the old address
+    assert page.url.endswith("/account/gifts")
+    assert page.locator("h1").inner_text() == "我的捐赠"
+    assert page.locator("main table.gifts-table tbody tr").count() >= 1
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "my gifts")
+    screenshot(page, "trust-my-gifts")
