@@ -16,6 +16,7 @@ from charity.models import (
     Organization,
     User,
 )
+from charity.models.base import utcnow
 from charity.services.accounts import hash_password
 
 PASSWORD = "correct horse battery"
@@ -42,6 +43,9 @@ class UserFactory(Base):
     name = factory.Sequence(lambda n: f"用户{n}")
     password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
     platform_role = "donor"
+    #: Confirmed, as after opening the sign-up mail; ``email_verified_at=None`` for a
+    #: fresh, unconfirmed account.
+    email_verified_at = factory.LazyFunction(utcnow)
 
 
 class OrganizationFactory(Base):
@@ -148,3 +152,13 @@ def session_id(user: User) -> str:
 
     accounts.start_session(db.session, user)
     return user.get_id()
+
+
+def open_verification_link(client, outbox):  # type: ignore[no-untyped-def]
+    """Open the link of the last sign-up mail, as the new account's owner would."""
+    import re
+
+    body = outbox[-1].get_body(("plain",)).get_content()
+    found = re.search(r"https?://[^/\s]+(/account/verify/\S+)", body)
+    assert found, body
+    return client.get(found.group(1))

@@ -25,7 +25,7 @@ from charity.blueprints.orgs_forms import (
 )
 from charity.core import regions
 from charity.core.db import commit
-from charity.core.permissions import require_org_role, role_in_org
+from charity.core.permissions import require_org_role, require_verified_email, role_in_org
 from charity.extensions import db
 from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
@@ -120,6 +120,7 @@ def mine():  # type: ignore[no-untyped-def]
 def apply():  # type: ignore[no-untyped-def]
     if current_user.is_regulator:
         abort(403)
+    require_verified_email()
     form = ApplicationForm()
     if form.validate_on_submit():
         try:

@@ -31,6 +31,9 @@ PASSWORD_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
 _RESET_SALT = "charity.password-reset"
+_VERIFY_SALT = "charity.verify-email"
+#: How long an e-mail verification link works (seconds).
+VERIFY_MAX_AGE = 3 * 24 * 3600
 
 
 class AccountError(Exception):
@@ -48,6 +51,11 @@ class LoginThrottledError(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+class InvalidVerificationLinkError(Exception):
+    """A verification link that is forged, expired, or for an address the account no
+    longer has."""
 
 
 class InvalidResetLinkError(Exception):
@@ -149,7 +157,12 @@ def sign_up(
     *,
     platform_role: str = "donor",
     regulator_province: str | None = None,
+    email_verified: bool = False,
 ) -> User:
+    """A new account. Its address is unverified until the link mailed to it is opened
+    (``verify_email``), unless an operator creates it (``email_verified``: the CLI, the
+    demo). An unverified account can give but holds no organization role, approval or
+    money action (issue 15 finding 5)."""
     if platform_role not in PLATFORM_ROLES:
         raise AccountError("platform_role", N_("Unknown platform role."))
     email = check_email(command.email)
@@ -163,10 +176,33 @@ def sign_up(
         password_hash=hash_password(command.password),
         platform_role=platform_role,
         regulator_province=regulator_province if platform_role == "regulator" else None,
+        email_verified_at=utcnow() if email_verified else None,
     )
     session.add(user)
     session.flush()  # the id is needed by callers (login, events)
     return user
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a sign-up did: a new account, or nothing because ``existing`` has the address.
+    The view answers the same either way (no account discovery, issue 15)."""
+
+    user: User | None
+    existing: User | None
+
+
+def register(session: Session, command: SignUp) -> Registration:
+    """The sign-up form: every field is checked before the address is looked up, so an
+    error never depends on whether the address has an account."""
+    email = check_email(command.email)
+    check_name(command.name)
+    check_new_password(command.password)
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        hash_password(command.password)  # the same work as a new account
+        return Registration(None, existing)
+    return Registration(sign_up(session, command), None)
 
 
 # --- log-in and throttling ---------------------------------------------------------------
@@ -396,3 +432,40 @@ def reset_password(
     _set_password(user, password, now or utcnow())
     end_all_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+
+
+# --- e-mail verification -------------------------------------------------------------------
+
+
+def make_verification_token(user: User, secret_key: str) -> str:
+    """A signed, timestamped token naming the user and the address it was sent to."""
+    return URLSafeTimedSerializer(secret_key, salt=_VERIFY_SALT).dumps(
+        {"user": user.id, "email": normalize_email(user.email)}
+    )
+
+
+def verify_email(
+    session: Session, token: str, secret_key: str, max_age: int = VERIFY_MAX_AGE
+) -> User:
+    """Mark the address verified: the link was opened, so its holder reads that mailbox."""
+    user = user_for_verification(session, token, secret_key, max_age)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    return user
+
+
+def user_for_verification(
+    session: Session, token: str, secret_key: str, max_age: int = VERIFY_MAX_AGE
+) -> User:
+    """The account a verification link was made for, while it is fresh and the account
+    still has the address it was sent to."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=_VERIFY_SALT).loads(token, max_age=max_age)
+    except BadData:
+        raise InvalidVerificationLinkError from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        raise InvalidVerificationLinkError
+    user = session.get(User, data["user"])
+    if user is None or not user.is_active or normalize_email(user.email) != data.get("email"):
+        raise InvalidVerificationLinkError
+    return user

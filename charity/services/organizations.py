@@ -298,6 +298,8 @@ LAST_OWNER = _l("An organization always keeps an owner: add another owner first.
 def _require_role(actor: User, organization: Organization, *roles: str) -> None:
     if actor.role_in(organization.id) not in roles:
         raise NotAllowedError()
+    if actor.email_verified_at is None:  # issue 15 finding 5
+        raise NotAllowedError(_l("Confirm your email address first."))
 
 
 def _active_owners(organization: Organization) -> list[Membership]:

@@ -12,7 +12,12 @@ from sqlalchemy import func, select
 
 from charity.models import Invitation, Membership, utcnow
 from charity.services import organizations as service
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    open_verification_link,
+)
 
 
 @pytest.fixture
@@ -303,6 +308,8 @@ def test_a_newcomer_signs_up_from_the_invitation_and_lands_back_on_it(
             "confirm": "a-long-enough-passphrase-2026",
         },
     )
+    assert response.status_code == 200  # "check your email": the link finishes the sign-up
+    response = open_verification_link(client, mail_outbox)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/orgs/invitations/{token}")
     assert client.post(f"/orgs/invitations/{token}").status_code == 302
@@ -310,7 +317,7 @@ def test_a_newcomer_signs_up_from_the_invitation_and_lands_back_on_it(
     assert newcomer.user.email == "nova@example.org"
 
 
-def test_sign_up_never_redirects_off_site(client, db_session):
+def test_sign_up_never_redirects_off_site(client, db_session, mail_outbox):
     response = client.post(
         "/account/signup?next=//evil.example/x",
         data={
@@ -320,5 +327,7 @@ def test_sign_up_never_redirects_off_site(client, db_session):
             "confirm": "a-long-enough-passphrase-2026",
         },
     )
+    assert response.status_code == 200
+    response = open_verification_link(client, mail_outbox)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/")

@@ -71,7 +71,7 @@ def test_the_loser_of_an_approval_race_gets_an_error(app, committed_db, postgres
     finally:
         first.close()
         second.close()
-    assert "already verified" in str(outcome["result"])
+    assert outcome["result"] == str(service.USCC_ALREADY_VERIFIED)
     with Session(db.engine) as check:
         verified = select(func.count()).select_from(Organization)
         assert check.scalar(verified.where(Organization.status == "verified")) == 1

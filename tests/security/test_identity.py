@@ -87,7 +87,7 @@ def test_a_pending_or_rejected_application_does_not_block_the_uscc(db_session):
     db_session.flush()
     with pytest.raises(service.OrganizationError) as refused:
         service.approve_organization(db_session, admin, late)
-    assert "already verified" in str(refused.value.message)
+    assert str(refused.value.message) == str(service.USCC_ALREADY_VERIFIED)
 
 
 def test_one_applicant_holds_one_open_application_per_uscc(db_session):
@@ -96,3 +96,49 @@ def test_one_applicant_holds_one_open_application_per_uscc(db_session):
     service.apply_for_organization(db_session, applicant, _application(code))
     with pytest.raises(service.OrganizationError):
         service.apply_for_organization(db_session, applicant, _application(code))
+
+
+def test_an_unconfirmed_address_holds_no_organization_role(client, db_session, login):
+    """Finding 5: e-mail verification before any organization role, approval or money act."""
+    organization = OrganizationFactory()
+    owner = UserFactory(email_verified_at=None)
+    MembershipFactory(organization=organization, user=owner, role="owner")
+    login(owner)
+    for path in (
+        f"/orgs/{organization.id}/members",
+        f"/orgs/{organization.id}/donations",
+        f"/orgs/{organization.id}/edit",
+    ):
+        answer = client.get(path)
+        assert answer.status_code == 403, path
+        assert "Confirm your email address first" in answer.get_data(as_text=True)
+    answer = client.post(
+        f"/orgs/{organization.id}/members/invite", data={"email": "x@example.org", "role": "owner"}
+    )
+    assert answer.status_code == 403
+    with pytest.raises(service.NotAllowedError):
+        service.invite_member(db_session, owner, organization, "y@example.org", "owner")
+
+
+def test_an_unconfirmed_address_cannot_apply_or_review(client, db_session, login):
+    login(UserFactory(email_verified_at=None))
+    assert client.get("/orgs/apply").status_code == 403
+    login(UserFactory(platform_role="admin", email_verified_at=None))
+    assert client.get("/admin/organizations").status_code == 403
+
+
+def test_accepting_an_invitation_confirms_the_address(db_session):
+    organization = OrganizationFactory()
+    owner = MembershipFactory(organization=organization, role="owner").user
+    invitee = UserFactory(email="invitee@example.org", email_verified_at=None)
+    result = service.invite_member(db_session, owner, organization, invitee.email, "editor")
+    service.accept_invitation(db_session, invitee, result.token)
+    assert invitee.email_verified_at is not None
+
+
+def test_confirming_again_for_a_new_link(client, db_session, login, mail_outbox):
+    user = UserFactory(email_verified_at=None)
+    login(user)
+    assert client.post("/account/verify").status_code == 303
+    assert mail_outbox[-1]["To"] == user.email
+    assert client.get("/account/verify/forged-token").status_code == 400
