@@ -52,7 +52,8 @@ def test_sign_up_mails_a_link_that_confirms_the_address_and_logs_in(
     assert "xiaoming@example.org" in page
     # the link logs in only the first time
     client.post("/account/logout")
-    assert open_verification_link(client, mail_outbox).headers["Location"] == "/account/login"
+    assert open_verification_link(client, mail_outbox).headers["Location"] == "/"
+    assert client.get("/account/").status_code == 302
 
 
 def test_sign_up_with_a_registered_address_says_the_same(client, db_session, mail_outbox):

@@ -284,7 +284,7 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
     flash(_("Thank you, your email address is confirmed."), "success")
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("auth.account")))
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("main.home"))  # already confirmed: this link logs nobody in
 
 
 @bp.post("/verify")
@@ -317,7 +317,7 @@ def logout_everywhere():  # type: ignore[no-untyped-def]
     commit()
     logout_user()
     flash(_("You are logged out on every device."), "success")
-    return redirect(url_for("auth.login"))
+    return redirect(url_for("main.home"))
 
 
 @bp.get("/")

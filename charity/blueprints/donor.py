@@ -96,10 +96,9 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
         commit()
     except DonationError:
         # e.g. the organization has no receiving account (any more): nothing can be charged
-        db.session.rollback()
+        # (nothing was written: the gift keeps no SetupIntent)
         return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
-        db.session.rollback()
         current_app.logger.exception("payment service unavailable for monthly gift %s", gift.id)
         return render_template("donor/unavailable.html", gift=gift), 503
     return render_template("donor/monthly_pay.html", gift=gift, client_secret=client_secret)

@@ -48,7 +48,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
-from charity.models.user import LoginAttempt, Membership, User, UserSession
+from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
     "AuditCheckpoint",
@@ -89,6 +89,7 @@ __all__ = [
     "ReceiptCounter",
     "ReconciliationDifference",
     "ReconciliationRun",
+    "RecoveryCode",
     "RecurringFailure",
     "RecurringGift",
     "Refund",

@@ -38,6 +38,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     regulator_province: Mapped[str | None] = mapped_column(String(32))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: TOTP secret (base32) of the authenticator app, and when two-factor was turned on.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Bumped when the password changes so that old reset links and sessions die.
     password_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
@@ -150,3 +153,17 @@ class UserSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     ip: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: When this login passed the second factor (None: not yet, or not enrolled).
+    two_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(db.Model):
+    """One-time codes for a lost authenticator app (only their SHA-256 is kept)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -128,6 +128,7 @@ def test_authorization_matrix(
     db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
     if role != table.ANONYMOUS:
         login(world.users[role])
+        db.session.commit()  # its server-side session too
     url = _url(app, endpoint, case, world)
     before = _snapshot() if method != "GET" else None
     outbox_before = len(mail_outbox)

@@ -227,8 +227,10 @@ def test_hostile_values_in_every_form_field(app, stripe_app, db_session, spec):
     @SETTINGS
     def attack_form(attack) -> None:  # type: ignore[no-untyped-def]
         name, (value, verdict) = attack
+        client = _client(app, world, spec.role)  # a login (its server-side session) first
+        db.session.commit()  # kept like the world, whatever the view rolls back
         before = _counts()
-        response = _client(app, world, spec.role).post(path, data={**baseline, name: value})
+        response = client.post(path, data={**baseline, name: value})
         assert response.status_code < 500, f"{name}={value!r:.80}: {response.status}"
         assert "Traceback" not in response.get_data(as_text=True)
         if verdict == MUST_REFUSE:
