@@ -50,8 +50,8 @@ bench: install
 	$(BIN)/python -m bench.run $(ARGS)
 	$(BIN)/python -m bench.webhook $(WEBHOOK_ARGS)
 	$(BIN)/python -m bench.fault_drill $(DRILL_ARGS)
-	$(BIN)/python bench/auditlog.py $(AUDITLOG_ARGS)
-	$(BIN)/python bench/dashboard.py $(BENCH_PG)/charity_bench_dashboard
+	$(BIN)/python -m bench.auditlog $(AUDITLOG_ARGS)
+	$(BIN)/python -m bench.dashboard $(BENCH_PG)/charity_bench_dashboard
 	$(BIN)/python -m bench.drill $(SCALE_DRILL_ARGS)
 
 lint: $(STAMP)

@@ -37,14 +37,12 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.auditlog import merkle, store
+from charity.auditlog.canonical import canonical_json
+from charity.extensions import db
+from charity.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from charity.auditlog import merkle, store  # noqa: E402
-from charity.auditlog.canonical import canonical_json  # noqa: E402
-from charity.extensions import db  # noqa: E402
-from charity.models import AuditCheckpoint, AuditEntry, AuditHead, AuditNode  # noqa: E402
-
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_bench_auditlog"
 BULK_BATCH = 10_000
 SAMPLES = 1_000

@@ -18,26 +18,21 @@ verifies against a checkpoint published before the backup.
 
 from __future__ import annotations
 
+import argparse
 import os
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import psycopg
 
-import argparse  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import psycopg  # noqa: E402
-
-from bench import http_pages as bench_http  # noqa: E402
-from bench import run as bench_run  # noqa: E402
-from bench import webhook_events as events  # noqa: E402
-from bench.webhook import (  # noqa: E402
+from bench import http_pages as bench_http
+from bench import run as bench_run
+from bench import webhook_events as events
+from bench.webhook import (
     SECRET,
     flask_check,
     queue_drain_seconds,
@@ -47,7 +42,7 @@ from bench.webhook import (  # noqa: E402
     wait_port,
 )
 
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_backup_drill"
 
 

@@ -20,7 +20,6 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("CHARITY_ENV", "testing")
 
 from flask_migrate import upgrade

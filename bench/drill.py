@@ -33,43 +33,38 @@ every check passed.
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import http.cookiejar
+import json
 import os
+import random
+import re
+import shutil
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import psycopg
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import http.cookiejar  # noqa: E402
-import json  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-import urllib.error  # noqa: E402
-import urllib.parse  # noqa: E402
-import urllib.request  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+from bench import http_pages as bench_http
+from bench import run as bench_run
+from bench import webhook_events as events
+from bench.cluster import PgBouncer, Replica, free_port, wait_for_port
+from bench.fault_drill import count_checks
+from bench.webhook import SECRET, flask_check, queue_drain_seconds, start_stub
 
-import psycopg  # noqa: E402
-
-from bench import http_pages as bench_http  # noqa: E402
-from bench import run as bench_run  # noqa: E402
-from bench import webhook_events as events  # noqa: E402
-from bench.cluster import PgBouncer, Replica, free_port, wait_for_port  # noqa: E402
-from bench.fault_drill import count_checks  # noqa: E402
-from bench.webhook import SECRET, flask_check, queue_drain_seconds, start_stub  # noqa: E402
-
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_scale_drill"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/5"

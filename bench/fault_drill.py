@@ -28,32 +28,27 @@ drill's result unless --no-backup). Exit status 0 only if every check passed.
 
 from __future__ import annotations
 
+import argparse
+import http.client
 import os
+import random
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
 
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import psycopg
 
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import random  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import psycopg  # noqa: E402
-
-from bench import http_pages as bench_http  # noqa: E402
-from bench import run as bench_run  # noqa: E402
-from bench import webhook_events as events  # noqa: E402
-from bench.webhook import (  # noqa: E402
+from bench import http_pages as bench_http
+from bench import run as bench_run
+from bench import webhook_events as events
+from bench.webhook import (
     SECRET,
     flask_check,
     queue_drain_seconds,
@@ -63,7 +58,7 @@ from bench.webhook import (  # noqa: E402
     wait_port,
 )
 
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_drill"
 
 

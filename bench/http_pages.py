@@ -158,7 +158,7 @@ def scrape_app_seconds(base_url: str) -> dict[str, tuple[float, float]]:
 
     from prometheus_client.parser import text_string_to_metric_families
 
-    with urllib.request.urlopen(base_url + "/metrics", timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(base_url + "/metrics", timeout=60) as response:  # noqa: S310
         text = response.read().decode()
     totals: dict[str, list[float]] = {}
     for family in text_string_to_metric_families(text):

@@ -26,41 +26,42 @@ the round; after each of our rounds the harness also times how long the sequence
 to empty the queue (every entry in the tree). Afterwards ``flask ledger check`` and
 ``flask audit verify`` must pass, and one worker's path is profiled in-process
 (cProfile, SQL statements per confirmation).
+Giving days (issue 18): with Stripe, a third target, **charity + matching**, is the same
+server with the bench campaign accepted into a running giving day whose 1:1 matching pool
+never runs out (``MATCHING_SETUP``), so every confirmation also locks the pool row and
+writes its match (row, ledger transaction, log entry); before each plain charity round the
+campaign's participation is switched off again. Target: its ratio to the floor within 10%
+of the plain ratio (``--no-matching`` leaves it out).
 Writes the ``<!-- bench:webhook -->`` section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
+import argparse
+import base64
+import json
 import os
+import platform
+import resource
+import signal
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
-ROOT_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if ROOT_DIR not in sys.path:
-    sys.path.insert(0, ROOT_DIR)
+import psycopg
+from psycopg import sql
 
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from datetime import UTC, datetime  # noqa: E402
-from pathlib import Path  # noqa: E402
+from bench import http_pages as bench_http
+from bench import run as bench_run
+from bench import wallet_events
+from bench import webhook_events as events
+from bench.webhook_floor import create_floor_tables
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-
-from bench import http_pages as bench_http  # noqa: E402
-from bench import run as bench_run  # noqa: E402
-from bench import wallet_events  # noqa: E402
-from bench import webhook_events as events  # noqa: E402
-from bench.webhook_floor import create_floor_tables  # noqa: E402
-
-ROOT = Path(ROOT_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 SECRET = "whsec_bench"  # noqa: S105 - the bench config's loopback-only default
 #: Issue 14: "target for every provider: >= 70% of the floor".
@@ -72,6 +73,62 @@ LABELS = {
     "alipay": "Alipay `POST /payments/alipay/notify/<account>`",
 }
 TARGET_RATE = 500
+#: Issue 18: confirmations with matching on, as a share of the ratio without.
+MATCHING_TARGET = 0.90
+
+#: givingdays: a running giving day with the bench campaign in it and a pool that never runs
+#: out; prints the event id. Every other giving day (the demo's) is switched off.
+MATCHING_SETUP = r"""
+import json, sys
+from datetime import timedelta
+import sqlalchemy as sa
+from charity import create_app
+from charity.extensions import db
+from charity.models import GivingDayCampaign, User
+from charity.services import givingdays
+from charity.services.campaigns import today_cst
+from config import load_config
+app = create_app(load_config())
+campaign_id, org_id = int(sys.argv[1]), int(sys.argv[2])
+with app.app_context():
+    session = db.session
+    admin = session.scalars(sa.select(User).where(User.platform_role == "admin")).first()
+    session.execute(sa.update(GivingDayCampaign).values(status="rejected"))
+    event = givingdays.create_event(session, admin, givingdays.NewEvent(
+        "bench giving day", "", today_cst() - timedelta(days=1), today_cst() + timedelta(days=1)))
+    session.add(GivingDayCampaign(event_id=event.id, campaign_id=campaign_id, status="accepted"))
+    givingdays.create_pool(session, admin, givingdays.NewPool(
+        event_id=event.id, organization_id=org_id, sponsor_name="bench sponsor",
+        total_fen=10**13, ratio_percent=100))
+    session.commit()
+    print(json.dumps({"event_id": event.id}))
+"""
+
+
+def setup_matching(env: dict[str, str], conn: psycopg.Connection) -> int:
+    campaign_id, org_id, _account = events.bench_campaign(conn)
+    completed = subprocess.run(
+        [sys.executable, "-c", MATCHING_SETUP, str(campaign_id), str(org_id)],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(json.loads(completed.stdout.strip().splitlines()[-1])["event_id"])
+
+
+def switch_matching(conn: psycopg.Connection, event_id: int, on: bool) -> None:
+    conn.execute(
+        "UPDATE giving_day_campaigns SET status = %s WHERE event_id = %s",
+        ("accepted" if on else "rejected", event_id),
+    )
+    conn.commit()
+
+
+def count_matched(conn: psycopg.Connection, ids: list[int]) -> int:
+    (count,) = conn.execute(
+        "SELECT count(*) FROM matches WHERE donation_id = ANY(%s)", (ids,)
+    ).fetchone()
+    conn.commit()
+    return count
+
 
 #: wrk script: each thread POSTs its share of the pre-signed deliveries, once each. A line
 #: is ``path <TAB> Name: value|Name: value <TAB> body``.
@@ -375,7 +432,8 @@ def flask_check(env: dict[str, str], *command: str) -> tuple[bool, str]:
 
 
 def render(rows: dict[tuple[str, str], Round], all_rounds: dict[tuple[str, str], list[Round]],
-           checks, profile, setup: list[str], providers: list[str]) -> str:  # fmt: skip
+           checks, profile, setup: list[str], providers: list[str],
+           matched_counts: list[tuple[int, int]] | None = None) -> str:  # fmt: skip
     lines = [
         "## Webhook confirmations against the psycopg floor",
         "",
@@ -389,8 +447,12 @@ def render(rows: dict[tuple[str, str], Round], all_rounds: dict[tuple[str, str],
     verdicts = []
     for provider in providers:
         floor, ours = rows[(provider, "floor")], rows[(provider, "charity")]
-        for name, row in (("floor: Flask + psycopg, hand-written SQL", floor),
-                          (f"charity: {LABELS[provider]}", ours)):  # fmt: skip
+        shown = [("floor: Flask + psycopg, hand-written SQL", floor),
+                 (f"charity: {LABELS[provider]}", ours)]  # fmt: skip
+        if (provider, "matching") in rows:  # givingdays
+            shown.append(("charity + matching: a 1:1 pool, every gift matched",
+                          rows[(provider, "matching")]))  # fmt: skip
+        for name, row in shown:
             rates = [r.per_second for r in all_rounds[(provider, row.target)]]
             lines.append(
                 f"| {names[provider]} | {name} | {row.per_second:,.0f} | "
@@ -402,6 +464,19 @@ def render(rows: dict[tuple[str, str], Round], all_rounds: dict[tuple[str, str],
         ratio = ours.per_second / floor.per_second if floor.per_second else 0.0
         verdict = "met" if ratio >= TARGET_RATIO else "MISSED"
         verdicts.append(f"{names[provider]} **{ratio:.0%}, {verdict}**")
+    if ("stripe", "matching") in rows and rows[("stripe", "floor")].per_second:
+        floor_rate = rows[("stripe", "floor")].per_second
+        plain = rows[("stripe", "charity")].per_second / floor_rate
+        matched = rows[("stripe", "matching")].per_second / floor_rate
+        share = matched / plain if plain else 0.0
+        verdict = "met" if share >= MATCHING_TARGET else "MISSED"
+        confirmed = sum(c for c, _ in matched_counts or [])
+        made = sum(m for _, m in matched_counts or [])
+        verdicts.append(
+            f"with matching on (issue 18) {matched:.0%} of the floor against {plain:.0%} "
+            f"without: **{share:.0%} of the plain ratio, {verdict}** (target ≥ "
+            f"{MATCHING_TARGET:.0%}; {made:,} matches for {confirmed:,} confirmations)"
+        )
     best = max(rows[(p, "charity")].per_second for p in providers)
     verdict_rate = "met" if best >= TARGET_RATE else "MISSED"
     lines += [
@@ -489,10 +564,19 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--providers", default=",".join(PROVIDERS))
     parser.add_argument("--no-profile", action="store_true", help="skip the in-process profile")
+    parser.add_argument(
+        "--no-matching", action="store_true", help="skip the giving-day matching target"
+    )
     default_db = os.environ.get("BENCH_DATABASE_URL", bench_run.DEFAULT_DB)
     parser.add_argument("--db-url", default=default_db)
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--section",
+        default="webhook",
+        help="the docs/benchmarks.md section to write (e.g. webhook-givingday for a "
+        "Stripe-only run with matching that leaves the full run's section alone)",
+    )
     parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
     parser.add_argument("--workers", type=int, help="gunicorn workers (gunicorn.conf.py's default)")
     parser.add_argument("--threads", type=int, help="threads per worker (likewise)")
@@ -535,18 +619,31 @@ def main(argv: list[str]) -> int:
         ),
     }
     sequencer = start_sequencer(env, workdir / "sequencer.log")
-    tables = {"charity": "donations", "floor": "floor_donations"}
+    tables = {"charity": "donations", "floor": "floor_donations", "matching": "donations"}
+    matching_event = None
+    if "stripe" in providers and not args.no_matching:  # givingdays
+        matching_event = setup_matching(env, conn)
+        servers["matching"], ports["matching"] = servers["charity"], ports["charity"]
+    matched_counts: list[tuple[int, int]] = []
     settings = bench_run.gunicorn_settings(env)
     load_before = os.getloadavg()
+
+    def targets_of(provider: str) -> tuple[str, ...]:
+        if provider == "stripe" and matching_event is not None:
+            return ("floor", "charity", "matching")
+        return ("floor", "charity")
+
     rounds: dict[tuple[str, str], list[Round]] = {
-        (p, t): [] for p in providers for t in ("floor", "charity")
+        (p, t): [] for p in providers for t in targets_of(p)
     }
     try:
-        for port in ports.values():
+        for port in set(ports.values()):
             wait_port(port)
         for number in range(0, args.rounds + 1):  # round 0 is the warm-up
             for provider in providers:
-                for target in ("floor", "charity"):
+                for target in targets_of(provider):
+                    if matching_event is not None and target != "floor":
+                        switch_matching(conn, matching_event, on=target == "matching")
                     rate = args.rate_guess if provider == "stripe" else args.wallet_rate_guess
                     count = rate * args.seconds if number else 300
                     if provider == "stripe":
@@ -563,11 +660,15 @@ def main(argv: list[str]) -> int:
                     )  # fmt: skip
                     if number:
                         rounds[(provider, target)].append(result)
+                    if number and target == "matching":
+                        ids = [p.donation_id for p in pending]
+                        matched_counts.append((result.confirmed, count_matched(conn, ids)))
         load_after = os.getloadavg()
     finally:
-        for process in (*servers.values(), sequencer):
+        unique = {id(p): p for p in (*servers.values(), sequencer)}.values()
+        for process in unique:
             process.send_signal(signal.SIGTERM)
-        for process in (*servers.values(), sequencer):
+        for process in unique:
             process.wait(timeout=60)
     checks = {
         "ledger check": flask_check(env, "ledger", "check"),
@@ -604,11 +705,11 @@ def main(argv: list[str]) -> int:
         "ratio less).",
         "Re-measure: `python -m bench.webhook` (part of `make bench`).",
     ]
-    section = render(median, rounds, checks, profile, setup, providers)
+    section = render(median, rounds, checks, profile, setup, providers, matched_counts)
     print("\n" + section)
     if not args.no_write:
-        bench_http.write_section(args.output, "webhook", section, bench_run.INTRO)
-        print(f"\nwrote the webhook section of {args.output}")
+        bench_http.write_section(args.output, args.section, section, bench_run.INTRO)
+        print(f"\nwrote the {args.section} section of {args.output}")
     return 0 if all(ok for ok, _ in checks.values()) else 1
 
 

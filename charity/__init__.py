@@ -20,8 +20,9 @@ def create_app(config: object) -> Flask:
     )
     app.config.from_object(config)
 
-    from charity import commands, payments
+    from charity import commands, payments, wiring
     from charity.blueprints import register_blueprints
+    from charity.core import uow
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
     from charity.ops import jobs, logs, metrics
@@ -36,6 +37,8 @@ def create_app(config: object) -> Flask:
     logs.init_app(app)
     metrics.init_app(app)
     db.init_app(app)
+    uow.init_app(app)  # each request is one unit of work: commit, or roll back
+    wiring.wire()  # subscribers, payload builders, webhook handlers: charity/wiring.py
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -1,5 +1,5 @@
-"""`make test`: lint, then the whole suite on SQLite and on PostgreSQL, then the money and
-log tests again through PgBouncer in transaction pooling mode.
+"""`make test`: lint (ruff, then lint-imports), then the whole suite on SQLite and on
+PostgreSQL, then the money and log tests again through PgBouncer in transaction pooling mode.
 
 PostgreSQL comes from TEST_POSTGRES_URL (default: the local server, database
 charity_test). If it cannot be reached, the PostgreSQL pass is skipped with the reason
@@ -53,6 +53,15 @@ def main(argv: list[str]) -> int:
 
     if run([str(BIN / "ruff"), "check", "."], env) != 0:
         print("ruff found problems (run `make format`)", file=sys.stderr)
+        return 1
+    # The import contracts of pyproject.toml (layers, no cycles); bench/ is imported from
+    # the checkout, so the root is on the path.
+    lint_env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+    }
+    if run([str(BIN / "lint-imports")], lint_env) != 0:
+        print("lint-imports: an import breaks a contract of pyproject.toml", file=sys.stderr)
         return 1
 
     started = time.monotonic()

@@ -24,6 +24,9 @@ from config import TestingConfig
 from tests import dbutil
 from tests.factories import session_id
 
+#: Fixtures shared by several test packages (tests/support).
+pytest_plugins = ["tests.support.apps"]
+
 
 def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {dbutil.describe(dbutil.test_database_url())}"
@@ -71,8 +74,15 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
             "class_": _ConnectionBoundSession,
         }
     )
+
+    def settle(sender, **extra):  # type: ignore[no-untyped-def]
+        # What the test built before a request is already there when a real request starts:
+        # a request that fails rolls back its own work, not the test's setting.
+        db.session.commit()
+
     try:
-        yield db.session
+        with request_started.connected_to(settle, app):
+            yield db.session
     finally:
         db.session.remove()
         db.session = original
@@ -153,7 +163,7 @@ def recorded_events():  # type: ignore[no-untyped-def]
     try:
         yield seen
     finally:
-        events._subscribers.remove(handler)
+        events.unsubscribe(handler)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import factory
 from stdnum.cn import uscc
@@ -10,6 +10,7 @@ from stdnum.cn import uscc
 from charity.extensions import db
 from charity.models import (
     Campaign,
+    Donation,
     Fund,
     FundCommitteeMember,
     Membership,
@@ -111,6 +112,26 @@ class CampaignFactory(Base):
     expected_amount_fen = 50_000_000
     filing_number = factory.Sequence(lambda n: f"53100000500012345X{n:04d}")
     status = "published"
+
+
+class DonationFactory(Base):
+    """A gift to a published campaign: pending by default (the state a new gift starts in);
+    ``DonationFactory(status="succeeded")`` for a recorded one. Rows only: no ledger
+    posting, receipt number or log entry (tests of those go through the services)."""
+
+    class Meta:
+        model = Donation
+
+    campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.SelfAttribute("campaign.organization")
+    amount_fen = 8800
+    channel = "online_card"
+    status = "pending"
+    donor_name = "陈捐赠"
+    donor_email = factory.Sequence(lambda n: f"donor{n}@example.org")
+    succeeded_at = factory.LazyAttribute(
+        lambda o: datetime.now(UTC) if o.status == "succeeded" else None
+    )
 
 
 def log_in(client, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]

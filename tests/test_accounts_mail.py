@@ -10,7 +10,7 @@ from email import policy
 
 import pytest
 
-from charity.core.db import commit
+from charity.core.uow import commit
 from charity.ops import mail
 from charity.ops.mail import Mail, queue_mail
 from tests.factories import UserFactory

@@ -117,30 +117,6 @@ def test_session_and_remember_cookies_are_httponly_and_samesite(client, db_sessi
         assert "Secure" not in header  # plain http in tests and development
 
 
-@pytest.fixture
-def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    for name in config.ProductionConfig.REQUIRED:
-        monkeypatch.setenv(name, "p" * 40)
-    monkeypatch.setenv("AUDITLOG_SIGNING_KEY", config.TESTING_AUDITLOG_KEY)  # must be a key
-    monkeypatch.setenv("PAYMENT_SECRETS_KEY", config.TESTING_PAYMENT_SECRETS_KEY)  # and this
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://localhost")  # the test client's host
-    monkeypatch.setenv("TRUSTED_PROXIES", "0")
-    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
-    monkeypatch.delenv("WECHATPAY_API_BASE", raising=False)
-    monkeypatch.delenv("ALIPAY_GATEWAY", raising=False)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
-    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
-    monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # production requires it; never used
-    application = create_app(config.ProductionConfig())
-    application.instance_path = str(tmp_path)
-    yield application
-    from charity.extensions import db
-
-    with application.app_context():
-        db.engine.dispose()
-
-
 def test_production_cookies_are_secure(production_app):
     client = production_app.test_client()
     response = client.get("/lang/en?next=/")  # sets the session without touching the database

@@ -12,9 +12,7 @@ Streams the entries in chunks (memory stays bounded whatever the size):
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -52,17 +50,8 @@ class _Walk:
     expected: int = 0
 
 
-def load_payload_builders() -> None:
-    """Import every service module, so that every event type's builder is registered."""
-    import charity.services
-
-    for module in pkgutil.iter_modules(charity.services.__path__):
-        importlib.import_module(f"charity.services.{module.name}")
-
-
 def check_log(session: Session, signer: Signer, origin: str) -> Iterator[Problem]:
     """Yield every problem found; nothing yielded means the log verifies."""
-    load_payload_builders()
     size, head_root = store.current_head(session)
     count, last = session.execute(sa.select(sa.func.count(), sa.func.max(_entries.c.idx))).one()
     end = max(size, (last + 1) if last is not None else 0)

@@ -315,14 +315,11 @@ def append_event(session: Session, event: events.Event) -> int | None:
     return append_entries(session, [entry])[0]
 
 
-events.subscribe(append_event)
-
-
 # --- the batching sequencer ------------------------------------------------------------
 
 #: event type -> the column (in a table with an integer ``id``) that keeps the index of
 #: the subject's entry, filled in by the sequencer (e.g. a donation's ``log_index``, which
-#: its receipt links). Registered by the modules that own those tables.
+#: its receipt links). Registered in charity.wiring.
 INDEX_COLUMNS: dict[str, sa.Column] = {}
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from charity.blueprints.orgs_forms import ReviewForm
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import admin_required
 from charity.extensions import db
 from charity.models import Organization
@@ -43,13 +43,13 @@ def review(org_id: int):  # type: ignore[no-untyped-def]
         try:
             _decide(organization, form)
         except service.OrganizationError as error:
+            uow.discard()
             target = getattr(form, error.field or "", None)
             if target is None:
                 flash(str(error.message), "error")
             else:
                 target.errors = [*target.errors, error.message]
         else:
-            commit()
             return redirect(url_for("admin.organizations"))
     status = 400 if request.method == "POST" else 200
     return render_template("admin/review.html", org=organization, form=form), status

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy.exc import OperationalError
 
 from charity.auditlog import checkpoint, publish, store
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import db
 from charity.web import replicas
 from charity.web.errors import json_error
@@ -72,18 +72,16 @@ def latest_checkpoint() -> tuple[int, bytes, str]:
         return checkpoint.current_checkpoint(db.session, signer, origin, save=False)
     try:
         size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
-        commit()
     except OperationalError:
         # SQLite (development): this request's transaction began by reading, and another
         # writer committed before it saved the new checkpoint, so SQLite refuses to turn
         # it into a write (SQLITE_BUSY_SNAPSHOT; waiting cannot help). Start again holding
         # the write lock first. PostgreSQL never gets here.
-        db.session.rollback()
+        uow.discard()
         if db.session.get_bind().dialect.name != "sqlite":
             raise
         store.lock_head(db.session)
         size, root, note = checkpoint.current_checkpoint(db.session, signer, origin)
-        commit()
     return size, root, note
 
 

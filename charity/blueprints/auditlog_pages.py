@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from charity.auditlog import store
 from charity.blueprints.auditlog_api import latest_checkpoint
-from charity.core.events import _builders as registered_builders
+from charity.core import events
 from charity.extensions import db
 from charity.models import AuditEntry, Organization
 from charity.web.templating import CST
@@ -87,7 +87,7 @@ def filtered_query(filters: Filters) -> sa.Select:
 
 
 def event_types() -> list[str]:
-    return sorted({*registered_builders, "personal_data.erased"})
+    return sorted({*events.event_types(), "personal_data.erased"})
 
 
 @bp.get("/")

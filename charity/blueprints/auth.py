@@ -1,6 +1,6 @@
 """Accounts: sign up, log in and out, the account page, password change and reset.
 
-Thin views: form → command → ``charity.services.accounts`` → one ``commit()`` → redirect.
+Thin views: form → command → ``charity.services.accounts`` → redirect (the unit of work commits).
 Mail is queued and goes out after the commit.
 """
 
@@ -14,7 +14,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from charity.core.db import commit, writes
+from charity.core import uow
+from charity.core.db import writes
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
@@ -202,13 +203,13 @@ def login():  # type: ignore[no-untyped-def]
         try:
             user = accounts.log_in(db.session, command, policy)
         except accounts.LoginThrottledError as throttled:
+            uow.discard()
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
-            commit()  # keep the failed attempt: it counts towards the throttle
+            # No discard: the failed attempt is kept (committed), it counts towards the throttle.
             _add_error(form, error)
         else:
             _start_session(user)
-            commit()
             login_user(user, remember=form.remember.data)
             # Without a next=, the page where this user's work is (issue 17.3).
             return redirect(safe_next(navigation.landing_url(user)))
@@ -239,13 +240,13 @@ def signup():  # type: ignore[no-untyped-def]
         try:
             registration = accounts.register(db.session, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             if registration.user is not None:
                 _queue_verification_mail(registration.user, _next_path())
             elif registration.existing is not None:
                 _queue_signup_attempt_mail(registration.existing)
-            commit()
             # The same page whether or not the address had an account (issue 15): the
             # link in the mail finishes the sign-up and logs the new account in.
             return render_template("auth/signup_sent.html", email=form.email.data)
@@ -277,10 +278,7 @@ def verify_email(token: str):  # type: ignore[no-untyped-def]
     accounts.verify_email(db.session, token[:1000], current_app.config["SECRET_KEY"])
     if first_time and not (current_user.is_authenticated and current_user.id == user.id):
         _start_session(user)
-        commit()
         login_user(user)
-    else:
-        commit()
     flash(_("Thank you, your email address is confirmed."), "success")
     if current_user.is_authenticated:
         return redirect(safe_next(url_for("auth.account")))
@@ -294,7 +292,6 @@ def resend_verification():  # type: ignore[no-untyped-def]
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
     if user.email_verified_at is None:
         _queue_verification_mail(user)
-        commit()
     flash(_("We sent a new link to %(email)s.", email=user.email), "success")
     return redirect(url_for("auth.account"), 303)
 
@@ -303,7 +300,6 @@ def resend_verification():  # type: ignore[no-untyped-def]
 def logout():  # type: ignore[no-untyped-def]
     if current_user.is_authenticated:
         accounts.end_session(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
-        commit()
     logout_user()
     flash(_("You are logged out."), "success")
     return redirect(url_for("main.home"))
@@ -314,7 +310,6 @@ def logout():  # type: ignore[no-untyped-def]
 def logout_everywhere():  # type: ignore[no-untyped-def]
     """End every session of this account, on every device, this one included."""
     accounts.end_all_sessions(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
-    commit()
     logout_user()
     flash(_("You are logged out on every device."), "success")
     return redirect(url_for("main.home"))
@@ -346,10 +341,10 @@ def change_password():  # type: ignore[no-untyped-def]
         try:
             accounts.change_password(db.session, user, command)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             login_user(user)  # this session carries the new stamp; all others end
             flash(_("Your password was changed. Other sessions were logged out."), "success")
             return redirect(url_for("auth.account"))
@@ -365,7 +360,6 @@ def reset_request():  # type: ignore[no-untyped-def]
         user = accounts.find_user_for_reset(db.session, form.email.data)
         if user is not None:
             _queue_reset_mail(user)
-        commit()
         # The same page whether or not the address has an account: no account discovery.
         return render_template(
             "auth/reset_sent.html", email=form.email.data, reset_minutes=_reset_minutes()
@@ -384,6 +378,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             current_app.config["PASSWORD_RESET_MAX_AGE"],
         )
     except accounts.InvalidResetLinkError:
+        uow.discard()
         body = render_template("auth/reset_invalid.html", reset_minutes=_reset_minutes())
         return body, 400, headers
     form = ResetPasswordForm()
@@ -391,10 +386,10 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
         try:
             accounts.reset_password(db.session, user, form.password.data)
         except accounts.AccountError as error:
+            uow.discard()
             _add_error(form, error)
         else:
             _queue_password_changed_mail(user)
-            commit()
             logout_user()
             flash(_("Your password was changed. Please log in with the new one."), "success")
             return redirect(url_for("auth.login"))

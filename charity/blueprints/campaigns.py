@@ -23,7 +23,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -321,9 +321,9 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         try:
             campaign = service.file_campaign(db.session, current_user, organization, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -347,9 +347,9 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
+            uow.discard()
             general = _apply_errors(form, error)
         else:
-            commit()
             flash(_("The draft is saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
     status = 422 if request.method == "POST" else 200
@@ -403,14 +403,24 @@ def _lifecycle(campaign_id: int, action, done_message: str) -> Response:  # type
     try:
         action(db.session, current_user, campaign)
     except service.CampaignError as error:
+        uow.discard()
         return _render_manage(organization, [message for _f, message in error.errors], 409)
-    commit()
     flash(done_message, "success")
     return redirect(url_for("campaigns.manage", org_id=organization.id), 303)
 
 
-@bp.post("/campaigns/<int:campaign_id>/publish")
+@bp.route("/campaigns/<int:campaign_id>/publish", methods=["GET", "POST"])
 def publish(campaign_id: int):  # type: ignore[no-untyped-def]
+    """Publishing cannot be undone: the button leads to a page that says what happens and
+    asks once more (issue 17 point 4); only ``confirmed=yes`` publishes."""
+    campaign = _campaign_or_404(campaign_id)
+    require_org_role(campaign.organization_id, *service.PUBLISH_ROLES)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        if campaign.status != "draft":
+            return redirect(url_for("campaigns.manage", org_id=campaign.organization_id), 303)
+        return render_template(
+            "campaigns/confirm_publish.html", campaign=campaign, action_form=ActionForm()
+        )
     return _lifecycle(campaign_id, service.publish_campaign, _("The campaign is published."))
 
 
@@ -429,9 +439,9 @@ def post_update(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             service.post_update(db.session, current_user, campaign, command)
         except service.CampaignError as error:
+            uow.discard()
             form.title.errors = [*form.title.errors, *(m for _f, m in error.errors)]
         else:
-            commit()
             flash(_("The update is posted."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="updates"))
     return render_template("campaigns/update_form.html", campaign=campaign, form=form), 422

@@ -12,7 +12,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import can_manage_org, require_login
 from charity.extensions import db
 from charity.models import Campaign, Disbursement, Fund, Organization
@@ -99,10 +99,9 @@ def new():  # type: ignore[no-untyped-def]
         try:
             made = svc.request_disbursement(db.session, current_user, command)
         except svc.DisbursementError as exc:
-            db.session.rollback()
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             flash(_("The request was sent for approval."), "success")
             return redirect(url_for("disbursements.show", disbursement_id=made.id))
     status = 400 if request.method == "POST" else 200
@@ -164,15 +163,14 @@ def _decide(disbursement_id: int, action, message: str):  # type: ignore[no-unty
     try:
         action(d)
     except PermissionError:
-        db.session.rollback()
+        uow.discard()
         abort(403)
     except svc.DisbursementError as exc:
-        db.session.rollback()
+        uow.discard()
         flash(_(exc.message), "error")
         return render_template(
             "disbursements/show.html", d=d, staff=True, can_decide=False, can_execute=False
         ), 422
-    commit()
     flash(message, "success")
     return redirect(url_for("disbursements.show", disbursement_id=d.id))
 

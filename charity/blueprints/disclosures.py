@@ -31,7 +31,7 @@ from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
@@ -205,7 +205,11 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
     campaign_id = int(campaign_ref) if campaign_ref is not None else None
     draft = service.draft_fields(db.session, kind, campaign_id, period, subject, org.id)
     form = form_class(kind)(data=draft if request.method == "GET" else None)
+    differences: list = []
     if request.method == "POST" and form.validate():
+        fields = fields_from_form(kind, form)
+        differences = _unconfirmed_differences(kind, subject, period, fields)
+    if request.method == "POST" and form.validate() and not differences:
         command = service.PublishDisclosure(
             organization_id=org.id,
             disclosure_type=kind,
@@ -213,7 +217,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             period_key=period,
             title=form.title.data,
             body_md=form.body_md.data or "",
-            fields=fields_from_form(kind, form),
+            fields=fields,
             attachments=_uploads(),
         )
         try:
@@ -221,10 +225,9 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            # Services check everything before changing anything: nothing to roll back.
+            uow.discard()
             _show_error(form, error)
         else:
-            commit()
             disclosure = db.session.scalar(
                 select(Disclosure).where(
                     Disclosure.organization_id == org.id,
@@ -234,7 +237,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 )
             )
             return redirect(url_for("disclosures.show", disclosure_id=disclosure.id))
-    status = 422 if request.method == "POST" else 200
+    status = (409 if differences else 422) if request.method == "POST" else 200
     return render_template(
         "disclosures/form.html",
         form=form,
@@ -245,7 +248,22 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         period=period,
         draft=draft,
         correcting=None,
+        differences=differences,
+        differences_key=_differences_key(differences),
     ), status
+
+
+def _unconfirmed_differences(kind: str, subject: str, period: str, fields: dict) -> list:
+    """Figures that disagree with the books, unless the publisher has seen them and ticked
+    the confirmation (issue 17 point 4): publishing waits until then."""
+    differences = service.differences_before_publishing(db.session, kind, subject, period, fields)
+    confirmed = request.form.get("confirm_differences") == _differences_key(differences)
+    return [] if confirmed else differences
+
+
+def _differences_key(differences: list) -> str:
+    """The confirmation names the differences it saw: changed figures ask again."""
+    return ",".join(f"{d.name}:{d.reported_fen}:{d.computed_fen}" for d in differences)
 
 
 @bp.route("/disclosures/<int:disclosure_id>/correct", methods=["GET", "POST"])
@@ -261,12 +279,18 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
         **{k: v for k, v in service.version_fields(latest).items() if not k.startswith("_")},
     }
     form = form_class(kind, correction=True)(data=data if request.method == "GET" else None)
+    differences: list = []
     if request.method == "POST" and form.validate():
+        fields = fields_from_form(kind, form)
+        differences = _unconfirmed_differences(
+            kind, disclosure.subject_key, disclosure.period_key, fields
+        )
+    if request.method == "POST" and form.validate() and not differences:
         command = service.CorrectDisclosure(
             disclosure_id=disclosure.id,
             title=form.title.data,
             body_md=form.body_md.data or "",
-            fields=fields_from_form(kind, form),
+            fields=fields,
             correction_note=form.correction_note.data,
             attachments=_uploads(),
         )
@@ -275,12 +299,11 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except service.DisclosureError as error:
-            # Services check everything before changing anything: nothing to roll back.
+            uow.discard()
             _show_error(form, error)
         else:
-            commit()
             return redirect(url_for("disclosures.show", disclosure_id=disclosure_id))
-    status = 422 if request.method == "POST" else 200
+    status = (409 if differences else 422) if request.method == "POST" else 200
     return render_template(
         "disclosures/form.html",
         form=form,
@@ -291,6 +314,8 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
         period=disclosure.period_key,
         draft={},
         correcting=disclosure,
+        differences=differences,
+        differences_key=_differences_key(differences),
     ), status
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -23,15 +25,16 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from charity import payments
-from charity.core.db import commit, writes
-from charity.core.permissions import require_org_role
+from charity.core import uow
+from charity.core.db import writes
+from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
-from charity.ops import metrics, receipt_mail
-from charity.ops.mail import Mail, flush_queued_mail, queue_mail
+from charity.ops import receipt_mail
+from charity.ops.mail import Mail, queue_mail
 from charity.services import donations, receipts
 from charity.web import ratelimits
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, field_error
 
 bp = Blueprint("donations", __name__)
 
@@ -108,23 +111,6 @@ def _donation_by_token(token: str) -> Donation:
     return donation
 
 
-def commit_with_receipts() -> None:
-    """Commit, then count the donations that succeeded in it and queue their receipts.
-
-    The receipts are a background job (charity.ops.receipt_mail): rendering a PDF takes about
-    a second of CPU, and a confirmation's request should end at its commit.
-    """
-    from charity.blueprints.donor import queue_recurring_mail  # gifts: failed renewals
-
-    succeeded: list[donations.Succeeded] = db.session.info.pop("donations_succeeded", [])
-    commit()
-    for gift in succeeded:
-        metrics.donation_succeeded(gift.channel, gift.amount_fen)
-    receipt_mail.queue_receipts([gift.donation_id for gift in succeeded if gift.has_email])
-    queue_recurring_mail()
-    flush_queued_mail()
-
-
 def limited_form(minutes: int, template: str, organization: Organization, **context: object):  # type: ignore[no-untyped-def]
     """The giving form again, as the donor filled it in, saying when to try again (429)."""
     form = DonateForm()
@@ -180,10 +166,9 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
-            commit()  # the donation exists before anything is asked of the provider
-            return _start_payment(donation, form.method.data)
+            return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     team = _team_of(campaign.id)
     return render_template("donations/new.html", campaign=campaign, form=form, team=team), status
@@ -203,25 +188,21 @@ def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
     return db.session.get(Team, team_id) if team_id is not None else None
 
 
-def _field_error(form: DonateForm, exc: donations.DonationError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
+def start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]
+    """Go on to the way of paying the donor chose: a wallet's cashier, or the card step.
 
-
-def _start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]
-    """Go on to the way of paying the donor chose: a wallet's cashier, or the card step."""
+    The new donation is committed first, the documented exception to one commit per request
+    (docs/architecture.md): it exists before anything is asked of the provider, whose
+    failure must not lose it."""
+    uow.commit_now()
     if method in ("wechatpay", "alipay"):
         from charity.blueprints.wallet_pay import start
 
         return start(donation, method)
     try:
         donations.ensure_payment_intent(db.session, donation.id)
-        commit()
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.exception("could not start payment for donation %s", donation.id)
         flash(_("The payment service is not available right now. Please try again."), "error")
     return redirect(url_for("donations.pay", token=donation.public_token))
@@ -238,13 +219,14 @@ def pay(token: str):  # type: ignore[no-untyped-def]
             from charity.services.wallet_payments import leave_wallet
 
             leave_wallet(db.session, donation.id, utcnow())
-            commit_with_receipts()
+            # Leaving the wallet (the order closed, or found paid) stands even if the card
+            # step below cannot start: the documented exception (docs/architecture.md).
+            uow.commit_now()
             if donation.status != "pending":
                 return redirect(url_for("donations.show", token=token))
         client_secret = donations.card_step_secret(db.session, donation.id)
-        commit()
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.exception("payment service unavailable for donation %s", donation.id)
         return render_template("donations/unavailable.html", donation=donation), 503
     return render_template("donations/pay.html", donation=donation, client_secret=client_secret)
@@ -263,19 +245,20 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
         result = donations.pay_donation(
             db.session, donation.id, setup_intent_id, card_allowed=card_limit.allowed
         )
-        commit_with_receipts()
     except payments.PaymentError as exc:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("payment error for donation %s: %s", donation.id, exc)
         return jsonify(error=_("The payment could not be completed. Please try again.")), 502
     show = url_for("donations.show", token=token)
     if result.succeeded:
         return jsonify(status="succeeded", redirect=show)
+    # The decline stands even if the next SetupIntent cannot be made: the documented
+    # exception (docs/architecture.md).
+    uow.commit_now()
     try:  # the next attempt's SetupIntent (the one just used cannot take another card)
         client_secret = donations.card_step_secret(db.session, donation.id)
-        commit()
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         client_secret = ""
     if result.card_limited:
         return card_limit.breach_response(client_secret)
@@ -303,21 +286,24 @@ def show(token: str):  # type: ignore[no-untyped-def]
             refresh_wallet_payment(db.session, donation, utcnow())
         else:
             donations.refresh_donation(db.session, donation)
-        commit_with_receipts()
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("could not refresh donation %s", donation.id)
     except donations.PaymentMismatchError as exc:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.error("donation %s: %s", donation.id, exc)
     except sa.exc.OperationalError as exc:
         # A concurrent confirmation (the provider's notification) held the database; the
         # page shows what is recorded and asks again (it polls, or the donor reloads).
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("donation %s not refreshed: %s", donation.id, exc)
     return render_template(
         "donations/show.html",
         donation=donation,
+        capitals=receipts.amount_in_capitals(donation.amount_fen),
+        address=receipts.organization_address(donation.organization),
+        check_url=receipts.check_url(donation),
+        not_official=receipts.NOT_AN_OFFICIAL_RECEIPT,
         donor_json=receipts.donor_json(donation),
         log_url=receipts.log_entry_url(donation),
         **_pending_context(donation),
@@ -358,9 +344,41 @@ def receipt_pdf(token: str):  # type: ignore[no-untyped-def]
     )
 
 
+@bp.get("/v/<code>")
+def check_receipt(code: str):  # type: ignore[no-untyped-def]
+    """The short address on a 捐赠电子凭证 (its QR code): anyone holding the voucher can check
+    that the platform has it, with what amount, for which charity, and whether it was
+    refunded. The donor's name is not shown (issue 17 point 5)."""
+    donation = receipts.donation_by_check_code(
+        db.session, code[:60], current_app.config["SECRET_KEY"]
+    )
+    if donation is None:
+        return render_template("donations/check_receipt.html", donation=None), 404
+    return render_template(
+        "donations/check_receipt.html",
+        donation=donation,
+        capitals=receipts.amount_in_capitals(donation.amount_fen),
+        address=receipts.organization_address(donation.organization),
+        not_official=receipts.NOT_AN_OFFICIAL_RECEIPT,
+    )
+
+
+@bp.get("/donations/<token>/receipt-qr.png")
+def receipt_qr(token: str):  # type: ignore[no-untyped-def]
+    """The QR code of the voucher's check address, for the receipt page."""
+    donation = _donation_by_token(token)
+    url = receipts.check_url(donation)
+    if url is None:
+        abort(404)
+    response = current_app.response_class(receipts.qr_png(url), mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
+
+
 @bp.get("/donations/mine")
 def mine():  # type: ignore[no-untyped-def]
     """The old address of 我的捐赠: one page of one's gifts is /account/gifts (issue 17.3)."""
+    require_login()
     return redirect(url_for("donor.account_gifts"), 301)
 
 
@@ -396,15 +414,14 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         try:
             made = donations.refund_donation(db.session, current_user, command)
         except donations.DonationError as exc:
-            db.session.rollback()
+            uow.discard()
             field = form.amount if exc.field == "amount" else form.reason
             field.errors = [*field.errors, _(exc.message)]
         except payments.PaymentError as exc:
-            db.session.rollback()
+            uow.discard()
             form.amount.errors = [*form.amount.errors, exc.message]
         else:
             _queue_refund_mail(made)
-            commit()
             flash(_("The refund was made."), "success")
             return redirect(url_for("donations.org_list", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -431,13 +448,12 @@ def issue_receipt(org_id: int, donation_id: int):  # type: ignore[no-untyped-def
     except LookupError:
         abort(404)
     except receipts.ReceiptError as error:
-        db.session.rollback()
+        uow.discard()
         flash(_(error.message), "error")
         return redirect(url_for("donations.org_list", org_id=org_id), 303)
-    number, to_mail = donation.receipt_number, donation.id if donation.donor_email else None
-    commit()
-    if to_mail is not None:
-        receipt_mail.queue_receipts([to_mail])
+    number = donation.receipt_number
+    if donation.donor_email:
+        uow.after_commit(partial(receipt_mail.queue_receipts, [donation.id]))
     flash(_("Receipt %(number)s was issued.", number=number), "success")
     return redirect(url_for("donations.org_list", org_id=org_id), 303)
 

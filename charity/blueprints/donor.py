@@ -21,7 +21,8 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
-from charity.core.db import commit, writes
+from charity.core import uow
+from charity.core.db import writes
 from charity.core.permissions import require_login
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
@@ -29,23 +30,20 @@ from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
 from charity.services.donations import DonationError
 from charity.web import links, ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, field_error
 
 bp = Blueprint("donor", __name__)
 
 
 def start_monthly(form, command: donations.NewDonation, actor: User | None):  # type: ignore[no-untyped-def]
     """The donation form chose "every month": store the gift, then the card page."""
-    from charity.blueprints.donations import _field_error
-
     try:
         gift = recurring.create_recurring_gift(db.session, actor, command)
     except donations.DonationError as exc:
-        db.session.rollback()
-        _field_error(form, exc)
+        uow.discard()
+        field_error(form, exc)
         campaign = db.session.get_one(Campaign, command.campaign_id)
         return render_template("donations/new.html", campaign=campaign, form=form), 400
-    commit()
     return redirect(url_for("donor.monthly_pay", token=gift.public_token))
 
 
@@ -54,23 +52,6 @@ def _gift_by_token(token: str) -> RecurringGift:
     if gift is None:
         abort(404)
     return gift
-
-
-def queue_recurring_mail() -> None:
-    """Email donors whose renewal failed in this request how to update the card."""
-    for gift_id in db.session.info.pop("recurring_failures", []):
-        gift = db.session.get(RecurringGift, gift_id)
-        if gift is None or not gift.donor_email:
-            continue
-        queue_mail(
-            Mail(
-                to=gift.donor_email,
-                subject=_(
-                    "Your monthly gift to %(org)s could not be charged", org=gift.organization.name
-                ),
-                body=render_template("donor/renewal_failed_email.txt", gift=gift),
-            )
-        )
 
 
 @bp.get("/monthly/<token>")
@@ -93,12 +74,12 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("donor.monthly_show", token=token))
     try:
         client_secret = recurring.card_setup_secret(db.session, gift.id)
-        commit()
     except DonationError:
         # e.g. the organization has no receiving account (any more): nothing can be charged
-        # (nothing was written: the gift keeps no SetupIntent)
+        uow.discard()
         return render_template("donor/unavailable.html", gift=gift), 409
     except payments.PaymentError:
+        uow.discard()
         current_app.logger.exception("payment service unavailable for monthly gift %s", gift.id)
         return render_template("donor/unavailable.html", gift=gift), 503
     return render_template("donor/monthly_pay.html", gift=gift, client_secret=client_secret)
@@ -109,8 +90,6 @@ def monthly_pay(token: str):  # type: ignore[no-untyped-def]
 def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     """Called by static/js/donate.js once Stripe.js has set up the card (rate limited per
     address, per gift and per card: issue 15 point 3)."""
-    from charity.blueprints.donations import commit_with_receipts
-
     gift = _gift_by_token(token)
     setup_intent_id = (request.form.get("setup_intent") or "")[:100]
     if not setup_intent_id.startswith("seti_"):
@@ -120,18 +99,19 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
         result = recurring.start_recurring_gift(
             db.session, gift.id, setup_intent_id, card_allowed=card_limit.allowed
         )
-        commit_with_receipts()
     except payments.PaymentError as exc:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("payment error for monthly gift %s: %s", gift.id, exc)
         return jsonify(error=_("The payment could not be completed. Please try again.")), 502
     if result.succeeded:
         return jsonify(status="succeeded", redirect=url_for("donor.monthly_show", token=token))
+    # The decline stands even if the next SetupIntent cannot be made: the documented
+    # exception (docs/architecture.md).
+    uow.commit_now()
     try:  # the next attempt's SetupIntent
         client_secret = recurring.card_setup_secret(db.session, gift.id)
-        commit()
     except (payments.PaymentError, DonationError):
-        db.session.rollback()
+        uow.discard()
         client_secret = ""
     if result.card_limited:
         return card_limit.breach_response(client_secret)
@@ -145,20 +125,24 @@ def monthly_confirm(token: str):  # type: ignore[no-untyped-def]
     ), 402
 
 
-@bp.post("/monthly/<token>/cancel")
+@bp.route("/monthly/<token>/cancel", methods=["GET", "POST"])
 def monthly_cancel(token: str):  # type: ignore[no-untyped-def]
-    """Cancel at once. The token page is the donor's own (sent only to them)."""
+    """Cancel once the donor has confirmed on the page that says what cancelling means
+    (issue 17 point 4). The token page is the donor's own (sent only to them)."""
     gift = _gift_by_token(token)
     if gift.donor_user_id is not None and (
         not current_user.is_authenticated or current_user.id != gift.donor_user_id
     ):
         require_login()
         abort(403)
+    if gift.status not in ("pending", "active", "past_due"):
+        return redirect(url_for("donor.monthly_show", token=token), 303)
+    if request.method == "GET" or request.form.get("confirmed") != "yes":
+        return render_template("donor/confirm_cancel.html", gift=gift)
     try:
         changed = recurring.cancel_recurring_gift(db.session, gift.id)
-        commit()
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         flash(_("The payment service is not available right now. Please try again."), "error")
         return redirect(url_for("donor.monthly_show", token=token), 303)
     if changed:
@@ -228,7 +212,6 @@ def claim_request():  # type: ignore[no-untyped-def]
             ),
         )
     )
-    commit()  # sends the queued mail
     flash(_("We sent a link to that address. Open it to add those gifts here."), "success")
     return redirect(url_for("donor.account_gifts"), 303)
 
@@ -242,10 +225,9 @@ def claim_confirm(token: str):  # type: ignore[no-untyped-def]
             db.session, current_user, token, current_app.config["SECRET_KEY"]
         )
     except donor_accounts.ClaimError as exc:
-        db.session.rollback()
+        uow.discard()
         flash(_(exc.message), "error")
         return _account_page(ClaimForm(), 400)
-    commit()
     flash(
         _("%(count)s gifts were added to your account.", count=result.donations + result.monthly),
         "success",
@@ -260,7 +242,6 @@ def consent():  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         abort(400)
     donor_accounts.set_name_consent(db.session, current_user, bool(form.show_name.data))
-    commit()
     flash(_("Your choice was saved."), "success")
     return redirect(url_for("donor.account_gifts"), 303)
 
@@ -306,14 +287,13 @@ def erase():  # type: ignore[no-untyped-def]
             try:
                 result = donor_accounts.erase_my_data(db.session, current_user, command)
             except payments.PaymentError:
-                db.session.rollback()
+                uow.discard()
                 flash(
                     _("The payment service is not available right now. Please try again."), "error"
                 )
                 return render_template("donor/erase.html", form=form), 503
             if result.account_deleted:
                 logout_user()
-            commit()
             flash(_("Your personal data was erased."), "success")
             if result.account_deleted:
                 return redirect(url_for("main.home"), 303)

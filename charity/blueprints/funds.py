@@ -16,12 +16,11 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import (
     DonateForm,
-    _field_error,
-    _start_payment,
     limited_form,
     method_choices,
+    start_payment,
 )
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Disbursement, Fund, Organization
@@ -29,7 +28,7 @@ from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, field_error
 from charity.web.labels import purpose_label
 
 bp = Blueprint("funds", __name__)
@@ -136,10 +135,9 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            _field_error(form, exc)
+            field_error(form, exc)
         else:
-            commit()  # the donation exists before anything is asked of the provider
-            return _start_payment(donation, form.method.data)
+            return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
     return render_template("funds/donate.html", fund=fund, form=form), status
 
@@ -222,10 +220,9 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
         try:
             fund = funds.create_fund(db.session, current_user, command)
         except funds.FundError as exc:
-            db.session.rollback()
+            uow.discard()
             _apply_error(form, exc)
         else:
-            commit()
             flash(_("The fund was created."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 400 if request.method == "POST" else 200
@@ -252,10 +249,9 @@ def committee(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             funds.replace_committee(db.session, current_user, fund.id, seats)
         except funds.FundError as exc:
-            db.session.rollback()
+            uow.discard()
             _apply_error(form, exc)
         else:
-            commit()
             flash(_("The committee was changed."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 400 if request.method == "POST" else 200
@@ -287,10 +283,9 @@ def transfer(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             funds.transfer(db.session, current_user, command)
         except funds.FundError as exc:
-            db.session.rollback()
+            uow.discard()
             _apply_error(form, exc)
         else:
-            commit()
             flash(_("The transfer was recorded."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 400 if request.method == "POST" else 200
@@ -316,10 +311,9 @@ def close(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             funds.close_fund(db.session, current_user, fund.id, form.reason.data)
         except funds.FundError as exc:
-            db.session.rollback()
+            uow.discard()
             _apply_error(form, exc)
         else:
-            commit()
             flash(_("The fund was closed."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 400 if request.method == "POST" else 200
@@ -373,10 +367,9 @@ def earmark(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             funds.earmark_campaign(db.session, current_user, campaign.id, chosen)
         except funds.FundError as exc:
-            db.session.rollback()
+            uow.discard()
             _apply_error(form, exc)
         else:
-            commit()
             flash(_("Saved."), "success")
             return redirect(url_for("funds.earmark", campaign_id=campaign.id))
     status = 400 if request.method == "POST" else 200

@@ -29,7 +29,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import admin_required, require_login, require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import (
@@ -193,9 +193,9 @@ def new_team(campaign_id: int):  # type: ignore[no-untyped-def]
                 ),
             )
         except service.GivingDayError as exc:
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             flash(_("Your team is ready: share its link with your friends."), "success")
             return redirect(url_for("givingdays.team", team_id=team.id))
     status = 400 if request.method == "POST" else 200
@@ -232,9 +232,9 @@ def hide_team(team_id: int):  # type: ignore[no-untyped-def]
         try:
             service.hide_team(db.session, current_user, found.id, form.reason.data)
         except service.GivingDayError as exc:
+            uow.discard()
             flash(_(exc.message), "error")
         else:
-            commit()
             flash(_("The team is hidden."), "success")
     else:
         flash(_("Give a reason (at most 300 characters)."), "error")
@@ -265,9 +265,9 @@ def apply(org_id: int, event_id: int):  # type: ignore[no-untyped-def]
         try:
             service.apply_campaign(db.session, current_user, event.id, form.campaign_id.data)
         except service.GivingDayError as exc:
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             flash(_("Applied. The platform will review the campaign."), "success")
             return redirect(url_for("givingdays.show", event_id=event.id))
     status = 400 if request.method == "POST" else 200
@@ -300,9 +300,9 @@ def pledges(org_id: int):  # type: ignore[no-untyped-def]
                 ),
             )
         except service.GivingDayError as exc:
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             flash(_("The pledge is recorded."), "success")
             return redirect(url_for("givingdays.pledges", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -325,11 +325,11 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, int(form.pledge_id.data), form.donation_id.data
             )
         except service.GivingDayError as exc:
+            uow.discard()
             flash(_(exc.message), "error")
         except LookupError:
             abort(404)
         else:
-            commit()
             flash(_("The gift is linked to the pledge."), "success")
     else:
         flash(_("Give the gift's number."), "error")
@@ -357,9 +357,9 @@ def admin_events():  # type: ignore[no-untyped-def]
                 ),
             )
         except service.GivingDayError as exc:
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
     events = db.session.scalars(sa.select(GivingDay).order_by(GivingDay.start_date.desc())).all()
     status = 400 if request.method == "POST" else 200
@@ -407,9 +407,9 @@ def admin_event(event_id: int):  # type: ignore[no-untyped-def]
                 ),
             )
         except service.GivingDayError as exc:
+            uow.discard()
             _field_error(form, exc)
         else:
-            commit()
             flash(_("The matching pool is created."), "success")
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
     status = 400 if request.method == "POST" else 200
@@ -437,9 +437,9 @@ def admin_decide(event_id: int):  # type: ignore[no-untyped-def]
             db.session, current_user, entry.id, accept=form.decision.data == "accept"
         )
     except service.GivingDayError as exc:
+        uow.discard()
         flash(_(exc.message), "error")
     else:
-        commit()
         flash(_("Decided."), "success")
     return redirect(url_for("givingdays.admin_event", event_id=event_id))
 
@@ -463,3 +463,24 @@ def campaign_matched_fen(campaign_id: int) -> int:
 @bp.app_template_global()
 def campaign_team_board(campaign_id: int) -> list:
     return stats_service.campaign_teams(db.session, campaign_id)
+
+
+@bp.app_template_global()
+def campaign_giving_days(campaign_id: int) -> list:
+    """The giving days (on now) a campaign takes part in, for a link on its page."""
+    from charity.services.campaigns import today_cst
+
+    today = today_cst()
+    return list(
+        db.session.scalars(
+            sa.select(GivingDay)
+            .join(GivingDayCampaign, GivingDayCampaign.event_id == GivingDay.id)
+            .where(
+                GivingDayCampaign.campaign_id == campaign_id,
+                GivingDayCampaign.status == "accepted",
+                GivingDay.start_date <= today,
+                GivingDay.end_date >= today,
+            )
+            .order_by(GivingDay.id)
+        )
+    )

@@ -12,6 +12,18 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def home():  # type: ignore[no-untyped-def]
+    # The entry point on a giving day: anonymous visitors share one render per TTL
+    # (charity.web.caching), like the campaign page.
+    from flask import make_response
+
+    from charity.web import caching
+
+    if caching.anonymous_cacheable():
+        return caching.cached_page("home", _render_home)
+    return caching.private_page(make_response(_render_home()))
+
+
+def _render_home() -> str:
     from charity.extensions import db
     from charity.services.campaign_browse import featured_campaigns
     from charity.services.campaigns import today_cst

@@ -16,7 +16,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, ValidationEr
 
 from charity.compliance import rules as r
 from charity.compliance.dates import today_cst
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import MajorTransaction, Organization
@@ -169,13 +169,13 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, _command(organization, form, corrected)
             )
         except service.NotAllowedError:
+            uow.discard()
             abort(403)
         except service.MajorTransactionError as error:
-            # The service checks everything before writing anything: nothing to undo.
+            uow.discard()
             _show_error(form, error)
         else:
             record_id, due = record.id, service.due_date(db.session, record)
-            commit()
             flash(
                 _(
                     "The transaction was recorded. Publish its disclosure by %(day)s.",

@@ -21,7 +21,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, InKindDetail, OfflineGiftDetail, Organization
@@ -101,11 +101,10 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except offline.OfflineGiftError as exc:
-            db.session.rollback()
+            uow.discard()
             field = getattr(form, exc.field or "", None) or form.kind
             field.errors = [*field.errors, _(exc.message)]
         else:
-            commit()
             flash(_("The offline gift was recorded."), "success")
             return redirect(url_for("offline.index", org_id=org_id), 303)
     status = 422 if form.is_submitted() else 200
@@ -196,11 +195,10 @@ def new_in_kind(org_id: int):  # type: ignore[no-untyped-def]
         try:
             offline.record_in_kind_gift(db.session, current_user, command)
         except offline.OfflineGiftError as exc:
-            db.session.rollback()
+            uow.discard()
             field = getattr(form, exc.field or "", None) or form.description
             field.errors = [*field.errors, _(exc.message)]
         else:
-            commit()
             flash(_("The in-kind gift was recorded."), "success")
             return redirect(url_for("offline.index", org_id=org_id), 303)
     status = 422 if form.is_submitted() else 200
@@ -225,10 +223,9 @@ def reverse(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         try:
             offline.reverse_gift(db.session, current_user, command)
         except offline.OfflineGiftError as exc:
-            db.session.rollback()
+            uow.discard()
             form.reason.errors = [*form.reason.errors, _(exc.message)]
         else:
-            commit()
             flash(_("The gift was reversed."), "success")
             return redirect(url_for("offline.index", org_id=org_id), 303)
     status = 422 if form.is_submitted() else 200

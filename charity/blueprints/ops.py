@@ -22,8 +22,7 @@ def check_database() -> None:
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(sa.text(f"SET LOCAL statement_timeout = {timeout_ms}"))
-        connection.execute(sa.text("SELECT 1"))
-        connection.rollback()
+        connection.execute(sa.text("SELECT 1"))  # closing the connection rolls back
 
 
 def check_redis() -> None:

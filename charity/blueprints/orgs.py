@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField
+from wtforms import DateField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 
@@ -23,8 +23,7 @@ from charity.blueprints.orgs_forms import (
     RoleForm,
     is_english,
 )
-from charity.core import regions
-from charity.core.db import commit
+from charity.core import regions, uow
 from charity.core.permissions import require_org_role, require_verified_email, role_in_org
 from charity.extensions import db
 from charity.models import Organization
@@ -126,11 +125,12 @@ def apply():  # type: ignore[no-untyped-def]
         try:
             organization = service.apply_for_organization(db.session, current_user, form.command())
         except service.NotAllowedError:
+            uow.discard()
             abort(403)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Thank you! Your application will be reviewed soon."), "success")
             return redirect(url_for("orgs.manage", org_id=organization.id))
     status = 400 if request.method == "POST" else 200
@@ -164,9 +164,9 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
                 db.session, current_user, organization, form.stripe_account_id.data
             )
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("The receiving account was saved."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -185,9 +185,9 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
         try:
             service.update_application(db.session, current_user, organization, form.command())
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Your application was saved and is waiting for review."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -236,15 +236,69 @@ def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
                 change_form.occurred_on.data,
             )  # fmt: skip
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(change_form, error)
         else:
-            commit()
             flash(_("Recorded. Publish the changed basic information within 30 days."), "success")
             return redirect(url_for("disclosures.obligations", org_id=org_id))
     form = BasicInfoForm(obj=organization)
     return render_template(
         "orgs/basic_info.html", form=form, change_form=change_form, org=organization
     ), 400
+
+
+class RelatedPartyForm(BaseForm):
+    name = StringField(_l("Name (as it appears on gifts)"), validators=[DataRequired()])
+    relationship = StringField(_l("Relationship"), validators=[DataRequired()])
+    email = StringField(_l("Email (optional: gifts under it match too)"))
+
+
+class ListFilingForm(BaseForm):
+    year = IntegerField(_l("Year of the list"), validators=[InputRequired()])
+    filed_on = DateField(_l("Sent to the registration authority on"), validators=[InputRequired()])
+
+
+@bp.route("/<int:org_id>/related-parties", methods=["GET", "POST"])
+def related_parties(org_id: int):  # type: ignore[no-untyped-def]
+    """MCA Order 81 arts. 14–15: the related-party list (a gift from a listed party starts
+    the 30-day related-party disclosure) and its yearly filing with the authority."""
+    from charity.services import related_parties as rp
+
+    organization = _organization(org_id)
+    require_org_role(org_id, *rp.ROLES)
+    form, filing_form = RelatedPartyForm(prefix="party"), ListFilingForm(prefix="filing")
+    status = 200
+    submitted = form if "party-name" in request.form else filing_form
+    if request.method == "POST" and submitted.validate_on_submit():
+        try:
+            if submitted is form:
+                rp.add_related_party(
+                    db.session, current_user, organization, form.name.data,
+                    form.relationship.data, form.email.data or "",
+                )  # fmt: skip
+            else:
+                rp.record_list_filing(
+                    db.session, current_user, organization, filing_form.year.data,
+                    filing_form.filed_on.data,
+                )  # fmt: skip
+        except rp.RelatedPartyError as error:
+            target = getattr(submitted, error.field or "", None)
+            if target is not None:
+                target.errors = [*target.errors, error.message]
+        except PermissionError:
+            abort(403)
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("orgs.related_parties", org_id=org_id))
+    if request.method == "POST":
+        status = 400
+    return render_template(
+        "orgs/related_parties.html",
+        org=organization,
+        parties=rp.list_parties(db.session, org_id),
+        form=form,
+        filing_form=filing_form,
+    ), status
 
 
 @bp.route("/<int:org_id>/basic-info", methods=["GET", "POST"])
@@ -262,9 +316,9 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
         try:
             changed = service.update_basic_info(db.session, current_user, organization, data)
         except service.OrganizationError as error:
+            uow.discard()
             _form_error(form, error)
         else:
-            commit()
             flash(_("Saved."), "success")
             # After a change, the page where the new 30-day obligation is listed.
             target = "disclosures.obligations" if changed else "orgs.manage"
@@ -316,10 +370,10 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
             db.session, current_user, organization, form.email.data, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         _form_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
-    commit()
     flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -350,9 +404,9 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
             db.session, current_user, organization, membership_id, form.role.data
         )
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The role was changed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -366,9 +420,9 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     try:
         service.remove_member(db.session, current_user, organization, membership_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The member was removed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -382,9 +436,9 @@ def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     try:
         service.revoke_invitation(db.session, current_user, organization, invitation_id)
     except service.OrganizationError as error:
+        uow.discard()
         flash(str(error.message), "error")
         return _members_page(organization, status=400)
-    commit()
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
@@ -400,14 +454,15 @@ def invitation(token: str) -> Response | tuple[str, int] | str:
         try:
             service.accept_invitation(db.session, current_user, token)
         except service.NotAllowedError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 403
         except service.OrganizationError as error:
+            uow.discard()
             return render_template(
                 "orgs/invitation.html", invitation=found, form=form, problem=error.message
             ), 400
-        commit()
         flash(_("Welcome to %(org)s!", org=found.organization.name), "success")
         return redirect(url_for("orgs.manage", org_id=found.organization_id))
     return render_template("orgs/invitation.html", invitation=found, form=form, problem=None)

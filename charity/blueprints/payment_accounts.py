@@ -21,7 +21,7 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Organization
@@ -120,7 +120,7 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
         try:
             account = merchant_accounts.save_credentials(db.session, current_user, command)
         except merchant_accounts.MerchantAccountError as error:
-            db.session.rollback()
+            uow.discard()
             target = form[error.field] if error.field and error.field in form else None
             if target is not None:
                 target.errors = [*target.errors, _(error.message)]
@@ -128,7 +128,6 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
                 flash(_(error.message), "error")
         else:
             _mail_change(organization, provider, account.public_id)
-            commit()
             flash(_("The account was saved. Its secrets are stored encrypted."), "success")
             return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)
     form.password.data = ""
@@ -178,9 +177,8 @@ def dismiss(org_id: int, parked_id: int):  # type: ignore[no-untyped-def]
         if parked.organization_id != org_id:
             abort(404)
     except parking.ParkingError as error:
-        db.session.rollback()
+        uow.discard()
         flash(_(error.message), "error")
     else:
-        commit()
         flash(_("The event was closed."), "success")
     return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)

@@ -20,8 +20,7 @@ import hashlib
 from flask import Blueprint, Response, abort, current_app, request
 
 from charity import payments
-from charity.blueprints.donations import commit_with_receipts
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import csrf, db
 from charity.models import MerchantAccount, WebhookRejection
 from charity.services import merchant_accounts, wallet_payments
@@ -46,18 +45,17 @@ def notify(provider: str, account_id: int):  # type: ignore[no-untyped-def]
     except payments.NotificationError as error:
         return _reject(handler, provider, str(error), body)
     except payments.PaymentError as error:  # e.g. the platform certificates unreachable
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("%s notification deferred: %s", provider, error)
         return _answer(handler.refuse("temporarily unavailable", 503))
     try:
         outcome = wallet_payments.apply_notice(db.session, notice, account)
     except payments.PaymentError as error:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning(
             "%s notification %s deferred: %s", provider, notice.event_id, error
         )
         return _answer(handler.refuse("temporarily unavailable", 503))
-    commit_with_receipts()
     if outcome == "parked":
         current_app.logger.error("%s notification %s parked", provider, notice.event_id)
     return _answer(handler.acknowledge())
@@ -70,7 +68,7 @@ def _answer(answer: tuple[str, int, dict[str, str]]) -> Response:
 
 def _reject(handler: payments.Provider, provider: str, reason: str, body: bytes) -> Response:
     current_app.logger.warning("%s notification rejected: %s", provider, reason)
-    db.session.rollback()
+    uow.discard()
     db.session.add(
         WebhookRejection(
             reason=f"{provider}: {reason}"[:300],
@@ -78,5 +76,4 @@ def _reject(handler: payments.Provider, provider: str, reason: str, body: bytes)
             payload_sha256=hashlib.sha256(body).hexdigest(),
         )
     )
-    commit()
     return _answer(handler.refuse("invalid notification", 400))

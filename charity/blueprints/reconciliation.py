@@ -18,7 +18,7 @@ from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from charity import payments
-from charity.blueprints.donations import commit_with_receipts
+from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Organization, ReconciliationDifference, ReconciliationRun
@@ -77,12 +77,11 @@ def apply(org_id: int, run_id: int, difference_id: int):  # type: ignore[no-unty
         return back
     try:
         reconciliation.apply_difference(db.session, current_user, difference.id, form.reason.data)
-        commit_with_receipts()
     except reconciliation.ReconciliationError as error:
-        db.session.rollback()
+        uow.discard()
         flash(_(error.message), "error")
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         flash(_("The payment service is not available right now. Please try again."), "error")
     else:
         flash(_("The provider's record was applied to the books."), "success")

@@ -36,8 +36,7 @@ from charity.compliance.dashboard import (
 )
 from charity.compliance.dates import today_cst
 from charity.compliance.export import to_csv, to_xlsx
-from charity.core import regions
-from charity.core.db import commit
+from charity.core import regions, uow
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
@@ -183,13 +182,13 @@ def qualification_loss(org_id: int):  # type: ignore[no-untyped-def]
                 form.source.data,
             )  # fmt: skip
         except org_service.OrganizationError as error:
+            uow.discard()
             target = getattr(form, error.field or "", None)
             if target is None:
                 flash(str(error.message), "error")
             else:
                 target.errors = [*target.errors, error.message]
         else:
-            commit()
             flash(_("The loss of the qualification is recorded."), "success")
             return redirect(url_for("regulator.timeline", org_id=org.id))
     return _timeline(org, form), 400

@@ -17,8 +17,7 @@ import time
 from flask import Blueprint, current_app, jsonify, request
 
 from charity import payments
-from charity.blueprints.donations import commit_with_receipts
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import csrf, db
 from charity.models import WebhookRejection
 from charity.ops import metrics
@@ -45,13 +44,12 @@ def receive():
         row = apply_event(db.session, event)
     except payments.PaymentError as exc:
         # Stripe could not be asked to confirm the object: nothing stored, Stripe retries.
-        db.session.rollback()
+        uow.discard()
         current_app.logger.warning("Stripe webhook %s deferred: %s", event.get("id"), exc)
         return jsonify(error="payment service unavailable"), 503
     except MalformedEventError as exc:
         return _reject(f"malformed event: {exc}", payload, "malformed event")
     outcome = row.outcome if row is not None else "duplicate"  # read before commit expires it
-    commit_with_receipts()
     if row is not None and isinstance(event.get("created"), int):
         metrics.observe_webhook_lag(time.time() - event["created"])
     return jsonify(status=outcome)
@@ -59,7 +57,7 @@ def receive():
 
 def _reject(reason: str, payload: bytes, answer: str = "invalid signature"):  # type: ignore[no-untyped-def]
     current_app.logger.warning("Stripe webhook rejected: %s", reason)
-    db.session.rollback()
+    uow.discard()
     db.session.add(
         WebhookRejection(
             reason=reason[:300],
@@ -67,5 +65,4 @@ def _reject(reason: str, payload: bytes, answer: str = "invalid signature"):  # 
             payload_sha256=hashlib.sha256(payload).hexdigest(),
         )
     )
-    commit()
     return jsonify(error=answer), 400

@@ -21,7 +21,7 @@ from markupsafe import Markup
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import db
 from charity.models import User
 from charity.services import two_factor
@@ -105,10 +105,9 @@ def verify():  # type: ignore[no-untyped-def]
         try:
             two_factor.pass_login(db.session, user, form.code.data)
         except two_factor.TwoFactorError as error:
-            db.session.rollback()
+            uow.discard()
             form.code.errors = [*form.code.errors, _(error.message)]
         else:
-            commit()
             return redirect(_next())
     status = 400 if request.method == "POST" else 200
     return render_template("auth/two_factor.html", form=form), status
@@ -132,10 +131,9 @@ def setup():  # type: ignore[no-untyped-def]
         try:
             codes = two_factor.enable(db.session, user, secret, form.code.data)
         except two_factor.TwoFactorError as error:
-            db.session.rollback()
+            uow.discard()
             form.code.errors = [*form.code.errors, _(error.message)]
         else:
-            commit()
             session.pop(_SETUP_SECRET, None)
             flash(_("Two-factor authentication is on. Other sessions were logged out."), "success")
             return render_template("auth/two_factor_codes.html", codes=codes, next_url=_next())

@@ -36,7 +36,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from charity import payments
-from charity.blueprints.donations import commit_with_receipts
+from charity.core import uow
 from charity.core.db import writes
 from charity.extensions import db
 from charity.models import Donation, utcnow
@@ -90,13 +90,12 @@ def start(donation: Donation, provider: str):  # type: ignore[no-untyped-def]
     )
     try:
         started = wallet_payments.start_wallet_payment(db.session, command, utcnow())
-        commit_with_receipts()
     except donations.DonationError as error:
-        db.session.rollback()
+        uow.discard()
         flash(_(error.message), "error")
         return redirect(url_for("donations.show", token=donation.public_token), 303)
     except payments.PaymentError:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.exception("could not start a %s payment for %s", provider, donation.id)
         flash(_("The payment service is not available right now. Please try again."), "error")
         return redirect(url_for("donations.show", token=donation.public_token), 303)
@@ -149,7 +148,7 @@ def status(token: str):  # type: ignore[no-untyped-def]
     try:
         state = refresh(donation)
     except (payments.PaymentError, sa.exc.OperationalError):
-        db.session.rollback()  # asked again at the next poll
+        uow.discard()  # asked again at the next poll
         state = donation.status
     done = url_for("donations.show", token=token)
     return jsonify(status=state, redirect=done, failure=donation.failure_message or "")
@@ -159,9 +158,8 @@ def refresh(donation: Donation) -> str:
     """Ask the provider about the donation's current wallet order (server-side)."""
     try:
         state = wallet_payments.refresh_wallet_payment(db.session, donation, utcnow())
-        commit_with_receipts()
     except donations.PaymentMismatchError as error:
-        db.session.rollback()
+        uow.discard()
         current_app.logger.error("donation %s: %s", donation.id, error)
         return donation.status
     return state

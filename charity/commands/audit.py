@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from charity.auditlog import checkpoint, integrity, publish, store
+from charity.core import uow
 from charity.extensions import db
 
 
@@ -24,12 +25,12 @@ def verify() -> None:
     for problem in integrity.check_log(db.session, signer, current_app.config["AUDITLOG_ORIGIN"]):
         problems += 1
         click.echo(f"MISMATCH {problem}", err=True)
-    db.session.rollback()
+    uow.rollback()
     if problems:
         raise click.ClickException(f"{problems} problem(s) found in the audit log")
     size, _root = store.current_head(db.session)
     waiting = store.pending_count(db.session)
-    db.session.rollback()
+    uow.rollback()
     queued = f"; {waiting} queued for the sequencer" if waiting else ""
     click.echo(f"OK: the audit log verifies ({size} entries{queued})")
 
@@ -71,9 +72,9 @@ def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
         started = time.monotonic()
         try:
             appended = checkpoint.sequence_batch(db.session, signer, origin, batch)
-            db.session.commit()
+            uow.commit()
         except OperationalError as error:  # the database restarting: wait and go on
-            db.session.rollback()
+            uow.rollback()
             current_app.logger.warning("log sequencer: %s", error.orig)
             time.sleep(1.0)
             continue
@@ -96,7 +97,7 @@ def _publish_safely() -> None:
     try:
         summary = publish.publish(db.session, current_app)
     except Exception:  # network, storage, a witness's bad answer: logged, retried later
-        db.session.rollback()
+        uow.rollback()
         current_app.logger.exception("log publisher: witnesses or tiles failed; will retry")
     else:
         if summary["cosignatures"] or summary["tiles"]:
@@ -110,7 +111,7 @@ def publish_log() -> None:
     cosign every checkpoint they have not, and write the tiles (AUDITLOG_TILES)."""
     signer = checkpoint.signer_for(current_app)
     checkpoint.current_checkpoint(db.session, signer, current_app.config["AUDITLOG_ORIGIN"])
-    db.session.commit()
+    uow.commit()
     summary = publish.publish(db.session, current_app)
     click.echo(
         f"cosignatures: {summary['cosignatures']}, files written: {summary['tiles']}, "
@@ -126,7 +127,7 @@ def sign_checkpoint() -> None:
     _size, _root, note = checkpoint.current_checkpoint(
         db.session, signer, current_app.config["AUDITLOG_ORIGIN"]
     )
-    db.session.commit()
+    uow.commit()
     click.echo(note, nl=False)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from charity.core.db import commit
+from charity.core import uow
 from charity.extensions import db
 from charity.services.campaigns import close_ended_campaigns
 
@@ -20,7 +20,7 @@ def campaigns() -> None:
 def close_ended() -> None:
     """Close every published campaign whose end date (China Standard Time) has passed."""
     closed = close_ended_campaigns(db.session)
-    commit()
+    uow.commit()
     for campaign in closed:
         click.echo(
             f"closed campaign {campaign.id} {campaign.filing_number} (ended {campaign.end_date})"

@@ -8,6 +8,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from charity.core import uow
+
 
 def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
@@ -27,7 +29,7 @@ def refresh(today: str | None) -> None:
     from charity.extensions import db
 
     counts = refresh_obligations(db.session, None, _day(today))
-    db.session.commit()
+    uow.commit()
     click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
 
 
@@ -40,12 +42,12 @@ def remind(today: str | None) -> None:
     from charity.compliance.dates import today_cst
     from charity.compliance.reminders import collect_reminders
     from charity.extensions import db
-    from charity.ops.mail import send_mail
+    from charity.ops.mail import queue_mail
 
     # A request context gives translations their default locale (the texts use gettext).
     with current_app.test_request_context("/"):
         mails = collect_reminders(db.session, _day(today) or today_cst())
-    db.session.commit()
-    for mail in mails:  # after the commit: a rolled-back run sends nothing
-        send_mail(mail)
+    for mail in mails:  # sent after the commit: a rolled-back run sends nothing
+        queue_mail(mail)
+    uow.commit()
     click.echo(f"sent {len(mails)} reminder email(s)")

@@ -18,6 +18,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
+from charity.core import uow
 from charity.extensions import db
 from charity.models import MerchantAccount, utcnow
 from charity.payments import vault
@@ -55,7 +56,7 @@ def reconcile(day_text: str | None, organization_id: int | None) -> None:
         )
         for run in runs
     ]
-    db.session.commit()
+    uow.commit()
     failed = False
     for provider, account, status, error, theirs, ours, differences in summary:
         if status != "ok":
@@ -83,7 +84,7 @@ def close_expired() -> None:
     handled = 0
     while True:
         batch = wallet_payments.close_expired_orders(db.session, utcnow(), limit=50)
-        db.session.commit()
+        uow.commit()
         handled += batch
         if batch < 50:
             break
@@ -104,7 +105,7 @@ def connect_simulators() -> None:
     if not (wechatpay.startswith(local) and alipay.startswith(local)):
         raise click.ClickException("WECHATPAY_API_BASE and ALIPAY_GATEWAY must be local simulators")
     lines = connect(db.session, wechatpay, alipay)
-    db.session.commit()
+    uow.commit()
     click.echo("Payment accounts at the local simulators:")
     for line in lines:
         click.echo(line)
@@ -117,5 +118,5 @@ def reseal() -> None:
     accounts = db.session.query(MerchantAccount).all()
     for account in accounts:
         account.secrets_token = vault.reseal(account.secrets_token)
-    db.session.commit()
+    uow.commit()
     click.echo(f"resealed {len(accounts)} merchant accounts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from charity.core import uow
 from charity.core.text import has_forbidden_characters
 from charity.extensions import db
 from charity.services import accounts
@@ -31,9 +32,9 @@ def _create(email: str, name: str, password: str, role: str, province: str | Non
             email_verified=True,  # created by the operator, who knows the person
         )
     except accounts.AccountError as error:
-        db.session.rollback()
+        uow.rollback()
         raise click.ClickException(f"{error.field}: {error.message}") from None
-    db.session.commit()
+    uow.commit()
     scope = f", province {user.regulator_province}" if user.regulator_province else ""
     click.echo(f"created {role} {user.email} (id {user.id}{scope})")
 

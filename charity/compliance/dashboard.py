@@ -7,12 +7,13 @@ queries, mismatches use one correlated subquery.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
@@ -178,6 +179,12 @@ def ratio_failures(session: Session, scope: Scope | str | None, limit: int | Non
     return list(session.execute(_scope(query, scope, Disclosure.disclosure_type)))
 
 
+def ratio_explanation(version: DisclosureVersion) -> str:
+    """The organization's explanation of special circumstances (民发〔2016〕189号 art. 12,
+    issue 16 point 10), shown beside its ratio shortfall ("" when none was given)."""
+    return str(json.loads(version.fields_json).get("ratio_explanation") or "")
+
+
 def figure_mismatches(session: Session, scope: Scope | str | None, limit: int | None) -> list[Any]:
     """Published campaign figures whose money raised or money spent differs from the
     books as of the moment the figures are true of (the version's ``figures_as_of``):
@@ -239,6 +246,47 @@ def mismatch_rows(session: Session, scope: Scope | str | None, limit: int | None
                         int(reported) - int(computed),
                     ]
                 )
+    rows.extend(fund_statement_mismatch_rows(session, scope, limit))
+    return rows
+
+
+def fund_statement_mismatch_rows(
+    session: Session, scope: Scope | str | None, limit: int | None
+) -> list[list]:
+    """Published fund statements (latest versions) whose figures differ from the fund's
+    ledger statement for that year (issue 16 point 5), in the same row shape as the
+    campaign mismatches (subject: the fund's name). One statement computation per
+    published fund statement (a few per fund and year)."""
+    from charity.models import Fund
+    from charity.services.disclosures import compare_figures
+
+    query = _latest(
+        select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc, Fund.name)
+    ).join(Fund, Disclosure.subject_key == literal("fund:") + cast(Fund.id, String))
+    query = query.where(Disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT).order_by(
+        Disclosure.id
+    )
+    rows: list[list] = []
+    for d, version, name, uscc, fund_name in session.execute(
+        _scope(query, scope, Disclosure.disclosure_type)
+    ):
+        for diff in compare_figures(session, version):
+            rows.append(
+                [
+                    d.id,
+                    name,
+                    uscc,
+                    fund_name,
+                    d.disclosure_type,
+                    d.period_key,
+                    diff.name,
+                    diff.reported_fen,
+                    diff.computed_fen,
+                    diff.difference_fen,
+                ]
+            )
+            if limit and len(rows) >= limit:
+                return rows
     return rows
 
 
@@ -376,9 +424,9 @@ def build_tables(
             ],
         )
     tables["ratio_failures"] = (
-        ["disclosure_id", "organization", "uscc", "year", "version"],
+        ["disclosure_id", "organization", "uscc", "year", "version", "explanation"],
         [
-            [d.id, name, uscc, d.period_key, v.version]
+            [d.id, name, uscc, d.period_key, v.version, ratio_explanation(v)]
             for d, v, name, uscc in ratio_failures(session, scope, limit)
         ],
     )

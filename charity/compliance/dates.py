@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 from dateutil.relativedelta import relativedelta
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -31,6 +32,27 @@ def end_of_day_utc(day: date) -> datetime:
 
 def add_months(day: date, months: int) -> date:
     return day + relativedelta(months=months)
+
+
+def is_rest_day(day: date) -> bool:
+    """A statutory rest day (法定休假日): a public holiday of the State Council's yearly
+    notice or a weekend day not swapped into a working day (调休), from the
+    ``chinese-calendar`` package (keyed by those notices). For a year it has no data for
+    yet (the notice comes out in November), weekends only."""
+    try:
+        return chinese_calendar.is_holiday(day)
+    except NotImplementedError:
+        return day.weekday() >= 5
+
+
+def period_end(day: date) -> date:
+    """Civil Code art. 203 (issue 16 point 11): when the last day of a period is a
+    statutory rest day, the period ends on the first day after the rest ends. ``day`` is
+    the last day as computed by arts. 201–202 (days counted from the next day, months
+    clamped to the month's end)."""
+    while is_rest_day(day):
+        day += timedelta(days=1)
+    return day
 
 
 def may_31_following(year: int) -> date:

@@ -25,10 +25,11 @@ from charity.compliance.dates import (
     cst_date,
     end_of_day_utc,
     may_31_following,
+    period_end,
     today_cst,
 )
-from charity.core.events import Event, subscribe
-from charity.models import Campaign, Fund, Organization
+from charity.core.events import Event
+from charity.models import Campaign, Fund, Organization, RelatedPartyListFiling
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 from charity.services.figures import leftover_by_campaign
 
@@ -145,6 +146,10 @@ def _make(
     due: date,
     campaign_id: int | None = None,
 ) -> Derived:
+    if rule.code in r.PERIOD_RULES:
+        # Civil Code art. 203: a period whose last day is a statutory rest day ends on
+        # the next working day. The period key keeps the nominal date.
+        due = period_end(due)
     return Derived(
         key=f"{rule.code}:{org_id}:{subject}:{period}",
         organization_id=org_id,
@@ -171,7 +176,7 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
     since = org.on_platform_since or org.registered_on
     for year in range(max(since.year, org.registered_on.year), today.year):
         year_end = date(year, 12, 31)
-        for code in ("annual_work_report", "annual_financial_report"):
+        for code in ("annual_work_report", "annual_financial_report", "related_party_list"):
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
 
 
@@ -267,6 +272,7 @@ def derive(
     filings: dict[int, date],
     today: date,
     funds: Iterable[FundFacts] = (),
+    list_filings: dict[tuple[int, str], date] | None = None,
 ) -> list[Derived]:
     """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
     found: list[Derived] = []
@@ -278,10 +284,18 @@ def derive(
         found.extend(_trigger_obligations(trigger))
     for campaign in campaigns:
         found.extend(_campaign_obligations(campaign, published))
-    return [_fulfil(item, published, filings) for item in found]
+    return [_fulfil(item, published, filings, list_filings or {}) for item in found]
 
 
-def _fulfil(item: Derived, published: Published, filings: dict[int, date]) -> Derived:
+def _fulfil(
+    item: Derived,
+    published: Published,
+    filings: dict[int, date],
+    list_filings: dict[tuple[int, str], date],
+) -> Derived:
+    if item.disclosure_type == r.RELATED_PARTY_LIST:
+        filed_on = list_filings.get((item.organization_id, item.period_key))
+        return Derived(**{**asdict(item), "fulfilled_on": filed_on})
     if item.disclosure_type == r.CAMPAIGN_FILING:
         filed = filings.get(item.campaign_id or 0)
         return Derived(**{**asdict(item), "fulfilled_on": filed})
@@ -301,7 +315,7 @@ def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Five queries, whatever the number of organizations, plus three per 500 campaigns
+    """Six queries, whatever the number of organizations, plus three per 500 campaigns
     whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
@@ -374,7 +388,17 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         if o in verified
     ]
     filings = {c.id: c.filing_date for c in campaigns}
-    return orgs, campaigns, triggers, published, filings, funds
+    list_filings = {
+        (o, str(y)): d
+        for o, y, d in session.execute(
+            select(
+                RelatedPartyListFiling.organization_id,
+                RelatedPartyListFiling.year,
+                RelatedPartyListFiling.filed_on,
+            ).where(only(RelatedPartyListFiling.organization_id))
+        ).all()
+    }
+    return orgs, campaigns, triggers, published, filings, funds, list_filings
 
 
 def _with_leftovers(
@@ -410,8 +434,10 @@ def refresh_obligations(
     (all when None). Returns counts of inserted, updated and deleted rows."""
     today = today or today_cst()
     ids = None if org_ids is None else sorted(set(org_ids))
-    orgs, campaigns, triggers, published, filings, funds = load_facts(session, ids, today)
-    derived = derive(orgs, campaigns, triggers, published, filings, today, funds)
+    orgs, campaigns, triggers, published, filings, funds, list_filings = load_facts(
+        session, ids, today
+    )
+    derived = derive(orgs, campaigns, triggers, published, filings, today, funds, list_filings)
     wanted = {d.key: d for d in derived}
     query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
     if ids is not None:
@@ -455,7 +481,7 @@ def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
     return dict(counts)
 
 
-def _refresh_on_event(session: Session, event: Event) -> None:
+def refresh_on_event(session: Session, event: Event) -> None:
     """Keep obligations current when organizations, campaigns or community funds change
     (verified, published, created, closed ...), whoever records the event."""
     if event.subject_id is None:
@@ -472,6 +498,3 @@ def _refresh_on_event(session: Session, event: Event) -> None:
         return
     if org_id is not None:
         refresh_obligations(session, [org_id])
-
-
-subscribe(_refresh_on_event)

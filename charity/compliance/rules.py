@@ -31,6 +31,9 @@ EMERGENCY_UPDATE = "emergency_update"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
+#: Not a public disclosure but the related-party list sent to the registration authority
+#: (MCA Order 81 arts. 14–15), checked against RelatedPartyListFiling.
+RELATED_PARTY_LIST = "related_party_list"
 
 DISCLOSURE_TYPES = (
     BASIC_INFO,
@@ -44,7 +47,7 @@ DISCLOSURE_TYPES = (
     FUND_ANNUAL_STATEMENT,
     EMERGENCY_UPDATE,
 )
-OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING)
+OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
 #: Types whose figures finance staff prepare; finance members may publish these (and only
 #: these), owners and editors may publish every type.
@@ -65,6 +68,7 @@ TYPE_LABELS = {
     FUND_ANNUAL_STATEMENT: _l("Fund annual statement"),
     EMERGENCY_UPDATE: _l("Emergency receipts and use"),
     CAMPAIGN_FILING: _l("Campaign filing"),
+    RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
 
 
@@ -187,6 +191,13 @@ RULES: tuple[Rule, ...] = (
         offset_days=30,
     ),
     Rule(
+        "related_party_list",
+        RELATED_PARTY_LIST,
+        "MCA Order 81 arts. 14–15",
+        _l("the end of each calendar year"),
+        _l("related-party list sent to the registration authority by May 31"),
+    ),
+    Rule(
         "fund_annual_statement",
         FUND_ANNUAL_STATEMENT,
         "MCA Order 81; Charity Law (2023) art. 78",
@@ -196,6 +207,25 @@ RULES: tuple[Rule, ...] = (
 )
 
 RULES_BY_CODE = {rule.code: rule for rule in RULES}
+
+#: Rules whose deadline is the last day of a period counted forward from an event (so
+#: many days or months after it): Civil Code art. 203 moves such a last day off a
+#: statutory rest day to the next working day (charity.compliance.dates.period_end).
+#: Not moved: fixed calendar dates (May 31 of the following year) and the filing lead
+#: (a period counted *backwards* from the start: moving it would shorten the lead).
+PERIOD_RULES = frozenset(
+    {
+        "basic_info_registration",
+        "basic_info_change",
+        "emergency_filing",
+        "emergency_update",
+        "campaign_progress",
+        "campaign_result",
+        "partner_evaluation",
+        "leftover_property",
+        "major_transactions",
+    }
+)
 
 #: Non-deadline rules of the same table, enforced elsewhere, listed for the rules page.
 OTHER_RULES = (
@@ -210,6 +240,9 @@ OTHER_RULES = (
 TRIGGER_RULES = {
     "basic_info_change": "basic_info_change",
     "major_transaction": "major_transactions",
+    # A gift from a listed related party: the 30-day related-party disclosure (Order 81
+    # arts. 14–15), fulfilled by a major/related-party transactions disclosure.
+    "related_party_gift": "major_transactions",
 }
 
 

@@ -76,7 +76,23 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec(
             "avg_net_assets_3y_fen", "fen0", _l("Average year-end net assets, three years"), False
         ),
-        FieldSpec("auditor", "text", _l("Auditor (if audited)"), required=False),
+        # CL art. 78 para. 2 (issue 16 point 6): required, with the audit report attached,
+        # when the organization held the public fundraising qualification that year
+        # (checked in charity.services.disclosures._check_audit).
+        FieldSpec(
+            "auditor",
+            "text",
+            _l("Auditor (accounting firm; required if qualified for public fundraising)"),
+            required=False,
+        ),
+        # 民发〔2016〕189号 art. 12 (issue 16 point 10): shown to the regulator beside a
+        # ratio shortfall.
+        FieldSpec(
+            "ratio_explanation",
+            "text",
+            _l("Special circumstances behind a ratio shortfall (民发〔2016〕189号 art. 12)"),
+            required=False,
+        ),
     ),
     r.CAMPAIGN_PROGRESS: _FIGURES,
     r.CAMPAIGN_RESULT: (*_FIGURES, FieldSpec("implementation", "text", _l("Implementation"))),

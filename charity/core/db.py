@@ -73,15 +73,6 @@ def request_writes() -> bool:
     return bool(getattr(view, "sqlite_writes", False))
 
 
-def commit() -> None:
-    """The one commit of a request. Side effects queued during it (mail) go out after."""
-    from charity.extensions import db
-    from charity.ops.mail import flush_queued_mail
-
-    db.session.commit()
-    flush_queued_mail()
-
-
 def dialect_insert(session: Session) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``) for the session's database:
     PostgreSQL and SQLite (3.24+) both spell an upsert ``ON CONFLICT``."""

@@ -5,8 +5,9 @@ added, later a donation succeeded ...) calls :func:`record_event` inside the sam
 database transaction as the change. The audit log subscribes here, so callers never
 need to know how the log is stored.
 
-Payload builders: an event type may register a function that builds its public data
-from the subject row (``@payload_builder("organization.verified", "organizations")``).
+Payload builders: an event type may have a function that builds its public data from the
+subject row. Subscribers and builders are registered in one place, ``charity.wiring``
+(called by ``create_app``), never when a module is imported.
 ``record_event`` uses it when no data is given, and ``flask audit verify`` calls the same
 function later to recompute every entry from the domain tables, so a hand edit of a
 recorded value is detected. Builders must read only fields that never legitimately
@@ -54,14 +55,26 @@ def subscribe(handler: Subscriber) -> Subscriber:
     return handler
 
 
-def payload_builder(
-    event_type: str, subject_table: str
-) -> Callable[[PayloadBuilder], PayloadBuilder]:
-    def register(builder: PayloadBuilder) -> PayloadBuilder:
-        _builders[event_type] = (subject_table, builder)
-        return builder
+def unsubscribe(handler: Subscriber) -> None:
+    if handler in _subscribers:
+        _subscribers.remove(handler)
 
-    return register
+
+def subscribers() -> tuple[Subscriber, ...]:
+    return tuple(_subscribers)
+
+
+def register_payload_builder(event_type: str, subject_table: str, builder: PayloadBuilder) -> None:
+    _builders[event_type] = (subject_table, builder)
+
+
+def unregister_payload_builder(event_type: str) -> None:
+    _builders.pop(event_type, None)
+
+
+def event_types() -> list[str]:
+    """The event types with a payload builder (recomputable from their subject row)."""
+    return sorted(_builders)
 
 
 def builder_for(event_type: str) -> tuple[str, PayloadBuilder] | None:

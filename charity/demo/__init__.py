@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from charity.core import uow
 from charity.extensions import db
 from charity.models import User
 from charity.models.base import utcnow
@@ -49,6 +50,7 @@ LOADERS: list[str] = [
     "charity.demo.compliance:load_compliance_demo",
     "charity.demo.compliance:load_major_transaction_demo",
     "charity.demo.funds:load_funds",
+    "charity.demo.givingdays:load_givingday",
 ]
 
 
@@ -59,6 +61,6 @@ def load_demo_data() -> Iterator[str]:
     for spec in LOADERS:
         module_name, attribute = spec.split(":")
         lines += getattr(import_module(module_name), attribute)() or []
-        db.session.commit()
+        uow.commit()
     yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
     yield from lines

@@ -33,7 +33,13 @@ PEOPLE = frozenset(
 TITLES = ("会计", "编辑")
 OFFICES = frozenset({"平台管理员", "广东省民政厅监管员"})
 #: Invented companies that give in the demo (a donor may be a company).
-COMPANIES = frozenset({"广州粤信科技有限公司"})
+COMPANIES = frozenset(
+    {
+        "广州粤信科技有限公司",
+        "佛山禾岚建材有限公司",  # givingdays: a pledging company
+        "广东晴川物流有限公司",  # givingdays: a pledging company and a matching sponsor
+    }
+)
 
 #: Real people the demo must never name: national leaders (present and past, including those
 #: convicted), well-known public figures, and people known from Chinese philanthropy.

@@ -48,6 +48,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
@@ -93,6 +94,8 @@ __all__ = [
     "RecurringFailure",
     "RecurringGift",
     "Refund",
+    "RelatedParty",
+    "RelatedPartyListFiling",
     "SpendingAllocation",
     "Team",
     "TimestampMixin",

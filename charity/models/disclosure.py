@@ -25,7 +25,7 @@ from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.organization import Organization
 
-TRIGGER_KINDS = ("basic_info_change", "major_transaction")
+TRIGGER_KINDS = ("basic_info_change", "major_transaction", "related_party_gift")
 REMINDER_KINDS = ("due_14", "due_3", "overdue")
 
 

@@ -11,8 +11,9 @@ caller never imports RQ and the same call works in both modes:
   ``charity_job_queue_failed`` counts them).
 
 Arguments are pickled by RQ: pass ids and small frozen values, never ORM objects.
-Side effects of a request are enqueued after its commit (charity.core.db.commit), so a job
-never sees a row the request rolled back.
+Side effects of a request are enqueued after its commit (charity.core.uow.after_commit), so
+a job never sees a row the request rolled back. Each job runs as one unit of work
+(charity.core.uow.unit_of_work): it commits when the job returns, rolls back if it raises.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
+
+from charity.core.uow import unit_of_work
 
 if TYPE_CHECKING:
     from redis import Redis
@@ -108,7 +111,8 @@ def run_inline(
     attempts = retry.attempts if retry else 1
     for attempt in range(1, attempts + 1):
         try:
-            return function(*args, **kwargs)
+            with unit_of_work():
+                return function(*args, **kwargs)
         except Exception:
             if attempt == attempts:
                 raise
@@ -120,10 +124,12 @@ def run_job(func_path: str, args: tuple, kwargs: dict[str, Any]) -> Any:
     """What RQ runs: the named function inside an app context."""
     if has_app_context():
         _forget_inherited_connections()
-        return resolve(func_path)(*args, **kwargs)
+        with unit_of_work():
+            return resolve(func_path)(*args, **kwargs)
     with worker_app().app_context():
         _forget_inherited_connections()
-        return resolve(func_path)(*args, **kwargs)
+        with unit_of_work():
+            return resolve(func_path)(*args, **kwargs)
 
 
 def worker_app() -> Flask:

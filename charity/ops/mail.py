@@ -1,7 +1,7 @@
 """Outgoing email. Development writes to the log and instance/mail/; production uses SMTP.
 
-Mail is queued on ``g`` and sent only after the request's transaction commits, so a
-rolled-back change never sends an email.
+``queue_mail`` sends only after the unit of work's transaction commits
+(charity.core.uow.after_commit), so a rolled-back change never sends an email.
 """
 
 from __future__ import annotations
@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
+
+from charity.core.uow import after_commit
 
 #: In tests (MAIL_BACKEND="memory") sent messages are collected here.
 outbox: list[EmailMessage] = []
@@ -88,18 +91,14 @@ def _write_console(message: EmailMessage) -> None:
 
 
 def queue_mail(mail: Mail) -> None:
-    """Send after the current request commits (charity.core.db.commit flushes the queue)."""
-    from flask import g
-
-    g.setdefault("outgoing_mail", []).append(mail)
+    """Send once the current transaction commits; never if it rolls back."""
+    after_commit(partial(deliver, mail))
 
 
-def flush_queued_mail() -> None:
-    from flask import g
-
+def deliver(mail: Mail) -> None:
+    """Send ``mail`` now, through the dispatch hook (a job) when one is configured."""
     dispatch = current_app.extensions.get(MAIL_DISPATCH_KEY, send_mail)
-    for mail in g.pop("outgoing_mail", []):
-        try:
-            dispatch(mail)
-        except (OSError, smtplib.SMTPException):
-            current_app.logger.exception("could not send mail to %s", mail.to)
+    try:
+        dispatch(mail)
+    except (OSError, smtplib.SMTPException):
+        current_app.logger.exception("could not send mail to %s", mail.to)

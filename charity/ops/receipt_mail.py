@@ -16,9 +16,9 @@ from flask_babel import gettext as _
 from redis.exceptions import RedisError
 
 from charity.extensions import db
-from charity.models import Donation
+from charity.models import Donation, RecurringGift
 from charity.ops import jobs
-from charity.ops.mail import Mail, send_mail
+from charity.ops.mail import Mail, deliver, send_mail
 from charity.services import receipts
 from charity.web import links
 
@@ -72,3 +72,19 @@ def send_receipt(donation_id: int, locale: str, base_url: str) -> bool:
         mail = build_receipt_mail(donation)
     send_mail(mail)
     return True
+
+
+def send_renewal_failed_mail(gift_id: int) -> None:
+    """After the commit that recorded a failed renewal: tell the donor how to update the card."""
+    gift = db.session.get(RecurringGift, gift_id)
+    if gift is None or not gift.donor_email:
+        return
+    deliver(
+        Mail(
+            to=gift.donor_email,
+            subject=_(
+                "Your monthly gift to %(org)s could not be charged", org=gift.organization.name
+            ),
+            body=render_template("donor/renewal_failed_email.txt", gift=gift),
+        )
+    )

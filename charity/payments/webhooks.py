@@ -13,7 +13,7 @@ is a MalformedEventError: the endpoint answers 400.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,6 +82,10 @@ def set_outcome(session: Session, event_id: str, outcome: str, detail: str = "")
     session.execute(
         sa.update(_events).where(_events.c.id == event_id).values(outcome=outcome, detail=detail)
     )
+
+
+#: A Stripe event type's handler: applies the verified event, answers its outcome.
+Handler = Callable[[Session, Mapping[str, Any]], str]
 
 
 class MalformedEventError(ValueError):
@@ -242,18 +246,24 @@ def _refund_event(session: Session, event: Mapping[str, Any]) -> str:
     return "unchanged"
 
 
-_HANDLERS = {
+#: The one-off gift's events; charity.wiring registers them with the monthly gifts' ones.
+PAYMENT_HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_succeeded,
     "payment_intent.payment_failed": _payment_failed,
     **dict.fromkeys(REFUND_EVENTS, _refund_event),
 }
+#: event type -> handler, filled by ``register_handlers`` (charity.wiring).
+_HANDLERS: dict[str, Handler] = {}
+
+
+def register_handlers(handlers: Mapping[str, Handler]) -> None:
+    _HANDLERS.update(handlers)
+
+
+def handled_event_types() -> list[str]:
+    return sorted(_HANDLERS)
+
 
 #: Handlers that make every check before their first write, so a refusal leaves nothing
 #: to undo: they run without a savepoint (two statements and a round trip fewer).
 _CHECK_BEFORE_WRITING = {_payment_succeeded}
-
-# --- gifts: monthly gifts (invoice and subscription events) ---
-from charity.services import recurring  # noqa: E402 - after the one-off handlers
-
-_HANDLERS.update(recurring.WEBHOOK_HANDLERS)
-# --- end gifts ---

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 
@@ -185,7 +185,9 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
 
 def _filing_lead_errors(plan: CampaignPlan) -> list[tuple[str | None, Any]]:
     if plan.is_emergency:
-        latest = plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS)
+        from charity.compliance.dates import period_end  # Civil Code art. 203
+
+        latest = period_end(plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS))
         if plan.filing_date > latest:
             message = _l(
                 "An emergency campaign must be filed within %(days)s days after it starts "
@@ -416,8 +418,7 @@ def _rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-@payload_builder("campaign.published", "campaigns")
-def _published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
+def published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(f"campaign {campaign_id} is gone")
@@ -436,9 +437,8 @@ def _published_payload(session: Session, campaign_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("campaign.closed", "campaigns")
-def _closed_payload(session: Session, campaign_id: int) -> dict[str, Any]:
-    payload = _published_payload(session, campaign_id)
+def closed_payload(session: Session, campaign_id: int) -> dict[str, Any]:
+    payload = published_payload(session, campaign_id)
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or campaign.closed_at is None:
         raise LookupError(f"campaign {campaign_id} is not closed")

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
 from charity.services import allocation, ledger
@@ -230,7 +230,7 @@ def _post(session: Session, disbursement: Disbursement, pool: Pool) -> None:
     )
 
 
-def _payload(session: Session, disbursement_id: int) -> dict[str, Any]:
+def disbursement_payload(session: Session, disbursement_id: int) -> dict[str, Any]:
     """Immutable, non-personal fields: individuals appear only under their label."""
     d = session.get(Disbursement, disbursement_id)
     if d is None:
@@ -248,10 +248,6 @@ def _payload(session: Session, disbursement_id: int) -> dict[str, Any]:
         "beneficiary": d.public_beneficiary,
         "evidence_sha256": d.evidence_sha256,
     }
-
-
-for _event in ("requested", "approved", "rejected", "executed"):
-    payload_builder(f"disbursement.{_event}", "disbursements")(_payload)
 
 
 def check_disbursements(session: Session) -> list[str]:

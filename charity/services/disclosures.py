@@ -31,7 +31,7 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
@@ -241,6 +241,37 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+def _check_audit(
+    session: Session,
+    organization_id: int,
+    kind: str,
+    period_key: str,
+    fields: dict[str, Any],
+    attachment_count: int,
+) -> None:
+    """CL art. 78 para. 2 (issue 16 point 6): the annual financial report of an
+    organization that held the public fundraising qualification during the year must be
+    audited: it names the auditor and carries the audit report (a PDF attachment). An
+    unaudited report is refused, so it never fulfils the obligation."""
+    if kind != r.ANNUAL_FINANCIAL_REPORT:
+        return
+    org = session.get(Organization, organization_id)
+    if org is None or not qualified_for(org, kind, period_key):
+        return
+    if not str(fields.get("auditor") or "").strip():
+        raise DisclosureError(
+            _l(
+                "An organization qualified for public fundraising publishes an audited "
+                "financial report (Charity Law art. 78): name the auditor."
+            ),
+            "auditor",
+        )
+    if attachment_count == 0:
+        raise DisclosureError(
+            _l("Attach the audit report as a PDF (Charity Law art. 78)."), "attachments"
+        )
+
+
 def qualified_for(org: Organization, kind: str, period_key: str) -> bool:
     """Whether the organization is judged as qualified for this disclosure: for an annual
     report, held the qualification during that year (CL art. 61, 民发〔2016〕189号; issue 16
@@ -328,6 +359,14 @@ def publish_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(command.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_audit(
+        session,
+        command.organization_id,
+        command.disclosure_type,
+        command.period_key,
+        fields,
+        len(command.attachments),
+    )
     existing = session.scalar(
         select(Disclosure.id).where(
             Disclosure.organization_id == command.organization_id,
@@ -385,6 +424,14 @@ def correct_disclosure(
         )
     )
     assert previous is not None
+    _check_audit(
+        session,
+        disclosure.organization_id,
+        disclosure.disclosure_type,
+        disclosure.period_key,
+        fields,
+        len(command.attachments) or len(previous.attachments),
+    )
     now = now or datetime.now(UTC)
     number = disclosure.latest_version + 1
     version = _add_version(
@@ -416,7 +463,7 @@ def correct_disclosure(
     return version
 
 
-def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
+def version_payload(session: Session, version_id: int) -> dict[str, Any]:
     version = session.get(DisclosureVersion, version_id)
     if version is None:
         raise LookupError(f"disclosure version {version_id} is gone")
@@ -435,10 +482,6 @@ def _version_payload(session: Session, version_id: int) -> dict[str, Any]:
         "content_hash": version.content_hash,
         "attachment_sha256": sorted(a.sha256 for a in version.attachments),
     }
-
-
-payload_builder("disclosure.published", "disclosure_versions")(_version_payload)
-payload_builder("disclosure.corrected", "disclosure_versions")(_version_payload)
 
 
 # --- compliance triggers --------------------------------------------------------------
@@ -513,6 +556,8 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     """Reported campaign figures that differ from the platform's own (empty if all match),
     as of the moment the version's figures are true of (:func:`figures_as_of`)."""
     disclosure = version.disclosure
+    if disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        return _compare_fund_statement(session, version)
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
     computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
@@ -522,6 +567,65 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
         FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
         for name in COMPARED_FIGURES
         if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+#: Fund statement figures reconciled with the fund's ledger (issue 16 point 5).
+FUND_COMPARED_FIGURES = ("opening_fen", "income_fen", "spent_fen", "balance_fen")
+
+
+def _compare_fund_statement(session: Session, version: DisclosureVersion) -> list[FigureDifference]:
+    """A fund's published yearly statement against its ledger statement for that year
+    (MCA Order 81, CL art. 78; issue 16 point 5). Ledger entries are dated when posted,
+    so a finished year's figures do not move after publication."""
+    disclosure = version.disclosure
+    fund_id = fund_subject(disclosure.subject_key)
+    if fund_id is None or not _YEAR_RE.match(disclosure.period_key):
+        return []
+    computed = fund_statement_figures(session, fund_id, int(disclosure.period_key))
+    if not computed:
+        return []
+    reported = version_fields(version)
+    labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in FUND_COMPARED_FIGURES
+        if name in reported and int(reported[name]) != int(computed[name])
+    ]
+
+
+def differences_before_publishing(
+    session: Session,
+    disclosure_type: str,
+    subject_key: str,
+    period_key: str,
+    fields: dict[str, Any],
+    now: datetime | None = None,
+) -> list[FigureDifference]:
+    """What :func:`compare_figures` would show if these figures were published now: the
+    form's campaign figures against the platform's records, so that the publisher is
+    warned (and must confirm) before, not after (issue 17 point 4)."""
+    if disclosure_type == r.FUND_ANNUAL_STATEMENT:
+        fund_id = fund_subject(subject_key)
+        if fund_id is None or not _YEAR_RE.match(period_key):
+            return []
+        books = fund_statement_figures(session, fund_id, int(period_key))
+        fund_labels = {spec.name: spec.label for spec in FIELDS[r.FUND_ANNUAL_STATEMENT]}
+        return [
+            FigureDifference(name, fund_labels[name], int(fields[name]), int(books[name]))
+            for name in FUND_COMPARED_FIGURES
+            if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
+        ]
+    campaign_id = subject_key.removeprefix("campaign:")
+    if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
+        return []
+    as_of = figures_as_of(disclosure_type, period_key, now or datetime.now(UTC))
+    computed = campaign_figures(session, int(campaign_id), as_of)
+    labels = {spec.name: spec.label for spec in FIELDS[disclosure_type]}
+    return [
+        FigureDifference(name, labels[name], int(fields[name]), int(computed[name]))
+        for name in COMPARED_FIGURES
+        if fields.get(name) is not None and int(fields[name]) != int(computed[name])
     ]
 
 

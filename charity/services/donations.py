@@ -21,16 +21,18 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
-from charity.auditlog import store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
+from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import givingdays, ledger, receipts
 from charity.web.i18n import N_
@@ -392,15 +394,17 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # givingdays: matching money, in this transaction, pool rows locked before the
-    # receipt counter and the log head (the order every path takes them).
-    givingdays.match_gift(session, row, now)
+    # givingdays: the pools this gift may be matched from, looked up before any shared lock
+    candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
             session, row.organization_id, row.org_uscc, now
         )
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
+    # givingdays: matching money in this transaction; a pool's row lock is taken after the
+    # receipt counter and before the log head, and held only for the rest of the commit.
+    givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
@@ -435,22 +439,19 @@ def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
     return {"provider_transaction_id": intent.latest_charge, "provider_paid_at": intent.paid_at}
 
 
-class Succeeded(NamedTuple):
-    """What the view needs after its commit (metrics, the receipt job) without
-    reloading the donation."""
+def note_succeeded(session: Session, donation: Donation, *, mail: bool = True) -> None:
+    """Once the commit that records this success is durable: count the gift and queue its
+    receipt mail (when the donor gave an email and ``mail``). ``donation`` may be a Donation
+    or a row with its columns."""
+    wants_mail = mail and bool(donation.donor_email)
+    effect = partial(_succeeded, donation.id, donation.channel, donation.amount_fen, wants_mail)
+    after_commit(effect, session)
 
-    donation_id: int
-    channel: str
-    amount_fen: int
-    has_email: bool
 
-
-def note_succeeded(session: Session, donation: Donation) -> None:
-    """Remember a success for after the commit (charity.blueprints.donations);
-    ``donation`` may be a Donation or a row with its columns."""
-    session.info.setdefault("donations_succeeded", []).append(
-        Succeeded(donation.id, donation.channel, donation.amount_fen, bool(donation.donor_email))
-    )
+def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool) -> None:
+    metrics.donation_succeeded(channel, amount_fen)
+    if has_email:
+        receipt_mail.queue_receipts([donation_id])
 
 
 def _log_index(results: list[Any]) -> int | None:
@@ -657,11 +658,9 @@ def _donation_payload(
 
 
 # With a batched log, the sequencer fills in log_index (the receipt links the entry).
-store.record_index_in("donation.succeeded", Donation.__table__.c.log_index)
 
 
-@payload_builder("donation.succeeded", "donations")
-def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None:
         raise LookupError(f"donation {donation_id} is gone")
@@ -669,8 +668,7 @@ def _succeeded_payload(session: Session, donation_id: int) -> dict[str, Any]:
     return _donation_payload(donation, donation.organization.uscc, number, waived)
 
 
-@payload_builder("donation.receipt_issued", "donations")
-def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any]:
     """A receipt issued later, on the donor's request (charity.services.receipts)."""
     donation = session.get(Donation, donation_id)
     if donation is None:
@@ -683,8 +681,7 @@ def _receipt_issued_payload(session: Session, donation_id: int) -> dict[str, Any
     }
 
 
-@payload_builder("donation.refunded", "refunds")
-def _refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
+def refunded_payload(session: Session, refund_id: int) -> dict[str, Any]:
     refund = session.get(Refund, refund_id)
     if refund is None:
         raise LookupError(f"refund {refund_id} is gone")

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
 from charity.services import allocation, ledger
@@ -310,21 +310,18 @@ def _fund_payload(fund: Fund) -> dict[str, Any]:
     }
 
 
-@payload_builder("fund.created", "funds")
-def _created_payload(session: Session, fund_id: int) -> dict[str, Any]:
+def fund_created_payload(session: Session, fund_id: int) -> dict[str, Any]:
     fund = session.get(Fund, fund_id)
     if fund is None:
         raise LookupError(f"fund {fund_id} is gone")
     return _fund_payload(fund)
 
 
-@payload_builder("fund.closed", "funds")
-def _closed_payload(session: Session, fund_id: int) -> dict[str, Any]:
-    return _created_payload(session, fund_id)
+def fund_closed_payload(session: Session, fund_id: int) -> dict[str, Any]:
+    return fund_created_payload(session, fund_id)
 
 
-@payload_builder("fund.transfer", "fund_transfers")
-def _transfer_payload(session: Session, transfer_id: int) -> dict[str, Any]:
+def transfer_payload(session: Session, transfer_id: int) -> dict[str, Any]:
     row = session.get(FundTransfer, transfer_id)
     if row is None:
         raise LookupError(f"fund transfer {transfer_id} is gone")

@@ -1,9 +1,10 @@
 """Giving days: events, matching pools (配捐), teams (一起捐) and pledges (认捐).
 
 Matching happens in the donation's success path: ``confirm_payment`` calls
-``match_gift`` in its own transaction, after the gift's ledger posting and before the
-receipt counter (the lock order of every path: donation row, campaign or fund row,
-matching pool rows in id order, receipt counter, log head). For each pool the gift is
+``match_candidates`` (the pools and accounts, no lock) after the gift's ledger posting,
+then, after the receipt counter, ``match_gift`` in the same transaction (the lock order of
+every path: donation row, campaign or fund row, receipt counter, matching pool rows in id
+order, log head). For each pool the gift is
 eligible for, the pool row is locked (``SELECT ... FOR UPDATE``) and the match is the
 smallest of: the gift times the ratio, the cap per gift, what the donor has left today
 under the per-donor cap, what the campaign has left under the per-campaign cap, and
@@ -28,7 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import (
     Campaign,
@@ -423,26 +424,79 @@ def match_amount(
     return max(0, min(limits))
 
 
-def match_gift(session: Session, row: Any, now: datetime) -> list[int]:
-    """Match a gift that is succeeding now (``row``: the locked donation's columns).
-    Returns the new matches' ids. Called by ``donations.confirm_payment`` only."""
+@dataclass(frozen=True)
+class Candidate:
+    """A pool a succeeding gift may be matched from, with the two accounts a match posts
+    to (looked up before any shared lock is taken)."""
+
+    pool_id: int
+    pool_account: ledger.AccountRef
+    matched_account: ledger.AccountRef
+
+
+_accounts = LedgerAccount.__table__
+_ACCOUNTS_BY_KEY = sa.select(_accounts.c.key, _accounts.c.id, _accounts.c.currency).where(
+    _accounts.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+
+
+def match_candidates(session: Session, row: Any, now: datetime) -> list[Candidate]:
+    """The pools a gift succeeding now could be matched from (event on today, campaign
+    accepted and eligible, window open, money left), in pool id order. No lock is taken:
+    ``match_gift`` decides under each pool's lock. Called by ``confirm_payment`` before
+    the receipt counter, so the lookups are not inside any serialized section."""
     if row.campaign_id is None or row.channel == "in_kind":
         return []
     connection = session.connection()
-    day = today_cst(now)
-    candidates = connection.execute(
-        _CANDIDATES, {"campaign_id": row.campaign_id, "today": day, "currency": row.currency}
+    found = connection.execute(
+        _CANDIDATES,
+        {"campaign_id": row.campaign_id, "today": today_cst(now), "currency": row.currency},
     ).all()
+    pool_ids = [pool_id for pool_id, windows in found if in_window(windows, now)]
+    if not pool_ids:
+        return []
+    matched_key = ledger.account_key(
+        "matched", row.organization_id, row.currency, row.campaign_id, None
+    )
+    keys = [f"matchpool:{p}:match_pool:{row.currency}" for p in pool_ids] + [matched_key]
+    refs = {
+        key: ledger.AccountRef(id_, currency)
+        for key, id_, currency in connection.execute(_ACCOUNTS_BY_KEY, {"keys": keys})
+    }
+    if matched_key not in refs:  # the campaign's first match: create its account
+        (refs[matched_key],) = ledger.account_refs(
+            session, ("matched", row.organization_id, row.currency, row.campaign_id, None)
+        )
+    candidates = []
+    for pool_id in pool_ids:
+        key = f"matchpool:{pool_id}:match_pool:{row.currency}"
+        if key not in refs:  # made with the pool; created here only for a hand-made pool
+            pool = session.get(MatchingPool, pool_id)
+            account = pool_accounts(session, pool)[2]  # type: ignore[arg-type]
+            refs[key] = ledger.AccountRef(account.id, account.currency)
+        candidates.append(Candidate(pool_id, refs[key], refs[matched_key]))
+    return candidates
+
+
+def match_gift(
+    session: Session, row: Any, now: datetime, candidates: list[Candidate] | None = None
+) -> list[int]:
+    """Match a gift that is succeeding now (``row``: the locked donation's columns) from
+    its candidate pools. Returns the new matches' ids. Called by
+    ``donations.confirm_payment`` only, after the receipt counter and before the gift's
+    own log entry (lock order: donation, campaign, receipt counter, pools, log head)."""
+    if candidates is None:
+        candidates = match_candidates(session, row, now)
+    if not candidates:
+        return []
+    connection = session.connection()
+    day = today_cst(now)
     # Lock every pool first, in id order, and only then write: the log entries below take
     # the log head's lock (inline log), which must come after every pool lock.
-    pools = [
-        connection.execute(_LOCK_POOL, {"pool_id": pool_id}).one()
-        for pool_id, windows in candidates
-        if in_window(windows, now)
-    ]
+    locked = [(connection.execute(_LOCK_POOL, {"pool_id": c.pool_id}).one(), c) for c in candidates]
     made = []
-    key = donor_key(row) if pools else ""
-    for pool in pools:
+    key = donor_key(row)
+    for pool, candidate in locked:
         pool_id = pool.id
         donor_left = campaign_left = None
         if pool.cap_per_donor_day_fen is not None:
@@ -480,13 +534,15 @@ def match_gift(session: Session, row: Any, now: datetime) -> list[int]:
                 "created_at": now,
             },
         ).scalar_one()
-        pool_account, matched = _match_accounts(session, pool, row)
         ledger.post_transaction(
             session,
             kind="match",
             source_key=f"match:{match_id}",
             donation_id=row.id,
-            postings=[ledger.Posting(pool_account, amount), ledger.Posting(matched, -amount)],
+            postings=[
+                ledger.Posting(candidate.pool_account, amount),
+                ledger.Posting(candidate.matched_account, -amount),
+            ],
             description=f"Match {match_id}: pool {pool_id} for donation {row.id}",
             created_at=now,
         )
@@ -542,8 +598,7 @@ def _match_payload(
     }
 
 
-@payload_builder("donation.matched", "matches")
-def _matched_payload(session: Session, match_id: int) -> dict[str, Any]:
+def matched_payload(session: Session, match_id: int) -> dict[str, Any]:
     match = session.get(Match, match_id)
     if match is None:
         raise LookupError(f"match {match_id} is gone")
@@ -607,8 +662,7 @@ def release_for_refund(session: Session, donation: Donation, refund: Refund) -> 
     return made
 
 
-@payload_builder("match.released", "match_releases")
-def _released_payload(session: Session, release_id: int) -> dict[str, Any]:
+def released_payload(session: Session, release_id: int) -> dict[str, Any]:
     release = session.get(MatchRelease, release_id)
     if release is None:
         raise LookupError(f"match release {release_id} is gone")
@@ -625,8 +679,7 @@ def _released_payload(session: Session, release_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("giving_day.created", "giving_days")
-def _event_payload(session: Session, event_id: int) -> dict[str, Any]:
+def giving_day_payload(session: Session, event_id: int) -> dict[str, Any]:
     event = session.get(GivingDay, event_id)
     if event is None:
         raise LookupError(f"giving day {event_id} is gone")
@@ -639,16 +692,14 @@ def _event_payload(session: Session, event_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("giving_day.campaign_accepted", "giving_day_campaigns")
-def _accepted_payload(session: Session, entry_id: int) -> dict[str, Any]:
+def accepted_payload(session: Session, entry_id: int) -> dict[str, Any]:
     entry = session.get(GivingDayCampaign, entry_id)
     if entry is None:
         raise LookupError(f"giving day campaign {entry_id} is gone")
     return {"event_id": entry.event_id, "campaign_id": entry.campaign_id}
 
 
-@payload_builder("matching_pool.created", "matching_pools")
-def _pool_payload(session: Session, pool_id: int) -> dict[str, Any]:
+def pool_payload(session: Session, pool_id: int) -> dict[str, Any]:
     pool = session.get(MatchingPool, pool_id)
     if pool is None:
         raise LookupError(f"matching pool {pool_id} is gone")
@@ -768,8 +819,7 @@ def hide_team(session: Session, actor: User, team_id: int, reason: str) -> Team:
     return team
 
 
-@payload_builder("team.hidden", "teams")
-def _team_hidden_payload(session: Session, team_id: int) -> dict[str, Any]:
+def team_hidden_payload(session: Session, team_id: int) -> dict[str, Any]:
     team = session.get(Team, team_id)
     if team is None:
         raise LookupError(f"team {team_id} is gone")
@@ -853,8 +903,7 @@ def link_gift(session: Session, actor: User, pledge_id: int, donation_id: int) -
     return donation
 
 
-@payload_builder("pledge.recorded", "pledges")
-def _pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
+def pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
     pledge = session.get(Pledge, pledge_id)
     if pledge is None:
         raise LookupError(f"pledge {pledge_id} is gone")
@@ -870,8 +919,7 @@ def _pledge_payload(session: Session, pledge_id: int) -> dict[str, Any]:
     }
 
 
-@payload_builder("pledge.gift_linked", "donations")
-def _linked_payload(session: Session, donation_id: int) -> dict[str, Any]:
+def linked_payload(session: Session, donation_id: int) -> dict[str, Any]:
     donation = session.get(Donation, donation_id)
     if donation is None or donation.pledge_id is None:
         raise LookupError(f"donation {donation_id} is not linked")

@@ -31,7 +31,7 @@ from charity.compliance.obligations import (
     status_expression,
     trigger_period_key,
 )
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.core.money import format_fen
 from charity.core.text import has_forbidden_characters
 from charity.models import MajorTransaction, Organization, User
@@ -101,8 +101,7 @@ class RecordMajorTransaction:
     max_amount_fen: int = DEFAULT_MAX_AMOUNT_FEN
 
 
-@payload_builder("organization.major_transaction_recorded", "major_transactions")
-def _recorded_payload(session: Session, transaction_id: int) -> dict[str, Any]:
+def recorded_payload(session: Session, transaction_id: int) -> dict[str, Any]:
     record = session.get(MajorTransaction, transaction_id)
     if record is None:
         raise LookupError(f"major transaction {transaction_id} is gone")

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import (
     Campaign,
     Donation,
@@ -218,6 +218,8 @@ def record_offline_gift(
     donation.log_index = donations._log_index(
         record_event(session, "donation.succeeded", subject_id=donation.id)
     )
+    # Counted, and the receipt mailed to a payer who asked for one, after the commit.
+    donations.note_succeeded(session, donation, mail=not donation.receipt_waived)
     return donation
 
 
@@ -259,6 +261,8 @@ def _succeed(session: Session, donation: Donation, post) -> None:  # type: ignor
     donation.log_index = donations._log_index(
         record_event(session, "donation.succeeded", subject_id=donation.id)
     )
+    # Counted, and the receipt mailed to a payer who asked for one, after the commit.
+    donations.note_succeeded(session, donation, mail=not donation.receipt_waived)
 
 
 def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -> Donation:
@@ -346,8 +350,7 @@ def reverse_gift(session: Session, actor: User, command: ReverseGift) -> Donatio
     return reversal
 
 
-@payload_builder("donation.reversed", "donation_reversals")
-def _reversed_payload(session: Session, reversal_id: int) -> dict[str, Any]:
+def reversed_payload(session: Session, reversal_id: int) -> dict[str, Any]:
     reversal = session.get(DonationReversal, reversal_id)
     if reversal is None:
         raise LookupError(f"reversal {reversal_id} is gone")

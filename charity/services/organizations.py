@@ -21,13 +21,13 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from charity.core import regions
-from charity.core.events import payload_builder, record_event
+from charity.core.events import record_event
 from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
 from charity.models.user import MEMBER_ROLES
 
 
-def _organization_payload(session: Session, organization_id: int) -> dict[str, Any]:
+def organization_payload(session: Session, organization_id: int) -> dict[str, Any]:
     organization = session.get(Organization, organization_id)
     if organization is None:
         raise LookupError(f"organization {organization_id} is gone")
@@ -38,16 +38,11 @@ def _organization_payload(session: Session, organization_id: int) -> dict[str, A
     }
 
 
-payload_builder("organization.verified", "organizations")(_organization_payload)
-payload_builder("organization.rejected", "organizations")(_organization_payload)
-
-
-@payload_builder("organization.member_added", "memberships")
-def _member_added_payload(session: Session, membership_id: int) -> dict[str, Any]:
+def member_added_payload(session: Session, membership_id: int) -> dict[str, Any]:
     membership = session.get(Membership, membership_id)
     if membership is None:
         raise LookupError(f"membership {membership_id} is gone")
-    payload = _organization_payload(session, membership.organization_id)
+    payload = organization_payload(session, membership.organization_id)
     payload["membership_id"] = membership.id
     return payload
 
@@ -509,7 +504,7 @@ def set_payment_account(
     record_event(
         session,
         "organization.payment_account_set",
-        {**_organization_payload(session, organization.id), "stripe_account_id": account_id},
+        {**organization_payload(session, organization.id), "stripe_account_id": account_id},
         subject_table="organizations",
         subject_id=organization.id,
     )
@@ -577,7 +572,7 @@ def update_basic_info(
     record_event(
         session,
         "organization.basic_info_changed",
-        {**_organization_payload(session, organization.id), "changed_fields": list(changed)},
+        {**organization_payload(session, organization.id), "changed_fields": list(changed)},
         subject_table="organizations",
         subject_id=organization.id,
     )
@@ -632,7 +627,7 @@ def record_basic_info_change(
     record_event(
         session,
         "organization.basic_info_changed",
-        {**_organization_payload(session, organization.id), "changed_fields": [item]},
+        {**organization_payload(session, organization.id), "changed_fields": [item]},
         subject_table="organizations",
         subject_id=organization.id,
     )
@@ -688,7 +683,7 @@ def record_qualification_loss(
         session,
         "organization.qualification_lost",
         {
-            **_organization_payload(session, organization.id),
+            **organization_payload(session, organization.id),
             "qualification_number": organization.qualification_number,
             "lost_on": lost_on.isoformat(),
             "reason": reason,

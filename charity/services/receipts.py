@@ -1,4 +1,5 @@
-"""CL 38 receipts: gapless numbers per organization and year, the receipt's data, the PDF.
+"""CL 38 receipts (捐赠电子凭证): gapless numbers per organization and year, their data,
+the PDF, the QR code and the short address that checks one on the site.
 
 Numbers look like ``<org code>-<year>-<6 digits>``. The org code is the 9-character
 organization code inside the USCC (characters 9-17), which is unique per organization
@@ -182,30 +183,108 @@ def log_entry_url(donation: Donation) -> str | None:
     return url_for("auditlog_pages.entry", index=donation.log_index)
 
 
+#: What the 捐赠电子凭证 is not, said plainly on the page, the PDF and the check page.
+NOT_AN_OFFICIAL_RECEIPT = N_(
+    "This donation e-voucher is issued by the charity through this platform as proof of your "
+    "gift. It is not the 公益事业捐赠统一票据 (财政电子票据) issued through the finance "
+    "bureau's system, which tax deduction requires; ask the charity for that."
+)
+
+
+def amount_in_capitals(amount_fen: int) -> str:
+    """¥1,234.56 -> 壹仟贰佰叁拾肆元伍角陆分 (the 大写 of Chinese financial documents)."""
+    import cn2an
+
+    if amount_fen <= 0:
+        return "零元整"
+    return str(cn2an.an2cn(f"{amount_fen // 100}.{amount_fen % 100:02d}", "rmb"))
+
+
+def organization_address(organization: Organization) -> str:
+    """The full address, each of province, city and district once: the parts the street
+    address already names are not repeated (广东省 + 广州市天河区体育西路 100 号)."""
+    street = organization.address or ""
+    parts = (organization.province, organization.city, organization.district)
+    return "".join(p for p in parts if p and p not in street) + street
+
+
+def check_code(receipt_number: str, secret: str) -> str:
+    """10 characters that make the short check address unguessable: receipt numbers are
+    sequential, so the number alone must not open the check page."""
+    import base64
+    import hashlib
+    import hmac
+
+    digest = hmac.new(secret.encode(), receipt_number.encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii")[:10].lower()
+
+
+def check_path_code(donation: Donation, secret: str) -> str | None:
+    """The ``<number>.<code>`` of the short check address /v/<...>, None without a number."""
+    if not donation.receipt_number:
+        return None
+    return f"{donation.receipt_number}.{check_code(donation.receipt_number, secret)}"
+
+
+def donation_by_check_code(session: Session, value: str, secret: str) -> Donation | None:
+    """The gift a check address names, if its code is right (a constant-time compare)."""
+    import hmac
+
+    number, _dot, code = value.rpartition(".")
+    if not number or len(number) > 40 or not hmac.compare_digest(code, check_code(number, secret)):
+        return None
+    return session.scalar(sa.select(Donation).where(Donation.receipt_number == number))
+
+
+def check_url(donation: Donation) -> str | None:
+    """The absolute short address that verifies this 捐赠电子凭证 on the site (QR code)."""
+    from flask import current_app
+
+    from charity.web.links import public_url
+
+    code = check_path_code(donation, current_app.config["SECRET_KEY"])
+    if code is None or "donations.check_receipt" not in current_app.view_functions:
+        return None
+    return public_url("donations.check_receipt", code=code)
+
+
+def qr_png(url: str) -> bytes:
+    import io
+
+    import segno
+
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=4, border=2)
+    return buffer.getvalue()
+
+
 def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
+    """The 捐赠电子凭证's fields, labelled in the reader's language (one language)."""
+    from flask_babel import gettext
+
     from charity.core.money import format_fen
 
     organization = donation.organization
-    donor = "爱心人士（匿名）" if donation.is_anonymous else (donation.donor_name or "")
+    donor = gettext("Anonymous donor") if donation.is_anonymous else (donation.donor_name or "")
     when = donation.succeeded_at.astimezone(CHINA) if donation.succeeded_at else None
     lines = [
-        ("收据编号 Receipt No.", donation.receipt_number or "—"),
-        ("受赠组织 Organization", organization.name),
-        ("统一社会信用代码 USCC", organization.uscc),
-        ("捐赠人 Donor", donor),
-        ("金额 Amount", format_fen(donation.amount_fen, donation.currency)),
-        ("日期 Date", when.strftime("%Y-%m-%d %H:%M") if when else "—"),
+        (gettext("Receipt number"), donation.receipt_number or "—"),
+        (gettext("Organization"), organization.name),
+        (gettext("USCC"), organization.uscc),
+        (gettext("Address"), organization_address(organization)),
+        (gettext("Donor"), donor),
+        (gettext("Amount"), format_fen(donation.amount_fen, donation.currency)),
+        (gettext("Amount in words"), amount_in_capitals(donation.amount_fen)),
+        (gettext("Date"), when.strftime("%Y-%m-%d %H:%M") if when else "—"),
     ]
     if donation.campaign is not None:
-        lines.append(("募捐活动 Campaign", donation.campaign.title))
-        lines.append(("备案编号 Filing No.", donation.campaign.filing_number))
+        lines.append((gettext("Campaign"), donation.campaign.title))
+        lines.append((gettext("Filing number"), donation.campaign.filing_number))
     if donation.fund is not None:  # funds
-        lines.append(("社区慈善基金 Fund", donation.fund.name))
+        lines.append((gettext("Fund"), donation.fund.name))
     lines += _match_lines(donation)  # givingdays
     if donation.log_index is not None:
-        lines.append(("公开日志条目 Log entry", f"#{donation.log_index}"))
-    if donation.donor_commitment:
-        lines.append(("捐赠人承诺值 Donor commitment", donation.donor_commitment))
+        lines.append((gettext("Log entry"), f"#{donation.log_index}"))
     return lines
 
 
@@ -221,12 +300,18 @@ def _match_lines(donation: Donation) -> list[tuple[str, str]]:
         return []
     return [
         (
-            "配捐（配捐方支付，不计入您的捐赠额） Matched",
+            _matched_label(),
             f"{format_fen(m.net_fen, donation.currency)} · {m.pool.sponsor_name}",
         )
         for m in matches_of(session, donation.id)
         if m.net_fen > 0
     ]
+
+
+def _matched_label() -> str:
+    from flask_babel import gettext
+
+    return gettext("Matched (paid by the sponsor, not part of your gift)")
 
 
 def render_receipt_pdf(donation: Donation) -> bytes:
@@ -237,19 +322,42 @@ def render_receipt_pdf(donation: Donation) -> bytes:
     configured = current_app.config.get("RECEIPT_FONT_PATH") or os.environ.get("RECEIPT_FONT_PATH")
     font = find_cjk_font(configured)
     pdf = FPDF(format="A4")
-    pdf.set_title(f"Receipt {donation.receipt_number}")
+    from flask_babel import gettext
+
+    title = gettext("Donation e-voucher")
+    pdf.set_title(f"{title} {donation.receipt_number}")
     pdf.add_font("cjk", "", str(font))
     pdf.add_page()
     pdf.set_font("cjk", size=16)
-    pdf.cell(0, 10, "公益事业捐赠收据 Donation Receipt", new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("cjk", size=10)
+    top = pdf.get_y()
     for label, value in receipt_lines(donation):
-        pdf.cell(62, 7, label)
-        pdf.multi_cell(0, 7, value, new_x="LMARGIN", new_y="NEXT")
-    if donation.commitment_salt:
+        pdf.cell(40, 7, label)
+        pdf.multi_cell(110, 7, value, new_x="LMARGIN", new_y="NEXT")
+    lines_end = pdf.get_y()
+    url = check_url(donation)
+    if url:
+        import io
+
+        pdf.image(io.BytesIO(qr_png(url)), x=160, y=top, w=36, h=36)
+        pdf.set_xy(150, top + 37)
+        pdf.set_font("cjk", size=7)
+        pdf.multi_cell(50, 4, gettext("Scan to check it on the platform"), align="C")
+        pdf.set_y(max(lines_end, pdf.get_y()))
+        pdf.ln(2)
+        pdf.set_font("cjk", size=8)
+        check_online = gettext("Check online")
+        pdf.multi_cell(0, 5, f"{check_online}: {url}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.set_font("cjk", size=9)
+    pdf.multi_cell(0, 5, gettext(NOT_AN_OFFICIAL_RECEIPT), new_x="LMARGIN", new_y="NEXT")
+    if donation.donor_commitment:
         pdf.ln(2)
         pdf.set_font("cjk", size=7)
-        pdf.multi_cell(
-            0, 4, f"Salt 盐值: {donation.commitment_salt}", new_x="LMARGIN", new_y="NEXT"
-        )
+        technical = [gettext("Technical details"), gettext("Commitment")]
+        text = f"{technical[0]}: {technical[1]} {donation.donor_commitment}"
+        if donation.commitment_salt:
+            text += f" · {gettext('Salt (hex)')} {donation.commitment_salt}"
+        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

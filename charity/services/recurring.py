@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,9 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.uow import after_commit
 from charity.models import Donation, RecurringFailure, RecurringGift, User
+from charity.ops import receipt_mail
 from charity.payments import subscriptions
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import donations
@@ -67,6 +70,7 @@ def create_recurring_gift(
         stripe_account_id=campaign.organization.stripe_account_id,
     )
     session.add(gift)
+    session.flush()  # its id and public token
     return gift
 
 
@@ -252,8 +256,8 @@ def record_failed_invoice(
     if gift.status == "active":
         gift.status = "past_due"
     gift.failure_message = failure.message
-    # The view emails the donor how to update the card after its commit.
-    session.info.setdefault("recurring_failures", []).append(gift.id)
+    # The donor is told how to update the card once this is committed.
+    after_commit(partial(receipt_mail.send_renewal_failed_mail, gift.id), session)
     return failure
 
 

@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from email.utils import formatdate
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
@@ -133,7 +133,11 @@ def cached_page(name: str, render: Callable[[], str]) -> Response:
     cache = page_cache()
     stored = cache.get(key)
     if stored is None:
-        generated, body = time.time(), render().encode()
+        g.shared_page = True  # templates leave out what is this visitor's (base.html)
+        try:
+            generated, body = time.time(), render().encode()
+        finally:
+            g.shared_page = False
         cache.set(key, _pack(body, generated), ttl)
     else:
         generated, body = _unpack(stored)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from flask import flash
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
+from charity.core import uow
 from charity.core.money import AmountError, parse_yuan
 from charity.core.text import has_forbidden_characters
 
@@ -49,3 +52,17 @@ class YuanField(StringField):
             raise ValidationError(
                 _l("Enter an amount in yuan greater than zero, with at most two decimals.")
             ) from None
+
+
+def field_error(form: FlaskForm, error: Exception) -> None:
+    """Show a domain error (``error.message``, an English msgid, and ``error.field``, a form
+    field's name or None) on ``form``, or flashed when no field fits; the unit of work's
+    changes so far are discarded (charity.core.uow)."""
+    uow.discard()
+    message = _(str(getattr(error, "message", error)))
+    name = getattr(error, "field", None)
+    field = getattr(form, name, None) if name else None
+    if field is not None:
+        field.errors = [*field.errors, message]
+    else:
+        flash(message, "error")

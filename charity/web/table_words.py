@@ -44,6 +44,7 @@ HEADERS = {
     "rate": _l("On-time rate"),
     "year": _l("Year"),
     "version": _l("Version"),
+    "explanation": _l("Explanation of special circumstances (189号 art. 12)"),
 }
 GROUP_HEADERS = {
     "by_region": _l("Region"),

@@ -284,7 +284,7 @@ def upgrade():
         sa.Column("description", sa.String(length=300), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('basic_info_change', 'major_transaction')",
+            "kind IN ('basic_info_change', 'major_transaction', 'related_party_gift')",
             name=op.f("ck_compliance_triggers_kind"),
         ),
         sa.ForeignKeyConstraint(
@@ -517,6 +517,47 @@ def upgrade():
             "ix_reconciliation_runs_org_day", ["organization_id", "day"], unique=False
         )
 
+    op.create_table(
+        "related_parties",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("relationship", sa.String(length=200), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("ended_on", sa.Date(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("length(name) > 0", name=op.f("ck_related_parties_name_present")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_related_parties_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_related_parties")),
+    )
+    with op.batch_alter_table("related_parties", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_related_parties_organization_id", ["organization_id"], unique=False
+        )
+
+    op.create_table(
+        "related_party_list_filings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("filed_on", sa.Date(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_related_party_list_filings_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_related_party_list_filings")),
+        sa.UniqueConstraint(
+            "organization_id",
+            "year",
+            name=op.f("uq_related_party_list_filings_organization_id_year"),
+        ),
+    )
     op.create_table(
         "campaigns",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1211,7 +1252,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -1778,6 +1819,11 @@ def downgrade():
         batch_op.drop_index("ix_campaigns_organization_id")
 
     op.drop_table("campaigns")
+    op.drop_table("related_party_list_filings")
+    with op.batch_alter_table("related_parties", schema=None) as batch_op:
+        batch_op.drop_index("ix_related_parties_organization_id")
+
+    op.drop_table("related_parties")
     with op.batch_alter_table("reconciliation_runs", schema=None) as batch_op:
         batch_op.drop_index("ix_reconciliation_runs_org_day")
         batch_op.drop_index("ix_reconciliation_runs_day")

@@ -6,10 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from charity.auditlog import integrity, store
+from charity.auditlog import store
 from charity.auditlog.canonical import canonical_json
-
-integrity.load_payload_builders()  # organization.* builders, as `flask audit verify` does
 
 
 def synthetic(n: int, start: int = 0) -> list[store.NewEntry]:

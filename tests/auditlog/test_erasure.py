@@ -8,7 +8,8 @@ import pytest
 
 from charity.auditlog import checkpoint, erasure, integrity, merkle, store
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.core.events import _builders, payload_builder, record_event
+from charity.core import events
+from charity.core.events import record_event
 from charity.models import AuditEntry, Donation
 from tests.factories import OrganizationFactory
 
@@ -20,7 +21,6 @@ def gift_builder():  # type: ignore[no-untyped-def]
     """A minimal donation builder of the kind donation features register: it reads the
     *stored* commitment, never recomputes it from the salt."""
 
-    @payload_builder(GIFT, "donations")
     def build(session, donation_id):  # type: ignore[no-untyped-def]
         donation = session.get(Donation, donation_id)
         return {
@@ -30,8 +30,9 @@ def gift_builder():  # type: ignore[no-untyped-def]
             "donor_commitment": donation.donor_commitment,
         }
 
+    events.register_payload_builder(GIFT, "donations", build)
     yield build
-    _builders.pop(GIFT, None)
+    events.unregister_payload_builder(GIFT)
 
 
 def _problems(app, session) -> list[str]:  # type: ignore[no-untyped-def]

@@ -84,7 +84,10 @@ def test_charity_files_a_campaign_and_publishes_a_disclosure(new_context, live_s
     owner.goto(live_server.path("campaigns.manage", org_id=org_id))
     row = owner.locator("main tr, main li, main article").filter(has_text=title).first
     with owner.expect_navigation():
-        row.locator("form[action$='/publish'] button").click()
+        row.locator("a[href$='/publish']").click()
+    screenshot(owner, "charity-confirm-publish")  # what publishing means, asked once more
+    with owner.expect_navigation():
+        owner.click("main form button[type=submit]")
     screenshot(owner, "charity-campaigns")
     if campaign_url is None:
         campaign_url = owner.locator(f"main a:has-text('{title}')").first.get_attribute("href")

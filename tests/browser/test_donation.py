@@ -121,7 +121,7 @@ def test_donor_gives_88_yuan_and_verifies_the_gift_in_the_log(  # type: ignore[n
         index = re.search(r"#(\d+)", page.locator(".commitment").inner_text()).group(1)
         page.goto(live.path("auditlog_pages.entry", index=int(index)))
     page.locator("#auditlog-verify.verify-ok").wait_for()
-    assert "donation" in page.locator("main").inner_text()
+    assert "收到捐赠" in page.locator("main").inner_text()  # the event in words (issue 17.2)
     assert_accessible(page, axe_js, "log entry")
     screenshot(page, "journey-log-entry")
 

@@ -106,3 +106,87 @@ def test_my_gifts_is_one_readable_page(size, live_server, new_context, axe_js): 
     assert overflow(page) <= 0, widest_elements(page)
     assert_accessible(page, axe_js, "my gifts")
     screenshot(page, "trust-my-gifts")
+
+
+def _emergency_campaign(live):  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from charity.models import Campaign
+
+    with live.db() as session:
+        campaign = session.scalar(sa.select(Campaign).where(Campaign.is_emergency.is_(True)))
+        return campaign.id, campaign.organization_id
+
+
+@SIZES
+def test_a_disclosure_that_disagrees_with_the_books_is_shown_before_publishing(  # type: ignore[no-untyped-def]
+    size, live_server, new_context, axe_js
+):
+    from tests.browser.helpers import overflow, widest_elements
+
+    campaign_id, org_id = _emergency_campaign(live_server)
+    new_context.errors.expect(409, "/disclosures/new")  # the form returned with the warning
+    page = _context(new_context, size).new_page()
+    log_in(page, live_server, "gdfoundation-owner@demo.charity")
+    page.goto(
+        live_server.path(
+            "disclosures.new",
+            org_id=org_id,
+            type="campaign_result",
+            subject=f"campaign:{campaign_id}",
+            period="result",
+        )
+    )
+    page.fill("#title", "紧急救助募捐结果")
+    page.fill("#raised_fen", "50000")
+    page.fill("#balance_fen", "50000")
+    page.fill("#implementation", "物资已发放")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    warning = page.locator("#mismatch")
+    assert warning.is_visible()
+    text = warning.inner_text()
+    assert "¥50,000.00" in text and "¥0.00" in text, text
+    assert not page.locator("#confirm_differences").is_checked()
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "disclosure mismatch warning")
+    warning.scroll_into_view_if_needed()
+    screenshot(page, "trust-disclosure-mismatch")
+    # Submitting again without the tick publishes nothing: the warning stays.
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator("#mismatch").is_visible()
+    assert "/disclosures/new" in page.url
+
+
+@SIZES
+def test_the_receipt_is_an_honest_voucher_that_can_be_checked(  # type: ignore[no-untyped-def]
+    size, donation_areas, new_context, axe_js
+):
+    from tests.browser.helpers import overflow, widest_elements
+    from tests.browser.test_donation import GOOD_CARD
+
+    live = donation_areas
+    page = _context(new_context, size).new_page()
+    find_campaign_from_home(page, live)
+    fill_gift(page, "赵小雨", f"voucher-{size['width']}@example.org")
+    pay_with_card(page, GOOD_CARD)
+    page.wait_for_url(re.compile(r"/donations/[^/]+$"))
+    receipt = page.locator(".receipt")
+    text = receipt.inner_text()
+    assert "捐赠电子凭证" in text and "捌拾捌元整" in text
+    assert "不是通过财政部门系统开具的公益事业捐赠统一票据" in text
+    qr = receipt.locator(".receipt-check img")
+    qr.scroll_into_view_if_needed()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", qr.element_handle())
+    assert not page.locator("details.technical").first.evaluate("(d) => d.open")
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "voucher")
+    screenshot(page, "trust-voucher")
+
+    check = receipt.locator("a.check-url").get_attribute("href")
+    page.goto(check)
+    main = page.locator("main").inner_text()
+    assert "对应的捐赠已到账" in main and "赵小雨" not in main
+    assert_accessible(page, axe_js, "voucher check")
+    screenshot(page, "trust-voucher-check")

@@ -57,11 +57,16 @@ def test_a_monthly_gift_then_its_cancellation_from_the_account(monthly_areas, ne
     assert monthly_gifts_of(live, email) == ["active"]
 
     page.goto(live.path("donor.account_gifts"))
-    cancel = page.locator("form[action*='/cancel'] button[type=submit]")
+    cancel = page.locator("main a[href*='/cancel']")
     assert cancel.count() == 1
     with page.expect_navigation():
         cancel.click()
+    # A page that says what cancelling means, and asks once more (issue 17.4).
+    assert monthly_gifts_of(live, email) == ["active"]
+    screenshot(page, "journey-monthly-confirm-cancel")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
     assert monthly_gifts_of(live, email) == ["canceled"]
     page.goto(live.path("donor.account_gifts"))
-    assert page.locator("form[action*='/cancel']").count() == 0
+    assert page.locator("main a[href*='/cancel']").count() == 0
     screenshot(page, "journey-monthly-cancelled")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from charity.core.db import commit
+from charity.core.uow import commit
 from charity.models import Organization
 from tests.factories import QualifiedOrganizationFactory
 

@@ -15,6 +15,9 @@ from charity.services import campaigns as service
 from tests.campaigns.conftest import DraftCampaignFactory, plan_form, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
+#: The confirmation page answered (issue 17.4): publishing happens only with it.
+CONFIRMED = {"confirmed": "yes"}
+
 
 @pytest.fixture
 def draft(qualified_org, today):  # type: ignore[no-untyped-def]
@@ -30,7 +33,7 @@ def test_owner_publishes_a_draft_and_the_log_hears_of_it(
     client, db_session, draft, owner, recorded_events
 ):
     sign_in(client, owner)
-    response = client.post(f"/campaigns/{draft.id}/publish")
+    response = client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     assert response.status_code == 303
     db_session.refresh(draft)
     assert draft.status == "published" and draft.published_at is not None
@@ -56,7 +59,7 @@ def test_owner_closes_and_the_close_is_recorded_once(
     client, db_session, draft, owner, recorded_events
 ):
     sign_in(client, owner)
-    client.post(f"/campaigns/{draft.id}/publish")
+    client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     response = client.post(f"/campaigns/{draft.id}/close")
     assert response.status_code == 303
     db_session.refresh(draft)
@@ -74,9 +77,9 @@ def test_owner_closes_and_the_close_is_recorded_once(
 
 def test_a_closed_campaign_cannot_be_republished(client, db_session, draft, owner, recorded_events):
     sign_in(client, owner)
-    client.post(f"/campaigns/{draft.id}/publish")
+    client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     client.post(f"/campaigns/{draft.id}/close")
-    response = client.post(f"/campaigns/{draft.id}/publish")
+    response = client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     assert response.status_code == 409
     db_session.refresh(draft)
     assert draft.status == "closed"
@@ -85,13 +88,13 @@ def test_a_closed_campaign_cannot_be_republished(client, db_session, draft, owne
 
 def test_only_the_owner_publishes(client, db_session, draft, editor, recorded_events):
     sign_in(client, editor)
-    assert client.post(f"/campaigns/{draft.id}/publish").status_code == 403
+    assert client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED).status_code == 403
     db_session.refresh(draft)
     assert draft.status == "draft" and recorded_events == []
 
 
 def test_anonymous_publish_goes_to_login(client, draft):
-    response = client.post(f"/campaigns/{draft.id}/publish")
+    response = client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     assert response.status_code == 302 and "/account/login" in response.headers["Location"]
 
 
@@ -99,7 +102,7 @@ def test_publish_needs_the_csrf_token(app, client, db_session, draft, owner):
     sign_in(client, owner)
     app.config["WTF_CSRF_ENABLED"] = True
     try:
-        response = client.post(f"/campaigns/{draft.id}/publish")
+        response = client.post(f"/campaigns/{draft.id}/publish", data=CONFIRMED)
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert response.status_code == 400
@@ -113,7 +116,7 @@ def test_an_org_that_lost_its_qualification_cannot_publish(
     draft.organization.qualification_number = None
     db_session.flush()
     sign_in(client, owner)
-    response = client.post(f"/campaigns/{draft.id}/publish?lang=en")
+    response = client.post(f"/campaigns/{draft.id}/publish?lang=en", data=CONFIRMED)
     assert response.status_code == 409
     assert "arts. 22 and 24" in response.get_data(as_text=True)
     db_session.refresh(draft)

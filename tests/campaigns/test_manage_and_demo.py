@@ -17,7 +17,7 @@ def test_owner_sees_drafts_with_publish_and_close_buttons(client, db_session, qu
     sign_in(client, owner)
     body = client.get(f"/orgs/{qualified_org.id}/campaigns").get_data(as_text=True)
     assert "草稿一号" in body and "进行中一号" in body
-    assert f'action="/campaigns/{draft.id}/publish"' in body
+    assert f'href="/campaigns/{draft.id}/publish"' in body  # to the confirmation page
     assert f'action="/campaigns/{live.id}/close"' in body
     assert f"/orgs/{qualified_org.id}/campaigns/new" in body
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from charity.compliance.dates import today_cst
+from charity.compliance.dates import period_end, today_cst
 from charity.compliance.obligations import status_of
 from charity.core import events
 from charity.extensions import db
@@ -37,7 +37,7 @@ def captured():  # type: ignore[no-untyped-def]
 
     events.subscribe(handler)
     yield seen
-    events._subscribers.remove(handler)
+    events.unsubscribe(handler)
 
 
 def _change_obligations(org_id: int) -> list[Obligation]:
@@ -85,7 +85,7 @@ def test_owner_changes_basic_info_and_the_obligation_appears(en_client, org, own
     assert (trigger.kind, trigger.occurred_on) == ("basic_info_change", today_cst())
     [ob] = _change_obligations(org.id)
     assert ob.period_key == f"basic_info_change-{trigger.id}"
-    assert ob.due_date == today_cst() + timedelta(days=30)
+    assert ob.due_date == period_end(today_cst() + timedelta(days=30))
     assert status_of(ob.due_date, ob.fulfilled_on, today_cst()) == "upcoming"
     # The obligations page offers to publish it; publishing fulfils it on time.
     obligations = en_client.get(f"/orgs/{org.id}/obligations").get_data(as_text=True)

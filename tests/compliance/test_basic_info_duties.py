@@ -15,7 +15,7 @@ from charity.compliance.dates import today_cst
 from charity.compliance.obligations import OrgFacts, derive
 from charity.extensions import db
 from charity.models import Organization
-from charity.models.disclosure import ComplianceTrigger
+from charity.models.disclosure import ComplianceTrigger, Obligation
 from charity.services import funds
 from charity.services import organizations as org_service
 from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
@@ -85,8 +85,16 @@ def test_cl78_a_recorded_board_change_starts_the_30_day_duty(en_client, db_sessi
             select(ComplianceTrigger).where(ComplianceTrigger.organization_id == org.id)
         )
         assert trigger.occurred_on == date(2025, 9, 1)
-    with time_machine.travel(cst_noon(date(2025, 10, 2)), tick=False):
-        assert statuses(db_session, org.id, today_cst())[key] == "overdue"  # due 10-01
+    # 2025-09-01 + 30 days = 2025-10-01, National Day (国庆节, holiday to Oct 8): the
+    # period ends on Thursday Oct 9 (Civil Code art. 203).
+    with time_machine.travel(cst_noon(date(2025, 10, 9)), tick=False):
+        assert statuses(db_session, org.id, today_cst())[key] == "due_soon"
+        assert db_session.scalar(
+            select(Obligation.due_date).where(Obligation.organization_id == org.id,
+                                              Obligation.rule_code == "basic_info_change")
+        ) == date(2025, 10, 9)  # fmt: skip
+    with time_machine.travel(cst_noon(date(2025, 10, 10)), tick=False):
+        assert statuses(db_session, org.id, today_cst())[key] == "overdue"
 
 
 def test_cl78_bad_change_records_are_refused_with_a_field_error(en_client, db_session):

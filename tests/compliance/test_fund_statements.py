@@ -182,3 +182,55 @@ def test_the_refresh_query_count_does_not_grow_with_funds(db_session):  # type: 
     db.session.query(Obligation).delete()
     assert _refresh_queries(date(2026, 2, 1)) == first
     assert db.session.query(Obligation).filter(Obligation.subject_key.like("fund:%")).count() == 30
+
+
+def test_order81_fund_statement_is_reconciled_with_the_fund_ledger(client, people, fund):  # type: ignore[no-untyped-def]
+    """Issue 16 point 5 (MCA Order 81, CL art. 78): a published fund statement is compared
+    with the fund's ledger statement for its year like campaign figures; a difference is
+    flagged on the disclosure page and in the regulator's mismatch list."""
+    from charity.compliance.dashboard import build_tables
+    from tests.factories import UserFactory
+
+    fund.created_at = datetime(2026, 1, 5, 4, tzinfo=UTC)
+    gift(fund, 300_00, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    year = fund_statements.fund_movements(db.session, fund.id)[0].at.astimezone(CST).year
+    draft = service.draft_fields(
+        db.session, "fund_annual_statement", None, str(year), f"fund:{fund.id}", people.host.id
+    )
+    honest = service.publish_disclosure(
+        db.session,
+        people.finance,
+        service.PublishDisclosure(
+            people.host.id,
+            "fund_annual_statement",
+            f"fund:{fund.id}",
+            str(year),
+            "收支报告",
+            "",
+            draft,
+        ),
+        client.application.config["UPLOAD_DIR"],
+    )
+    assert service.compare_figures(db.session, honest) == []
+    headers, rows = build_tables(db.session, date(year + 1, 1, 2), None, None)["mismatches"]
+    assert [row for row in rows if row[0] == honest.disclosure_id] == []
+    # A correction that understates the income by ¥100 is flagged, figure by figure.
+    wrong = {**draft, "income_fen": draft["income_fen"] - 100_00}
+    corrected = service.correct_disclosure(
+        db.session,
+        people.finance,
+        service.CorrectDisclosure(honest.disclosure_id, "收支报告", "", wrong, "更正"),
+        client.application.config["UPLOAD_DIR"],
+    )
+    [diff] = service.compare_figures(db.session, corrected)
+    assert (diff.name, diff.difference_fen) == ("income_fen", -100_00)
+    headers, rows = build_tables(db.session, date(year + 1, 1, 2), None, None)["mismatches"]
+    [row] = [dict(zip(headers, row, strict=True)) for row in rows if row[0] == honest.disclosure_id]
+    assert (row["subject"], row["figure"], row["difference_fen"]) == (
+        fund.name,
+        "income_fen",
+        -100_00,
+    )
+    login(client, UserFactory(platform_role="regulator"))
+    page = client.get(f"/disclosures/{honest.disclosure_id}").get_data(as_text=True)
+    assert 'class="card mismatch"' in page

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from charity.auditlog import integrity
+from charity.compliance.dates import period_end
 from charity.compliance.obligations import refresh_obligations, status_of
 from charity.extensions import db
 from charity.models import AuditEntry, MajorTransaction
@@ -21,8 +21,6 @@ from charity.services import disclosures
 from charity.services import major_transactions as service
 from tests.compliance.conftest import cst_noon, make_org, member
 from tests.factories import UserFactory
-
-integrity.load_payload_builders()  # as `flask audit verify` does
 
 REGISTERED = date(2025, 1, 10)
 TODAY = date(2025, 6, 1)
@@ -161,10 +159,12 @@ def test_each_transaction_has_its_own_obligation_and_the_list_is_newest_first(
                    relationship="")  # fmt: skip
     newer = record(db_session, finance, org, occurred_on=date(2025, 5, 1), kind="asset_change",
                    relationship="", amount_fen=0)  # fmt: skip
-    assert sorted(ob.due_date for ob in rows(org)) == [date(2025, 3, 3), date(2025, 5, 31)]
+    # 2025-05-31 is a Saturday before the Dragon Boat holiday: due June 3 (CC art. 203).
+    assert sorted(ob.due_date for ob in rows(org)) == [date(2025, 3, 3), date(2025, 6, 3)]
     listed = service.transactions_for_org(db_session, org.id, TODAY)
     assert [item.record.id for item in listed] == [newer.id, older.id]
-    assert [item.status for item in listed] == ["overdue", "overdue"]
+    # On June 1st the newer one is still due (its period ends June 3).
+    assert [item.status for item in listed] == ["due_soon", "overdue"]
 
 
 @pytest.mark.parametrize("role", ["owner", "finance"])
@@ -414,6 +414,7 @@ def test_the_demo_records_one_related_party_transaction_once(db_session, recorde
     assert tx.organization.name == "广州市越秀区慈善会"
     assert tx.recorded_by.email == "yuexiu-finance@demo.charity"
     [ob] = rows(tx.organization)
-    assert ob.due_date == tx.occurred_on + timedelta(days=30) and ob.fulfilled_on is None
+    due = period_end(tx.occurred_on + timedelta(days=30))
+    assert ob.due_date == due and ob.fulfilled_on is None
     types = [e.type for e in recorded_events]
     assert types.count("organization.major_transaction_recorded") == 1

@@ -26,7 +26,7 @@ def _progress(campaign: CampaignFacts) -> dict[str, date]:
 def test_cl79_a_year_long_campaign_owes_progress_every_three_months():
     year = CampaignFacts(1, 1, None, date(2025, 3, 1), date(2026, 2, 28), False, date(2025, 2, 1))
     assert list(_progress(year).values()) == [
-        date(2025, 6, 1),
+        date(2025, 6, 3),  # June 1 is a Sunday, June 2 the Dragon Boat holiday (CC art. 203)
         date(2025, 9, 1),
         date(2025, 12, 1),
     ]
@@ -38,7 +38,7 @@ def test_cl79_closing_early_keeps_the_reports_that_had_fallen_due():
     closed = CampaignFacts(
         1, 1, None, date(2025, 3, 1), date(2026, 2, 28), False, date(2025, 2, 1), date(2025, 7, 5)
     )
-    assert _progress(closed) == {"2025-06-01": date(2025, 6, 1)}
+    assert _progress(closed) == {"2025-06-01": date(2025, 6, 3)}
     # Closed on the very day a report falls due: that report is owed too.
     on_the_day = CampaignFacts(
         1, 1, None, date(2025, 3, 1), date(2026, 2, 28), False, date(2025, 2, 1), date(2025, 9, 1)

@@ -59,7 +59,7 @@ def captured():  # type: ignore[no-untyped-def]
 
     events.subscribe(handler)
     yield seen
-    events._subscribers.remove(handler)
+    events.unsubscribe(handler)
 
 
 def test_owner_publishes_with_a_pdf_and_the_event_carries_its_hash(en_client, org, owner, captured):
@@ -285,7 +285,7 @@ def test_obligations_page_and_feed_show_late_filings_and_corrections(en_client, 
     assert "badge-late" in page and "Published late" in page
     feed = en_client.get("/compliance/feed.json").get_json()["items"]
     assert [item["type"] for item in feed] == ["correction", "late_filing"]
-    assert feed[1]["due_date"] == "2025-02-09" and feed[1]["published_on"] == "2025-03-01"
+    assert feed[1]["due_date"] == "2025-02-10" and feed[1]["published_on"] == "2025-03-01"
     atom = en_client.get("/compliance/feed.atom")
     assert atom.mimetype == "application/atom+xml"
     assert "更正电话" in atom.get_data(as_text=True)

@@ -19,22 +19,23 @@ def run_remind(app) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_reminders_walk_to_the_deadline_and_past_it(app, db_session, mail_outbox):
-    org = make_org(registered=date(2025, 1, 10))  # basic information due 2025-02-09
+    org = make_org(registered=date(2025, 1, 11))  # basic information due 2025-02-10 (a Monday:
+    # a deadline on a weekend would move to the next working day, Civil Code art. 203)
     owner = member(org, "owner")
     member(org, "editor")  # editors get no reminder
     runner = app.test_cli_runner()
-    with time_machine.travel(cst_noon(date(2025, 1, 12)), tick=True):
+    with time_machine.travel(cst_noon(date(2025, 1, 13)), tick=True):
         assert runner.invoke(args=["compliance", "refresh"]).exit_code == 0
         assert "sent 0" in run_remind(app)  # 28 days left
-    with time_machine.travel(cst_noon(date(2025, 1, 26)), tick=True):  # 14 days left
+    with time_machine.travel(cst_noon(date(2025, 1, 27)), tick=True):  # 14 days left
         assert "sent 1" in run_remind(app)
         assert "sent 0" in run_remind(app)  # safe to run again
     assert [m["To"] for m in mail_outbox] == [owner.email]
-    assert "2025-02-09" in mail_outbox[0].get_content()
-    with time_machine.travel(cst_noon(date(2025, 2, 6)), tick=True):  # 3 days left
+    assert "2025-02-10" in mail_outbox[0].get_content()
+    with time_machine.travel(cst_noon(date(2025, 2, 7)), tick=True):  # 3 days left
         assert "sent 1" in run_remind(app)
         assert "sent 0" in run_remind(app)
-    with time_machine.travel(cst_noon(date(2025, 2, 10)), tick=True):  # overdue
+    with time_machine.travel(cst_noon(date(2025, 2, 11)), tick=True):  # overdue
         assert "sent 1" in run_remind(app)
     with time_machine.travel(cst_noon(date(2025, 3, 10)), tick=True):
         assert "sent 0" in run_remind(app)
@@ -45,26 +46,26 @@ def test_reminders_walk_to_the_deadline_and_past_it(app, db_session, mail_outbox
 
 
 def test_reminder_texts(app, db_session):
-    org = make_org(registered=date(2025, 1, 10))
+    org = make_org(registered=date(2025, 1, 11))
     member(org, "owner")
-    app.test_cli_runner().invoke(args=["compliance", "refresh", "--today", "2025-01-20"])
+    app.test_cli_runner().invoke(args=["compliance", "refresh", "--today", "2025-01-21"])
     with app.test_request_context("/?lang=en"):
-        soon = collect_reminders(db.session, date(2025, 1, 26))
-        overdue = collect_reminders(db.session, date(2025, 2, 12))
+        soon = collect_reminders(db.session, date(2025, 1, 27))
+        overdue = collect_reminders(db.session, date(2025, 2, 13))
     assert soon[0].subject.startswith("Due in 14 day(s): Basic information (registration)")
-    assert "The deadline is 2025-02-09" in soon[0].body
+    assert "The deadline is 2025-02-10" in soon[0].body
     assert "Charity Law (2023) art. 78" in soon[0].body
     assert overdue[0].subject.startswith("Overdue: Basic information")
     assert "3 day(s) ago" in overdue[0].body
 
 
 def test_a_late_first_run_sends_only_what_applies(app, db_session, mail_outbox):
-    org = make_org(registered=date(2025, 1, 10))
+    org = make_org(registered=date(2025, 1, 11))
     member(org, "owner")
-    with time_machine.travel(cst_noon(date(2025, 2, 7)), tick=True):  # 2 days left
+    with time_machine.travel(cst_noon(date(2025, 2, 8)), tick=True):  # 2 days left
         app.test_cli_runner().invoke(args=["compliance", "refresh"])
         with app.test_request_context("/?lang=en"):
-            mails = collect_reminders(db.session, date(2025, 2, 7))
+            mails = collect_reminders(db.session, date(2025, 2, 8))
     assert len(mails) == 1 and "Due in 2 day(s)" in mails[0].subject
 
 

@@ -69,7 +69,8 @@ def _derive(campaigns=(), triggers=(), today=date(2026, 3, 1)):  # type: ignore[
 
 def test_organization_obligations_registration_and_annual_reports():
     keys = _derive(today=date(2027, 1, 1))
-    assert keys["basic_info_registration:org:registration"] == date(2025, 2, 9)
+    # 2025-02-09 is a Sunday: the period ends on Monday (Civil Code art. 203).
+    assert keys["basic_info_registration:org:registration"] == date(2025, 2, 10)
     assert keys["annual_work_report:org:2025"] == date(2026, 5, 31)
     assert keys["annual_financial_report:org:2026"] == date(2027, 5, 31)
     assert "annual_work_report:org:2027" not in keys  # the year has not ended
@@ -104,9 +105,10 @@ def test_emergency_campaign_updates_every_five_days_and_filing_after_start():
         5, 1, None, date(2025, 5, 1), date(2025, 5, 12), True, date(2025, 5, 8)
     )
     keys = _derive([campaign])
-    assert keys["emergency_filing:campaign:5:filing"] == date(2025, 5, 11)
+    # 2025-05-11 is a Sunday: those periods end on Monday 05-12 (Civil Code art. 203).
+    assert keys["emergency_filing:campaign:5:filing"] == date(2025, 5, 12)
     updates = sorted(v for k, v in keys.items() if k.startswith("emergency_update"))
-    assert updates == [date(2025, 5, 6), date(2025, 5, 11)]
+    assert updates == [date(2025, 5, 6), date(2025, 5, 12)]
 
 
 def test_triggers_start_thirty_day_obligations():
@@ -116,4 +118,5 @@ def test_triggers_start_thirty_day_obligations():
     ]
     keys = _derive(triggers=triggers)
     assert keys["basic_info_change:org:basic_info_change-3"] == date(2026, 1, 19)
-    assert keys["major_transactions:org:major_transaction-4"] == date(2025, 5, 1)
+    # 2025-05-01 is Labour Day (holiday to May 5): due on May 6 (Civil Code art. 203).
+    assert keys["major_transactions:org:major_transaction-4"] == date(2025, 5, 6)

@@ -6,13 +6,12 @@ from datetime import date
 
 import time_machine
 
-import charity.services.organizations  # noqa: F401 - registers organization payload builders
 from charity.core.events import record_event
 from charity.demo.compliance import load_compliance_demo
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, Obligation
 from charity.services import disclosures as service
-from tests.compliance.conftest import cst_noon, login, make_org, member, statuses
+from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses
 
 FIN = {
     "total_income_fen": 100_000_00,
@@ -23,6 +22,7 @@ FIN = {
     "total_spending_fen": 90_000_00,
     "net_assets_fen": 10_000_00,
     "prior_net_assets_fen": 10_000_00,
+    "auditor": "广州某会计师事务所",
 }
 
 
@@ -74,7 +74,14 @@ def test_ratio_failure_is_explained_on_the_public_page(en_client, app, db_sessio
         db.session,
         finance,
         service.PublishDisclosure(
-            org.id, "annual_financial_report", "org", "2025", "2025年度财务报告", "", FIN
+            org.id,
+            "annual_financial_report",
+            "org",
+            "2025",
+            "2025年度财务报告",
+            "",
+            FIN,
+            (service.Upload("audit.pdf", make_pdf("audit")),),
         ),
         app.config["UPLOAD_DIR"],
     )
@@ -123,7 +130,6 @@ def test_the_obligations_partial_can_be_included_with_only_org(app, db_session):
 
 
 def test_a_published_campaign_gets_its_obligations(db_session):
-    import charity.services.campaigns  # noqa: F401 - registers the campaign payload builders
     from tests.compliance.conftest import make_campaign
 
     org = make_org()

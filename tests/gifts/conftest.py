@@ -13,6 +13,7 @@ import stripe
 from fpdf import FPDF
 from PIL import Image
 
+from charity.core import uow
 from charity.extensions import db
 from charity.models import RecurringGift
 from charity.services import offline
@@ -102,6 +103,7 @@ def real_png() -> bytes:
 @pytest.fixture
 def setting(app, db_session, login, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", False)  # receipt mails: link only
     target = CampaignFactory()
     member = MembershipFactory(organization=target.organization, role="finance")
     db.session.commit()  # a refused form rolls its request back, not the setting
@@ -130,8 +132,10 @@ def post_offline(client, target, evidence: bytes, name: str = "slip.pdf", **fiel
 
 
 @pytest.fixture
-def gifts(app, db_session, tmp_path):  # type: ignore[no-untyped-def]
-    """Three guest gifts under guest@example.org, one under someone else's email."""
+def gifts(app, db_session, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """Three guest gifts under guest@example.org, one under someone else's email (their
+    receipt mails go out at the commit, without PDF)."""
+    monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", False)
     target = CampaignFactory()
     finance = MembershipFactory(organization=target.organization, role="finance").user
     made = []
@@ -154,5 +158,5 @@ def gifts(app, db_session, tmp_path):  # type: ignore[no-untyped-def]
             receipt_wanted=True,
         )
         made.append(offline.record_offline_gift(db.session, finance, command, str(tmp_path)))
-    db.session.commit()
+    uow.commit()
     return target, made

@@ -59,6 +59,41 @@ def test_bank_transfer_is_recorded_posted_logged_and_shown(client, setting, app)
     assert stored.read_bytes() == pdf
 
 
+def test_bank_transfer_with_payer_email_and_receipt_wanted_mails_the_receipt(
+    client, setting, mail_outbox, app, monkeypatch
+):
+    """Issue 19: the receipt number was assigned but no mail went out (the view used a plain
+    commit); now the service queues the receipt mail and the unit of work sends it."""
+    monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", True)
+    response = _post(client, setting, real_pdf())
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    [gift] = _offline(setting)
+    [mail] = [m for m in mail_outbox if m["To"] == "finance@payer.example"]
+    assert gift.receipt_number
+    assert gift.receipt_number in mail.get_body(("plain",)).get_content()
+    [pdf] = [
+        part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"
+    ]
+    assert pdf.get_filename() == f"receipt-{gift.receipt_number}.pdf"
+
+
+def test_bank_transfer_without_receipt_wanted_sends_no_mail(client, setting, mail_outbox):
+    response = _post(client, setting, real_pdf(), receipt_wanted="")
+
+    assert response.status_code == 303, response.get_data(as_text=True)
+    [gift] = _offline(setting)
+    assert gift.receipt_number is None
+    assert mail_outbox == []
+
+
+def test_refused_offline_gift_sends_no_mail(client, setting, mail_outbox):
+    response = _post(client, setting, b"not a pdf at all", name="slip.pdf")
+
+    assert response.status_code == 422
+    assert _offline(setting) == [] and mail_outbox == []
+
+
 def test_cash_box_counted_by_two(client, setting):
     campaign = setting
     fields = {

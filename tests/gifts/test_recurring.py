@@ -95,7 +95,7 @@ def test_monthly_gift_renewals_failure_and_cancel(client, campaign, mail_outbox)
     )
     assert _count(RecurringFailure, RecurringFailure.recurring_gift_id == gift.id) == 1
 
-    response = client.post(f"/monthly/{gift.public_token}/cancel")
+    response = client.post(f"/monthly/{gift.public_token}/cancel", data={"confirmed": "yes"})
     assert response.status_code == 303
     db.session.refresh(gift)
     assert gift.status == "canceled" and gift.canceled_at is not None
@@ -182,7 +182,10 @@ def test_account_lists_monthly_gifts_and_cancels(client, campaign, login):
     assert set_up_card(client, gift).status_code == 200
     page = client.get("/account/gifts").get_data(as_text=True)
     assert f"/monthly/{gift.public_token}/cancel" in page
-    assert client.post(f"/monthly/{gift.public_token}/cancel").status_code == 303
+    assert (
+        client.post(f"/monthly/{gift.public_token}/cancel", data={"confirmed": "yes"}).status_code
+        == 303
+    )
     db.session.refresh(gift)
     assert gift.status == "canceled"
 

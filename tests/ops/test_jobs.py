@@ -7,7 +7,7 @@ import uuid
 import pytest
 from rq import Queue, SimpleWorker
 
-from charity.core.db import commit
+from charity.core.uow import commit
 from charity.ops import jobs
 from charity.ops.mail import MAIL_DISPATCH_KEY, Mail, queue_mail
 from tests.ops import jobfuncs

@@ -123,24 +123,16 @@ def test_with_a_token_it_is_required_from_anywhere(make_app, authorization, stat
 
 def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     """The payment path feeds the donation counter and the webhook-lag histogram."""
-    from charity.blueprints import donations as views
-    from tests.factories import CampaignFactory
+    from charity.core import uow
+    from tests.factories import DonationFactory
 
     before = client.get("/metrics").get_data(as_text=True)
-    campaign = CampaignFactory()
-    from charity.models import Donation
-
-    gift = Donation(
-        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=8800,
-        status="succeeded", channel="online_card",
-    )  # fmt: skip
-    db_session.add(gift)
-    db_session.flush()
+    gift = DonationFactory(status="succeeded", donor_email=None)
     from charity.services import donations
 
     donations.note_succeeded(db_session, gift)
     with client.application.test_request_context():
-        views.commit_with_receipts()
+        uow.commit()
     metrics.observe_webhook_lag(2.5)
     after = client.get("/metrics").get_data(as_text=True)
 

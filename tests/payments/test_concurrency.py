@@ -79,7 +79,7 @@ def test_parallel_duplicated_shuffled_webhooks(
     finally:
         server.shutdown()
         thread.join()
-        events._subscribers.remove(count)
+        events.unsubscribe(count)
         stop_sequencer.set()
         if sequencer.is_alive():
             sequencer.join(timeout=60)

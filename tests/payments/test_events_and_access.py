@@ -24,7 +24,7 @@ def recorded():  # type: ignore[no-untyped-def]
 
     events.subscribe(handler)
     yield seen
-    events._subscribers.remove(handler)
+    events.unsubscribe(handler)
 
 
 def test_succeeded_event_has_no_personal_data_and_a_recomputable_commitment(

@@ -134,7 +134,10 @@ def test_pay_page_uses_external_script_and_data_attributes(client, campaign, str
     assert "<script>" not in html
 
 
+@pytest.mark.chinese
 def test_pdf_receipt_renders_chinese(client, campaign, tmp_path):
+    """A 捐赠电子凭证 in one language: its name, the amount in 大写, the organization's
+    address and USCC, the check address, and what it is not (issue 17.5)."""
     donation = give(client, campaign)
     pay(client, donation)
     response = client.get(f"/donations/{donation.public_token}/receipt.pdf")
@@ -144,10 +147,15 @@ def test_pdf_receipt_renders_chinese(client, campaign, tmp_path):
     text = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert "公益事业捐赠收据" in text
+    flat = text.replace("\n", "")
+    assert "捐赠电子凭证" in text and "公益事业捐赠收据" not in text
     assert campaign.organization.name in text
     assert donation.receipt_number in text
-    assert "¥88.00" in text
+    assert "¥88.00" in text and "捌拾捌元整" in text
+    assert campaign.organization.uscc in text
+    assert "/v/" + donation.receipt_number in flat  # the short check address
+    assert "不是通过财政部门系统开具的公益事业捐赠统一票据" in flat
+    assert "Receipt" not in text and "Amount" not in text
 
 
 def test_pdf_without_cjk_font_is_503_not_500(client, campaign, stripe_app, tmp_path, monkeypatch):

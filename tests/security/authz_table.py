@@ -95,6 +95,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "orgs.members": (get(MEMBERS_A),),
     "orgs.payment_account": (get({OWNER_A}), post({OWNER_A})),
     "orgs.basic_info": (get({OWNER_A}), post({OWNER_A})),
+    "orgs.record_basic_info_change": (post({OWNER_A}),),
     "orgs.invite": (post({OWNER_A}),),
     "orgs.change_role": (post({OWNER_A}),),
     "orgs.remove": (post({OWNER_A}),),
@@ -113,7 +114,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A, EDITOR_A}, args={"campaign_id": "draft_a"}, variant="draft"),
     ),
     "campaigns.manage": (get(MEMBERS_A),),
-    "campaigns.publish": (post({OWNER_A}, args={"campaign_id": "draft_a"}),),
+    "campaigns.publish": (
+        get({OWNER_A}, args={"campaign_id": "draft_a"}),  # the confirmation page
+        post({OWNER_A}, args={"campaign_id": "draft_a"}),
+    ),
     "campaigns.close": (post({OWNER_A}),),
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
     # --- disclosures and the regulator ------------------------------------------------------
@@ -144,6 +148,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donations.show": (get(EVERYONE, args=GIFT),),
     "donations.receipt_pdf": (get(EVERYONE, args=GIFT),),
     "donations.mine": (get(LOGGED_IN),),
+    "donations.check_receipt": (
+        get(NOBODY, args={"code": "NO-RECEIPT.0000000000"}, variant="unknown code: 404"),
+    ),
+    "donations.receipt_qr": (get(EVERYONE, args=GIFT),),
     "donations.org_list": (get({OWNER_A, FINANCE_A}),),
     "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     "donations.issue_receipt": (post({OWNER_A, FINANCE_A}),),
@@ -246,7 +254,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donor.monthly_show": (get(EVERYONE, args=MONTHLY),),
     "donor.monthly_pay": (get(EVERYONE, args=MONTHLY),),
     "donor.monthly_confirm": (post(EVERYONE, args=MONTHLY),),
-    "donor.monthly_cancel": (post(EVERYONE, args=MONTHLY),),
+    "donor.monthly_cancel": (get(EVERYONE, args=MONTHLY), post(EVERYONE, args=MONTHLY)),
     "offline.index": (get(FINANCE),),
     "offline.new": (get(FINANCE), post(FINANCE)),
     "offline.new_in_kind": (get(FINANCE), post(FINANCE)),

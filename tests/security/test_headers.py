@@ -132,41 +132,6 @@ def test_passwords_and_secrets_never_reach_the_logs(chatty_app, db_session, capl
 # --- production: no debugger, no stack traces ---------------------------------------------
 
 
-@pytest.fixture
-def production_app(monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    for name in config.ProductionConfig.REQUIRED:
-        monkeypatch.setenv(name, "p" * 40)
-    monkeypatch.setenv("AUDITLOG_SIGNING_KEY", config.TESTING_AUDITLOG_KEY)  # must be a key
-    monkeypatch.setenv("PAYMENT_SECRETS_KEY", config.TESTING_PAYMENT_SECRETS_KEY)  # and this
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://localhost")  # the test client's host
-    monkeypatch.setenv("TRUSTED_PROXIES", "0")
-    monkeypatch.delenv("TRUSTED_HOSTS", raising=False)
-    monkeypatch.delenv("WECHATPAY_API_BASE", raising=False)
-    monkeypatch.delenv("ALIPAY_GATEWAY", raising=False)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/never_connected")
-    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
-    monkeypatch.setenv("SMTP_HOST", "smtp.example.org")
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:9/0")  # required; never reached here
-    from charity.extensions import limiter
-
-    limiter_was_enabled = limiter.enabled  # the switch is process-global: put it back
-    application = create_app(config.ProductionConfig())
-    application.instance_path = str(tmp_path)
-
-    def crash():  # type: ignore[no-untyped-def]
-        raise KeyError("internal detail: table donations column secret_salt")
-
-    application.add_url_rule("/_test/crash", "crash", crash)
-    application.add_url_rule("/api/v1/_test/crash", "api_crash", crash)
-
-    yield application
-    from charity.extensions import db
-
-    limiter.enabled = limiter_was_enabled
-    with application.app_context():
-        db.engine.dispose()
-
-
 def test_production_shows_no_stack_trace(production_app):
     assert production_app.debug is False and not production_app.testing
     for path in ("/_test/crash", "/api/v1/_test/crash"):
