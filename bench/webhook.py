@@ -662,7 +662,10 @@ def main(argv: list[str]) -> int:
                         rounds[(provider, target)].append(result)
                     if number and target == "matching":
                         ids = [p.donation_id for p in pending]
-                        matched_counts.append((result.confirmed, count_matched(conn, ids)))
+                        # both counted now (requests in flight at wrk's end finish late)
+                        matched_counts.append(
+                            (count_succeeded(conn, "donations", ids), count_matched(conn, ids))
+                        )
         load_after = os.getloadavg()
     finally:
         unique = {id(p): p for p in (*servers.values(), sequencer)}.values()

@@ -52,3 +52,20 @@ def test_the_app_sees_every_subscriber_builder_and_handler(app):
 def test_the_log_checker_imports_no_service_to_find_builders():
     source = (ROOT / "charity/auditlog/integrity.py").read_text(encoding="utf-8")
     assert "charity.services" not in source and "import_module" not in source
+
+
+def test_no_merge_markers_and_no_endpoint_existence_guards():
+    """Issue 19 part 9: the area markers of merged branches (``# funds:``, ``# gifts:``,
+    ``# --- end givingdays ---``) and the "does this endpoint exist yet?" guards are gone:
+    every blueprint is always registered, so a missing endpoint must fail loudly."""
+    import re
+
+    marker = re.compile(r"#:? ?(---( end)? )?(funds|gifts|givingdays|payments)\b( ---|:|$)", re.M)
+    found = []
+    for path in sorted((ROOT / "charity").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if marker.search(text):
+            found.append(f"{path.relative_to(ROOT)}: marker")
+        if "in current_app.view_functions" in text:
+            found.append(f"{path.relative_to(ROOT)}: endpoint guard")
+    assert found == []

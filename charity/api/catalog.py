@@ -370,7 +370,7 @@ RESOURCES: tuple[Resource, ...] = (
     FUNDS,
     DISCLOSURES,
     OBLIGATIONS,
-    EVENTS,  # givingdays
+    EVENTS,
     POOLS,
     TEAMS,
     PLEDGES,

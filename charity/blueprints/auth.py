@@ -326,8 +326,7 @@ def account():  # type: ignore[no-untyped-def]
         memberships=memberships,
         platform_role_label=PLATFORM_ROLE_LABELS[user.platform_role],
         member_role_labels=MEMBER_ROLE_LABELS,
-        # The organizations blueprint is optional here: link only when it is registered.
-        org_page_endpoint="orgs.show" if "orgs.show" in current_app.view_functions else None,
+        org_page_endpoint="orgs.show",
     )
 
 

@@ -55,15 +55,23 @@ class DonateForm(BaseForm):
     donor_email = EmailField(
         _l("Email (for the receipt)"), validators=[DataRequired(), Email(), Length(max=254)]
     )
-    is_anonymous = BooleanField(_l("Give anonymously (your name is never shown publicly)"))
-    consent_show_name = BooleanField(_l("Show my name on the donor wall"))
+    #: One choice, not two boxes that could both be ticked (issue 17 point 7).
+    name_display = RadioField(
+        _l("Your name in public"),
+        choices=[
+            SelectChoice("private", _l("Do not show my name publicly (it is on my receipt)")),
+            SelectChoice("wall", _l("Show my name on the donor wall")),
+            SelectChoice("anonymous", _l("Give anonymously (your name is never shown publicly)")),
+        ],
+        default="private",
+    )
     message = TextAreaField(
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
     #: How to pay: the organization's providers, wallets first (set per page: method_choices).
     method = RadioField(_l("Pay with"), choices=[], validators=[Optional()], validate_choice=False)
-    # gifts: monthly gifts
+    # monthly gifts
     frequency = RadioField(
         _l("How often"),
         choices=[SelectChoice("once", _l("Once")), SelectChoice("monthly", _l("Every month"))],
@@ -82,6 +90,14 @@ class DonateForm(BaseForm):
             raise ValidationError(
                 _l("The largest online gift is ¥%(max)s.", max=f"{maximum // 100:,}")
             )
+
+    @property
+    def anonymous(self) -> bool:
+        return self.name_display.data == "anonymous"
+
+    @property
+    def show_name(self) -> bool:
+        return self.name_display.data == "wall"
 
     @property
     def amount_fen(self) -> int:
@@ -151,15 +167,15 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             amount_fen=form.amount_fen,
             donor_name=form.donor_name.data,
             donor_email=form.donor_email.data,
-            is_anonymous=form.is_anonymous.data,
-            consent_show_name=form.consent_show_name.data,
+            is_anonymous=form.anonymous,
+            consent_show_name=form.show_name,
             message=form.message.data or "",
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
-            team_id=_team_param(),  # givingdays: the team link the donor came through
+            team_id=_team_param(),  # the team link the donor came through
         )
         actor = current_user if current_user.is_authenticated else None
-        if form.frequency.data == "monthly":  # gifts: monthly gifts
+        if form.frequency.data == "monthly":  # monthly gifts
             from charity.blueprints.donor import start_monthly
 
             return start_monthly(form, command, actor)

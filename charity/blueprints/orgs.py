@@ -142,7 +142,7 @@ def manage(org_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, *MEMBER_ROLES)
     role = role_in_org(current_user, org_id)
-    from charity.services.donations import can_receive_online  # payments
+    from charity.services.donations import can_receive_online
 
     return render_template(
         "orgs/manage.html",

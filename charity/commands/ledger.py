@@ -21,7 +21,7 @@ def ledger() -> None:
 def check() -> None:
     """Exit non-zero, naming each mismatch, unless every check passes."""
     problems, notes = check_books(db.session)
-    # payments: parked provider events and days not reconciled with the providers
+    # parked provider events and days not reconciled with the providers
     from flask import current_app
 
     from charity.models import utcnow
@@ -35,8 +35,8 @@ def check() -> None:
     unreconciled, _none = check_reconciled(db.session, utcnow(), config["RECONCILE_LOOKBACK_DAYS"])
     problems += parked_problems + unreconciled
     notes += parked_notes
-    problems += check_allocations(db.session)  # funds: FIFO allocation rebuilt from the ledger
-    problems += check_disbursements(db.session)  # funds: executed disbursements posted once
+    problems += check_allocations(db.session)  # FIFO allocation rebuilt from the ledger
+    problems += check_disbursements(db.session)  # executed disbursements posted once
     for note in notes:
         click.echo(f"note: {note}")
     for problem in problems:

@@ -445,6 +445,6 @@ def build_tables(
         ],
         mismatch_rows(session, scope, limit),
     )
-    tables["reconciliation"] = _reconciliation_table(session, scope)  # payments
+    tables["reconciliation"] = _reconciliation_table(session, scope)
     tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))
     return tables

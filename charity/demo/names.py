@@ -36,8 +36,8 @@ OFFICES = frozenset({"平台管理员", "广东省民政厅监管员"})
 COMPANIES = frozenset(
     {
         "广州粤信科技有限公司",
-        "佛山禾岚建材有限公司",  # givingdays: a pledging company
-        "广东晴川物流有限公司",  # givingdays: a pledging company and a matching sponsor
+        "佛山禾岚建材有限公司",  # a pledging company
+        "广东晴川物流有限公司",  # a pledging company and a matching sponsor
     }
 )
 

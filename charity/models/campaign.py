@@ -130,7 +130,7 @@ class Campaign(TimestampMixin, db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    #: funds: earmarked to a community fund of the same host (charity.services.funds).
+    #: earmarked to a community fund of the same host (charity.services.funds).
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])

@@ -44,7 +44,7 @@ class Donation(TimestampMixin, db.Model):
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_bounds"),
         CheckConstraint(f"channel IN {DONATION_CHANNELS!r}", name="channel"),
         CheckConstraint(f"status IN {DONATION_STATUSES!r}", name="status"),
-        # funds: a gift goes to a campaign, a fund, or (neither) the organization itself.
+        # a gift goes to a campaign, a fund, or (neither) the organization itself.
         CheckConstraint("campaign_id IS NULL OR fund_id IS NULL", name="one_target"),
         UniqueConstraint("stripe_payment_intent_id"),
         UniqueConstraint("organization_id", "receipt_year", "receipt_seq"),
@@ -53,19 +53,19 @@ class Donation(TimestampMixin, db.Model):
         Index("ix_donations_donor_user_id", "donor_user_id"),
         Index("ix_donations_donor_email", "donor_email"),
         UniqueConstraint("public_token"),
-        # --- gifts: monthly gifts (one Donation per paid invoice) ---
+        # --- monthly gifts (one Donation per paid invoice) ---
         UniqueConstraint("stripe_invoice_id"),
-        # --- payments: wallet orders ---
+        # --- wallet orders ---
         UniqueConstraint("payment_provider", "provider_order_no"),
-        Index("ix_donations_team_id", "team_id"),  # givingdays
-        Index("ix_donations_pledge_id", "pledge_id"),  # givingdays
+        Index("ix_donations_team_id", "team_id"),
+        Index("ix_donations_pledge_id", "pledge_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: The receiving organization (merchant of record); for campaigns, the qualified owner.
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    #: funds: a gift to a community fund (charity.models.fund) instead of a campaign.
+    #: a gift to a community fund (charity.models.fund) instead of a campaign.
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
@@ -114,13 +114,12 @@ class Donation(TimestampMixin, db.Model):
     #: When a receipt was issued later, on the donor's request (the gift had been recorded
     #: without one): the log entries made before this moment show no receipt number.
     receipt_issued_late_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # --- gifts: monthly gifts ---
+    # --- monthly gifts ---
     #: The monthly gift this donation is one payment of (channel "recurring").
     recurring_gift_id: Mapped[int | None] = mapped_column(ForeignKey("recurring_gifts.id"))
     #: The paid Stripe invoice (unique: each invoice becomes at most one donation).
     stripe_invoice_id: Mapped[str | None] = mapped_column(String(64))
-    # --- end gifts ---
-    # --- payments: the provider that took (or is taking) the money ---
+    # --- the provider that took (or is taking) the money ---
     #: stripe, wechatpay or alipay (None for gifts recorded offline).
     payment_provider: Mapped[str | None] = mapped_column(String(20), default="stripe")
     #: The organization's wallet merchant account the current order is at.
@@ -136,16 +135,15 @@ class Donation(TimestampMixin, db.Model):
     #: A provider event for this donation waits for its success (charity.models.payment
     #: ParkedEvent): confirm_payment applies it in the same transaction.
     has_parked_events: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    # --- givingdays: team credit and pledge linking ---
+    # --- team credit and pledge linking ---
     #: The team (一起捐) whose link the gift came through; the money is the campaign's.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     #: The company pledge (认捐) this gift pays, linked by the organization.
     pledge_id: Mapped[int | None] = mapped_column(ForeignKey("pledges.id"))
-    # --- end givingdays ---
 
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
-    fund: Mapped[Fund | None] = relationship()  # funds
+    fund: Mapped[Fund | None] = relationship()
     donor_user: Mapped[User | None] = relationship()
 
     @property

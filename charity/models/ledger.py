@@ -31,7 +31,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from charity.extensions import db
 from charity.models.base import UTCDateTime, utcnow
 
-#: gifts: "in_kind" (net assets given as goods) and "in_kind_assets" (the goods held) keep
+#: "in_kind" (net assets given as goods) and "in_kind_assets" (the goods held) keep
 #: in-kind gifts out of every cash balance; "reversal" corrects a wrongly recorded gift.
 ACCOUNT_KINDS = (
     "clearing",
@@ -41,7 +41,7 @@ ACCOUNT_KINDS = (
     "spending",
     "in_kind",
     "in_kind_assets",
-    # givingdays: a matching pool's accounts (key "matchpool:<id>:<kind>:<currency>", held
+    # a matching pool's accounts (key "matchpool:<id>:<kind>:<currency>", held
     # by the pool's organization) and the campaign's matched money.
     "match_commitment",
     "match_received",
@@ -55,7 +55,6 @@ TRANSACTION_KINDS = (
     "transfer",
     "in_kind",
     "reversal",
-    # givingdays
     "match_commitment",
     "match_receipt",
     "match",
@@ -76,7 +75,7 @@ class LedgerAccount(db.Model):
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    # funds: the community fund whose restricted sub-ledger this account is part of.
+    # the community fund whose restricted sub-ledger this account is part of.
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
 

@@ -122,7 +122,7 @@ def pool_movements(session: Session, pool: Pool) -> tuple[list[Source], list[Use
     sources: list[Source] = []
     spent: dict[int, int] = {}
     uses: list[Use] = []
-    matched: dict[int, tuple[datetime, int]] = {}  # givingdays: match id -> (time, amount)
+    matched: dict[int, tuple[datetime, int]] = {}  # match id -> (time, amount)
     released: dict[int, int] = defaultdict(int)
     for kind, key, donation_id, created_at, amount in _pool_entries(session, pool):
         if kind == "match":

@@ -65,7 +65,7 @@ def campaign_stats(session: Session, campaign_ids: list[int]) -> dict[int, Campa
             func.count(Donation.id),
         )
         .where(Donation.campaign_id.in_(stats), Donation.status.in_(COUNTED_STATUSES))
-        .where(Donation.channel != "in_kind")  # gifts: goods are never counted as cash
+        .where(Donation.channel != "in_kind")  # goods are never counted as cash
         .group_by(Donation.campaign_id, day)
     )
     per_campaign: dict[int, list[tuple[date, int, int]]] = defaultdict(list)

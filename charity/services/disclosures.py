@@ -32,6 +32,7 @@ from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, validate_fields
 from charity.core.events import record_event
+from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
@@ -241,6 +242,53 @@ def _check_fields(kind: str, fields: dict[str, Any]) -> None:
         raise DisclosureError(f"{name}: {message}", name)
 
 
+#: Fields where a phone number is the organization's own published contact (its
+#: switchboard or the contact person's work number), not a beneficiary's.
+_CONTACT_FIELDS = {(r.BASIC_INFO, "contacts")}
+
+
+def _check_privacy(
+    kind: str, title: str, body_md: str, fields: dict[str, Any], uploads: tuple[Upload, ...]
+) -> None:
+    """CL art. 82 and PIPL (issue 16 point 17): identity-card numbers and phone numbers of
+    individuals are refused in every text of a disclosure and in the text of its PDF
+    attachments, with an error naming the field (nothing is stored)."""
+    texts = [("title", title), ("body_md", body_md)]
+    texts += [
+        (spec.name, str(fields[spec.name]))
+        for spec in FIELDS[kind]
+        if spec.kind == "text" and fields.get(spec.name)
+    ]
+    for name, text in texts:
+        found = personal_data_kind(text)
+        if found == "phone" and (kind, name) in _CONTACT_FIELDS:
+            found = personal_data_kind(text, landlines=False)
+            found = "id_number" if found == "id_number" else None
+        if found is not None:
+            raise DisclosureError(_PRIVACY_MESSAGES[found], name)
+    for upload in uploads:
+        found = personal_data_kind(pdf_text(upload.content))
+        if found is not None:
+            raise DisclosureError(
+                _l(
+                    "The attachment %(name)s contains %(what)s of a person; this is public "
+                    "(Charity Law art. 82): remove it and upload the file again.",
+                    name=_clean_filename(upload.filename),
+                    what=_PRIVACY_WHAT[found],
+                ),
+                "attachments",
+            )
+
+
+_PRIVACY_MESSAGES = {
+    "id_number": _l(
+        "This text is public: remove the identity-card number (Charity Law art. 82, PIPL)."
+    ),
+    "phone": _l("This text is public: remove the phone number (Charity Law art. 82, PIPL)."),
+}
+_PRIVACY_WHAT = {"id_number": _l("an identity-card number"), "phone": _l("a phone number")}
+
+
 def _check_audit(
     session: Session,
     organization_id: int,
@@ -359,6 +407,9 @@ def publish_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(command.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_privacy(
+        command.disclosure_type, command.title, command.body_md, fields, command.attachments
+    )
     _check_audit(
         session,
         command.organization_id,
@@ -417,6 +468,9 @@ def correct_disclosure(
     fields = _strip_basis(command.fields)
     _check_fields(disclosure.disclosure_type, fields)
     _check_uploads(command.attachments)
+    _check_privacy(
+        disclosure.disclosure_type, command.title, command.body_md, fields, command.attachments
+    )
     previous = session.scalar(
         select(DisclosureVersion).where(
             DisclosureVersion.disclosure_id == disclosure.id,

@@ -65,8 +65,8 @@ class NewDonation:
     message: str
     receipt_wanted: bool
     max_amount_fen: int
-    fund_id: int | None = None  # funds
-    team_id: int | None = None  # givingdays: the team link the gift came through
+    fund_id: int | None = None
+    team_id: int | None = None  # the team link the gift came through
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
 
 
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
-    # funds: a gift to a community fund goes the same way, to the fund's host.
+    # a gift to a community fund goes the same way, to the fund's host.
     target = _open_target(session, command)
     campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
@@ -317,7 +317,7 @@ def check_intent(donation: Donation, intent: payments.Intent, account: str | Non
         problems.append(f"amount {intent.amount} != {donation.amount_fen}")
     if intent.currency.upper() != donation.currency.upper():
         problems.append(f"currency {intent.currency} != {donation.currency}")
-    # gifts: a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
+    # a monthly gift's PaymentIntent is Stripe's, made for an invoice; the invoice
     # (its id is unique per donation) was checked against the subscription instead.
     bound_by_invoice = donation.channel == "recurring" and donation.stripe_invoice_id
     named = intent.metadata.get("donation_id")
@@ -394,7 +394,7 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # givingdays: the pools this gift may be matched from, looked up before any shared lock
+    # the pools this gift may be matched from, looked up before any shared lock
     candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
@@ -402,7 +402,7 @@ def confirm_payment(
             session, row.organization_id, row.org_uscc, now
         )
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
-    # givingdays: matching money in this transaction; a pool's row lock is taken after the
+    # matching money in this transaction; a pool's row lock is taken after the
     # receipt counter and before the log head, and held only for the rest of the commit.
     givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
@@ -492,14 +492,14 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     donation.status = "refunded" if full else "partially_refunded"
     ledger.post_refund(session, donation, refund)
     session.flush()
-    # givingdays: the refunded share of each match goes back to its pool; the campaign's
+    # the refunded share of each match goes back to its pool; the campaign's
     # lock first, then the pools' (the order confirm_payment takes them), then the log.
     from charity.services.pools import lock_pool, pool_of_donation
 
     if (pool := pool_of_donation(donation)) is not None:
         lock_pool(session, pool)
     givingdays.release_for_refund(session, donation, refund)
-    _refresh_allocation(session, donation)  # funds
+    _refresh_allocation(session, donation)
     record_event(session, "donation.refunded", subject_id=refund.id)
 
 
@@ -524,7 +524,7 @@ def refund_donation(session: Session, actor: User, command: RefundCommand) -> Re
         raise DonationError(N_("This donation has nothing left to refund."), "amount")
     if not 0 < command.amount_fen <= remaining:
         raise DonationError(N_("The refund is more than what remains refundable."), "amount")
-    # funds: money already spent or promised to approved disbursements stays spent.
+    # money already spent or promised to approved disbursements stays spent.
     from charity.services.pools import refund_refusal
 
     if problem := refund_refusal(session, donation, command.amount_fen):
@@ -652,7 +652,7 @@ def _donation_payload(
         "receipt_number": receipt_number,
         "receipt_waived": receipt_waived,
         "donor_commitment": donation.donor_commitment,
-        # funds: only gifts to a fund carry the key, so campaign payloads are unchanged.
+        # only gifts to a fund carry the key, so campaign payloads are unchanged.
         **({"fund_id": donation.fund_id} if donation.fund_id is not None else {}),
     }
 

@@ -63,7 +63,7 @@ def get_account(
     organization_id: int,
     currency: str,
     campaign_id: int | None,
-    fund_id: int | None = None,  # funds: a community fund's restricted sub-ledger
+    fund_id: int | None = None,  # a community fund's restricted sub-ledger
 ) -> LedgerAccount:
     return get_accounts(session, (kind, organization_id, currency, campaign_id, fund_id))[0]
 
@@ -148,7 +148,7 @@ def post_transaction(
 
 
 def _net_assets_spec(donation: Donation, kind: str) -> AccountSpec:
-    if donation.fund_id is not None:  # funds
+    if donation.fund_id is not None:
         return (kind, donation.organization_id, donation.currency, None, donation.fund_id)
     if donation.campaign_id is not None:
         return (kind, donation.organization_id, donation.currency, donation.campaign_id, None)
@@ -272,7 +272,7 @@ def _donation_mismatches(session: Session) -> list[str]:
     for donation in session.scalars(sa.select(Donation).order_by(Donation.id)):
         amounts = posted.pop(donation.id, [])
         if donation.channel == "in_kind" or donation.status == "reversed":
-            continue  # gifts: checked by _gift_mismatches
+            continue  # checked by _gift_mismatches
         if donation.status in counted and amounts != [donation.amount_fen]:
             problems.append(
                 f"donation {donation.id} ({donation.amount_fen} fen, {donation.status}) "
@@ -312,7 +312,7 @@ def _campaign_mismatches(session: Session) -> list[str]:
             sa.func.sum(Donation.amount_fen - Donation.refunded_fen),
         )
         .where(Donation.status.in_(counted), Donation.campaign_id.is_not(None))
-        .where(Donation.channel != "in_kind")  # gifts: goods are not cash
+        .where(Donation.channel != "in_kind")  # goods are not cash
         .group_by(Donation.campaign_id, Donation.currency)
     ).all()
     expected = {(c, cur): int(total) for c, cur, total in rows}
@@ -376,15 +376,15 @@ def check_books(session: Session) -> tuple[list[str], list[str]]:
     problems += _donation_mismatches(session)
     problems += _refund_mismatches(session)
     problems += _campaign_mismatches(session)
-    problems += _gift_mismatches(session)  # gifts: in-kind gifts and reversals
-    from charity.services.givingdays import check_matching  # givingdays
+    problems += _gift_mismatches(session)  # in-kind gifts and reversals
+    from charity.services.givingdays import check_matching
 
     problems += check_matching(session)
     log_problems, notes = _log_mismatches(session)
     return problems + log_problems, notes
 
 
-# --- gifts: in-kind gifts and reversals ---------------------------------------------------
+# --- in-kind gifts and reversals ---------------------------------------------------
 
 
 def post_in_kind(session: Session, donation: Donation) -> int:
@@ -493,6 +493,3 @@ def _gift_mismatches(session: Session) -> list[str]:
                 "log entries"
             )
     return problems
-
-
-# --- end gifts ---

@@ -33,6 +33,7 @@ from charity.compliance.obligations import (
 )
 from charity.core.events import record_event
 from charity.core.money import format_fen
+from charity.core.privacy import personal_data_kind
 from charity.core.text import has_forbidden_characters
 from charity.models import MajorTransaction, Organization, User
 from charity.models.disclosure import Obligation
@@ -56,14 +57,7 @@ RELATIONSHIP_MAX = 200
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 500
 
-#: Personal data that must never enter these public texts: a resident ID number (six
-#: digits of region, a birth date, three digits, a check character) or a phone number.
-_ID_NUMBER = re.compile(
-    r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx]"
-    r"(?![0-9A-Za-z])"
-)
-_MOBILE = re.compile(r"(?<!\d)1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]\d{7,8}(?!\d)")
+#: Personal data that must never enter these public texts: charity.core.privacy.
 
 
 class MajorTransactionError(ValueError):
@@ -131,7 +125,7 @@ def _text(value: str, field: str, maximum: int, empty_message: str) -> str:
         raise MajorTransactionError(N_("Too long: at most %(n)s characters."), field, n=maximum)
     if has_forbidden_characters(text):
         raise MajorTransactionError(N_("Contains characters that are not allowed."), field)
-    if _ID_NUMBER.search(text) or _MOBILE.search(text) or _LANDLINE.search(text):
+    if personal_data_kind(text) is not None:
         raise MajorTransactionError(
             N_("This text is public: do not enter personal data such as ID or phone numbers."),
             field,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, url_for
+from flask import Flask, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -35,8 +35,7 @@ def role_links(user: Any = None) -> list[tuple[str, str]]:
         links.append(REVIEW_QUEUE)
     if user.platform_role in ("admin", "regulator"):
         links.append(DASHBOARD)
-    views = current_app.view_functions
-    return [(url_for(endpoint), str(label)) for endpoint, label in links if endpoint in views]
+    return [(url_for(endpoint), str(label)) for endpoint, label in links]
 
 
 def landing_endpoint(user: Any) -> str:
@@ -54,8 +53,6 @@ def landing_endpoint(user: Any) -> str:
 
 def landing_url(user: Any) -> str:
     endpoint = landing_endpoint(user)
-    if endpoint not in current_app.view_functions:
-        return url_for("auth.account")
     if endpoint == "orgs.manage":
         return url_for(endpoint, org_id=user.active_memberships[0].organization_id)
     return url_for(endpoint)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from charity.core.money import format_fen
@@ -39,8 +39,7 @@ def format_date(value: date | datetime | None) -> str:
 
 
 def nav_links() -> list[tuple[str, str]]:
-    endpoints = current_app.view_functions
-    return [(endpoint, label) for endpoint, label in NAV_LINKS if endpoint in endpoints]
+    return list(NAV_LINKS)
 
 
 def init_app(app: Flask) -> None:

@@ -190,3 +190,27 @@ def test_the_receipt_is_an_honest_voucher_that_can_be_checked(  # type: ignore[n
     assert "对应的捐赠已到账" in main and "赵小雨" not in main
     assert_accessible(page, axe_js, "voucher check")
     screenshot(page, "trust-voucher-check")
+
+
+@SIZES
+def test_the_gift_form_shows_the_other_amount_when_chosen(  # type: ignore[no-untyped-def]
+    size, donation_areas, new_context, axe_js
+):
+    from tests.browser.helpers import overflow, widest_elements
+
+    live = donation_areas
+    page = _context(new_context, size).new_page()
+    find_campaign_from_home(page, live)
+    page.locator("a.campaign-donate").click()
+    page.wait_for_url(re.compile(r"/campaigns/\d+/donate$"))
+    custom = page.locator("#custom_amount")
+    assert not custom.is_visible()
+    page.locator("label.preset", has=page.locator("input[name=amount][value=custom]")).click()
+    assert custom.is_visible()
+    # One choice for the name: choosing anonymity leaves no "show my name" ticked.
+    page.check("input[name=name_display][value=wall]")
+    page.check("input[name=name_display][value=anonymous]")
+    assert not page.locator("input[name=name_display][value=wall]").is_checked()
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "gift form")
+    screenshot(page, "trust-gift-form")

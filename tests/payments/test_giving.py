@@ -73,7 +73,7 @@ def test_return_page_applies_success_once(client, campaign):
 
 def test_custom_amount_and_anonymous_gift(client, campaign):
     donation = give(
-        client, campaign, amount="custom", custom_amount="１２３.４５", is_anonymous="y"
+        client, campaign, amount="custom", custom_amount="１２３.４５", name_display="anonymous"
     )
     assert donation.amount_fen == 12345
     assert donation.is_anonymous and donation.public_name is None
