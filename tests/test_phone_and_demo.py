@@ -74,3 +74,22 @@ def test_the_name_choice_sets_both_flags(client, db_session, choice, anonymous, 
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     donation = db.session.query(Donation).order_by(Donation.id.desc()).first()
     assert (donation.is_anonymous, donation.consent_show_name) == (anonymous, on_wall)
+
+
+def test_the_demo_fund_is_set_up_before_its_first_gift_and_no_update_overclaims(db_session):
+    import sqlalchemy as sa
+
+    from charity.demo import load_demo_data
+    from charity.models import CampaignUpdate, Donation, Fund
+
+    list(load_demo_data())
+    for fund in db_session.scalars(sa.select(Fund)):
+        first = db_session.scalar(
+            sa.select(sa.func.min(Donation.succeeded_at)).where(Donation.fund_id == fund.id)
+        )
+        created = fund.created_at
+        if created.tzinfo is None or first.tzinfo is None:  # SQLite drops the zone
+            created, first = created.replace(tzinfo=None), first.replace(tzinfo=None)
+        assert first is None or created < first, (fund.name, created, first)
+    for update in db_session.scalars(sa.select(CampaignUpdate)):
+        assert "已送达" not in update.body_md and "已送达" not in update.title

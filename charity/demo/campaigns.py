@@ -134,9 +134,12 @@ def load_campaigns() -> list[str]:
             db.session.add(
                 CampaignUpdate(
                     campaign=campaign,
-                    title="第一批食材已送达学校",
+                    # Honest about what has happened (issue 17.1): it thanks nobody for
+                    # food bought with money that was never raised.
+                    title="活动已启动，采购清单将逐批公开",
                     body_md=(
-                        "感谢各位爱心人士！首批大米、鸡蛋和牛奶已送达乳源县 6 所学校，附采购清单。"
+                        "募捐方案已备案并上线。善款到账后，我们将按方案为乳源县 6 所学校采购"
+                        "大米、鸡蛋和牛奶，每一批的采购清单和签收单都会在这里公开。"
                     ),
                     posted_at=datetime.now(UTC) - timedelta(days=7),
                 )
