@@ -484,3 +484,9 @@ def campaign_giving_days(campaign_id: int) -> list:
             .order_by(GivingDay.id)
         )
     )
+
+
+@bp.app_template_global()
+def organization_pledges(org_id: int) -> list:
+    """The organization's pledges with what arrived (its public page)."""
+    return stats_service.pledge_rows(db.session, organization_id=org_id)

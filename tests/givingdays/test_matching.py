@@ -209,3 +209,21 @@ def test_audit_verify_and_ledger_check_recompute_every_giving_day_entry(app, day
     assert result.exit_code == 0, result.stdout + result.stderr
     result = app.test_cli_runner().invoke(args=["ledger", "check"])
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_sponsor_payment_moves_commitment_to_received_and_never_more(day):  # type: ignore[no-untyped-def]
+    from tests.factories import MembershipFactory
+
+    finance = MembershipFactory(organization=day.pool.organization, role="finance").user
+    with pytest.raises(PermissionError):
+        givingdays.record_sponsor_payment(db.session, day.owner, day.pool.id, 100)
+    givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 60_000)
+    with pytest.raises(givingdays.GivingDayError):
+        givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 40_001)
+    givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 40_000)
+    commitment, received, _pool = givingdays.pool_accounts(db.session, day.pool)
+    from charity.services.ledger import account_balance
+
+    assert account_balance(db.session, received.id) == 100_000
+    assert account_balance(db.session, commitment.id) == 0
+    _books_ok()

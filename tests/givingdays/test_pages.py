@@ -271,3 +271,24 @@ def test_organization_records_and_links_pledges(client, login, day):  # type: ig
     assert "¥4,000.00" in html
     login(UserFactory())
     assert client.get(f"/orgs/{org_id}/pledges").status_code == 403
+
+
+def test_organization_page_publishes_pledged_vs_received(client, day):  # type: ignore[no-untyped-def]
+    finance = MembershipFactory(organization=day.campaign.organization, role="finance").user
+    pledge = givingdays.record_pledge(
+        db.session,
+        finance,
+        givingdays.NewPledge(
+            day.event.id,
+            day.campaign.organization_id,
+            "示例建材有限公司",
+            company_uscc(9),
+            1_000_000,
+            today_cst() - timedelta(days=1),
+        ),
+    )
+    gift = give(day.campaign, 250_000, "co@example.com")
+    givingdays.link_gift(db.session, finance, pledge.id, gift.id)
+    html = client.get(f"/orgs/{day.campaign.organization_id}").get_data(as_text=True)
+    assert "Pledged ¥10,000.00, received ¥2,500.00" in html
+    assert "Overdue" in html and "示例建材有限公司" in html
