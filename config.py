@@ -216,6 +216,10 @@ class Config:
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
     #: beyond it the figure is a typing mistake, refused with a message.
     MAJOR_TRANSACTION_MAX_FEN = _int("MAJOR_TRANSACTION_MAX_FEN", 1_000_000_000_000)
+    #: An organization with an obligation overdue for longer than this many days files no
+    #: new campaign until it catches up (issue 16 point 15; 广益联募 stops projects after
+    #: 180 days without an update). 0 turns the rule off.
+    OVERDUE_FILING_BLOCK_DAYS = _int("OVERDUE_FILING_BLOCK_DAYS", 180)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

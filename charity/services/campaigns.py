@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charity.core.events import record_event
@@ -110,7 +110,38 @@ def filing_refusal(organization: Organization) -> Any | None:
         return NOT_VERIFIED
     if not organization.has_qualification:
         return NOT_QUALIFIED
-    return None
+    return _long_overdue_refusal(organization)
+
+
+def _long_overdue_refusal(organization: Organization) -> Any | None:
+    """Issue 16 point 15: an organization whose oldest unfulfilled obligation has been
+    overdue for longer than OVERDUE_FILING_BLOCK_DAYS files no new campaign until it
+    catches up (publishes it, even late)."""
+    from flask import current_app, has_app_context
+    from sqlalchemy.orm import object_session
+
+    from charity.models.disclosure import Obligation
+
+    days = int(current_app.config.get("OVERDUE_FILING_BLOCK_DAYS", 180)) if has_app_context() else 0
+    session = object_session(organization)
+    if days <= 0 or session is None or organization.id is None:
+        return None
+    oldest = session.scalar(
+        select(func.min(Obligation.due_date)).where(
+            Obligation.organization_id == organization.id,
+            Obligation.fulfilled_on.is_(None),
+            Obligation.due_date < today_cst() - timedelta(days=days),
+        )
+    )
+    if oldest is None:
+        return None
+    return _l(
+        "Your organization has a disclosure obligation overdue since %(date)s, more than "
+        "%(days)s days: new campaigns can be filed once it is published. See the "
+        "organization's obligations.",
+        date=oldest.isoformat(),
+        days=days,
+    )
 
 
 @dataclass(frozen=True)
