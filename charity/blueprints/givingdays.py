@@ -329,6 +329,9 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
             flash(_(exc.message), "error")
         except LookupError:
             abort(404)
+        except PermissionError:  # another organization's pledge (its URL is not the pledge's)
+            uow.discard()
+            abort(403)
         else:
             flash(_("The gift is linked to the pledge."), "success")
     else:

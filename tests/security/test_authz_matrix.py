@@ -72,6 +72,9 @@ ARGS = {
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
     "year": "this_year",
+    "event_id": "event_a",
+    "pool_id": "pool_a",
+    "team_id": "team_a",
 }
 
 
