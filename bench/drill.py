@@ -253,10 +253,10 @@ class Load:
             "csrf_token": token.group(1) if token else "",
             "amount": str(random.choice([2000, 5000, 8800, 20000])),
             "donor_name": "演练捐赠人",
-            "donor_email": f"drill{number}@example.org" if number % 25 == 0 else "",
+            "donor_email": f"drill{number}@example.org",  # required by the form
             "frequency": "once",
             "is_anonymous": "y",
-            "receipt_wanted": "y" if number % 25 == 0 else "",
+            "receipt_wanted": "y",  # the form's default: every gift numbered
             "message": "",
         }
         data = urllib.parse.urlencode({k: v for k, v in fields.items() if v}).encode()
@@ -611,6 +611,11 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
         bouncer.stop()
         replica.remove()
     n = len(load.created)
+    # A form refused (a CSRF token one instance signed and the other rejects, say) is a
+    # gift lost as surely as a dropped notification; only the killed instance may fail.
+    refused = sum(
+        count for (_kind, status), count in load.statuses.items() if status and 400 <= status < 500
+    )
     wanted = {
         "donations succeeded": n,
         "ledger transactions": n,
@@ -642,6 +647,10 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
         ),
         "tiles and API: same checkpoint, same entries": (agree, "identical" if agree else "DIFFER"),
         "receipt mails sent by the RQ worker": (receipts[0], receipts[1]),
+        "no request refused by the app (4xx)": (
+            refused == 0,
+            f"{refused} answers 4xx" if refused else "none",
+        ),
         "no other donation succeeded": (
             unseen_succeeded == 0,
             f"{unseen} created but never shown to the donor (lost answers), none paid",
@@ -698,24 +707,36 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
     return ok, lines
 
 
-def receipts_sent(redis_url: str, expected: int, timeout: float = 900) -> tuple[bool, str]:
-    """Until the RQ worker has finished ``expected`` receipt jobs (and none failed)."""
+def receipts_sent(redis_url: str, expected: int, stall: float = 180) -> tuple[bool, str]:
+    """Until the RQ worker has finished ``expected`` receipt jobs (and none failed), for as
+    long as it makes progress: it fails only if no job finishes for ``stall`` seconds (one
+    worker renders a PDF per receipt, slow on a loaded machine, but nothing may be lost)."""
     import redis
     from rq import Queue
 
     queue = Queue(
         os.environ.get("JOBS_QUEUE", "charity"), connection=redis.Redis.from_url(redis_url)
     )
-    deadline = time.monotonic() + timeout
+    # RQ keeps a finished job's id for its result TTL (500 s) only: gather the ids as they
+    # appear, so that a slow worker's early jobs still count once they have expired.
+    finished: set[str] = set()
+    failed: set[str] = set()
+    started = time.monotonic()
+    deadline = started + stall
     while time.monotonic() < deadline:
-        finished, failed = queue.finished_job_registry.count, queue.failed_job_registry.count
-        if finished + failed >= expected and queue.count == 0:
+        before = len(finished) + len(failed)
+        finished.update(queue.finished_job_registry.get_job_ids())
+        failed.update(queue.failed_job_registry.get_job_ids())
+        if len(finished) + len(failed) > before:
+            deadline = time.monotonic() + stall
+        if len(finished) + len(failed) >= expected and queue.count == 0:
             return (
-                failed == 0 and finished >= expected,
-                f"{finished} sent, {failed} failed, {expected} wanted",
+                not failed and len(finished) >= expected,
+                f"{len(finished)} sent, {len(failed)} failed, {expected} wanted "
+                f"({time.monotonic() - started:.0f} s after the redelivery)",
             )
         time.sleep(0.5)
-    return False, f"{queue.finished_job_registry.count} of {expected} after {timeout:.0f} s"
+    return False, f"{len(finished)} of {expected}, none more for {stall:.0f} s"
 
 
 def main(argv: list[str]) -> int:

@@ -17,12 +17,12 @@ while the RSS/PSS of every gunicorn worker is sampled from /proc. The results re
 
 from __future__ import annotations
 
-# Run as a script (python bench/run.py), the repository root must be importable too.
 import argparse
 import base64
 import json
 import os
 import platform
+import secrets
 import signal
 import socket
 import subprocess
@@ -190,6 +190,11 @@ def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     )
     # `flask audit verify` checks checkpoints with this key: one per bench run.
     env.setdefault("AUDITLOG_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
+    # One secret key and one payment-secrets key for every process of the run, as every host
+    # of a deployment shares them: a form served by one app instance (its CSRF token, the
+    # session cookie) must be accepted by the other behind the balancer.
+    env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+    env.setdefault("PAYMENT_SECRETS_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
     if args.workers:
         env["WEB_CONCURRENCY"] = str(args.workers)
     if args.threads:

@@ -72,6 +72,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
         get(EVERYONE, args={"token": "reset_token"}),
         post(EVERYONE, args={"token": "reset_token"}),
     ),
+    # the sign-up mail's link is a bearer token too (it confirms the address it was sent to)
+    "auth.verify_email": (get(EVERYONE, args={"token": "verify_token"}),),
+    "auth.resend_verification": (post(LOGGED_IN),),
+    "auth.logout_everywhere": (post(LOGGED_IN),),
+    "two_factor.verify": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.setup": (get(LOGGED_IN), post(LOGGED_IN)),
     # --- organizations ---------------------------------------------------------------------
     "orgs.directory": (get(EVERYONE),),
     "orgs.show": (

@@ -78,6 +78,9 @@ def seed(app: Flask) -> World:
         "invitation": invitation.id,
         "invitation_token": INVITATION_TOKEN,
         "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
+        "verify_token": accounts.make_verification_token(
+            users[table.DONOR], app.config["SECRET_KEY"]
+        ),
         "language": "en",
         "overdue_name": "overdue",
         "version_2": 2,
