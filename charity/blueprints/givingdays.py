@@ -78,7 +78,7 @@ class PoolForm(BaseForm):
     sponsor_uscc = StringField(_l("Sponsor's USCC (a company)"), validators=[Length(max=18)])
     total = YuanField(_l("Total (yuan)"), validators=[DataRequired()])
     ratio_percent = IntegerField(
-        _l("Ratio (% of each gift)"), default=100, validators=[NumberRange(1, 1000)]
+        _l("Ratio (percent of each gift)"), default=100, validators=[NumberRange(1, 1000)]
     )
     cap_per_gift = YuanField(_l("Cap per gift (yuan)"), validators=[Optional()])
     cap_per_donor_day = YuanField(_l("Cap per donor per day (yuan)"), validators=[Optional()])
