@@ -138,3 +138,22 @@ def chart_text_problems(chart: dict, minimum: float) -> list[str]:
             if across > 0.5 and down > 0.5:
                 problems.append(f"{one['text']!r} overlaps {other['text']!r}")
     return problems
+
+
+def open_verification_mail(page, live, email: str) -> None:  # type: ignore[no-untyped-def]
+    """Open the link of the sign-up mail sent to ``email``, as its owner would (issue 15:
+    a new account is logged in only once its address is confirmed). The live server runs
+    in this process with the testing mail backend, so its mail is in ``mail.outbox``."""
+    import re
+
+    from charity.ops import mail
+
+    for message in reversed(mail.outbox):
+        if message["To"] == email:
+            body = message.get_body(("plain",)).get_content()
+            found = re.search(r"https?://[^/\s]+(/account/verify/\S+)", body)
+            if found:
+                with page.expect_navigation():
+                    page.goto(live.url + found.group(1))
+                return
+    raise AssertionError(f"no verification mail to {email}")

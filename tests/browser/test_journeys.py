@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from tests.browser.conftest import PHONE
-from tests.browser.helpers import log_in, screenshot
+from tests.browser.helpers import log_in, open_verification_mail, screenshot
 
 LESHAN = "广东省乐善慈善基金会"
 LESHAN_USCC = "53440000MJ0000001K"
@@ -57,6 +57,7 @@ def _sign_up(page, live, name: str, email: str) -> None:  # type: ignore[no-unty
     page.fill("#confirm", "a long enough password")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    open_verification_mail(page, live, email)
     assert page.locator(f'header a[href="{live.path("auth.account")}"]').count() >= 1
 
 
@@ -168,4 +169,5 @@ def test_signup_form_with_the_keyboard_alone(page, live_server):  # type: ignore
     with page.expect_navigation() as navigation:
         page.keyboard.press("Enter")
     assert navigation.value.status == 200
+    open_verification_mail(page, live_server, "keyboard@example.org")
     assert page.locator(f'header a[href="{live_server.path("auth.account")}"]').count() >= 1
