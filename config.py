@@ -122,11 +122,17 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
-    #: Failed logins allowed per account/IP in LOGIN_THROTTLE_WINDOW seconds.
+    #: Failed logins of one account from one address that cost nothing, in
+    #: LOGIN_THROTTLE_WINDOW seconds; each further one doubles the wait before the next try
+    #: from that address, LOGIN_THROTTLE_DELAY up to LOGIN_THROTTLE_MAX_DELAY seconds. No
+    #: account is ever locked for everyone (issue 15 finding 8).
     LOGIN_THROTTLE_ATTEMPTS = _int("LOGIN_THROTTLE_ATTEMPTS", 5)
     LOGIN_THROTTLE_WINDOW = _int("LOGIN_THROTTLE_WINDOW", 900)
-    #: Failed logins allowed per IP address in the window (many people share an address).
-    LOGIN_THROTTLE_IP_ATTEMPTS = _int("LOGIN_THROTTLE_IP_ATTEMPTS", 20)
+    LOGIN_THROTTLE_DELAY = _int("LOGIN_THROTTLE_DELAY", 30)
+    LOGIN_THROTTLE_MAX_DELAY = _int("LOGIN_THROTTLE_MAX_DELAY", 900)
+    #: Failed logins allowed per IP address in the window, across accounts (many people
+    #: share an address behind a carrier-grade NAT).
+    LOGIN_THROTTLE_IP_ATTEMPTS = _int("LOGIN_THROTTLE_IP_ATTEMPTS", 50)
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     PASSWORD_RESET_MAX_AGE = 3600
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL", "memory://")

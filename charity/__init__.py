@@ -26,7 +26,17 @@ def create_app(config: object) -> Flask:
     from charity.core.db import configure_engine_events
     from charity.extensions import csrf, db, limiter, login_manager, migrate
     from charity.ops import jobs, logs, metrics
-    from charity.web import errors, i18n, labels, links, navigation, replicas, security, templating
+    from charity.web import (
+        converters,
+        errors,
+        i18n,
+        labels,
+        links,
+        navigation,
+        replicas,
+        security,
+        templating,
+    )
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the proxies in front saw them
@@ -53,6 +63,7 @@ def create_app(config: object) -> Flask:
     payments.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine)
+    converters.init_app(app)  # before the blueprints: <int:> ids stay in the database's range
     register_blueprints(app)
     replicas.init_app(app)  # after the blueprints: wraps the replica endpoints' views
     commands.init_app(app)

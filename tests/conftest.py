@@ -22,6 +22,7 @@ from charity import create_app
 from charity.extensions import db
 from config import TestingConfig
 from tests import dbutil
+from tests.factories import session_id
 
 #: Fixtures shared by several test packages (tests/support).
 pytest_plugins = ["tests.support.apps"]
@@ -142,7 +143,7 @@ def login(client):  # type: ignore[no-untyped-def]
             if user is None:
                 session.pop("_user_id", None)
                 return
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = session_id(user)
             session["_fresh"] = True
 
     return log_in

@@ -17,6 +17,7 @@ from charity.models import (
     Organization,
     User,
 )
+from charity.models.base import utcnow
 from charity.services.accounts import hash_password
 
 PASSWORD = "correct horse battery"
@@ -43,6 +44,9 @@ class UserFactory(Base):
     name = factory.Sequence(lambda n: f"用户{n}")
     password_hash = factory.LazyFunction(lambda: hash_password(PASSWORD))
     platform_role = "donor"
+    #: Confirmed, as after opening the sign-up mail; ``email_verified_at=None`` for a
+    #: fresh, unconfirmed account.
+    email_verified_at = factory.LazyFunction(utcnow)
 
 
 class OrganizationFactory(Base):
@@ -160,3 +164,22 @@ class FundFactory(Base):
             )
         ]
     )
+
+
+def session_id(user: User) -> str:
+    """What the login form puts in the session cookie (``user.get_id()``), with a real
+    server-side session behind it, for helpers that set ``_user_id`` by hand."""
+    from charity.services import accounts
+
+    accounts.start_session(db.session, user)
+    return user.get_id()
+
+
+def open_verification_link(client, outbox):  # type: ignore[no-untyped-def]
+    """Open the link of the last sign-up mail, as the new account's owner would."""
+    import re
+
+    body = outbox[-1].get_body(("plain",)).get_content()
+    found = re.search(r"https?://[^/\s]+(/account/verify/\S+)", body)
+    assert found, body
+    return client.get(found.group(1))

@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from charity.models import User
-from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory, UserFactory, log_in
+from tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    log_in,
+    open_verification_link,
+)
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -26,25 +33,41 @@ def _user_count(db_session) -> int:  # type: ignore[no-untyped-def]
     return db_session.scalar(select(func.count()).select_from(User))
 
 
-def test_sign_up_creates_a_donor_and_logs_in(client, db_session):
+def test_sign_up_mails_a_link_that_confirms_the_address_and_logs_in(
+    client, db_session, mail_outbox
+):
     response = _signup(client, email="  XiaoMing@Example.org ")
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/account/"
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
     user = db_session.scalar(select(User).where(User.email == "xiaoming@example.org"))
     assert user is not None and user.platform_role == "donor"
+    assert user.email_verified_at is None
     assert user.password_hash.startswith("$argon2id$")
     assert "long enough password" not in user.password_hash
+    assert client.get("/account/").status_code == 302  # not logged in before the link
+    opened = open_verification_link(client, mail_outbox)
+    assert opened.status_code == 302 and opened.headers["Location"] == "/account/"
+    assert user.email_verified_at is not None
     page = client.get("/account/").get_data(as_text=True)
     assert "xiaoming@example.org" in page
+    # the link logs in only the first time
+    client.post("/account/logout")
+    assert open_verification_link(client, mail_outbox).headers["Location"] == "/"
+    assert client.get("/account/").status_code == 302
 
 
-def test_sign_up_twice_with_the_same_email_in_another_case(client, db_session):
+def test_sign_up_with_a_registered_address_says_the_same(client, db_session, mail_outbox):
+    """No account discovery: the page is the same; the mail goes to the account's owner."""
     UserFactory(email="taken@example.org")
     before = _user_count(db_session)
-    response = _signup(client, email="Taken@Example.ORG")
-    assert response.status_code == 400
-    assert "already exists" in response.get_data(as_text=True)
-    assert _user_count(db_session) == before
+    taken = _signup(client, email="Taken@Example.ORG")
+    fresh = _signup(client, email="fresh@example.org")
+    assert taken.status_code == fresh.status_code == 200
+    texts = [r.get_data(as_text=True) for r in (taken, fresh)]
+    assert texts[0].replace("Taken@Example.ORG", "X") == texts[1].replace("fresh@example.org", "X")
+    assert "already" not in texts[0]
+    assert _user_count(db_session) == before + 1
+    assert mail_outbox[0]["Subject"] == "You already have an account"
 
 
 def test_log_in_and_out(client, db_session):
@@ -246,7 +269,7 @@ def test_session_id_carries_a_password_stamp(client, db_session):
     user = UserFactory()
     log_in(client, user)
     with client.session_transaction() as session:
-        assert session["_user_id"] == f"{user.id}:{user.session_stamp}"
+        assert session["_user_id"].startswith(f"{user.id}:{user.session_stamp}:")
         session["_user_id"] = str(user.id)  # a bare id (no stamp) is not a session
     assert client.get("/account/").status_code == 302
 

@@ -144,3 +144,11 @@ def test_the_checks_see_raw_codes_and_english():
     assert not _problems_in_text("联系邮箱 a.b@demo.charity 网址 https://x.example.org/a_b 1.2.3")
     assert _problems_in_csv("period,reported_fen\n2026,100\n")
     assert not _problems_in_csv("期间,金额（元）\n2026,1.00\n")
+
+
+def test_every_registered_event_type_has_words():
+    """A new event type without a label would show as 其他 in the log's filter."""
+    from charity.blueprints.auditlog_pages import event_types
+    from charity.web.labels import EVENT_LABELS
+
+    assert sorted(set(event_types()) - set(EVENT_LABELS)) == []

@@ -10,6 +10,7 @@ from flask import Flask
 BLUEPRINTS: list[tuple[str, str | None]] = [
     ("main", None),
     ("auth", "/account"),
+    ("two_factor", None),
     ("orgs", "/orgs"),
     ("admin", "/admin"),
     ("api_v1", "/api"),

@@ -15,6 +15,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from charity.core import uow
+from charity.core.db import writes
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
@@ -150,6 +151,33 @@ def _queue_reset_mail(user: User) -> None:
     queue_mail(Mail(to=user.email, subject=_("Reset your password"), body=body))
 
 
+def _queue_verification_mail(user: User, next_path: str | None = None) -> None:
+    token = accounts.make_verification_token(user, current_app.config["SECRET_KEY"])
+    values = {"token": token, **({"next": next_path} if next_path else {})}
+    body = _(
+        "Hello %(name)s,\n\nOpen this link within 3 days to confirm your email address "
+        "and finish creating your account:\n\n%(url)s\n\n"
+        "If you did not sign up, ignore this email.",
+        name=user.name,
+        url=links.public_url("auth.verify_email", **values),
+    )
+    queue_mail(Mail(to=user.email, subject=_("Confirm your email address"), body=body))
+
+
+def _queue_signup_attempt_mail(user: User) -> None:
+    """Someone signed up with an address that has an account: tell its owner, not them."""
+    body = _(
+        "Hello %(name)s,\n\nSomeone, probably you, tried to create an account with this "
+        "email address, but you already have one. Log in here: %(login)s\n"
+        "Forgot the password? Choose a new one here: %(reset)s\n\n"
+        "If this was not you, nothing was changed and you can ignore this email.",
+        name=user.name,
+        login=links.public_url("auth.login"),
+        reset=links.public_url("auth.reset_request"),
+    )
+    queue_mail(Mail(to=user.email, subject=_("You already have an account"), body=body))
+
+
 def _queue_password_changed_mail(user: User) -> None:
     body = _(
         "Hello %(name)s,\n\nThe password of your account was just changed, and every other "
@@ -181,6 +209,7 @@ def login():  # type: ignore[no-untyped-def]
             # No discard: the failed attempt is kept (committed), it counts towards the throttle.
             _add_error(form, error)
         else:
+            _start_session(user)
             login_user(user, remember=form.remember.data)
             # Without a next=, the page where this user's work is (issue 17.3).
             return redirect(safe_next(navigation.landing_url(user)))
@@ -209,25 +238,80 @@ def signup():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         command = accounts.SignUp(form.email.data, form.name.data, form.password.data)
         try:
-            user = accounts.sign_up(db.session, command)
+            registration = accounts.register(db.session, command)
         except accounts.AccountError as error:
             uow.discard()
             _add_error(form, error)
         else:
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            # e.g. an invitation link that sent a newcomer here to sign up first
-            return redirect(safe_next(url_for("auth.account")))
+            if registration.user is not None:
+                _queue_verification_mail(registration.user, _next_path())
+            elif registration.existing is not None:
+                _queue_signup_attempt_mail(registration.existing)
+            # The same page whether or not the address had an account (issue 15): the
+            # link in the mail finishes the sign-up and logs the new account in.
+            return render_template("auth/signup_sent.html", email=form.email.data)
     body = render_template(
         "auth/signup.html", form=form, password_hint=_PASSWORD_HINT, next_path=_next_path()
     )
     return body, _status()
 
 
+def _start_session(user: User) -> None:
+    """The server-side session this login's cookie names (issue 15 finding 13)."""
+    agent = request.headers.get("User-Agent", "")
+    accounts.start_session(db.session, user, _client_ip(), agent)
+
+
+@bp.get("/verify/<token>")
+@writes
+def verify_email(token: str):  # type: ignore[no-untyped-def]
+    """The link of the verification mail: the address is confirmed, and a new account is
+    logged in (only the first time: a verified account's link logs nobody in)."""
+    headers = {"Referrer-Policy": "no-referrer"}  # the token is in this page's URL
+    try:
+        user = accounts.user_for_verification(
+            db.session, token[:1000], current_app.config["SECRET_KEY"]
+        )
+    except accounts.InvalidVerificationLinkError:
+        return render_template("auth/verify_invalid.html"), 400, headers
+    first_time = user.email_verified_at is None
+    accounts.verify_email(db.session, token[:1000], current_app.config["SECRET_KEY"])
+    if first_time and not (current_user.is_authenticated and current_user.id == user.id):
+        _start_session(user)
+        login_user(user)
+    flash(_("Thank you, your email address is confirmed."), "success")
+    if current_user.is_authenticated:
+        return redirect(safe_next(url_for("auth.account")))
+    return redirect(url_for("main.home"))  # already confirmed: this link logs nobody in
+
+
+@bp.post("/verify")
+@login_required
+@ratelimits.outbound_mail
+def resend_verification():  # type: ignore[no-untyped-def]
+    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.email_verified_at is None:
+        _queue_verification_mail(user)
+    flash(_("We sent a new link to %(email)s.", email=user.email), "success")
+    return redirect(url_for("auth.account"), 303)
+
+
 @bp.post("/logout")
 def logout():  # type: ignore[no-untyped-def]
+    if current_user.is_authenticated:
+        accounts.end_session(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
     logout_user()
     flash(_("You are logged out."), "success")
+    return redirect(url_for("main.home"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere():  # type: ignore[no-untyped-def]
+    """End every session of this account, on every device, this one included."""
+    accounts.end_all_sessions(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+    logout_user()
+    flash(_("You are logged out on every device."), "success")
     return redirect(url_for("main.home"))
 
 

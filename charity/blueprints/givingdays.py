@@ -78,7 +78,7 @@ class PoolForm(BaseForm):
     sponsor_uscc = StringField(_l("Sponsor's USCC (a company)"), validators=[Length(max=18)])
     total = YuanField(_l("Total (yuan)"), validators=[DataRequired()])
     ratio_percent = IntegerField(
-        _l("Ratio (% of each gift)"), default=100, validators=[NumberRange(1, 1000)]
+        _l("Ratio (percent of each gift)"), default=100, validators=[NumberRange(1, 1000)]
     )
     cap_per_gift = YuanField(_l("Cap per gift (yuan)"), validators=[Optional()])
     cap_per_donor_day = YuanField(_l("Cap per donor per day (yuan)"), validators=[Optional()])
@@ -329,6 +329,9 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
             flash(_(exc.message), "error")
         except LookupError:
             abort(404)
+        except PermissionError:  # another organization's pledge (its URL is not the pledge's)
+            uow.discard()
+            abort(403)
         else:
             flash(_("The gift is linked to the pledge."), "success")
     else:

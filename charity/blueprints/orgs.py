@@ -24,7 +24,7 @@ from charity.blueprints.orgs_forms import (
     is_english,
 )
 from charity.core import regions, uow
-from charity.core.permissions import require_org_role, role_in_org
+from charity.core.permissions import require_org_role, require_verified_email, role_in_org
 from charity.extensions import db
 from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
@@ -119,6 +119,7 @@ def mine():  # type: ignore[no-untyped-def]
 def apply():  # type: ignore[no-untyped-def]
     if current_user.is_regulator:
         abort(403)
+    require_verified_email()
     form = ApplicationForm()
     if form.validate_on_submit():
         try:
@@ -373,26 +374,19 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
         _form_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
-    if result.membership is not None:
-        flash(_("%(email)s was added.", email=form.email.data), "success")
-    else:
-        flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
+    flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
 
 
 def _queue_invite_mail(organization: Organization, email: str, result) -> None:  # type: ignore[no-untyped-def]
-    if result.token:
-        link = links.public_url("orgs.invitation", token=result.token)
-        body = _(
-            "You are invited to join %(org)s on the public charity platform.\n\n"
-            "Log in or sign up with this email address, then open this link "
-            "(valid for 7 days):\n%(link)s\n",
-            org=organization.name,
-            link=link,
-        )
-    else:
-        link = links.public_url("orgs.manage", org_id=organization.id)
-        body = _("You were added to %(org)s.\n%(link)s\n", org=organization.name, link=link)
+    link = links.public_url("orgs.invitation", token=result.token)
+    body = _(
+        "You are invited to join %(org)s on the public charity platform.\n\n"
+        "Log in or sign up with this email address, then open this link "
+        "(valid for 7 days):\n%(link)s\n",
+        org=organization.name,
+        link=link,
+    )
     subject = _("Join %(org)s", org=organization.name)
     queue_mail(Mail(to=email, subject=subject, body=body))
 

@@ -29,6 +29,7 @@ def _create(email: str, name: str, password: str, role: str, province: str | Non
             accounts.SignUp(email, name, password),
             platform_role=role,
             regulator_province=province.strip() if province else None,
+            email_verified=True,  # created by the operator, who knows the person
         )
     except accounts.AccountError as error:
         uow.rollback()

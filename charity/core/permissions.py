@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import abort
+from flask import abort, make_response, render_template
 from flask_login import current_user
 
 from charity.extensions import login_manager
@@ -29,11 +29,21 @@ def can_manage_org(user: Any, organization_id: int, roles: tuple[str, ...]) -> b
     return role_in_org(user, organization_id) in roles
 
 
+def require_verified_email() -> None:
+    """Acting for an organization, approving or moving money needs a confirmed address
+    (issue 15 finding 5): a page that says so and offers a new link, with status 403."""
+    require_login()
+    if current_user.email_verified_at is None:
+        abort(make_response(render_template("auth/verify_needed.html"), 403))
+
+
 def require_org_role(organization_id: int, *roles: str) -> None:
-    """Send anonymous visitors to log in; 403 unless the user has one of ``roles`` there."""
+    """Send anonymous visitors to log in; 403 unless the user has one of ``roles`` there
+    and a confirmed e-mail address."""
     require_login()
     if role_in_org(current_user, organization_id) not in roles:
         abort(403)
+    require_verified_email()
 
 
 def platform_role_required(*roles: str) -> Callable:
@@ -46,6 +56,7 @@ def platform_role_required(*roles: str) -> Callable:
             user: User = current_user  # type: ignore[assignment]
             if user.platform_role not in roles:
                 abort(403)
+            require_verified_email()
             return view(*args, **kwargs)
 
         return wrapped

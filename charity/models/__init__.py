@@ -49,7 +49,7 @@ from charity.models.payment import (
     ReconciliationRun,
 )
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
-from charity.models.user import LoginAttempt, Membership, User
+from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
     "AuditCheckpoint",
@@ -90,6 +90,7 @@ __all__ = [
     "ReceiptCounter",
     "ReconciliationDifference",
     "ReconciliationRun",
+    "RecoveryCode",
     "RecurringFailure",
     "RecurringGift",
     "Refund",
@@ -100,6 +101,7 @@ __all__ = [
     "TimestampMixin",
     "UTCDateTime",
     "User",
+    "UserSession",
     "WebhookRejection",
     "utcnow",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charity.extensions import db
@@ -23,13 +23,23 @@ class Organization(TimestampMixin, db.Model):
         CheckConstraint(f"org_type IN {ORG_TYPES!r}", name="org_type"),
         CheckConstraint(f"status IN {ORG_STATUSES!r}", name="status"),
         Index("ix_organizations_status_province", "status", "province"),
+        Index("ix_organizations_uscc", "uscc"),
+        # One verified organization per USCC; applications (pending, rejected) do not
+        # block the code for anyone else (issue 15 finding 10: no squatting).
+        Index(
+            "uq_organizations_uscc_verified",
+            "uscc",
+            unique=True,
+            postgresql_where=text("status = 'verified'"),
+            sqlite_where=text("status = 'verified'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Full registered name, e.g. 广州市越秀区慈善会.
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     #: 统一社会信用代码, 18 characters, check character verified.
-    uscc: Mapped[str] = mapped_column(String(18), unique=True, nullable=False)
+    uscc: Mapped[str] = mapped_column(String(18), nullable=False)
     #: Derived from the USCC's second character.
     org_type: Mapped[str] = mapped_column(String(20), nullable=False)
     #: The civil-affairs department it is registered with (登记管理机关).

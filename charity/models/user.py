@@ -38,6 +38,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     regulator_province: Mapped[str | None] = mapped_column(String(32))
     is_active_account: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: TOTP secret (base32) of the authenticator app, and when two-factor was turned on.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Bumped when the password changes so that old reset links and sessions die.
     password_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
@@ -56,13 +59,18 @@ class User(UserMixin, TimestampMixin, db.Model):
         """Changes whenever the password changes; part of every session and reset link."""
         return str((self.password_changed_at - _EPOCH) // timedelta(microseconds=1))
 
-    def get_id(self) -> str:
-        """Flask-Login's session identifier: ``<id>:<stamp>``.
+    #: The server-side session (UserSession.id) of the current request's login; set by
+    #: ``accounts.start_session`` and by the loader, never stored.
+    current_session_id = None
 
-        The loader accepts a session only while the stamp still matches, so changing or
-        resetting the password logs out every other session and remember-me cookie.
+    def get_id(self) -> str:
+        """Flask-Login's session identifier: ``<id>:<stamp>:<session id>``.
+
+        The loader accepts a session only while the stamp still matches (changing or
+        resetting the password logs out every other session and remember-me cookie) and
+        while its server-side row exists: logging out deletes it (issue 15 finding 13).
         """
-        return f"{self.id}:{self.session_stamp}"
+        return f"{self.id}:{self.session_stamp}:{self.current_session_id or ''}"
 
     @property
     def is_admin(self) -> bool:
@@ -129,3 +137,33 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254), nullable=False)
     ip: Mapped[str] = mapped_column(String(64), nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+class UserSession(db.Model):
+    """A login (a browser's session or remember-me cookie), revocable on the server: logging
+    out deletes its row, and a password or two-factor change or "log out everywhere"
+    deletes every row of the user (issue 15 finding 13). The cookie alone is not enough."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    #: Random, unguessable; part of the signed Flask-Login id in the cookie.
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    ip: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    #: When this login passed the second factor (None: not yet, or not enrolled).
+    two_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecoveryCode(db.Model):
+    """One-time codes for a lost authenticator app (only their SHA-256 is kept)."""
+
+    __tablename__ = "recovery_codes"
+    __table_args__ = (Index("ix_recovery_codes_user_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    code_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ marked with ``N_`` so that the view translates them and the CLI prints them as t
 from __future__ import annotations
 
 import contextlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +21,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from charity.core.text import has_forbidden_characters
-from charity.models import LoginAttempt, User
+from charity.models import LoginAttempt, User, UserSession
 from charity.models.base import utcnow
 from charity.models.user import PLATFORM_ROLES
 from charity.web.i18n import N_
@@ -30,6 +31,9 @@ PASSWORD_MAX_LENGTH = 200
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
 _RESET_SALT = "charity.password-reset"
+_VERIFY_SALT = "charity.verify-email"
+#: How long an e-mail verification link works (seconds).
+VERIFY_MAX_AGE = 3 * 24 * 3600
 
 
 class AccountError(Exception):
@@ -47,6 +51,11 @@ class LoginThrottledError(Exception):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"retry after {retry_after} s")
         self.retry_after = retry_after
+
+
+class InvalidVerificationLinkError(Exception):
+    """A verification link that is forged, expired, or for an address the account no
+    longer has."""
 
 
 class InvalidResetLinkError(Exception):
@@ -148,7 +157,12 @@ def sign_up(
     *,
     platform_role: str = "donor",
     regulator_province: str | None = None,
+    email_verified: bool = False,
 ) -> User:
+    """A new account. Its address is unverified until the link mailed to it is opened
+    (``verify_email``), unless an operator creates it (``email_verified``: the CLI, the
+    demo). An unverified account can give but holds no organization role, approval or
+    money action (issue 15 finding 5)."""
     if platform_role not in PLATFORM_ROLES:
         raise AccountError("platform_role", N_("Unknown platform role."))
     email = check_email(command.email)
@@ -162,10 +176,33 @@ def sign_up(
         password_hash=hash_password(command.password),
         platform_role=platform_role,
         regulator_province=regulator_province if platform_role == "regulator" else None,
+        email_verified_at=utcnow() if email_verified else None,
     )
     session.add(user)
     session.flush()  # the id is needed by callers (login, events)
     return user
+
+
+@dataclass(frozen=True)
+class Registration:
+    """What a sign-up did: a new account, or nothing because ``existing`` has the address.
+    The view answers the same either way (no account discovery, issue 15)."""
+
+    user: User | None
+    existing: User | None
+
+
+def register(session: Session, command: SignUp) -> Registration:
+    """The sign-up form: every field is checked before the address is looked up, so an
+    error never depends on whether the address has an account."""
+    email = check_email(command.email)
+    check_name(command.name)
+    check_new_password(command.password)
+    existing = find_user_by_email(session, email)
+    if existing is not None:
+        hash_password(command.password)  # the same work as a new account
+        return Registration(None, existing)
+    return Registration(sign_up(session, command), None)
 
 
 # --- log-in and throttling ---------------------------------------------------------------
@@ -173,11 +210,21 @@ def sign_up(
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    """Failed logins allowed per account and per address within ``window``."""
+    """Progressive delays per (account, address), and a cap per address (issue 15 finding 8).
+
+    ``account_attempts`` failures of one account from one address are free; each further
+    one doubles the wait before the next try from that address, from ``base_delay`` up to
+    ``max_delay``. Nothing is counted per account alone: a stranger who types wrong
+    passwords for an administrator slows down only themselves, never the administrator
+    logging in from elsewhere. ``address_attempts`` failures from one address (across
+    accounts, many for a carrier-grade NAT) stop that address until the window passes.
+    """
 
     account_attempts: int
     address_attempts: int
     window: timedelta
+    base_delay: timedelta = timedelta(seconds=30)
+    max_delay: timedelta = timedelta(minutes=15)
 
     @classmethod
     def from_config(cls, config: dict) -> ThrottlePolicy:
@@ -185,8 +232,10 @@ class ThrottlePolicy:
         return cls(
             account_attempts=attempts,
             # One address is often a whole office or a carrier-grade NAT: allow more there.
-            address_attempts=int(config.get("LOGIN_THROTTLE_IP_ATTEMPTS", attempts * 4)),
+            address_attempts=int(config.get("LOGIN_THROTTLE_IP_ATTEMPTS", attempts * 10)),
             window=timedelta(seconds=int(config["LOGIN_THROTTLE_WINDOW"])),
+            base_delay=timedelta(seconds=int(config.get("LOGIN_THROTTLE_DELAY", 30))),
+            max_delay=timedelta(seconds=int(config.get("LOGIN_THROTTLE_MAX_DELAY", 900))),
         )
 
 
@@ -197,29 +246,50 @@ class LogIn:
     ip: str
 
 
-def _wait_for(session: Session, column, value: str, limit: int, policy, now) -> int:  # type: ignore[no-untyped-def]
-    """Seconds until fewer than ``limit`` failures remain in the window (0: not throttled).
+def _seconds(delta: timedelta) -> int:
+    return max(1, int(delta.total_seconds() + 0.999))
 
-    The ``limit``-th most recent failure is the one whose expiry lifts the block.
-    """
-    since = now - policy.window
+
+def _address_wait(session: Session, ip: str, policy: ThrottlePolicy, now: datetime) -> int:
+    """Seconds until fewer than ``address_attempts`` failures from ``ip`` remain in the
+    window (the ``address_attempts``-th most recent failure's expiry lifts the block)."""
     blocking = session.scalar(
         select(LoginAttempt.at)
-        .where(column == value, LoginAttempt.at > since)
+        .where(LoginAttempt.ip == ip, LoginAttempt.at > now - policy.window)
         .order_by(LoginAttempt.at.desc())
-        .offset(limit - 1)
+        .offset(policy.address_attempts - 1)
         .limit(1)
     )
     if blocking is None:
         return 0
-    return max(1, int((blocking + policy.window - now).total_seconds() + 0.999))
+    return _seconds(blocking + policy.window - now)
+
+
+def _pair_wait(session: Session, email: str, ip: str, policy: ThrottlePolicy, now: datetime) -> int:
+    """The progressive delay of this account from this address: 0 while failures are
+    fewer than ``account_attempts``, then base, 2 x base, 4 x base ... after the last one."""
+    failures = session.execute(
+        select(func.count(), func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email,
+            LoginAttempt.ip == ip,
+            LoginAttempt.at > now - policy.window,
+        )
+    ).one()
+    count, last = int(failures[0] or 0), failures[1]
+    if count < policy.account_attempts or last is None:
+        return 0
+    doublings = min(count - policy.account_attempts, 20)
+    delay = min(policy.max_delay, policy.base_delay * (2**doublings))
+    if last + delay <= now:
+        return 0
+    return _seconds(last + delay - now)
 
 
 def login_wait(session: Session, email: str, ip: str, policy: ThrottlePolicy, now: datetime) -> int:
     email = normalize_email(email)
     return max(
-        _wait_for(session, LoginAttempt.email, email, policy.account_attempts, policy, now),
-        _wait_for(session, LoginAttempt.ip, ip, policy.address_attempts, policy, now),
+        _pair_wait(session, email, ip, policy, now),
+        _address_wait(session, ip, policy, now),
     )
 
 
@@ -239,7 +309,10 @@ def log_in(
         _forget_old_attempts(session, email, command.ip, now - policy.window)
         session.add(LoginAttempt(email=email[:EMAIL_MAX_LENGTH], ip=command.ip[:64], at=now))
         raise AccountError("password", N_("Wrong email or password."))
-    session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
+    # Only this address's failures: someone else's guesses elsewhere keep their delay.
+    session.execute(
+        delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.ip == command.ip)
+    )
     return user
 
 
@@ -251,14 +324,52 @@ def _forget_old_attempts(session: Session, email: str, ip: str, before: datetime
     )
 
 
+def start_session(session: Session, user: User, ip: str = "", user_agent: str = "") -> str:
+    """A new server-side session for ``user`` (call before ``login_user``): its id becomes
+    part of ``user.get_id()``, so the cookie is worth something only while the row exists."""
+    sid = secrets.token_urlsafe(32)
+    session.add(UserSession(id=sid, user_id=user.id, ip=ip[:64], user_agent=user_agent[:200]))
+    session.flush()
+    user.current_session_id = sid
+    return sid
+
+
+def end_session(session: Session, user: User) -> None:
+    """Log out: this session's row goes; the cookie, even copied, no longer logs anyone in."""
+    if user.current_session_id:
+        session.execute(
+            delete(UserSession).where(
+                UserSession.id == user.current_session_id, UserSession.user_id == user.id
+            )
+        )
+    user.current_session_id = None
+
+
+def end_all_sessions(session: Session, user: User, keep_current: bool = False) -> int:
+    """Log out everywhere (or every other session): the number of sessions ended."""
+    query = delete(UserSession).where(UserSession.user_id == user.id)
+    if keep_current and user.current_session_id:
+        query = query.where(UserSession.id != user.current_session_id)
+    ended = session.execute(query).rowcount or 0
+    if not keep_current:
+        user.current_session_id = None
+    return int(ended)
+
+
 def load_user_from_session_id(session: Session, session_id: str) -> User | None:
-    """Flask-Login's loader: ``<id>:<stamp>`` of an active user whose password is unchanged."""
-    user_id, _, stamp = session_id.partition(":")
-    if not user_id.isdigit() or not stamp or len(user_id) > 18:
+    """Flask-Login's loader: ``<id>:<stamp>:<session>`` of an active user whose password is
+    unchanged and whose server-side session still exists."""
+    user_id, _, rest = session_id.partition(":")
+    stamp, _, sid = rest.partition(":")
+    if not user_id.isdigit() or not stamp or not sid or len(user_id) > 18 or len(sid) > 43:
         return None
     user = session.get(User, int(user_id))
     if user is None or not user.is_active or user.session_stamp != stamp:
         return None
+    row = session.get(UserSession, sid)
+    if row is None or row.user_id != user.id:
+        return None
+    user.current_session_id = sid
     return user
 
 
@@ -281,6 +392,7 @@ def change_password(
     if command.new_password == command.current_password:
         raise AccountError("new_password", N_("Choose a password different from the current one."))
     _set_password(actor, command.new_password, now or utcnow())
+    end_all_sessions(session, actor, keep_current=True)
 
 
 def _reset_serializer(secret_key: str) -> URLSafeTimedSerializer:
@@ -318,4 +430,42 @@ def reset_password(
     """Set a new password from a reset link; the link and every session die with the old one."""
     check_new_password(password)
     _set_password(user, password, now or utcnow())
+    end_all_sessions(session, user)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
+
+
+# --- e-mail verification -------------------------------------------------------------------
+
+
+def make_verification_token(user: User, secret_key: str) -> str:
+    """A signed, timestamped token naming the user and the address it was sent to."""
+    return URLSafeTimedSerializer(secret_key, salt=_VERIFY_SALT).dumps(
+        {"user": user.id, "email": normalize_email(user.email)}
+    )
+
+
+def verify_email(
+    session: Session, token: str, secret_key: str, max_age: int = VERIFY_MAX_AGE
+) -> User:
+    """Mark the address verified: the link was opened, so its holder reads that mailbox."""
+    user = user_for_verification(session, token, secret_key, max_age)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    return user
+
+
+def user_for_verification(
+    session: Session, token: str, secret_key: str, max_age: int = VERIFY_MAX_AGE
+) -> User:
+    """The account a verification link was made for, while it is fresh and the account
+    still has the address it was sent to."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=_VERIFY_SALT).loads(token, max_age=max_age)
+    except BadData:
+        raise InvalidVerificationLinkError from None
+    if not isinstance(data, dict) or not isinstance(data.get("user"), int):
+        raise InvalidVerificationLinkError
+    user = session.get(User, data["user"])
+    if user is None or not user.is_active or normalize_email(user.email) != data.get("email"):
+        raise InvalidVerificationLinkError
+    return user

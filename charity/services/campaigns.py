@@ -275,7 +275,9 @@ def _resolve_partner(
 ) -> tuple[Organization | None, list[tuple[str | None, Any]]]:
     if not uscc:
         return None, []
-    partner = session.scalar(select(Organization).where(Organization.uscc == uscc))
+    partner = session.scalar(
+        select(Organization).where(Organization.uscc == uscc, Organization.status == "verified")
+    )
     if partner is None or not partner.is_verified:
         message = _l("No verified organization on the platform has this USCC.")
     elif partner.id == organization.id:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
@@ -166,11 +166,22 @@ def _check_application(data: ApplicationData) -> str:
     return org_type_from_uscc(data.uscc)
 
 
-def _uscc_taken(session: Session, code: str, except_id: int | None = None) -> bool:
-    query = select(Organization.id).where(Organization.uscc == code)
+def _uscc_taken(
+    session: Session, code: str, except_id: int | None = None, applicant: User | None = None
+) -> bool:
+    """Whether a verified organization has the code, or ``applicant`` already has an open
+    application for it. Someone else's pending or rejected application never blocks a
+    code (issue 15 finding 10): whoever proves the registration to the reviewer gets it."""
+    verified = Organization.status == "verified"
+    mine = (
+        (Organization.applied_by_id == applicant.id) & (Organization.status == "pending")
+        if applicant is not None
+        else false()
+    )
+    query = select(Organization.id).where(Organization.uscc == code, verified | mine)
     if except_id is not None:
         query = query.where(Organization.id != except_id)
-    return session.scalar(query) is not None
+    return session.scalar(query.limit(1)) is not None
 
 
 DUPLICATE_USCC = _l("An organization with this USCC is already registered or has applied.")
@@ -179,7 +190,7 @@ DUPLICATE_USCC = _l("An organization with this USCC is already registered or has
 def _store_application(session: Session, organization: Organization, data: ApplicationData):  # type: ignore[no-untyped-def]
     organization.org_type = _check_application(data)
     code = normalize_uscc(data.uscc)
-    if _uscc_taken(session, code, organization.id):
+    if _uscc_taken(session, code, organization.id, organization.applied_by):
         raise OrganizationError("uscc", DUPLICATE_USCC)
     for field in fields(ApplicationData):
         setattr(organization, field.name, getattr(data, field.name))
@@ -233,8 +244,20 @@ def pending_applications(session: Session) -> list[Organization]:
     return list(session.scalars(query))
 
 
+USCC_ALREADY_VERIFIED = _l("Another organization with this USCC is already verified.")
+
+
 def approve_organization(session: Session, actor: User, organization: Organization) -> None:
+    """Verify an application; only one organization per USCC can be verified (a partial
+    unique index decides between two approvals racing)."""
+    if _uscc_taken(session, organization.uscc, organization.id):
+        raise OrganizationError(None, USCC_ALREADY_VERIFIED)
     _review(actor, organization, "verified", "")
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise OrganizationError(None, USCC_ALREADY_VERIFIED) from None
     record_event(session, "organization.verified", subject_id=organization.id)
     # Members become public with the organization: log those added while it was pending.
     for membership in organization.active_memberships:
@@ -270,6 +293,8 @@ LAST_OWNER = _l("An organization always keeps an owner: add another owner first.
 def _require_role(actor: User, organization: Organization, *roles: str) -> None:
     if actor.role_in(organization.id) not in roles:
         raise NotAllowedError()
+    if actor.email_verified_at is None:  # issue 15 finding 5
+        raise NotAllowedError(_l("Confirm your email address first."))
 
 
 def _active_owners(organization: Organization) -> list[Membership]:
@@ -311,14 +336,15 @@ class InviteResult:
 def invite_member(
     session: Session, actor: User, organization: Organization, email: str, role: str
 ) -> InviteResult:
-    """Existing users are added at once; others get an expiring emailed invitation."""
+    """An expiring emailed invitation, whether or not the address has an account: nobody
+    becomes a member without opening the link and accepting, signed in with that address
+    (issue 15 findings 5 and 11), and the owner learns nothing about who has an account."""
     _require_role(actor, organization, "owner")
     if role not in MEMBER_ROLES:
         raise OrganizationError("role", _l("Choose a role from the list."))
     email = email.strip().lower()
-    user = session.scalar(select(User).where(func.lower(User.email) == email))
-    if user is not None:
-        return InviteResult(membership=_add_member(session, organization, user, role))
+    if any(m.user.email.lower() == email for m in organization.active_memberships):
+        raise OrganizationError("email", _l("This person is already a member."))
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization=organization,
@@ -353,6 +379,9 @@ def accept_invitation(session: Session, actor: User, token: str) -> Membership:
         raise NotAllowedError(_l("This invitation was sent to another email address."))
     membership = _add_member(session, invitation.organization, actor, invitation.role)
     invitation.accepted_at = utcnow()
+    if actor.email_verified_at is None:
+        # The link went to this address, and its holder is signed in with it.
+        actor.email_verified_at = invitation.accepted_at
     return membership
 
 

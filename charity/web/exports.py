@@ -59,5 +59,5 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[C
         f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
+    response.headers["Cache-Control"] = "private, no-store"
     return response

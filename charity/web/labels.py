@@ -39,6 +39,15 @@ EVENT_LABELS = {
     "disbursement.executed": _l("Money spent"),
     "payments.reconciliation_applied": _l("Payments reconciled with the provider"),
     "personal_data.erased": _l("Personal data erased at the donor's request"),
+    # giving days (issue 18)
+    "donation.matched": _l("Gift matched by a sponsor"),
+    "match.released": _l("Matching money released"),
+    "matching_pool.created": _l("Matching pool set up"),
+    "giving_day.created": _l("Giving day set up"),
+    "giving_day.campaign_accepted": _l("Campaign joined a giving day"),
+    "pledge.recorded": _l("Pledge recorded"),
+    "pledge.gift_linked": _l("Pledge fulfilled by a gift"),
+    "team.hidden": _l("Fundraising team hidden"),
 }
 
 GIFT_STATUS_LABELS = {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g, request
 
 #: Where a gift's form may send the donor (a redirect after the POST counts for
 #: form-action): WeChat Pay's H5 cashier and Alipay's gateway and cashiers.
@@ -45,6 +45,28 @@ def content_security_policy(app: Flask) -> str:
     )
 
 
+#: Pages about one donor, public only through their unguessable token.
+PERSONAL_ENDPOINTS = frozenset(
+    {
+        "donations.show",
+        "donations.pay",
+        "donations.receipt_pdf",
+        "donor.monthly_show",
+        "donor.monthly_pay",
+    }
+)
+
+
+def _personal(endpoint: str | None) -> bool:
+    """A page with personal data: a donor's token page, or any page rendered for a
+    logged-in person (issue 15, low: no shared or back-button cache keeps it). Flask-Login
+    keeps the user it loaded in ``g``; the session itself is not touched here."""
+    if endpoint in PERSONAL_ENDPOINTS:
+        return True
+    user = g.get("_login_user")
+    return bool(user is not None and user.is_authenticated)
+
+
 def init_app(app: Flask) -> None:
     csp = content_security_policy(app)
 
@@ -59,4 +81,6 @@ def init_app(app: Flask) -> None:
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if "Cache-Control" not in headers and _personal(request.endpoint):
+            headers["Cache-Control"] = "private, no-store"
         return response

@@ -131,6 +131,8 @@ def upgrade():
         sa.Column("regulator_province", sa.String(length=32), nullable=True),
         sa.Column("is_active_account", sa.Boolean(), nullable=False),
         sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_secret", sa.String(length=64), nullable=True),
+        sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -223,12 +225,55 @@ def upgrade():
             ["reviewed_by_id"], ["users.id"], name=op.f("fk_organizations_reviewed_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_organizations")),
-        sa.UniqueConstraint("uscc", name=op.f("uq_organizations_uscc")),
     )
     with op.batch_alter_table("organizations", schema=None) as batch_op:
         batch_op.create_index(
             "ix_organizations_status_province", ["status", "province"], unique=False
         )
+        batch_op.create_index("ix_organizations_uscc", ["uscc"], unique=False)
+        batch_op.create_index(
+            "uq_organizations_uscc_verified",
+            ["uscc"],
+            unique=True,
+            postgresql_where=sa.text("status = 'verified'"),
+            sqlite_where=sa.text("status = 'verified'"),
+        )
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index("ix_recovery_codes_user_id", ["user_id"], unique=False)
+
+    op.create_table(
+        "user_sessions",
+        sa.Column("id", sa.String(length=43), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ip", sa.String(length=64), nullable=False),
+        sa.Column("user_agent", sa.String(length=200), nullable=False),
+        sa.Column("two_factor_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_user_sessions_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_user_sessions")),
+    )
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.create_index("ix_user_sessions_user_id", ["user_id"], unique=False)
 
     op.create_table(
         "compliance_triggers",
@@ -1806,7 +1851,21 @@ def downgrade():
         batch_op.drop_index("ix_compliance_triggers_organization_id")
 
     op.drop_table("compliance_triggers")
+    with op.batch_alter_table("user_sessions", schema=None) as batch_op:
+        batch_op.drop_index("ix_user_sessions_user_id")
+
+    op.drop_table("user_sessions")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index("ix_recovery_codes_user_id")
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_organizations_uscc_verified",
+            postgresql_where=sa.text("status = 'verified'"),
+            sqlite_where=sa.text("status = 'verified'"),
+        )
+        batch_op.drop_index("ix_organizations_uscc")
         batch_op.drop_index("ix_organizations_status_province")
 
     op.drop_table("organizations")

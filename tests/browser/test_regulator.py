@@ -32,7 +32,8 @@ def test_dashboard_filtered_by_region_and_exported_as_csv(new_context, live_serv
     screenshot(page, "regulator-filtered")
 
     section = page.locator("section[aria-labelledby='t-by_region']")
-    csv_link = section.get_by_role("link", name="CSV")
+    # The export for people (headings in words, yuan); the machine-readable one is separate.
+    csv_link = section.locator("a[href*='.csv']:not([href*='.machine.'])")
     assert f"province={PROVINCE}" in _unquote(csv_link.get_attribute("href"))
     with page.expect_download() as download_info:
         csv_link.click()
@@ -41,6 +42,7 @@ def test_dashboard_filtered_by_region_and_exported_as_csv(new_context, live_serv
     rows = list(csv.reader(io.StringIO(_read(download).lstrip("\ufeff"))))
     header, data = rows[0], rows[1:]
     assert header and data, rows
+    assert header[0] == "地区" and "按时公开率" in header, header  # words, not codes
     assert all(PROVINCE in ",".join(row) for row in data), data
 
 

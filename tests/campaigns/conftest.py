@@ -19,6 +19,7 @@ from tests.factories import (
     OrganizationFactory,
     QualifiedOrganizationFactory,
     UserFactory,
+    session_id,
 )
 
 
@@ -47,7 +48,7 @@ class DraftCampaignFactory(CampaignFactory):
 def sign_in(client, user) -> None:  # type: ignore[no-untyped-def]
     """Like the shared ``login`` fixture, as a plain function for helpers and classes."""
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id(user)
         session["_fresh"] = True
 
 

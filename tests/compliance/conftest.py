@@ -16,6 +16,7 @@ from tests.factories import (
     OrganizationFactory,
     QualifiedOrganizationFactory,
     UserFactory,
+    session_id,
 )
 
 CST = ZoneInfo("Asia/Shanghai")
@@ -65,7 +66,7 @@ def login(client, user) -> None:  # type: ignore[no-untyped-def]
 
     g.pop("_login_user", None)
     with client.session_transaction() as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id(user)
         session["_fresh"] = True
 
 

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
-from charity.models import Membership, Organization
+from charity.models import Organization
 from charity.services import organizations as service
 from tests.factories import OrganizationFactory, UserFactory, make_uscc
 
@@ -171,36 +171,6 @@ def test_duplicate_uscc_is_a_field_error(client, db_session, login, application_
     page = response.get_data(as_text=True)
     assert 'id="uscc-error"' in page and "already registered" in page
     assert _count(db_session) == before
-
-
-def test_racing_duplicate_caught_by_the_unique_constraint_is_a_field_error(
-    db_session, application_form
-):
-    """Two applications pass the duplicate check before either is written: the database's
-    unique constraint decides, and the loser gets the same field error, not a 500."""
-    first, second = UserFactory(), UserFactory()
-    data = service.ApplicationData(
-        **{
-            k: v
-            for k, v in application_form.items()
-            if not k.startswith(("qualification", "registered"))
-        }
-    )
-    with db_session.no_autoflush:
-        rival = Organization(
-            **{
-                k: v
-                for k, v in application_form.items()
-                if not k.startswith(("qualification", "registered"))
-            },
-        )
-        rival.org_type = "social_group"
-        rival.applied_by = first
-        db_session.add(rival)  # not yet flushed: the duplicate check cannot see it
-        with pytest.raises(service.OrganizationError) as caught:
-            service.apply_for_organization(db_session, second, data)
-    assert caught.value.field == "uscc"
-    assert db_session.scalar(select(func.count()).select_from(Membership)) == 0
 
 
 def test_html_in_the_description_renders_inert(client, db_session, login):

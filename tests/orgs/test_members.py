@@ -1,4 +1,6 @@
-"""Members: invite (existing users and by email), roles, removal, last-owner protection."""
+"""Members: invitations the invitee accepts (existing accounts too: nobody is added without
+consent, and the owner cannot tell who has an account), roles, removal, last-owner
+protection."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ from sqlalchemy import func, select
 
 from charity.models import Invitation, Membership, utcnow
 from charity.services import organizations as service
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    open_verification_link,
+)
 
 
 @pytest.fixture
@@ -20,7 +27,12 @@ def org_with_owner(db_session):  # type: ignore[no-untyped-def]
     return org, owner
 
 
-def test_inviting_an_existing_user_adds_them_at_once(
+def _token(mail_outbox) -> str:  # type: ignore[no-untyped-def]
+    body = mail_outbox[-1].get_body(("plain",)).get_content()
+    return re.search(r"http://\S+/orgs/invitations/(\S+)", body).group(1)
+
+
+def test_inviting_an_existing_user_waits_for_their_acceptance(
     client, db_session, login, org_with_owner, recorded_events, mail_outbox
 ):
     org, owner = org_with_owner
@@ -30,6 +42,14 @@ def test_inviting_an_existing_user_adds_them_at_once(
         f"/orgs/{org.id}/members/invite", data={"email": "Colleague@Example.org", "role": "finance"}
     )
     assert response.status_code == 302
+    assert colleague.role_in(org.id) is None  # finding 5: no forced membership
+    assert recorded_events == []
+    # finding 11: the owner is told the same as for an address without an account
+    page = client.get(f"/orgs/{org.id}/members").get_data(as_text=True)
+    assert "An invitation was sent to Colleague@Example.org." in page
+    assert [m["To"] for m in mail_outbox] == ["Colleague@Example.org"]
+    login(colleague)
+    assert client.post(f"/orgs/invitations/{_token(mail_outbox)}").status_code == 302
     assert colleague.role_in(org.id) == "finance"
     membership = db_session.scalar(select(Membership).where(Membership.user_id == colleague.id))
     assert [e.type for e in recorded_events] == ["organization.member_added"]
@@ -40,9 +60,6 @@ def test_inviting_an_existing_user_adds_them_at_once(
         "membership_id": membership.id,
     }
     assert "colleague" not in str(recorded_events[0].data)  # no personal data
-    assert [m["To"] for m in mail_outbox] == ["Colleague@Example.org"]
-    page = client.get(f"/orgs/{org.id}/members").get_data(as_text=True)
-    assert "colleague@example.org" in page
 
 
 def test_inviting_by_email_then_accepting(client, db_session, login, org_with_owner, mail_outbox):
@@ -187,11 +204,8 @@ def test_reinviting_a_removed_member_reactivates_the_same_row(
     org, owner = org_with_owner
     member = MembershipFactory(organization=org, role="finance")
     service.remove_member(db_session, owner.user, org, member.id)
-    login(owner.user)
-    response = client.post(
-        f"/orgs/{org.id}/members/invite", data={"email": member.user.email, "role": "editor"}
-    )
-    assert response.status_code == 302
+    result = service.invite_member(db_session, owner.user, org, member.user.email, "editor")
+    service.accept_invitation(db_session, member.user, result.token)
     db_session.refresh(member)
     assert member.ended_at is None and member.role == "editor"
     rows = db_session.scalar(
@@ -205,7 +219,8 @@ def test_members_of_pending_organizations_are_logged_at_verification(db_session,
     org = OrganizationFactory(status="pending")
     owner = MembershipFactory(organization=org, role="owner")
     newcomer = UserFactory()
-    service.invite_member(db_session, owner.user, org, newcomer.email, "editor")
+    result = service.invite_member(db_session, owner.user, org, newcomer.email, "editor")
+    service.accept_invitation(db_session, newcomer, result.token)
     assert recorded_events == []  # a pending application is not public yet
     service.approve_organization(db_session, UserFactory(platform_role="admin"), org)
     assert [e.type for e in recorded_events] == [
@@ -236,8 +251,11 @@ def test_a_regulator_cannot_be_made_a_member(client, db_session, login, org_with
     response = client.post(
         f"/orgs/{org.id}/members/invite", data={"email": regulator.email, "role": "owner"}
     )
-    assert response.status_code == 400
-    assert "Regulator accounts" in response.get_data(as_text=True)
+    assert response.status_code == 302  # the owner cannot tell what kind of account it is
+    result = service.invite_member(db_session, owner.user, org, regulator.email, "editor")
+    with pytest.raises(service.OrganizationError) as refused:
+        service.accept_invitation(db_session, regulator, result.token)
+    assert "Regulator accounts" in str(refused.value.message)
     assert regulator.role_in(org.id) is None
 
 
@@ -290,6 +308,8 @@ def test_a_newcomer_signs_up_from_the_invitation_and_lands_back_on_it(
             "confirm": "a-long-enough-passphrase-2026",
         },
     )
+    assert response.status_code == 200  # "check your email": the link finishes the sign-up
+    response = open_verification_link(client, mail_outbox)
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/orgs/invitations/{token}")
     assert client.post(f"/orgs/invitations/{token}").status_code == 302
@@ -297,7 +317,7 @@ def test_a_newcomer_signs_up_from_the_invitation_and_lands_back_on_it(
     assert newcomer.user.email == "nova@example.org"
 
 
-def test_sign_up_never_redirects_off_site(client, db_session):
+def test_sign_up_never_redirects_off_site(client, db_session, mail_outbox):
     response = client.post(
         "/account/signup?next=//evil.example/x",
         data={
@@ -307,5 +327,7 @@ def test_sign_up_never_redirects_off_site(client, db_session):
             "confirm": "a-long-enough-passphrase-2026",
         },
     )
+    assert response.status_code == 200
+    response = open_verification_link(client, mail_outbox)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/")

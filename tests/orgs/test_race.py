@@ -30,39 +30,48 @@ def _data(code: str) -> service.ApplicationData:
     )
 
 
-def test_the_loser_of_a_race_gets_the_duplicate_field_error(app, committed_db, postgres_only):
+def test_the_loser_of_an_approval_race_gets_an_error(app, committed_db, postgres_only):
+    """Two applications with one USCC (allowed: finding 10), approved at the same time by
+    two administrators: the partial unique index decides, the loser gets an error."""
+    code = make_uscc("3", 4242)
     with Session(db.engine) as setup:
         users = [User(email=f"racer{n}@example.org", name="r", password_hash="x") for n in (1, 2)]
-        setup.add_all(users)
+        admin = User(email="admin-racer@example.org", name="a", password_hash="x")
+        admin.platform_role = "admin"
+        setup.add_all([*users, admin])
+        setup.flush()
+        orgs = [service.apply_for_organization(setup, user, _data(code)) for user in users]
         setup.commit()
-        ids = [user.id for user in users]
-    code = make_uscc("3", 4242)
+        org_ids, admin_id = [org.id for org in orgs], admin.id
     first, second = Session(db.engine), Session(db.engine)
     outcome: dict[str, object] = {}
     try:
-        service.apply_for_organization(first, first.get(User, ids[0]), _data(code))
-        # The first application is written but not committed: the second one's duplicate
-        # check cannot see it, and its INSERT waits on the unique index.
+        service.approve_organization(
+            first, first.get(User, admin_id), first.get(Organization, org_ids[0])
+        )
 
-        def apply_second() -> None:
+        def approve_second() -> None:
             with app.app_context():
                 try:
-                    service.apply_for_organization(second, second.get(User, ids[1]), _data(code))
+                    service.approve_organization(
+                        second, second.get(User, admin_id), second.get(Organization, org_ids[1])
+                    )
                     second.commit()
-                    outcome["result"] = "stored"
+                    outcome["result"] = "verified"
                 except service.OrganizationError as error:
-                    outcome["result"] = error.field
+                    outcome["result"] = str(error.message)
                     second.rollback()
 
-        thread = threading.Thread(target=apply_second)
+        thread = threading.Thread(target=approve_second)
         thread.start()
         thread.join(timeout=0.5)
-        assert thread.is_alive(), "the second INSERT should wait for the first transaction"
+        assert thread.is_alive(), "the second UPDATE should wait for the first transaction"
         first.commit()
         thread.join(timeout=10)
     finally:
         first.close()
         second.close()
-    assert outcome == {"result": "uscc"}
+    assert outcome["result"] == str(service.USCC_ALREADY_VERIFIED)
     with Session(db.engine) as check:
-        assert check.scalar(select(func.count()).select_from(Organization)) == 1
+        verified = select(func.count()).select_from(Organization)
+        assert check.scalar(verified.where(Organization.status == "verified")) == 1

@@ -72,6 +72,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
         get(EVERYONE, args={"token": "reset_token"}),
         post(EVERYONE, args={"token": "reset_token"}),
     ),
+    # the sign-up mail's link is a bearer token too (it confirms the address it was sent to)
+    "auth.verify_email": (get(EVERYONE, args={"token": "verify_token"}),),
+    "auth.resend_verification": (post(LOGGED_IN),),
+    "auth.logout_everywhere": (post(LOGGED_IN),),
+    "two_factor.verify": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.setup": (get(LOGGED_IN), post(LOGGED_IN)),
     # --- organizations ---------------------------------------------------------------------
     "orgs.directory": (get(EVERYONE),),
     "orgs.show": (
@@ -87,6 +93,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
     ),
     "orgs.members": (get(MEMBERS_A),),
+    # MCA Order 81 arts. 14-15: owners and finance staff keep the related-party list
+    "orgs.related_parties": (get(FINANCE), post(FINANCE)),
     "orgs.payment_account": (get({OWNER_A}), post({OWNER_A})),
     "orgs.basic_info": (get({OWNER_A}), post({OWNER_A})),
     "orgs.record_basic_info_change": (post({OWNER_A}),),
@@ -134,6 +142,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "regulator.timeline": (get({REGULATOR, ADMIN}),),
     "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
     "regulator.api_summary": (get({REGULATOR, ADMIN}),),
+    "regulator.qualification_loss": (post({REGULATOR, ADMIN}),),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
@@ -211,6 +220,26 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
     "disbursements.execute": (post({OWNER_A, FINANCE_A}),),
     "disbursements.queue": (get({OWNER_A, FINANCE_A}),),
+    # --- giving days: public pages, teams, applications, pledges, the admin's events ---------
+    "givingdays.index": (get(EVERYONE),),
+    "givingdays.show": (get(EVERYONE),),
+    "givingdays.pool": (get(EVERYONE),),
+    # anyone logged in may start a team for a published campaign; never for a draft
+    "givingdays.new_team": (
+        get(LOGGED_IN),
+        post(LOGGED_IN),
+        get(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+        post(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "givingdays.team": (get(EVERYONE),),
+    # the campaign's organization (owner, editor) hides a team
+    "givingdays.hide_team": (post({OWNER_A, EDITOR_A}),),
+    "givingdays.apply": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "givingdays.pledges": (get(FINANCE), post(FINANCE)),
+    "givingdays.link_pledge": (post(FINANCE),),
+    "givingdays.admin_events": (get({ADMIN}), post({ADMIN})),
+    "givingdays.admin_event": (get({ADMIN}), post({ADMIN})),
+    "givingdays.admin_decide": (post({ADMIN}),),
     # --- platform administration -----------------------------------------------------------
     "admin.organizations": (get({ADMIN}),),
     "admin.review": (
@@ -236,6 +265,20 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "api_v1.funds_item": (get(EVERYONE, args={"item_id": "fund_a"}),),
     "api_v1.obligations_item": (get(EVERYONE, args={"item_id": "obligation_a"}),),
     "api_v1.campaign_updates_item": (get(EVERYONE, args={"item_id": "update_a"}),),
+    "api_v1.giving_days_list": (get(EVERYONE),),
+    "api_v1.giving_days_item": (get(EVERYONE, args={"item_id": "event_a"}),),
+    "api_v1.matching_pools_list": (get(EVERYONE),),
+    "api_v1.matching_pools_item": (get(EVERYONE, args={"item_id": "pool_a"}),),
+    "api_v1.teams_list": (get(EVERYONE),),
+    "api_v1.teams_item": (
+        get(EVERYONE, args={"item_id": "team_a"}),
+        get(NOBODY, args={"item_id": "hidden_team"}, variant="hidden"),
+    ),
+    "api_v1.pledges_list": (get(EVERYONE),),
+    "api_v1.pledges_item": (
+        get(EVERYONE, args={"item_id": "pledge_a"}),
+        get(NOBODY, args={"item_id": "pending_pledge"}, variant="pending-org"),
+    ),
     # --- donor accounts, monthly gifts, offline and in-kind gifts ----------------------------
     "donor.account_gifts": (get(LOGGED_IN),),
     "donor.statement_pdf": (get(LOGGED_IN, args={"year": "this_year"}),),

@@ -14,6 +14,7 @@ from sqlalchemy import select
 import config
 from charity import create_app
 from charity.extensions import db
+from tests.factories import session_id
 from tests.security import authz_table as table
 from tests.security.world import World, seed
 
@@ -71,6 +72,9 @@ ARGS = {
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
     "year": "this_year",
+    "event_id": "event_a",
+    "pool_id": "pool_a",
+    "team_id": "team_a",
 }
 
 
@@ -127,6 +131,7 @@ def test_authorization_matrix(
     db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
     if role != table.ANONYMOUS:
         login(world.users[role])
+        db.session.commit()  # its server-side session too
     url = _url(app, endpoint, case, world)
     before = _snapshot() if method != "GET" else None
     outbox_before = len(mail_outbox)
@@ -179,7 +184,7 @@ def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url
         world = seed(leaky)
         with leaky.test_client() as client:
             with client.session_transaction() as session:
-                session["_user_id"] = world.users[table.DONOR].get_id()
+                session["_user_id"] = session_id(world.users[table.DONOR])
             response = client.get(_url(leaky, "leaky", case, world))
         assert table.DONOR not in case.allowed and _allowed(response)  # the matrix would fail
     finally:

@@ -202,3 +202,13 @@ def test_the_log_handler_masks_secrets_that_code_logs_by_mistake(chatty_app, db_
     assert "keys" in written and "webhook secret was" in written  # the lines were written
     for secret in [*SECRETS.values(), "db-pass-0123456789"]:
         assert secret not in written
+
+
+def test_personal_pages_are_private_and_not_stored(client, db_session, login):
+    """Issue 15 (low): pages rendered for a logged-in person and a donor's token pages."""
+    from tests.factories import UserFactory
+
+    login(UserFactory())
+    for path in ("/account/gifts", "/campaigns/"):
+        cache = client.get(path).headers.get("Cache-Control", "")
+        assert "private" in cache and "no-store" in cache, (path, cache)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from charity.extensions import db
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, session_id
 
 BASE = "https://charity.example"
 EVIL = {"Host": "evil.example"}
@@ -28,7 +28,7 @@ def public_base(app, monkeypatch):  # type: ignore[no-untyped-def]
 def _log_in_at(client, user, host: str = "evil.example") -> None:  # type: ignore[no-untyped-def]
     """A session cookie for ``host`` (the test client keeps cookies per host name)."""
     with client.session_transaction(base_url=f"http://{host}") as session:
-        session["_user_id"] = user.get_id()
+        session["_user_id"] = session_id(user)
         session["_fresh"] = True
         session["lang"] = "en"
 

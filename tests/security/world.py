@@ -78,6 +78,9 @@ def seed(app: Flask) -> World:
         "invitation": invitation.id,
         "invitation_token": INVITATION_TOKEN,
         "reset_token": accounts.make_reset_token(users[table.DONOR], app.config["SECRET_KEY"]),
+        "verify_token": accounts.make_verification_token(
+            users[table.DONOR], app.config["SECRET_KEY"]
+        ),
         "language": "en",
         "overdue_name": "overdue",
         "version_2": 2,
@@ -85,6 +88,7 @@ def seed(app: Flask) -> World:
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
         **_payments(org_a),
+        **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
     }
     return World(users, names)
 
@@ -130,6 +134,47 @@ def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "wechatpay": "wechatpay",
         "reconciliation_run": run.id,
         "reconciliation_difference": run.differences[0].id,
+    }
+
+
+def _giving_day(org, pending_org, campaign, supporter) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A giving day on now with campaign A applied to it, a matching pool held by A, a
+    visible and a hidden team of campaign A, a pledge to A and one to the pending org."""
+    from charity.models import GivingDay, GivingDayCampaign, MatchingPool, Pledge, Team
+
+    today = utcnow().date()
+    event = GivingDay(name="99 公益日", start_date=today, end_date=today + timedelta(days=2))
+    db.session.add(event)
+    db.session.flush()
+    entry = GivingDayCampaign(event_id=event.id, campaign_id=campaign.id, status="applied")
+    pool = MatchingPool(
+        event_id=event.id, organization_id=org.id, sponsor_name="示例科技有限公司",
+        total_fen=1_000_000,
+    )  # fmt: skip
+    team = Team(campaign_id=campaign.id, creator_id=supporter.id, name="越秀跑团", goal_fen=10_000)
+    hidden = Team(
+        campaign_id=campaign.id, creator_id=supporter.id, name="隐藏的队", goal_fen=10_000,
+        hidden=True, hidden_reason="广告", hidden_at=utcnow(),
+    )  # fmt: skip
+
+    def pledge(organization_id: int) -> Pledge:
+        return Pledge(
+            event_id=event.id, organization_id=organization_id, company_name="示例建材有限公司",
+            company_uscc="91440101MA0000001X", amount_fen=500_000,
+            due_date=today + timedelta(days=30),
+        )  # fmt: skip
+
+    pledge_a, pledge_pending = pledge(org.id), pledge(pending_org.id)
+    db.session.add_all([entry, pool, team, hidden, pledge_a, pledge_pending])
+    db.session.flush()
+    return {
+        "event_a": event.id,
+        "event_entry": entry.id,
+        "pool_a": pool.id,
+        "team_a": team.id,
+        "hidden_team": hidden.id,
+        "pledge_a": pledge_a.id,
+        "pending_pledge": pledge_pending.id,
     }
 
 
