@@ -137,11 +137,14 @@ def count_checks(conn: psycopg.Connection, ids: list[int], event_ids: list[str])
             "SELECT count(*) FROM donations WHERE id = ANY(%s) AND status = 'succeeded'", ids
         ),
         "ledger transactions": one(
-            "SELECT count(*) FROM ledger_transactions WHERE donation_id = ANY(%s)", ids
+            "SELECT count(*) FROM ledger_transactions WHERE donation_id = ANY(%s) "
+            "AND kind = 'donation'",
+            ids,
         ),
         "donations with more than one ledger transaction": one(
             "SELECT count(*) FROM (SELECT donation_id FROM ledger_transactions "
-            "WHERE donation_id = ANY(%s) GROUP BY donation_id HAVING count(*) > 1) t",
+            "WHERE donation_id = ANY(%s) AND kind = 'donation' "
+            "GROUP BY donation_id HAVING count(*) > 1) t",
             ids,
         ),
         "donation.succeeded log entries": one(
