@@ -70,7 +70,7 @@ def test_erasure_removes_the_donor_everywhere_and_books_still_verify(
 
 def test_an_unverified_email_erases_nothing_it_does_not_own(client, login, gifts):
     _campaign, made = gifts
-    squatter = UserFactory(email="guest@example.org")  # never verified
+    squatter = UserFactory(email="guest@example.org", email_verified_at=None)  # never verified
     db.session.commit()
     login(squatter)
 
