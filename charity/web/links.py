@@ -57,6 +57,32 @@ def trusted_hosts(config: dict[str, Any]) -> list[str] | None:
     return names or None
 
 
+#: Paths that load balancers and Prometheus request by the host's address, not its public
+#: name: they build no link, so the Host check does not apply to them (/metrics still
+#: needs METRICS_TOKEN in production).
+MACHINE_PATHS = frozenset({"/healthz", "/metrics"})
+
+
+class MachinePathsAnyHost:
+    """WSGI middleware: a health check or metrics scrape for another host name (haproxy's
+    ``option httpchk``, a scrape by IP) is answered as if it named the public host, instead
+    of TRUSTED_HOSTS' 400, which would mark every app host as down."""
+
+    def __init__(self, wsgi_app: Any, public_host: str) -> None:
+        self.wsgi_app = wsgi_app
+        self.public_host = public_host
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") in MACHINE_PATHS:
+            environ = {**environ, "HTTP_HOST": self.public_host}
+        return self.wsgi_app(environ, start_response)
+
+
 def init_app(app: Flask) -> None:
     app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config)
+    if app.config["TRUSTED_HOSTS"]:
+        public = urlsplit(app.config.get("PUBLIC_BASE_URL") or "").hostname
+        app.wsgi_app = MachinePathsAnyHost(  # type: ignore[method-assign]
+            app.wsgi_app, public or app.config["TRUSTED_HOSTS"][0].lstrip(".")
+        )
     app.jinja_env.globals["public_url"] = public_url

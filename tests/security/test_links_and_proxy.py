@@ -88,6 +88,19 @@ def test_trusted_hosts_refuse_other_host_names(client, db_session, app, monkeypa
     assert client.get("/", headers={"Host": "charity.example"}).status_code == 200
 
 
+def test_health_checks_by_address_pass_the_host_check(limited_app):
+    """haproxy's health check and a Prometheus scrape name the app host's address, not the
+    public name: with TRUSTED_HOSTS from PUBLIC_BASE_URL they must not get 400, or the
+    balancer takes every host out (prod.sh's test found it); other paths still refuse."""
+    client = limited_app(PUBLIC_BASE_URL="https://charity.example").test_client()
+    by_address = {"Host": "10.0.0.5:8000"}
+    assert client.get("/", headers=by_address).status_code == 400
+    assert client.get("/", headers={"Host": "charity.example"}).status_code == 200
+    health = client.get("/healthz", headers=by_address)
+    assert health.status_code == 200 and health.get_json()["status"] == "ok"
+    assert client.get("/healthz/", headers=by_address).status_code in (400, 404)
+
+
 # --- 4. the documented proxy ----------------------------------------------------------
 
 PROXY = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
