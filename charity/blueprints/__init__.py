@@ -18,6 +18,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("disclosures", None),
     ("regulator", "/regulator"),
     ("donations", None),
+    ("official_receipts", None),
     ("donor", None),
     ("offline", None),
     ("major_transactions", None),

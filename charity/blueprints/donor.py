@@ -27,7 +27,15 @@ from charity.core.permissions import require_login
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.ops.mail import Mail, queue_mail
-from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
+from charity.services import (
+    accounts,
+    donations,
+    donor_accounts,
+    official_receipts,
+    receipts,
+    recurring,
+    statements,
+)
 from charity.services.donations import DonationError
 from charity.web import links, ratelimits
 from charity.web.forms import BaseForm, field_error
@@ -189,6 +197,7 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
         claim_form=claim_form,
         consent_form=consent,
         years=statements.statement_years(db.session, current_user),
+        bills=official_receipts.official_receipts_by_donation(db.session, [g.id for g in gifts]),
     ), status
 
 

@@ -19,6 +19,7 @@ from charity.models.donation import (
     Refund,
     WebhookRejection,
 )
+from charity.models.donor_updates import CampaignNotice, UpdateSubscription
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
@@ -40,6 +41,7 @@ from charity.models.givingday import (
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
+from charity.models.official_receipt import OfficialReceipt
 from charity.models.organization import Organization
 from charity.models.payment import (
     MerchantAccount,
@@ -59,6 +61,7 @@ __all__ = [
     "AuditNode",
     "AuditQueued",
     "Campaign",
+    "CampaignNotice",
     "CampaignUpdate",
     "Disbursement",
     "Donation",
@@ -81,6 +84,7 @@ __all__ = [
     "MatchingPoolCampaign",
     "Membership",
     "MerchantAccount",
+    "OfficialReceipt",
     "OfflineGiftDetail",
     "Organization",
     "ParkedEvent",
@@ -100,6 +104,7 @@ __all__ = [
     "Team",
     "TimestampMixin",
     "UTCDateTime",
+    "UpdateSubscription",
     "User",
     "UserSession",
     "WebhookRejection",

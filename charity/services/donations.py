@@ -34,7 +34,7 @@ from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
-from charity.services import givingdays, ledger, receipts
+from charity.services import givingdays, ledger, official_receipts, receipts
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -67,6 +67,9 @@ class NewDonation:
     max_amount_fen: int
     fund_id: int | None = None
     team_id: int | None = None  # the team link the gift came through
+    #: A company donor's USCC and 发票抬头, for the finance bureau's receipt (point 5).
+    company_uscc: str = ""
+    invoice_title: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,21 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
     return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
+def _company(command: NewDonation) -> tuple[str | None, str | None]:
+    """A company donor's (USCC, invoice title), both or neither; the USCC's check digit
+    checked here too, whoever calls."""
+    title = command.invoice_title.strip()
+    if not command.company_uscc.strip() and not title:
+        return None, None
+    try:
+        code = official_receipts.check_donor_uscc(command.company_uscc)
+    except official_receipts.OfficialReceiptError as error:
+        raise DonationError(error.message, "company_uscc") from None
+    if not title:
+        raise DonationError(N_("Enter the name the bill is made out to."), "invoice_title")
+    return code, title[:200]
+
+
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
     # a gift to a community fund goes the same way, to the fund's host.
     target = _open_target(session, command)
@@ -130,6 +148,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
     if len(command.message) > MESSAGE_MAX_LENGTH:
         raise DonationError(N_("The message is too long."), "message")
+    company_uscc, invoice_title = _company(command)
     salt = new_salt()
     donation = Donation(
         organization_id=target.organization_id,
@@ -151,6 +170,8 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         ),
         stripe_account_id=target.organization.stripe_account_id,
         receipt_waived=not command.receipt_wanted,
+        donor_uscc=company_uscc,
+        invoice_title=invoice_title,
         team_id=givingdays.team_for_gift(
             session, command.team_id, campaign.id if campaign is not None else None
         ),

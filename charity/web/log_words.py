@@ -66,6 +66,10 @@ EVENT_EXPLANATIONS = {
         "A donation voucher or finance-bureau receipt was issued for a gift; the entry records "
         "its number, not the donor."
     ),
+    "donation.official_receipt_recorded": _l(
+        "The organization recorded the finance bureau's receipt (公益事业捐赠统一票据) it issued "
+        "for a gift: the bill's code and number, not the donor."
+    ),
     "disclosure.published": _l(
         "The organization published information it must disclose (a report, a result or a "
         "change), and its exact text was fixed in the log."
