@@ -19,6 +19,7 @@ from charity.services import (
     disbursements,
     disclosures,
     donations,
+    donor_updates,
     funds,
     givingdays,
     major_transactions,
@@ -34,6 +35,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
     store.append_event,  # the public log: appended, or queued for the sequencer
     obligations.refresh_on_event,  # compliance: the organization's obligations
     related_parties.gift_from_related_party,  # compliance: Order 81 arts. 14-15
+    donor_updates.notice_on_event,  # donors hear back: a result published, a suspension
 )
 
 #: (event type, subject table, the function that rebuilds its public payload from the row):

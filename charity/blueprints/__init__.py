@@ -20,6 +20,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("donations", None),
     ("official_receipts", None),
     ("donor", None),
+    ("donor_updates", None),
     ("offline", None),
     ("major_transactions", None),
     ("stripe_webhook", None),

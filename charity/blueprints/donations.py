@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -69,6 +70,11 @@ class DonateForm(BaseForm):
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+    #: Donors hear back (issue 17 point 10): off unless ticked.
+    wants_updates = BooleanField(
+        _l("E-mail me news of this campaign: updates, its result (at most one e-mail a day)"),
+        default=False,
+    )
     #: A company giving (issue 17 point 5): the charity issues the finance bureau's bill to it.
     company_uscc = StringField(
         _l("Company's unified social credit code"), validators=[Length(max=30)]
@@ -201,6 +207,8 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
             team_id=_team_param(),  # the team link the donor came through
             **form.company,
+            wants_updates=bool(form.wants_updates.data),
+            language=str(get_locale()),
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # monthly gifts

@@ -21,6 +21,7 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
+from charity.blueprints.donor_updates import NewsForm
 from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login
@@ -31,6 +32,7 @@ from charity.services import (
     accounts,
     donations,
     donor_accounts,
+    donor_updates,
     official_receipts,
     receipts,
     recurring,
@@ -198,6 +200,7 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
         consent_form=consent,
         years=statements.statement_years(db.session, current_user),
         bills=official_receipts.official_receipts_by_donation(db.session, [g.id for g in gifts]),
+        news_form=NewsForm(wants_news=donor_updates.is_subscribed(db.session, current_user.email)),
     ), status
 
 

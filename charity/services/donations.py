@@ -34,7 +34,7 @@ from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
-from charity.services import givingdays, ledger, official_receipts, receipts
+from charity.services import donor_updates, givingdays, ledger, official_receipts, receipts
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -70,6 +70,9 @@ class NewDonation:
     #: A company donor's USCC and 发票抬头, for the finance bureau's receipt (point 5).
     company_uscc: str = ""
     invoice_title: str = ""
+    #: The donor asked for news of the campaign (point 10), in this language.
+    wants_updates: bool = False
+    language: str = "zh_Hans_CN"
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,8 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         ),
     )
     session.add(donation)
+    if command.wants_updates and campaign is not None:
+        donor_updates.opt_in(session, donation.donor_email, command.language)
     return donation
 
 

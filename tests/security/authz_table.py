@@ -292,6 +292,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # an unknown claim token is refused with a message, after login
     "donor.claim_confirm": (get(LOGGED_IN),),
     "donor.consent": (post(LOGGED_IN),),
+    # donors hear back (issue 17 point 10): the setting, and the signed one-click link
+    "donor_updates.setting": (post(LOGGED_IN),),
+    "donor_updates.unsubscribe": (
+        get(NOBODY, args={"token": "not-a-signed-token"}, variant="bad token: 404"),
+        post(NOBODY, args={"token": "not-a-signed-token"}, variant="bad token: 404"),
+    ),
     "donor.erase": (get(LOGGED_IN), post(LOGGED_IN)),
     # a monthly gift's page is a bearer token, like a receipt
     "donor.monthly_show": (get(EVERYONE, args=MONTHLY),),
