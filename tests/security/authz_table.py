@@ -203,6 +203,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "funds.new": (get({OWNER_A}), post({OWNER_A})),
     "funds.committee": (get({OWNER_A}), post({OWNER_A})),
     "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # a fund-to-host request (by finance_a) is decided by the host's finance staff: the
+    # four-eyes rule then refuses the requester and unqualified people with a message (422)
+    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}),),
+    "funds.reject_transfer": (post({OWNER_A, FINANCE_A}),),
     "funds.close": (get({OWNER_A}), post({OWNER_A})),
     "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     # requests are seen and decided by finance staff (the requester is finance_a: the owner
