@@ -48,6 +48,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -60,6 +61,7 @@ __all__ = [
     "AuditQueued",
     "Campaign",
     "CampaignUpdate",
+    "CharitableProject",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -86,6 +88,7 @@ __all__ = [
     "ParkedEvent",
     "PaymentOrder",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",
