@@ -897,7 +897,7 @@ def upgrade():
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects')",
             name=op.f("ck_disclosures_disclosure_type"),
         ),
         sa.CheckConstraint(
@@ -1312,7 +1312,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'campaign_filing', 'related_party_list')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
