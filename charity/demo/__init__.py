@@ -51,6 +51,7 @@ LOADERS: list[str] = [
     "charity.demo.compliance:load_major_transaction_demo",
     "charity.demo.funds:load_funds",
     "charity.demo.givingdays:load_givingday",
+    "charity.demo.pictures:load_covers",
 ]
 
 
