@@ -49,6 +49,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -61,6 +62,7 @@ __all__ = [
     "AuditQueued",
     "Campaign",
     "CampaignUpdate",
+    "CharitableProject",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -89,6 +91,7 @@ __all__ = [
     "ParkedEvent",
     "PaymentOrder",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",

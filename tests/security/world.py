@@ -87,6 +87,7 @@ def seed(app: Flask) -> World:
         **_compliance(app, org_a),
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
+        "project_a": _project(org_a).id,
         **_payments(org_a),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
@@ -120,6 +121,21 @@ def _cover(app: Flask, campaign) -> dict[str, Any]:  # type: ignore[no-untyped-d
     campaign.cover_alt = "红色的封面"
     db.session.flush()
     return {"cover_sha256": stored.sha256}
+
+
+def _project(org):  # type: ignore[no-untyped-def]
+    """A charitable project of A (CL art. 79)."""
+    from datetime import date
+
+    from charity.models import CharitableProject
+
+    project = CharitableProject(
+        organization_id=org.id, title="社区助餐项目", start_date=date(2025, 1, 1),
+        planned_end_date=date(2026, 6, 30),
+    )  # fmt: skip
+    db.session.add(project)
+    db.session.flush()
+    return project
 
 
 def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
