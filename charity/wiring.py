@@ -24,6 +24,7 @@ from charity.services import (
     major_transactions,
     offline,
     organizations,
+    projects,
     recurring,
     related_parties,
 )
@@ -49,6 +50,9 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
         "major_transactions",
         major_transactions.recorded_payload,
     ),
+    ("project.created", "charitable_projects", projects.created_payload),
+    ("project.ended", "charitable_projects", projects.ended_payload),
+    ("project.campaign_linked", "project_campaigns", projects.linked_payload),
     ("campaign.published", "campaigns", campaigns.published_payload),
     ("campaign.closed", "campaigns", campaigns.closed_payload),
     ("donation.succeeded", "donations", donations.succeeded_payload),

@@ -37,6 +37,7 @@ from charity.models.givingday import (
     Pledge,
     Team,
 )
+from charity.models.image import Image, ImageVariant
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
@@ -48,6 +49,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -60,6 +62,7 @@ __all__ = [
     "AuditQueued",
     "Campaign",
     "CampaignUpdate",
+    "CharitableProject",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -68,6 +71,8 @@ __all__ = [
     "FundTransfer",
     "GivingDay",
     "GivingDayCampaign",
+    "Image",
+    "ImageVariant",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",
@@ -86,6 +91,7 @@ __all__ = [
     "ParkedEvent",
     "PaymentOrder",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",

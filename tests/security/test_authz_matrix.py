@@ -76,6 +76,8 @@ ARGS = {
     "event_id": "event_a",
     "pool_id": "pool_a",
     "team_id": "team_a",
+    "ext": "webp",
+    "project_id": "project_a",
 }
 
 

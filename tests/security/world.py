@@ -87,10 +87,55 @@ def seed(app: Flask) -> World:
         **_compliance(app, org_a),
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
+        "project_a": _project(org_a).id,
         **_payments(org_a),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
+        **_cover(app, campaign),
     }
     return World(users, names)
+
+
+_COVER: list[bytes] = []
+
+
+def _cover(app: Flask, campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A cover picture of campaign A (one small WebP, encoded once per test session)."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from charity.models import Image, ImageVariant
+    from charity.services import uploads
+
+    if not _COVER:
+        output = io.BytesIO()
+        PILImage.new("RGB", (480, 270), (180, 35, 42)).save(output, "WEBP")
+        _COVER.append(output.getvalue())
+    stored = uploads.store_file(app.config["UPLOAD_DIR"], _COVER[0])
+    variant = db.session.get(ImageVariant, stored.sha256) or ImageVariant(
+        sha256=stored.sha256, content_type="image/webp", width=480, height=270, size=stored.size
+    )
+    image = Image(kind="cover", organization_id=campaign.organization_id, width=480, height=270)
+    image.variants = [variant]
+    campaign.cover_image = image
+    campaign.cover_alt = "红色的封面"
+    db.session.flush()
+    return {"cover_sha256": stored.sha256}
+
+
+def _project(org):  # type: ignore[no-untyped-def]
+    """A charitable project of A (CL art. 79)."""
+    from datetime import date
+
+    from charity.models import CharitableProject
+
+    project = CharitableProject(
+        organization_id=org.id, title="社区助餐项目", start_date=date(2025, 1, 1),
+        planned_end_date=date(2026, 6, 30),
+    )  # fmt: skip
+    db.session.add(project)
+    db.session.flush()
+    return project
 
 
 def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
