@@ -32,6 +32,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
     ("givingdays", None),
+    ("complaints", None),
+    ("enforcement", "/regulator"),
 ]
 
 

@@ -19,6 +19,7 @@ from charity.models.donation import (
     Refund,
     WebhookRejection,
 )
+from charity.models.enforcement import CampaignSuspension, CnchinaEntry, Complaint
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
@@ -59,7 +60,10 @@ __all__ = [
     "AuditNode",
     "AuditQueued",
     "Campaign",
+    "CampaignSuspension",
     "CampaignUpdate",
+    "CnchinaEntry",
+    "Complaint",
     "Disbursement",
     "Donation",
     "DonationReversal",

@@ -75,6 +75,7 @@ ARGS = {
     "event_id": "event_a",
     "pool_id": "pool_a",
     "team_id": "team_a",
+    "complaint_id": "complaint_a",
 }
 
 
