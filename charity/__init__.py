@@ -32,6 +32,7 @@ def create_app(config: object) -> Flask:
         i18n,
         labels,
         links,
+        log_words,
         navigation,
         replicas,
         security,
@@ -58,6 +59,7 @@ def create_app(config: object) -> Flask:
     errors.init_app(app)
     templating.init_app(app)
     labels.init_app(app)
+    log_words.init_app(app)
     navigation.init_app(app)
     jobs.init_app(app)
     payments.init_app(app)

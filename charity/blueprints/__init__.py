@@ -34,6 +34,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("givingdays", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
+    ("projects", None),
 ]
 
 

@@ -28,8 +28,20 @@ from charity.compliance.dates import (
     period_end,
     today_cst,
 )
+from charity.compliance.projects import (
+    ProjectFacts,
+    load_projects,
+    project_end_by_campaign,
+    project_obligations,
+)
 from charity.core.events import Event
-from charity.models import Campaign, Fund, Organization, RelatedPartyListFiling
+from charity.models import (
+    Campaign,
+    CharitableProject,
+    Fund,
+    Organization,
+    RelatedPartyListFiling,
+)
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 from charity.services.figures import leftover_by_campaign
 
@@ -264,6 +276,13 @@ def _progress_obligations(c: CampaignFacts, make) -> Iterator[Derived]:  # type:
         k += 1
 
 
+def _project_obligations(p: ProjectFacts) -> Iterator[Derived]:
+    def make(code: str, subject: str, period: str, trig: date, due: date) -> Derived:
+        return _make(r.rule(code), p.organization_id, subject, period, trig, due)
+
+    yield from project_obligations(p, make)  # type: ignore[misc]
+
+
 def derive(
     orgs: Iterable[OrgFacts],
     campaigns: Iterable[CampaignFacts],
@@ -273,6 +292,7 @@ def derive(
     today: date,
     funds: Iterable[FundFacts] = (),
     list_filings: dict[tuple[int, str], date] | None = None,
+    projects: Iterable[ProjectFacts] = (),
 ) -> list[Derived]:
     """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
     found: list[Derived] = []
@@ -284,6 +304,8 @@ def derive(
         found.extend(_trigger_obligations(trigger))
     for campaign in campaigns:
         found.extend(_campaign_obligations(campaign, published))
+    for project in projects:
+        found.extend(_project_obligations(project))
     return [_fulfil(item, published, filings, list_filings or {}) for item in found]
 
 
@@ -315,7 +337,7 @@ def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Six queries, whatever the number of organizations, plus three per 500 campaigns
+    """Eight queries, whatever the number of organizations, plus three per 500 campaigns
     whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
@@ -352,6 +374,8 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         for i, o, p, s, e, closed, em, f, pe in campaign_rows
         if o in verified
     ]
+    projects = load_projects(session, only, verified)
+    campaigns = _serving_projects(campaigns, project_end_by_campaign(session, projects, only))
     campaigns = _with_leftovers(session, campaigns, today)
     triggers = [
         TriggerFacts(*row)
@@ -398,7 +422,21 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             ).where(only(RelatedPartyListFiling.organization_id))
         ).all()
     }
-    return orgs, campaigns, triggers, published, filings, funds, list_filings
+    return orgs, campaigns, triggers, published, filings, funds, list_filings, projects
+
+
+def _serving_projects(
+    campaigns: list[CampaignFacts], project_ends: dict[int, date]
+) -> list[CampaignFacts]:
+    """A campaign that serves a charitable project counts its leftover property from
+    that project's last day (CL art. 58, issue 16 points 2 and 12), never before its own
+    fundraising ended."""
+    return [
+        replace(c, project_end_date=max(project_ends[c.id], c.effective_end))
+        if c.id in project_ends
+        else c
+        for c in campaigns
+    ]
 
 
 def _with_leftovers(
@@ -434,10 +472,12 @@ def refresh_obligations(
     (all when None). Returns counts of inserted, updated and deleted rows."""
     today = today or today_cst()
     ids = None if org_ids is None else sorted(set(org_ids))
-    orgs, campaigns, triggers, published, filings, funds, list_filings = load_facts(
+    orgs, campaigns, triggers, published, filings, funds, list_filings, projects = load_facts(
         session, ids, today
     )
-    derived = derive(orgs, campaigns, triggers, published, filings, today, funds, list_filings)
+    derived = derive(
+        orgs, campaigns, triggers, published, filings, today, funds, list_filings, projects
+    )
     wanted = {d.key: d for d in derived}
     query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
     if ids is not None:
@@ -491,6 +531,12 @@ def refresh_on_event(session: Session, event: Event) -> None:
     elif event.subject_table == "campaigns":
         org_id = session.scalar(
             select(Campaign.organization_id).where(Campaign.id == event.subject_id)
+        )
+    elif event.subject_table == "charitable_projects":
+        org_id = session.scalar(
+            select(CharitableProject.organization_id).where(
+                CharitableProject.id == event.subject_id
+            )
         )
     elif event.subject_table == "funds":
         org_id = session.scalar(select(Fund.organization_id).where(Fund.id == event.subject_id))

@@ -28,6 +28,9 @@ LEFTOVER_PROPERTY = "leftover_property"
 MAJOR_TRANSACTIONS = "major_transactions"
 FUND_ANNUAL_STATEMENT = "fund_annual_statement"
 EMERGENCY_UPDATE = "emergency_update"
+#: Charitable projects (慈善项目, charity.models.project; issue 16 point 12).
+PROJECT_PROGRESS = "project_progress"
+PROJECT_RESULT = "project_result"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
@@ -46,6 +49,8 @@ DISCLOSURE_TYPES = (
     MAJOR_TRANSACTIONS,
     FUND_ANNUAL_STATEMENT,
     EMERGENCY_UPDATE,
+    PROJECT_PROGRESS,
+    PROJECT_RESULT,
 )
 OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
@@ -55,6 +60,8 @@ FINANCIAL_TYPES = frozenset({ANNUAL_FINANCIAL_REPORT, MAJOR_TRANSACTIONS, FUND_A
 #: Types about one campaign, carrying money figures compared with the platform's own.
 CAMPAIGN_FIGURE_TYPES = frozenset({CAMPAIGN_PROGRESS, CAMPAIGN_RESULT, EMERGENCY_UPDATE})
 CAMPAIGN_TYPES = frozenset({*CAMPAIGN_FIGURE_TYPES, PARTNER_EVALUATION, LEFTOVER_PROPERTY})
+#: Types about one charitable project (subject ``project:<id>``).
+PROJECT_TYPES = frozenset({PROJECT_PROGRESS, PROJECT_RESULT})
 
 TYPE_LABELS = {
     BASIC_INFO: _l("Basic information"),
@@ -67,6 +74,8 @@ TYPE_LABELS = {
     MAJOR_TRANSACTIONS: _l("Major and related-party transactions"),
     FUND_ANNUAL_STATEMENT: _l("Fund annual statement"),
     EMERGENCY_UPDATE: _l("Emergency receipts and use"),
+    PROJECT_PROGRESS: _l("Project implementation progress"),
+    PROJECT_RESULT: _l("Project implementation result"),
     CAMPAIGN_FILING: _l("Campaign filing"),
     RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
@@ -167,6 +176,22 @@ RULES: tuple[Rule, ...] = (
         offset_months=3,
     ),
     Rule(
+        "project_progress",
+        PROJECT_PROGRESS,
+        "Charity Law (2023) art. 79; MCA Order 81 art. 16",
+        _l("a charitable project lasting more than 6 months"),
+        _l("implementation progress published at least every 3 months"),
+        every_months=3,
+    ),
+    Rule(
+        "project_result",
+        PROJECT_RESULT,
+        "Charity Law (2023) art. 79; MCA Order 81 art. 16",
+        _l("a charitable project ends"),
+        _l("implementation and use of the money within 3 months after the project ends"),
+        offset_months=3,
+    ),
+    Rule(
         "partner_evaluation",
         PARTNER_EVALUATION,
         "MCA Order 81",
@@ -221,6 +246,8 @@ PERIOD_RULES = frozenset(
         "emergency_update",
         "campaign_progress",
         "campaign_result",
+        "project_progress",
+        "project_result",
         "partner_evaluation",
         "leftover_property",
         "major_transactions",

@@ -51,6 +51,15 @@ _FIGURES = (
     FieldSpec("use_summary", "text", _l("Use of the money so far"), required=False),
 )
 
+#: A project's money: what its campaigns raised and spent, pre-filled from the books
+#: (charity.services.projects.project_figures).
+_PROJECT_FIGURES = (
+    FieldSpec("raised_fen", "fen0", _l("Raised for the project (net of refunds)")),
+    FieldSpec("spent_fen", "fen0", _l("Spent on the project")),
+    FieldSpec("balance_fen", "fen0", _l("Balance")),
+    FieldSpec("beneficiaries_count", "int", _l("Number of beneficiaries"), required=False),
+)
+
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     r.BASIC_INFO: (
         FieldSpec("charter_summary", "text", _l("Charter (summary)")),
@@ -97,6 +106,15 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     r.CAMPAIGN_PROGRESS: _FIGURES,
     r.CAMPAIGN_RESULT: (*_FIGURES, FieldSpec("implementation", "text", _l("Implementation"))),
     r.EMERGENCY_UPDATE: _FIGURES,
+    r.PROJECT_PROGRESS: (
+        *_PROJECT_FIGURES,
+        FieldSpec("progress", "text", _l("Implementation so far")),
+    ),
+    r.PROJECT_RESULT: (
+        *_PROJECT_FIGURES,
+        FieldSpec("implementation", "text", _l("Implementation and results")),
+        FieldSpec("use_summary", "text", _l("Use of the money")),
+    ),
     r.PARTNER_EVALUATION: (
         FieldSpec("partner_name", "text", _l("Partner")),
         FieldSpec("evaluation", "text", _l("Evaluation")),

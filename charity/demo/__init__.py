@@ -49,6 +49,7 @@ LOADERS: list[str] = [
     "charity.demo.campaigns:load_campaigns",
     "charity.demo.compliance:load_compliance_demo",
     "charity.demo.compliance:load_major_transaction_demo",
+    "charity.demo.projects:load_projects",
     "charity.demo.funds:load_funds",
     "charity.demo.givingdays:load_givingday",
 ]

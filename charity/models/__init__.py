@@ -49,6 +49,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -62,6 +63,7 @@ __all__ = [
     "Campaign",
     "CampaignSuspension",
     "CampaignUpdate",
+    "CharitableProject",
     "CnchinaEntry",
     "Complaint",
     "Disbursement",
@@ -90,6 +92,7 @@ __all__ = [
     "ParkedEvent",
     "PaymentOrder",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",

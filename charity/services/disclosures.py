@@ -40,6 +40,7 @@ from charity.models.disclosure import (
     DisclosureAttachment,
     DisclosureVersion,
 )
+from charity.services import projects
 from charity.services.figures import campaign_figures, fund_statement_figures
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -197,6 +198,9 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         if fund is None or fund.organization_id != command.organization_id:
             raise DisclosureError(_l("Choose a fund of the same organization."), "subject_key")
         return None
+    if kind in r.PROJECT_TYPES:
+        _check_project_subject(session, command)
+        return None
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":
             raise DisclosureError(_l("This type is about the organization."), "subject_key")
@@ -211,6 +215,18 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         except ValueError:
             raise DisclosureError(_l("The period is a date."), "period_key") from None
     return campaign
+
+
+def _check_project_subject(session: Session, command: PublishDisclosure) -> None:
+    """A project disclosure is about a project of the same organization (its own
+    information entry, MCA Order 81 art. 16); progress periods are dates."""
+    if projects.project_of(session, command.organization_id, command.subject_key) is None:
+        raise DisclosureError(_l("Choose a project of this organization."), "subject_key")
+    if command.disclosure_type == r.PROJECT_PROGRESS:
+        try:
+            date.fromisoformat(command.period_key)
+        except ValueError:
+            raise DisclosureError(_l("The period is a date."), "period_key") from None
 
 
 def fund_subject(subject_key: str) -> int | None:
@@ -698,6 +714,9 @@ def draft_fields(
         from charity.services.major_transactions import disclosure_draft  # imports this module
 
         return disclosure_draft(session, organization_id, period_key)
+    if disclosure_type in r.PROJECT_TYPES and organization_id is not None:
+        project = projects.project_of(session, organization_id, subject_key)
+        return projects.project_figures(session, project.id) if project is not None else {}
     if disclosure_type == r.FUND_ANNUAL_STATEMENT:
         fund_id = fund_subject(subject_key)
         fund = session.get(Fund, fund_id) if fund_id is not None else None

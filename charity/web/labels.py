@@ -97,6 +97,7 @@ PERIOD_WORDS = {
     "registration": _l("at registration"),
     "result": _l("after the campaign ends"),
     "end": _l("after the campaign ends"),
+    "completion": _l("after the project ends"),
 }
 TRIGGER_WORDS = {
     "major_transaction": _l("transaction no. %(n)s"),
@@ -154,6 +155,8 @@ def subject_label(key: str | None) -> str:
         return gettext("Campaign #%(n)s", n=number)
     if kind == "fund" and number:
         return gettext("Fund #%(n)s", n=number)
+    if kind == "project" and number:
+        return gettext("Project #%(n)s", n=number)
     return gettext("the organization")
 
 

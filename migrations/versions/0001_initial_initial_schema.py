@@ -276,6 +276,42 @@ def upgrade():
         batch_op.create_index("ix_user_sessions_user_id", ["user_id"], unique=False)
 
     op.create_table(
+        "charitable_projects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("description_md", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("planned_end_date", sa.Date(), nullable=False),
+        sa.Column("actual_end_date", sa.Date(), nullable=True),
+        sa.Column("is_major", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "actual_end_date IS NULL OR actual_end_date >= start_date",
+            name=op.f("ck_charitable_projects_actual_end_ordered"),
+        ),
+        sa.CheckConstraint("length(title) > 0", name=op.f("ck_charitable_projects_title_present")),
+        sa.CheckConstraint(
+            "planned_end_date >= start_date",
+            name=op.f("ck_charitable_projects_planned_end_ordered"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_charitable_projects_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_charitable_projects_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charitable_projects")),
+    )
+    with op.batch_alter_table("charitable_projects", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_charitable_projects_organization_id", ["organization_id"], unique=False
+        )
+
+    op.create_table(
         "compliance_triggers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -922,7 +958,7 @@ def upgrade():
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result')",
             name=op.f("ck_disclosures_disclosure_type"),
         ),
         sa.CheckConstraint(
@@ -1067,6 +1103,30 @@ def upgrade():
     with op.batch_alter_table("pledges", schema=None) as batch_op:
         batch_op.create_index("ix_pledges_event", ["event_id"], unique=False)
         batch_op.create_index("ix_pledges_organization", ["organization_id"], unique=False)
+
+    op.create_table(
+        "project_campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_project_campaigns_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["charitable_projects.id"],
+            name=op.f("fk_project_campaigns_project_id_charitable_projects"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_campaigns")),
+        sa.UniqueConstraint("campaign_id", name=op.f("uq_project_campaigns_campaign_id")),
+    )
+    with op.batch_alter_table("project_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_project_campaigns_project_id"), ["project_id"], unique=False
+        )
 
     op.create_table(
         "recurring_gifts",
@@ -1377,7 +1437,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing', 'related_party_list')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -1908,6 +1968,10 @@ def downgrade():
         batch_op.drop_index("ix_recurring_gifts_donor_email")
 
     op.drop_table("recurring_gifts")
+    with op.batch_alter_table("project_campaigns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_campaigns_project_id"))
+
+    op.drop_table("project_campaigns")
     with op.batch_alter_table("pledges", schema=None) as batch_op:
         batch_op.drop_index("ix_pledges_organization")
         batch_op.drop_index("ix_pledges_event")
@@ -1987,6 +2051,10 @@ def downgrade():
         batch_op.drop_index("ix_compliance_triggers_organization_id")
 
     op.drop_table("compliance_triggers")
+    with op.batch_alter_table("charitable_projects", schema=None) as batch_op:
+        batch_op.drop_index("ix_charitable_projects_organization_id")
+
+    op.drop_table("charitable_projects")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_user_sessions_user_id")
 

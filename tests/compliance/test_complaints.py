@@ -13,7 +13,6 @@ import time_machine
 from sqlalchemy import select
 
 from charity.compliance.dates import add_working_days
-from charity.extensions import db
 from charity.models import Complaint
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf
 from tests.factories import UserFactory
@@ -34,7 +33,9 @@ def test_reply_clock_counts_chinese_working_days_across_national_day():
 
 def _send(client, org, **data):  # type: ignore[no-untyped-def]
     form = {"category": "misuse_of_funds", "body": PERSONAL[3], **data}
-    return client.post(f"/orgs/{org.id}/complaints/new", data=form, content_type="multipart/form-data")
+    return client.post(
+        f"/orgs/{org.id}/complaints/new", data=form, content_type="multipart/form-data"
+    )
 
 
 def test_every_public_page_links_to_the_complaint_form(en_client, db_session):
@@ -49,7 +50,10 @@ def test_every_public_page_links_to_the_complaint_form(en_client, db_session):
         assert form.status_code == 200 and campaign.title in form.get_data(as_text=True)
         # another organization's campaign: not found
         other = make_org()
-        assert en_client.get(f"/orgs/{other.id}/complaints/new?campaign={campaign.id}").status_code == 404
+        assert (
+            en_client.get(f"/orgs/{other.id}/complaints/new?campaign={campaign.id}").status_code
+            == 404
+        )
 
 
 def test_anonymous_complaint_acknowledged_with_reference_and_checked_without_contact(
@@ -77,7 +81,9 @@ def test_anonymous_complaint_acknowledged_with_reference_and_checked_without_con
         "/complaints/check", data={"reference": complaint.reference, "code": code}
     )
     assert found.status_code == 200 and "Received" in found.get_data(as_text=True)
-    wrong = en_client.post("/complaints/check", data={"reference": complaint.reference, "code": "X"})
+    wrong = en_client.post(
+        "/complaints/check", data={"reference": complaint.reference, "code": "X"}
+    )
     assert wrong.status_code == 404
 
 
@@ -135,7 +141,11 @@ def test_regulator_queue_marks_overdue_and_reply_is_mailed_and_logged(
     [mail] = mail_outbox
     assert mail["To"] == PERSONAL[1] and "责令整改" in mail.get_content()
     steps = [e for e in recorded_events if e.type.startswith("complaint.")]
-    assert [e.type for e in steps] == ["complaint.received", "complaint.in_review", "complaint.replied"]
+    assert [e.type for e in steps] == [
+        "complaint.received",
+        "complaint.in_review",
+        "complaint.replied",
+    ]
     assert steps[-1].data["on_time"] is False
     assert not any(word in str(e.data) for e in steps for word in PERSONAL)
     # another province's regulator neither sees it nor may act on it

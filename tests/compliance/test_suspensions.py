@@ -111,7 +111,9 @@ def test_suspension_stops_gifts_tells_donors_and_can_be_lifted(
         assert again.status_code == 400
     with time_machine.travel(cst_noon(date(2026, 6, 10)), tick=False):
         login(en_client, regulator)
-        response = en_client.post(f"/regulator/campaigns/{campaign.id}/lift", data={"note": "已整改"})
+        response = en_client.post(
+            f"/regulator/campaigns/{campaign.id}/lift", data={"note": "已整改"}
+        )
         assert response.status_code == 302
         assert suspensions.active_suspension(db_session, campaign.id) is None
         _paid(_gift(campaign))  # gifts again
@@ -135,7 +137,9 @@ def test_only_the_regions_regulator_or_an_admin_suspends(en_client, db_session):
             )
             assert response.status_code in (403, 404)
         login(en_client, UserFactory(platform_role="admin"))
-        response = en_client.post(f"/regulator/campaigns/{campaign.id}/suspend", data={"reason": ""})
+        response = en_client.post(
+            f"/regulator/campaigns/{campaign.id}/suspend", data={"reason": ""}
+        )
         assert response.status_code == 400
         assert db_session.scalar(select(CampaignSuspension)) is None
         response = en_client.post(

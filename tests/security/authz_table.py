@@ -136,6 +136,14 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # major transactions: members see them; owners and finance staff record them
     "major_transactions.index": (get(MEMBERS_A),),
     "major_transactions.new": (get(FINANCE), post(FINANCE)),
+    # Charitable projects (CL 79, Order 81 art. 16): public entries; owners and editors record
+    "projects.index": (get(EVERYONE),),
+    "projects.show": (get(EVERYONE),),
+    "projects.new": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "projects.end": (post({OWNER_A, EDITOR_A}),),
+    "projects.link": (post({OWNER_A, EDITOR_A}),),
+    "api_v1.projects_list": (get(EVERYONE),),
+    "api_v1.projects_item": (get(EVERYONE, args={"item_id": "project_a"}),),
     "disclosures.feed_json": (get(EVERYONE),),
     "disclosures.feed_atom": (get(EVERYONE),),
     "regulator.index": (get({REGULATOR, ADMIN}),),

@@ -76,6 +76,7 @@ ARGS = {
     "pool_id": "pool_a",
     "team_id": "team_a",
     "complaint_id": "complaint_a",
+    "project_id": "project_a",
 }
 
 

@@ -87,6 +87,7 @@ def seed(app: Flask) -> World:
         **_compliance(app, org_a),
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
+        "project_a": _project(org_a).id,
         **_payments(org_a),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
     }
@@ -114,6 +115,21 @@ def _enforcement(app: Flask, org, campaign) -> dict[str, Any]:  # type: ignore[n
     db.session.add(complaint)
     db.session.flush()
     return {"complaint_a": complaint.id}
+
+
+def _project(org):  # type: ignore[no-untyped-def]
+    """A charitable project of A (CL art. 79)."""
+    from datetime import date
+
+    from charity.models import CharitableProject
+
+    project = CharitableProject(
+        organization_id=org.id, title="社区助餐项目", start_date=date(2025, 1, 1),
+        planned_end_date=date(2026, 6, 30),
+    )  # fmt: skip
+    db.session.add(project)
+    db.session.flush()
+    return project
 
 
 def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
