@@ -32,6 +32,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
     ("givingdays", None),
+    ("pictures", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
     ("projects", None),

@@ -52,6 +52,7 @@ LOADERS: list[str] = [
     "charity.demo.projects:load_projects",
     "charity.demo.funds:load_funds",
     "charity.demo.givingdays:load_givingday",
+    "charity.demo.pictures:load_covers",
 ]
 
 

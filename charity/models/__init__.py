@@ -38,6 +38,7 @@ from charity.models.givingday import (
     Pledge,
     Team,
 )
+from charity.models.image import Image, ImageVariant
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
@@ -74,6 +75,8 @@ __all__ = [
     "FundTransfer",
     "GivingDay",
     "GivingDayCampaign",
+    "Image",
+    "ImageVariant",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",

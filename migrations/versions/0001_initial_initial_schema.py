@@ -366,6 +366,30 @@ def upgrade():
         batch_op.create_index("ix_funds_organization_id", ["organization_id"], unique=False)
 
     op.create_table(
+        "images",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('cover', 'photo')", name=op.f("ck_images_kind")),
+        sa.CheckConstraint("width > 0 AND height > 0", name=op.f("ck_images_dimensions_positive")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_images_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["users.id"],
+            name=op.f("fk_images_uploaded_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
+    )
+    op.create_table(
         "invitations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -624,6 +648,8 @@ def upgrade():
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("cover_image_id", sa.Integer(), nullable=True),
+        sa.Column("cover_alt", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('draft', 'published', 'closed')", name=op.f("ck_campaigns_status")
@@ -639,6 +665,9 @@ def upgrade():
         sa.CheckConstraint(
             "project_end_date IS NULL OR project_end_date >= end_date",
             name=op.f("ck_campaigns_project_end_ordered"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["cover_image_id"], ["images.id"], name=op.f("fk_campaigns_cover_image_id_images")
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
@@ -708,6 +737,26 @@ def upgrade():
     )
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.create_index("ix_fund_transfers_fund_id", ["fund_id"], unique=False)
+
+    op.create_table(
+        "image_variants",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("image_id", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=16), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "content_type IN ('image/webp', 'image/jpeg')",
+            name=op.f("ck_image_variants_content_type"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["image_id"], ["images.id"], name=op.f("fk_image_variants_image_id_images")
+        ),
+        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_image_variants")),
+    )
+    with op.batch_alter_table("image_variants", schema=None) as batch_op:
+        batch_op.create_index("ix_image_variants_image_id", ["image_id"], unique=False)
 
     op.create_table(
         "major_transactions",
@@ -784,6 +833,8 @@ def upgrade():
         sa.Column("body_md", sa.Text(), nullable=False),
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("photo_image_id", sa.Integer(), nullable=True),
+        sa.Column("photo_alt", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
@@ -796,6 +847,11 @@ def upgrade():
             ["campaigns.id"],
             name=op.f("fk_campaign_updates_campaign_id_campaigns"),
             ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["photo_image_id"],
+            ["images.id"],
+            name=op.f("fk_campaign_updates_photo_image_id_images"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_updates")),
     )
@@ -958,7 +1014,7 @@ def upgrade():
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects')",
             name=op.f("ck_disclosures_disclosure_type"),
         ),
         sa.CheckConstraint(
@@ -1437,7 +1493,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'campaign_filing', 'related_party_list')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -2006,6 +2062,10 @@ def downgrade():
         batch_op.drop_index("ix_major_transactions_organization_id")
 
     op.drop_table("major_transactions")
+    with op.batch_alter_table("image_variants", schema=None) as batch_op:
+        batch_op.drop_index("ix_image_variants_image_id")
+
+    op.drop_table("image_variants")
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.drop_index("ix_fund_transfers_fund_id")
 
@@ -2043,6 +2103,7 @@ def downgrade():
         batch_op.drop_index("ix_invitations_organization_id")
 
     op.drop_table("invitations")
+    op.drop_table("images")
     with op.batch_alter_table("funds", schema=None) as batch_op:
         batch_op.drop_index("ix_funds_organization_id")
 

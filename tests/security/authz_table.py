@@ -122,6 +122,13 @@ TABLE: dict[str, tuple[Case, ...]] = {
     ),
     "campaigns.close": (post({OWNER_A}),),
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
+    # --- pictures and sharing (issue 17 point 9) ------------------------------------------
+    "pictures.variant": (get(EVERYONE, args={"sha256": "cover_sha256"}),),
+    "pictures.cover": (
+        get({OWNER_A, EDITOR_A}),
+        post({OWNER_A, EDITOR_A}),
+        get({OWNER_A, EDITOR_A}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
     # --- disclosures and the regulator ------------------------------------------------------
     "disclosures.obligations": (get(EVERYONE),),
     "disclosures.rules_page": (get(EVERYONE),),

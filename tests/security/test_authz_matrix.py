@@ -75,6 +75,7 @@ ARGS = {
     "event_id": "event_a",
     "pool_id": "pool_a",
     "team_id": "team_a",
+    "ext": "webp",
     "complaint_id": "complaint_a",
     "project_id": "project_a",
 }
