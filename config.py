@@ -143,6 +143,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "30 per minute;200 per hour")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "10 per hour;50 per day")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "10 per hour")
+    #: The public complaint form (issue 16 point 15): per client address.
+    RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour;20 per day")
     #: Creating a donation (card-testing protection). A declined card is retried on the
     #: same donation and does not count, nor does a refused form; honest donors give a few
     #: times at most. Per address generous (thousands of donors share one carrier-grade NAT

@@ -158,6 +158,19 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
     "regulator.api_summary": (get({REGULATOR, ADMIN}),),
     "regulator.qualification_loss": (post({REGULATOR, ADMIN}),),
+    # complaints and suspensions (issue 16 point 15): anyone may complain; admins and
+    # regulators handle complaints and suspend campaigns
+    "complaints.new": (get(EVERYONE), post(EVERYONE)),
+    "complaints.check": (get(EVERYONE), post(EVERYONE)),
+    "enforcement.complaints": (get({REGULATOR, ADMIN}),),
+    "enforcement.complaint": (get({REGULATOR, ADMIN}),),
+    "enforcement.evidence": (get({REGULATOR, ADMIN}),),
+    "enforcement.review": (post({REGULATOR, ADMIN}),),
+    "enforcement.reply": (post({REGULATOR, ADMIN}),),
+    "enforcement.close": (post({REGULATOR, ADMIN}),),
+    "enforcement.campaign": (get({REGULATOR, ADMIN}),),
+    "enforcement.suspend": (post({REGULATOR, ADMIN}),),
+    "enforcement.lift": (post({REGULATOR, ADMIN}),),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)

@@ -77,6 +77,7 @@ ARGS = {
     "pool_id": "pool_a",
     "team_id": "team_a",
     "ext": "webp",
+    "complaint_id": "complaint_a",
     "project_id": "project_a",
 }
 
