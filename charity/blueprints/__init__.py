@@ -34,6 +34,10 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
     ("givingdays", None),
+    ("pictures", None),
+    ("complaints", None),
+    ("enforcement", "/regulator"),
+    ("projects", None),
 ]
 
 

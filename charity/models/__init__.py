@@ -20,6 +20,7 @@ from charity.models.donation import (
     WebhookRejection,
 )
 from charity.models.donor_updates import CampaignNotice, UpdateSubscription
+from charity.models.enforcement import CampaignSuspension, CnchinaEntry, Complaint
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
@@ -38,6 +39,7 @@ from charity.models.givingday import (
     Pledge,
     Team,
 )
+from charity.models.image import Image, ImageVariant
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
@@ -50,6 +52,7 @@ from charity.models.payment import (
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -62,7 +65,11 @@ __all__ = [
     "AuditQueued",
     "Campaign",
     "CampaignNotice",
+    "CampaignSuspension",
     "CampaignUpdate",
+    "CharitableProject",
+    "CnchinaEntry",
+    "Complaint",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -71,6 +78,8 @@ __all__ = [
     "FundTransfer",
     "GivingDay",
     "GivingDayCampaign",
+    "Image",
+    "ImageVariant",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",
@@ -90,6 +99,7 @@ __all__ = [
     "ParkedEvent",
     "PaymentOrder",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",

@@ -6,8 +6,8 @@ Opting in is per e-mail address (``UpdateSubscription``), so guests are included
 on the giving form, or the setting on 我的捐赠. News is recorded as a ``CampaignNotice`` in
 the same transaction as the change: ``post_update`` notes updates; the event subscriber
 :func:`notice_on_event` (wired in charity.wiring) notes ``disclosure.published`` of a
-campaign result and ``campaign.suspended`` (the suspension event: whoever suspends a
-campaign records it with ``record_event(session, "campaign.suspended", subject_id=id)``).
+campaign result and ``campaign.suspended`` (recorded by charity.services.suspensions with
+the ``CampaignSuspension`` as its subject).
 ``flask campaigns digest`` (the scheduler, hourly) collects what is due and mails it.
 """
 
@@ -27,6 +27,7 @@ from charity.compliance.rules import CAMPAIGN_RESULT
 from charity.core.events import Event
 from charity.models import Campaign, CampaignNotice, Donation, UpdateSubscription, User
 from charity.models.disclosure import DisclosureVersion
+from charity.models.enforcement import CampaignSuspension
 from charity.ops.mail import Mail
 from charity.web.links import public_url
 
@@ -96,7 +97,9 @@ def note(session: Session, campaign_id: int, kind: str, ref_id: int | None, titl
 def notice_on_event(session: Session, event: Event) -> None:
     """Subscriber: a campaign's published result and its suspension are news for donors."""
     if event.type == "campaign.suspended" and event.subject_id is not None:
-        note(session, event.subject_id, "suspended", None, "")
+        suspension = session.get(CampaignSuspension, event.subject_id)
+        if suspension is not None:
+            note(session, suspension.campaign_id, "suspended", suspension.id, "")
     elif event.type == "disclosure.published" and event.subject_id is not None:
         version = session.get(DisclosureVersion, event.subject_id)
         disclosure = version.disclosure if version is not None else None

@@ -51,6 +51,17 @@ EVENT_EXPLANATIONS = {
         "A fundraising campaign was suspended and stopped taking gifts while its case is "
         "looked into; the entry records when and why."
     ),
+    "campaign.suspension_lifted": _l(
+        "The suspension of a fundraising campaign was lifted and it may take gifts again; the "
+        "entry records when."
+    ),
+    "complaint.received": _l(
+        "A complaint about an organization or campaign was received; the entry records what it "
+        "is about, never who complained."
+    ),
+    "complaint.in_review": _l("A complaint is being looked into."),
+    "complaint.replied": _l("A complaint was answered; the entry records when."),
+    "complaint.closed": _l("A complaint was closed."),
     "donation.succeeded": _l(
         "A gift was received: its amount, the organization and the campaign are public; the "
         "donor appears only as a code that only the donor can match to themselves."
@@ -77,6 +88,14 @@ EVENT_EXPLANATIONS = {
     "disclosure.corrected": _l(
         "The organization corrected a published disclosure; the earlier version stays in the "
         "log, so anyone can compare the two."
+    ),
+    "project.created": _l(
+        "The organization recorded a charitable project with its start and planned end; "
+        "its progress and result reports fall due from these dates."
+    ),
+    "project.ended": _l("The organization recorded the day a charitable project really ended."),
+    "project.campaign_linked": _l(
+        "A fundraising campaign was linked to the charitable project it raises money for."
     ),
     "fund.created": _l("A community fund was set up under this organization, with its purpose."),
     "fund.closed": _l("A community fund was closed; the entry records what was left in it."),

@@ -12,11 +12,10 @@ import sqlalchemy as sa
 import time_machine
 from flask import current_app
 
-from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import UpdateSubscription
 from charity.services import campaigns as campaign_service
-from charity.services import disclosures, donor_updates
+from charity.services import disclosures, donor_updates, suspensions
 from tests.compliance.test_year_walk import FIGS
 from tests.factories import DonationFactory, MembershipFactory, UserFactory, log_in
 from tests.payments.conftest import give, pay
@@ -70,10 +69,9 @@ def test_an_update_a_result_and_a_suspension_make_one_digest_a_day(app, campaign
             ),
             app.config["UPLOAD_DIR"],
         )  # fmt: skip
-        record_event(
-            db.session, "campaign.suspended", {"campaign_id": campaign.id},
-            subject_table="campaigns", subject_id=campaign.id,
-        )  # fmt: skip
+        suspensions.suspend_campaign(
+            db.session, UserFactory(platform_role="admin"), campaign, "核查中"
+        )
         db.session.flush()
     [mail] = _digests(NOW + timedelta(minutes=5))  # the silent donor did not opt in
     assert mail.to == "guest@example.org"
