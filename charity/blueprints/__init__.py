@@ -34,6 +34,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("givingdays", None),
     ("pictures", None),
     ("sharing", None),
+    ("complaints", None),
+    ("enforcement", "/regulator"),
     ("projects", None),
 ]
 

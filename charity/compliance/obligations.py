@@ -20,6 +20,7 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
+from charity.compliance.annual_reports import complete_work_reports
 from charity.compliance.dates import (
     add_months,
     cst_date,
@@ -60,6 +61,20 @@ class OrgFacts:
     #: The CST date the organization was verified on the platform: annual reports are
     #: owed here from that year on (earlier years were reported elsewhere). None: as above.
     on_platform_since: date | None = None
+    #: The public fundraising qualification: certificate held, its date, the day it was
+    #: lost (CL art. 22); decides who owes the major-projects report (Order 81).
+    has_certificate: bool = False
+    qualified_since: date | None = None
+    qualification_lost_on: date | None = None
+
+    def qualified_during(self, year: int) -> bool:
+        """The same test as Organization.qualified_during."""
+        if not self.has_certificate:
+            return False
+        if self.qualified_since is not None and self.qualified_since.year > year:
+            return False
+        lost = self.qualification_lost_on
+        return lost is None or lost > date(year, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,9 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
         year_end = date(year, 12, 31)
         for code in ("annual_work_report", "annual_financial_report", "related_party_list"):
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
+        if not org.qualified_during(year):
+            rule = r.rule("major_projects")
+            yield _make(rule, org.id, "org", str(year), year_end, may_31_following(year))
 
 
 def _fund_obligations(fund: FundFacts, today: date) -> Iterator[Derived]:
@@ -337,7 +355,7 @@ def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Eight queries, whatever the number of organizations, plus three per 500 campaigns
+    """Nine queries, whatever the number of organizations, plus three per 500 campaigns
     whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
@@ -349,11 +367,14 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             Organization.reviewed_at,
             Organization.created_at,
             Organization.registered_on,
+            Organization.qualification_number,
+            Organization.qualification_date,
+            Organization.qualification_lost_on,
         ).where(Organization.status == "verified", only(Organization.id))
     ).all()
     orgs = [
-        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre))
-        for i, rev, cre, legal in org_rows
+        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre), bool(num), since, lost)
+        for i, rev, cre, legal, num, since, lost in org_rows
     ]
     verified = {org.id for org in orgs}
     campaign_rows = session.execute(
@@ -389,8 +410,9 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         ).all()
         if row[1] in verified
     ]
+    complete = complete_work_reports(session, only)
     published: Published = {
-        (o, t, s, p): (i, cst_date(at))
+        (o, t, s, p): (i, complete[i] if t == r.ANNUAL_WORK_REPORT else cst_date(at))
         for i, o, t, s, p, at in session.execute(
             select(
                 Disclosure.id,
@@ -401,6 +423,7 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
                 Disclosure.first_published_at,
             ).where(only(Disclosure.organization_id))
         ).all()
+        if t != r.ANNUAL_WORK_REPORT or complete.get(i) is not None
     }
     funds = [
         FundFacts(i, o, cst_date(created), cst_date(closed) if closed is not None else None)

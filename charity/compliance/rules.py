@@ -31,6 +31,9 @@ EMERGENCY_UPDATE = "emergency_update"
 #: Charitable projects (慈善项目, charity.models.project; issue 16 point 12).
 PROJECT_PROGRESS = "project_progress"
 PROJECT_RESULT = "project_result"
+#: Last year's major projects, owed by organizations without the public fundraising
+#: qualification (MCA Order 81; issue 16 point 13).
+MAJOR_PROJECTS = "major_projects"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
@@ -51,6 +54,7 @@ DISCLOSURE_TYPES = (
     EMERGENCY_UPDATE,
     PROJECT_PROGRESS,
     PROJECT_RESULT,
+    MAJOR_PROJECTS,
 )
 OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
@@ -76,6 +80,7 @@ TYPE_LABELS = {
     EMERGENCY_UPDATE: _l("Emergency receipts and use"),
     PROJECT_PROGRESS: _l("Project implementation progress"),
     PROJECT_RESULT: _l("Project implementation result"),
+    MAJOR_PROJECTS: _l("Major projects of the year"),
     CAMPAIGN_FILING: _l("Campaign filing"),
     RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
@@ -134,6 +139,13 @@ RULES: tuple[Rule, ...] = (
         "Charity Law (2023) arts. 61, 78; MCA Order 81",
         _l("the end of each calendar year"),
         _l("by May 31 of the following year (audited if qualified for public fundraising)"),
+    ),
+    Rule(
+        "major_projects",
+        MAJOR_PROJECTS,
+        "MCA Order 81",
+        _l("the end of each calendar year, for organizations without the qualification"),
+        _l("last year's major projects published by May 31"),
     ),
     Rule(
         "campaign_filing",
