@@ -49,6 +49,7 @@ from charity.models.payment import (
     MerchantAccount,
     ParkedEvent,
     PaymentOrder,
+    PayoutChange,
     ReconciliationDifference,
     ReconciliationRun,
 )
@@ -98,6 +99,7 @@ __all__ = [
     "Organization",
     "ParkedEvent",
     "PaymentOrder",
+    "PayoutChange",
     "Pledge",
     "ProjectCampaign",
     "ProviderEvent",

@@ -124,6 +124,13 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
     # --- pictures and sharing (issue 17 point 9) ------------------------------------------
     "pictures.variant": (get(EVERYONE, args={"sha256": "cover_sha256"}),),
+    "sharing.campaign_poster": (
+        get(EVERYONE),
+        get(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "sharing.event_poster": (get(EVERYONE),),
+    "sharing.team_poster": (get(EVERYONE),),
+    "sharing.gift_card": (get(EVERYONE, args=GIFT),),
     "pictures.cover": (
         get({OWNER_A, EDITOR_A}),
         post({OWNER_A, EDITOR_A}),
@@ -209,6 +216,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A}, args={"provider": "wechatpay"}),
     ),
     "payment_accounts.dismiss": (post(FINANCE, args={"parked_id": "gift"}),),
+    # a pending receiving-account change (requested by owner_a): owners and finance decide;
+    # the four-eyes rule then refuses the requester with a message (issue 15 finding 12)
+    "payment_accounts.approve_change": (post(FINANCE),),
+    "payment_accounts.cancel_change": (post(FINANCE),),
     "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
     "reconciliation.apply": (
         post(
