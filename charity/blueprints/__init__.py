@@ -34,6 +34,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("givingdays", None),
     ("pictures", None),
     ("projects", None),
+    ("trusts", None),
 ]
 
 

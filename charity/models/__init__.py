@@ -51,6 +51,7 @@ from charity.models.payment import (
 )
 from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
+from charity.models.trust import CharitableTrust, TrustSettlor
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Campaign",
     "CampaignUpdate",
     "CharitableProject",
+    "CharitableTrust",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -105,6 +107,7 @@ __all__ = [
     "SpendingAllocation",
     "Team",
     "TimestampMixin",
+    "TrustSettlor",
     "UTCDateTime",
     "User",
     "UserSession",

@@ -77,6 +77,7 @@ ARGS = {
     "team_id": "team_a",
     "ext": "webp",
     "project_id": "project_a",
+    "trust_id": "trust_a",
 }
 
 
