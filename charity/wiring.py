@@ -16,6 +16,7 @@ from charity.models import Donation
 from charity.payments import webhooks
 from charity.services import (
     campaigns,
+    complaints,
     disbursements,
     disclosures,
     donations,
@@ -27,6 +28,7 @@ from charity.services import (
     projects,
     recurring,
     related_parties,
+    suspensions,
     trusts,
 )
 
@@ -75,6 +77,13 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("disbursement.executed", "disbursements", disbursements.disbursement_payload),
     ("disclosure.published", "disclosure_versions", disclosures.version_payload),
     ("disclosure.corrected", "disclosure_versions", disclosures.version_payload),
+    # complaints and suspensions (issue 16 point 15): never the complainant's data
+    ("complaint.received", "complaints", complaints.complaint_payload),
+    ("complaint.in_review", "complaints", complaints.complaint_payload),
+    ("complaint.replied", "complaints", complaints.replied_payload),
+    ("complaint.closed", "complaints", complaints.complaint_payload),
+    ("campaign.suspended", "campaign_suspensions", suspensions.suspension_payload),
+    ("campaign.suspension_lifted", "campaign_suspensions", suspensions.lifted_payload),
 )
 
 #: Stripe event type -> handler (charity.payments.webhooks.apply_event).

@@ -33,6 +33,8 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("disbursements", "/disbursements"),
     ("givingdays", None),
     ("pictures", None),
+    ("complaints", None),
+    ("enforcement", "/regulator"),
     ("projects", None),
     ("trusts", None),
 ]

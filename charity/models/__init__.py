@@ -19,6 +19,7 @@ from charity.models.donation import (
     Refund,
     WebhookRejection,
 )
+from charity.models.enforcement import CampaignSuspension, CnchinaEntry, Complaint
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
@@ -62,9 +63,12 @@ __all__ = [
     "AuditNode",
     "AuditQueued",
     "Campaign",
+    "CampaignSuspension",
     "CampaignUpdate",
     "CharitableProject",
     "CharitableTrust",
+    "CnchinaEntry",
+    "Complaint",
     "Disbursement",
     "Donation",
     "DonationReversal",

@@ -529,6 +529,7 @@ def upgrade():
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('owner', 'finance', 'editor')", name=op.f("ck_memberships_role")
@@ -771,13 +772,26 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "direction IN ('to_fund', 'to_host')", name=op.f("ck_fund_transfers_direction")
         ),
+        sa.CheckConstraint(
+            "status IN ('requested', 'posted', 'rejected')", name=op.f("ck_fund_transfers_status")
+        ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_fund_transfers_amount_positive")),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> created_by_id",
+            name=op.f("ck_fund_transfers_four_eyes"),
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_fund_transfers_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_fund_transfers_decided_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["fund_id"], ["funds.id"], name=op.f("fk_fund_transfers_fund_id_funds")
@@ -935,6 +949,67 @@ def upgrade():
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.create_index(
             "ix_campaign_updates_campaign_id_posted_at", ["campaign_id", "posted_at"], unique=False
+        )
+
+    op.create_table(
+        "complaints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=32), nullable=False),
+        sa.Column("check_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("is_anonymous", sa.Boolean(), nullable=False),
+        sa.Column("complainant_name", sa.String(length=100), nullable=False),
+        sa.Column("complainant_email", sa.String(length=254), nullable=False),
+        sa.Column("complainant_phone", sa.String(length=32), nullable=False),
+        sa.Column("evidence_sha256", sa.String(length=64), nullable=True),
+        sa.Column("evidence_type", sa.String(length=40), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("reply_due_on", sa.Date(), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_on", sa.Date(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("handled_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "category IN ('misuse_of_funds', 'false_information', 'unlawful_fundraising', 'disclosure', 'privacy', 'other')",
+            name=op.f("ck_complaints_category"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('received', 'in_review', 'replied', 'closed')",
+            name=op.f("ck_complaints_status"),
+        ),
+        sa.CheckConstraint(
+            "reply_due_on >= received_on", name=op.f("ck_complaints_due_after_received")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_complaints_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_complaints_fund_id_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["handled_by_id"], ["users.id"], name=op.f("fk_complaints_handled_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_complaints_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints")),
+        sa.UniqueConstraint("reference", name=op.f("uq_complaints_reference")),
+    )
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.create_index("ix_complaints_organization_id", ["organization_id"], unique=False)
+        batch_op.create_index(
+            "ix_complaints_status_reply_due_on", ["status", "reply_due_on"], unique=False
         )
 
     op.create_table(
@@ -1279,6 +1354,70 @@ def upgrade():
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.create_index("ix_teams_campaign", ["campaign_id"], unique=False)
 
+    op.create_table(
+        "campaign_suspensions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=True),
+        sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("suspended_by_id", sa.Integer(), nullable=False),
+        sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lifted_by_id", sa.Integer(), nullable=True),
+        sa.Column("lift_note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "length(reason) > 0", name=op.f("ck_campaign_suspensions_reason_present")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_suspensions_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"],
+            ["complaints.id"],
+            name=op.f("fk_campaign_suspensions_complaint_id_complaints"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lifted_by_id"], ["users.id"], name=op.f("fk_campaign_suspensions_lifted_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["suspended_by_id"],
+            ["users.id"],
+            name=op.f("fk_campaign_suspensions_suspended_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_suspensions")),
+    )
+    with op.batch_alter_table("campaign_suspensions", schema=None) as batch_op:
+        batch_op.create_index("ix_campaign_suspensions_campaign_id", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_campaign_suspensions_lifted_at", ["lifted_at"], unique=False)
+
+    op.create_table(
+        "cnchina_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("disclosure_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("entry_number", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disclosure_id"],
+            ["disclosures.id"],
+            name=op.f("fk_cnchina_entries_disclosure_id_disclosures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_cnchina_entries_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_cnchina_entries_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cnchina_entries")),
+        sa.UniqueConstraint("disclosure_id", name=op.f("uq_cnchina_entries_disclosure_id")),
+    )
     op.create_table(
         "disclosure_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1961,6 +2100,12 @@ def downgrade():
 
     op.drop_table("donations")
     op.drop_table("disclosure_versions")
+    op.drop_table("cnchina_entries")
+    with op.batch_alter_table("campaign_suspensions", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_suspensions_lifted_at")
+        batch_op.drop_index("ix_campaign_suspensions_campaign_id")
+
+    op.drop_table("campaign_suspensions")
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.drop_index("ix_teams_campaign")
 
@@ -1994,6 +2139,11 @@ def downgrade():
         batch_op.drop_index("ix_disbursements_campaign_id")
 
     op.drop_table("disbursements")
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index("ix_complaints_status_reply_due_on")
+        batch_op.drop_index("ix_complaints_organization_id")
+
+    op.drop_table("complaints")
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 

@@ -164,6 +164,19 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
     "regulator.api_summary": (get({REGULATOR, ADMIN}),),
     "regulator.qualification_loss": (post({REGULATOR, ADMIN}),),
+    # complaints and suspensions (issue 16 point 15): anyone may complain; admins and
+    # regulators handle complaints and suspend campaigns
+    "complaints.new": (get(EVERYONE), post(EVERYONE)),
+    "complaints.check": (get(EVERYONE), post(EVERYONE)),
+    "enforcement.complaints": (get({REGULATOR, ADMIN}),),
+    "enforcement.complaint": (get({REGULATOR, ADMIN}),),
+    "enforcement.evidence": (get({REGULATOR, ADMIN}),),
+    "enforcement.review": (post({REGULATOR, ADMIN}),),
+    "enforcement.reply": (post({REGULATOR, ADMIN}),),
+    "enforcement.close": (post({REGULATOR, ADMIN}),),
+    "enforcement.campaign": (get({REGULATOR, ADMIN}),),
+    "enforcement.suspend": (post({REGULATOR, ADMIN}),),
+    "enforcement.lift": (post({REGULATOR, ADMIN}),),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
@@ -224,6 +237,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "funds.new": (get({OWNER_A}), post({OWNER_A})),
     "funds.committee": (get({OWNER_A}), post({OWNER_A})),
     "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # a fund-to-host request (by finance_a) is decided by the host's finance staff: the
+    # four-eyes rule then refuses the requester and unqualified people with a message (422)
+    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}),),
+    "funds.reject_transfer": (post({OWNER_A, FINANCE_A}),),
     "funds.close": (get({OWNER_A}), post({OWNER_A})),
     "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     # requests are seen and decided by finance staff (the requester is finance_a: the owner

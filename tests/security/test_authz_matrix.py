@@ -71,11 +71,13 @@ ARGS = {
     "donation_id": "gift",
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
+    "transfer_id": "transfer_request",
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",
     "team_id": "team_a",
     "ext": "webp",
+    "complaint_id": "complaint_a",
     "project_id": "project_a",
     "trust_id": "trust_a",
 }

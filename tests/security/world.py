@@ -93,6 +93,7 @@ def seed(app: Flask) -> World:
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
     }
+    names.update(_enforcement(app, org_a, campaign))
     return World(users, names)
 
 
@@ -336,6 +337,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     """A community fund of A with a requested and an executed disbursement (evidence on disk)."""
     import hashlib
 
+    from charity.models import FundTransfer
     from charity.models.disbursement import Disbursement
     from charity.services import uploads
     from tests.factories import FundFactory
@@ -357,9 +359,16 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         return row
 
     requested, executed = disbursement("requested"), disbursement("executed")
+    # money leaving the fund waits for a second person (issue 15 finding 6)
+    transfer = FundTransfer(
+        fund=fund, direction="to_host", amount_fen=100, reason="退回", status="requested",
+        created_by_id=requester.id,
+    )  # fmt: skip
+    db.session.add(transfer)
     db.session.flush()
     return {
         "fund_a": fund.id,
+        "transfer_request": transfer.id,
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
         "this_year": utcnow().year,
@@ -378,3 +387,25 @@ def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-unty
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def _enforcement(app: Flask, org, campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A complaint about A's campaign with evidence on disk (issue 16 point 15)."""
+    from datetime import date
+
+    from charity.models import Complaint
+    from charity.services import uploads
+    from charity.services.complaints import hash_code
+
+    evidence = uploads.store_file(app.config["UPLOAD_DIR"], b"%PDF-1.4\n% evidence\n%%EOF\n")
+    evidence_sha256 = evidence.sha256
+
+    complaint = Complaint(
+        reference="JB20260105-MATRIX00", check_code_hash=hash_code("CODE2345"),
+        organization_id=org.id, campaign_id=campaign.id, category="other", body="一段描述",
+        is_anonymous=True, evidence_sha256=evidence_sha256, evidence_type="application/pdf",
+        received_at=utcnow(), received_on=date(2026, 1, 5), reply_due_on=date(2026, 1, 12),
+    )  # fmt: skip
+    db.session.add(complaint)
+    db.session.flush()
+    return {"complaint_a": complaint.id}
