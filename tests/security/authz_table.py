@@ -124,6 +124,13 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
     # --- pictures and sharing (issue 17 point 9) ------------------------------------------
     "pictures.variant": (get(EVERYONE, args={"sha256": "cover_sha256"}),),
+    "sharing.campaign_poster": (
+        get(EVERYONE),
+        get(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "sharing.event_poster": (get(EVERYONE),),
+    "sharing.team_poster": (get(EVERYONE),),
+    "sharing.gift_card": (get(EVERYONE, args=GIFT),),
     "pictures.cover": (
         get({OWNER_A, EDITOR_A}),
         post({OWNER_A, EDITOR_A}),
