@@ -39,6 +39,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("complaints", None),
     ("enforcement", "/regulator"),
     ("projects", None),
+    ("trusts", None),
 ]
 
 

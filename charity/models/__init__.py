@@ -55,6 +55,7 @@ from charity.models.payment import (
 )
 from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
+from charity.models.trust import CharitableTrust, TrustSettlor
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "CampaignSuspension",
     "CampaignUpdate",
     "CharitableProject",
+    "CharitableTrust",
     "CnchinaEntry",
     "Complaint",
     "Disbursement",
@@ -115,6 +117,7 @@ __all__ = [
     "SpendingAllocation",
     "Team",
     "TimestampMixin",
+    "TrustSettlor",
     "UTCDateTime",
     "UpdateSubscription",
     "User",
