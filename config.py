@@ -143,6 +143,8 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "30 per minute;200 per hour")
     RATELIMIT_SIGNUP = os.environ.get("RATELIMIT_SIGNUP", "10 per hour;50 per day")
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "10 per hour")
+    #: The public complaint form (issue 16 point 15): per client address.
+    RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour;20 per day")
     #: Creating a donation (card-testing protection). A declined card is retried on the
     #: same donation and does not count, nor does a refused form; honest donors give a few
     #: times at most. Per address generous (thousands of donors share one carrier-grade NAT
@@ -226,6 +228,15 @@ class Config:
     #: new campaign until it catches up (issue 16 point 15; 广益联募 stops projects after
     #: 180 days without an update). 0 turns the rule off.
     OVERDUE_FILING_BLOCK_DAYS = _int("OVERDUE_FILING_BLOCK_DAYS", 180)
+    #: Four eyes by two different people (issue 15 finding 6): the second person of an
+    #: outflow (disbursement, fund-to-host transfer, large refund or offline gift, payout
+    #: account change) has held their role for at least this many days, besides a
+    #: confirmed e-mail address and two-factor authentication (charity/services/four_eyes.py).
+    FOUR_EYES_MIN_MEMBERSHIP_DAYS = _int("FOUR_EYES_MIN_MEMBERSHIP_DAYS", 7)
+    #: A new receiving account (Stripe, WeChat Pay, Alipay) takes effect this many hours
+    #: after an owner asks, unless a second person approves it sooner or someone cancels
+    #: it (issue 15 finding 12; `flask payments apply-payout-changes` applies due ones).
+    PAYOUT_CHANGE_DELAY_HOURS = _int("PAYOUT_CHANGE_DELAY_HOURS", 48)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

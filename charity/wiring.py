@@ -16,6 +16,7 @@ from charity.models import Donation
 from charity.payments import webhooks
 from charity.services import (
     campaigns,
+    complaints,
     disbursements,
     disclosures,
     donations,
@@ -24,8 +25,10 @@ from charity.services import (
     major_transactions,
     offline,
     organizations,
+    projects,
     recurring,
     related_parties,
+    suspensions,
 )
 
 #: Who hears every recorded event, in order, in the caller's transaction.
@@ -49,6 +52,9 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
         "major_transactions",
         major_transactions.recorded_payload,
     ),
+    ("project.created", "charitable_projects", projects.created_payload),
+    ("project.ended", "charitable_projects", projects.ended_payload),
+    ("project.campaign_linked", "project_campaigns", projects.linked_payload),
     ("campaign.published", "campaigns", campaigns.published_payload),
     ("campaign.closed", "campaigns", campaigns.closed_payload),
     ("donation.succeeded", "donations", donations.succeeded_payload),
@@ -69,6 +75,13 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("disbursement.executed", "disbursements", disbursements.disbursement_payload),
     ("disclosure.published", "disclosure_versions", disclosures.version_payload),
     ("disclosure.corrected", "disclosure_versions", disclosures.version_payload),
+    # complaints and suspensions (issue 16 point 15): never the complainant's data
+    ("complaint.received", "complaints", complaints.complaint_payload),
+    ("complaint.in_review", "complaints", complaints.complaint_payload),
+    ("complaint.replied", "complaints", complaints.replied_payload),
+    ("complaint.closed", "complaints", complaints.complaint_payload),
+    ("campaign.suspended", "campaign_suspensions", suspensions.suspension_payload),
+    ("campaign.suspension_lifted", "campaign_suspensions", suspensions.lifted_payload),
 )
 
 #: Stripe event type -> handler (charity.payments.webhooks.apply_event).

@@ -360,6 +360,7 @@ CAMPAIGN_UPDATES = Resource(
 
 from charity.api.compliance import DISCLOSURES, FUNDS, OBLIGATIONS  # noqa: E402 (after the basics)
 from charity.api.givingdays import EVENTS, PLEDGES, POOLS, TEAMS  # noqa: E402 - givingdays
+from charity.api.projects import PROJECTS  # noqa: E402 - projects
 
 #: Every resource the API serves, in the order of the documentation.
 RESOURCES: tuple[Resource, ...] = (
@@ -368,6 +369,7 @@ RESOURCES: tuple[Resource, ...] = (
     CAMPAIGN_UPDATES,
     DONATIONS,
     FUNDS,
+    PROJECTS,
     DISCLOSURES,
     OBLIGATIONS,
     EVENTS,

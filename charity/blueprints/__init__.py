@@ -32,6 +32,11 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("funds", "/funds"),
     ("disbursements", "/disbursements"),
     ("givingdays", None),
+    ("pictures", None),
+    ("sharing", None),
+    ("complaints", None),
+    ("enforcement", "/regulator"),
+    ("projects", None),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -15,6 +16,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
@@ -28,6 +30,7 @@ from charity.extensions import db
 from charity.models import Campaign, Organization
 from charity.models.campaign import CAUSES
 from charity.services import campaigns as service
+from charity.services import images
 from charity.services.campaign_browse import (
     CampaignQuery,
     campaign_provinces,
@@ -144,6 +147,14 @@ _PLAN_TEXT_FIELDS = (
 class UpdateForm(BaseForm):
     title = StringField(_l("Title"), [DataRequired(), Length(max=120)])
     body_md = TextAreaField(_l("Update (Markdown)"), [DataRequired(), Length(max=LONG_TEXT)])
+    photo = FileField(_l("Photo (optional: JPEG, PNG or WebP, at most 8 MB)"))
+    photo_alt = StringField(
+        _l("What the photo shows (required with a photo)"), [Length(max=images.MAX_ALT)]
+    )
+
+    def photo_bytes(self) -> bytes:
+        data = self.photo.data
+        return data.read(images.MAX_BYTES + 1) if data and getattr(data, "filename", "") else b""
 
 
 class ActionForm(BaseForm):
@@ -291,6 +302,7 @@ def _render_show(campaign_id: int) -> str:
         gift_refusal=refusal,
         can_post=role in service.FILE_ROLES and campaign.status != "draft",
         is_member=role is not None,
+        can_picture=role in images.IMAGE_ROLES,
         # Built only for those who may post: a form makes a CSRF token, i.e. a session cookie.
         update_form=UpdateForm() if role in service.FILE_ROLES else None,
     )
@@ -439,10 +451,22 @@ def post_update(campaign_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         command = service.UpdatePost(form.title.data, form.body_md.data)
         try:
-            service.post_update(db.session, current_user, campaign, command)
+            update = service.post_update(db.session, current_user, campaign, command)
+            if photo := form.photo_bytes():
+                images.attach_update_photo(
+                    db.session,
+                    current_user,
+                    update,
+                    current_app.config["UPLOAD_DIR"],
+                    photo,
+                    form.photo_alt.data,
+                )
         except service.CampaignError as error:
             uow.discard()
             form.title.errors = [*form.title.errors, *(m for _f, m in error.errors)]
+        except images.PictureError as error:
+            uow.discard()
+            form.photo.errors = [*form.photo.errors, _(str(error))]
         else:
             flash(_("The update is posted."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id, _anchor="updates"))

@@ -217,6 +217,10 @@ def start_payment(donation: Donation, method: str | None = "stripe"):  # type: i
         return start(donation, method)
     try:
         donations.ensure_payment_intent(db.session, donation.id)
+    except donations.DonationError as exc:  # the campaign was suspended meanwhile
+        uow.discard()
+        flash(_(exc.message), "error")
+        return redirect(url_for("campaigns.show", campaign_id=donation.campaign_id))
     except payments.PaymentError:
         uow.discard()
         current_app.logger.exception("could not start payment for donation %s", donation.id)
@@ -241,6 +245,10 @@ def pay(token: str):  # type: ignore[no-untyped-def]
             if donation.status != "pending":
                 return redirect(url_for("donations.show", token=token))
         client_secret = donations.card_step_secret(db.session, donation.id)
+    except donations.DonationError as exc:  # a suspended campaign (issue 16 point 15)
+        uow.discard()
+        flash(_(exc.message), "error")
+        return redirect(url_for("campaigns.show", campaign_id=donation.campaign_id))
     except payments.PaymentError:
         uow.discard()
         current_app.logger.exception("payment service unavailable for donation %s", donation.id)
@@ -261,6 +269,9 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
         result = donations.pay_donation(
             db.session, donation.id, setup_intent_id, card_allowed=card_limit.allowed
         )
+    except donations.DonationError as exc:  # a suspended campaign (issue 16 point 15)
+        uow.discard()
+        return jsonify(error=_(exc.message)), 409
     except payments.PaymentError as exc:
         uow.discard()
         current_app.logger.warning("payment error for donation %s: %s", donation.id, exc)
@@ -273,7 +284,7 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
     uow.commit_now()
     try:  # the next attempt's SetupIntent (the one just used cannot take another card)
         client_secret = donations.card_step_secret(db.session, donation.id)
-    except payments.PaymentError:
+    except (payments.PaymentError, donations.DonationError):
         uow.discard()
         client_secret = ""
     if result.card_limited:

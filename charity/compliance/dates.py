@@ -58,3 +58,15 @@ def period_end(day: date) -> date:
 def may_31_following(year: int) -> date:
     """Annual reports for ``year`` are due by May 31 of the next year."""
     return date(year + 1, 5, 31)
+
+
+def add_working_days(day: date, count: int) -> date:
+    """The ``count``-th working day after ``day`` (days counted from the next day, Civil
+    Code art. 201): public holidays of the State Council's notice are skipped and the
+    weekend days it swaps into working days (调休) count (``chinese-calendar``). Issue 16
+    point 15: a complaint's reply is due within 5 working days."""
+    while count > 0:
+        day += timedelta(days=1)
+        if not is_rest_day(day):
+            count -= 1
+    return day

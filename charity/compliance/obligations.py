@@ -20,6 +20,7 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
+from charity.compliance.annual_reports import complete_work_reports
 from charity.compliance.dates import (
     add_months,
     cst_date,
@@ -28,8 +29,20 @@ from charity.compliance.dates import (
     period_end,
     today_cst,
 )
+from charity.compliance.projects import (
+    ProjectFacts,
+    load_projects,
+    project_end_by_campaign,
+    project_obligations,
+)
 from charity.core.events import Event
-from charity.models import Campaign, Fund, Organization, RelatedPartyListFiling
+from charity.models import (
+    Campaign,
+    CharitableProject,
+    Fund,
+    Organization,
+    RelatedPartyListFiling,
+)
 from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
 from charity.services.figures import leftover_by_campaign
 
@@ -48,6 +61,20 @@ class OrgFacts:
     #: The CST date the organization was verified on the platform: annual reports are
     #: owed here from that year on (earlier years were reported elsewhere). None: as above.
     on_platform_since: date | None = None
+    #: The public fundraising qualification: certificate held, its date, the day it was
+    #: lost (CL art. 22); decides who owes the major-projects report (Order 81).
+    has_certificate: bool = False
+    qualified_since: date | None = None
+    qualification_lost_on: date | None = None
+
+    def qualified_during(self, year: int) -> bool:
+        """The same test as Organization.qualified_during."""
+        if not self.has_certificate:
+            return False
+        if self.qualified_since is not None and self.qualified_since.year > year:
+            return False
+        lost = self.qualification_lost_on
+        return lost is None or lost > date(year, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -178,6 +205,9 @@ def _org_obligations(org: OrgFacts, today: date) -> Iterator[Derived]:
         year_end = date(year, 12, 31)
         for code in ("annual_work_report", "annual_financial_report", "related_party_list"):
             yield _make(r.rule(code), org.id, "org", str(year), year_end, may_31_following(year))
+        if not org.qualified_during(year):
+            rule = r.rule("major_projects")
+            yield _make(rule, org.id, "org", str(year), year_end, may_31_following(year))
 
 
 def _fund_obligations(fund: FundFacts, today: date) -> Iterator[Derived]:
@@ -264,6 +294,13 @@ def _progress_obligations(c: CampaignFacts, make) -> Iterator[Derived]:  # type:
         k += 1
 
 
+def _project_obligations(p: ProjectFacts) -> Iterator[Derived]:
+    def make(code: str, subject: str, period: str, trig: date, due: date) -> Derived:
+        return _make(r.rule(code), p.organization_id, subject, period, trig, due)
+
+    yield from project_obligations(p, make)  # type: ignore[misc]
+
+
 def derive(
     orgs: Iterable[OrgFacts],
     campaigns: Iterable[CampaignFacts],
@@ -273,6 +310,7 @@ def derive(
     today: date,
     funds: Iterable[FundFacts] = (),
     list_filings: dict[tuple[int, str], date] | None = None,
+    projects: Iterable[ProjectFacts] = (),
 ) -> list[Derived]:
     """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
     found: list[Derived] = []
@@ -284,6 +322,8 @@ def derive(
         found.extend(_trigger_obligations(trigger))
     for campaign in campaigns:
         found.extend(_campaign_obligations(campaign, published))
+    for project in projects:
+        found.extend(_project_obligations(project))
     return [_fulfil(item, published, filings, list_filings or {}) for item in found]
 
 
@@ -315,7 +355,7 @@ def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Six queries, whatever the number of organizations, plus three per 500 campaigns
+    """Nine queries, whatever the number of organizations, plus three per 500 campaigns
     whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
@@ -327,11 +367,14 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             Organization.reviewed_at,
             Organization.created_at,
             Organization.registered_on,
+            Organization.qualification_number,
+            Organization.qualification_date,
+            Organization.qualification_lost_on,
         ).where(Organization.status == "verified", only(Organization.id))
     ).all()
     orgs = [
-        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre))
-        for i, rev, cre, legal in org_rows
+        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre), bool(num), since, lost)
+        for i, rev, cre, legal, num, since, lost in org_rows
     ]
     verified = {org.id for org in orgs}
     campaign_rows = session.execute(
@@ -352,6 +395,8 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         for i, o, p, s, e, closed, em, f, pe in campaign_rows
         if o in verified
     ]
+    projects = load_projects(session, only, verified)
+    campaigns = _serving_projects(campaigns, project_end_by_campaign(session, projects, only))
     campaigns = _with_leftovers(session, campaigns, today)
     triggers = [
         TriggerFacts(*row)
@@ -365,8 +410,9 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
         ).all()
         if row[1] in verified
     ]
+    complete = complete_work_reports(session, only)
     published: Published = {
-        (o, t, s, p): (i, cst_date(at))
+        (o, t, s, p): (i, complete[i] if t == r.ANNUAL_WORK_REPORT else cst_date(at))
         for i, o, t, s, p, at in session.execute(
             select(
                 Disclosure.id,
@@ -377,6 +423,7 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
                 Disclosure.first_published_at,
             ).where(only(Disclosure.organization_id))
         ).all()
+        if t != r.ANNUAL_WORK_REPORT or complete.get(i) is not None
     }
     funds = [
         FundFacts(i, o, cst_date(created), cst_date(closed) if closed is not None else None)
@@ -398,7 +445,21 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             ).where(only(RelatedPartyListFiling.organization_id))
         ).all()
     }
-    return orgs, campaigns, triggers, published, filings, funds, list_filings
+    return orgs, campaigns, triggers, published, filings, funds, list_filings, projects
+
+
+def _serving_projects(
+    campaigns: list[CampaignFacts], project_ends: dict[int, date]
+) -> list[CampaignFacts]:
+    """A campaign that serves a charitable project counts its leftover property from
+    that project's last day (CL art. 58, issue 16 points 2 and 12), never before its own
+    fundraising ended."""
+    return [
+        replace(c, project_end_date=max(project_ends[c.id], c.effective_end))
+        if c.id in project_ends
+        else c
+        for c in campaigns
+    ]
 
 
 def _with_leftovers(
@@ -434,10 +495,12 @@ def refresh_obligations(
     (all when None). Returns counts of inserted, updated and deleted rows."""
     today = today or today_cst()
     ids = None if org_ids is None else sorted(set(org_ids))
-    orgs, campaigns, triggers, published, filings, funds, list_filings = load_facts(
+    orgs, campaigns, triggers, published, filings, funds, list_filings, projects = load_facts(
         session, ids, today
     )
-    derived = derive(orgs, campaigns, triggers, published, filings, today, funds, list_filings)
+    derived = derive(
+        orgs, campaigns, triggers, published, filings, today, funds, list_filings, projects
+    )
     wanted = {d.key: d for d in derived}
     query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
     if ids is not None:
@@ -491,6 +554,12 @@ def refresh_on_event(session: Session, event: Event) -> None:
     elif event.subject_table == "campaigns":
         org_id = session.scalar(
             select(Campaign.organization_id).where(Campaign.id == event.subject_id)
+        )
+    elif event.subject_table == "charitable_projects":
+        org_id = session.scalar(
+            select(CharitableProject.organization_id).where(
+                CharitableProject.id == event.subject_id
+            )
         )
     elif event.subject_table == "funds":
         org_id = session.scalar(select(Fund.organization_id).where(Fund.id == event.subject_id))

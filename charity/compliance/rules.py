@@ -28,6 +28,12 @@ LEFTOVER_PROPERTY = "leftover_property"
 MAJOR_TRANSACTIONS = "major_transactions"
 FUND_ANNUAL_STATEMENT = "fund_annual_statement"
 EMERGENCY_UPDATE = "emergency_update"
+#: Charitable projects (慈善项目, charity.models.project; issue 16 point 12).
+PROJECT_PROGRESS = "project_progress"
+PROJECT_RESULT = "project_result"
+#: Last year's major projects, owed by organizations without the public fundraising
+#: qualification (MCA Order 81; issue 16 point 13).
+MAJOR_PROJECTS = "major_projects"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
@@ -46,6 +52,9 @@ DISCLOSURE_TYPES = (
     MAJOR_TRANSACTIONS,
     FUND_ANNUAL_STATEMENT,
     EMERGENCY_UPDATE,
+    PROJECT_PROGRESS,
+    PROJECT_RESULT,
+    MAJOR_PROJECTS,
 )
 OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
@@ -55,6 +64,8 @@ FINANCIAL_TYPES = frozenset({ANNUAL_FINANCIAL_REPORT, MAJOR_TRANSACTIONS, FUND_A
 #: Types about one campaign, carrying money figures compared with the platform's own.
 CAMPAIGN_FIGURE_TYPES = frozenset({CAMPAIGN_PROGRESS, CAMPAIGN_RESULT, EMERGENCY_UPDATE})
 CAMPAIGN_TYPES = frozenset({*CAMPAIGN_FIGURE_TYPES, PARTNER_EVALUATION, LEFTOVER_PROPERTY})
+#: Types about one charitable project (subject ``project:<id>``).
+PROJECT_TYPES = frozenset({PROJECT_PROGRESS, PROJECT_RESULT})
 
 TYPE_LABELS = {
     BASIC_INFO: _l("Basic information"),
@@ -67,6 +78,9 @@ TYPE_LABELS = {
     MAJOR_TRANSACTIONS: _l("Major and related-party transactions"),
     FUND_ANNUAL_STATEMENT: _l("Fund annual statement"),
     EMERGENCY_UPDATE: _l("Emergency receipts and use"),
+    PROJECT_PROGRESS: _l("Project implementation progress"),
+    PROJECT_RESULT: _l("Project implementation result"),
+    MAJOR_PROJECTS: _l("Major projects of the year"),
     CAMPAIGN_FILING: _l("Campaign filing"),
     RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
@@ -127,6 +141,13 @@ RULES: tuple[Rule, ...] = (
         _l("by May 31 of the following year (audited if qualified for public fundraising)"),
     ),
     Rule(
+        "major_projects",
+        MAJOR_PROJECTS,
+        "MCA Order 81",
+        _l("the end of each calendar year, for organizations without the qualification"),
+        _l("last year's major projects published by May 31"),
+    ),
+    Rule(
         "campaign_filing",
         CAMPAIGN_FILING,
         "Charity Law (2023) art. 24; MCA Order 74 art. 11",
@@ -164,6 +185,22 @@ RULES: tuple[Rule, ...] = (
         "Charity Law (2023) art. 79",
         _l("a campaign ends"),
         _l("result and project implementation within 3 months after the end"),
+        offset_months=3,
+    ),
+    Rule(
+        "project_progress",
+        PROJECT_PROGRESS,
+        "Charity Law (2023) art. 79; MCA Order 81 art. 16",
+        _l("a charitable project lasting more than 6 months"),
+        _l("implementation progress published at least every 3 months"),
+        every_months=3,
+    ),
+    Rule(
+        "project_result",
+        PROJECT_RESULT,
+        "Charity Law (2023) art. 79; MCA Order 81 art. 16",
+        _l("a charitable project ends"),
+        _l("implementation and use of the money within 3 months after the project ends"),
         offset_months=3,
     ),
     Rule(
@@ -221,6 +258,8 @@ PERIOD_RULES = frozenset(
         "emergency_update",
         "campaign_progress",
         "campaign_result",
+        "project_progress",
+        "project_result",
         "partner_evaluation",
         "leftover_property",
         "major_transactions",

@@ -51,6 +51,15 @@ _FIGURES = (
     FieldSpec("use_summary", "text", _l("Use of the money so far"), required=False),
 )
 
+#: A project's money: what its campaigns raised and spent, pre-filled from the books
+#: (charity.services.projects.project_figures).
+_PROJECT_FIGURES = (
+    FieldSpec("raised_fen", "fen0", _l("Raised for the project (net of refunds)")),
+    FieldSpec("spent_fen", "fen0", _l("Spent on the project")),
+    FieldSpec("balance_fen", "fen0", _l("Balance")),
+    FieldSpec("beneficiaries_count", "int", _l("Number of beneficiaries"), required=False),
+)
+
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     r.BASIC_INFO: (
         FieldSpec("charter_summary", "text", _l("Charter (summary)")),
@@ -59,9 +68,51 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("sub_units", "text", _l("Sub-units and special funds"), required=False),
         FieldSpec("contacts", "text", _l("Contacts")),
     ),
+    # CL art. 13 and MCA Order 81 (issue 16 point 13): the contents of the annual work
+    # report, figures pre-filled from the books (charity.services.annual_reports).
     r.ANNUAL_WORK_REPORT: (
         FieldSpec("activities", "text", _l("Activities of the year")),
         FieldSpec("beneficiaries_count", "int", _l("Number of beneficiaries"), required=False),
+        FieldSpec("fundraising", "text", _l("Fundraising: when, where and how (募捐情况)")),
+        FieldSpec("gifts_received_fen", "fen0", _l("Gifts received in money (net of refunds)")),
+        FieldSpec("gift_count", "int", _l("Number of gifts")),
+        FieldSpec("in_kind_fen", "fen0", _l("In-kind gifts received (valuation)")),
+        FieldSpec("property_use", "text", _l("Management and use of charitable property")),
+        FieldSpec("spent_fen", "fen0", _l("Money spent on charitable activities")),
+        FieldSpec("projects", "text", _l("Charitable projects carried out")),
+        FieldSpec("project_count", "int", _l("Number of charitable projects")),
+        FieldSpec("fundraising_costs_fen", "fen0", _l("Fundraising costs (募捐成本)")),
+        FieldSpec("staff_pay_fen", "fen0", _l("Staff pay and benefits (工资福利)")),
+        FieldSpec("staff_count", "int", _l("Number of paid staff"), required=False),
+        FieldSpec(
+            "cooperation",
+            "text",
+            _l("Cooperation with organizations or individuals outside the mainland (or none)"),
+        ),
+        # Organizations qualified for public fundraising during the year (Order 81):
+        # required then, checked in charity.services.disclosures._check_work_report.
+        FieldSpec(
+            "top_pay",
+            "text",
+            _l("The five best-paid people: position and pay (required if qualified)"),
+            required=False,
+        ),
+        FieldSpec(
+            "expense_standards",
+            "text",
+            _l(
+                "Standards for official travel abroad, vehicles, hospitality and travel "
+                "(required if qualified)"
+            ),
+            required=False,
+        ),
+    ),
+    # Order 81: organizations without the public fundraising qualification publish last
+    # year's major projects by May 31.
+    r.MAJOR_PROJECTS: (
+        FieldSpec("projects", "text", _l("Major charitable projects and their implementation")),
+        FieldSpec("project_count", "int", _l("Number of major projects")),
+        FieldSpec("spent_fen", "fen0", _l("Spent on them"), required=False),
     ),
     r.ANNUAL_FINANCIAL_REPORT: (
         FieldSpec("total_income_fen", "fen0", _l("Total income this year")),
@@ -97,6 +148,15 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     r.CAMPAIGN_PROGRESS: _FIGURES,
     r.CAMPAIGN_RESULT: (*_FIGURES, FieldSpec("implementation", "text", _l("Implementation"))),
     r.EMERGENCY_UPDATE: _FIGURES,
+    r.PROJECT_PROGRESS: (
+        *_PROJECT_FIGURES,
+        FieldSpec("progress", "text", _l("Implementation so far")),
+    ),
+    r.PROJECT_RESULT: (
+        *_PROJECT_FIGURES,
+        FieldSpec("implementation", "text", _l("Implementation and results")),
+        FieldSpec("use_summary", "text", _l("Use of the money")),
+    ),
     r.PARTNER_EVALUATION: (
         FieldSpec("partner_name", "text", _l("Partner")),
         FieldSpec("evaluation", "text", _l("Evaluation")),
@@ -199,6 +259,27 @@ def fields_from_form(disclosure_type: str, form: Any) -> dict[str, Any]:
         if value is not None:
             values[spec.name] = value
     return values
+
+
+#: Annual work report items owed by organizations qualified for public fundraising during
+#: the year (Order 81): the five best-paid people and the expense standards.
+QUALIFIED_WORK_REPORT_FIELDS = ("top_pay", "expense_standards")
+
+
+def missing_fields(disclosure_type: str, fields: dict[str, Any]) -> list[str]:
+    """Required fields without a value; for an annual work report also the items a
+    qualified organization owes when the stored basis (``_qualified``) says it was.
+    A report missing any of them does not fulfil its obligation (issue 16 point 13)."""
+    missing = [
+        spec.name
+        for spec in FIELDS[disclosure_type]
+        if spec.required and spec.kind != "bool" and fields.get(spec.name) in (None, "")
+    ]
+    if disclosure_type == r.ANNUAL_WORK_REPORT and fields.get("_qualified"):
+        missing += [
+            name for name in QUALIFIED_WORK_REPORT_FIELDS if not str(fields.get(name) or "").strip()
+        ]
+    return missing
 
 
 def validate_fields(disclosure_type: str, fields: dict[str, Any]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from charity.models.donation import (
     Refund,
     WebhookRejection,
 )
+from charity.models.enforcement import CampaignSuspension, CnchinaEntry, Complaint
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
     DonationReversal,
@@ -37,6 +38,7 @@ from charity.models.givingday import (
     Pledge,
     Team,
 )
+from charity.models.image import Image, ImageVariant
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
@@ -45,9 +47,11 @@ from charity.models.payment import (
     MerchantAccount,
     ParkedEvent,
     PaymentOrder,
+    PayoutChange,
     ReconciliationDifference,
     ReconciliationRun,
 )
+from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
@@ -59,7 +63,11 @@ __all__ = [
     "AuditNode",
     "AuditQueued",
     "Campaign",
+    "CampaignSuspension",
     "CampaignUpdate",
+    "CharitableProject",
+    "CnchinaEntry",
+    "Complaint",
     "Disbursement",
     "Donation",
     "DonationReversal",
@@ -68,6 +76,8 @@ __all__ = [
     "FundTransfer",
     "GivingDay",
     "GivingDayCampaign",
+    "Image",
+    "ImageVariant",
     "InKindDetail",
     "Invitation",
     "LedgerAccount",
@@ -85,7 +95,9 @@ __all__ = [
     "Organization",
     "ParkedEvent",
     "PaymentOrder",
+    "PayoutChange",
     "Pledge",
+    "ProjectCampaign",
     "ProviderEvent",
     "ReceiptCounter",
     "ReconciliationDifference",

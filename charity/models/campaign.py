@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.image import Image
 from charity.models.organization import Organization
 from charity.models.user import User
 
@@ -132,9 +133,14 @@ class Campaign(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: earmarked to a community fund of the same host (charity.services.funds).
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("funds.id"))
+    #: The cover picture (not part of the filed plan: it may change after publishing).
+    cover_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    #: What the cover shows, for people who cannot see it (required with a cover).
+    cover_alt: Mapped[str] = mapped_column(String(200), nullable=False, default="")
 
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     partner: Mapped[Organization | None] = relationship(foreign_keys=[partner_id])
+    cover_image: Mapped[Image | None] = relationship(foreign_keys=[cover_image_id])
 
     updates: Mapped[list[CampaignUpdate]] = relationship(
         back_populates="campaign",
@@ -203,9 +209,13 @@ class CampaignUpdate(TimestampMixin, db.Model):
     body_md: Mapped[str] = mapped_column(Text, nullable=False)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: An optional photo of the work, with its description (required with a photo).
+    photo_image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id"))
+    photo_alt: Mapped[str] = mapped_column(String(200), nullable=False, default="")
 
     campaign: Mapped[Campaign] = relationship(back_populates="updates")
     author: Mapped[User | None] = relationship()
+    photo_image: Mapped[Image | None] = relationship(foreign_keys=[photo_image_id])
 
     def __repr__(self) -> str:
         return f"<CampaignUpdate {self.id} campaign={self.campaign_id}>"

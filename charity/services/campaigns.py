@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from charity.core.events import record_event
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
+from charity.services import suspensions
 
 CST = ZoneInfo("Asia/Shanghai")
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
@@ -90,7 +91,13 @@ def gift_refusal(campaign: Campaign, day: date) -> Any | None:
     """Why this campaign takes no gift received on ``day`` (CST), online or offline, or
     None. CL art. 22 / MCA Order 74 (issue 16 point 8): once the organization has lost
     its public fundraising qualification its campaigns take no more gifts; the campaign
-    page shows this reason."""
+    page shows this reason. Issue 16 point 15: a campaign suspended by a regulator or an
+    admin takes no gift either, and its page says why."""
+    session = object_session(campaign)
+    if session is not None and campaign.id is not None:
+        suspended = suspensions.refusal(session, campaign.id)
+        if suspended is not None:
+            return suspended
     organization = campaign.organization
     if organization.qualification_lost_on is not None and day >= organization.qualification_lost_on:
         return _l(

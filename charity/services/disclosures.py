@@ -30,7 +30,7 @@ from charity.compliance import rules as r
 from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
-from charity.compliance.types import FIELDS, display_value, validate_fields
+from charity.compliance.types import FIELDS, display_value, missing_fields, validate_fields
 from charity.core.events import record_event
 from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, Fund, Organization, User
@@ -40,6 +40,7 @@ from charity.models.disclosure import (
     DisclosureAttachment,
     DisclosureVersion,
 )
+from charity.services import annual_reports, projects
 from charity.services.figures import campaign_figures, fund_statement_figures
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -188,7 +189,12 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         raise DisclosureError(_l("Unknown disclosure type."), "disclosure_type")
     if not _PERIOD_RE.match(command.period_key):
         raise DisclosureError(_l("Unknown period."), "period_key")
-    annual = (r.ANNUAL_WORK_REPORT, r.ANNUAL_FINANCIAL_REPORT, r.FUND_ANNUAL_STATEMENT)
+    annual = (
+        r.ANNUAL_WORK_REPORT,
+        r.ANNUAL_FINANCIAL_REPORT,
+        r.FUND_ANNUAL_STATEMENT,
+        r.MAJOR_PROJECTS,
+    )
     if kind in annual and not _YEAR_RE.match(command.period_key):
         raise DisclosureError(_l("The period of an annual report is a year."), "period_key")
     if kind == r.FUND_ANNUAL_STATEMENT:
@@ -196,6 +202,9 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         fund = session.get(Fund, fund_id) if fund_id is not None else None
         if fund is None or fund.organization_id != command.organization_id:
             raise DisclosureError(_l("Choose a fund of the same organization."), "subject_key")
+        return None
+    if kind in r.PROJECT_TYPES:
+        _check_project_subject(session, command)
         return None
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":
@@ -211,6 +220,18 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         except ValueError:
             raise DisclosureError(_l("The period is a date."), "period_key") from None
     return campaign
+
+
+def _check_project_subject(session: Session, command: PublishDisclosure) -> None:
+    """A project disclosure is about a project of the same organization (its own
+    information entry, MCA Order 81 art. 16); progress periods are dates."""
+    if projects.project_of(session, command.organization_id, command.subject_key) is None:
+        raise DisclosureError(_l("Choose a project of this organization."), "subject_key")
+    if command.disclosure_type == r.PROJECT_PROGRESS:
+        try:
+            date.fromisoformat(command.period_key)
+        except ValueError:
+            raise DisclosureError(_l("The period is a date."), "period_key") from None
 
 
 def fund_subject(subject_key: str) -> int | None:
@@ -301,6 +322,9 @@ def _check_audit(
     organization that held the public fundraising qualification during the year must be
     audited: it names the auditor and carries the audit report (a PDF attachment). An
     unaudited report is refused, so it never fulfils the obligation."""
+    if kind == r.ANNUAL_WORK_REPORT:
+        _check_work_report(session, organization_id, period_key, fields)
+        return
     if kind != r.ANNUAL_FINANCIAL_REPORT:
         return
     org = session.get(Organization, organization_id)
@@ -317,6 +341,24 @@ def _check_audit(
     if attachment_count == 0:
         raise DisclosureError(
             _l("Attach the audit report as a PDF (Charity Law art. 78)."), "attachments"
+        )
+
+
+def _check_work_report(
+    session: Session, organization_id: int, period_key: str, fields: dict[str, Any]
+) -> None:
+    """MCA Order 81 (issue 16 point 13): an organization qualified for public fundraising
+    during the year also reports its five best-paid people and its expense standards."""
+    org = session.get(Organization, organization_id)
+    if org is None or not qualified_for(org, r.ANNUAL_WORK_REPORT, period_key):
+        return
+    missing = missing_fields(r.ANNUAL_WORK_REPORT, {**fields, "_qualified": True})
+    if missing:
+        raise DisclosureError(
+            _l(
+                "An organization qualified for public fundraising also reports this (MCA Order 81)."
+            ),
+            missing[0],
         )
 
 
@@ -698,6 +740,13 @@ def draft_fields(
         from charity.services.major_transactions import disclosure_draft  # imports this module
 
         return disclosure_draft(session, organization_id, period_key)
+    if disclosure_type in (r.ANNUAL_WORK_REPORT, r.MAJOR_PROJECTS) and organization_id:
+        if not _YEAR_RE.match(period_key):
+            return {}
+        return annual_reports.draft(session, disclosure_type, organization_id, int(period_key))
+    if disclosure_type in r.PROJECT_TYPES and organization_id is not None:
+        project = projects.project_of(session, organization_id, subject_key)
+        return projects.project_figures(session, project.id) if project is not None else {}
     if disclosure_type == r.FUND_ANNUAL_STATEMENT:
         fund_id = fund_subject(subject_key)
         fund = session.get(Fund, fund_id) if fund_id is not None else None

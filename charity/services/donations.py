@@ -34,7 +34,7 @@ from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
-from charity.services import givingdays, ledger, receipts
+from charity.services import givingdays, ledger, receipts, suspensions
 from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
@@ -172,6 +172,15 @@ def _open_target(session: Session, command: NewDonation) -> Any:
         raise DonationError(exc.message) from None
 
 
+def refuse_if_suspended(session: Session, donation: Donation) -> None:
+    """Issue 16 point 15: no payment is started, at any provider, for a gift to a
+    suspended campaign (a payment already under way that succeeds is still recorded)."""
+    if donation.campaign_id is not None:
+        refusal = suspensions.refusal(session, donation.campaign_id)
+        if refusal is not None:
+            raise DonationError(str(refusal))
+
+
 def ensure_payment_intent(session: Session, donation_id: int) -> payments.Intent:
     """The donation's PaymentIntent, created once (the row lock stops a second one)."""
     donation = lock_donation(session, donation_id)
@@ -180,6 +189,7 @@ def ensure_payment_intent(session: Session, donation_id: int) -> payments.Intent
         return payments.retrieve_payment_intent(
             account=account, intent_id=donation.stripe_payment_intent_id
         )
+    refuse_if_suspended(session, donation)
     intent = payments.create_payment_intent(
         account=account,
         amount_fen=donation.amount_fen,
@@ -238,6 +248,7 @@ def card_step_secret(session: Session, donation_id: int) -> str:
     if donation.stripe_payment_intent_id and donation.stripe_setup_secret:
         return donation.stripe_setup_secret
     account = _account(donation)
+    refuse_if_suspended(session, donation)
     if not donation.stripe_payment_intent_id:
         ensure_payment_intent(session, donation.id)
     seti, secret = payments.create_setup_intent(account=account, donation_id=donation.id)
@@ -275,6 +286,7 @@ def pay_donation(
         return PayResult(False, card_limited=True)
     intent = _usable_intent(session, donation)
     if not intent.succeeded:
+        refuse_if_suspended(session, donation)
         try:
             intent = payments.confirm_payment_intent(
                 account=account, intent_id=intent.id, payment_method=method

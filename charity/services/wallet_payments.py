@@ -28,7 +28,12 @@ from charity import payments
 from charity.models import Donation, MerchantAccount, PaymentOrder, utcnow
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import donations, merchant_accounts, parking
-from charity.services.donations import DonationError, PaymentMismatchError, lock_donation
+from charity.services.donations import (
+    DonationError,
+    PaymentMismatchError,
+    lock_donation,
+    refuse_if_suspended,
+)
 from charity.web.i18n import N_
 
 #: Which methods each wallet offers, and the channel a gift paid that way is recorded as.
@@ -82,6 +87,7 @@ def start_wallet_payment(session: Session, command: StartPayment, now: datetime)
     donation = lock_donation(session, command.donation_id)
     if donation.status != "pending":
         return Started(None, None)
+    refuse_if_suspended(session, donation)
     account = merchant_accounts.account_for(session, donation.organization_id, command.provider)
     if account is None:
         raise DonationError(N_("This organization does not take this way of paying."))

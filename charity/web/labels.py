@@ -24,6 +24,11 @@ EVENT_LABELS = {
     "campaign.published": _l("Campaign published"),
     "campaign.closed": _l("Campaign closed"),
     "campaign.suspended": _l("Campaign suspended"),
+    "campaign.suspension_lifted": _l("Campaign suspension lifted"),
+    "complaint.received": _l("Complaint received"),
+    "complaint.in_review": _l("Complaint in review"),
+    "complaint.replied": _l("Complaint replied to"),
+    "complaint.closed": _l("Complaint closed"),
     "donation.succeeded": _l("Gift received"),
     "donation.refunded": _l("Gift refunded"),
     "donation.reversed": _l("Gift reversed"),
@@ -92,6 +97,7 @@ PERIOD_WORDS = {
     "registration": _l("at registration"),
     "result": _l("after the campaign ends"),
     "end": _l("after the campaign ends"),
+    "completion": _l("after the project ends"),
 }
 TRIGGER_WORDS = {
     "major_transaction": _l("transaction no. %(n)s"),
@@ -149,6 +155,8 @@ def subject_label(key: str | None) -> str:
         return gettext("Campaign #%(n)s", n=number)
     if kind == "fund" and number:
         return gettext("Fund #%(n)s", n=number)
+    if kind == "project" and number:
+        return gettext("Project #%(n)s", n=number)
     return gettext("the organization")
 
 

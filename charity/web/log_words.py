@@ -74,6 +74,14 @@ EVENT_EXPLANATIONS = {
         "The organization corrected a published disclosure; the earlier version stays in the "
         "log, so anyone can compare the two."
     ),
+    "project.created": _l(
+        "The organization recorded a charitable project with its start and planned end; "
+        "its progress and result reports fall due from these dates."
+    ),
+    "project.ended": _l("The organization recorded the day a charitable project really ended."),
+    "project.campaign_linked": _l(
+        "A fundraising campaign was linked to the charitable project it raises money for."
+    ),
     "fund.created": _l("A community fund was set up under this organization, with its purpose."),
     "fund.closed": _l("A community fund was closed; the entry records what was left in it."),
     "fund.transfer": _l(

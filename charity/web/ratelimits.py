@@ -68,6 +68,10 @@ signup = limiter.limit(_limit("RATELIMIT_SIGNUP"), methods=["POST"], scope="sign
 password_reset = limiter.limit(
     _limit("RATELIMIT_PASSWORD_RESET"), methods=["POST"], scope="password_reset"
 )
+complaint = limiter.limit(
+    _limit("RATELIMIT_COMPLAINT"), methods=["POST"], scope="complaint",
+    deduct_when=_refused_form,
+)  # fmt: skip
 
 
 def card_step_limited(reset_at: float, **extra: str) -> Response:

@@ -276,6 +276,42 @@ def upgrade():
         batch_op.create_index("ix_user_sessions_user_id", ["user_id"], unique=False)
 
     op.create_table(
+        "charitable_projects",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=120), nullable=False),
+        sa.Column("description_md", sa.Text(), nullable=False),
+        sa.Column("start_date", sa.Date(), nullable=False),
+        sa.Column("planned_end_date", sa.Date(), nullable=False),
+        sa.Column("actual_end_date", sa.Date(), nullable=True),
+        sa.Column("is_major", sa.Boolean(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "actual_end_date IS NULL OR actual_end_date >= start_date",
+            name=op.f("ck_charitable_projects_actual_end_ordered"),
+        ),
+        sa.CheckConstraint("length(title) > 0", name=op.f("ck_charitable_projects_title_present")),
+        sa.CheckConstraint(
+            "planned_end_date >= start_date",
+            name=op.f("ck_charitable_projects_planned_end_ordered"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_charitable_projects_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_charitable_projects_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charitable_projects")),
+    )
+    with op.batch_alter_table("charitable_projects", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_charitable_projects_organization_id", ["organization_id"], unique=False
+        )
+
+    op.create_table(
         "compliance_triggers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -329,6 +365,30 @@ def upgrade():
     with op.batch_alter_table("funds", schema=None) as batch_op:
         batch_op.create_index("ix_funds_organization_id", ["organization_id"], unique=False)
 
+    op.create_table(
+        "images",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("uploaded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("kind IN ('cover', 'photo')", name=op.f("ck_images_kind")),
+        sa.CheckConstraint("width > 0 AND height > 0", name=op.f("ck_images_dimensions_positive")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_images_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["uploaded_by_id"],
+            ["users.id"],
+            name=op.f("fk_images_uploaded_by_id_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_images")),
+    )
     op.create_table(
         "invitations",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -420,6 +480,7 @@ def upgrade():
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('owner', 'finance', 'editor')", name=op.f("ck_memberships_role")
@@ -474,6 +535,51 @@ def upgrade():
             "provider", "public_id", name=op.f("uq_merchant_accounts_provider_public_id")
         ),
     )
+    op.create_table(
+        "payout_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("public_id", sa.String(length=64), nullable=False),
+        sa.Column("settings_json", sa.Text(), nullable=False),
+        sa.Column("secrets_token", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("effective_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR status <> 'applied' OR decided_by_id <> requested_by_id",
+            name=op.f("ck_payout_changes_four_eyes"),
+        ),
+        sa.CheckConstraint(
+            "provider IN ('stripe', 'wechatpay', 'alipay')", name=op.f("ck_payout_changes_provider")
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'applied', 'cancelled')", name=op.f("ck_payout_changes_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_payout_changes_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_payout_changes_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_payout_changes_requested_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_changes")),
+    )
+    with op.batch_alter_table("payout_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_payout_changes_organization_id", ["organization_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_payout_changes_status_effective_at", ["status", "effective_at"], unique=False
+        )
+
     op.create_table(
         "receipt_counters",
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -588,6 +694,8 @@ def upgrade():
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("cover_image_id", sa.Integer(), nullable=True),
+        sa.Column("cover_alt", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "status IN ('draft', 'published', 'closed')", name=op.f("ck_campaigns_status")
@@ -603,6 +711,9 @@ def upgrade():
         sa.CheckConstraint(
             "project_end_date IS NULL OR project_end_date >= end_date",
             name=op.f("ck_campaigns_project_end_ordered"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["cover_image_id"], ["images.id"], name=op.f("fk_campaigns_cover_image_id_images")
         ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_campaigns_created_by_id_users")
@@ -657,13 +768,26 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "direction IN ('to_fund', 'to_host')", name=op.f("ck_fund_transfers_direction")
         ),
+        sa.CheckConstraint(
+            "status IN ('requested', 'posted', 'rejected')", name=op.f("ck_fund_transfers_status")
+        ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_fund_transfers_amount_positive")),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> created_by_id",
+            name=op.f("ck_fund_transfers_four_eyes"),
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_fund_transfers_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_fund_transfers_decided_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["fund_id"], ["funds.id"], name=op.f("fk_fund_transfers_fund_id_funds")
@@ -672,6 +796,26 @@ def upgrade():
     )
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.create_index("ix_fund_transfers_fund_id", ["fund_id"], unique=False)
+
+    op.create_table(
+        "image_variants",
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("image_id", sa.Integer(), nullable=False),
+        sa.Column("content_type", sa.String(length=16), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.CheckConstraint(
+            "content_type IN ('image/webp', 'image/jpeg')",
+            name=op.f("ck_image_variants_content_type"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["image_id"], ["images.id"], name=op.f("fk_image_variants_image_id_images")
+        ),
+        sa.PrimaryKeyConstraint("sha256", name=op.f("pk_image_variants")),
+    )
+    with op.batch_alter_table("image_variants", schema=None) as batch_op:
+        batch_op.create_index("ix_image_variants_image_id", ["image_id"], unique=False)
 
     op.create_table(
         "major_transactions",
@@ -748,6 +892,8 @@ def upgrade():
         sa.Column("body_md", sa.Text(), nullable=False),
         sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
+        sa.Column("photo_image_id", sa.Integer(), nullable=True),
+        sa.Column("photo_alt", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
@@ -761,11 +907,77 @@ def upgrade():
             name=op.f("fk_campaign_updates_campaign_id_campaigns"),
             ondelete="CASCADE",
         ),
+        sa.ForeignKeyConstraint(
+            ["photo_image_id"],
+            ["images.id"],
+            name=op.f("fk_campaign_updates_photo_image_id_images"),
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_updates")),
     )
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.create_index(
             "ix_campaign_updates_campaign_id_posted_at", ["campaign_id", "posted_at"], unique=False
+        )
+
+    op.create_table(
+        "complaints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=32), nullable=False),
+        sa.Column("check_code_hash", sa.String(length=64), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=True),
+        sa.Column("fund_id", sa.Integer(), nullable=True),
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("is_anonymous", sa.Boolean(), nullable=False),
+        sa.Column("complainant_name", sa.String(length=100), nullable=False),
+        sa.Column("complainant_email", sa.String(length=254), nullable=False),
+        sa.Column("complainant_phone", sa.String(length=32), nullable=False),
+        sa.Column("evidence_sha256", sa.String(length=64), nullable=True),
+        sa.Column("evidence_type", sa.String(length=40), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("reply_due_on", sa.Date(), nullable=False),
+        sa.Column("reviewed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_on", sa.Date(), nullable=True),
+        sa.Column("reply", sa.Text(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("handled_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "category IN ('misuse_of_funds', 'false_information', 'unlawful_fundraising', 'disclosure', 'privacy', 'other')",
+            name=op.f("ck_complaints_category"),
+        ),
+        sa.CheckConstraint(
+            "status IN ('received', 'in_review', 'replied', 'closed')",
+            name=op.f("ck_complaints_status"),
+        ),
+        sa.CheckConstraint(
+            "reply_due_on >= received_on", name=op.f("ck_complaints_due_after_received")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_complaints_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["fund_id"], ["funds.id"], name=op.f("fk_complaints_fund_id_funds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["handled_by_id"], ["users.id"], name=op.f("fk_complaints_handled_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_complaints_organization_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints")),
+        sa.UniqueConstraint("reference", name=op.f("uq_complaints_reference")),
+    )
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.create_index("ix_complaints_organization_id", ["organization_id"], unique=False)
+        batch_op.create_index(
+            "ix_complaints_status_reply_due_on", ["status", "reply_due_on"], unique=False
         )
 
     op.create_table(
@@ -861,7 +1073,7 @@ def upgrade():
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects')",
             name=op.f("ck_disclosures_disclosure_type"),
         ),
         sa.CheckConstraint(
@@ -1008,6 +1220,30 @@ def upgrade():
         batch_op.create_index("ix_pledges_organization", ["organization_id"], unique=False)
 
     op.create_table(
+        "project_campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_project_campaigns_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["project_id"],
+            ["charitable_projects.id"],
+            name=op.f("fk_project_campaigns_project_id_charitable_projects"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_project_campaigns")),
+        sa.UniqueConstraint("campaign_id", name=op.f("uq_project_campaigns_campaign_id")),
+    )
+    with op.batch_alter_table("project_campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_project_campaigns_project_id"), ["project_id"], unique=False
+        )
+
+    op.create_table(
         "recurring_gifts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -1086,6 +1322,70 @@ def upgrade():
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.create_index("ix_teams_campaign", ["campaign_id"], unique=False)
 
+    op.create_table(
+        "campaign_suspensions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("complaint_id", sa.Integer(), nullable=True),
+        sa.Column("suspended_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("suspended_by_id", sa.Integer(), nullable=False),
+        sa.Column("lifted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lifted_by_id", sa.Integer(), nullable=True),
+        sa.Column("lift_note", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "length(reason) > 0", name=op.f("ck_campaign_suspensions_reason_present")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_suspensions_campaign_id_campaigns"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["complaint_id"],
+            ["complaints.id"],
+            name=op.f("fk_campaign_suspensions_complaint_id_complaints"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["lifted_by_id"], ["users.id"], name=op.f("fk_campaign_suspensions_lifted_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["suspended_by_id"],
+            ["users.id"],
+            name=op.f("fk_campaign_suspensions_suspended_by_id_users"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_suspensions")),
+    )
+    with op.batch_alter_table("campaign_suspensions", schema=None) as batch_op:
+        batch_op.create_index("ix_campaign_suspensions_campaign_id", ["campaign_id"], unique=False)
+        batch_op.create_index("ix_campaign_suspensions_lifted_at", ["lifted_at"], unique=False)
+
+    op.create_table(
+        "cnchina_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("disclosure_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("entry_number", sa.String(length=64), nullable=False),
+        sa.Column("url", sa.String(length=500), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["disclosure_id"],
+            ["disclosures.id"],
+            name=op.f("fk_cnchina_entries_disclosure_id_disclosures"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_cnchina_entries_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_cnchina_entries_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cnchina_entries")),
+        sa.UniqueConstraint("disclosure_id", name=op.f("uq_cnchina_entries_disclosure_id")),
+    )
     op.create_table(
         "disclosure_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -1252,7 +1552,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'campaign_filing', 'related_party_list')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -1768,6 +2068,12 @@ def downgrade():
 
     op.drop_table("donations")
     op.drop_table("disclosure_versions")
+    op.drop_table("cnchina_entries")
+    with op.batch_alter_table("campaign_suspensions", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_suspensions_lifted_at")
+        batch_op.drop_index("ix_campaign_suspensions_campaign_id")
+
+    op.drop_table("campaign_suspensions")
     with op.batch_alter_table("teams", schema=None) as batch_op:
         batch_op.drop_index("ix_teams_campaign")
 
@@ -1777,6 +2083,10 @@ def downgrade():
         batch_op.drop_index("ix_recurring_gifts_donor_email")
 
     op.drop_table("recurring_gifts")
+    with op.batch_alter_table("project_campaigns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_project_campaigns_project_id"))
+
+    op.drop_table("project_campaigns")
     with op.batch_alter_table("pledges", schema=None) as batch_op:
         batch_op.drop_index("ix_pledges_organization")
         batch_op.drop_index("ix_pledges_event")
@@ -1797,6 +2107,11 @@ def downgrade():
         batch_op.drop_index("ix_disbursements_campaign_id")
 
     op.drop_table("disbursements")
+    with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index("ix_complaints_status_reply_due_on")
+        batch_op.drop_index("ix_complaints_organization_id")
+
+    op.drop_table("complaints")
     with op.batch_alter_table("campaign_updates", schema=None) as batch_op:
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
@@ -1806,6 +2121,10 @@ def downgrade():
         batch_op.drop_index("ix_major_transactions_organization_id")
 
     op.drop_table("major_transactions")
+    with op.batch_alter_table("image_variants", schema=None) as batch_op:
+        batch_op.drop_index("ix_image_variants_image_id")
+
+    op.drop_table("image_variants")
     with op.batch_alter_table("fund_transfers", schema=None) as batch_op:
         batch_op.drop_index("ix_fund_transfers_fund_id")
 
@@ -1830,6 +2149,11 @@ def downgrade():
 
     op.drop_table("reconciliation_runs")
     op.drop_table("receipt_counters")
+    with op.batch_alter_table("payout_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_payout_changes_status_effective_at")
+        batch_op.drop_index("ix_payout_changes_organization_id")
+
+    op.drop_table("payout_changes")
     op.drop_table("merchant_accounts")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")
@@ -1843,6 +2167,7 @@ def downgrade():
         batch_op.drop_index("ix_invitations_organization_id")
 
     op.drop_table("invitations")
+    op.drop_table("images")
     with op.batch_alter_table("funds", schema=None) as batch_op:
         batch_op.drop_index("ix_funds_organization_id")
 
@@ -1851,6 +2176,10 @@ def downgrade():
         batch_op.drop_index("ix_compliance_triggers_organization_id")
 
     op.drop_table("compliance_triggers")
+    with op.batch_alter_table("charitable_projects", schema=None) as batch_op:
+        batch_op.drop_index("ix_charitable_projects_organization_id")
+
+    op.drop_table("charitable_projects")
     with op.batch_alter_table("user_sessions", schema=None) as batch_op:
         batch_op.drop_index("ix_user_sessions_user_id")
 

@@ -89,6 +89,19 @@ def _org_with_major_transaction(session) -> dict:  # type: ignore[no-untyped-def
     return {"org_id": session.scalar(first)}
 
 
+def _first_project(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import CharitableProject
+
+    return {"project_id": session.scalar(sa.select(sa.func.min(CharitableProject.id)))}
+
+
+def _org_with_project(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import CharitableProject
+
+    first = sa.select(CharitableProject.organization_id).order_by(CharitableProject.id).limit(1)
+    return {"org_id": session.scalar(first)}
+
+
 KEY_PAGES = [
     KeyPage("home", "main.home"),
     KeyPage("org-directory", "orgs.directory"),
@@ -118,4 +131,7 @@ KEY_PAGES = [
             login="yuexiu-finance@demo.charity"),
     KeyPage("major-transaction-new", "major_transactions.new", _org_with_major_transaction,
             login="yuexiu-finance@demo.charity"),
+    KeyPage("project-page", "projects.show", _first_project, login="yuexiu-owner@demo.charity"),
+    KeyPage("project-list", "projects.index", _org_with_project),
+    KeyPage("project-new", "projects.new", _org_with_project, login="yuexiu-owner@demo.charity"),
 ]  # fmt: skip

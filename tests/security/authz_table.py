@@ -122,6 +122,20 @@ TABLE: dict[str, tuple[Case, ...]] = {
     ),
     "campaigns.close": (post({OWNER_A}),),
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
+    # --- pictures and sharing (issue 17 point 9) ------------------------------------------
+    "pictures.variant": (get(EVERYONE, args={"sha256": "cover_sha256"}),),
+    "sharing.campaign_poster": (
+        get(EVERYONE),
+        get(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "sharing.event_poster": (get(EVERYONE),),
+    "sharing.team_poster": (get(EVERYONE),),
+    "sharing.gift_card": (get(EVERYONE, args=GIFT),),
+    "pictures.cover": (
+        get({OWNER_A, EDITOR_A}),
+        post({OWNER_A, EDITOR_A}),
+        get({OWNER_A, EDITOR_A}, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
     # --- disclosures and the regulator ------------------------------------------------------
     "disclosures.obligations": (get(EVERYONE),),
     "disclosures.rules_page": (get(EVERYONE),),
@@ -136,6 +150,14 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # major transactions: members see them; owners and finance staff record them
     "major_transactions.index": (get(MEMBERS_A),),
     "major_transactions.new": (get(FINANCE), post(FINANCE)),
+    # Charitable projects (CL 79, Order 81 art. 16): public entries; owners and editors record
+    "projects.index": (get(EVERYONE),),
+    "projects.show": (get(EVERYONE),),
+    "projects.new": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
+    "projects.end": (post({OWNER_A, EDITOR_A}),),
+    "projects.link": (post({OWNER_A, EDITOR_A}),),
+    "api_v1.projects_list": (get(EVERYONE),),
+    "api_v1.projects_item": (get(EVERYONE, args={"item_id": "project_a"}),),
     "disclosures.feed_json": (get(EVERYONE),),
     "disclosures.feed_atom": (get(EVERYONE),),
     "regulator.index": (get({REGULATOR, ADMIN}),),
@@ -143,6 +165,19 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "regulator.export": (get({REGULATOR, ADMIN}, args={"name": "overdue_name", "fmt": "csv"}),),
     "regulator.api_summary": (get({REGULATOR, ADMIN}),),
     "regulator.qualification_loss": (post({REGULATOR, ADMIN}),),
+    # complaints and suspensions (issue 16 point 15): anyone may complain; admins and
+    # regulators handle complaints and suspend campaigns
+    "complaints.new": (get(EVERYONE), post(EVERYONE)),
+    "complaints.check": (get(EVERYONE), post(EVERYONE)),
+    "enforcement.complaints": (get({REGULATOR, ADMIN}),),
+    "enforcement.complaint": (get({REGULATOR, ADMIN}),),
+    "enforcement.evidence": (get({REGULATOR, ADMIN}),),
+    "enforcement.review": (post({REGULATOR, ADMIN}),),
+    "enforcement.reply": (post({REGULATOR, ADMIN}),),
+    "enforcement.close": (post({REGULATOR, ADMIN}),),
+    "enforcement.campaign": (get({REGULATOR, ADMIN}),),
+    "enforcement.suspend": (post({REGULATOR, ADMIN}),),
+    "enforcement.lift": (post({REGULATOR, ADMIN}),),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
@@ -175,6 +210,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A}, args={"provider": "wechatpay"}),
     ),
     "payment_accounts.dismiss": (post(FINANCE, args={"parked_id": "gift"}),),
+    # a pending receiving-account change (requested by owner_a): owners and finance decide;
+    # the four-eyes rule then refuses the requester with a message (issue 15 finding 12)
+    "payment_accounts.approve_change": (post(FINANCE),),
+    "payment_accounts.cancel_change": (post(FINANCE),),
     "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
     "reconciliation.apply": (
         post(
@@ -203,6 +242,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "funds.new": (get({OWNER_A}), post({OWNER_A})),
     "funds.committee": (get({OWNER_A}), post({OWNER_A})),
     "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # a fund-to-host request (by finance_a) is decided by the host's finance staff: the
+    # four-eyes rule then refuses the requester and unqualified people with a message (422)
+    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}),),
+    "funds.reject_transfer": (post({OWNER_A, FINANCE_A}),),
     "funds.close": (get({OWNER_A}), post({OWNER_A})),
     "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     # requests are seen and decided by finance staff (the requester is finance_a: the owner

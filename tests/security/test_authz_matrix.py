@@ -71,10 +71,15 @@ ARGS = {
     "donation_id": "gift",
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
+    "transfer_id": "transfer_request",
+    "change_id": "payout_change",
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",
     "team_id": "team_a",
+    "ext": "webp",
+    "complaint_id": "complaint_a",
+    "project_id": "project_a",
 }
 
 

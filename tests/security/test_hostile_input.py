@@ -107,6 +107,13 @@ APPLICATION = {
     "qualification_number": "", "qualification_authority": "", "qualification_date": "",
 }  # fmt: skip
 NEW_PASSWORD = "a perfectly fine password"
+#: The rest of a complete annual work report (CL art. 13, Order 81; A is qualified).
+WORK_REPORT = {
+    "fundraising": "网上募捐", "gifts_received_fen": "100", "gift_count": "1",
+    "in_kind_fen": "0", "property_use": "按方案使用", "spent_fen": "50", "projects": "助学",
+    "project_count": "1", "fundraising_costs_fen": "0", "staff_pay_fen": "0",
+    "cooperation": "无", "top_pay": "秘书长 12 万元", "expense_standards": "按机构财务制度",
+}  # fmt: skip
 FEN0 = ("total_income_fen", "last_year_income_fen", "charitable_spending_fen",
         "management_costs_fen", "fundraising_costs_fen", "total_spending_fen", "net_assets_fen",
         "prior_net_assets_fen")  # fmt: skip
@@ -153,7 +160,8 @@ FORMS = [
              {"title": "2025 年度财务报告", "body_md": "见附件"} | {f: "100" for f in FEN0}),
     FormSpec("disclosure_correct", "/disclosures/{plain_disclosure}/correct", table.OWNER_A,
              {"title": "text", "correction_note": "text", "activities": "text"},
-             {"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"}),
+             {"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"}
+             | WORK_REPORT),
     FormSpec("fund_transfer", "/funds/{fund_a}/transfer", table.OWNER_A,
              {"amount": "amount", "reason": "text"},
              {"direction": "to_fund", "amount": "10", "reason": "主账户拨入"}),
@@ -260,6 +268,7 @@ def test_correcting_a_disclosure_that_has_attachments(app, client, db_session):
         session["_user_id"] = session_id(world.users[table.OWNER_A])
     response = client.post(
         f"/disclosures/{world.names['disclosure_a']}/correct",
-        data={"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"},
+        data={"title": "报告 v3", "correction_note": "更正错字", "activities": "助学"}
+        | WORK_REPORT,
     )
     assert response.status_code == 302

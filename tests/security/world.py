@@ -87,21 +87,73 @@ def seed(app: Flask) -> World:
         **_compliance(app, org_a),
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
-        **_payments(org_a),
+        "project_a": _project(org_a).id,
+        **_payments(org_a, users[table.OWNER_A]),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
+        **_cover(app, campaign),
     }
+    names.update(_enforcement(app, org_a, campaign))
     return World(users, names)
 
 
-def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """payments: an Alipay merchant account of A, a reconciliation run with a difference."""
+_COVER: list[bytes] = []
+
+
+def _cover(app: Flask, campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A cover picture of campaign A (one small WebP, encoded once per test session)."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from charity.models import Image, ImageVariant
+    from charity.services import uploads
+
+    if not _COVER:
+        output = io.BytesIO()
+        PILImage.new("RGB", (480, 270), (180, 35, 42)).save(output, "WEBP")
+        _COVER.append(output.getvalue())
+    stored = uploads.store_file(app.config["UPLOAD_DIR"], _COVER[0])
+    variant = db.session.get(ImageVariant, stored.sha256) or ImageVariant(
+        sha256=stored.sha256, content_type="image/webp", width=480, height=270, size=stored.size
+    )
+    image = Image(kind="cover", organization_id=campaign.organization_id, width=480, height=270)
+    image.variants = [variant]
+    campaign.cover_image = image
+    campaign.cover_alt = "红色的封面"
+    db.session.flush()
+    return {"cover_sha256": stored.sha256}
+
+
+def _project(org):  # type: ignore[no-untyped-def]
+    """A charitable project of A (CL art. 79)."""
+    from datetime import date
+
+    from charity.models import CharitableProject
+
+    project = CharitableProject(
+        organization_id=org.id, title="社区助餐项目", start_date=date(2025, 1, 1),
+        planned_end_date=date(2026, 6, 30),
+    )  # fmt: skip
+    db.session.add(project)
+    db.session.flush()
+    return project
+
+
+def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """payments: an Alipay merchant account of A, a reconciliation run with a difference,
+    a pending change of A's Stripe account requested by its owner (issue 15 finding 12)."""
     import json
     from datetime import date
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from charity.models import MerchantAccount, ReconciliationDifference, ReconciliationRun
+    from charity.models import (
+        MerchantAccount,
+        PayoutChange,
+        ReconciliationDifference,
+        ReconciliationRun,
+    )
     from charity.payments import vault
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -126,9 +178,14 @@ def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     run.differences.append(
         ReconciliationDifference(kind="ours_only", line_kind="payment", reference="G1T1")
     )
-    db.session.add_all([account, run])
+    change = PayoutChange(
+        organization_id=org.id, provider="stripe", public_id="acct_WORLDnew0001",
+        requested_by_id=owner.id, effective_at=utcnow() + timedelta(hours=48),
+    )  # fmt: skip
+    db.session.add_all([account, run, change])
     db.session.flush()
     return {
+        "payout_change": change.id,
         "alipay_account": account.id,
         "alipay": "alipay",
         "wechatpay": "wechatpay",
@@ -273,6 +330,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     """A community fund of A with a requested and an executed disbursement (evidence on disk)."""
     import hashlib
 
+    from charity.models import FundTransfer
     from charity.models.disbursement import Disbursement
     from charity.services import uploads
     from tests.factories import FundFactory
@@ -294,9 +352,16 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         return row
 
     requested, executed = disbursement("requested"), disbursement("executed")
+    # money leaving the fund waits for a second person (issue 15 finding 6)
+    transfer = FundTransfer(
+        fund=fund, direction="to_host", amount_fen=100, reason="退回", status="requested",
+        created_by_id=requester.id,
+    )  # fmt: skip
+    db.session.add(transfer)
     db.session.flush()
     return {
         "fund_a": fund.id,
+        "transfer_request": transfer.id,
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
         "this_year": utcnow().year,
@@ -315,3 +380,25 @@ def _invitation(org, email: str, inviter) -> Invitation:  # type: ignore[no-unty
     db.session.add(invitation)
     db.session.flush()
     return invitation
+
+
+def _enforcement(app: Flask, org, campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A complaint about A's campaign with evidence on disk (issue 16 point 15)."""
+    from datetime import date
+
+    from charity.models import Complaint
+    from charity.services import uploads
+    from charity.services.complaints import hash_code
+
+    evidence = uploads.store_file(app.config["UPLOAD_DIR"], b"%PDF-1.4\n% evidence\n%%EOF\n")
+    evidence_sha256 = evidence.sha256
+
+    complaint = Complaint(
+        reference="JB20260105-MATRIX00", check_code_hash=hash_code("CODE2345"),
+        organization_id=org.id, campaign_id=campaign.id, category="other", body="一段描述",
+        is_anonymous=True, evidence_sha256=evidence_sha256, evidence_type="application/pdf",
+        received_at=utcnow(), received_on=date(2026, 1, 5), reply_due_on=date(2026, 1, 12),
+    )  # fmt: skip
+    db.session.add(complaint)
+    db.session.flush()
+    return {"complaint_a": complaint.id}
