@@ -390,9 +390,11 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: eight statements with the webhook's
-    event row when the log is batched, and the one shared lock (the organization's
-    receipt counter; also the log head when the log is inline) taken last.
+    session's connection, with statements built once: seven statements on PostgreSQL with
+    the webhook's event row when the log is batched (whether a giving-day pool could
+    match the gift is asked in the row lock's SELECT; the ledger transaction and its
+    entries are one statement), and the one shared lock (the organization's receipt
+    counter; also the log head when the log is inline) taken last.
     """
     connection = session.connection()
     today = today_cst()
