@@ -35,6 +35,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("pictures", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
+    ("cnchina", None),
     ("projects", None),
 ]
 

@@ -171,6 +171,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "enforcement.campaign": (get({REGULATOR, ADMIN}),),
     "enforcement.suspend": (post({REGULATOR, ADMIN}),),
     "enforcement.lift": (post({REGULATOR, ADMIN}),),
+    # 慈善中国 (issue 16 point 16): the export is public like the disclosures; members
+    # record where a disclosure is on the national platform
+    "cnchina.export": (get(EVERYONE),),
+    "cnchina.record": (get(MEMBERS_A), post(MEMBERS_A)),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
