@@ -228,6 +228,11 @@ class Config:
     #: new campaign until it catches up (issue 16 point 15; 广益联募 stops projects after
     #: 180 days without an update). 0 turns the rule off.
     OVERDUE_FILING_BLOCK_DAYS = _int("OVERDUE_FILING_BLOCK_DAYS", 180)
+    #: Four eyes by two different people (issue 15 finding 6): the second person of an
+    #: outflow (disbursement, fund-to-host transfer, large refund or offline gift, payout
+    #: account change) has held their role for at least this many days, besides a
+    #: confirmed e-mail address and two-factor authentication (charity/services/four_eyes.py).
+    FOUR_EYES_MIN_MEMBERSHIP_DAYS = _int("FOUR_EYES_MIN_MEMBERSHIP_DAYS", 7)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

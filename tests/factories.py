@@ -139,7 +139,33 @@ def log_in(client, user: User, password: str = PASSWORD):  # type: ignore[no-unt
     so setting ``_user_id`` by hand does not work)."""
     response = client.post("/account/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)
+    if user.totp_enabled_at is not None:  # the login's second step
+        import pyotp
+
+        code = pyotp.TOTP(user.totp_secret).now()
+        passed = client.post("/account/2fa/", data={"code": code})
+        assert passed.status_code == 302, passed.get_data(as_text=True)[:400]
     return response
+
+
+#: A base32 TOTP secret for accounts the tests turn two-factor on for.
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def second_person(user: User, *, days: int = 30, fund: Fund | None = None) -> User:
+    """Make ``user`` a qualified second person (issue 15 finding 6): two-factor on and
+    their memberships (and seat on ``fund``'s committee) ``days`` old."""
+    user.totp_secret = TOTP_SECRET
+    user.totp_enabled_at = utcnow()
+    long_ago = utcnow() - timedelta(days=days)
+    for membership in user.memberships:
+        membership.since = long_ago
+    if fund is not None:
+        for seat in fund.committee:
+            if seat.user_id == user.id:
+                seat.created_at = long_ago
+    db.session.flush()
+    return user
 
 
 # --- funds -------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("disbursements", "/disbursements"),
     ("givingdays", None),
     ("pictures", None),
+    ("sharing", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
     ("cnchina", None),

@@ -131,13 +131,13 @@ def show(disbursement_id: int):  # type: ignore[no-untyped-def]
     staff = _is_staff(d)
     if d.status != "executed" and not staff:
         abort(404)
+    can_decide = staff and svc.can_decide(current_user, d) and current_user.id != d.requested_by_id
     return render_template(
         "disbursements/show.html",
         d=d,
         staff=staff,
-        can_decide=staff
-        and svc.can_decide(current_user, d)
-        and current_user.id != d.requested_by_id,
+        can_decide=can_decide,
+        approval_refusal=svc.approval_refusal(current_user, d) if can_decide else None,
         can_execute=staff and can_manage_org(current_user, d.organization_id, svc.FINANCE_ROLES),
     )
 

@@ -23,7 +23,7 @@ from charity.blueprints.donations import (
 from charity.core import uow
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
-from charity.models import Campaign, Disbursement, Fund, Organization
+from charity.models import Campaign, Disbursement, Fund, FundTransfer, Organization
 from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
@@ -286,16 +286,63 @@ def transfer(fund_id: int):  # type: ignore[no-untyped-def]
             uow.discard()
             _apply_error(form, exc)
         else:
+            if command.direction == "to_host":
+                flash(_("The request was recorded: another finance member approves it."), "success")
+                return redirect(url_for("funds.transfer", fund_id=fund.id))
             flash(_("The transfer was recorded."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
     status = 400 if request.method == "POST" else 200
+    return _transfer_page(fund, form, status)
+
+
+def _transfer_page(fund: Fund, form: TransferForm, status: int):  # type: ignore[no-untyped-def]
+    pending = funds.pending_transfers(db.session, fund.id)
+    refusals = {row.id: funds.transfer_approval_refusal(current_user, row) for row in pending}
     return render_template(
         "funds/transfer.html",
         form=form,
         fund=fund,
+        pending=pending,
+        refusals=refusals,
         host_fen=funds.host_unrestricted_fen(db.session, fund.organization_id),
         available=available_fen(db.session, Pool("fund", fund.id)),
     ), status
+
+
+def _decide_transfer(fund_id: int, transfer_id: int, action, message: str):  # type: ignore[no-untyped-def]
+    fund = _fund(fund_id)
+    require_org_role(fund.organization_id, "owner", "finance")
+    row = db.session.get(FundTransfer, transfer_id)
+    if row is None or row.fund_id != fund.id:
+        abort(404)
+    try:
+        action(row.id)
+    except funds.FundError as exc:
+        uow.discard()
+        flash(_(exc.message), "error")
+        return _transfer_page(fund, TransferForm(formdata=None), 422)
+    flash(message, "success")
+    return redirect(url_for("funds.transfer", fund_id=fund.id))
+
+
+@bp.post("/<int:fund_id>/transfers/<int:transfer_id>/approve")
+def approve_transfer(fund_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
+    return _decide_transfer(
+        fund_id,
+        transfer_id,
+        lambda i: funds.approve_transfer(db.session, current_user, i),
+        _("The transfer was approved and recorded."),
+    )
+
+
+@bp.post("/<int:fund_id>/transfers/<int:transfer_id>/reject")
+def reject_transfer(fund_id: int, transfer_id: int):  # type: ignore[no-untyped-def]
+    return _decide_transfer(
+        fund_id,
+        transfer_id,
+        lambda i: funds.reject_transfer(db.session, current_user, i),
+        _("The transfer request was turned down."),
+    )
 
 
 class CloseForm(BaseForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 from charity.core import uow
 from charity.extensions import db
@@ -32,6 +33,22 @@ def _ensure_user(email: str, name: str, role: str, province: str | None) -> User
         user.regulator_province = province
     if user.email_verified_at is None:  # a demo database made before e-mail verification
         user.email_verified_at = utcnow()
+    return user
+
+
+#: The authenticator key of every demo account that approves money (owners and finance
+#: of the verified demo organizations, the fund's committee member): printed by `make run`
+#: so that the four-eyes steps can be tried (issue 15 finding 6). Demo only.
+DEMO_TOTP_SECRET = "DEMOCHARITYTOTPKEYFORMAKERUN2345"  # noqa: S105 - printed on purpose
+#: Demo staff have held their roles this long: old enough to be a second person.
+DEMO_MEMBERSHIP_AGE = timedelta(days=365)
+
+
+def make_approver(user: User) -> User:
+    """Two-factor on with the printed demo key (a demo database made before keeps its own)."""
+    if user.totp_enabled_at is None:
+        user.totp_secret = DEMO_TOTP_SECRET
+        user.totp_enabled_at = utcnow()
     return user
 
 
@@ -66,3 +83,7 @@ def load_demo_data() -> Iterator[str]:
         uow.commit()
     yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
     yield from lines
+    yield (
+        f"Two-factor key of the demo owners, finance members and committee member: "
+        f"{DEMO_TOTP_SECRET} (add it to an authenticator app)"
+    )

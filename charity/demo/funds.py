@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.events import record_event
-from charity.demo import _ensure_user
+from charity.demo import _ensure_user, make_approver
 from charity.demo.orgs import demo_uscc
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
@@ -64,7 +64,7 @@ def _gift(
 
 def _users(host: Organization) -> dict[str, User]:
     by_role = {m.role: m.user for m in host.active_memberships}
-    committee = _ensure_user(COMMITTEE_EMAIL, "苏明澈", "donor", None)
+    committee = make_approver(_ensure_user(COMMITTEE_EMAIL, "苏明澈", "donor", None))
     return {"owner": by_role["owner"], "finance": by_role["finance"], "committee": committee}
 
 
@@ -117,6 +117,8 @@ def load_funds() -> list[str]:
     fund = _create_fund(host, people)
     # Set up before its first gift (10 February), not on the day the demo is loaded.
     fund.created_at = datetime(2026, 2, 9, 2, tzinfo=UTC)
+    for seat in fund.committee:  # seated then: old enough to approve (four eyes)
+        seat.created_at = fund.created_at
     company = ("广州粤信科技有限公司", "csr@yuexin.example")
     _gift(host, fund, 10_000_000, company, datetime(2026, 2, 10, 2, tzinfo=UTC),
           channel="bank_transfer", is_anonymous=False, consent_show_name=True)  # fmt: skip

@@ -101,13 +101,27 @@ class FundCommitteeMember(TimestampMixin, db.Model):
     user: Mapped[User | None] = relationship()
 
 
+FUND_TRANSFER_STATUSES = ("requested", "posted", "rejected")
+
+
 class FundTransfer(TimestampMixin, db.Model):
-    """Money moved between the host's unrestricted funds and a fund, with a reason."""
+    """Money moved between the host's unrestricted funds and a fund, with a reason.
+
+    Into the fund it is posted at once. Out of the fund (to_host) it is an outflow of
+    donors' restricted money: requested by one person and posted when a second person
+    approves it (the four-eyes rule, charity/services/four_eyes.py; issue 15 finding 6).
+    Only posted transfers are in the ledger and on the public log.
+    """
 
     __tablename__ = "fund_transfers"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("direction IN ('to_fund', 'to_host')", name="direction"),
+        CheckConstraint(f"status IN {FUND_TRANSFER_STATUSES!r}", name="status"),
+        #: Four eyes, also in the schema: nobody approves their own request.
+        CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> created_by_id", name="four_eyes"
+        ),
         Index("ix_fund_transfers_fund_id", "fund_id"),
     )
 
@@ -119,5 +133,10 @@ class FundTransfer(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="posted")
+    #: The second person who approved (posted) or rejected a to_host request.
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     fund: Mapped[Fund] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])

@@ -115,6 +115,9 @@ class Membership(TimestampMixin, db.Model):
     #: ``organization.member_added`` entries are recomputed from them. Re-inviting a
     #: removed member clears it again (same row, same id).
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When the current spell of membership began (re-inviting a removed member starts a
+    #: new one): the age the four-eyes rule asks of a second person (issue 15 finding 6).
+    since: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
     user: Mapped[User] = relationship(back_populates="memberships")
     organization: Mapped[Organization] = relationship(back_populates="memberships")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from charity.core.events import record_event
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
-from charity.services import allocation, ledger
+from charity.services import allocation, four_eyes, ledger
 from charity.services.pools import (
     Pool,
     available_fen,
@@ -154,9 +154,19 @@ def _check_decider(actor: User, disbursement: Disbursement, target: str) -> None
         raise DisbursementError(N_("This request has been decided already."))
 
 
+def approval_refusal(actor: User, disbursement: Disbursement) -> str | None:
+    """Why ``actor`` may not be this request's second person (the four-eyes rule)."""
+    return four_eyes.second_person_refusal(
+        actor, disbursement.requested_by_id, disbursement.organization_id, fund=disbursement.fund
+    )
+
+
 def approve_disbursement(session: Session, actor: User, disbursement_id: int) -> Disbursement:
     disbursement, pool = _locked(session, disbursement_id)
     _check_decider(actor, disbursement, "approved")
+    refusal = approval_refusal(actor, disbursement)
+    if refusal is not None:
+        raise DisbursementError(refusal)
     if disbursement.amount_fen > available_fen(session, pool):
         raise DisbursementError(N_("Approving this would spend more than the money available."))
     disbursement.status = "approved"

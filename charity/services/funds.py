@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from charity.core.events import record_event
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
-from charity.services import allocation, ledger
+from charity.services import allocation, four_eyes, ledger
 from charity.services.pools import Pool, available_fen, lock_pool, pool_balance
 from charity.web.i18n import N_
 
@@ -215,7 +215,9 @@ def _lock_host(session: Session, organization_id: int) -> None:
 
 
 def transfer(session: Session, actor: User, command: TransferCommand) -> FundTransfer:
-    """Move money between the host's unrestricted funds and the fund; never overdraws."""
+    """Move money into the fund (posted at once), or ask to move it back to the host's
+    unrestricted money (a request a second person approves: ``approve_transfer``).
+    Never overdraws."""
     pool = Pool("fund", command.fund_id)
     fund = lock_pool(session, pool)
     assert isinstance(fund, Fund)
@@ -241,13 +243,80 @@ def transfer(session: Session, actor: User, command: TransferCommand) -> FundTra
         currency=fund.currency,
         reason=command.reason.strip(),
         created_by_id=actor.id,
+        status="posted" if command.direction == "to_fund" else "requested",
     )
     session.add(row)
     session.flush()  # the transfer id is the ledger source key and the log subject
-    _post_transfer(session, fund, row)
-    allocation.store_allocation(session, pool)
-    record_event(session, "fund.transfer", subject_id=row.id)
+    if row.status == "posted":
+        _post_and_log(session, fund, row)
     return row
+
+
+def _post_and_log(session: Session, fund: Fund, row: FundTransfer) -> None:
+    _post_transfer(session, fund, row)
+    allocation.store_allocation(session, Pool("fund", fund.id))
+    record_event(session, "fund.transfer", subject_id=row.id)
+
+
+def _locked_request(session: Session, transfer_id: int) -> tuple[FundTransfer, Fund]:
+    """Lock the fund first, then the request (the disbursements' order: no deadlocks)."""
+    row = session.get(FundTransfer, transfer_id)
+    if row is None:
+        raise LookupError(transfer_id)
+    fund = lock_pool(session, Pool("fund", row.fund_id))
+    assert isinstance(fund, Fund)
+    row = session.scalars(
+        sa.select(FundTransfer)
+        .where(FundTransfer.id == transfer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return row, fund
+
+
+def transfer_approval_refusal(actor: User, row: FundTransfer) -> str | None:
+    """Why ``actor`` may not approve this request (None: they may)."""
+    return four_eyes.second_person_refusal(actor, row.created_by_id, row.fund.organization_id)
+
+
+def approve_transfer(session: Session, actor: User, transfer_id: int) -> FundTransfer:
+    """The second person approves a to_host request: posted to the ledger and the log."""
+    row, fund = _locked_request(session, transfer_id)
+    _require_manager(actor, fund.organization_id, MANAGER_ROLES)
+    if row.status != "requested":
+        raise FundError(N_("This request has been decided already."))
+    refusal = transfer_approval_refusal(actor, row)
+    if refusal is not None:
+        raise FundError(refusal)
+    if row.amount_fen > available_fen(session, Pool("fund", fund.id)):
+        raise FundError(N_("The fund's available money is less than this amount."))
+    row.status = "posted"
+    row.decided_by_id = actor.id
+    row.decided_at = datetime.now(UTC)
+    _post_and_log(session, fund, row)
+    return row
+
+
+def reject_transfer(session: Session, actor: User, transfer_id: int) -> FundTransfer:
+    """Another finance member turns the request down, or its requester withdraws it."""
+    row, fund = _locked_request(session, transfer_id)
+    _require_manager(actor, fund.organization_id, MANAGER_ROLES)
+    if row.status != "requested":
+        raise FundError(N_("This request has been decided already."))
+    row.status = "rejected"
+    row.decided_by_id = actor.id if actor.id != row.created_by_id else None
+    row.decided_at = datetime.now(UTC)
+    return row
+
+
+def pending_transfers(session: Session, fund_id: int) -> list[FundTransfer]:
+    return list(
+        session.scalars(
+            sa.select(FundTransfer)
+            .where(FundTransfer.fund_id == fund_id, FundTransfer.status == "requested")
+            .order_by(FundTransfer.id)
+        )
+    )
 
 
 def _post_transfer(session: Session, fund: Fund, row: FundTransfer) -> None:

@@ -319,6 +319,7 @@ def _add_member(session: Session, organization: Organization, user: User, role: 
     else:
         membership.role = role
         membership.ended_at = None
+        membership.since = utcnow()  # a new spell: the four-eyes age starts again
     session.flush()  # the membership id goes into the event
     if organization.is_verified:
         record_event(session, "organization.member_added", subject_id=membership.id)

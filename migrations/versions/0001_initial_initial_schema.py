@@ -480,6 +480,7 @@ def upgrade():
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=16), nullable=False),
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("since", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('owner', 'finance', 'editor')", name=op.f("ck_memberships_role")
@@ -722,13 +723,26 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "direction IN ('to_fund', 'to_host')", name=op.f("ck_fund_transfers_direction")
         ),
+        sa.CheckConstraint(
+            "status IN ('requested', 'posted', 'rejected')", name=op.f("ck_fund_transfers_status")
+        ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_fund_transfers_amount_positive")),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> created_by_id",
+            name=op.f("ck_fund_transfers_four_eyes"),
+        ),
         sa.ForeignKeyConstraint(
             ["created_by_id"], ["users.id"], name=op.f("fk_fund_transfers_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_fund_transfers_decided_by_id_users")
         ),
         sa.ForeignKeyConstraint(
             ["fund_id"], ["funds.id"], name=op.f("fk_fund_transfers_fund_id_funds")

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image as PILImage
 from sqlalchemy import select
 
-from charity.demo.pictures import draw_cover
 from charity.models import CampaignUpdate, ImageVariant
 from charity.services import images, uploads
+from charity.services.artwork import draw_cover
 from tests.factories import CampaignFactory, UserFactory
 
 GPS_LATITUDE = 0x8825  # the GPSInfo IFD tag

@@ -21,6 +21,7 @@ from charity.services import disclosures as service
 from charity.services.pools import Pool
 from charity.services.uploads import store_file
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, make_pdf, member
+from tests.factories import second_person
 from tests.funds.conftest import gift
 
 
@@ -43,7 +44,7 @@ def _spend(app, org, campaign, amount_fen: int) -> None:  # type: ignore[no-unty
             evidence=store_file(app.config["UPLOAD_DIR"], make_pdf("invoice")),
         ),
     )
-    disb.approve_disbursement(db.session, owner, request.id)
+    disb.approve_disbursement(db.session, second_person(owner, days=3650), request.id)
     disb.execute_disbursement(db.session, finance, request.id, "BANK-0001")
 
 

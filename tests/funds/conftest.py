@@ -17,7 +17,7 @@ from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import funds, ledger
 from charity.services.uploads import StoredFile, store_file
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, second_person
 from tests.payments.conftest import (  # noqa: F401 - fixtures used by the funds tests
     localstripe_url,
     stripe_app,
@@ -57,12 +57,14 @@ def people(request: pytest.FixtureRequest) -> People:
     def member(role: str, org: Organization = host) -> User:
         return MembershipFactory(organization=org, role=role, user=UserFactory()).user
 
+    # Everyone who approves here is a qualified second person (issue 15 finding 6):
+    # two-factor on, memberships a month old (committee seats: see ``fund``).
     return People(
         host=host,
-        owner=member("owner"),
-        finance=member("finance"),
-        finance2=member("finance"),
-        committee=[UserFactory() for _ in range(5)],
+        owner=second_person(member("owner")),
+        finance=second_person(member("finance")),
+        finance2=second_person(member("finance")),
+        committee=[second_person(UserFactory()) for _ in range(5)],
         donor=UserFactory(),
         regulator=UserFactory(platform_role="regulator"),
         other_editor=member("editor", OrganizationFactory()),
@@ -84,9 +86,12 @@ def new_fund_command(host: Organization, committee: tuple[funds.Seat, ...], **kw
 
 @pytest.fixture
 def fund(people: People) -> Fund:
-    return funds.create_fund(
+    created = funds.create_fund(
         db.session, people.owner, new_fund_command(people.host, seats(people.committee))
     )
+    for user in people.committee:
+        second_person(user, fund=created)
+    return created
 
 
 def gift(

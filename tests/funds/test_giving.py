@@ -73,7 +73,7 @@ def test_gift_to_fund_is_paid_traced_and_refund_limited(
     log_in(client, people.finance)
     url = f"/orgs/{fund.organization_id}/donations/{donation.id}/refund"
     response = client.post(url, data={"amount": "40.01", "reason": "捐赠人要求"})
-    assert response.status_code == 400
+    assert response.status_code == 400, response.headers.get("Location")
     assert "unspent" in response.get_data(as_text=True)
     assert client.post(url, data={"amount": "40", "reason": "捐赠人要求"}).status_code == 302
     db.session.refresh(donation)

@@ -36,6 +36,9 @@ def test_transfers_both_ways_balanced_logged_and_allocated(people, fund, recorde
     t_out = funds.transfer(
         db.session, people.owner, funds.TransferCommand(fund.id, "to_host", 4000, "退回部分")
     )
+    assert t_out.status == "requested"  # money leaving the fund waits for a second person
+    assert pool_balance(db.session, Pool("fund", fund.id)) == 15000
+    funds.approve_transfer(db.session, people.finance, t_out.id)
     assert pool_balance(db.session, Pool("fund", fund.id)) == 11000
     result = compute_allocation(db.session, Pool("fund", fund.id))
     assert result.unspent == {f"fund_transfer:{t_in.id}": 11000}
@@ -57,9 +60,10 @@ def test_close_only_when_empty_and_logged(people, fund, recorded_events):
     gift(fund, 3000, day(1))
     with pytest.raises(funds.FundError):
         funds.close_fund(db.session, people.owner, fund.id, "项目结束")
-    funds.transfer(
+    back = funds.transfer(
         db.session, people.owner, funds.TransferCommand(fund.id, "to_host", 3000, "余额转回")
     )
+    funds.approve_transfer(db.session, people.finance, back.id)
     with pytest.raises(PermissionError):
         funds.close_fund(db.session, people.finance, fund.id, "项目结束")
     funds.close_fund(db.session, people.owner, fund.id, "项目结束")

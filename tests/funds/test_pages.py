@@ -55,11 +55,12 @@ def test_fund_list_and_page(client, people, fund, evidence):
 
 def test_statement_csv_guards_formulas(client, people, fund, evidence):
     _spent_fund(people, fund, evidence)
-    funds.transfer(
+    back = funds.transfer(
         db.session,
         people.finance,
         funds.TransferCommand(fund.id, "to_host", 1000, '=HYPERLINK("http://evil","x")'),
     )
+    funds.approve_transfer(db.session, people.finance2, back.id)
     db.session.commit()
     year = datetime.now(UTC).year
     response = client.get(f"/funds/{fund.id}/statement-{year}.csv")

@@ -18,14 +18,14 @@ from charity.services import disbursements as svc
 from charity.services import funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.services.uploads import store_file
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, second_person
 from tests.funds.conftest import PDF, day, gift, new_fund_command, seats
 
 
 def _setup(app):  # type: ignore[no-untyped-def]
     host = OrganizationFactory(name="广州市越秀区竞态测试慈善会")
     owner, requester, first, second = (
-        MembershipFactory(organization=host, role=role, user=UserFactory()).user
+        second_person(MembershipFactory(organization=host, role=role, user=UserFactory()).user)
         for role in ("owner", "finance", "finance", "finance")
     )
     fund = funds.create_fund(db.session, owner, new_fund_command(host, seats()))

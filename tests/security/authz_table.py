@@ -124,6 +124,13 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "campaigns.post_update": (post({OWNER_A, EDITOR_A}),),
     # --- pictures and sharing (issue 17 point 9) ------------------------------------------
     "pictures.variant": (get(EVERYONE, args={"sha256": "cover_sha256"}),),
+    "sharing.campaign_poster": (
+        get(EVERYONE),
+        get(NOBODY, args={"campaign_id": "draft_a"}, variant="draft"),
+    ),
+    "sharing.event_poster": (get(EVERYONE),),
+    "sharing.team_poster": (get(EVERYONE),),
+    "sharing.gift_card": (get(EVERYONE, args=GIFT),),
     "pictures.cover": (
         get({OWNER_A, EDITOR_A}),
         post({OWNER_A, EDITOR_A}),
@@ -235,6 +242,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "funds.new": (get({OWNER_A}), post({OWNER_A})),
     "funds.committee": (get({OWNER_A}), post({OWNER_A})),
     "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # a fund-to-host request (by finance_a) is decided by the host's finance staff: the
+    # four-eyes rule then refuses the requester and unqualified people with a message (422)
+    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}),),
+    "funds.reject_transfer": (post({OWNER_A, FINANCE_A}),),
     "funds.close": (get({OWNER_A}), post({OWNER_A})),
     "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     # requests are seen and decided by finance staff (the requester is finance_a: the owner

@@ -71,6 +71,7 @@ ARGS = {
     "donation_id": "gift",
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
+    "transfer_id": "transfer_request",
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",

@@ -319,6 +319,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     """A community fund of A with a requested and an executed disbursement (evidence on disk)."""
     import hashlib
 
+    from charity.models import FundTransfer
     from charity.models.disbursement import Disbursement
     from charity.services import uploads
     from tests.factories import FundFactory
@@ -340,9 +341,16 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         return row
 
     requested, executed = disbursement("requested"), disbursement("executed")
+    # money leaving the fund waits for a second person (issue 15 finding 6)
+    transfer = FundTransfer(
+        fund=fund, direction="to_host", amount_fen=100, reason="退回", status="requested",
+        created_by_id=requester.id,
+    )  # fmt: skip
+    db.session.add(transfer)
     db.session.flush()
     return {
         "fund_a": fund.id,
+        "transfer_request": transfer.id,
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
         "this_year": utcnow().year,
