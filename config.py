@@ -233,6 +233,10 @@ class Config:
     #: account change) has held their role for at least this many days, besides a
     #: confirmed e-mail address and two-factor authentication (charity/services/four_eyes.py).
     FOUR_EYES_MIN_MEMBERSHIP_DAYS = _int("FOUR_EYES_MIN_MEMBERSHIP_DAYS", 7)
+    #: A new receiving account (Stripe, WeChat Pay, Alipay) takes effect this many hours
+    #: after an owner asks, unless a second person approves it sooner or someone cancels
+    #: it (issue 15 finding 12; `flask payments apply-payout-changes` applies due ones).
+    PAYOUT_CHANGE_DELAY_HOURS = _int("PAYOUT_CHANGE_DELAY_HOURS", 48)
     #: Audit log: the origin line of checkpoints and the signing key. AUDITLOG_SIGNING_KEY
     #: is standard base64 of a 32-byte Ed25519 seed (named AUDITLOG_KEY_NAME) or a
     #: "PRIVATE+KEY+name+keyid+key" signer string (`flask audit new-key` prints one).

@@ -23,12 +23,14 @@ from charity.blueprints.orgs_forms import (
     RoleForm,
     is_english,
 )
+from charity.blueprints.payment_accounts import change_requested
 from charity.core import regions, uow
 from charity.core.permissions import require_org_role, require_verified_email, role_in_org
 from charity.extensions import db
 from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
+from charity.services import payout_changes
 from charity.web import links, ratelimits
 from charity.web.forms import BaseForm
 
@@ -160,14 +162,15 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
     form = PaymentAccountForm(stripe_account_id=organization.stripe_account_id)
     if form.validate_on_submit():
         try:
-            service.set_payment_account(
+            change = payout_changes.request_stripe_change(
                 db.session, current_user, organization, form.stripe_account_id.data
             )
         except service.OrganizationError as error:
             uow.discard()
             _form_error(form, error)
         else:
-            flash(_("The receiving account was saved."), "success")
+            if change is not None:  # (None: it is the current account already)
+                return change_requested(organization, change)
             return redirect(url_for("orgs.manage", org_id=org_id))
     status = 400 if request.method == "POST" else 200
     return render_template("orgs/payment_account.html", form=form, org=organization), status

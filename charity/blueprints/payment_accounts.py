@@ -24,10 +24,12 @@ from wtforms.validators import DataRequired, Length, Optional
 from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
-from charity.models import Organization
+from charity.models import Organization, PayoutChange
 from charity.ops.mail import Mail, queue_mail
-from charity.services import merchant_accounts, parking
+from charity.services import merchant_accounts, parking, payout_changes
+from charity.web import links
 from charity.web.forms import BaseForm
+from charity.web.templating import format_datetime_cst
 
 bp = Blueprint("payment_accounts", __name__)
 
@@ -93,10 +95,13 @@ def overview(org_id: int):  # type: ignore[no-untyped-def]
         name: merchant_accounts.account_for(db.session, org_id, name)
         for name in ("wechatpay", "alipay")
     }
+    pending = payout_changes.pending_changes(db.session, org_id)
     return render_template(
         "payment_accounts/overview.html",
         org=organization,
         accounts=accounts,
+        pending=pending,
+        refusals={c.id: payout_changes.approval_refusal(current_user, c) for c in pending},
         labels=PROVIDER_LABELS,
         parked=parking.open_events(db.session, org_id),
         dismiss_form=DismissForm(),
@@ -118,7 +123,7 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
         }
         command = merchant_accounts.SaveCredentials(org_id, provider, values, form.password.data)
         try:
-            account = merchant_accounts.save_credentials(db.session, current_user, command)
+            change = payout_changes.request_wallet_change(db.session, current_user, command)
         except merchant_accounts.MerchantAccountError as error:
             uow.discard()
             target = form[error.field] if error.field and error.field in form else None
@@ -127,9 +132,7 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
             else:
                 flash(_(error.message), "error")
         else:
-            _mail_change(organization, provider, account.public_id)
-            flash(_("The account was saved. Its secrets are stored encrypted."), "success")
-            return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)
+            return change_requested(organization, change)
     form.password.data = ""
     status = 400 if request.method == "POST" else 200
     account = merchant_accounts.account_for(db.session, org_id, provider)
@@ -143,25 +146,74 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
     ), status
 
 
-def _mail_change(organization: Organization, provider: str, public_id: str) -> None:
+def change_requested(organization: Organization, change: PayoutChange):  # type: ignore[no-untyped-def]
+    """After a request: mail every owner and finance member, say when it takes effect."""
     for person in merchant_accounts.people_to_tell(db.session, organization.id):
         queue_mail(
             Mail(
                 to=person.email,
                 subject=_(
-                    "%(org)s: the %(provider)s receiving account was changed",
+                    "%(org)s: a new %(provider)s receiving account was requested",
                     org=organization.name,
-                    provider=PROVIDER_LABELS[provider],
+                    provider=PROVIDER_LABELS[change.provider],
                 ),
                 body=render_template(
-                    "payment_accounts/changed_email.txt",
+                    "payment_accounts/change_requested_email.txt",
                     org=organization,
-                    provider=PROVIDER_LABELS[provider],
-                    public_id=public_id,
+                    provider=PROVIDER_LABELS[change.provider],
+                    change=change,
                     by=current_user,
+                    url=links.public_url("payment_accounts.overview", org_id=organization.id)
+                    + "#changes",
                 ),
             )
         )
+    flash(
+        _(
+            "The change was requested. Gifts keep going to the current account until "
+            "%(when)s, unless another owner or finance member approves it sooner or "
+            "someone cancels it. Everyone was told by mail.",
+            when=format_datetime_cst(change.effective_at),
+        ),
+        "success",
+    )
+    return redirect(url_for("payment_accounts.overview", org_id=organization.id) + "#changes", 303)
+
+
+def _decide_change(org_id: int, change_id: int, action, message: str):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    require_org_role(org_id, *FINANCE_ROLES)
+    change = db.session.get(PayoutChange, change_id)
+    if change is None or change.organization_id != org_id:
+        abort(404)
+    try:
+        action(change.id)
+    except payout_changes.PayoutChangeError as error:
+        uow.discard()
+        flash(_(error.message), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("payment_accounts.overview", org_id=org_id) + "#changes", 303)
+
+
+@bp.post("/<int:org_id>/payments/changes/<int:change_id>/approve")
+def approve_change(org_id: int, change_id: int):  # type: ignore[no-untyped-def]
+    return _decide_change(
+        org_id,
+        change_id,
+        lambda i: payout_changes.approve_change(db.session, current_user, i),
+        _("Approved: gifts are paid into the new account from now on."),
+    )
+
+
+@bp.post("/<int:org_id>/payments/changes/<int:change_id>/cancel")
+def cancel_change(org_id: int, change_id: int):  # type: ignore[no-untyped-def]
+    return _decide_change(
+        org_id,
+        change_id,
+        lambda i: payout_changes.cancel_change(db.session, current_user, i),
+        _("Cancelled: the receiving account stays as it was."),
+    )
 
 
 @bp.post("/<int:org_id>/payments/parked/<int:parked_id>/dismiss")

@@ -91,6 +91,19 @@ def close_expired() -> None:
     click.echo(f"closed or settled {handled} expired orders")
 
 
+@payments.command("apply-payout-changes")
+@with_appcontext
+def apply_payout_changes() -> None:
+    """Apply the receiving-account changes whose waiting time has passed (schedule it every
+    few minutes; safe to run any number of times)."""
+    from charity.services import payout_changes
+
+    applied = payout_changes.apply_due_changes(db.session)
+    uow.commit()
+    for change in applied:
+        click.echo(f"applied payout change {change.id}: organization {change.organization_id}")
+
+
 @payments.command("connect-simulators")
 @with_appcontext
 def connect_simulators() -> None:

@@ -47,6 +47,7 @@ from charity.models.payment import (
     MerchantAccount,
     ParkedEvent,
     PaymentOrder,
+    PayoutChange,
     ReconciliationDifference,
     ReconciliationRun,
 )
@@ -94,6 +95,7 @@ __all__ = [
     "Organization",
     "ParkedEvent",
     "PaymentOrder",
+    "PayoutChange",
     "Pledge",
     "ProjectCampaign",
     "ProviderEvent",

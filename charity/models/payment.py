@@ -202,3 +202,49 @@ class ReconciliationDifference(db.Model):
     resolution: Mapped[str] = mapped_column(String(500), nullable=False, default="")
 
     run: Mapped[ReconciliationRun] = relationship(back_populates="differences")
+
+
+PAYOUT_CHANGE_STATUSES = ("pending", "applied", "cancelled")
+
+
+class PayoutChange(TimestampMixin, db.Model):
+    """A requested change of an organization's receiving account (issue 15 finding 12).
+
+    Nothing changes at once: the new account (a Stripe account id, or a wallet's sealed
+    credentials) waits here until ``effective_at`` (PAYOUT_CHANGE_DELAY_HOURS after the
+    request; `flask payments apply-payout-changes` applies due ones) or until a second
+    person approves it under the four-eyes rule; any owner or finance member may cancel it
+    before. Gifts keep going to the old account meanwhile. Rows are never deleted: they are
+    the history of who asked, who approved or cancelled, and when.
+    """
+
+    __tablename__ = "payout_changes"
+    __table_args__ = (
+        CheckConstraint(f"provider IN {PROVIDERS!r}", name="provider"),
+        CheckConstraint(f"status IN {PAYOUT_CHANGE_STATUSES!r}", name="status"),
+        CheckConstraint(
+            "decided_by_id IS NULL OR status <> 'applied' OR decided_by_id <> requested_by_id",
+            name="four_eyes",
+        ),
+        Index("ix_payout_changes_organization_id", "organization_id"),
+        Index("ix_payout_changes_status_effective_at", "status", "effective_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), nullable=False)
+    provider: Mapped[str] = mapped_column(String(20), nullable=False)
+    #: The new account: ``acct_...`` for Stripe, the 商户号 or Alipay app id for wallets.
+    public_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: Wallets: the non-secret settings (JSON) and the sealed secrets, as they will be stored.
+    settings_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    secrets_token: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    #: When it takes effect without a second person.
+    effective_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    #: Who approved it early or cancelled it (None: applied when due).
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    organization: Mapped[Organization] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

@@ -2,10 +2,11 @@
 connected account is ``Organization.stripe_account_id``): gifts are paid straight into
 them, so the platform never holds donors' money (guarantee 5).
 
-Only an owner, after re-entering their password, saves credentials. Secrets are sealed
-at rest (charity.payments.vault) and never shown again; every change appends a public log
-entry naming the provider and the account id (never a secret) and is mailed to the
-organization's owners and finance members.
+Only an owner, after re-entering their password, gives new credentials; they wait as a
+payout change (charity.services.payout_changes: a delay or a second person) before
+``write_account`` stores them. Secrets are sealed at rest (charity.payments.vault) and
+never shown again; every change appends a public log entry naming the provider and the
+account id (never a secret) and is mailed to the organization's owners and finance members.
 """
 
 from __future__ import annotations
@@ -147,8 +148,12 @@ def _check_public_key(text: str, name: str) -> None:
         raise MerchantAccountError(N_("This is not an RSA public key in PEM form."), name)
 
 
-def save_credentials(session: Session, actor: User, command: SaveCredentials) -> MerchantAccount:
-    """Store (or replace) an organization's account at a wallet provider."""
+def check_credentials(
+    session: Session, actor: User, command: SaveCredentials
+) -> tuple[Organization, dict[str, str]]:
+    """An owner, with their password, of a verified organization, giving well-formed
+    credentials of an account no other organization has: the organization and the
+    cleaned values. Saving them is a payout change that waits (charity.services.payout_changes)."""
     if command.provider not in FIELDS:
         raise MerchantAccountError(N_("Unknown payment provider."))
     _require_owner(session, actor, command.organization_id)
@@ -157,23 +162,28 @@ def save_credentials(session: Session, actor: User, command: SaveCredentials) ->
     organization = session.get(Organization, command.organization_id)
     if organization is None or not organization.is_verified:
         raise MerchantAccountError(N_("Only a verified organization can receive gifts."))
-    return store_credentials(session, organization, command.provider, command.values, actor)
+    cleaned = _clean(command.provider, command.values)
+    settings, _secrets = split_credentials(command.provider, cleaned)
+    _check_not_taken(
+        session, organization, command.provider, public_id_of(command.provider, settings)
+    )
+    return organization, cleaned
 
 
-def store_credentials(
-    session: Session,
-    organization: Organization,
-    provider: str,
-    values: dict[str, str],
-    actor: User | None,
-) -> MerchantAccount:
-    """Check, seal and store an account's credentials, with its log entry. The owner and
-    password checks are ``save_credentials``'; development's `flask payments
-    connect-simulators` calls this directly (it refuses to run against real providers)."""
-    cleaned = _clean(provider, values)
+def split_credentials(provider: str, cleaned: dict[str, str]) -> tuple[dict, dict]:
+    """(non-secret settings including the public id, secrets)."""
     secret_names = {name for name, secret in FIELDS[provider] if secret}
     settings = {k: v for k, v in cleaned.items() if k not in secret_names}
-    public_id = settings.pop("mchid" if provider == "wechatpay" else "app_id")
+    return settings, {k: cleaned[k] for k in secret_names}
+
+
+def public_id_of(provider: str, settings: dict[str, str]) -> str:
+    return settings["mchid" if provider == "wechatpay" else "app_id"]
+
+
+def _check_not_taken(
+    session: Session, organization: Organization, provider: str, public_id: str
+) -> None:
     taken = session.scalar(
         sa.select(MerchantAccount.organization_id).where(
             MerchantAccount.provider == provider,
@@ -183,6 +193,38 @@ def store_credentials(
     )
     if taken is not None:
         raise MerchantAccountError(N_("This account is already another organization's."))
+
+
+def store_credentials(
+    session: Session,
+    organization: Organization,
+    provider: str,
+    values: dict[str, str],
+    actor: User | None,
+) -> MerchantAccount:
+    """Check, seal and store an account's credentials at once, with its log entry.
+    Development's `flask payments connect-simulators` calls this directly (it refuses to
+    run against real providers); owners go through a payout change."""
+    cleaned = _clean(provider, values)
+    settings, secrets = split_credentials(provider, cleaned)
+    public_id = public_id_of(provider, settings)
+    return write_account(
+        session, organization, provider, public_id, settings, vault.seal(secrets), actor
+    )
+
+
+def write_account(
+    session: Session,
+    organization: Organization,
+    provider: str,
+    public_id: str,
+    settings: dict[str, str],
+    secrets_token: str,
+    actor: User | None,
+) -> MerchantAccount:
+    """Store (or replace) the account gifts are paid into, with its public log entry."""
+    _check_not_taken(session, organization, provider, public_id)
+    settings = {k: v for k, v in settings.items() if k not in ("mchid", "app_id")}
     account = session.scalar(
         sa.select(MerchantAccount)
         .where(
@@ -199,7 +241,7 @@ def store_credentials(
         account.version += 1
     account.public_id = public_id
     account.settings_json = json.dumps(settings, sort_keys=True)
-    account.secrets_token = vault.seal({k: cleaned[k] for k in secret_names})
+    account.secrets_token = secrets_token
     account.updated_by_id = actor.id if actor is not None else None
     account.updated_at = utcnow()
     session.flush()  # the account id names its notification URL

@@ -485,12 +485,10 @@ def directory_select(query: DirectoryQuery) -> Select:
 STRIPE_ACCOUNT_RE = re.compile(r"^acct_[A-Za-z0-9]{6,64}$")
 
 
-def set_payment_account(
-    session: Session, actor: User, organization: Organization, account_id: str
-) -> None:
+def check_payment_account(actor: User, organization: Organization, account_id: str) -> str | None:
     """The owner names the organization's own Stripe account, which receives its gifts
-    directly (the platform never holds donors' money). Logged: donors and regulators can
-    see when the receiving account changed."""
+    directly (the platform never holds donors' money): the cleaned id, or None when it is
+    the current one. The change then waits (charity.services.payout_changes)."""
     _require_role(actor, organization, "owner")
     if not organization.is_verified:
         raise OrganizationError(None, _l("Only a verified organization can receive gifts."))
@@ -499,8 +497,12 @@ def set_payment_account(
         raise OrganizationError(
             "stripe_account_id", _l("Enter the Stripe account id, which starts with acct_.")
         )
-    if account_id == organization.stripe_account_id:
-        return
+    return None if account_id == organization.stripe_account_id else account_id
+
+
+def apply_payment_account(session: Session, organization: Organization, account_id: str) -> None:
+    """Gifts are paid into this Stripe account from now on. Logged: donors and regulators
+    can see when the receiving account changed."""
     organization.stripe_account_id = account_id
     record_event(
         session,

@@ -536,6 +536,51 @@ def upgrade():
         ),
     )
     op.create_table(
+        "payout_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("provider", sa.String(length=20), nullable=False),
+        sa.Column("public_id", sa.String(length=64), nullable=False),
+        sa.Column("settings_json", sa.Text(), nullable=False),
+        sa.Column("secrets_token", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("effective_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR status <> 'applied' OR decided_by_id <> requested_by_id",
+            name=op.f("ck_payout_changes_four_eyes"),
+        ),
+        sa.CheckConstraint(
+            "provider IN ('stripe', 'wechatpay', 'alipay')", name=op.f("ck_payout_changes_provider")
+        ),
+        sa.CheckConstraint(
+            "status IN ('pending', 'applied', 'cancelled')", name=op.f("ck_payout_changes_status")
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_payout_changes_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_payout_changes_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_payout_changes_requested_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payout_changes")),
+    )
+    with op.batch_alter_table("payout_changes", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_payout_changes_organization_id", ["organization_id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_payout_changes_status_effective_at", ["status", "effective_at"], unique=False
+        )
+
+    op.create_table(
         "receipt_counters",
         sa.Column("organization_id", sa.Integer(), nullable=False),
         sa.Column("year", sa.Integer(), autoincrement=False, nullable=False),
@@ -2104,6 +2149,11 @@ def downgrade():
 
     op.drop_table("reconciliation_runs")
     op.drop_table("receipt_counters")
+    with op.batch_alter_table("payout_changes", schema=None) as batch_op:
+        batch_op.drop_index("ix_payout_changes_status_effective_at")
+        batch_op.drop_index("ix_payout_changes_organization_id")
+
+    op.drop_table("payout_changes")
     op.drop_table("merchant_accounts")
     with op.batch_alter_table("memberships", schema=None) as batch_op:
         batch_op.drop_index("ix_memberships_organization_id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from charity.extensions import db
+from charity.services import payout_changes
 from tests.factories import MembershipFactory, OrganizationFactory
 
 
@@ -24,8 +25,11 @@ def test_owner_sets_the_account_and_it_is_logged(client, login, org_with, record
     response = client.post(
         f"/orgs/{organization.id}/payment-account", data={"stripe_account_id": "acct_1AbCdEfGh"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.refresh(organization)
+    assert organization.stripe_account_id is None  # it waits (issue 15 finding 12)
+    (change,) = payout_changes.pending_changes(db.session, organization.id)
+    payout_changes.apply_due_changes(db.session, now=change.effective_at)
     assert organization.stripe_account_id == "acct_1AbCdEfGh"
     [event] = [e for e in recorded_events if e.type == "organization.payment_account_set"]
     assert event.data["stripe_account_id"] == "acct_1AbCdEfGh"

@@ -259,7 +259,7 @@ def form_values(provider: str, credentials: dict) -> dict[str, str]:
 def connect(organization, provider: str, credentials: dict):  # type: ignore[no-untyped-def]
     """Save the organization's merchant account through the service, as its owner."""
     from charity.models import Membership
-    from charity.services import merchant_accounts
+    from charity.services import merchant_accounts, payout_changes
     from tests.factories import PASSWORD, UserFactory
 
     owner = UserFactory()
@@ -268,7 +268,10 @@ def connect(organization, provider: str, credentials: dict):  # type: ignore[no-
     command = merchant_accounts.SaveCredentials(
         organization.id, provider, form_values(provider, credentials), PASSWORD
     )
-    return merchant_accounts.save_credentials(db.session, owner, command)
+    # The owner's request waits PAYOUT_CHANGE_DELAY_HOURS, then is applied (issue 15 #12).
+    change = payout_changes.request_wallet_change(db.session, owner, command)
+    payout_changes.apply_due_changes(db.session, now=change.effective_at)
+    return merchant_accounts.account_for(db.session, organization.id, provider)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import AuditEntry, Membership, MerchantAccount
 from charity.payments import vault
+from charity.services import payout_changes
 from tests.factories import PASSWORD, UserFactory
 from tests.payments.conftest import form_values
 
@@ -47,6 +48,14 @@ def test_owner_connects_wechatpay_after_reentering_the_password(
 
     saved = client.post(url, data={**values, "password": PASSWORD})
     assert saved.status_code == 303, saved.get_data(as_text=True)[:2000]
+    # A payout change waits (issue 15 finding 12); everyone was told at once.
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(MerchantAccount)) == 0
+    told = sorted(message["To"] for message in mail_outbox)
+    assert told == sorted([owner.email, finance.email])
+    assert values["apiv3_key"] not in mail_outbox[0].get_content()
+    (change,) = payout_changes.pending_changes(db.session, organization.id)
+    assert values["apiv3_key"] not in json.dumps([change.settings_json, change.secrets_token])
+    payout_changes.apply_due_changes(db.session, now=change.effective_at)
     account = db.session.scalars(sa.select(MerchantAccount)).one()
     assert account.public_id == values["mchid"]
     # Sealed at rest: no secret appears in the row; the vault opens them again.
@@ -64,9 +73,6 @@ def test_owner_connects_wechatpay_after_reentering_the_password(
     assert (payload["provider"], payload["account"]) == ("wechatpay", values["mchid"])
     assert values["apiv3_key"] not in entry.payload and "PRIVATE" not in entry.payload
 
-    told = sorted(message["To"] for message in mail_outbox)
-    assert told == sorted([owner.email, finance.email])
-    assert values["apiv3_key"] not in mail_outbox[0].get_content()
     assert values["mchid"] in mail_outbox[0].get_content()
 
     overview = client.get(f"/orgs/{organization.id}/payments").get_data(as_text=True)

@@ -214,6 +214,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
         post({OWNER_A}, args={"provider": "wechatpay"}),
     ),
     "payment_accounts.dismiss": (post(FINANCE, args={"parked_id": "gift"}),),
+    # a pending receiving-account change (requested by owner_a): owners and finance decide;
+    # the four-eyes rule then refuses the requester with a message (issue 15 finding 12)
+    "payment_accounts.approve_change": (post(FINANCE),),
+    "payment_accounts.cancel_change": (post(FINANCE),),
     "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
     "reconciliation.apply": (
         post(

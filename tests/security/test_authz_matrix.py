@@ -72,6 +72,7 @@ ARGS = {
     "fund_id": "fund_a",
     "disbursement_id": "requested_disbursement",
     "transfer_id": "transfer_request",
+    "change_id": "payout_change",
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",

@@ -88,7 +88,7 @@ def seed(app: Flask) -> World:
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
         "project_a": _project(org_a).id,
-        **_payments(org_a),
+        **_payments(org_a, users[table.OWNER_A]),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
     }
@@ -139,15 +139,21 @@ def _project(org):  # type: ignore[no-untyped-def]
     return project
 
 
-def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """payments: an Alipay merchant account of A, a reconciliation run with a difference."""
+def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """payments: an Alipay merchant account of A, a reconciliation run with a difference,
+    a pending change of A's Stripe account requested by its owner (issue 15 finding 12)."""
     import json
     from datetime import date
 
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from charity.models import MerchantAccount, ReconciliationDifference, ReconciliationRun
+    from charity.models import (
+        MerchantAccount,
+        PayoutChange,
+        ReconciliationDifference,
+        ReconciliationRun,
+    )
     from charity.payments import vault
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -172,9 +178,14 @@ def _payments(org) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     run.differences.append(
         ReconciliationDifference(kind="ours_only", line_kind="payment", reference="G1T1")
     )
-    db.session.add_all([account, run])
+    change = PayoutChange(
+        organization_id=org.id, provider="stripe", public_id="acct_WORLDnew0001",
+        requested_by_id=owner.id, effective_at=utcnow() + timedelta(hours=48),
+    )  # fmt: skip
+    db.session.add_all([account, run, change])
     db.session.flush()
     return {
+        "payout_change": change.id,
         "alipay_account": account.id,
         "alipay": "alipay",
         "wechatpay": "wechatpay",
