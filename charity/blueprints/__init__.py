@@ -37,6 +37,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("complaints", None),
     ("enforcement", "/regulator"),
     ("projects", None),
+    ("trusts", None),
 ]
 
 

@@ -158,6 +158,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "projects.link": (post({OWNER_A, EDITOR_A}),),
     "api_v1.projects_list": (get(EVERYONE),),
     "api_v1.projects_item": (get(EVERYONE, args={"item_id": "project_a"}),),
+    # Charitable trusts (Order 81 art. 12): a public registry; admins and regulators record
+    "trusts.index": (get(EVERYONE),),
+    "trusts.show": (get(EVERYONE),),
+    "trusts.new": (get({ADMIN, REGULATOR}), post({ADMIN, REGULATOR})),
+    "api_v1.trusts_list": (get(EVERYONE),),
+    "api_v1.trusts_item": (get(EVERYONE, args={"item_id": "trust_a"}),),
     "disclosures.feed_json": (get(EVERYONE),),
     "disclosures.feed_atom": (get(EVERYONE),),
     "regulator.index": (get({REGULATOR, ADMIN}),),

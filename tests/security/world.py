@@ -88,6 +88,7 @@ def seed(app: Flask) -> World:
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
         "project_a": _project(org_a).id,
+        "trust_a": _trust(org_a).id,
         **_payments(org_a, users[table.OWNER_A]),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
@@ -137,6 +138,23 @@ def _project(org):  # type: ignore[no-untyped-def]
     db.session.add(project)
     db.session.flush()
     return project
+
+
+def _trust(org):  # type: ignore[no-untyped-def]
+    """A charitable trust with A as trustee (Order 81 art. 12)."""
+    from datetime import date
+
+    from charity.models import CharitableTrust, TrustSettlor
+
+    trust = CharitableTrust(
+        name="示例助学慈善信托", filing_number="示例备案-0001", filing_date=date(2025, 3, 10),
+        filing_authority="广州市民政局", province="广东省", trustee_org_id=org.id,
+        purpose="助学", assets_fen=100_000, established_on=date(2025, 3, 1),
+    )  # fmt: skip
+    trust.settlors.append(TrustSettlor(name="示例公司", amount_fen=100_000))
+    db.session.add(trust)
+    db.session.flush()
+    return trust
 
 
 def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
