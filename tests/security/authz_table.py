@@ -268,7 +268,16 @@ TABLE: dict[str, tuple[Case, ...]] = {
         get({OWNER_A, FINANCE_A}),
         get(EVERYONE, args={"disbursement_id": "executed_disbursement"}, variant="executed"),
     ),
-    "disbursements.evidence": (get({OWNER_A, FINANCE_A}),),
+    # an individual beneficiary's evidence names them: the organization, admins and the
+    # regulator only, even once paid (issue 15 finding 7)
+    "disbursements.evidence": (
+        get({OWNER_A, FINANCE_A}),
+        get(
+            MEMBERS_A | {ADMIN, REGULATOR},
+            args={"disbursement_id": "executed_individual"},
+            variant="individual",
+        ),
+    ),
     "disbursements.approve": (post({OWNER_A, FINANCE_A}),),
     "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
     "disbursements.execute": (post({OWNER_A, FINANCE_A}),),
