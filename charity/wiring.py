@@ -29,6 +29,7 @@ from charity.services import (
     recurring,
     related_parties,
     suspensions,
+    trusts,
 )
 
 #: Who hears every recorded event, in order, in the caller's transaction.
@@ -55,6 +56,7 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("project.created", "charitable_projects", projects.created_payload),
     ("project.ended", "charitable_projects", projects.ended_payload),
     ("project.campaign_linked", "project_campaigns", projects.linked_payload),
+    ("trust.filed", "charitable_trusts", trusts.filed_payload),
     ("campaign.published", "campaigns", campaigns.published_payload),
     ("campaign.closed", "campaigns", campaigns.closed_payload),
     ("donation.succeeded", "donations", donations.succeeded_payload),

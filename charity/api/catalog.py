@@ -361,6 +361,7 @@ CAMPAIGN_UPDATES = Resource(
 from charity.api.compliance import DISCLOSURES, FUNDS, OBLIGATIONS  # noqa: E402 (after the basics)
 from charity.api.givingdays import EVENTS, PLEDGES, POOLS, TEAMS  # noqa: E402 - givingdays
 from charity.api.projects import PROJECTS  # noqa: E402 - projects
+from charity.api.trusts import TRUSTS  # noqa: E402 - trusts
 
 #: Every resource the API serves, in the order of the documentation.
 RESOURCES: tuple[Resource, ...] = (
@@ -370,6 +371,7 @@ RESOURCES: tuple[Resource, ...] = (
     DONATIONS,
     FUNDS,
     PROJECTS,
+    TRUSTS,
     DISCLOSURES,
     OBLIGATIONS,
     EVENTS,

@@ -36,7 +36,9 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("sharing", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
+    ("cnchina", None),
     ("projects", None),
+    ("trusts", None),
 ]
 
 

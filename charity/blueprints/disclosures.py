@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, select
 
+from charity.compliance import enforcement
 from charity.compliance import rules as r
 from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
@@ -42,6 +43,7 @@ from charity.models.disclosure import (
     Obligation,
 )
 from charity.services import disclosures as service
+from charity.services import trusts
 from charity.web import links
 
 bp = Blueprint("disclosures", __name__)
@@ -345,6 +347,9 @@ def feed_items() -> list[dict]:
     ).all()
     items = [_item("late_filing", v, d, o, ob) for v, d, o, ob in late]
     items += [_item("correction", v, d, o, None) for v, d, o in corrections]
+    items += [_trust_item(trust) for trust in trusts.recent_filings(db.session, FEED_SIZE)]
+    # suspensions and complaints (issue 16 point 15), never complainant data
+    items += enforcement.feed_items(db.session, today_cst(), FEED_SIZE, links.public_url)
     items.sort(key=lambda item: (item.pop("_at"), item["id"]), reverse=True)
     return items[:FEED_SIZE]
 
@@ -368,6 +373,26 @@ def _item(kind, version, disclosure, org, obligation) -> dict:  # type: ignore[n
     else:
         item["correction_note"] = version.correction_note
     return item
+
+
+def _trust_item(trust) -> dict:  # type: ignore[no-untyped-def]
+    """A charitable trust entered in the registry (issue 16 point 14)."""
+    return {
+        "id": f"trust_filed:{trust.id}",
+        "type": "trust_filed",
+        "at": trust.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "_at": trust.created_at,
+        "trust": {
+            "id": trust.id,
+            "name": trust.name,
+            "filing_number": trust.filing_number,
+            "filing_date": trust.filing_date.isoformat(),
+            "trustee": trust.trustee_name,
+            "assets_fen": trust.assets_fen,
+        },
+        "title": trust.name,
+        "url": links.public_url("trusts.show", trust_id=trust.id),
+    }
 
 
 @bp.get("/compliance/feed.json")

@@ -35,6 +35,12 @@ from charity.compliance.projects import (
     project_end_by_campaign,
     project_obligations,
 )
+from charity.compliance.trusts import (
+    TrustFacts,
+    load_trusts,
+    trust_obligations,
+    trust_org_ids,
+)
 from charity.core.events import Event
 from charity.models import (
     Campaign,
@@ -301,6 +307,13 @@ def _project_obligations(p: ProjectFacts) -> Iterator[Derived]:
     yield from project_obligations(p, make)  # type: ignore[misc]
 
 
+def _trust_obligations(t: TrustFacts, today: date) -> Iterator[Derived]:
+    def make(code: str, org_id: int, subject: str, period: str, trig: date, due: date) -> Derived:
+        return _make(r.rule(code), org_id, subject, period, trig, due)
+
+    yield from trust_obligations(t, today, make)  # type: ignore[misc]
+
+
 def derive(
     orgs: Iterable[OrgFacts],
     campaigns: Iterable[CampaignFacts],
@@ -311,6 +324,7 @@ def derive(
     funds: Iterable[FundFacts] = (),
     list_filings: dict[tuple[int, str], date] | None = None,
     projects: Iterable[ProjectFacts] = (),
+    trusts: Iterable[TrustFacts] = (),
 ) -> list[Derived]:
     """Every obligation of these organizations, with fulfilment, as of ``today`` (CST)."""
     found: list[Derived] = []
@@ -324,6 +338,8 @@ def derive(
         found.extend(_campaign_obligations(campaign, published))
     for project in projects:
         found.extend(_project_obligations(project))
+    for trust in trusts:
+        found.extend(_trust_obligations(trust, today))
     return [_fulfil(item, published, filings, list_filings or {}) for item in found]
 
 
@@ -355,7 +371,7 @@ def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
 
 
 def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Nine queries, whatever the number of organizations, plus three per 500 campaigns
+    """Eleven queries, whatever the number of organizations, plus three per 500 campaigns
     whose project has ended (their leftover, CL art. 58)."""
 
     def only(column):  # type: ignore[no-untyped-def]
@@ -445,7 +461,8 @@ def load_facts(session: Session, org_ids: list[int] | None, today: date):  # typ
             ).where(only(RelatedPartyListFiling.organization_id))
         ).all()
     }
-    return orgs, campaigns, triggers, published, filings, funds, list_filings, projects
+    trusts = load_trusts(session, verified, org_ids)
+    return orgs, campaigns, triggers, published, filings, funds, list_filings, projects, trusts
 
 
 def _serving_projects(
@@ -495,11 +512,10 @@ def refresh_obligations(
     (all when None). Returns counts of inserted, updated and deleted rows."""
     today = today or today_cst()
     ids = None if org_ids is None else sorted(set(org_ids))
-    orgs, campaigns, triggers, published, filings, funds, list_filings, projects = load_facts(
-        session, ids, today
-    )
+    facts = load_facts(session, ids, today)
+    orgs, campaigns, triggers, published, filings, funds, list_filings, projects, trusts = facts
     derived = derive(
-        orgs, campaigns, triggers, published, filings, today, funds, list_filings, projects
+        orgs, campaigns, triggers, published, filings, today, funds, list_filings, projects, trusts
     )
     wanted = {d.key: d for d in derived}
     query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
@@ -561,6 +577,11 @@ def refresh_on_event(session: Session, event: Event) -> None:
                 CharitableProject.id == event.subject_id
             )
         )
+    elif event.subject_table == "charitable_trusts":
+        concerned = trust_org_ids(session, event.subject_id)
+        if concerned:
+            refresh_obligations(session, concerned)
+        return
     elif event.subject_table == "funds":
         org_id = session.scalar(select(Fund.organization_id).where(Fund.id == event.subject_id))
     else:

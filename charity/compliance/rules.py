@@ -34,6 +34,10 @@ PROJECT_RESULT = "project_result"
 #: Last year's major projects, owed by organizations without the public fundraising
 #: qualification (MCA Order 81; issue 16 point 13).
 MAJOR_PROJECTS = "major_projects"
+#: Charitable trusts (慈善信托, charity.models.trust; issue 16 point 14), MCA Order 81
+#: art. 12: a charity trustee's yearly report, a charity settlor's 30-day disclosure.
+TRUST_ANNUAL = "trust_annual_report"
+TRUST_SETTLEMENT = "trust_settlement"
 #: Not a disclosure on this platform but a filing on the national platform (慈善中国),
 #: checked against Campaign.filing_date.
 CAMPAIGN_FILING = "campaign_filing"
@@ -55,17 +59,23 @@ DISCLOSURE_TYPES = (
     PROJECT_PROGRESS,
     PROJECT_RESULT,
     MAJOR_PROJECTS,
+    TRUST_ANNUAL,
+    TRUST_SETTLEMENT,
 )
 OBLIGATION_TYPES = (*DISCLOSURE_TYPES, CAMPAIGN_FILING, RELATED_PARTY_LIST)
 
 #: Types whose figures finance staff prepare; finance members may publish these (and only
 #: these), owners and editors may publish every type.
-FINANCIAL_TYPES = frozenset({ANNUAL_FINANCIAL_REPORT, MAJOR_TRANSACTIONS, FUND_ANNUAL_STATEMENT})
+FINANCIAL_TYPES = frozenset(
+    {ANNUAL_FINANCIAL_REPORT, MAJOR_TRANSACTIONS, FUND_ANNUAL_STATEMENT, TRUST_ANNUAL}
+)
 #: Types about one campaign, carrying money figures compared with the platform's own.
 CAMPAIGN_FIGURE_TYPES = frozenset({CAMPAIGN_PROGRESS, CAMPAIGN_RESULT, EMERGENCY_UPDATE})
 CAMPAIGN_TYPES = frozenset({*CAMPAIGN_FIGURE_TYPES, PARTNER_EVALUATION, LEFTOVER_PROPERTY})
 #: Types about one charitable project (subject ``project:<id>``).
 PROJECT_TYPES = frozenset({PROJECT_PROGRESS, PROJECT_RESULT})
+#: Types about one charitable trust (subject ``trust:<id>``).
+TRUST_TYPES = frozenset({TRUST_ANNUAL, TRUST_SETTLEMENT})
 
 TYPE_LABELS = {
     BASIC_INFO: _l("Basic information"),
@@ -81,6 +91,8 @@ TYPE_LABELS = {
     PROJECT_PROGRESS: _l("Project implementation progress"),
     PROJECT_RESULT: _l("Project implementation result"),
     MAJOR_PROJECTS: _l("Major projects of the year"),
+    TRUST_ANNUAL: _l("Charitable trust: yearly affairs and finances"),
+    TRUST_SETTLEMENT: _l("Charitable trust set up as settlor"),
     CAMPAIGN_FILING: _l("Campaign filing"),
     RELATED_PARTY_LIST: _l("Related-party list (to the registration authority)"),
 }
@@ -146,6 +158,21 @@ RULES: tuple[Rule, ...] = (
         "MCA Order 81",
         _l("the end of each calendar year, for organizations without the qualification"),
         _l("last year's major projects published by May 31"),
+    ),
+    Rule(
+        "trust_annual_report",
+        TRUST_ANNUAL,
+        "MCA Order 81 art. 12 para. 1; 慈善信托管理办法 (银监发〔2017〕37号)",
+        _l("each calendar year of a charitable trust whose trustee is the organization"),
+        _l("the trust's affairs and finances of the year published by March 31"),
+    ),
+    Rule(
+        "trust_settlement",
+        TRUST_SETTLEMENT,
+        "MCA Order 81 art. 12 para. 2",
+        _l("the organization, as settlor, sets up a charitable trust"),
+        _l("trust name, trustee and amount entrusted published within 30 days"),
+        offset_days=30,
     ),
     Rule(
         "campaign_filing",
@@ -263,6 +290,7 @@ PERIOD_RULES = frozenset(
         "partner_evaluation",
         "leftover_property",
         "major_transactions",
+        "trust_settlement",
     }
 )
 

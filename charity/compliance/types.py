@@ -157,6 +157,22 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("implementation", "text", _l("Implementation and results")),
         FieldSpec("use_summary", "text", _l("Use of the money")),
     ),
+    # MCA Order 81 art. 12 (issue 16 point 14), pre-filled from the trust registry.
+    r.TRUST_ANNUAL: (
+        FieldSpec("trust_name", "text", _l("Charitable trust")),
+        FieldSpec("filing_number", "text", _l("Filing number (备案编号)")),
+        FieldSpec("affairs", "text", _l("Trust affairs handled this year")),
+        FieldSpec("assets_fen", "fen0", _l("Trust property at the end of the year")),
+        FieldSpec("income_fen", "fen0", _l("Income this year")),
+        FieldSpec("spent_fen", "fen0", _l("Spent on the charitable purpose this year")),
+        FieldSpec("fees_fen", "fen0", _l("Trustee and custody fees"), required=False),
+    ),
+    r.TRUST_SETTLEMENT: (
+        FieldSpec("trust_name", "text", _l("Charitable trust")),
+        FieldSpec("trustee_name", "text", _l("Trustee")),
+        FieldSpec("amount_fen", "fen0", _l("Amount entrusted")),
+        FieldSpec("filing_number", "text", _l("Filing number (备案编号)"), required=False),
+    ),
     r.PARTNER_EVALUATION: (
         FieldSpec("partner_name", "text", _l("Partner")),
         FieldSpec("evaluation", "text", _l("Evaluation")),
@@ -190,6 +206,17 @@ class FenField(StringField):
     def process_data(self, value):  # type: ignore[no-untyped-def]
         # Pre-filled drafts pass fen; show them as yuan.
         self.data = f"{value / 100:.2f}" if isinstance(value, int) else value
+
+    @staticmethod
+    def parse(text: str) -> int | None:
+        """Yuan typed by a person as fen (zero allowed); None when it is not an amount."""
+        text = str(text).strip()
+        if text in ("0", "0.0", "0.00"):
+            return 0
+        try:
+            return parse_yuan(text)
+        except AmountError:
+            return None
 
     def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
         self.fen = None

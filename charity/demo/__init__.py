@@ -67,6 +67,7 @@ LOADERS: list[str] = [
     "charity.demo.compliance:load_compliance_demo",
     "charity.demo.compliance:load_major_transaction_demo",
     "charity.demo.projects:load_projects",
+    "charity.demo.trusts:load_trusts",
     "charity.demo.funds:load_funds",
     "charity.demo.givingdays:load_givingday",
     "charity.demo.pictures:load_covers",

@@ -53,6 +53,7 @@ from charity.models.payment import (
 )
 from charity.models.project import CharitableProject, ProjectCampaign
 from charity.models.related_party import RelatedParty, RelatedPartyListFiling
+from charity.models.trust import CharitableTrust, TrustSettlor
 from charity.models.user import LoginAttempt, Membership, RecoveryCode, User, UserSession
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "CampaignSuspension",
     "CampaignUpdate",
     "CharitableProject",
+    "CharitableTrust",
     "CnchinaEntry",
     "Complaint",
     "Disbursement",
@@ -111,6 +113,7 @@ __all__ = [
     "SpendingAllocation",
     "Team",
     "TimestampMixin",
+    "TrustSettlor",
     "UTCDateTime",
     "User",
     "UserSession",

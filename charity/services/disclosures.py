@@ -40,7 +40,7 @@ from charity.models.disclosure import (
     DisclosureAttachment,
     DisclosureVersion,
 )
-from charity.services import annual_reports, projects
+from charity.services import annual_reports, projects, trusts
 from charity.services.figures import campaign_figures, fund_statement_figures
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -205,6 +205,15 @@ def _check_subject(session: Session, command: PublishDisclosure) -> Campaign | N
         return None
     if kind in r.PROJECT_TYPES:
         _check_project_subject(session, command)
+        return None
+    if kind in r.TRUST_TYPES:
+        if trusts.trust_for(session, kind, command.organization_id, command.subject_key) is None:
+            raise DisclosureError(
+                _l("Choose a charitable trust of which this organization is trustee or settlor."),
+                "subject_key",
+            )
+        if kind == r.TRUST_ANNUAL and not _YEAR_RE.match(command.period_key):
+            raise DisclosureError(_l("The period of an annual report is a year."), "period_key")
         return None
     if kind not in r.CAMPAIGN_TYPES:
         if command.subject_key != "org":
@@ -744,6 +753,8 @@ def draft_fields(
         if not _YEAR_RE.match(period_key):
             return {}
         return annual_reports.draft(session, disclosure_type, organization_id, int(period_key))
+    if disclosure_type in r.TRUST_TYPES and organization_id is not None:
+        return trusts.draft(session, disclosure_type, organization_id, subject_key)
     if disclosure_type in r.PROJECT_TYPES and organization_id is not None:
         project = projects.project_of(session, organization_id, subject_key)
         return projects.project_figures(session, project.id) if project is not None else {}

@@ -150,7 +150,8 @@ def _progress(draw, top: int, raised_fen: int, goal_fen: int | None, count: int)
         draw.text((PAD, top), f"目标 {format_fen(goal_fen)}", font=_font(26), fill=MUTED)
     count_text = f"{count} 人次参与"
     count_width = draw.textlength(count_text, font=_font(26))
-    draw.text((WIDTH - PAD - count_width, top), count_text, font=_font(26), fill=MUTED)
+    left = WIDTH - PAD - count_width if goal_fen else PAD  # beside the goal, or on its own
+    draw.text((left, top), count_text, font=_font(26), fill=MUTED)
     return top + 40
 
 

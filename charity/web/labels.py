@@ -98,6 +98,7 @@ PERIOD_WORDS = {
     "result": _l("after the campaign ends"),
     "end": _l("after the campaign ends"),
     "completion": _l("after the project ends"),
+    "established": _l("after the trust is set up"),
 }
 TRIGGER_WORDS = {
     "major_transaction": _l("transaction no. %(n)s"),
@@ -157,6 +158,8 @@ def subject_label(key: str | None) -> str:
         return gettext("Fund #%(n)s", n=number)
     if kind == "project" and number:
         return gettext("Project #%(n)s", n=number)
+    if kind == "trust" and number:
+        return gettext("Trust #%(n)s", n=number)
     return gettext("the organization")
 
 

@@ -82,6 +82,10 @@ EVENT_EXPLANATIONS = {
     "project.campaign_linked": _l(
         "A fundraising campaign was linked to the charitable project it raises money for."
     ),
+    "trust.filed": _l(
+        "A charitable trust filed with civil affairs was entered in the registry, with its "
+        "filing number, trustee and property."
+    ),
     "fund.created": _l("A community fund was set up under this organization, with its purpose."),
     "fund.closed": _l("A community fund was closed; the entry records what was left in it."),
     "fund.transfer": _l(

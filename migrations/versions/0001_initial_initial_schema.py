@@ -312,6 +312,55 @@ def upgrade():
         )
 
     op.create_table(
+        "charitable_trusts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("filing_number", sa.String(length=64), nullable=False),
+        sa.Column("filing_date", sa.Date(), nullable=False),
+        sa.Column("filing_authority", sa.String(length=100), nullable=False),
+        sa.Column("province", sa.String(length=32), nullable=False),
+        sa.Column("trustee_org_id", sa.Integer(), nullable=True),
+        sa.Column("trustee_company", sa.String(length=200), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("assets_fen", sa.BigInteger(), nullable=False),
+        sa.Column("assets_note", sa.String(length=500), nullable=False),
+        sa.Column("established_on", sa.Date(), nullable=False),
+        sa.Column("term_end", sa.Date(), nullable=True),
+        sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "(trustee_org_id IS NULL) <> (trustee_company = '')",
+            name=op.f("ck_charitable_trusts_one_trustee"),
+        ),
+        sa.CheckConstraint(
+            "assets_fen >= 0", name=op.f("ck_charitable_trusts_assets_not_negative")
+        ),
+        sa.CheckConstraint(
+            "filing_date >= established_on",
+            name=op.f("ck_charitable_trusts_filed_after_established"),
+        ),
+        sa.CheckConstraint(
+            "term_end IS NULL OR term_end >= established_on",
+            name=op.f("ck_charitable_trusts_term_ordered"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by_id"], ["users.id"], name=op.f("fk_charitable_trusts_created_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["trustee_org_id"],
+            ["organizations.id"],
+            name=op.f("fk_charitable_trusts_trustee_org_id_organizations"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_charitable_trusts")),
+        sa.UniqueConstraint("filing_number", name=op.f("uq_charitable_trusts_filing_number")),
+    )
+    with op.batch_alter_table("charitable_trusts", schema=None) as batch_op:
+        batch_op.create_index("ix_charitable_trusts_province", ["province"], unique=False)
+        batch_op.create_index(
+            "ix_charitable_trusts_trustee_org_id", ["trustee_org_id"], unique=False
+        )
+
+    op.create_table(
         "compliance_triggers",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("organization_id", sa.Integer(), nullable=False),
@@ -885,6 +934,34 @@ def upgrade():
         batch_op.create_index("ix_major_transactions_trigger_id", ["trigger_id"], unique=False)
 
     op.create_table(
+        "trust_settlors",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("trust_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_fen >= 0", name=op.f("ck_trust_settlors_amount_not_negative")),
+        sa.CheckConstraint("length(name) > 0", name=op.f("ck_trust_settlors_name_present")),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_trust_settlors_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["trust_id"],
+            ["charitable_trusts.id"],
+            name=op.f("fk_trust_settlors_trust_id_charitable_trusts"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_trust_settlors")),
+    )
+    with op.batch_alter_table("trust_settlors", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_trust_settlors_organization_id"), ["organization_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_trust_settlors_trust_id"), ["trust_id"], unique=False)
+
+    op.create_table(
         "campaign_updates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -1073,7 +1150,7 @@ def upgrade():
         sa.Column("first_published_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'trust_annual_report', 'trust_settlement')",
             name=op.f("ck_disclosures_disclosure_type"),
         ),
         sa.CheckConstraint(
@@ -1552,7 +1629,7 @@ def upgrade():
         sa.Column("fulfilled_on", sa.Date(), nullable=True),
         sa.Column("disclosure_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'campaign_filing', 'related_party_list')",
+            "disclosure_type IN ('basic_info', 'annual_work_report', 'annual_financial_report', 'campaign_progress', 'campaign_result', 'partner_evaluation', 'leftover_property', 'major_transactions', 'fund_annual_statement', 'emergency_update', 'project_progress', 'project_result', 'major_projects', 'trust_annual_report', 'trust_settlement', 'campaign_filing', 'related_party_list')",
             name=op.f("ck_obligations_disclosure_type"),
         ),
         sa.ForeignKeyConstraint(
@@ -2116,6 +2193,11 @@ def downgrade():
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
     op.drop_table("campaign_updates")
+    with op.batch_alter_table("trust_settlors", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_trust_settlors_trust_id"))
+        batch_op.drop_index(batch_op.f("ix_trust_settlors_organization_id"))
+
+    op.drop_table("trust_settlors")
     with op.batch_alter_table("major_transactions", schema=None) as batch_op:
         batch_op.drop_index("ix_major_transactions_trigger_id")
         batch_op.drop_index("ix_major_transactions_organization_id")
@@ -2176,6 +2258,11 @@ def downgrade():
         batch_op.drop_index("ix_compliance_triggers_organization_id")
 
     op.drop_table("compliance_triggers")
+    with op.batch_alter_table("charitable_trusts", schema=None) as batch_op:
+        batch_op.drop_index("ix_charitable_trusts_trustee_org_id")
+        batch_op.drop_index("ix_charitable_trusts_province")
+
+    op.drop_table("charitable_trusts")
     with op.batch_alter_table("charitable_projects", schema=None) as batch_op:
         batch_op.drop_index("ix_charitable_projects_organization_id")
 

@@ -102,6 +102,12 @@ def _org_with_project(session) -> dict:  # type: ignore[no-untyped-def]
     return {"org_id": session.scalar(first)}
 
 
+def _first_trust(session) -> dict:  # type: ignore[no-untyped-def]
+    from charity.models import CharitableTrust
+
+    return {"trust_id": session.scalar(sa.select(sa.func.min(CharitableTrust.id)))}
+
+
 KEY_PAGES = [
     KeyPage("home", "main.home"),
     KeyPage("org-directory", "orgs.directory"),
@@ -134,4 +140,7 @@ KEY_PAGES = [
     KeyPage("project-page", "projects.show", _first_project, login="yuexiu-owner@demo.charity"),
     KeyPage("project-list", "projects.index", _org_with_project),
     KeyPage("project-new", "projects.new", _org_with_project, login="yuexiu-owner@demo.charity"),
+    KeyPage("trust-registry", "trusts.index"),
+    KeyPage("trust-page", "trusts.show", _first_trust),
+    KeyPage("trust-new", "trusts.new", login="regulator@demo.charity"),
 ]  # fmt: skip

@@ -79,7 +79,7 @@ def test_cl13_draft_is_prefilled_from_the_books(app, client, db_session):
     with time_machine.travel(cst_noon(date(2026, 3, 20)), tick=False):
         _spend(app, org, campaign, 30_000)
     with time_machine.travel(cst_noon(date(2027, 2, 1)), tick=False):
-        login(client, owner)
+        login(client, member(org, "editor"))  # the owner approved spending (two-factor on)
         page = client.get(
             f"/orgs/{org.id}/disclosures/new?type=annual_work_report&subject=org&period=2026"
         ).get_data(as_text=True)

@@ -79,6 +79,9 @@ def test_cl79_project_walk_with_books_leftover_and_its_own_entry(app, client, db
     the fundraising's (CL art. 58; Order 81 art. 16 entry)."""
     org = make_org()
     owner = member(org, "owner")
+    # The owner approves spending below, which turns two-factor on for them (the
+    # four-eyes rule); the editor publishes.
+    editor = member(org, "editor")
     with time_machine.travel(cst_noon(date(2026, 2, 1)), tick=False):
         campaign = make_campaign(org, date(2026, 3, 1), date(2026, 3, 31))
         login(client, owner)
@@ -113,7 +116,7 @@ def test_cl79_project_walk_with_books_leftover_and_its_own_entry(app, client, db
         assert statuses(db_session, org.id, today_cst())[progress] == "due_soon"
     with time_machine.travel(datetime(2026, 6, 1, 16, 30, tzinfo=UTC), tick=False):
         assert statuses(db_session, org.id, today_cst())[progress] == "overdue"
-        login(client, owner)
+        login(client, editor)
         form = client.get(
             f"/orgs/{org.id}/disclosures/new?type=project_progress"
             f"&subject=project:{project.id}&period=2026-06-01"

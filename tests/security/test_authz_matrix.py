@@ -80,6 +80,7 @@ ARGS = {
     "ext": "webp",
     "complaint_id": "complaint_a",
     "project_id": "project_a",
+    "trust_id": "trust_a",
 }
 
 

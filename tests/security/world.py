@@ -88,6 +88,7 @@ def seed(app: Flask) -> World:
         **_gift(campaign),
         **_fund(app, org_a, users[table.FINANCE_A]),
         "project_a": _project(org_a).id,
+        "trust_a": _trust(org_a).id,
         **_payments(org_a, users[table.OWNER_A]),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
@@ -137,6 +138,23 @@ def _project(org):  # type: ignore[no-untyped-def]
     db.session.add(project)
     db.session.flush()
     return project
+
+
+def _trust(org):  # type: ignore[no-untyped-def]
+    """A charitable trust with A as trustee (Order 81 art. 12)."""
+    from datetime import date
+
+    from charity.models import CharitableTrust, TrustSettlor
+
+    trust = CharitableTrust(
+        name="示例助学慈善信托", filing_number="示例备案-0001", filing_date=date(2025, 3, 10),
+        filing_authority="广州市民政局", province="广东省", trustee_org_id=org.id,
+        purpose="助学", assets_fen=100_000, established_on=date(2025, 3, 1),
+    )  # fmt: skip
+    trust.settlors.append(TrustSettlor(name="示例公司", amount_fen=100_000))
+    db.session.add(trust)
+    db.session.flush()
+    return trust
 
 
 def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -340,10 +358,10 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     stored = uploads.store_file(app.config["UPLOAD_DIR"], evidence, 10_000)
     assert stored.sha256 == hashlib.sha256(evidence).hexdigest()
 
-    def disbursement(status: str) -> Disbursement:
+    def disbursement(status: str, kind: str = "organization") -> Disbursement:
         row = Disbursement(
             organization_id=org.id, fund_id=fund.id, amount_fen=100,
-            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind="organization",
+            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind=kind,
             beneficiary_name="北京街道长者饭堂", evidence_sha256=stored.sha256,
             evidence_content_type=stored.content_type, status=status,
             requested_by_id=requester.id,
@@ -352,6 +370,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         return row
 
     requested, executed = disbursement("requested"), disbursement("executed")
+    individual = disbursement("executed", "individual")  # evidence private (finding 7)
     # money leaving the fund waits for a second person (issue 15 finding 6)
     transfer = FundTransfer(
         fund=fund, direction="to_host", amount_fen=100, reason="退回", status="requested",
@@ -364,6 +383,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         "transfer_request": transfer.id,
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
+        "executed_individual": individual.id,
         "this_year": utcnow().year,
     }
 
