@@ -38,6 +38,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("sharing", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
+    ("cnchina", None),
     ("projects", None),
     ("trusts", None),
 ]

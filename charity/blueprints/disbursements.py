@@ -137,6 +137,7 @@ def show(disbursement_id: int):  # type: ignore[no-untyped-def]
         d=d,
         staff=staff,
         can_decide=can_decide,
+        evidence_visible=svc.evidence_visible_to(current_user, d),
         approval_refusal=svc.approval_refusal(current_user, d) if can_decide else None,
         can_execute=staff and can_manage_org(current_user, d.organization_id, svc.FINANCE_ROLES),
     )
@@ -147,6 +148,8 @@ def evidence(disbursement_id: int):  # type: ignore[no-untyped-def]
     d = _disbursement(disbursement_id)
     if d.status != "executed" and not _is_staff(d):
         abort(404)
+    if not svc.evidence_visible_to(current_user, d):
+        abort(403)  # an individual's evidence names them (issue 15 finding 7)
     extension = uploads.EXTENSIONS.get(d.evidence_content_type, "bin")
     response = uploads.send_stored(
         current_app.config["UPLOAD_DIR"],

@@ -83,6 +83,27 @@ def can_decide(user: User, disbursement: Disbursement) -> bool:
     return _is_committee_member(disbursement.fund, user)
 
 
+def evidence_visible_to(user: Any, disbursement: Disbursement) -> bool:
+    """Who may download the evidence file (issue 15 finding 7). An individual
+    beneficiary's evidence names them (the pages show only 受助人A-0012): the paying
+    organization's members, the fund's committee, platform admins and the regulator of the
+    organization's province only. An organization's evidence of an executed payment is
+    public; requests are seen by those who decide on them."""
+    authenticated = bool(getattr(user, "is_authenticated", False))
+    if disbursement.beneficiary_kind == "organization" and disbursement.status == "executed":
+        return True
+    if not authenticated:
+        return False
+    if user.role_in(disbursement.organization_id) is not None or can_decide(user, disbursement):
+        return True
+    if disbursement.status != "executed":
+        return False
+    if user.is_admin:
+        return True
+    province = user.regulator_province
+    return bool(user.is_regulator) and province in (None, disbursement.organization.province)
+
+
 def request_disbursement(
     session: Session, actor: User, command: DisbursementRequest
 ) -> Disbursement:

@@ -42,6 +42,7 @@ from charity.services import (
     receipts,
     suspensions,
 )
+from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -394,9 +395,14 @@ def mark_donation_succeeded(
 
 _donations = Donation.__table__
 _organizations = Organization.__table__
-#: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations).
+#: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations), and
+#: whether some giving-day pool could match it today (``:today``, CST).
 _LOCK_FOR_CONFIRM = (
-    sa.select(_donations, _organizations.c.uscc.label("org_uscc"))
+    sa.select(
+        _donations,
+        _organizations.c.uscc.label("org_uscc"),
+        givingdays.may_match(_donations.c.campaign_id, _donations.c.currency).label("may_match"),
+    )
     .join(_organizations, _organizations.c.id == _donations.c.organization_id)
     .where(_donations.c.id == sa.bindparam("donation_id"))
     .with_for_update(of=_donations)
@@ -417,12 +423,17 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: eight statements with the webhook's
-    event row when the log is batched, and the one shared lock (the organization's
-    receipt counter; also the log head when the log is inline) taken last.
+    session's connection, with statements built once: seven statements on PostgreSQL with
+    the webhook's event row when the log is batched (whether a giving-day pool could
+    match the gift is asked in the row lock's SELECT; the ledger transaction and its
+    entries are one statement), and the one shared lock (the organization's receipt
+    counter; also the log head when the log is inline) taken last.
     """
     connection = session.connection()
-    row = connection.execute(_LOCK_FOR_CONFIRM, {"donation_id": donation_id}).first()
+    today = today_cst()
+    row = connection.execute(
+        _LOCK_FOR_CONFIRM, {"donation_id": donation_id, "today": today}
+    ).first()
     if row is None:
         raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
     check_intent(row, intent, account)  # type: ignore[arg-type] - a Row has the columns
@@ -439,8 +450,13 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # the pools this gift may be matched from, looked up before any shared lock
-    candidates = givingdays.match_candidates(session, row, now)
+    # the pools this gift may be matched from, looked up before any shared lock (when the
+    # lock's SELECT saw one, or the day turned since)
+    candidates = (
+        givingdays.match_candidates(session, row, now)
+        if row.may_match or today_cst(now) != today
+        else []
+    )
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
@@ -453,7 +469,13 @@ def confirm_payment(
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
-            session, "donation.succeeded", payload, subject_table="donations", subject_id=row.id
+            session,
+            "donation.succeeded",
+            payload,
+            subject_table="donations",
+            subject_id=row.id,
+            at=now,
+            subject=row,
         )
     )
     connection.execute(

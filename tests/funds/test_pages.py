@@ -43,7 +43,8 @@ def test_fund_list_and_page(client, people, fund, evidence):
     assert "¥90.00" in page  # balance: 100 + 50 - 60
     assert "<svg" in page and 'role="img"' in page
     assert 'class="chart-line"' in page and 'class="chart-out"' in page
-    assert f"/disbursements/{d.id}/evidence" in page
+    # an individual's evidence names them: on file, not linked (issue 15 finding 7)
+    assert f"/disbursements/{d.id}/evidence" not in page and "On file (private)" in page
     assert f"受助人A-{d.id:04d}" in page and "刘婆婆" not in page
     assert "giver@example.org" not in page and "捐赠人" not in page  # no donor data
     assert f"#{a.id}" in page and "¥40.00" in page  # gift A: ¥60 spent, ¥40 left

@@ -184,6 +184,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "enforcement.campaign": (get({REGULATOR, ADMIN}),),
     "enforcement.suspend": (post({REGULATOR, ADMIN}),),
     "enforcement.lift": (post({REGULATOR, ADMIN}),),
+    # 慈善中国 (issue 16 point 16): the export is public like the disclosures; members
+    # record where a disclosure is on the national platform
+    "cnchina.export": (get(EVERYONE),),
+    "cnchina.record": (get(MEMBERS_A), post(MEMBERS_A)),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
@@ -270,7 +274,16 @@ TABLE: dict[str, tuple[Case, ...]] = {
         get({OWNER_A, FINANCE_A}),
         get(EVERYONE, args={"disbursement_id": "executed_disbursement"}, variant="executed"),
     ),
-    "disbursements.evidence": (get({OWNER_A, FINANCE_A}),),
+    # an individual beneficiary's evidence names them: the organization, admins and the
+    # regulator only, even once paid (issue 15 finding 7)
+    "disbursements.evidence": (
+        get({OWNER_A, FINANCE_A}),
+        get(
+            MEMBERS_A | {ADMIN, REGULATOR},
+            args={"disbursement_id": "executed_individual"},
+            variant="individual",
+        ),
+    ),
     "disbursements.approve": (post({OWNER_A, FINANCE_A}),),
     "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
     "disbursements.execute": (post({OWNER_A, FINANCE_A}),),

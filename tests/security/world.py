@@ -358,10 +358,10 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     stored = uploads.store_file(app.config["UPLOAD_DIR"], evidence, 10_000)
     assert stored.sha256 == hashlib.sha256(evidence).hexdigest()
 
-    def disbursement(status: str) -> Disbursement:
+    def disbursement(status: str, kind: str = "organization") -> Disbursement:
         row = Disbursement(
             organization_id=org.id, fund_id=fund.id, amount_fen=100,
-            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind="organization",
+            purpose_category="elderly_care", purpose="长者午餐", beneficiary_kind=kind,
             beneficiary_name="北京街道长者饭堂", evidence_sha256=stored.sha256,
             evidence_content_type=stored.content_type, status=status,
             requested_by_id=requester.id,
@@ -370,6 +370,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         return row
 
     requested, executed = disbursement("requested"), disbursement("executed")
+    individual = disbursement("executed", "individual")  # evidence private (finding 7)
     # money leaving the fund waits for a second person (issue 15 finding 6)
     transfer = FundTransfer(
         fund=fund, direction="to_host", amount_fen=100, reason="退回", status="requested",
@@ -382,6 +383,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         "transfer_request": transfer.id,
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
+        "executed_individual": individual.id,
         "this_year": utcnow().year,
     }
 
