@@ -93,3 +93,15 @@ def test_the_demo_fund_is_set_up_before_its_first_gift_and_no_update_overclaims(
         assert first is None or created < first, (fund.name, created, first)
     for update in db_session.scalars(sa.select(CampaignUpdate)):
         assert "已送达" not in update.body_md and "已送达" not in update.title
+
+
+def test_the_campaign_page_has_a_donate_bar_for_phones(client, db_session):
+    campaign = CampaignFactory()
+    html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    bar = re.search(r'<div class="donate-bar">(.*?)</div>', html, re.S)
+    assert 'class="button campaign-donate"' in html  # the campaign takes gifts: so does the bar
+    assert bar and f'href="/campaigns/{campaign.id}/donate"' in bar.group(1)
+    campaign.status = "closed"
+    db_session.flush()
+    closed = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert 'class="donate-bar"' not in closed

@@ -144,3 +144,24 @@ def test_the_one_click_unsubscribe_page(size, live_server, new_context, axe_js):
     screenshot(page, "donor-unsubscribed")
     with live.db() as session:
         assert not donor_updates.is_subscribed(session, email)
+
+
+@SIZES
+def test_the_donate_bar_stays_in_reach_on_phones(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
+    page = _context(new_context, size).new_page()
+    find_campaign_from_home(page, live_server)
+    bar = page.locator(".donate-bar")
+    if size["width"] > 900:
+        assert not bar.is_visible()  # wide screens keep the sticky giving card
+        return
+    page.mouse.wheel(0, 900)
+    page.wait_for_timeout(300)
+    box = bar.bounding_box()
+    assert bar.is_visible() and box is not None
+    assert abs(box["y"] + box["height"] - size["height"]) <= 2, box  # at the screen's bottom
+    assert overflow(page) <= 0, widest_elements(page)
+    assert_accessible(page, axe_js, "campaign page with the donate bar")
+    page.screenshot(path=str(screenshot(page, "campaign-donate-bar")).replace(".png", "-view.png"))
+    with page.expect_navigation():
+        bar.locator("a").click()
+    assert re.search(r"/campaigns/\d+/donate$", page.url)
