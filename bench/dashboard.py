@@ -203,8 +203,8 @@ def _enforcement(rng: random.Random, now: datetime) -> None:
                 "is_anonymous": True,
                 "status": rng.choice(["received", "in_review", "replied", "closed"]),
                 "received_at": now,
-                "received_on": TODAY - timedelta(days=rng.randint(0, 60)),
-                "reply_due_on": TODAY + timedelta(days=rng.randint(-50, 7)),
+                "received_on": TODAY - timedelta(days=(ago := rng.randint(0, 60))),
+                "reply_due_on": TODAY - timedelta(days=ago - 7),  # some still due, most overdue
                 "created_at": now,
             }
             for n in range(20_000)
