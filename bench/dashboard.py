@@ -27,7 +27,15 @@ from sqlalchemy import event, insert
 
 from charity import create_app
 from charity.extensions import db
-from charity.models import Campaign, Donation, Organization, User
+from charity.models import (
+    Campaign,
+    CampaignSuspension,
+    CnchinaEntry,
+    Complaint,
+    Donation,
+    Organization,
+    User,
+)
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
 from config import TestingConfig
 
@@ -175,7 +183,60 @@ def populate() -> None:
             platform_role="regulator",
         )
     )
+    db.session.flush()  # the regulator, who suspended the bench's campaigns
+    _enforcement(rng, now)
     db.session.commit()
+
+
+def _enforcement(rng: random.Random, now: datetime) -> None:
+    """Issue 16 points 15-16: 20,000 complaints (some overdue), 200 suspended campaigns and
+    慈善中国 entries for half the disclosures, so the dashboard's three tables are timed."""
+    db.session.execute(
+        insert(Complaint),
+        [
+            {
+                "reference": f"JB20250101-{n:08d}",
+                "check_code_hash": "0" * 64,
+                "organization_id": rng.randint(1, ORGS),
+                "category": "other",
+                "body": "x",
+                "is_anonymous": True,
+                "status": rng.choice(["received", "in_review", "replied", "closed"]),
+                "received_at": now,
+                "received_on": TODAY - timedelta(days=(ago := rng.randint(0, 60))),
+                "reply_due_on": TODAY - timedelta(days=ago - 7),  # some still due, most overdue
+                "created_at": now,
+            }
+            for n in range(20_000)
+        ],
+    )
+    db.session.flush()
+    db.session.execute(
+        insert(CampaignSuspension),
+        [
+            {
+                "campaign_id": c,
+                "reason": "x",
+                "suspended_at": now,
+                "suspended_by_id": ORGS * 10,
+                "created_at": now,
+            }
+            for c in range(1, 201)
+        ],
+    )
+    db.session.execute(
+        insert(CnchinaEntry),
+        [
+            {
+                "disclosure_id": c,
+                "organization_id": c,
+                "entry_number": f"N{c}",
+                "url": "",
+                "created_at": now,
+            }
+            for c in range(1, CAMPAIGNS + 1, 2)
+        ],
+    )
 
 
 def main(url: str | None) -> None:

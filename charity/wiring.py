@@ -20,9 +20,11 @@ from charity.services import (
     disbursements,
     disclosures,
     donations,
+    donor_updates,
     funds,
     givingdays,
     major_transactions,
+    official_receipts,
     offline,
     organizations,
     projects,
@@ -37,6 +39,7 @@ SUBSCRIBERS: tuple[Subscriber, ...] = (
     store.append_event,  # the public log: appended, or queued for the sequencer
     obligations.refresh_on_event,  # compliance: the organization's obligations
     related_parties.gift_from_related_party,  # compliance: Order 81 arts. 14-15
+    donor_updates.notice_on_event,  # donors hear back: a result published, a suspension
 )
 
 #: (event type, subject table, the function that rebuilds its public payload from the row):
@@ -62,6 +65,11 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("donation.succeeded", "donations", donations.succeeded_payload),
     ("donation.receipt_issued", "donations", donations.receipt_issued_payload),
     ("donation.refunded", "refunds", donations.refunded_payload),
+    (
+        "donation.official_receipt_recorded",
+        "official_receipts",
+        official_receipts.recorded_payload,
+    ),
     ("donation.matched", "matches", givingdays.matched_payload),
     ("match.released", "match_releases", givingdays.released_payload),
     ("giving_day.created", "giving_days", givingdays.giving_day_payload),

@@ -18,7 +18,9 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("disclosures", None),
     ("regulator", "/regulator"),
     ("donations", None),
+    ("official_receipts", None),
     ("donor", None),
+    ("donor_updates", None),
     ("offline", None),
     ("major_transactions", None),
     ("stripe_webhook", None),
@@ -36,6 +38,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("sharing", None),
     ("complaints", None),
     ("enforcement", "/regulator"),
+    ("cnchina", None),
     ("projects", None),
     ("trusts", None),
 ]

@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, select
 
+from charity.compliance import enforcement
 from charity.compliance import rules as r
 from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
@@ -347,6 +348,8 @@ def feed_items() -> list[dict]:
     items = [_item("late_filing", v, d, o, ob) for v, d, o, ob in late]
     items += [_item("correction", v, d, o, None) for v, d, o in corrections]
     items += [_trust_item(trust) for trust in trusts.recent_filings(db.session, FEED_SIZE)]
+    # suspensions and complaints (issue 16 point 15), never complainant data
+    items += enforcement.feed_items(db.session, today_cst(), FEED_SIZE, links.public_url)
     items.sort(key=lambda item: (item.pop("_at"), item["id"]), reverse=True)
     return items[:FEED_SIZE]
 

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +33,7 @@ from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import receipt_mail
 from charity.ops.mail import Mail, queue_mail
-from charity.services import donations, receipts
+from charity.services import donations, official_receipts, receipts
 from charity.web import ratelimits
 from charity.web.forms import BaseForm, YuanField, field_error
 
@@ -69,6 +70,16 @@ class DonateForm(BaseForm):
         _l("Message (optional)"), validators=[Length(max=donations.MESSAGE_MAX_LENGTH)]
     )
     receipt_wanted = BooleanField(_l("I want a donation receipt"), default=True)
+    #: Donors hear back (issue 17 point 10): off unless ticked.
+    wants_updates = BooleanField(
+        _l("E-mail me news of this campaign: updates, its result (at most one e-mail a day)"),
+        default=False,
+    )
+    #: A company giving (issue 17 point 5): the charity issues the finance bureau's bill to it.
+    company_uscc = StringField(
+        _l("Company's unified social credit code"), validators=[Length(max=30)]
+    )
+    invoice_title = StringField(_l("Bill made out to (company name)"), validators=[Length(max=200)])
     #: How to pay: the organization's providers, wallets first (set per page: method_choices).
     method = RadioField(_l("Pay with"), choices=[], validators=[Optional()], validate_choice=False)
     # monthly gifts
@@ -90,6 +101,28 @@ class DonateForm(BaseForm):
             raise ValidationError(
                 _l("The largest online gift is ¥%(max)s.", max=f"{maximum // 100:,}")
             )
+
+    def validate_company_uscc(self, field: StringField) -> None:
+        if not (field.data or "").strip():
+            if (self.invoice_title.data or "").strip():
+                raise ValidationError(_l("Enter the company's unified social credit code."))
+            return
+        try:
+            field.data = official_receipts.check_donor_uscc(field.data)
+        except official_receipts.OfficialReceiptError as error:
+            raise ValidationError(_(error.message)) from None
+
+    def validate_invoice_title(self, field: StringField) -> None:
+        if (self.company_uscc.data or "").strip() and not (field.data or "").strip():
+            raise ValidationError(_l("Enter the name the bill is made out to."))
+
+    @property
+    def company(self) -> dict[str, str]:
+        """The NewDonation fields of a company donor (empty for a person)."""
+        return {
+            "company_uscc": (self.company_uscc.data or "").strip(),
+            "invoice_title": (self.invoice_title.data or "").strip(),
+        }
 
     @property
     def anonymous(self) -> bool:
@@ -173,6 +206,9 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
             team_id=_team_param(),  # the team link the donor came through
+            **form.company,
+            wants_updates=bool(form.wants_updates.data),
+            language=str(get_locale()),
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # monthly gifts
@@ -333,6 +369,7 @@ def show(token: str):  # type: ignore[no-untyped-def]
         not_official=receipts.NOT_AN_OFFICIAL_RECEIPT,
         donor_json=receipts.donor_json(donation),
         log_url=receipts.log_entry_url(donation),
+        bill=official_receipts.official_receipt_for(db.session, donation.id),
         **_pending_context(donation),
     )
 

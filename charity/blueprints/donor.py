@@ -21,13 +21,23 @@ from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, Length
 
 from charity import payments
+from charity.blueprints.donor_updates import NewsForm
 from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.ops.mail import Mail, queue_mail
-from charity.services import accounts, donations, donor_accounts, receipts, recurring, statements
+from charity.services import (
+    accounts,
+    donations,
+    donor_accounts,
+    donor_updates,
+    official_receipts,
+    receipts,
+    recurring,
+    statements,
+)
 from charity.services.donations import DonationError
 from charity.web import links, ratelimits
 from charity.web.forms import BaseForm, field_error
@@ -189,6 +199,8 @@ def _account_page(claim_form: ClaimForm, status: int):  # type: ignore[no-untype
         claim_form=claim_form,
         consent_form=consent,
         years=statements.statement_years(db.session, current_user),
+        bills=official_receipts.official_receipts_by_donation(db.session, [g.id for g in gifts]),
+        news_form=NewsForm(wants_news=donor_updates.is_subscribed(db.session, current_user.email)),
     ), status
 
 

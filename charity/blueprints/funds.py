@@ -130,6 +130,7 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
             message=form.message.data or "",
             receipt_wanted=form.receipt_wanted.data,
             max_amount_fen=current_app.config["DONATION_MAX_FEN"],
+            **form.company,
         )
         actor = current_user if current_user.is_authenticated else None
         try:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
 from charity.compliance.dates import cst_date
+from charity.compliance.enforcement import TABLES as ENFORCEMENT_TABLES
+from charity.compliance.enforcement import enforcement_tables
 from charity.compliance.obligations import (
     ASSESSED,
     DUE_SOON_DAYS,
@@ -337,6 +339,7 @@ TABLES = (
     "ratio_failures",
     "mismatches",
     "reconciliation",
+    *ENFORCEMENT_TABLES,
 )
 
 
@@ -446,5 +449,6 @@ def build_tables(
         mismatch_rows(session, scope, limit),
     )
     tables["reconciliation"] = _reconciliation_table(session, scope)
+    tables.update(enforcement_tables(session, today, as_scope(scope).province, limit))
     tables["_overall"] = (RATE_HEADERS, _rate_rows([rates["overall"]]))
     return tables

@@ -35,6 +35,9 @@ class Event:
     #: Which domain row the event is about, so `flask audit verify` can recompute it.
     subject_table: str | None = None
     subject_id: int | None = None
+    #: The subject row as the caller already holds it (an ORM object or a Core row with
+    #: its columns), for subscribers that would otherwise load it again; never stored.
+    subject: Any = field(default=None, compare=False, repr=False)
 
 
 Subscriber = Callable[[Session, Event], Any]
@@ -96,6 +99,7 @@ def record_event(
     subject_table: str | None = None,
     subject_id: int | None = None,
     at: datetime | None = None,
+    subject: Any = None,
 ) -> list[Any]:
     """Record an event in the caller's transaction; returns what subscribers returned
     (None results left out: the audit log returns the new entry's index).
@@ -116,6 +120,7 @@ def record_event(
         at=at or datetime.now(UTC),
         subject_table=subject_table,
         subject_id=subject_id,
+        subject=subject,
     )
     results = [handler(session, event) for handler in list(_subscribers)]
     return [result for result in results if result is not None]

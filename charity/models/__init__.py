@@ -19,6 +19,7 @@ from charity.models.donation import (
     Refund,
     WebhookRejection,
 )
+from charity.models.donor_updates import CampaignNotice, UpdateSubscription
 from charity.models.enforcement import CampaignSuspension, CnchinaEntry, Complaint
 from charity.models.fund import Fund, FundCommitteeMember, FundTransfer
 from charity.models.gifts import (
@@ -42,6 +43,7 @@ from charity.models.image import Image, ImageVariant
 from charity.models.invitation import Invitation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.major_transaction import MajorTransaction
+from charity.models.official_receipt import OfficialReceipt
 from charity.models.organization import Organization
 from charity.models.payment import (
     MerchantAccount,
@@ -64,6 +66,7 @@ __all__ = [
     "AuditNode",
     "AuditQueued",
     "Campaign",
+    "CampaignNotice",
     "CampaignSuspension",
     "CampaignUpdate",
     "CharitableProject",
@@ -93,6 +96,7 @@ __all__ = [
     "MatchingPoolCampaign",
     "Membership",
     "MerchantAccount",
+    "OfficialReceipt",
     "OfflineGiftDetail",
     "Organization",
     "ParkedEvent",
@@ -115,6 +119,7 @@ __all__ = [
     "TimestampMixin",
     "TrustSettlor",
     "UTCDateTime",
+    "UpdateSubscription",
     "User",
     "UserSession",
     "WebhookRejection",

@@ -135,6 +135,12 @@ class Donation(TimestampMixin, db.Model):
     #: A provider event for this donation waits for its success (charity.models.payment
     #: ParkedEvent): confirm_payment applies it in the same transaction.
     has_parked_events: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # --- the finance bureau's receipt (issue 17 point 5) ---
+    #: A company donor's unified social credit code (check digit validated), for the
+    #: 公益事业捐赠统一票据 the organization issues; None for a person.
+    donor_uscc: Mapped[str | None] = mapped_column(String(18))
+    #: 发票抬头: the name the bill is made out to (a company's registered name).
+    invoice_title: Mapped[str | None] = mapped_column(String(200))
     # --- team credit and pledge linking ---
     #: The team (一起捐) whose link the gift came through; the money is the campaign's.
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

@@ -32,6 +32,8 @@ class Mail:
     subject: str
     body: str
     attachments: tuple[tuple[str, str, bytes], ...] = ()  # (filename, mime type, content)
+    #: Extra headers, e.g. RFC 8058's List-Unsubscribe and List-Unsubscribe-Post.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 def build_message(mail: Mail) -> EmailMessage:
@@ -41,6 +43,8 @@ def build_message(mail: Mail) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=_sender_domain())
+    for name, value in mail.headers:
+        message[name] = value
     message.set_content(mail.body)
     for filename, mime, content in mail.attachments:
         maintype, subtype = mime.split("/", 1)

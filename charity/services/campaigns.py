@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, object_session
 from charity.core.events import record_event
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
-from charity.services import suspensions
+from charity.services import donor_updates, suspensions
 
 CST = ZoneInfo("Asia/Shanghai")
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
@@ -446,6 +446,7 @@ def post_update(
         author_id=actor.id,
     )
     session.add(update)
+    donor_updates.note(session, campaign.id, "update", None, command.title)
     return update
 
 

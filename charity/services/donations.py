@@ -34,7 +34,15 @@ from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
-from charity.services import givingdays, ledger, receipts, suspensions
+from charity.services import (
+    donor_updates,
+    givingdays,
+    ledger,
+    official_receipts,
+    receipts,
+    suspensions,
+)
+from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -67,6 +75,12 @@ class NewDonation:
     max_amount_fen: int
     fund_id: int | None = None
     team_id: int | None = None  # the team link the gift came through
+    #: A company donor's USCC and 发票抬头, for the finance bureau's receipt (point 5).
+    company_uscc: str = ""
+    invoice_title: str = ""
+    #: The donor asked for news of the campaign (point 10), in this language.
+    wants_updates: bool = False
+    language: str = "zh_Hans_CN"
 
 
 @dataclass(frozen=True)
@@ -122,6 +136,21 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
     return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
+def _company(command: NewDonation) -> tuple[str | None, str | None]:
+    """A company donor's (USCC, invoice title), both or neither; the USCC's check digit
+    checked here too, whoever calls."""
+    title = command.invoice_title.strip()
+    if not command.company_uscc.strip() and not title:
+        return None, None
+    try:
+        code = official_receipts.check_donor_uscc(command.company_uscc)
+    except official_receipts.OfficialReceiptError as error:
+        raise DonationError(error.message, "company_uscc") from None
+    if not title:
+        raise DonationError(N_("Enter the name the bill is made out to."), "invoice_title")
+    return code, title[:200]
+
+
 def create_donation(session: Session, actor: User | None, command: NewDonation) -> Donation:
     # a gift to a community fund goes the same way, to the fund's host.
     target = _open_target(session, command)
@@ -130,6 +159,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
     if len(command.message) > MESSAGE_MAX_LENGTH:
         raise DonationError(N_("The message is too long."), "message")
+    company_uscc, invoice_title = _company(command)
     salt = new_salt()
     donation = Donation(
         organization_id=target.organization_id,
@@ -151,11 +181,15 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         ),
         stripe_account_id=target.organization.stripe_account_id,
         receipt_waived=not command.receipt_wanted,
+        donor_uscc=company_uscc,
+        invoice_title=invoice_title,
         team_id=givingdays.team_for_gift(
             session, command.team_id, campaign.id if campaign is not None else None
         ),
     )
     session.add(donation)
+    if command.wants_updates and campaign is not None:
+        donor_updates.opt_in(session, donation.donor_email, command.language)
     return donation
 
 
@@ -361,9 +395,14 @@ def mark_donation_succeeded(
 
 _donations = Donation.__table__
 _organizations = Organization.__table__
-#: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations).
+#: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations), and
+#: whether some giving-day pool could match it today (``:today``, CST).
 _LOCK_FOR_CONFIRM = (
-    sa.select(_donations, _organizations.c.uscc.label("org_uscc"))
+    sa.select(
+        _donations,
+        _organizations.c.uscc.label("org_uscc"),
+        givingdays.may_match(_donations.c.campaign_id, _donations.c.currency).label("may_match"),
+    )
     .join(_organizations, _organizations.c.id == _donations.c.organization_id)
     .where(_donations.c.id == sa.bindparam("donation_id"))
     .with_for_update(of=_donations)
@@ -384,12 +423,17 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: eight statements with the webhook's
-    event row when the log is batched, and the one shared lock (the organization's
-    receipt counter; also the log head when the log is inline) taken last.
+    session's connection, with statements built once: seven statements on PostgreSQL with
+    the webhook's event row when the log is batched (whether a giving-day pool could
+    match the gift is asked in the row lock's SELECT; the ledger transaction and its
+    entries are one statement), and the one shared lock (the organization's receipt
+    counter; also the log head when the log is inline) taken last.
     """
     connection = session.connection()
-    row = connection.execute(_LOCK_FOR_CONFIRM, {"donation_id": donation_id}).first()
+    today = today_cst()
+    row = connection.execute(
+        _LOCK_FOR_CONFIRM, {"donation_id": donation_id, "today": today}
+    ).first()
     if row is None:
         raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
     check_intent(row, intent, account)  # type: ignore[arg-type] - a Row has the columns
@@ -406,8 +450,13 @@ def confirm_payment(
             lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
-    # the pools this gift may be matched from, looked up before any shared lock
-    candidates = givingdays.match_candidates(session, row, now)
+    # the pools this gift may be matched from, looked up before any shared lock (when the
+    # lock's SELECT saw one, or the day turned since)
+    candidates = (
+        givingdays.match_candidates(session, row, now)
+        if row.may_match or today_cst(now) != today
+        else []
+    )
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
@@ -420,7 +469,13 @@ def confirm_payment(
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = _log_index(
         record_event(
-            session, "donation.succeeded", payload, subject_table="donations", subject_id=row.id
+            session,
+            "donation.succeeded",
+            payload,
+            subject_table="donations",
+            subject_id=row.id,
+            at=now,
+            subject=row,
         )
     )
     connection.execute(

@@ -184,11 +184,11 @@ def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
     """The statement as a PDF, with the CJK font the receipts use."""
     from fpdf import FPDF
 
-    from charity.services.receipts import find_cjk_font
+    from charity.services.receipts import add_cjk_font, find_cjk_font
 
     pdf = FPDF(format="A4")
     pdf.set_title(f"{statement.fund.name} {statement.year}")
-    pdf.add_font("cjk", "", str(find_cjk_font(font_path)))
+    add_cjk_font(pdf, find_cjk_font(font_path))
     pdf.add_page()
     pdf.set_font("cjk", size=14)
     title = gettext(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -346,31 +347,74 @@ _events = GivingDay.__table__
 _entries = GivingDayCampaign.__table__
 _eligible = MatchingPoolCampaign.__table__
 _matches = Match.__table__
-#: Pools a gift to this campaign could be matched from today (CST), in id order.
-_CANDIDATES = (
-    sa.select(_pools.c.id, _pools.c.windows)
-    .join(_events, _events.c.id == _pools.c.event_id)
-    .join(
-        _entries,
-        sa.and_(
-            _entries.c.event_id == _pools.c.event_id,
-            _entries.c.campaign_id == sa.bindparam("campaign_id"),
-            _entries.c.status == "accepted",
-        ),
-    )
-    .where(
+_accounts = LedgerAccount.__table__
+_pool_account = _accounts.alias("pool_account")
+_matched_account = _accounts.alias("matched_account")
+
+
+def _candidate_conditions(campaign_id: Any, currency: Any) -> list[Any]:
+    """A pool of a giving day on today (CST) with money left, in this currency, whose
+    event accepted the campaign and which may match it (unrestricted or listed)."""
+    return [
+        _events.c.id == _pools.c.event_id,
         _events.c.start_date <= sa.bindparam("today"),
         _events.c.end_date >= sa.bindparam("today"),
         _pools.c.allocated_fen < _pools.c.total_fen,
-        _pools.c.currency == sa.bindparam("currency"),
+        _pools.c.currency == currency,
+        sa.exists()
+        .where(
+            _entries.c.event_id == _pools.c.event_id,
+            _entries.c.campaign_id == campaign_id,
+            _entries.c.status == "accepted",
+        )
+        .correlate_except(_entries),
         sa.or_(
             sa.not_(_pools.c.restricted),
-            sa.exists().where(
+            sa.exists()
+            .where(
                 _eligible.c.pool_id == _pools.c.id,
-                _eligible.c.campaign_id == sa.bindparam("campaign_id"),
-            ),
+                _eligible.c.campaign_id == campaign_id,
+            )
+            .correlate_except(_eligible),
         ),
+    ]
+
+
+def may_match(campaign_id: Any, currency: Any) -> Any:
+    """EXISTS: some pool could match a gift to this campaign today (``:today``, CST),
+    windows aside. ``confirm_payment`` asks it in its row lock's SELECT, so a gift on an
+    ordinary day costs no statement of its own for matching."""
+    return (
+        sa.exists()
+        .where(*_candidate_conditions(campaign_id, currency))
+        .select_from(_pools, _events)
     )
+
+
+#: Pools a gift to this campaign could be matched from today (CST), in id order, each
+#: with its match_pool ledger account and the campaign's matched account (NULL when not
+#: made yet): one statement.
+_CANDIDATES = (
+    sa.select(
+        _pools.c.id,
+        _pools.c.windows,
+        _pool_account.c.id.label("pool_account_id"),
+        _pool_account.c.currency.label("pool_account_currency"),
+        _matched_account.c.id.label("matched_account_id"),
+        _matched_account.c.currency.label("matched_account_currency"),
+    )
+    .select_from(_pools)
+    .join(_events, _events.c.id == _pools.c.event_id)
+    .outerjoin(
+        _pool_account,
+        _pool_account.c.key
+        == sa.literal("matchpool:")
+        + sa.cast(_pools.c.id, sa.String)
+        + sa.literal(":match_pool:")
+        + _pools.c.currency,
+    )
+    .outerjoin(_matched_account, _matched_account.c.key == sa.bindparam("matched_key"))
+    .where(*_candidate_conditions(sa.bindparam("campaign_id"), sa.bindparam("currency")))
     .order_by(_pools.c.id)
 )
 _DONOR_TODAY = sa.select(
@@ -410,6 +454,23 @@ def donor_key(donation: Any) -> str:
     return hashlib.sha256(basis.encode()).hexdigest()
 
 
+def forget_donor_keys(session: Session, donation_ids: list[int]) -> int:
+    """Erasure: the per-donor cap hash of these gifts' matches is the donor's e-mail (or
+    account) hashed, i.e. identifying to anyone who guesses the address. Replace it with
+    one random value shared by these matches (so they still count together against the
+    cap, for what is left of their day) that nothing can be traced back to. Returns the
+    matches changed. A later gift from the same address starts a fresh count."""
+    if not donation_ids:
+        return 0
+    replacement = hashlib.sha256(b"erased:" + secrets.token_bytes(32)).hexdigest()
+    result = session.execute(
+        sa.update(_matches)
+        .where(_matches.c.donation_id.in_(donation_ids))
+        .values(donor_key=replacement)
+    )
+    return result.rowcount or 0  # type: ignore[attr-defined]
+
+
 def match_amount(
     gift_fen: int,
     ratio_percent: int,
@@ -434,47 +495,46 @@ class Candidate:
     matched_account: ledger.AccountRef
 
 
-_accounts = LedgerAccount.__table__
-_ACCOUNTS_BY_KEY = sa.select(_accounts.c.key, _accounts.c.id, _accounts.c.currency).where(
-    _accounts.c.key.in_(sa.bindparam("keys", expanding=True))
-)
-
-
 def match_candidates(session: Session, row: Any, now: datetime) -> list[Candidate]:
     """The pools a gift succeeding now could be matched from (event on today, campaign
-    accepted and eligible, window open, money left), in pool id order. No lock is taken:
-    ``match_gift`` decides under each pool's lock. Called by ``confirm_payment`` before
-    the receipt counter, so the lookups are not inside any serialized section."""
+    accepted and eligible, window open, money left), in pool id order, with their ledger
+    accounts: one statement. No lock is taken: ``match_gift`` decides under each pool's
+    lock. Called by ``confirm_payment`` before the receipt counter, so the lookup is not
+    inside any serialized section."""
     if row.campaign_id is None or row.channel == "in_kind":
-        return []
-    connection = session.connection()
-    found = connection.execute(
-        _CANDIDATES,
-        {"campaign_id": row.campaign_id, "today": today_cst(now), "currency": row.currency},
-    ).all()
-    pool_ids = [pool_id for pool_id, windows in found if in_window(windows, now)]
-    if not pool_ids:
         return []
     matched_key = ledger.account_key(
         "matched", row.organization_id, row.currency, row.campaign_id, None
     )
-    keys = [f"matchpool:{p}:match_pool:{row.currency}" for p in pool_ids] + [matched_key]
-    refs = {
-        key: ledger.AccountRef(id_, currency)
-        for key, id_, currency in connection.execute(_ACCOUNTS_BY_KEY, {"keys": keys})
-    }
-    if matched_key not in refs:  # the campaign's first match: create its account
-        (refs[matched_key],) = ledger.account_refs(
+    found = [
+        found
+        for found in session.connection().execute(
+            _CANDIDATES,
+            {
+                "campaign_id": row.campaign_id,
+                "today": today_cst(now),
+                "currency": row.currency,
+                "matched_key": matched_key,
+            },
+        )
+        if in_window(found.windows, now)
+    ]
+    if not found:
+        return []
+    if found[0].matched_account_id is not None:
+        matched = ledger.AccountRef(found[0].matched_account_id, found[0].matched_account_currency)
+    else:  # the campaign's first match: create its account
+        (matched,) = ledger.account_refs(
             session, ("matched", row.organization_id, row.currency, row.campaign_id, None)
         )
     candidates = []
-    for pool_id in pool_ids:
-        key = f"matchpool:{pool_id}:match_pool:{row.currency}"
-        if key not in refs:  # made with the pool; created here only for a hand-made pool
-            pool = session.get(MatchingPool, pool_id)
-            account = pool_accounts(session, pool)[2]  # type: ignore[arg-type]
-            refs[key] = ledger.AccountRef(account.id, account.currency)
-        candidates.append(Candidate(pool_id, refs[key], refs[matched_key]))
+    for pool in found:
+        if pool.pool_account_id is not None:
+            account = ledger.AccountRef(pool.pool_account_id, pool.pool_account_currency)
+        else:  # made with the pool; created here only for a hand-made pool
+            made = pool_accounts(session, session.get(MatchingPool, pool.id))[2]  # type: ignore[arg-type]
+            account = ledger.AccountRef(made.id, made.currency)
+        candidates.append(Candidate(pool.id, account, matched))
     return candidates
 
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from charity.core.db import dialect_insert
@@ -23,6 +24,47 @@ from charity.models import Donation, LedgerAccount, LedgerEntry, LedgerTransacti
 _transactions = LedgerTransaction.__table__
 _entries = LedgerEntry.__table__
 _INSERT_TRANSACTION = _transactions.insert().returning(_transactions.c.id)
+
+
+def _insert_with_entries() -> sa.Insert:
+    """PostgreSQL: the transaction and its entries in ONE statement (a data-modifying
+    CTE feeding the entries' INSERT from three unnested arrays); returns the id."""
+    new = (
+        _transactions.insert()
+        .values(
+            kind=sa.bindparam("kind"),
+            source_key=sa.bindparam("source_key"),
+            donation_id=sa.bindparam("donation_id"),
+            refund_id=sa.bindparam("refund_id"),
+            description=sa.bindparam("description"),
+            created_at=sa.bindparam("created_at", type_=_transactions.c.created_at.type),
+        )
+        .returning(_transactions.c.id)
+        .cte("new_transaction")
+    )
+    lines = (
+        sa.func.unnest(
+            sa.bindparam("accounts", type_=postgresql.ARRAY(sa.BigInteger)),
+            sa.bindparam("amounts", type_=postgresql.ARRAY(sa.BigInteger)),
+            sa.bindparam("currencies", type_=postgresql.ARRAY(sa.String)),
+        )
+        .table_valued("account_id", "amount_fen", "currency")
+        .render_derived(name="line")
+    )
+    return (
+        _entries.insert()
+        .from_select(
+            ["transaction_id", "account_id", "amount_fen", "currency"],
+            sa.select(
+                new.c.id, lines.c.account_id, lines.c.amount_fen, lines.c.currency
+            ).select_from(new.join(lines, sa.true())),
+        )
+        .returning(_entries.c.transaction_id)
+        .add_cte(new)
+    )
+
+
+_INSERT_WITH_ENTRIES = _insert_with_entries()
 
 
 class UnbalancedTransactionError(ValueError):
@@ -118,20 +160,32 @@ def post_transaction(
         totals[posting.account.currency] += posting.amount_fen
     if len(postings) < 2 or any(totals.values()) or any(p.amount_fen == 0 for p in postings):
         raise UnbalancedTransactionError(f"{source_key}: {dict(totals)}")
-    # Core, not the unit of work: two statements (the transaction, then its entries in
-    # one multi-row INSERT), on every confirmation's path.
+    # Core, not the unit of work, on every confirmation's path: on PostgreSQL one
+    # statement; elsewhere two (the transaction, then its entries in one multi-row INSERT).
     connection = session.connection()
-    transaction_id = connection.execute(
-        _INSERT_TRANSACTION,
-        {
-            "kind": kind,
-            "source_key": source_key,
-            "donation_id": donation_id,
-            "refund_id": refund_id,
-            "description": description[:300],
-            "created_at": created_at or datetime.now(UTC),
-        },
-    ).scalar_one()
+    values = {
+        "kind": kind,
+        "source_key": source_key,
+        "donation_id": donation_id,
+        "refund_id": refund_id,
+        "description": description[:300],
+        "created_at": created_at or datetime.now(UTC),
+    }
+    if connection.dialect.name == "postgresql":
+        return (
+            connection.execute(
+                _INSERT_WITH_ENTRIES,
+                {
+                    **values,
+                    "accounts": [p.account.id for p in postings],
+                    "amounts": [p.amount_fen for p in postings],
+                    "currencies": [p.account.currency for p in postings],
+                },
+            )
+            .scalars()
+            .first()
+        )
+    transaction_id = connection.execute(_INSERT_TRANSACTION, values).scalar_one()
     connection.execute(
         _entries.insert(),
         [

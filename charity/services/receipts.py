@@ -11,9 +11,13 @@ success gives its number back.
 
 from __future__ import annotations
 
+import io
 import os
+import threading
+from copy import copy as clone
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -162,6 +166,59 @@ def find_cjk_font(configured: str | None = None) -> Path:
         "No CJK font found for PDF receipts: install fonts-wqy-microhei "
         "(apt-get install fonts-wqy-microhei) or set RECEIPT_FONT_PATH."
     )
+
+
+#: Parsed CJK fonts, per (path, size, mtime): fpdf2's add_font parses the whole ~5 MB
+#: font (its cmap and every glyph's width) each time, ~85% of a receipt's CPU.
+_parsed_fonts: dict[tuple[str, int, int], Any] = {}
+_parsed_fonts_lock = threading.Lock()
+
+
+def clear_font_cache() -> None:
+    """Forget the parsed fonts (bench/receipts.py measures the uncached path with it)."""
+    with _parsed_fonts_lock:
+        _parsed_fonts.clear()
+
+
+def add_cjk_font(pdf: Any, font: Path, family: str = "cjk") -> None:
+    """``pdf.add_font(family, "", font)``, with the font parsed once per process.
+
+    The parse (fpdf2's TTFFont: the cmap, glyph ids and widths) is read-only and kept;
+    what a document changes is its own: its fontTools object (subset in place when the
+    PDF is written; reopened lazily from the cached bytes, which costs little), its
+    subset map, its index and its missing glyphs. If fpdf2's internals are not the ones
+    this relies on, it falls back to ``add_font``."""
+    from fontTools import ttLib
+    from fpdf.fonts import SubsetMap, TTFFont
+
+    stat = font.stat()
+    key = (str(font), stat.st_size, int(stat.st_mtime))
+    with _parsed_fonts_lock:
+        cached = _parsed_fonts.get(key)
+    if cached is None:
+        data = font.read_bytes()
+        prototype = TTFFont(pdf, font, family, "")
+        cached = (prototype, data)
+        with _parsed_fonts_lock:
+            _parsed_fonts[key] = cached
+    prototype, data = cached
+    try:
+        copy = clone(prototype)
+        copy.i = len(pdf.fonts) + 1
+        copy.ttfont = ttLib.TTFont(
+            io.BytesIO(data),
+            recalcTimestamp=False,
+            fontNumber=prototype.collection_font_number,
+            lazy=True,
+        )
+        copy.biggest_size_pt = 0
+        copy.missing_glyphs = []
+        copy._hbfont = None
+        copy.subset = SubsetMap(copy)
+    except AttributeError:  # another fpdf2: parse as it does
+        pdf.add_font(family, "", str(font))
+        return
+    pdf.fonts[f"{family.lower()}"] = copy
 
 
 def donor_json(donation: Donation) -> str | None:
@@ -326,7 +383,7 @@ def render_receipt_pdf(donation: Donation) -> bytes:
 
     title = gettext("Donation e-voucher")
     pdf.set_title(f"{title} {donation.receipt_number}")
-    pdf.add_font("cjk", "", str(font))
+    add_cjk_font(pdf, font)
     pdf.add_page()
     pdf.set_font("cjk", size=16)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT", align="C")

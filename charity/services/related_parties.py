@@ -142,7 +142,10 @@ def gift_from_related_party(session: Session, event: Event) -> None:
     the gift succeeded, CST). One trigger per gift."""
     if event.type != "donation.succeeded" or event.subject_id is None:
         return
-    donation = session.get(Donation, event.subject_id)
+    # the confirmation passes the locked row it holds (no second load of the donation)
+    donation = (
+        event.subject if event.subject is not None else session.get(Donation, event.subject_id)
+    )
     if donation is None:
         return
     party = matching_party(session, donation)
@@ -160,7 +163,7 @@ def gift_from_related_party(session: Session, event: Event) -> None:
         return
     from charity.services.disclosures import record_compliance_trigger
 
-    day = cst_date(donation.succeeded_at or datetime.now(UTC))
+    day = cst_date(donation.succeeded_at or event.at or datetime.now(UTC))
     record_compliance_trigger(
         session, donation.organization_id, "related_party_gift", day, description
     )

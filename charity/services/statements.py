@@ -78,7 +78,7 @@ def render_statement_pdf(statement: Statement, donor_name: str, font_path: str |
     font = receipts.find_cjk_font(font_path)
     pdf = FPDF(format="A4")
     pdf.set_title(f"Statement {statement.year}")
-    pdf.add_font("cjk", "", str(font))
+    receipts.add_cjk_font(pdf, font)
     pdf.add_page()
     pdf.set_font("cjk", size=15)
     title = f"{statement.year} 年度捐赠汇总 Yearly giving statement"

@@ -25,7 +25,10 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
     (b"\xff\xd8\xff", "image/jpeg", "jpg"),
 )
-EXTENSIONS = {media: ext for _, media, ext in SIGNATURES} | {"image/webp": "webp"}
+EXTENSIONS = {media: ext for _, media, ext in SIGNATURES} | {
+    "image/webp": "webp",
+    "application/ofd": "ofd",
+}
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -73,10 +76,17 @@ def path_for(upload_dir: str | os.PathLike[str], sha256: str) -> Path:
 
 
 def store_file(
-    upload_dir: str | os.PathLike[str], data: bytes, max_bytes: int = DEFAULT_MAX_BYTES
+    upload_dir: str | os.PathLike[str],
+    data: bytes,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    media: str | None = None,
 ) -> StoredFile:
-    """Check and store ``data``; atomic (written to a temporary file, then renamed)."""
-    media = check_file(data, max_bytes)
+    """Check and store ``data``; atomic (written to a temporary file, then renamed).
+    ``media``: a type the caller has already checked the content for (an OFD bill)."""
+    if media is None:
+        media = check_file(data, max_bytes)
+    elif not data or len(data) > max_bytes:
+        raise UploadError(N_("The file is empty or too large."))
     digest = hashlib.sha256(data).hexdigest()
     target = path_for(upload_dir, digest)
     if not target.exists():
@@ -93,12 +103,12 @@ def read_stored(upload_dir: str | os.PathLike[str], sha256: str) -> bytes | None
     return path.read_bytes() if path.is_file() else None
 
 
-def send_stored(upload_dir: str, sha256: str, content_type: str, download_name: str):  # type: ignore[no-untyped-def]
-    """A response for a stored file, or None when it is missing."""
+def send_stored(upload_dir: str, sha256: str, content_type: str, download_name: str, sniffer=sniff):  # type: ignore[no-untyped-def]
+    """A response for a stored file, or None when it is missing (or not what was stored)."""
     from flask import current_app
 
     data = read_stored(upload_dir, sha256)
-    if data is None or sniff(data) != content_type:
+    if data is None or sniffer(data) != content_type:
         return None
     safe_name = re.sub(r"[^A-Za-z0-9._-]", "_", download_name)[:100]
     response = current_app.response_class(data, mimetype=content_type)

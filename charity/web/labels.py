@@ -33,6 +33,7 @@ EVENT_LABELS = {
     "donation.refunded": _l("Gift refunded"),
     "donation.reversed": _l("Gift reversed"),
     "donation.receipt_issued": _l("Receipt issued"),
+    "donation.official_receipt_recorded": _l("Finance-bureau receipt recorded"),
     "disclosure.published": _l("Disclosure published"),
     "disclosure.corrected": _l("Disclosure corrected"),
     "fund.created": _l("Community fund set up"),

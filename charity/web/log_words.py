@@ -51,6 +51,17 @@ EVENT_EXPLANATIONS = {
         "A fundraising campaign was suspended and stopped taking gifts while its case is "
         "looked into; the entry records when and why."
     ),
+    "campaign.suspension_lifted": _l(
+        "The suspension of a fundraising campaign was lifted and it may take gifts again; the "
+        "entry records when."
+    ),
+    "complaint.received": _l(
+        "A complaint about an organization or campaign was received; the entry records what it "
+        "is about, never who complained."
+    ),
+    "complaint.in_review": _l("A complaint is being looked into."),
+    "complaint.replied": _l("A complaint was answered; the entry records when."),
+    "complaint.closed": _l("A complaint was closed."),
     "donation.succeeded": _l(
         "A gift was received: its amount, the organization and the campaign are public; the "
         "donor appears only as a code that only the donor can match to themselves."
@@ -65,6 +76,10 @@ EVENT_EXPLANATIONS = {
     "donation.receipt_issued": _l(
         "A donation voucher or finance-bureau receipt was issued for a gift; the entry records "
         "its number, not the donor."
+    ),
+    "donation.official_receipt_recorded": _l(
+        "The organization recorded the finance bureau's receipt (公益事业捐赠统一票据) it issued "
+        "for a gift: the bill's code and number, not the donor."
     ),
     "disclosure.published": _l(
         "The organization published information it must disclose (a report, a result or a "

@@ -45,6 +45,18 @@ HEADERS = {
     "year": _l("Year"),
     "version": _l("Version"),
     "explanation": _l("Explanation of special circumstances (189号 art. 12)"),
+    # complaints, suspensions, 慈善中国 (issue 16 points 15-16)
+    "complaints": _l("Complaints"),
+    "open": _l("Open"),
+    "replied_late": _l("Replied late"),
+    "campaign_id": _l("No."),
+    "campaign": _l("Campaign"),
+    "suspended_on": _l("Suspended on"),
+    "reason": _l("Reason"),
+    "complaint_id": _l("Complaint"),
+    "published": _l("Published"),
+    "on_cnchina": _l("Also on 慈善中国"),
+    "not_on_cnchina": _l("Not on 慈善中国"),
 }
 GROUP_HEADERS = {
     "by_region": _l("Region"),

@@ -122,6 +122,16 @@ def upgrade():
         ),
     )
     op.create_table(
+        "update_subscriptions",
+        sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("language", sa.String(length=16), nullable=False),
+        sa.Column("notices_since", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_digest_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("email", name=op.f("pk_update_subscriptions")),
+    )
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -962,6 +972,28 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_trust_settlors_trust_id"), ["trust_id"], unique=False)
 
     op.create_table(
+        "campaign_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("ref_id", sa.Integer(), nullable=True),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('update', 'result', 'suspended')", name=op.f("ck_campaign_notices_kind")
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_notices_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_notices")),
+    )
+    with op.batch_alter_table("campaign_notices", schema=None) as batch_op:
+        batch_op.create_index("ix_campaign_notices_created_at", ["created_at"], unique=False)
+
+    op.create_table(
         "campaign_updates",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -1541,6 +1573,8 @@ def upgrade():
         sa.Column("provider_transaction_id", sa.String(length=64), nullable=True),
         sa.Column("provider_paid_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("has_parked_events", sa.Boolean(), nullable=False),
+        sa.Column("donor_uscc", sa.String(length=18), nullable=True),
+        sa.Column("invoice_title", sa.String(length=200), nullable=True),
         sa.Column("team_id", sa.Integer(), nullable=True),
         sa.Column("pledge_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -1769,6 +1803,44 @@ def upgrade():
         batch_op.create_index("ix_matches_pool_campaign", ["pool_id", "campaign_id"], unique=False)
         batch_op.create_index(
             "ix_matches_pool_donor_day", ["pool_id", "donor_key", "cst_day"], unique=False
+        )
+
+    op.create_table(
+        "official_receipts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("organization_id", sa.Integer(), nullable=False),
+        sa.Column("bill_code", sa.String(length=8), nullable=False),
+        sa.Column("bill_number", sa.String(length=10), nullable=False),
+        sa.Column("check_code", sa.String(length=6), nullable=False),
+        sa.Column("issued_on", sa.Date(), nullable=False),
+        sa.Column("file_sha256", sa.String(length=64), nullable=True),
+        sa.Column("file_type", sa.String(length=40), nullable=True),
+        sa.Column("file_size", sa.BigInteger(), nullable=True),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["donation_id"],
+            ["donations.id"],
+            name=op.f("fk_official_receipts_donation_id_donations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["organization_id"],
+            ["organizations.id"],
+            name=op.f("fk_official_receipts_organization_id_organizations"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_official_receipts_recorded_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_official_receipts")),
+        sa.UniqueConstraint(
+            "bill_code", "bill_number", name=op.f("uq_official_receipts_bill_code_bill_number")
+        ),
+        sa.UniqueConstraint("donation_id", name=op.f("uq_official_receipts_donation_id")),
+    )
+    with op.batch_alter_table("official_receipts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_official_receipts_organization_id", ["organization_id"], unique=False
         )
 
     op.create_table(
@@ -2115,6 +2187,10 @@ def downgrade():
 
     op.drop_table("parked_events")
     op.drop_table("offline_gift_details")
+    with op.batch_alter_table("official_receipts", schema=None) as batch_op:
+        batch_op.drop_index("ix_official_receipts_organization_id")
+
+    op.drop_table("official_receipts")
     with op.batch_alter_table("matches", schema=None) as batch_op:
         batch_op.drop_index("ix_matches_pool_donor_day")
         batch_op.drop_index("ix_matches_pool_campaign")
@@ -2193,6 +2269,10 @@ def downgrade():
         batch_op.drop_index("ix_campaign_updates_campaign_id_posted_at")
 
     op.drop_table("campaign_updates")
+    with op.batch_alter_table("campaign_notices", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaign_notices_created_at")
+
+    op.drop_table("campaign_notices")
     with op.batch_alter_table("trust_settlors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_trust_settlors_trust_id"))
         batch_op.drop_index(batch_op.f("ix_trust_settlors_organization_id"))
@@ -2289,6 +2369,7 @@ def downgrade():
     op.drop_table("auditlog_cosignatures")
     op.drop_table("webhook_rejections")
     op.drop_table("users")
+    op.drop_table("update_subscriptions")
     op.drop_table("sent_reminders")
     op.drop_table("provider_events")
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:

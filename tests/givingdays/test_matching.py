@@ -16,12 +16,13 @@ from charity.models import (
     Match,
     MatchingPool,
     MatchRelease,
+    utcnow,
 )
-from charity.services import allocation, givingdays
+from charity.services import allocation, donor_accounts, givingdays
 from charity.services.campaigns import CST
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
-from tests.factories import CampaignFactory
+from tests.factories import CampaignFactory, UserFactory
 from tests.givingdays.conftest import give, make_day, new_gift, refund, succeed
 
 
@@ -226,4 +227,28 @@ def test_sponsor_payment_moves_commitment_to_received_and_never_more(day):  # ty
 
     assert account_balance(db.session, received.id) == 100_000
     assert account_balance(db.session, commitment.id) == 0
+    _books_ok()
+
+
+def test_erasure_leaves_no_donor_hash_in_the_matches(db_session):  # type: ignore[no-untyped-def]
+    day = make_day(cap_per_donor_day_fen=3000)
+    email = "erase.me@example.org"
+    gifts = [give(day.campaign, 1000, email) for _ in range(2)]
+    other = give(day.campaign, 1000, "stays@example.org")
+    donor = UserFactory(email=email, email_verified_at=utcnow())
+    db.session.flush()
+    hashed = givingdays.donor_key(gifts[0])
+    keys = lambda: db.session.scalars(  # noqa: E731
+        sa.select(Match.donor_key).where(Match.donation_id.in_([g.id for g in gifts]))
+    ).all()
+    assert keys() == [hashed, hashed]  # the test can see it
+
+    donor_accounts.erase_my_data(db.session, donor, donor_accounts.EraseMyData(False))
+
+    after = keys()
+    assert hashed not in after and len(set(after)) == 1  # still one donor, unidentifiable
+    stays = db.session.scalar(sa.select(Match.donor_key).where(Match.donation_id == other.id))
+    assert stays == givingdays.donor_key(other)  # someone else's match untouched
+    # the matches themselves (and the books) are unchanged
+    assert sum(givingdays.matched_fen_of_donation(db.session, g.id) for g in gifts) == 2000
     _books_ok()

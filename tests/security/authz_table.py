@@ -184,6 +184,10 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "enforcement.campaign": (get({REGULATOR, ADMIN}),),
     "enforcement.suspend": (post({REGULATOR, ADMIN}),),
     "enforcement.lift": (post({REGULATOR, ADMIN}),),
+    # 慈善中国 (issue 16 point 16): the export is public like the disclosures; members
+    # record where a disclosure is on the national platform
+    "cnchina.export": (get(EVERYONE),),
+    "cnchina.record": (get(MEMBERS_A), post(MEMBERS_A)),
     # --- donations and payments ------------------------------------------------------------
     "donations.new": (get(EVERYONE), post(EVERYONE)),
     # a donation's token is a bearer token (the guest's receipt link)
@@ -199,6 +203,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "donations.org_list": (get({OWNER_A, FINANCE_A}),),
     "donations.refund": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     "donations.issue_receipt": (post({OWNER_A, FINANCE_A}),),
+    # the finance bureau's bills (issue 17 point 5)
+    "official_receipts.index": (get({OWNER_A, FINANCE_A}),),
+    "official_receipts.import_csv": (post({OWNER_A, FINANCE_A}),),
+    "official_receipts.record": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
+    # the seeded gift has no bill recorded: its download is a 404 for everyone
+    "official_receipts.download": (get(NOBODY, args=GIFT, variant="no bill: 404"),),
     # Stripe's signature is the authorization; an unsigned post is a 400 for everyone
     "stripe_webhook.receive": (post(EVERYONE),),
     # --- payments: wallets, merchant accounts, parked events, reconciliation ------------------
@@ -344,6 +354,12 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # an unknown claim token is refused with a message, after login
     "donor.claim_confirm": (get(LOGGED_IN),),
     "donor.consent": (post(LOGGED_IN),),
+    # donors hear back (issue 17 point 10): the setting, and the signed one-click link
+    "donor_updates.setting": (post(LOGGED_IN),),
+    "donor_updates.unsubscribe": (
+        get(NOBODY, args={"token": "not-a-signed-token"}, variant="bad token: 404"),
+        post(NOBODY, args={"token": "not-a-signed-token"}, variant="bad token: 404"),
+    ),
     "donor.erase": (get(LOGGED_IN), post(LOGGED_IN)),
     # a monthly gift's page is a bearer token, like a receipt
     "donor.monthly_show": (get(EVERYONE, args=MONTHLY),),

@@ -1,0 +1,266 @@
+"""Load-robust confirmation cost: CPU ms and SQL statements per confirmation, in-process.
+
+    python -m bench.confirm_profile [--db-url ...] [--reuse] [-n 150] [--rounds 3]
+                                    [--providers stripe,wechatpay,alipay] [--cprofile]
+
+wrk's confirmations/s move with whatever else the shared machine runs; the process CPU one
+confirmation costs barely does. This pushes signed deliveries (prepared beforehand, so the
+bench's own RSA signing is not counted) one at a time through ``app.test_client()`` of the
+charity app (CHARITY_ENV=bench, as ``bench.webhook`` runs it) and of the floor
+(bench/webhook_floor.py), interleaved, for each provider, and with Stripe also with the
+giving-day 1:1 matching pool on (issue 18). It reports, per target, the median over the
+rounds of this process's CPU ms per confirmation (``time.process_time``: not PostgreSQL's)
+and the SQL statements per confirmation (SQLAlchemy's ``before_cursor_execute``; the floor
+sends 8 by construction). ``--cprofile`` adds our functions by cumulative time for Stripe.
+
+The database (``BENCH_DATABASE_URL`` or ``--db-url``) is recreated, migrated and seeded as
+``bench.webhook`` does it, unless ``--reuse``. Writes nothing to docs/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
+    import cProfile
+    import pstats
+
+    import psycopg
+    from sqlalchemy import event as sa_event
+
+    from bench import wallet_events
+    from bench import webhook_events as we
+
+    config = json.loads(Path(config_path).read_text())
+    from charity import create_app
+    from charity.extensions import db
+    from config import load_config
+
+    app = create_app(load_config())
+    os.environ["FLOOR_DATABASE_URL"] = os.environ["DATABASE_URL"]
+    from bench import webhook_floor
+
+    conn = psycopg.connect(we.psycopg_url(os.environ["DATABASE_URL"]))
+    keys = json.loads(Path(os.environ["FLOOR_WALLET_KEYS"]).read_text())
+    signer = wallet_events.Signer(keys)
+    account_ids = {k: int(v) for k, v in config["account_ids"].items()}
+    clients = {"charity": app.test_client(), "floor": webhook_floor.app.test_client()}
+    statements = [0]
+    with app.app_context():
+        sa_event.listen(
+            db.engine,
+            "before_cursor_execute",
+            lambda *a: statements.__setitem__(0, statements[0] + 1),
+        )
+    secret = os.environ["STRIPE_WEBHOOK_SECRET"]
+
+    def deliveries(provider: str, target: str, count: int) -> list[tuple[str, dict, str]]:
+        table = "floor_donations" if target == "floor" else "donations"
+        if provider == "stripe":
+            out = []
+            for item in we.create_pending(conn, count, table):
+                body = we.event_payload(item)
+                headers = {
+                    "Content-Type": "application/json",
+                    "Stripe-Signature": we.sign(body, secret),
+                }
+                out.append(("/stripe/webhook", headers, body))
+            return out
+        public_id = keys[provider]["mchid" if provider == "wechatpay" else "app_id"]
+        pending = wallet_events.create_pending(
+            conn, count, provider, account_ids[provider], public_id, table
+        )
+        url = f"/payments/{provider}/notify/{account_ids[provider]}"
+        return [(url, *signer.delivery(provider, item)) for item in pending]
+
+    def switch(on: bool) -> None:
+        if config["event_id"] is None:
+            return
+        conn.execute(
+            "UPDATE giving_day_campaigns SET status = %s WHERE event_id = %s",
+            ("accepted" if on else "rejected", config["event_id"]),
+        )
+        conn.commit()
+
+    def push(target: str, items: list) -> None:
+        client = clients["floor" if target == "floor" else "charity"]
+        for url, headers, body in items:
+            response = client.post(url, data=body, headers=headers)
+            assert response.status_code in (200, 204), (
+                target,
+                url,
+                response.status_code,
+                response.get_data()[:300],
+            )
+
+    n, warm = config["n"], 20
+    targets = {p: ["floor", "charity"] for p in config["providers"]}
+    if "stripe" in targets and config["event_id"] is not None:
+        targets["stripe"].append("matching")
+    samples: dict[str, dict[str, list]] = {
+        f"{p}/{t}": {"cpu": [], "wall": [], "sql": []} for p in targets for t in targets[p]
+    }
+    for number in range(config["rounds"] + 1):
+        for provider, names in targets.items():
+            for target in names:
+                if target != "floor":
+                    switch(target == "matching")
+                items = deliveries(provider, target, n + warm)
+                push(target, items[:warm])
+                statements[0] = 0
+                wall, cpu = time.perf_counter(), time.process_time()
+                push(target, items[warm:])
+                cpu = (time.process_time() - cpu) / n * 1000
+                wall = (time.perf_counter() - wall) / n * 1000
+                if number:  # round 0 warms every path up
+                    sample = samples[f"{provider}/{target}"]
+                    sample["cpu"].append(cpu)
+                    sample["wall"].append(wall)
+                    sample["sql"].append(8.0 if target == "floor" else statements[0] / n)
+    switch(False)
+    result: dict = {"targets": {}}
+    for key, sample in samples.items():
+        result["targets"][key] = {
+            "cpu_ms": statistics.median(sample["cpu"]),
+            "cpu_range": [min(sample["cpu"]), max(sample["cpu"])],
+            "wall_ms": statistics.median(sample["wall"]),
+            "statements": statistics.median(sample["sql"]),
+        }
+    if config["cprofile"] and "stripe" in targets:
+        for target in ("charity", "matching") if config["event_id"] else ("charity",):
+            switch(target == "matching")
+            items = deliveries("stripe", target, n)
+            profile = cProfile.Profile(time.process_time)
+            profile.enable()
+            push(target, items)
+            profile.disable()
+            rows = []
+            for (filename, line, name), (_cc, nc, tt, ct, _callers) in pstats.Stats(
+                profile
+            ).stats.items():
+                if "site-packages/" in filename:
+                    filename = filename.split("site-packages/")[-1]
+                elif filename.startswith(os.getcwd()):
+                    filename = os.path.relpath(filename)
+                rows.append((f"{filename}:{line}({name})", ct / n * 1000, tt / n * 1000, nc / n))
+            rows.sort(key=lambda r: r[1], reverse=True)
+            result[f"cprofile_{target}"] = {
+                "cumulative": [r for r in rows if not r[0].startswith(("werkzeug", "bench/"))][:90],
+                "own": sorted(rows, key=lambda r: r[2], reverse=True)[:25],
+            }
+        switch(False)
+    Path(config["out"]).write_text(json.dumps(result))
+
+
+def main(argv: list[str]) -> int:
+    from bench import run as bench_run
+    from bench import wallet_events
+    from bench import webhook as bench_webhook
+    from bench import webhook_events as events
+    from bench.webhook_floor import create_floor_tables
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--db-url", default=os.environ.get("BENCH_DATABASE_URL", bench_run.DEFAULT_DB)
+    )
+    parser.add_argument("--reuse", action="store_true", help="skip recreating the database")
+    parser.add_argument("-n", type=int, default=150, help="confirmations measured per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--providers", default="stripe,wechatpay,alipay")
+    parser.add_argument("--no-matching", action="store_true")
+    parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the result here")
+    args = parser.parse_args(argv)
+    import psycopg
+
+    workdir = Path(tempfile.mkdtemp(prefix="charity-confirm-profile-"))
+    args.port, args.workers, args.threads, args.worker_class = 0, None, None, None
+    env = bench_run.bench_env(args, workdir)
+    env.setdefault("PAYMENT_SECRETS_KEY", base64.urlsafe_b64encode(os.urandom(32)).decode())
+    if not args.reuse:
+        print(f"database {args.db_url}: recreating, migrating, seeding", flush=True)
+        bench_run.recreate_database(args.db_url)
+        bench_run.prepare(env)
+    stub, stub_url = bench_webhook.start_stub()
+    keys_path = workdir / "wallet_keys.json"
+    env.update(
+        STRIPE_API_BASE=stub_url,
+        STRIPE_WEBHOOK_SECRET=bench_webhook.SECRET,
+        FLOOR_DATABASE_URL=args.db_url,
+        FLOOR_WALLET_KEYS=str(keys_path),
+    )
+    try:
+        conn = psycopg.connect(events.psycopg_url(args.db_url))
+        create_floor_tables(conn)
+        _campaign, org_id, _account = events.bench_campaign(conn)
+        account_ids = wallet_events.connect(env, wallet_events.make_keys(), keys_path, org_id)
+        event_id = None
+        if not args.no_matching and "stripe" in args.providers:
+            event_id = bench_webhook.setup_matching(env, conn)
+            bench_webhook.switch_matching(conn, event_id, on=False)
+        config = {
+            "account_ids": account_ids,
+            "event_id": event_id,
+            "n": args.n,
+            "rounds": args.rounds,
+            "providers": [p for p in args.providers.split(",") if p],
+            "cprofile": args.cprofile,
+            "out": str(workdir / "result.json"),
+        }
+        (workdir / "config.json").write_text(json.dumps(config))
+        with (workdir / "inner.log").open("w") as log:
+            completed = subprocess.run(
+                [sys.executable, "-m", "bench.confirm_profile", "--inner",
+                 str(workdir / "config.json")],
+                cwd=ROOT, env=env, stdout=log, stderr=log,
+            )  # fmt: skip
+        if completed.returncode != 0:
+            print((workdir / "inner.log").read_text()[-4000:])
+            return 1
+    finally:
+        stub.send_signal(signal.SIGTERM)
+        stub.wait(timeout=10)
+    result = json.loads((workdir / "result.json").read_text())
+    print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds of {args.n}, medians")
+    print(
+        f"{'target':24} {'CPU ms':>8} {'range':>13} {'wall ms':>8} {'SQL':>5} {'CPU vs floor':>12}"
+    )
+    rows = result["targets"]
+    for key, row in rows.items():
+        floor = rows[key.split("/")[0] + "/floor"]["cpu_ms"]
+        low, high = row["cpu_range"]
+        print(
+            f"{key:24} {row['cpu_ms']:8.2f} {low:6.2f}-{high:6.2f} {row['wall_ms']:8.2f} "
+            f"{row['statements']:5.1f} {floor / row['cpu_ms']:11.0%}"
+        )
+    for name in ("cprofile_charity", "cprofile_matching"):
+        if name in result:
+            print(f"\n{name}: cumulative ms / own ms / calls per confirmation")
+            for function, cumulative, own, calls in result[name]["cumulative"]:
+                print(f"  {cumulative:7.3f} {own:7.3f} {calls:6.1f}  {function}")
+            print(f"{name}: top own time")
+            for function, cumulative, own, calls in result[name]["own"]:
+                print(f"  {own:7.3f} {cumulative:7.3f} {calls:6.1f}  {function}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--inner":
+        _inner(sys.argv[2])
+    else:
+        sys.exit(main(sys.argv[1:]))
