@@ -18,17 +18,18 @@ def json_error(status: int, code: str, message: str, **extra: object):  # type: 
 
 def _render(error: HTTPException):  # type: ignore[no-untyped-def]
     status = error.code or 500
+    # The exception's own headers (Allow on a 405, WWW-Authenticate ...), not its body's type.
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if wants_json():
         code = (error.name or "error").lower().replace(" ", "_")
-        return json_error(status, code, error.description or error.name)
+        body, _status = json_error(status, code, error.description or error.name)
+        return body, status, headers
     if isinstance(error, SecurityError):
         # An untrusted Host header (TRUSTED_HOSTS): no URL can be built for this request.
         return "400 Bad Request: unknown host name\n", 400, {"Content-Type": "text/plain"}
     template = (
         f"errors/{status}.html" if status in (400, 403, 404, 429, 500) else "errors/generic.html"
     )
-    # The exception's own headers (Allow on a 405, WWW-Authenticate ...), not its body's type.
-    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return render_template(template, error=error, status=status), status, headers
 
 
