@@ -105,3 +105,20 @@ def test_the_campaign_page_has_a_donate_bar_for_phones(client, db_session):
     db_session.flush()
     closed = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
     assert 'class="donate-bar"' not in closed
+
+
+def test_no_demo_charity_is_barred_from_filing_campaigns(db_session):
+    """The demo's verified charities owe nothing so old that filing is barred (issue 16
+    point 15): the trustee has published the demo trust's past yearly reports."""
+    import sqlalchemy as sa
+
+    from charity.demo import load_demo_data
+    from charity.models import Organization
+    from charity.services.campaigns import _long_overdue_refusal
+
+    list(load_demo_data())
+    verified = db_session.scalars(sa.select(Organization).where(Organization.status == "verified"))
+    barred = {
+        org.name: str(_long_overdue_refusal(org)) for org in verified if _long_overdue_refusal(org)
+    }
+    assert barred == {}

@@ -198,6 +198,9 @@ def add_cjk_font(pdf: Any, font: Path, family: str = "cjk") -> None:
     if cached is None:
         data = font.read_bytes()
         prototype = TTFFont(pdf, font, family, "")
+        # the parse is done: each copy reads its glyphs from the cached bytes, so the
+        # prototype's handle on the font file is closed now, not whenever it is collected
+        prototype.ttfont.close()
         cached = (prototype, data)
         with _parsed_fonts_lock:
             _parsed_fonts[key] = cached

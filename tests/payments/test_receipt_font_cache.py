@@ -22,7 +22,11 @@ def _pdf(text: str, cached: bool) -> bytes:
     pdf.add_page()
     pdf.set_font("cjk", size=12)
     pdf.multi_cell(0, 7, text)
-    return bytes(pdf.output())
+    try:
+        return bytes(pdf.output())
+    finally:
+        for added in pdf.fonts.values():  # add_font leaves the font file open
+            added.ttfont.close()
 
 
 def _text(pdf: bytes) -> str:
