@@ -209,3 +209,23 @@ def outbound_mail(view: Any) -> Any:
         deduct_when=_refused_form,
     )
     return per_sender(per_recipient(view))
+
+
+def _account_key() -> str:
+    """The account (not the session: an attacker with the password can open many)."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"ip:{get_remote_address()}"
+
+
+#: Wrong two-factor codes (a 400) per account: 10**6 codes, 3 valid at a time, so a few
+#: dozen guesses an hour leave an attacker with the password no real chance (issue 15).
+second_factor = limiter.limit(
+    _limit("RATELIMIT_SECOND_FACTOR"),
+    methods=["POST"],
+    scope="second_factor",
+    key_func=_account_key,
+    deduct_when=lambda response: response.status_code == 400,
+)
