@@ -65,7 +65,7 @@ def test_a_finance_member_sets_up_two_factor_and_a_code_works_once(
     page.fill("#password", PASSWORD)
     _submit(page)
     assert "/account/2fa/setup" in page.url, page.url
-    assert "您的角色需要先开启两步验证" in page.locator("main").inner_text()
+    assert "您的角色需要先开启双重验证" in page.locator("main").inner_text()
     assert page.locator("main .qr svg").count() == 1
     _check_phone_page(page, axe_js, "two-factor-setup")
 

@@ -232,7 +232,7 @@ def test_the_setup_page_says_why_in_chinese_first(client, db_session):
     user, _org_id = _finance_of_verified_org()
     _password_login(client, user)
     page = client.get("/account/2fa/setup").get_data(as_text=True)
-    assert "您的角色需要先开启两步验证" in page
+    assert "您的角色需要先开启双重验证" in page
     assert "Your role needs" not in page
 
 
