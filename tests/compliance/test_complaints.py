@@ -1,7 +1,7 @@
 """Complaints (举报), issue 16 point 15. Source: Charity Law (2023 amendment) art. 108,
 art. 97 in the 2016 numbering (anyone may complain about a charitable organization's or
-trust's unlawful conduct to civil affairs; complaints are to be dealt with promptly). The 5-working-day
-reply clock is this platform's commitment (docs/compliance.md), counted in Chinese
+trust's unlawful conduct to civil affairs; complaints are to be dealt with promptly).
+The 5-working-day reply clock is this platform's commitment (docs/compliance.md), counted in Chinese
 working days: the State Council's holiday notice, 调休 make-up days included."""
 
 from __future__ import annotations
