@@ -376,6 +376,9 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
+    #: No address is exempt from the page and log limits unless named: behind a proxy on
+    #: the same host with TRUSTED_PROXIES=0 every client would look like 127.0.0.1.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "")
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",
