@@ -37,6 +37,7 @@ from charity.models.givingday import (
     MatchingPoolCampaign,
     MatchRelease,
     Pledge,
+    SponsorPayment,
     Team,
 )
 from charity.models.image import Image, ImageVariant
@@ -115,6 +116,7 @@ __all__ = [
     "RelatedParty",
     "RelatedPartyListFiling",
     "SpendingAllocation",
+    "SponsorPayment",
     "Team",
     "TimestampMixin",
     "TrustSettlor",
