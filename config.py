@@ -232,6 +232,13 @@ class Config:
     #: Days back (up to yesterday, CST) `flask ledger check` looks for days with online
     #: money that `flask payments reconcile` has not reconciled.
     RECONCILE_LOOKBACK_DAYS = _int("RECONCILE_LOOKBACK_DAYS", 30)
+    #: Four eyes for money (issue 15): refunds of a gift adding up to more than this many
+    #: fen (default ¥5,000) are requested by one owner or finance member and made only
+    #: when a different person approves them; offline and in-kind gifts recorded above
+    #: OFFLINE_FOUR_EYES_FEN are counted, numbered and logged only when a second person
+    #: confirms them (default ¥50,000: more than the largest single online gift).
+    REFUND_FOUR_EYES_FEN = _int("REFUND_FOUR_EYES_FEN", 500_000)
+    OFFLINE_FOUR_EYES_FEN = _int("OFFLINE_FOUR_EYES_FEN", 5_000_000)
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
@@ -369,6 +376,9 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
+    #: No address is exempt from the page and log limits unless named: behind a proxy on
+    #: the same host with TRUSTED_PROXIES=0 every client would look like 127.0.0.1.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "")
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",

@@ -29,6 +29,7 @@ from charity.services import (
     organizations,
     projects,
     recurring,
+    refund_approvals,
     related_parties,
     sponsor_payments,
     suspensions,
@@ -66,6 +67,9 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("donation.succeeded", "donations", donations.succeeded_payload),
     ("donation.receipt_issued", "donations", donations.receipt_issued_payload),
     ("donation.refunded", "refunds", donations.refunded_payload),
+    # refunds above REFUND_FOUR_EYES_FEN wait for a second person (issue 15)
+    ("donation.refund_requested", "refund_requests", refund_approvals.request_payload),
+    ("donation.refund_rejected", "refund_requests", refund_approvals.request_payload),
     (
         "donation.official_receipt_recorded",
         "official_receipts",

@@ -17,6 +17,7 @@ from charity.models.donation import (
     ProviderEvent,
     ReceiptCounter,
     Refund,
+    RefundRequest,
     WebhookRejection,
 )
 from charity.models.donor_updates import CampaignNotice, UpdateSubscription
@@ -113,6 +114,7 @@ __all__ = [
     "RecurringFailure",
     "RecurringGift",
     "Refund",
+    "RefundRequest",
     "RelatedParty",
     "RelatedPartyListFiling",
     "SpendingAllocation",

@@ -35,6 +35,8 @@ EVENT_LABELS = {
     "trust.filed": _l("Charitable trust filed"),
     "donation.succeeded": _l("Gift received"),
     "donation.refunded": _l("Gift refunded"),
+    "donation.refund_requested": _l("Refund awaiting a second person"),
+    "donation.refund_rejected": _l("Refund request turned down"),
     "donation.reversed": _l("Gift reversed"),
     "donation.receipt_issued": _l("Receipt issued"),
     "donation.official_receipt_recorded": _l("Finance-bureau receipt recorded"),

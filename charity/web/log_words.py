@@ -69,6 +69,13 @@ EVENT_EXPLANATIONS = {
     "donation.refunded": _l(
         "Money from a gift was returned to the donor; the entry records how much."
     ),
+    "donation.refund_requested": _l(
+        "A large refund of a gift was requested; it is made only when a second person of the "
+        "organization approves it. The entry records how much, not who asked."
+    ),
+    "donation.refund_rejected": _l(
+        "A request to refund a gift was turned down, so no money was returned for it."
+    ),
     "donation.reversed": _l(
         "A gift was reversed (for example a bank transfer that was entered by mistake); the "
         "entry records the amount taken back out of the books."
