@@ -25,6 +25,8 @@ EVENT_LABELS = {
     "campaign.closed": _l("Campaign closed"),
     "campaign.suspended": _l("Campaign suspended"),
     "campaign.suspension_lifted": _l("Campaign suspension lifted"),
+    "recurring_gift.stopped": _l("Monthly gift stopped"),
+    "organization.qualification_lost": _l("Public fundraising qualification lost"),
     "complaint.received": _l("Complaint received"),
     "complaint.in_review": _l("Complaint in review"),
     "complaint.replied": _l("Complaint replied to"),

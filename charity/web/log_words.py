@@ -55,6 +55,15 @@ EVENT_EXPLANATIONS = {
         "The suspension of a fundraising campaign was lifted and it may take gifts again; the "
         "entry records when."
     ),
+    "recurring_gift.stopped": _l(
+        "A monthly gift was cancelled at its payment service because its campaign was "
+        "suspended or its organization lost its public fundraising qualification; the entry "
+        "records which gift and why, never who gave."
+    ),
+    "organization.qualification_lost": _l(
+        "An organization lost its public fundraising qualification; the entry records from "
+        "which day, why and the decision it comes from. Its campaigns take no gifts from then."
+    ),
     "complaint.received": _l(
         "A complaint about an organization or campaign was received; the entry records what it "
         "is about, never who complained."
