@@ -31,6 +31,7 @@ from charity.services import (
     recurring,
     refund_approvals,
     related_parties,
+    sponsor_payments,
     suspensions,
     trusts,
 )
@@ -79,6 +80,11 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("giving_day.created", "giving_days", givingdays.giving_day_payload),
     ("giving_day.campaign_accepted", "giving_day_campaigns", givingdays.accepted_payload),
     ("matching_pool.created", "matching_pools", givingdays.pool_payload),
+    (
+        "matching_pool.sponsor_paid",
+        "sponsor_payments",
+        sponsor_payments.sponsor_paid_payload,
+    ),
     ("team.hidden", "teams", givingdays.team_hidden_payload),
     ("pledge.recorded", "pledges", givingdays.pledge_payload),
     ("pledge.gift_linked", "donations", givingdays.linked_payload),

@@ -57,6 +57,7 @@ EVENT_LABELS = {
     "donation.matched": _l("Gift matched by a sponsor"),
     "match.released": _l("Matching money released"),
     "matching_pool.created": _l("Matching pool set up"),
+    "matching_pool.sponsor_paid": _l("Sponsor paid into a matching pool"),
     "giving_day.created": _l("Giving day set up"),
     "giving_day.campaign_accepted": _l("Campaign joined a giving day"),
     "pledge.recorded": _l("Pledge recorded"),

@@ -146,6 +146,10 @@ EVENT_EXPLANATIONS = {
         "Matching money promised to a campaign was released back to the sponsor's pool."
     ),
     "matching_pool.created": _l("A sponsor set up a matching pool with its total amount."),
+    "matching_pool.sponsor_paid": _l(
+        "A sponsor's bank transfer into its matching pool arrived; one person recorded it "
+        "and a second person confirmed it."
+    ),
     "giving_day.created": _l("A giving day was set up with its dates."),
     "giving_day.campaign_accepted": _l("A campaign was accepted into a giving day."),
     "pledge.recorded": _l("A pledge to give was recorded with its amount."),

@@ -300,6 +300,9 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "givingdays.index": (get(EVERYONE),),
     "givingdays.show": (get(EVERYONE),),
     "givingdays.pool": (get(EVERYONE),),
+    # a sponsor's bank transfers into pool A (held by organization A): four eyes
+    "givingdays.sponsor_payments_page": (get(FINANCE | {ADMIN}), post(FINANCE | {ADMIN})),
+    "givingdays.decide_sponsor_payment": (post(FINANCE | {ADMIN}),),
     # anyone logged in may start a team for a published campaign; never for a draft
     "givingdays.new_team": (
         get(LOGGED_IN),
