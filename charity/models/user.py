@@ -73,6 +73,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: The server-side session (UserSession.id) of the current request's login; set by
     #: ``accounts.start_session`` and by the loader, never stored.
     current_session_id = None
+    #: Its row, held by the loader so that the two-factor gate and re-authentication
+    #: find it in the identity map (which holds rows weakly) instead of reading it again.
+    current_session_row = None
 
     def get_id(self) -> str:
         """Flask-Login's session identifier: ``<id>:<stamp>:<session id>``.

@@ -27,7 +27,7 @@ import time
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
 from charity.models import FundCommitteeMember, RecoveryCode, User, UserSession
@@ -195,6 +195,11 @@ def pass_login(session: Session, user: User, code: str) -> None:
 def _current(session: Session, user: User) -> UserSession | None:
     if not user.current_session_id:
         return None
+    held = user.current_session_row
+    if held is not None:
+        state = inspect(held)  # (its key, without loading an expired or deleted row)
+        if state.persistent and state.identity == (user.current_session_id,):
+            return held
     row = session.get(UserSession, user.current_session_id)
     return row if row is not None and row.user_id == user.id else None
 
