@@ -162,12 +162,25 @@ class Config:
         "RATELIMIT_PAYMENT_DONATION", "5 per 10 minutes;10 per day"
     )
     RATELIMIT_PAYMENT_CARD = os.environ.get("RATELIMIT_PAYMENT_CARD", "5 per hour;10 per day")
+    #: How often the result page of a pending gift may ask the payment provider whether it
+    #: was paid, per donation (reloads in between show what is recorded).
+    RATELIMIT_PAYMENT_LOOKUP = os.environ.get("RATELIMIT_PAYMENT_LOOKUP", "1 per 5 seconds")
     #: Mail sent to an address someone typed (gift claims, invitations): per sender and
     #: per recipient address.
     RATELIMIT_MAIL_SENDER = os.environ.get("RATELIMIT_MAIL_SENDER", "20 per hour;50 per day")
     RATELIMIT_MAIL_RECIPIENT = os.environ.get("RATELIMIT_MAIL_RECIPIENT", "3 per hour;10 per day")
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    #: Every HTML page (and form post), per client address: generous, a carrier-grade NAT
+    #: puts thousands of people on one address. /healthz, /metrics, the payment
+    #: providers' notifications, static files and pictures are never counted.
+    RATELIMIT_PAGE = os.environ.get("RATELIMIT_PAGE", "600 per minute;10000 per hour")
+    #: The public audit-log API (/api/v1/log), per client address.
+    RATELIMIT_LOG = os.environ.get("RATELIMIT_LOG", "600 per minute;10000 per hour")
+    #: Client addresses the page and log limits never count (comma-separated): bench
+    #: scripts and drills run on the host. Behind the proxy the address is the client's
+    #: as the trusted proxies saw it (TRUSTED_PROXIES), so it cannot be claimed.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "127.0.0.1,::1")
     #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     #: The RQ queue jobs go to (workers listen on it), and a job's time limit in seconds.
@@ -221,6 +234,13 @@ class Config:
     #: Days back (up to yesterday, CST) `flask ledger check` looks for days with online
     #: money that `flask payments reconcile` has not reconciled.
     RECONCILE_LOOKBACK_DAYS = _int("RECONCILE_LOOKBACK_DAYS", 30)
+    #: Four eyes for money (issue 15): refunds of a gift adding up to more than this many
+    #: fen (default ¥5,000) are requested by one owner or finance member and made only
+    #: when a different person approves them; offline and in-kind gifts recorded above
+    #: OFFLINE_FOUR_EYES_FEN are counted, numbered and logged only when a second person
+    #: confirms them (default ¥50,000: more than the largest single online gift).
+    REFUND_FOUR_EYES_FEN = _int("REFUND_FOUR_EYES_FEN", 500_000)
+    OFFLINE_FOUR_EYES_FEN = _int("OFFLINE_FOUR_EYES_FEN", 5_000_000)
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):
@@ -358,6 +378,9 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
+    #: No address is exempt from the page and log limits unless named: behind a proxy on
+    #: the same host with TRUSTED_PROXIES=0 every client would look like 127.0.0.1.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "")
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",

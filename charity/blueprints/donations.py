@@ -33,7 +33,7 @@ from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import receipt_mail
 from charity.ops.mail import Mail, queue_mail
-from charity.services import donations, official_receipts, receipts
+from charity.services import donations, official_receipts, receipts, refund_approvals
 from charity.web import ratelimits
 from charity.web.forms import BaseForm, YuanField, field_error
 
@@ -343,7 +343,9 @@ def show(token: str):  # type: ignore[no-untyped-def]
     """The result page and, once succeeded, the receipt (public via the unguessable token)."""
     donation = _donation_by_token(token)
     try:
-        if donation.payment_provider in ("wechatpay", "alipay"):
+        if donation.status != "pending" or not ratelimits.provider_lookup_allowed(token):
+            pass  # settled, or asked the provider moments ago: show what is recorded
+        elif donation.payment_provider in ("wechatpay", "alipay"):
             from charity.services.wallet_payments import refresh_wallet_payment
 
             refresh_wallet_payment(db.session, donation, utcnow())
@@ -476,8 +478,16 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         command = donations.RefundCommand(donation.id, form.amount.fen or 0, form.reason.data)
         try:
+            if donations.refund_needs_second_person(donation, command.amount_fen):
+                # above REFUND_FOUR_EYES_FEN: a request a second person approves (issue 15)
+                refund_approvals.request_refund(db.session, current_user, command)
+                flash(
+                    _("The refund was requested: it is made when a second person approves it."),
+                    "success",
+                )
+                return redirect(url_for("money_approvals.index", org_id=org_id))
             made = donations.refund_donation(db.session, current_user, command)
-        except donations.DonationError as exc:
+        except (donations.DonationError, refund_approvals.RefundApprovalError) as exc:
             uow.discard()
             field = form.amount if exc.field == "amount" else form.reason
             field.errors = [*field.errors, _(exc.message)]
@@ -494,6 +504,8 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         form=form,
         donation=donation,
         refundable=donations.refundable_fen(donation),
+        four_eyes_fen=donations.refund_four_eyes_fen(),
+        waiting=refund_approvals.pending_for(db.session, donation.id),
     ), status
 
 
