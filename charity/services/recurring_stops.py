@@ -115,7 +115,7 @@ def stop_gift(gift_id: int, cause: str, reference: int, now: datetime | None = N
         subject_id=gift.id,
     )
     if was_charging and gift.donor_email:
-        after_commit(partial(deliver, donor_mail(gift, cause)), session)
+        after_commit(partial(deliver, donor_mail(gift, cause, reference)), session)
     return True
 
 
@@ -140,14 +140,14 @@ def stopped_payload(gift: RecurringGift, cause: str, reference: int) -> dict[str
     return payload
 
 
-def donor_mail(gift: RecurringGift, cause: str) -> Mail:
+def donor_mail(gift: RecurringGift, cause: str, reference: int) -> Mail:
+    """The donor's mail, in Chinese: why the gift stopped (the suspension's reason, or the
+    lost qualification's date, reason and decision) and that no further charge comes."""
     campaign, organization = gift.campaign, gift.organization
     title = campaign.title if campaign is not None else organization.name
     with force_locale(MAIL_LOCALE):
         if cause == "campaign_suspended":
-            from charity.services.suspensions import active_suspension
-
-            suspension = active_suspension(db.session, gift.campaign_id or 0)
+            suspension = db.session.get(CampaignSuspension, reference)
             why = _l(
                 "The campaign has been suspended by the regulator and takes no gifts. "
                 "Reason: %(reason)s",
