@@ -342,3 +342,28 @@ def test_approving_a_payout_change_needs_a_fresh_code(client, db_session):
     assert client.post(url).status_code == 303
     db.session.refresh(change)
     assert change.status != "pending"
+
+
+def test_wrong_codes_are_limited_per_account(limited_app, db_session):
+    """10**6 codes, three valid at a time: a few wrong guesses, then 429 for the account
+    (RATELIMIT_SECOND_FACTOR), whichever session or address guesses."""
+    user = enrol_two_factor(UserFactory())
+    limited = limited_app(RATELIMIT_SECOND_FACTOR="3 per minute")
+    client = limited.test_client()
+    client.post("/account/login", data={"email": user.email, "password": PASSWORD})
+    for _ in range(3):
+        assert client.post("/account/2fa/", data={"code": "000000"}).status_code == 400
+    refused = client.post("/account/2fa/", data={"code": fresh_code(user)})
+    assert refused.status_code == 429
+    other = limited.test_client()
+    other.post(
+        "/account/login",
+        data={"email": user.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.99"},
+    )
+    assert (
+        other.post(
+            "/account/2fa/", data={"code": "000000"}, environ_base={"REMOTE_ADDR": "203.0.113.99"}
+        ).status_code
+        == 429
+    )
