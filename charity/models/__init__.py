@@ -38,6 +38,7 @@ from charity.models.givingday import (
     MatchingPoolCampaign,
     MatchRelease,
     Pledge,
+    SponsorPayment,
     Team,
 )
 from charity.models.image import Image, ImageVariant
@@ -117,6 +118,7 @@ __all__ = [
     "RelatedParty",
     "RelatedPartyListFiling",
     "SpendingAllocation",
+    "SponsorPayment",
     "Team",
     "TimestampMixin",
     "TrustSettlor",

@@ -25,6 +25,8 @@ EVENT_LABELS = {
     "campaign.closed": _l("Campaign closed"),
     "campaign.suspended": _l("Campaign suspended"),
     "campaign.suspension_lifted": _l("Campaign suspension lifted"),
+    "recurring_gift.stopped": _l("Monthly gift stopped"),
+    "organization.qualification_lost": _l("Public fundraising qualification lost"),
     "complaint.received": _l("Complaint received"),
     "complaint.in_review": _l("Complaint in review"),
     "complaint.replied": _l("Complaint replied to"),
@@ -55,11 +57,13 @@ EVENT_LABELS = {
     "donation.matched": _l("Gift matched by a sponsor"),
     "match.released": _l("Matching money released"),
     "matching_pool.created": _l("Matching pool set up"),
+    "matching_pool.sponsor_paid": _l("Sponsor paid into a matching pool"),
     "giving_day.created": _l("Giving day set up"),
     "giving_day.campaign_accepted": _l("Campaign joined a giving day"),
     "pledge.recorded": _l("Pledge recorded"),
     "pledge.gift_linked": _l("Pledge fulfilled by a gift"),
     "team.hidden": _l("Fundraising team hidden"),
+    "donation.message_hidden": _l("Donor message hidden"),
 }
 
 GIFT_STATUS_LABELS = {
