@@ -37,6 +37,7 @@ from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
     donor_updates,
+    gift_messages,
     givingdays,
     ledger,
     official_receipts,
@@ -46,7 +47,7 @@ from charity.services import (
 from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
-MESSAGE_MAX_LENGTH = 200
+MESSAGE_MAX_LENGTH = gift_messages.MESSAGE_MAX_LENGTH
 
 
 class DonationError(ValueError):
@@ -137,6 +138,19 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
     return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
+def checked_message(command: NewDonation) -> str:
+    """The donor's message (留言) as stored: length-capped, no contact spam."""
+    try:
+        return gift_messages.clean_message(command.message)
+    except gift_messages.MessageError as error:
+        raise DonationError(error.message, "message") from None
+
+
+def company_fields(command: NewDonation) -> tuple[str | None, str | None]:
+    """A company donor's (USCC, invoice title) for one-off and monthly gifts alike."""
+    return _company(command)
+
+
 def _company(command: NewDonation) -> tuple[str | None, str | None]:
     """A company donor's (USCC, invoice title), both or neither; the USCC's check digit
     checked here too, whoever calls."""
@@ -158,8 +172,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
     campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
         raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
-    if len(command.message) > MESSAGE_MAX_LENGTH:
-        raise DonationError(N_("The message is too long."), "message")
+    message = checked_message(command)
     company_uscc, invoice_title = _company(command)
     salt = new_salt()
     donation = Donation(
@@ -175,7 +188,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         donor_email=command.donor_email.strip().lower(),
         is_anonymous=command.is_anonymous,
         consent_show_name=command.consent_show_name and not command.is_anonymous,
-        message=command.message,
+        message=message,
         commitment_salt=salt,
         donor_commitment=donor_commitment(
             salt, donor_data(command.donor_name, command.donor_email)

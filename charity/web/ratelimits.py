@@ -73,6 +73,9 @@ complaint = limiter.limit(
     _limit("RATELIMIT_COMPLAINT"), methods=["POST"], scope="complaint",
     deduct_when=_refused_form,
 )  # fmt: skip
+message_report = limiter.limit(
+    _limit("RATELIMIT_MESSAGE_REPORT"), methods=["POST"], scope="message_report"
+)
 
 
 def card_step_limited(reset_at: float, **extra: str) -> Response:
@@ -227,6 +230,25 @@ def outbound_mail(view: Any) -> Any:
     )
     return per_sender(per_recipient(view))
 
+
+def _account_key() -> str:
+    """The account (not the session: an attacker with the password can open many)."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"ip:{get_remote_address()}"
+
+
+#: Wrong two-factor codes (a 400) per account: 10**6 codes, 3 valid at a time, so a few
+#: dozen guesses an hour leave an attacker with the password no real chance (issue 15).
+second_factor = limiter.limit(
+    _limit("RATELIMIT_SECOND_FACTOR"),
+    methods=["POST"],
+    scope="second_factor",
+    key_func=_account_key,
+    deduct_when=lambda response: response.status_code == 400,
+)
 
 #: Never counted by the per-address page limit: machines that must always get through
 #: (load balancers, Prometheus, the payment providers' notifications) and static assets.

@@ -143,6 +143,7 @@ def upgrade():
         sa.Column("email_verified_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("totp_secret", sa.String(length=64), nullable=True),
         sa.Column("totp_enabled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("password_changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
@@ -274,6 +275,7 @@ def upgrade():
         sa.Column("ip", sa.String(length=64), nullable=False),
         sa.Column("user_agent", sa.String(length=200), nullable=False),
         sa.Column("two_factor_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -1367,6 +1369,8 @@ def upgrade():
         sa.Column("consent_show_name", sa.Boolean(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("receipt_waived", sa.Boolean(), nullable=False),
+        sa.Column("donor_uscc", sa.String(length=18), nullable=True),
+        sa.Column("invoice_title", sa.String(length=200), nullable=True),
         sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_customer_id", sa.String(length=64), nullable=True),
         sa.Column("stripe_plan_id", sa.String(length=64), nullable=True),
@@ -1548,6 +1552,11 @@ def upgrade():
         sa.Column("is_anonymous", sa.Boolean(), nullable=False),
         sa.Column("consent_show_name", sa.Boolean(), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("message_hidden_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("message_hidden_reason", sa.String(length=300), nullable=False),
+        sa.Column("message_hidden_by_id", sa.Integer(), nullable=True),
+        sa.Column("message_reports", sa.Integer(), nullable=False),
+        sa.Column("message_reported_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("commitment_salt", sa.String(length=64), nullable=True),
         sa.Column("donor_commitment", sa.String(length=64), nullable=True),
         sa.Column("stripe_account_id", sa.String(length=64), nullable=True),
@@ -1605,6 +1614,11 @@ def upgrade():
             ["merchant_account_id"],
             ["merchant_accounts.id"],
             name=op.f("fk_donations_merchant_account_id_merchant_accounts"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["message_hidden_by_id"],
+            ["users.id"],
+            name=op.f("fk_donations_message_hidden_by_id_users"),
         ),
         sa.ForeignKeyConstraint(
             ["organization_id"],

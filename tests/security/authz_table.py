@@ -78,6 +78,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "auth.logout_everywhere": (post(LOGGED_IN),),
     "two_factor.verify": (get(LOGGED_IN), post(LOGGED_IN)),
     "two_factor.setup": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.confirm": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.disable": (post(LOGGED_IN),),
     # --- organizations ---------------------------------------------------------------------
     "orgs.directory": (get(EVERYONE),),
     "orgs.show": (
@@ -313,6 +315,11 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "givingdays.team": (get(EVERYONE),),
     # the campaign's organization (owner, editor) hides a team
     "givingdays.hide_team": (post({OWNER_A, EDITOR_A}),),
+    # donor messages (issue 17 point 9): anyone may report one; the gift's organization
+    # (owner, editor) reads its queue and hides a message with a reason
+    "gift_messages.report": (get(EVERYONE), post(EVERYONE)),
+    "gift_messages.queue": (get({OWNER_A, EDITOR_A}),),
+    "gift_messages.hide": (post({OWNER_A, EDITOR_A}),),
     "givingdays.apply": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
     "givingdays.pledges": (get(FINANCE), post(FINANCE)),
     "givingdays.link_pledge": (post(FINANCE),),
