@@ -42,7 +42,7 @@ def _version_value(attr: str):  # type: ignore[no-untyped-def]
     def get(row: Disclosure, versions: dict[int, DisclosureVersion]) -> Any:
         version = versions.get(row.id)
         value = getattr(version, attr) if version is not None else None
-        return f._iso_datetime(value) if attr == "published_at" else value
+        return f.iso_datetime(value) if attr == "published_at" else value
 
     return get
 

@@ -40,7 +40,7 @@ from charity.services.campaign_stats import campaign_stats, donor_wall
 from charity.services.ledger import campaign_in_kind_fen
 from charity.web import caching
 from charity.web.charts import line_chart, progress_percent
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 
 bp = Blueprint("campaigns", __name__)
 
@@ -195,17 +195,6 @@ def percent_text(raised_fen: int, goal_fen: int) -> str:
     return f"{tenths // 10}.{tenths % 10}%" if tenths else "<0.1%"
 
 
-def _apply_errors(form: BaseForm, error: service.CampaignError) -> list:
-    """Put each domain error on its field; return those that belong to the whole form."""
-    general = []
-    for name, message in error.errors:
-        if name and name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            general.append(message)
-    return general
-
-
 def _organization_or_404(org_id: int) -> Organization:
     return db.get_or_404(Organization, org_id)
 
@@ -336,7 +325,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             campaign = service.file_campaign(db.session, current_user, organization, form.plan())
         except service.CampaignError as error:
             uow.discard()
-            general = _apply_errors(form, error)
+            general = show_error(form, error, whole_form=None)
         else:
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
@@ -362,7 +351,7 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
             uow.discard()
-            general = _apply_errors(form, error)
+            general = show_error(form, error, whole_form=None)
         else:
             flash(_("The draft is saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)

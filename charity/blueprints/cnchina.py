@@ -21,7 +21,7 @@ from charity.models.disclosure import Disclosure
 from charity.models.enforcement import CnchinaEntry
 from charity.services import cnchina as service
 from charity.web import links
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("cnchina", __name__)
 
@@ -78,8 +78,7 @@ def record(disclosure_id: int):  # type: ignore[no-untyped-def]
             )
         except service.CnchinaError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None) or form.entry_number
-            target.errors = [*target.errors, error.message]
+            show_error(form, error, fallback_field="entry_number")
         else:
             flash(_("The 慈善中国 entry is recorded."), "success")
             return redirect(url_for("disclosures.show", disclosure_id=disclosure.id))

@@ -45,7 +45,7 @@ from charity.services import givingday_stats as stats_service
 from charity.services import givingdays as service
 from charity.web import caching
 from charity.web.charts import bar_chart
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 from charity.web.links import public_url
 
 bp = Blueprint("givingdays", __name__)
@@ -110,14 +110,6 @@ class PledgeForm(BaseForm):
 class LinkForm(BaseForm):
     pledge_id = HiddenField()
     donation_id = IntegerField(_l("Gift number"), validators=[DataRequired()])
-
-
-def _field_error(form: BaseForm, exc: service.GivingDayError) -> None:
-    target = getattr(form, exc.field or "", None)
-    if target is not None:
-        target.errors = [*target.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
 
 
 def qr_svg(url: str, title: str) -> str:
@@ -194,7 +186,7 @@ def new_team(campaign_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your team is ready: share its link with your friends."), "success")
             return redirect(url_for("givingdays.team", team_id=team.id))
@@ -233,7 +225,7 @@ def hide_team(team_id: int):  # type: ignore[no-untyped-def]
             service.hide_team(db.session, current_user, found.id, form.reason.data)
         except service.GivingDayError as exc:
             uow.discard()
-            flash(_(exc.message), "error")
+            flash(exc.text(), "error")
         else:
             flash(_("The team is hidden."), "success")
     else:
@@ -266,7 +258,7 @@ def apply(org_id: int, event_id: int):  # type: ignore[no-untyped-def]
             service.apply_campaign(db.session, current_user, event.id, form.campaign_id.data)
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Applied. The platform will review the campaign."), "success")
             return redirect(url_for("givingdays.show", event_id=event.id))
@@ -301,7 +293,7 @@ def pledges(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The pledge is recorded."), "success")
             return redirect(url_for("givingdays.pledges", org_id=org_id))
@@ -326,7 +318,7 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            flash(_(exc.message), "error")
+            flash(exc.text(), "error")
         except LookupError:
             abort(404)
         except PermissionError:  # another organization's pledge (its URL is not the pledge's)
@@ -361,7 +353,7 @@ def admin_events():  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
     events = db.session.scalars(sa.select(GivingDay).order_by(GivingDay.start_date.desc())).all()
@@ -411,7 +403,7 @@ def admin_event(event_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The matching pool is created."), "success")
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
@@ -441,7 +433,7 @@ def admin_decide(event_id: int):  # type: ignore[no-untyped-def]
         )
     except service.GivingDayError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
     else:
         flash(_("Decided."), "success")
     return redirect(url_for("givingdays.admin_event", event_id=event_id))

@@ -43,7 +43,7 @@ from charity.models import Organization
 from charity.models.organization import ORG_TYPES
 from charity.services import organizations as org_service
 from charity.web import table_words
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100
@@ -183,11 +183,7 @@ def qualification_loss(org_id: int):  # type: ignore[no-untyped-def]
             )  # fmt: skip
         except org_service.OrganizationError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None)
-            if target is None:
-                flash(str(error.message), "error")
-            else:
-                target.errors = [*target.errors, error.message]
+            show_error(form, error)
         else:
             flash(_("The loss of the qualification is recorded."), "success")
             return redirect(url_for("regulator.timeline", org_id=org.id))

@@ -106,7 +106,7 @@ def verify():  # type: ignore[no-untyped-def]
             two_factor.pass_login(db.session, user, form.code.data)
         except two_factor.TwoFactorError as error:
             uow.discard()
-            form.code.errors = [*form.code.errors, _(error.message)]
+            form.code.errors = [*form.code.errors, error.text()]
         else:
             return redirect(_next())
     status = 400 if request.method == "POST" else 200
@@ -132,7 +132,7 @@ def setup():  # type: ignore[no-untyped-def]
             codes = two_factor.enable(db.session, user, secret, form.code.data)
         except two_factor.TwoFactorError as error:
             uow.discard()
-            form.code.errors = [*form.code.errors, _(error.message)]
+            form.code.errors = [*form.code.errors, error.text()]
         else:
             session.pop(_SETUP_SECRET, None)
             flash(_("Two-factor authentication is on. Other sessions were logged out."), "success")

@@ -27,7 +27,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import ensure_org_role
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 from charity.services import donor_updates, suspensions
@@ -48,16 +50,9 @@ FILE_ROLES = ("owner", "editor")
 PUBLISH_ROLES = ("owner",)
 
 
-class CampaignError(Exception):
-    """Domain errors, each with the form field it belongs to (None: the whole form)."""
-
-    def __init__(self, errors: list[tuple[str | None, Any]]) -> None:
-        super().__init__("; ".join(str(message) for _, message in errors))
-        self.errors = errors
-
-    @classmethod
-    def single(cls, field_name: str | None, message: Any) -> CampaignError:
-        return cls([(field_name, message)])
+class CampaignError(DomainError):
+    """Domain errors, each with the form field it belongs to (None: the whole form); a
+    plan with several problems is one ``CampaignError.many([(field, message), ...])``."""
 
 
 NOT_QUALIFIED = _l(
@@ -80,11 +75,6 @@ COOPERATION_ROUTE = _l(
 def today_cst(now: datetime | None = None) -> date:
     """Campaign dates are calendar days in China Standard Time."""
     return (now or datetime.now(UTC)).astimezone(CST).date()
-
-
-def _require_role(actor: User | None, organization_id: int, roles: tuple[str, ...]) -> None:
-    if actor is None or actor.role_in(organization_id) not in roles:
-        raise PermissionError("the actor may not do this for this organization")
 
 
 def gift_refusal(campaign: Campaign, day: date) -> Any | None:
@@ -117,10 +107,10 @@ def filing_refusal(organization: Organization) -> Any | None:
         return NOT_VERIFIED
     if not organization.has_qualification:
         return NOT_QUALIFIED
-    return _long_overdue_refusal(organization)
+    return long_overdue_refusal(organization)
 
 
-def _long_overdue_refusal(organization: Organization) -> Any | None:
+def long_overdue_refusal(organization: Organization) -> Any | None:
     """Issue 16 point 15: an organization whose oldest unfulfilled obligation has been
     overdue for longer than OVERDUE_FILING_BLOCK_DAYS files no new campaign until it
     catches up (publishes it, even late)."""
@@ -304,11 +294,11 @@ def _validated(
 ) -> tuple[CampaignPlan, Organization | None]:
     refusal = filing_refusal(organization)
     if refusal is not None:
-        raise CampaignError.single(None, refusal)
+        raise CampaignError(refusal)
     plan = plan.normalized()
     errors, partner = _plan_errors(session, organization, plan, today, own_id)
     if errors:
-        raise CampaignError(errors)
+        raise CampaignError.many(errors)
     return plan, partner
 
 
@@ -347,7 +337,7 @@ def file_campaign(
     today: date | None = None,
 ) -> Campaign:
     """Record a filed plan as a draft campaign of ``organization``."""
-    _require_role(actor, organization.id, FILE_ROLES)
+    ensure_org_role(actor, organization.id, FILE_ROLES)
     plan, partner = _validated(session, organization, plan, today or today_cst())
     campaign = Campaign(organization_id=organization.id, status="draft", created_by_id=actor.id)
     _apply(campaign, plan, partner)
@@ -360,10 +350,10 @@ def update_campaign(
     session: Session, actor: User, campaign: Campaign, plan: CampaignPlan, *, today=None
 ) -> Campaign:
     """Edit a draft; a published plan is corrected by a disclosure instead."""
-    _require_role(actor, campaign.organization_id, FILE_ROLES)
+    ensure_org_role(actor, campaign.organization_id, FILE_ROLES)
     if campaign.status != "draft":
-        raise CampaignError.single(
-            None, _l("A published plan cannot be edited. Publish a correction instead.")
+        raise CampaignError(
+            _l("A published plan cannot be edited. Publish a correction instead."), None
         )
     plan, partner = _validated(
         session, campaign.organization, plan, today or today_cst(), campaign.id
@@ -376,15 +366,15 @@ def publish_campaign(
     session: Session, actor: User, campaign: Campaign, *, now: datetime | None = None
 ) -> Campaign:
     """draft -> published: the campaign appears in the list and may receive gifts."""
-    _require_role(actor, campaign.organization_id, PUBLISH_ROLES)
+    ensure_org_role(actor, campaign.organization_id, PUBLISH_ROLES)
     now = now or datetime.now(UTC)
     if campaign.status != "draft":
-        raise CampaignError.single(None, _l("Only a draft can be published."))
+        raise CampaignError(_l("Only a draft can be published."))
     refusal = filing_refusal(campaign.organization)
     if refusal is not None:
-        raise CampaignError.single(None, refusal)
+        raise CampaignError(refusal)
     if campaign.end_date < today_cst(now):
-        raise CampaignError.single(None, _l("The campaign's end date has already passed."))
+        raise CampaignError(_l("The campaign's end date has already passed."))
     campaign.status = "published"
     campaign.published_at = now.replace(microsecond=0)
     record_event(session, "campaign.published", subject_id=campaign.id)
@@ -396,9 +386,9 @@ def close_campaign(
 ) -> Campaign:
     """published -> closed, by the owner at any time or by the system (actor None) at the end."""
     if actor is not None:
-        _require_role(actor, campaign.organization_id, PUBLISH_ROLES)
+        ensure_org_role(actor, campaign.organization_id, PUBLISH_ROLES)
     if campaign.status != "published":
-        raise CampaignError.single(None, _l("Only a published campaign can be closed."))
+        raise CampaignError(_l("Only a published campaign can be closed."))
     campaign.status = "closed"
     campaign.closed_at = (now or datetime.now(UTC)).replace(microsecond=0)
     record_event(session, "campaign.closed", subject_id=campaign.id)
@@ -435,9 +425,9 @@ def post_update(
     now: datetime | None = None,
 ) -> CampaignUpdate:
     """An update on the campaign page, by the organization's owner or editor."""
-    _require_role(actor, campaign.organization_id, FILE_ROLES)
+    ensure_org_role(actor, campaign.organization_id, FILE_ROLES)
     if campaign.status == "draft":
-        raise CampaignError.single(None, _l("Publish the campaign before posting updates."))
+        raise CampaignError(_l("Publish the campaign before posting updates."))
     update = CampaignUpdate(
         campaign=campaign,
         title=command.title,

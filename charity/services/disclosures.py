@@ -31,7 +31,9 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, missing_fields, validate_fields
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import can_manage_org
 from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.disclosure import (
@@ -49,13 +51,8 @@ _PERIOD_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _YEAR_RE = re.compile(r"^\d{4}$")
 
 
-class DisclosureError(ValueError):
+class DisclosureError(DomainError, ValueError):
     """Bad input for a disclosure; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PublishDeniedError(PermissionError):
@@ -101,9 +98,7 @@ def publisher_roles(disclosure_type: str) -> tuple[str, ...]:
 
 
 def can_publish(user: Any, organization_id: int, disclosure_type: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.role_in(organization_id) in publisher_roles(disclosure_type)
+    return can_manage_org(user, organization_id, publisher_roles(disclosure_type))
 
 
 # --- attachments ----------------------------------------------------------------------

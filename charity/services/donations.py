@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
@@ -48,13 +49,8 @@ from charity.web.i18n import N_
 MESSAGE_MAX_LENGTH = 200
 
 
-class DonationError(ValueError):
+class DonationError(DomainError, ValueError):
     """A gift we refuse; ``field`` names the form field it belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PaymentMismatchError(ValueError):
@@ -108,7 +104,7 @@ def lock_donation(session: Session, donation_id: int) -> Donation:
     ).one()
 
 
-def _open_campaign(session: Session, campaign_id: int) -> Campaign:
+def open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
@@ -196,7 +192,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
 def _open_target(session: Session, command: NewDonation) -> Any:
     """funds: the open campaign or fund the gift is for."""
     if command.fund_id is None:
-        return _open_campaign(session, command.campaign_id or 0)
+        return open_campaign(session, command.campaign_id or 0)
     from charity.services.funds import FundError, open_fund_for_gifts
 
     try:
@@ -467,7 +463,7 @@ def confirm_payment(
     # receipt counter and before the log head, and held only for the rest of the commit.
     givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
-    log_index = _log_index(
+    log_index = log_index_of(
         record_event(
             session,
             "donation.succeeded",
@@ -521,7 +517,7 @@ def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool)
         receipt_mail.queue_receipts([donation_id])
 
 
-def _log_index(results: list[Any]) -> int | None:
+def log_index_of(results: list[Any]) -> int | None:
     """The log entry index, if the audit log subscriber returned its entry (or index)."""
     for result in results:
         index = result if isinstance(result, int) else getattr(result, "index", None)

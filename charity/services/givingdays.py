@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import (
@@ -59,13 +60,8 @@ REASON_MAX = 300
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
-class GivingDayError(ValueError):
+class GivingDayError(DomainError, ValueError):
     """A request we refuse; ``field`` names the form field it belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -283,7 +279,7 @@ def pool_accounts(session: Session, pool: MatchingPool) -> list[LedgerAccount]:
         key = f"matchpool:{pool.id}:{kind}:{pool.currency}"
         account = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).first()
         if account is None:
-            ledger._insert_ignoring_conflict(
+            ledger.insert_ignoring_conflict(
                 session,
                 {
                     "key": key,

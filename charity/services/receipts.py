@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from charity.core.db import dialect_insert
+from charity.core.errors import DomainError
 from charity.models import Donation, Organization, ReceiptCounter, User
 from charity.web.i18n import N_
 
@@ -76,12 +77,8 @@ def next_receipt_number(
     return year, seq, receipt_number(uscc, year, seq)
 
 
-class ReceiptError(ValueError):
+class ReceiptError(DomainError, ValueError):
     """A receipt we cannot issue; ``message`` is an English msgid marked N_()."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def receipt_as_of(donation: Donation, when: datetime | None) -> tuple[str | None, bool]:

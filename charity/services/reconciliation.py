@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
     Donation,
@@ -51,10 +52,8 @@ CST = timezone(timedelta(hours=8))
 PAID = ("succeeded", "partially_refunded", "refunded")
 
 
-class ReconciliationError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReconciliationError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)

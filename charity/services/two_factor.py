@@ -18,6 +18,7 @@ import pyotp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.models import RecoveryCode, User, UserSession
 from charity.models.base import utcnow
 from charity.web.i18n import N_
@@ -30,10 +31,8 @@ RECOVERY_CODES = 10
 VALID_WINDOW = 1
 
 
-class TwoFactorError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TwoFactorError(DomainError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def required_for(user: User) -> bool:

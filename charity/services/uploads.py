@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from charity.core.errors import DomainError
 from charity.web.i18n import N_
 
 #: (signature at offset 0, media type, file extension)
@@ -33,7 +34,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class UploadError(ValueError):
+class UploadError(DomainError, ValueError):
     """A file we refuse (wrong kind, empty, too large); the message is for the user."""
 
 
