@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -225,7 +226,7 @@ def index():  # type: ignore[no-untyped-def]
         sort=args.get("sort", "newest"),
         page=args.get("page", 1, type=int) or 1,
     ).cleaned()
-    today = service.today_cst()
+    today = today_cst()
     page = search_campaigns(db.session, query, today=today)
     return render_template(
         "campaigns/index.html",
@@ -259,7 +260,7 @@ def _render_show(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
     if not _can_see(campaign):
         abort(404)
-    today = service.today_cst()
+    today = today_cst()
     stats = campaign_stats(db.session, [campaign.id])[campaign.id]
     phase = service.campaign_phase(campaign, today)
     chart_end = min(max(today, campaign.start_date), campaign.end_date)
@@ -383,7 +384,7 @@ def _render_manage(organization: Organization, problems: list, status: int):  # 
             .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         )
     )
-    today = service.today_cst()
+    today = today_cst()
     return render_template(
         "campaigns/manage.html",
         organization=organization,

@@ -28,11 +28,11 @@ from sqlalchemy import and_, select
 
 from charity.compliance import enforcement
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization

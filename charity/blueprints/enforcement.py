@@ -15,8 +15,8 @@ from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.complaints import CATEGORY_LABELS, STATUS_LABELS
-from charity.compliance.dates import today_cst
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Campaign

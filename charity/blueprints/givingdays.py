@@ -463,7 +463,7 @@ def campaign_team_board(campaign_id: int) -> list:
 @bp.app_template_global()
 def campaign_giving_days(campaign_id: int) -> list:
     """The giving days (on now) a campaign takes part in, for a link on its page."""
-    from charity.services.campaigns import today_cst
+    from charity.core.clock import today_cst
 
     today = today_cst()
     return list(

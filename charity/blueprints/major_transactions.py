@@ -15,8 +15,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import MajorTransaction, Organization

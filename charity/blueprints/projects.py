@@ -13,9 +13,9 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import status_expression
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization

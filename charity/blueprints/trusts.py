@@ -15,10 +15,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.blueprints.orgs_forms import is_english
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import status_expression
 from charity.compliance.types import FenField
 from charity.core import regions, uow
+from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization

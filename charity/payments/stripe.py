@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import stripe
 from flask import current_app
 
+from charity.core.clock import CST
 from charity.payments.base import (
     CardDeclinedError,
     Checkout,
@@ -41,7 +42,6 @@ from charity.payments.declines import decline_message
 
 #: Seconds a webhook signature stays valid (Stripe's own default).
 WEBHOOK_TOLERANCE = 300
-CST = timezone(timedelta(hours=8))
 
 __all__ = [
     "CardDeclinedError",

@@ -21,12 +21,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role
@@ -34,7 +34,6 @@ from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES
 from charity.services import donor_updates, suspensions
 
-CST = ZoneInfo("Asia/Shanghai")
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
 FILING_LEAD_DAYS = 10
 #: CL 73: an emergency campaign is filed at the latest this many days after its start.
@@ -70,11 +69,6 @@ COOPERATION_ROUTE = _l(
     "its partner. The qualified organization receives all the money and is responsible for "
     "the campaign."
 )
-
-
-def today_cst(now: datetime | None = None) -> date:
-    """Campaign dates are calendar days in China Standard Time."""
-    return (now or datetime.now(UTC)).astimezone(CST).date()
 
 
 def gift_refusal(campaign: Campaign, day: date) -> Any | None:

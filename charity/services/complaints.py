@@ -25,7 +25,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import add_working_days, cst_date
+from charity.compliance.dates import add_working_days
+from charity.core.clock import cst_date
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import has_platform_role

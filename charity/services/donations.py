@@ -29,10 +29,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.models.statuses import check_transition
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
@@ -43,7 +45,6 @@ from charity.services import (
     receipts,
     suspensions,
 )
-from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = 200
@@ -108,7 +109,7 @@ def open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    from charity.services.campaigns import today_cst  # campaign days are China Standard Time
+    from charity.core.clock import today_cst
 
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
@@ -474,6 +475,7 @@ def confirm_payment(
             subject=row,
         )
     )
+    check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
     connection.execute(
         _MARK_SUCCEEDED,
         {

@@ -151,7 +151,7 @@ def create_fund(session: Session, actor: User, command: NewFund) -> Fund:
     record_event(session, "fund.created", subject_id=fund.id)
     # CL art. 78 / Order 81 (issue 16 point 7): setting up a community fund (专项基金)
     # changes the host's basic information (its sub-units): 30 days to publish it.
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
     record_compliance_trigger(

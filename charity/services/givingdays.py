@@ -30,6 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.clock import CST, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
@@ -51,7 +52,6 @@ from charity.models import (
     User,
 )
 from charity.services import ledger
-from charity.services.campaigns import CST, today_cst
 from charity.web.i18n import N_
 
 TEAM_NAME_MAX = 60

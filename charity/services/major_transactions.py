@@ -25,12 +25,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import cst_date, today_cst
 from charity.compliance.obligations import (
     refresh_obligations,
     status_expression,
     trigger_period_key,
 )
+from charity.core.clock import cst_date, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.money import format_fen

@@ -539,7 +539,7 @@ def update_basic_info(
     and starts the 30-day obligation to publish the new basic information (a
     ``basic_info_change`` compliance trigger dated ``today``, CST). Returns the names of
     the changed fields (empty: nothing changed, nothing recorded)."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
@@ -600,7 +600,7 @@ def record_basic_info_change(
     (CL art. 78, Order 81). Returns the compliance trigger's id. Refused with a field
     error, nothing written: an unknown item, a future date, a date before the
     organization's legal registration."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
@@ -647,7 +647,7 @@ def record_qualification_loss(
     ``organization.qualification_lost``. Refused with a field error, nothing written:
     no qualification, already lost, a date in the future or before the certificate's,
     an empty or too long reason or source."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
 
     ensure_platform_role(actor, ("admin", "regulator"), error=NotAllowedError)
     if not organization.qualification_number:

@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.core.clock import CST
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
@@ -48,7 +49,6 @@ from charity.models import (
 from charity.services import merchant_accounts
 from charity.web.i18n import N_
 
-CST = timezone(timedelta(hours=8))
 PAID = ("succeeded", "partially_refunded", "refunded")
 
 

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import cst_date
+from charity.core.clock import cst_date
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import has_platform_role

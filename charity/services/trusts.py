@@ -22,8 +22,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.core import regions
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Organization, User

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from charity.services.campaigns import CST
+from charity.core.clock import CST
 from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
     AuditEntry,
@@ -19,7 +20,6 @@ from charity.models import (
     utcnow,
 )
 from charity.services import allocation, donor_accounts, givingdays
-from charity.services.campaigns import CST
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
 from tests.factories import CampaignFactory, UserFactory
