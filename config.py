@@ -160,12 +160,25 @@ class Config:
         "RATELIMIT_PAYMENT_DONATION", "5 per 10 minutes;10 per day"
     )
     RATELIMIT_PAYMENT_CARD = os.environ.get("RATELIMIT_PAYMENT_CARD", "5 per hour;10 per day")
+    #: How often the result page of a pending gift may ask the payment provider whether it
+    #: was paid, per donation (reloads in between show what is recorded).
+    RATELIMIT_PAYMENT_LOOKUP = os.environ.get("RATELIMIT_PAYMENT_LOOKUP", "1 per 5 seconds")
     #: Mail sent to an address someone typed (gift claims, invitations): per sender and
     #: per recipient address.
     RATELIMIT_MAIL_SENDER = os.environ.get("RATELIMIT_MAIL_SENDER", "20 per hour;50 per day")
     RATELIMIT_MAIL_RECIPIENT = os.environ.get("RATELIMIT_MAIL_RECIPIENT", "3 per hour;10 per day")
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    #: Every HTML page (and form post), per client address: generous, a carrier-grade NAT
+    #: puts thousands of people on one address. /healthz, /metrics, the payment
+    #: providers' notifications, static files and pictures are never counted.
+    RATELIMIT_PAGE = os.environ.get("RATELIMIT_PAGE", "600 per minute;10000 per hour")
+    #: The public audit-log API (/api/v1/log), per client address.
+    RATELIMIT_LOG = os.environ.get("RATELIMIT_LOG", "600 per minute;10000 per hour")
+    #: Client addresses the page and log limits never count (comma-separated): bench
+    #: scripts and drills run on the host. Behind the proxy the address is the client's
+    #: as the trusted proxies saw it (TRUSTED_PROXIES), so it cannot be claimed.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "127.0.0.1,::1")
     #: Redis for shared rate limits and the RQ job queue. Empty: jobs run in-process.
     REDIS_URL = os.environ.get("REDIS_URL", "")
     #: The RQ queue jobs go to (workers listen on it), and a job's time limit in seconds.
@@ -356,6 +369,9 @@ class ProductionConfig(Config):
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     LOG_REQUESTS = os.environ.get("LOG_REQUESTS", "1") == "1"
     AUDITLOG_SEQUENCER = os.environ.get("AUDITLOG_SEQUENCER", "batched")
+    #: No address is exempt from the page and log limits unless named: behind a proxy on
+    #: the same host with TRUSTED_PROXIES=0 every client would look like 127.0.0.1.
+    RATELIMIT_EXEMPT_ADDRESSES = os.environ.get("RATELIMIT_EXEMPT_ADDRESSES", "")
     REQUIRED = (
         "SECRET_KEY",
         "DATABASE_URL",

@@ -34,6 +34,7 @@ def create_app(config: object) -> Flask:
         links,
         log_words,
         navigation,
+        ratelimits,
         replicas,
         security,
         templating,
@@ -54,6 +55,7 @@ def create_app(config: object) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    ratelimits.init_app(app)  # per-address limit on pages and /api/v1/log
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

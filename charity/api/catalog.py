@@ -7,11 +7,13 @@ never an email, a Stripe id or a commitment salt).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from charity.api import enforcement
 from charity.api import fields as f
 from charity.api.resources import Resource
 from charity.core import regions
@@ -71,6 +73,7 @@ ORGANIZATIONS = Resource(
     description="Organizations (慈善组织) verified by the platform, oldest first.",
     model=Organization,
     public=_public_organizations,
+    context=enforcement.organization_context,
     fields=(
         f.integer("id", "Stable identifier.", example=7),
         f.string("name", "Full registered name.", example="广州市越秀区慈善会"),
@@ -106,6 +109,30 @@ ORGANIZATIONS = Resource(
             example="我们帮助社区中有需要的人。",
         ),
         f.timestamp("verified_at", "When the platform verified it.", attr="reviewed_at"),
+        f.computed(
+            "qualification_loss",
+            enforcement.QUALIFICATION_LOSS_SCHEMA,
+            enforcement.qualification_loss,
+            "Loss of the public fundraising qualification (CL art. 22, MCA Order 74): date, "
+            "reason and the decision it comes from; null if never lost.",
+        ),
+        f.computed(
+            "suspended_campaigns",
+            {"type": "array", "items": enforcement.SUSPENDED_CAMPAIGN_SCHEMA},
+            enforcement.suspended_campaigns,
+            "Its campaigns suspended now (they take no gifts): since, reason, and whether "
+            "the regulator or the platform decided.",
+            example=[{"campaign_id": 12, **enforcement.SUSPENSION_EXAMPLE}],
+        ),
+        f.computed(
+            "complaints",
+            enforcement.COMPLAINTS_SCHEMA,
+            enforcement.complaint_counts,
+            "Complaints (举报, CL (2023) art. 108) received about it on this platform, and "
+            "how many were handled (replied or closed). Counts only: a complaint is not a "
+            "finding; complainants, texts and evidence are never public.",
+            example={"received": 3, "handled": 2},
+        ),
     ),
     filters=(
         f.enum_filter(
@@ -145,6 +172,20 @@ def _public_campaigns():  # type: ignore[no-untyped-def]
     )
 
 
+@dataclass
+class _CampaignContext:
+    totals: dict[int, tuple[int, int]]
+    suspensions: dict[int, dict[str, Any]]
+
+
+def _campaign_context(session: Session, rows: list[Campaign]) -> _CampaignContext:
+    ids = [row.id for row in rows]
+    return _CampaignContext(
+        _campaign_totals(session, rows),
+        enforcement.campaign_suspensions(session, ids) if ids else {},
+    )
+
+
 def _campaign_totals(session: Session, rows: list[Campaign]) -> dict[int, tuple[int, int]]:
     """Raised (net fen) and gift count per campaign, in one query for the page."""
     if not rows:
@@ -162,12 +203,16 @@ def _campaign_totals(session: Session, rows: list[Campaign]) -> dict[int, tuple[
     return {cid: (int(raised), int(count)) for cid, raised, count in session.execute(statement)}
 
 
-def _raised(row: Campaign, totals: dict[int, tuple[int, int]]) -> int:
-    return totals.get(row.id, (0, 0))[0]
+def _raised(row: Campaign, context: _CampaignContext) -> int:
+    return context.totals.get(row.id, (0, 0))[0]
 
 
-def _donation_count(row: Campaign, totals: dict[int, tuple[int, int]]) -> int:
-    return totals.get(row.id, (0, 0))[1]
+def _donation_count(row: Campaign, context: _CampaignContext) -> int:
+    return context.totals.get(row.id, (0, 0))[1]
+
+
+def _suspension(row: Campaign, context: _CampaignContext) -> dict[str, Any] | None:
+    return context.suspensions.get(row.id)
 
 
 CAMPAIGNS = Resource(
@@ -179,7 +224,7 @@ CAMPAIGNS = Resource(
     model=Campaign,
     public=_public_campaigns,
     newest_first=True,
-    context=_campaign_totals,
+    context=_campaign_context,
     fields=(
         f.integer("id", "Stable identifier.", example=12),
         f.integer("organization_id", "The qualified organization receiving all gifts.", example=7),
@@ -228,6 +273,14 @@ CAMPAIGNS = Resource(
             example=87,
         ),
         f.timestamp("published_at", "When it was published."),
+        f.computed(
+            "suspension",
+            enforcement.SUSPENSION_SCHEMA,
+            _suspension,
+            "Suspended now (it takes no gifts, issue 16 point 15): since, reason, and "
+            "whether the regulator or the platform decided; null if not suspended.",
+            example=None,
+        ),
     ),
     filters=(
         f.id_filter(

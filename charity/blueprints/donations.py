@@ -344,7 +344,9 @@ def show(token: str):  # type: ignore[no-untyped-def]
     """The result page and, once succeeded, the receipt (public via the unguessable token)."""
     donation = _donation_by_token(token)
     try:
-        if donation.payment_provider in ("wechatpay", "alipay"):
+        if donation.status != "pending" or not ratelimits.provider_lookup_allowed(token):
+            pass  # settled, or asked the provider moments ago: show what is recorded
+        elif donation.payment_provider in ("wechatpay", "alipay"):
             from charity.services.wallet_payments import refresh_wallet_payment
 
             refresh_wallet_payment(db.session, donation, utcnow())

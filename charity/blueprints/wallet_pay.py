@@ -145,8 +145,9 @@ def show(token: str):  # type: ignore[no-untyped-def]
 @writes
 def status(token: str):  # type: ignore[no-untyped-def]
     donation = _donation(token)
-    try:
-        state = refresh(donation)
+    try:  # at most RATELIMIT_PAYMENT_LOOKUP provider queries per donation (the page polls)
+        lookup = donation.status == "pending" and ratelimits.provider_lookup_allowed(token)
+        state = refresh(donation) if lookup else donation.status
     except (payments.PaymentError, sa.exc.OperationalError):
         uow.discard()  # asked again at the next poll
         state = donation.status

@@ -25,6 +25,8 @@ from typing import IO
 
 from flask import Flask, Response, g, has_request_context, request
 
+from charity.core.notifications import is_notification
+
 #: Shapes of secrets that must never reach a log, whatever config they came from.
 SECRET_PATTERNS = (
     re.compile(r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]+"),
@@ -175,7 +177,9 @@ def init_app(app: Flask) -> None:
     def _finish_request(response: Response) -> Response:
         request_id = g.get("request_id") or request_id_from(None)
         response.headers[REQUEST_ID_HEADER] = request_id
-        if app.config.get("LOG_REQUESTS"):
+        if app.config.get("LOG_REQUESTS") and not (
+            response.status_code < 400 and is_notification()
+        ):  # a provider's delivery that succeeded: kept in provider_events, counted in /metrics
             started = g.get("request_started", time.perf_counter())
             request_logger.info(
                 "%s %s %s",

@@ -1,7 +1,8 @@
 """Complaints (举报) from the public about an organization, one of its campaigns or funds
-(issue 16 point 15; CL 2016 art. 97, carried into the 2023 revision's supervision chapter:
-anyone may complain to civil affairs or the sector about a charity's unlawful conduct, and
-the complaint must be dealt with promptly).
+(issue 16 point 15; Charity Law as amended 2023-12-29, art. 108 — art. 97 before the
+renumbering: anyone who finds a charitable organization or trust acting unlawfully may
+complain to civil affairs, other departments or the sector's associations (投诉、举报),
+which must investigate and deal with it promptly).
 
 The platform acknowledges at once with a reference number and a check code (the
 contact-free path: with both, an anonymous complainant reads the status and the reply),

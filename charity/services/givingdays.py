@@ -534,6 +534,106 @@ def match_candidates(session: Session, row: Any, now: datetime) -> list[Candidat
     return candidates
 
 
+#: PostgreSQL, one pool without per-donor or per-campaign caps (whose sums must be read
+#: after the pool's lock, in a later statement, to see the matches committed meanwhile):
+#: lock the pool, compute the match from the locked row (the gift times the ratio, within
+#: the cap per gift and what is left), raise its allocation, write the match and its
+#: ledger transaction with both entries, in ONE statement. The UPDATE's own condition
+#: (rechecked on the row's latest version) keeps the pool from ever being over-allocated;
+#: no row back means nothing was written (caps, nothing left, or a zero match), and the
+#: caller falls back to the statement-per-step path.
+_MATCH_IN_ONE = sa.text(
+    """
+    WITH pick AS (
+        SELECT id, event_id, sponsor_uscc, currency,
+            LEAST(CAST(:gift_fen AS bigint) * ratio_percent / 100, cap_per_gift_fen,
+                  total_fen - allocated_fen) AS amount_fen
+        FROM matching_pools
+        WHERE id = :pool_id
+          AND cap_per_donor_day_fen IS NULL AND cap_per_campaign_fen IS NULL
+        FOR UPDATE
+    ), allocation AS (
+        UPDATE matching_pools
+        SET allocated_fen = matching_pools.allocated_fen + pick.amount_fen
+        FROM pick
+        WHERE matching_pools.id = pick.id AND pick.amount_fen > 0
+          AND matching_pools.allocated_fen + pick.amount_fen <= matching_pools.total_fen
+        RETURNING pick.id, pick.event_id, pick.sponsor_uscc, pick.currency, pick.amount_fen
+    ), new_match AS (
+        INSERT INTO matches
+            (donation_id, pool_id, campaign_id, amount_fen, released_fen, donor_key, cst_day,
+             created_at)
+        SELECT :donation_id, allocation.id, :campaign_id, allocation.amount_fen, 0,
+               :donor_key, :day, :now
+        FROM allocation
+        RETURNING id, amount_fen
+    ), new_transaction AS (
+        INSERT INTO ledger_transactions
+            (kind, source_key, donation_id, refund_id, description, created_at)
+        SELECT 'match', 'match:' || CAST(new_match.id AS text), :donation_id, NULL,
+               'Match ' || CAST(new_match.id AS text) || ': pool '
+               || CAST(:pool_id AS text) || ' for donation ' || CAST(:donation_id AS text),
+               :now
+        FROM new_match
+        RETURNING id
+    ), entries AS (
+        INSERT INTO ledger_entries (transaction_id, account_id, amount_fen, currency)
+        SELECT new_transaction.id, line.account_id, line.sign * new_match.amount_fen,
+               line.currency
+        FROM new_transaction CROSS JOIN new_match CROSS JOIN (
+            VALUES (CAST(:pool_account AS bigint), 1, CAST(:currency AS varchar)),
+                   (CAST(:matched_account AS bigint), -1, CAST(:currency AS varchar))
+        ) AS line(account_id, sign, currency)
+    )
+    SELECT new_match.id AS match_id, allocation.id, allocation.event_id,
+           allocation.sponsor_uscc, allocation.currency, allocation.amount_fen
+    FROM new_match CROSS JOIN allocation
+    """
+).bindparams(sa.bindparam("now", type_=_matches.c.created_at.type))
+
+
+def _match_in_one(
+    session: Session, row: Any, now: datetime, candidate: Candidate, key: str
+) -> int | None:
+    """``_MATCH_IN_ONE`` for one candidate pool; the match's id, or None (nothing
+    written: the caller takes the long path)."""
+    connection = session.connection()
+    if (
+        connection.dialect.name != "postgresql"
+        or candidate.pool_account.currency != candidate.matched_account.currency
+        or candidate.pool_account.currency != row.currency
+    ):
+        return None
+    made = connection.execute(
+        _MATCH_IN_ONE,
+        {
+            "gift_fen": row.amount_fen,
+            "pool_id": candidate.pool_id,
+            "donation_id": row.id,
+            "campaign_id": row.campaign_id,
+            "donor_key": key,
+            "day": today_cst(now),
+            "now": now,
+            "pool_account": candidate.pool_account.id,
+            "matched_account": candidate.matched_account.id,
+            "currency": row.currency,
+        },
+    ).first()
+    if made is None:
+        return None
+    record_event(
+        session,
+        "donation.matched",
+        _match_payload(
+            made.match_id, row.id, made, row.campaign_id, row.organization_id, made.amount_fen
+        ),
+        subject_table="matches",
+        subject_id=made.match_id,
+        at=now,
+    )
+    return int(made.match_id)
+
+
 def match_gift(
     session: Session, row: Any, now: datetime, candidates: list[Candidate] | None = None
 ) -> list[int]:
@@ -545,6 +645,10 @@ def match_gift(
         candidates = match_candidates(session, row, now)
     if not candidates:
         return []
+    if len(candidates) == 1:  # the usual case: one pool, often one statement
+        made_in_one = _match_in_one(session, row, now, candidates[0], donor_key(row))
+        if made_in_one is not None:
+            return [made_in_one]
     connection = session.connection()
     day = today_cst(now)
     # Lock every pool first, in id order, and only then write: the log entries below take

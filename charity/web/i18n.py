@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, has_request_context, request, session
 
+from charity.core.notifications import is_notification
 from charity.extensions import babel
 
 LANG_SESSION_KEY = "lang"
@@ -49,6 +50,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _remember_language() -> None:
+        if is_notification():  # a provider's server: no session, no language
+            return
         lang = request.args.get("lang")
         if lang in app.config["LANGUAGES"]:
             session[LANG_SESSION_KEY] = lang

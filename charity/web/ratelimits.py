@@ -21,11 +21,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import parse_many
+from werkzeug.exceptions import TooManyRequests
 
 from charity.extensions import limiter
 
@@ -144,6 +145,22 @@ class CardLimit:
         return card_step_limited(self.reset_at or time.time() + 60, **extra)
 
 
+def provider_lookup_allowed(token: str) -> bool:
+    """Whether the result page of a pending gift may ask its payment provider now: at most
+    RATELIMIT_PAYMENT_LOOKUP per donation (issue 15, low: the receipt page called Stripe on
+    every GET, so a loop of reloads was a loop of Stripe calls). The page polls, and the
+    provider's notification confirms the gift anyway; a reload within the window shows
+    what is recorded."""
+    if not limiter.enabled:
+        return True
+    strategy = limiter.limiter
+    key = ("charity", "provider_lookup", token[:64])
+    return all(
+        strategy.hit(item, *key)
+        for item in parse_many(current_app.config["RATELIMIT_PAYMENT_LOOKUP"])
+    )
+
+
 def donation_creation(
     email_field: str = "email", on_breach: Callable[[int], Response] | None = None
 ) -> Callable[[Any], Any]:
@@ -209,3 +226,61 @@ def outbound_mail(view: Any) -> Any:
         deduct_when=_refused_form,
     )
     return per_sender(per_recipient(view))
+
+
+#: Never counted by the per-address page limit: machines that must always get through
+#: (load balancers, Prometheus, the payment providers' notifications) and static assets.
+#: The public JSON API (``api_v1``) has its own limit, RATELIMIT_API.
+PAGE_EXEMPT_ENDPOINTS = frozenset({"static", "ops.healthz", "ops.prometheus_metrics"})
+PAGE_EXEMPT_BLUEPRINTS = frozenset({"stripe_webhook", "payment_notify", "api_v1", "pictures"})
+#: The public audit-log API (``/api/v1/log``) is limited by RATELIMIT_LOG instead.
+LOG_BLUEPRINT = "auditlog_api"
+
+
+def exempt_addresses() -> frozenset[str]:
+    """RATELIMIT_EXEMPT_ADDRESSES: client addresses (comma-separated) the page and log
+    limits never count, 127.0.0.1 and ::1 by default (bench scripts and drills run on the
+    host). Behind the proxy the address is the one ProxyFix found (TRUSTED_PROXIES), so a
+    client cannot claim to be 127.0.0.1 with its own X-Forwarded-For."""
+    raw = current_app.config.get("RATELIMIT_EXEMPT_ADDRESSES", "") or ""
+    return frozenset(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _page_scope() -> tuple[str, str] | None:
+    """(scope, config setting) of the per-address limit this request counts against."""
+    endpoint = request.endpoint or ""
+    blueprint = request.blueprint or ""
+    if endpoint in PAGE_EXEMPT_ENDPOINTS or blueprint in PAGE_EXEMPT_BLUEPRINTS:
+        return None
+    if blueprint == LOG_BLUEPRINT:
+        return "log", "RATELIMIT_LOG"
+    return "page", "RATELIMIT_PAGE"
+
+
+def check_page_limit() -> None:
+    """Every HTML page and ``/api/v1/log`` request, per client address (issue 15, low:
+    pages and the log API were outside any limit). Generous: thousands of people share one
+    carrier-grade NAT address. Over it: 429 with Retry-After, the Chinese 429 page (JSON
+    under /api/)."""
+    if not limiter.enabled:
+        return
+    scope = _page_scope()
+    if scope is None:
+        return
+    address = get_remote_address()
+    if address in exempt_addresses():
+        return
+    name, setting = scope
+    strategy = limiter.limiter
+    key = ("charity", name, address or "unknown")
+    for item in parse_many(current_app.config[setting]):
+        if not strategy.hit(item, *key):
+            reset_at = strategy.get_window_stats(item, *key).reset_time
+            raise TooManyRequests(
+                _("Too many requests from your network. Please try again in a minute."),
+                retry_after=seconds_until(reset_at),
+            )
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_page_limit)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from flask import Flask, Response, g, request
+from flask.sessions import SecureCookieSessionInterface
+
+from charity.core.notifications import is_notification, is_notification_path
 
 #: Where a gift's form may send the donor (a redirect after the POST counts for
 #: form-action): WeChat Pay's H5 cashier and Alipay's gateway and cashiers.
@@ -67,11 +70,25 @@ def _personal(endpoint: str | None) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except for provider notifications: they carry no
+    cookie and must not set one, so they get a null session (no signer built, nothing
+    saved; a write would fail loudly). charity.core.notifications."""
+
+    def open_session(self, app: Flask, request):  # type: ignore[no-untyped-def,override]
+        if is_notification_path(request.path):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     csp = content_security_policy(app)
+    app.session_interface = SessionInterface()
 
     @app.after_request
     def _set_headers(response: Response) -> Response:
+        if is_notification():  # a provider's server, not a browser: none of these apply
+            return response
         headers = response.headers
         headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")

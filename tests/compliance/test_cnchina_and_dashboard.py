@@ -1,7 +1,7 @@
 """慈善中国 interoperation (issue 16 point 16) and the regulator dashboard's complaints,
 suspensions and 慈善中国 tables (points 15-16). Sources: MCA Order 81 (慈善组织信息公开办法)
 arts. 4 and 8-16 — organizations publish on 慈善中国, the platform the Ministry set up —
-and CL 2016 art. 97 for complaints; the mapping is in docs/compliance.md."""
+and CL (2023) art. 108 (2016: art. 97) for complaints; the mapping is in docs/compliance.md."""
 
 from __future__ import annotations
 

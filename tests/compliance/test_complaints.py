@@ -1,7 +1,7 @@
-"""Complaints (举报), issue 16 point 15. Source: Charity Law 2016 art. 97 (anyone may
-complain about a charity's unlawful conduct to civil affairs; complaints are to be
-dealt with promptly), kept in the 2023 revision's supervision chapter. The 5-working-day
-reply clock is this platform's commitment (docs/compliance.md), counted in Chinese
+"""Complaints (举报), issue 16 point 15. Source: Charity Law (2023 amendment) art. 108,
+art. 97 in the 2016 numbering (anyone may complain about a charitable organization's or
+trust's unlawful conduct to civil affairs; complaints are to be dealt with promptly).
+The 5-working-day reply clock is this platform's commitment (docs/compliance.md), counted in Chinese
 working days: the State Council's holiday notice, 调休 make-up days included."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
@@ -54,6 +55,16 @@ def test_every_public_page_links_to_the_complaint_form(en_client, db_session):
             en_client.get(f"/orgs/{other.id}/complaints/new?campaign={campaign.id}").status_code
             == 404
         )
+
+
+@pytest.mark.chinese
+def test_the_form_cites_the_2023_article_number(client, db_session):
+    # The 2023 amendment renumbered the articles: the complaint article is now 108 (art. 97
+    # in 2016, now 弘扬慈善文化); the form must not send complainants to the wrong article.
+    org = make_org()
+    with time_machine.travel(cst_noon(date(2026, 6, 1)), tick=False):
+        page = client.get(f"/orgs/{org.id}/complaints/new").get_data(as_text=True)
+    assert "《慈善法》第一百零八条" in page and "第九十七条" not in page
 
 
 def test_anonymous_complaint_acknowledged_with_reference_and_checked_without_contact(

@@ -50,6 +50,9 @@ def test_safe_settings_start(production_env):
     assert config.SQLALCHEMY_ENGINE_OPTIONS["connect_args"]["connect_timeout"] > 0
     assert config.TRUSTED_PROXIES == 1
     assert config.TRUSTED_HOSTS == "charity.example"  # from PUBLIC_BASE_URL unless set
+    # loopback is exempt from page limits only in development and tests: behind a local
+    # proxy with TRUSTED_PROXIES=0 every client would be 127.0.0.1
+    assert config.RATELIMIT_EXEMPT_ADDRESSES == ""
 
 
 @pytest.mark.parametrize(

@@ -277,3 +277,28 @@ def test_signed_but_malformed_event_is_400_not_500(client, campaign):
     assert response.status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookRejection)) == 1
+
+
+def test_provider_notifications_skip_the_browser_hooks(client, campaign, app, caplog, monkeypatch):  # type: ignore[no-untyped-def]
+    """A provider's server is no browser (charity.core.notifications): the webhook gets no
+    session cookie, no browser security headers and, when it succeeded, no request log
+    line; it keeps its request id. A page still gets all of them."""
+    import logging
+
+    donation = _confirm_at_stripe(client, campaign)
+    client.get("/?lang=en")  # a browser's session, with a language, in the same client
+    monkeypatch.setitem(app.config, "LOG_REQUESTS", True)
+    with caplog.at_level(logging.INFO, logger="charity.request"):
+        response = post_event(client, event("payment_intent.succeeded", intent_object(donation)))
+        rejected = client.post("/stripe/webhook", data="{}", content_type="application/json")
+        page = client.get("/")
+    assert response.status_code == 200 and response.json["status"] == "applied"
+    assert "Set-Cookie" not in response.headers
+    assert "Content-Security-Policy" not in response.headers
+    assert response.headers.get("X-Request-ID")
+    assert rejected.status_code == 400
+    assert "Content-Security-Policy" in page.headers
+    logged = [r.getMessage() for r in caplog.records if r.name == "charity.request"]
+    assert not any("/stripe/webhook 200" in line for line in logged), logged
+    assert any("/stripe/webhook 400" in line for line in logged), logged
+    assert any(line.startswith("GET / ") for line in logged), logged
