@@ -121,27 +121,17 @@ class CampaignForm(BaseForm):
     def fill_from(self, campaign: Campaign) -> None:
         for name in _PLAN_TEXT_FIELDS:
             self[name].data = getattr(campaign, name)
-        for name in ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date"):
+        for name in _NOT_TEXT:
             self[name].data = getattr(campaign, name)
         yuan, fen = divmod(campaign.expected_amount_fen, 100)
         self.expected_amount.data = f"{yuan}.{fen:02d}"
         self.partner_uscc.data = campaign.partner.uscc if campaign.partner else ""
 
 
-_PLAN_TEXT_FIELDS = (
-    "title",
-    "summary",
-    "cause",
-    "purpose_md",
-    "region",
-    "person_in_charge",
-    "acceptance_methods",
-    "receiving_account",
-    "beneficiaries",
-    "use_of_funds",
-    "fundraising_cost",
-    "leftover_plan",
-    "filing_number",
+#: Plan fields typed in other kinds of fields (dates, an amount in yuan, a checkbox).
+_NOT_TEXT = ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date")
+_PLAN_TEXT_FIELDS = tuple(
+    name for name in service.TYPED_PLAN_FIELDS if name not in (*_NOT_TEXT, "expected_amount_fen")
 )
 
 

@@ -31,7 +31,7 @@ from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role
 from charity.models import Campaign, CampaignUpdate, Organization, User
-from charity.models.campaign import CAUSES
+from charity.models.campaign import CAUSES, PLAN_FIELDS
 from charity.services import donor_updates, suspensions
 
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
@@ -133,6 +133,13 @@ def long_overdue_refusal(organization: Organization) -> Any | None:
         date=oldest.isoformat(),
         days=days,
     )
+
+
+#: The plan fields a person types: the model's PLAN_FIELDS (the one list) less the
+#: organization, the partner (typed as its USCC, ``partner_uscc``) and the currency.
+TYPED_PLAN_FIELDS = tuple(
+    name for name in PLAN_FIELDS if name not in ("organization_id", "partner_id", "currency")
+)
 
 
 @dataclass(frozen=True)
@@ -297,27 +304,7 @@ def _validated(
 
 
 def _apply(campaign: Campaign, plan: CampaignPlan, partner: Organization | None) -> None:
-    for name in (
-        "title",
-        "summary",
-        "cause",
-        "purpose_md",
-        "start_date",
-        "end_date",
-        "region",
-        "person_in_charge",
-        "acceptance_methods",
-        "receiving_account",
-        "beneficiaries",
-        "use_of_funds",
-        "fundraising_cost",
-        "leftover_plan",
-        "expected_amount_fen",
-        "filing_number",
-        "filing_date",
-        "is_emergency",
-        "project_end_date",
-    ):
+    for name in TYPED_PLAN_FIELDS:
         setattr(campaign, name, getattr(plan, name))
     campaign.partner_id = partner.id if partner else None
 
