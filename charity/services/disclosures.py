@@ -44,6 +44,7 @@ from charity.models.disclosure import (
 )
 from charity.services import annual_reports, projects, trusts
 from charity.services.figures import campaign_figures, fund_statement_figures
+from charity.services.uploads import path_for, store_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -139,19 +140,8 @@ def check_pdf(content: bytes) -> None:
 
 
 def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
-    return Path(upload_dir) / "disclosures" / sha256[:2] / f"{sha256}.pdf"
-
-
-def _store(upload_dir: str | Path, content: bytes) -> str:
-    # Content-addressed: a rolled-back transaction leaves at most an orphan file.
-    sha = hashlib.sha256(content).hexdigest()
-    path = attachment_path(upload_dir, sha)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    return sha
+    """Where an attachment lives in the one file store (charity.services.uploads)."""
+    return path_for(upload_dir, sha256, folder="disclosures", suffix=".pdf")
 
 
 def _clean_filename(name: str) -> str:
@@ -421,7 +411,7 @@ def _add_version(
 def _attach(session: Session, version: DisclosureVersion, uploads, upload_dir) -> None:  # type: ignore[no-untyped-def]
     seen: set[str] = set()
     for upload in uploads:
-        sha = _store(upload_dir, upload.content)
+        sha = store_bytes(upload_dir, upload.content, folder="disclosures", suffix=".pdf")
         if sha in seen:
             continue
         seen.add(sha)
