@@ -232,6 +232,13 @@ class Config:
     #: Days back (up to yesterday, CST) `flask ledger check` looks for days with online
     #: money that `flask payments reconcile` has not reconciled.
     RECONCILE_LOOKBACK_DAYS = _int("RECONCILE_LOOKBACK_DAYS", 30)
+    #: Four eyes for money (issue 15): refunds of a gift adding up to more than this many
+    #: fen (default ¥5,000) are requested by one owner or finance member and made only
+    #: when a different person approves them; offline and in-kind gifts recorded above
+    #: OFFLINE_FOUR_EYES_FEN are counted, numbered and logged only when a second person
+    #: confirms them (default ¥50,000: more than the largest single online gift).
+    REFUND_FOUR_EYES_FEN = _int("REFUND_FOUR_EYES_FEN", 500_000)
+    OFFLINE_FOUR_EYES_FEN = _int("OFFLINE_FOUR_EYES_FEN", 5_000_000)
     #: Largest single online gift, in fen (default ¥50,000).
     DONATION_MAX_FEN = _int("DONATION_MAX_FEN", 5_000_000)
     #: Largest amount of one recorded major transaction, in fen (default ¥10 billion):

@@ -29,7 +29,9 @@ from charity.services import (
     organizations,
     projects,
     recurring,
+    refund_approvals,
     related_parties,
+    sponsor_payments,
     suspensions,
     trusts,
 )
@@ -65,6 +67,9 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("donation.succeeded", "donations", donations.succeeded_payload),
     ("donation.receipt_issued", "donations", donations.receipt_issued_payload),
     ("donation.refunded", "refunds", donations.refunded_payload),
+    # refunds above REFUND_FOUR_EYES_FEN wait for a second person (issue 15)
+    ("donation.refund_requested", "refund_requests", refund_approvals.request_payload),
+    ("donation.refund_rejected", "refund_requests", refund_approvals.request_payload),
     (
         "donation.official_receipt_recorded",
         "official_receipts",
@@ -75,6 +80,11 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("giving_day.created", "giving_days", givingdays.giving_day_payload),
     ("giving_day.campaign_accepted", "giving_day_campaigns", givingdays.accepted_payload),
     ("matching_pool.created", "matching_pools", givingdays.pool_payload),
+    (
+        "matching_pool.sponsor_paid",
+        "sponsor_payments",
+        sponsor_payments.sponsor_paid_payload,
+    ),
     ("team.hidden", "teams", givingdays.team_hidden_payload),
     ("pledge.recorded", "pledges", givingdays.pledge_payload),
     ("pledge.gift_linked", "donations", givingdays.linked_payload),

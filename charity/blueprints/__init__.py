@@ -22,6 +22,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("donor", None),
     ("donor_updates", None),
     ("offline", None),
+    ("money_approvals", None),
     ("major_transactions", None),
     ("stripe_webhook", None),
     ("payment_notify", None),

@@ -33,7 +33,7 @@ from charity.extensions import db
 from charity.models import Campaign, Donation, Organization, Refund, utcnow
 from charity.ops import receipt_mail
 from charity.ops.mail import Mail, queue_mail
-from charity.services import donations, official_receipts, receipts
+from charity.services import donations, official_receipts, receipts, refund_approvals
 from charity.web import ratelimits
 from charity.web.forms import BaseForm, YuanField, show_error
 
@@ -479,8 +479,16 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         command = donations.RefundCommand(donation.id, form.amount.fen or 0, form.reason.data)
         try:
+            if donations.refund_needs_second_person(donation, command.amount_fen):
+                # above REFUND_FOUR_EYES_FEN: a request a second person approves (issue 15)
+                refund_approvals.request_refund(db.session, current_user, command)
+                flash(
+                    _("The refund was requested: it is made when a second person approves it."),
+                    "success",
+                )
+                return redirect(url_for("money_approvals.index", org_id=org_id))
             made = donations.refund_donation(db.session, current_user, command)
-        except donations.DonationError as exc:
+        except (donations.DonationError, refund_approvals.RefundApprovalError) as exc:
             uow.discard()
             field = form.amount if exc.field == "amount" else form.reason
             field.errors = [*field.errors, exc.text()]
@@ -488,7 +496,7 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
             uow.discard()
             form.amount.errors = [*form.amount.errors, exc.message]
         else:
-            _queue_refund_mail(made)
+            queue_refund_mail(made)
             flash(_("The refund was made."), "success")
             return redirect(url_for("donations.org_list", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -497,6 +505,8 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         form=form,
         donation=donation,
         refundable=donations.refundable_fen(donation),
+        four_eyes_fen=donations.refund_four_eyes_fen(),
+        waiting=refund_approvals.pending_for(db.session, donation.id),
     ), status
 
 
@@ -525,7 +535,7 @@ def issue_receipt(org_id: int, donation_id: int):  # type: ignore[no-untyped-def
     return redirect(url_for("donations.org_list", org_id=org_id), 303)
 
 
-def _queue_refund_mail(refund_row: Refund) -> None:
+def queue_refund_mail(refund_row: Refund) -> None:
     donation = refund_row.donation
     if donation.donor_email:
         queue_mail(

@@ -39,10 +39,12 @@ from charity.models import (
     GivingDayCampaign,
     MatchingPool,
     Organization,
+    SponsorPayment,
     Team,
 )
 from charity.services import givingday_stats as stats_service
 from charity.services import givingdays as service
+from charity.services import sponsor_payments
 from charity.web import caching
 from charity.web.charts import bar_chart
 from charity.web.forms import BaseForm, YuanField, show_error
@@ -107,6 +109,21 @@ class PledgeForm(BaseForm):
     campaign_id = SelectField(_l("Campaign (optional)"), coerce=int)
 
 
+class SponsorPaymentForm(BaseForm):
+    amount = YuanField(_l("Amount received (yuan)"), validators=[DataRequired()])
+    received_on = DateField(_l("Day received (bank statement)"), validators=[DataRequired()])
+    reference = StringField(
+        _l("Bank reference of the transfer"), validators=[DataRequired(), Length(max=100)]
+    )
+    note = TextAreaField(_l("Note (optional)"), validators=[Length(max=500)])
+
+
+class SponsorDecisionForm(BaseForm):
+    payment_id = HiddenField()
+    decision = HiddenField()
+    reason = StringField(_l("Reason (when rejecting)"), validators=[Length(max=300)])
+
+
 class LinkForm(BaseForm):
     pledge_id = HiddenField()
     donation_id = IntegerField(_l("Gift number"), validators=[DataRequired()])
@@ -162,7 +179,12 @@ def pool(pool_id: int):  # type: ignore[no-untyped-def]
     """The sponsor's page: every match, and which disbursements its money paid for."""
     matching_pool = db.session.get(MatchingPool, pool_id) or abort(404)
     uses = stats_service.pool_uses(db.session, matching_pool)
-    return render_template("givingdays/pool.html", pool=matching_pool, uses=uses)
+    return render_template(
+        "givingdays/pool.html",
+        pool=matching_pool,
+        uses=uses,
+        may_handle_payments=sponsor_payments.may_handle(current_user, matching_pool),
+    )
 
 
 @bp.route("/campaigns/<int:campaign_id>/teams/new", methods=["GET", "POST"])
@@ -329,6 +351,87 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(_("Give the gift's number."), "error")
     return redirect(url_for("givingdays.pledges", org_id=org_id))
+
+
+# --- a sponsor's payments into its pool: four eyes (issue 18) --------------------------------
+
+
+def _handled_pool(pool_id: int) -> MatchingPool:
+    require_login()
+    matching_pool = db.session.get(MatchingPool, pool_id) or abort(404)
+    if not sponsor_payments.may_handle(current_user, matching_pool):
+        abort(403)
+    return matching_pool
+
+
+@bp.route("/pools/<int:pool_id>/sponsor-payments", methods=["GET", "POST"])
+def sponsor_payments_page(pool_id: int):  # type: ignore[no-untyped-def]
+    """The sponsor's bank transfers: one person records, a second person confirms."""
+    matching_pool = _handled_pool(pool_id)
+    form = SponsorPaymentForm()
+    if form.validate_on_submit():
+        try:
+            sponsor_payments.record_payment(
+                db.session,
+                current_user,
+                sponsor_payments.NewSponsorPayment(
+                    pool_id=matching_pool.id,
+                    amount_fen=form.amount.fen or 0,
+                    received_on=form.received_on.data,
+                    reference=form.reference.data or "",
+                    note=form.note.data or "",
+                ),
+            )
+        except service.GivingDayError as exc:
+            uow.discard()
+            show_error(form, exc)
+        else:
+            flash(_("The payment is recorded. A second person must confirm it."), "success")
+            return redirect(url_for("givingdays.sponsor_payments_page", pool_id=pool_id))
+    status = 400 if request.method == "POST" else 200
+    payments = sponsor_payments.payments_of(db.session, matching_pool.id)
+    return render_template(
+        "givingdays/sponsor_payments.html",
+        pool=matching_pool,
+        form=form,
+        decide_form=SponsorDecisionForm(formdata=None),
+        payments=payments,
+        outstanding_fen=sponsor_payments.outstanding_fen(db.session, matching_pool),
+        refusals={
+            p.id: sponsor_payments.refusal(current_user, p, matching_pool)
+            for p in payments
+            if p.status == "recorded"
+        },
+    ), status
+
+
+@bp.post("/pools/<int:pool_id>/sponsor-payments/decide")
+def decide_sponsor_payment(pool_id: int):  # type: ignore[no-untyped-def]
+    _handled_pool(pool_id)
+    form = SponsorDecisionForm()
+    payment_id = form.payment_id.data or ""
+    if not form.validate_on_submit() or not payment_id.isdigit():
+        abort(400)
+    payment = db.session.get(SponsorPayment, int(payment_id))
+    if payment is None or payment.pool_id != pool_id:
+        abort(404)
+    try:
+        if form.decision.data == "confirm":
+            sponsor_payments.confirm_payment(db.session, current_user, payment.id)
+            message = _("The payment is confirmed and entered in the books.")
+        elif form.decision.data == "reject":
+            sponsor_payments.reject_payment(
+                db.session, current_user, payment.id, form.reason.data or ""
+            )
+            message = _("The payment is rejected; nothing was entered in the books.")
+        else:
+            abort(400)
+    except service.GivingDayError as exc:
+        uow.discard()
+        flash(exc.text(), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("givingdays.sponsor_payments_page", pool_id=pool_id))
 
 
 # --- admin ----------------------------------------------------------------------------------

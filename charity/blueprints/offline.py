@@ -97,17 +97,31 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             consent_show_name=form.consent_show_name.data,
         )
         try:
-            offline.record_offline_gift(
+            donation = offline.record_offline_gift(
                 db.session, current_user, command, current_app.config["UPLOAD_DIR"]
             )
         except offline.OfflineGiftError as exc:
             uow.discard()
             show_error(form, exc, fallback_field="kind")
         else:
-            flash(_("The offline gift was recorded."), "success")
-            return redirect(url_for("offline.index", org_id=org_id), 303)
+            return _recorded(org_id, donation, _("The offline gift was recorded."))
     status = 422 if form.is_submitted() else 200
     return render_template("offline/new.html", organization=organization, form=form), status
+
+
+def _recorded(org_id: int, donation: Donation, done: str):  # type: ignore[no-untyped-def]
+    """Counted at once, or (above OFFLINE_FOUR_EYES_FEN) waiting for a second person."""
+    if donation.status == "pending":
+        flash(
+            _(
+                "The gift was recorded and waits for a second person to confirm it: it is "
+                "counted, and its receipt issued, only then."
+            ),
+            "success",
+        )
+        return redirect(url_for("money_approvals.index", org_id=org_id), 303)
+    flash(done, "success")
+    return redirect(url_for("offline.index", org_id=org_id), 303)
 
 
 @bp.get("/orgs/<int:org_id>/offline-gifts")
@@ -192,13 +206,12 @@ def new_in_kind(org_id: int):  # type: ignore[no-untyped-def]
             consent_show_name=form.consent_show_name.data,
         )
         try:
-            offline.record_in_kind_gift(db.session, current_user, command)
+            donation = offline.record_in_kind_gift(db.session, current_user, command)
         except offline.OfflineGiftError as exc:
             uow.discard()
             show_error(form, exc, fallback_field="description")
         else:
-            flash(_("The in-kind gift was recorded."), "success")
-            return redirect(url_for("offline.index", org_id=org_id), 303)
+            return _recorded(org_id, donation, _("The in-kind gift was recorded."))
     status = 422 if form.is_submitted() else 200
     return render_template("offline/in_kind.html", organization=organization, form=form), status
 

@@ -249,6 +249,46 @@ def mismatch_rows(session: Session, scope: Scope | str | None, limit: int | None
                     ]
                 )
     rows.extend(fund_statement_mismatch_rows(session, scope, limit))
+    rows.extend(project_mismatch_rows(session, scope, limit))
+    return rows
+
+
+def project_mismatch_rows(
+    session: Session, scope: Scope | str | None, limit: int | None
+) -> list[list]:
+    """Published project progress and result reports (latest versions) whose money
+    differs from the books of the campaigns that fund the project, as of the moment the
+    figures are true of (CL art. 79; issue 16 points 4 and 12), in the same row shape as
+    the campaign mismatches (subject: the project's title). One comparison per published
+    project report."""
+    from charity.models import CharitableProject
+    from charity.services.disclosures import compare_figures
+
+    query = _latest(
+        select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc).add_columns(
+            CharitableProject.title
+        )
+    ).join(
+        CharitableProject,
+        Disclosure.subject_key == literal("project:") + cast(CharitableProject.id, String),
+    )
+    query = query.where(
+        Disclosure.disclosure_type.in_(sorted(r.PROJECT_TYPES)),
+        CharitableProject.organization_id == Disclosure.organization_id,
+    ).order_by(Disclosure.first_published_at.desc(), Disclosure.id)
+    rows: list[list] = []
+    for d, version, name, uscc, title in session.execute(
+        _scope(query, scope, Disclosure.disclosure_type)
+    ):
+        for diff in compare_figures(session, version):
+            rows.append(
+                [
+                    d.id, name, uscc, title, d.disclosure_type, d.period_key,
+                    diff.name, diff.reported_fen, diff.computed_fen, diff.difference_fen,
+                ]
+            )  # fmt: skip
+            if limit and len(rows) >= limit:
+                return rows
     return rows
 
 

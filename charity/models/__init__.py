@@ -17,6 +17,7 @@ from charity.models.donation import (
     ProviderEvent,
     ReceiptCounter,
     Refund,
+    RefundRequest,
     WebhookRejection,
 )
 from charity.models.donor_updates import CampaignNotice, UpdateSubscription
@@ -37,6 +38,7 @@ from charity.models.givingday import (
     MatchingPoolCampaign,
     MatchRelease,
     Pledge,
+    SponsorPayment,
     Team,
 )
 from charity.models.image import Image, ImageVariant
@@ -112,9 +114,11 @@ __all__ = [
     "RecurringFailure",
     "RecurringGift",
     "Refund",
+    "RefundRequest",
     "RelatedParty",
     "RelatedPartyListFiling",
     "SpendingAllocation",
+    "SponsorPayment",
     "Team",
     "TimestampMixin",
     "TrustSettlor",

@@ -198,6 +198,43 @@ class Refund(TimestampMixin, db.Model):
     created_by: Mapped[User | None] = relationship()
 
 
+REFUND_REQUEST_STATUSES = ("pending", "approved", "rejected")
+
+
+class RefundRequest(TimestampMixin, db.Model):
+    """A refund above REFUND_FOUR_EYES_FEN waiting for a second person (issue 15, four
+    eyes for money leaving): requested by one finance member or owner, made at the provider
+    only when a different person approves it (charity.services.refund_approvals)."""
+
+    __tablename__ = "refund_requests"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint(f"status IN {REFUND_REQUEST_STATUSES!r}", name="status"),
+        CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> requested_by_id", name="four_eyes"
+        ),
+        Index("ix_refund_requests_donation_id", "donation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), nullable=False)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    #: The refund made once approved.
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refunds.id"))
+
+    donation: Mapped[Donation] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+    refund: Mapped[Refund | None] = relationship()
+
+
 class ReceiptCounter(db.Model):
     """CL 38 receipt numbers: one row per organization and year, locked while numbering."""
 

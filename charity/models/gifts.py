@@ -118,6 +118,9 @@ class OfflineGiftDetail(db.Model):
             " AND counted_by_1 <> counted_by_2)",
             name="counted_by_two",
         ),
+        CheckConstraint(
+            "confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id", name="four_eyes"
+        ),
     )
 
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), primary_key=True)
@@ -137,8 +140,13 @@ class OfflineGiftDetail(db.Model):
     evidence_size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    #: Above OFFLINE_FOUR_EYES_FEN a second person confirms the gift (its receipt number
+    #: and public log entry come then) or declines it (charity.services.offline).
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    recorded_by: Mapped[User] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
 
 
 class InKindDetail(db.Model):
@@ -146,7 +154,12 @@ class InKindDetail(db.Model):
     made. Counted apart from cash: in-kind ledger accounts, never cash balances."""
 
     __tablename__ = "in_kind_details"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint(
+            "confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id", name="four_eyes"
+        ),
+    )
 
     donation_id: Mapped[int] = mapped_column(ForeignKey("donations.id"), primary_key=True)
     description: Mapped[str] = mapped_column(String(300), nullable=False)
@@ -157,6 +170,10 @@ class InKindDetail(db.Model):
     received_on: Mapped[date] = mapped_column(Date, nullable=False)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    #: As for offline gifts: the second person above OFFLINE_FOUR_EYES_FEN.
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    declined_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class DonationReversal(db.Model):

@@ -122,6 +122,43 @@ class MatchingPool(TimestampMixin, db.Model):
         return self.total_fen - self.allocated_fen
 
 
+class SponsorPayment(TimestampMixin, db.Model):
+    """A sponsor's bank transfer (对公转账) into its pool's organization, against the
+    commitment: recorded by one owner/finance member (or an admin) and confirmed by a
+    second person (charity.services.four_eyes); only the confirmation posts
+    ``match_receipt`` and is logged (``matching_pool.sponsor_paid``). Rejected records
+    stay, with the reason."""
+
+    __tablename__ = "sponsor_payments"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('recorded', 'confirmed', 'rejected')", name="status"),
+        CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> recorded_by_id", name="four_eyes"
+        ),
+        Index("ix_sponsor_payments_pool", "pool_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("matching_pools.id"), nullable=False)
+    amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    #: The day the money reached the organization's bank account (its statement's date).
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    #: The bank's reference of the transfer (流水号), to find it on the statement.
+    reference: Mapped[str] = mapped_column(String(100), nullable=False)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="recorded")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reject_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
+
+    pool: Mapped[MatchingPool] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
 class MatchingPoolCampaign(db.Model):
     """An eligible campaign of a restricted pool."""
 

@@ -177,3 +177,9 @@ def subscription_gift_id(*, account: str | None, subscription: str) -> str:
             return ""  # no such subscription at Stripe: not ours
         raise
     return str((obj.get("metadata") or {}).get("recurring_gift_id") or "")
+
+
+def subscription_status(*, account: str, subscription: str) -> str:
+    """The subscription's status at Stripe (``active``, ``past_due``, ``canceled``...)."""
+    obj = plain(call_stripe(stripe.Subscription.retrieve, subscription, stripe_account=account))
+    return str(obj.get("status") or "")

@@ -35,7 +35,7 @@ from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import can_manage_org
 from charity.core.privacy import pdf_text, personal_data_kind
-from charity.models import Campaign, Fund, Organization, User
+from charity.models import Campaign, CharitableProject, Fund, Organization, User
 from charity.models.disclosure import (
     ComplianceTrigger,
     Disclosure,
@@ -234,15 +234,22 @@ def fund_subject(subject_key: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+#: Disclosure types whose money figures are compared with the books after publication:
+#: campaigns' (CL art. 79 first part) and projects' (art. 79 second part, issue 16 point 12).
+FIGURE_TYPES = r.CAMPAIGN_FIGURE_TYPES | r.PROJECT_TYPES
+#: A project's figures that are compared (the draft pre-fills them from the books).
+PROJECT_COMPARED_FIGURES = ("raised_fen", "spent_fen", "balance_fen")
+
+
 def figures_as_of(kind: str, period_key: str, published_at: datetime) -> datetime | None:
-    """The moment a campaign disclosure's figures are true of (an exclusive bound): the
-    moment it is published, or the end (CST) of the day its period ends if that came
-    first. An honest report published early is judged on what the books said then, never
-    on gifts, refunds or spending that came after it (issue 16 point 4). None for types
-    without campaign figures."""
-    if kind not in r.CAMPAIGN_FIGURE_TYPES:
+    """The moment a campaign's or project's disclosure figures are true of (an exclusive
+    bound): the moment it is published, or the end (CST) of the day its period ends if
+    that came first. An honest report published early is judged on what the books said
+    then, never on gifts, refunds or spending that came after it (issue 16 point 4).
+    None for types without money figures."""
+    if kind not in FIGURE_TYPES:
         return None
-    if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE):
+    if kind in (r.CAMPAIGN_PROGRESS, r.EMERGENCY_UPDATE, r.PROJECT_PROGRESS):
         try:
             return min(end_of_day_utc(date.fromisoformat(period_key)), published_at)
         except ValueError:
@@ -388,7 +395,7 @@ def _add_version(
     assert org is not None
     qualified = qualified_for(org, disclosure.disclosure_type, disclosure.period_key)
     fields = {**fields, "_org_type": org.org_type, "_qualified": qualified}
-    figures = disclosure.disclosure_type in r.CAMPAIGN_FIGURE_TYPES
+    figures = disclosure.disclosure_type in FIGURE_TYPES
     version = DisclosureVersion(
         disclosure=disclosure,
         version=number,
@@ -648,6 +655,14 @@ def compare_figures(session: Session, version: DisclosureVersion) -> list[Figure
     disclosure = version.disclosure
     if disclosure.disclosure_type == r.FUND_ANNUAL_STATEMENT:
         return _compare_fund_statement(session, version)
+    if disclosure.disclosure_type in r.PROJECT_TYPES:
+        project = projects.project_of(session, disclosure.organization_id, disclosure.subject_key)
+        if project is None:
+            return []
+        return _project_differences(
+            session, disclosure.disclosure_type, project.id, version_fields(version),
+            version.figures_as_of,
+        )  # fmt: skip
     if disclosure.disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not disclosure.campaign_id:
         return []
     computed = campaign_figures(session, disclosure.campaign_id, version.figures_as_of)
@@ -684,6 +699,24 @@ def _compare_fund_statement(session: Session, version: DisclosureVersion) -> lis
     ]
 
 
+def _project_differences(
+    session: Session,
+    kind: str,
+    project_id: int,
+    reported: dict[str, Any],
+    as_of: datetime | None,
+) -> list[FigureDifference]:
+    """A project's reported money against the books of the campaigns that fund it, as of
+    the moment the figures are true of (CL art. 79; issue 16 points 4 and 12)."""
+    computed = projects.project_figures(session, project_id, as_of)
+    labels = {spec.name: spec.label for spec in FIELDS[kind]}
+    return [
+        FigureDifference(name, labels[name], int(reported[name]), int(computed[name]))
+        for name in PROJECT_COMPARED_FIGURES
+        if reported.get(name) is not None and int(reported[name]) != int(computed[name])
+    ]
+
+
 def differences_before_publishing(
     session: Session,
     disclosure_type: str,
@@ -706,6 +739,12 @@ def differences_before_publishing(
             for name in FUND_COMPARED_FIGURES
             if books and fields.get(name) is not None and int(fields[name]) != int(books[name])
         ]
+    if disclosure_type in r.PROJECT_TYPES:
+        project_id = projects.project_subject(subject_key)
+        if project_id is None or session.get(CharitableProject, project_id) is None:
+            return []
+        as_of = figures_as_of(disclosure_type, period_key, now or datetime.now(UTC))
+        return _project_differences(session, disclosure_type, project_id, fields, as_of)
     campaign_id = subject_key.removeprefix("campaign:")
     if disclosure_type not in r.CAMPAIGN_FIGURE_TYPES or not campaign_id.isdigit():
         return []

@@ -25,6 +25,7 @@ from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
@@ -603,33 +604,70 @@ def _refresh_allocation(session: Session, donation: Donation) -> None:
         allocation.store_allocation(session, pool)
 
 
-def refund_donation(session: Session, actor: User, command: RefundCommand) -> Refund:
-    """Refund part or all of a gift, never more than what remains (checked under lock)."""
-    donation = lock_donation(session, command.donation_id)
-    if not command.reason.strip():
+DEFAULT_REFUND_FOUR_EYES_FEN = 500_000
+
+
+def refund_four_eyes_fen() -> int:
+    """REFUND_FOUR_EYES_FEN: above it (the gift's refunds added up, this one included) a
+    refund needs a second person (charity.services.refund_approvals)."""
+    if not has_app_context():
+        return DEFAULT_REFUND_FOUR_EYES_FEN
+    return int(current_app.config.get("REFUND_FOUR_EYES_FEN", DEFAULT_REFUND_FOUR_EYES_FEN))
+
+
+def refund_needs_second_person(donation: Donation, amount_fen: int) -> bool:
+    """Counted per gift, so a large refund split into small ones still needs two people."""
+    return donation.refunded_fen + amount_fen > refund_four_eyes_fen()
+
+
+def check_refund(session: Session, donation: Donation, amount_fen: int, reason: str) -> None:
+    """What every refund must satisfy (the donation locked): a reason, never more than what
+    remains, never money already spent."""
+    if not reason.strip():
         raise DonationError(N_("Give a reason for the refund."), "reason")
     remaining = refundable_fen(donation)
     if remaining <= 0:
         raise DonationError(N_("This donation has nothing left to refund."), "amount")
-    if not 0 < command.amount_fen <= remaining:
+    if not 0 < amount_fen <= remaining:
         raise DonationError(N_("The refund is more than what remains refundable."), "amount")
     # money already spent or promised to approved disbursements stays spent.
     from charity.services.pools import refund_refusal
 
-    if problem := refund_refusal(session, donation, command.amount_fen):
+    if problem := refund_refusal(session, donation, amount_fen):
         raise DonationError(problem, "amount")
+
+
+def make_refund(
+    session: Session, donation: Donation, amount_fen: int, reason: str, by: User, site_url: str
+) -> Refund:
+    """Give the money back at the provider and record it (checked by the caller)."""
     refund = Refund(
         donation=donation,
-        amount_fen=command.amount_fen,
+        amount_fen=amount_fen,
         currency=donation.currency,
-        reason=command.reason.strip(),
-        created_by_id=actor.id,
+        reason=reason.strip(),
+        created_by_id=by.id,
     )
     session.add(refund)
     session.flush()  # the refund id names the refund at the provider
-    _refund_at_provider(session, donation, refund, command.site_url)
+    _refund_at_provider(session, donation, refund, site_url)
     _apply_refund(session, donation, refund)
     return refund
+
+
+def refund_donation(session: Session, actor: User, command: RefundCommand) -> Refund:
+    """Refund part or all of a gift, never more than what remains (checked under lock).
+    Above REFUND_FOUR_EYES_FEN it is refused here: it goes through a refund request that a
+    second person approves (charity.services.refund_approvals)."""
+    donation = lock_donation(session, command.donation_id)
+    check_refund(session, donation, command.amount_fen, command.reason)
+    if refund_needs_second_person(donation, command.amount_fen):
+        raise DonationError(
+            N_("A refund this large needs a second person: request it for approval."), "amount"
+        )
+    return make_refund(
+        session, donation, command.amount_fen, command.reason, actor, command.site_url
+    )
 
 
 def _refund_at_provider(session: Session, donation: Donation, refund: Refund, site: str) -> None:

@@ -297,35 +297,11 @@ def pool_accounts(session: Session, pool: MatchingPool) -> list[LedgerAccount]:
     return accounts
 
 
-def record_sponsor_payment(session: Session, actor: User, pool_id: int, amount_fen: int) -> int:
-    """The sponsor paid part of its commitment to the pool's organization (its finance
-    member or an admin records it): Dr match_received / Cr match_commitment."""
-    pool = _lock_pool(session, pool_id)
-    if not (actor.is_admin or role_in_org(actor, pool.organization_id) in ("owner", "finance")):
-        raise PermissionError("not finance of the pool's organization")
-    commitment, received, _pool_account = pool_accounts(session, pool)
-    outstanding = -ledger.account_balance(session, received.id) + pool.total_fen
-    if not 0 < amount_fen <= outstanding:
-        raise GivingDayError(N_("The payment is more than the sponsor still owes."), "amount")
-    count = session.scalar(
-        sa.select(sa.func.count())
-        .select_from(LedgerEntry)
-        .where(LedgerEntry.account_id == received.id)
-    )
-    return ledger.post_transaction(
-        session,
-        kind="match_receipt",
-        source_key=f"match_receipt:{pool.id}:{int(count or 0) + 1}",
-        postings=[ledger.Posting(received, amount_fen), ledger.Posting(commitment, -amount_fen)],
-        description=f"Matching pool {pool.id}: sponsor paid",
-    )
-
-
 _pools = MatchingPool.__table__
 _LOCK_POOL = sa.select(_pools).where(_pools.c.id == sa.bindparam("pool_id")).with_for_update()
 
 
-def _lock_pool(session: Session, pool_id: int) -> MatchingPool:
+def lock_matching_pool(session: Session, pool_id: int) -> MatchingPool:
     pool = session.scalars(
         sa.select(MatchingPool)
         .where(MatchingPool.id == pool_id)
@@ -799,7 +775,9 @@ def release_for_refund(session: Session, donation: Donation, refund: Refund) -> 
     for match in matches:  # lock the pools first (id order), then write (see match_gift)
         keep = release_share(match.amount_fen, donation.amount_fen, donation.net_fen)
         if match.net_fen - keep > 0:
-            releasing.append((match, match.net_fen - keep, _lock_pool(session, match.pool_id)))
+            releasing.append(
+                (match, match.net_fen - keep, lock_matching_pool(session, match.pool_id))
+            )
     made = []
     for match, amount, pool in releasing:
         pool.allocated_fen -= amount

@@ -3,9 +3,12 @@ boxes (公益墟日 and other events), each with an evidence file.
 
 A recorded offline gift is a Donation (channel ``bank_transfer`` or ``cash_box``) that
 succeeds at once: receipt number (when asked for), ledger transaction and the public
-``donation.succeeded`` entry, like an online gift. The evidence is checked by content:
-its signature (``charity.services.uploads``) and a parse check (Pillow opens and verifies
-an image; a PDF must have its header, objects, a trailer and ``%%EOF``).
+``donation.succeeded`` entry, like an online gift. Above OFFLINE_FOUR_EYES_FEN (offline
+and in-kind alike) it waits, pending, until a second person confirms it under the
+four-eyes rule (charity/services/four_eyes.py); declined, it is failed and nothing was
+counted. The evidence is checked by content: its signature (``charity.services.uploads``)
+and a parse check (Pillow opens and verifies an image; a PDF must have its header,
+objects, a trailer and ``%%EOF``).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
@@ -31,8 +36,9 @@ from charity.models import (
     OfflineGiftDetail,
     Organization,
     User,
+    utcnow,
 )
-from charity.services import donations, ledger, receipts, uploads
+from charity.services import donations, four_eyes, ledger, receipts, uploads
 from charity.web.i18n import N_
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -204,18 +210,8 @@ def record_offline_gift(
             recorded_by_id=actor.id,
         )
     )
-    now = datetime.now(UTC)
-    donation.status = "succeeded"
-    donation.succeeded_at = now
-    if not donation.receipt_waived:
-        receipts.assign_receipt_number(session, donation, now)
-    ledger.post_donation(session, donation)
-    session.flush()
-    donation.log_index = donations.log_index_of(
-        record_event(session, "donation.succeeded", subject_id=donation.id)
-    )
-    # Counted, and the receipt mailed to a payer who asked for one, after the commit.
-    donations.note_succeeded(session, donation, mail=not donation.receipt_waived)
+    if not needs_second_person(donation.amount_fen):
+        _succeed(session, donation, ledger.post_donation)
     return donation
 
 
@@ -308,7 +304,102 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
             recorded_by_id=actor.id,
         )
     )
-    _succeed(session, donation, ledger.post_in_kind)
+    if not needs_second_person(donation.amount_fen):
+        _succeed(session, donation, ledger.post_in_kind)
+    return donation
+
+
+# --- four eyes above OFFLINE_FOUR_EYES_FEN (issue 15) ---
+
+DEFAULT_FOUR_EYES_FEN = 5_000_000
+DECIDERS = ("owner", "finance")
+
+
+def four_eyes_fen() -> int:
+    if not has_app_context():
+        return DEFAULT_FOUR_EYES_FEN
+    return int(current_app.config.get("OFFLINE_FOUR_EYES_FEN", DEFAULT_FOUR_EYES_FEN))
+
+
+def needs_second_person(amount_fen: int) -> bool:
+    """Above OFFLINE_FOUR_EYES_FEN a recorded gift waits for a second person: it asserts
+    money the organization received, and its receipt (公益事业捐赠票据 on request, CL 38)
+    is a tax document, so one member alone cannot issue it."""
+    return amount_fen > four_eyes_fen()
+
+
+def _detail(session: Session, donation: Donation) -> OfflineGiftDetail | InKindDetail:
+    model = InKindDetail if donation.channel == "in_kind" else OfflineGiftDetail
+    detail = session.get(model, donation.id)
+    if detail is None:
+        raise LookupError(donation.id)
+    return detail
+
+
+def awaiting_confirmation(session: Session, organization_id: int) -> list[Donation]:
+    """Recorded gifts waiting for a second person, oldest first."""
+    return list(
+        session.scalars(
+            sa.select(Donation)
+            .where(
+                Donation.organization_id == organization_id,
+                Donation.channel.in_(REVERSIBLE_CHANNELS),
+                Donation.status == "pending",
+            )
+            .order_by(Donation.id)
+        )
+    )
+
+
+def recorder_id(session: Session, donation: Donation) -> int:
+    return _detail(session, donation).recorded_by_id
+
+
+def confirmation_refusal(session: Session, actor: User, donation: Donation) -> str | None:
+    """Why ``actor`` may not confirm this gift (four_eyes.py), None if they may."""
+    return four_eyes.second_person_refusal(
+        actor, recorder_id(session, donation), donation.organization_id
+    )
+
+
+def _pending_gift(
+    session: Session, actor: User, organization_id: int, donation_id: int
+) -> tuple[Donation, OfflineGiftDetail | InKindDetail]:
+    donation = donations.lock_donation(session, donation_id)
+    if donation.organization_id != organization_id or donation.channel not in REVERSIBLE_CHANNELS:
+        raise LookupError(donation_id)
+    if actor.role_in(organization_id) not in DECIDERS:
+        raise PermissionError("only finance staff confirm gifts")
+    if donation.status != "pending":
+        raise OfflineGiftError(N_("This gift has been decided already."))
+    return donation, _detail(session, donation)
+
+
+def confirm_gift(session: Session, actor: User, organization_id: int, donation_id: int) -> Donation:
+    """The second person confirms: now the receipt number, the ledger transaction and the
+    public ``donation.succeeded`` entry (as for any recorded gift)."""
+    donation, detail = _pending_gift(session, actor, organization_id, donation_id)
+    require_verified(session, organization_id)
+    refusal = four_eyes.second_person_refusal(actor, detail.recorded_by_id, organization_id)
+    if refusal is not None:
+        raise OfflineGiftError(refusal)
+    detail.confirmed_by_id, detail.decided_at = actor.id, utcnow()
+    post = ledger.post_in_kind if donation.channel == "in_kind" else ledger.post_donation
+    _succeed(session, donation, post)
+    return donation
+
+
+def decline_gift(
+    session: Session, actor: User, organization_id: int, donation_id: int, reason: str
+) -> Donation:
+    """Not confirmed (a mistake, no such transfer on the statement): nothing is counted,
+    numbered or logged publicly; the row stays, failed, with the reason."""
+    donation, detail = _pending_gift(session, actor, organization_id, donation_id)
+    if not reason.strip():
+        raise OfflineGiftError(N_("Give the reason."), "reason")
+    detail.declined_by_id, detail.decided_at = actor.id, utcnow()
+    donation.status = "failed"
+    donation.failure_message = reason.strip()[:300]
     return donation
 
 

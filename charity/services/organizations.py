@@ -24,9 +24,13 @@ from charity.core import regions
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role, ensure_platform_role
+from charity.core.uow import after_commit
 from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
 from charity.models.user import MEMBER_ROLES
+from charity.ops import jobs
+
+STOP_MONTHLY_JOB = "charity.services.recurring_stops.stop_for_qualification_loss"
 
 
 def organization_payload(session: Session, organization_id: int) -> dict[str, Any]:
@@ -684,3 +688,6 @@ def record_qualification_loss(
         subject_table="organizations",
         subject_id=organization.id,
     )
+    # Its monthly gifts are cancelled at their provider (charity.services.recurring_stops).
+    organization_id = organization.id
+    after_commit(lambda: jobs.enqueue(STOP_MONTHLY_JOB, organization_id, retry=jobs.Retry()))

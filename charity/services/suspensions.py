@@ -6,7 +6,8 @@ While suspended, no gift is created and no payment is started for the campaign, 
 (every provider) or offline (``charity.services.campaigns.gift_refusal``). A payment
 already in flight that succeeds is still recorded (money is never lost) and shows up in
 :func:`gifts_while_suspended`, for the regulator to follow up. The donors of the campaign
-who gave an e-mail address are told, by a job after the commit.
+who gave an e-mail address are told, by a job after the commit, and its monthly gifts are
+cancelled at their provider (``charity.services.recurring_stops``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from charity.ops.mail import Mail, deliver
 
 REASON_MAX = 2000
 MAIL_JOB = "charity.services.suspensions.mail_donors"
+STOP_MONTHLY_JOB = "charity.services.recurring_stops.stop_for_suspension"
 
 
 class SuspensionError(DomainError, ValueError):
@@ -102,6 +104,8 @@ def suspend_campaign(
     record_event(session, "campaign.suspended", subject_id=suspension.id)
     suspension_id = suspension.id
     after_commit(lambda: jobs.enqueue(MAIL_JOB, suspension_id, retry=jobs.MAIL_RETRY))
+    # Its monthly gifts are cancelled at their provider (charity.services.recurring_stops).
+    after_commit(lambda: jobs.enqueue(STOP_MONTHLY_JOB, suspension_id, retry=jobs.Retry()))
     return suspension
 
 

@@ -55,6 +55,15 @@ EVENT_EXPLANATIONS = {
         "The suspension of a fundraising campaign was lifted and it may take gifts again; the "
         "entry records when."
     ),
+    "recurring_gift.stopped": _l(
+        "A monthly gift was cancelled at its payment service because its campaign was "
+        "suspended or its organization lost its public fundraising qualification; the entry "
+        "records which gift and why, never who gave."
+    ),
+    "organization.qualification_lost": _l(
+        "An organization lost its public fundraising qualification; the entry records from "
+        "which day, why and the decision it comes from. Its campaigns take no gifts from then."
+    ),
     "complaint.received": _l(
         "A complaint about an organization or campaign was received; the entry records what it "
         "is about, never who complained."
@@ -68,6 +77,13 @@ EVENT_EXPLANATIONS = {
     ),
     "donation.refunded": _l(
         "Money from a gift was returned to the donor; the entry records how much."
+    ),
+    "donation.refund_requested": _l(
+        "A large refund of a gift was requested; it is made only when a second person of the "
+        "organization approves it. The entry records how much, not who asked."
+    ),
+    "donation.refund_rejected": _l(
+        "A request to refund a gift was turned down, so no money was returned for it."
     ),
     "donation.reversed": _l(
         "A gift was reversed (for example a bank transfer that was entered by mistake); the "
@@ -130,6 +146,10 @@ EVENT_EXPLANATIONS = {
         "Matching money promised to a campaign was released back to the sponsor's pool."
     ),
     "matching_pool.created": _l("A sponsor set up a matching pool with its total amount."),
+    "matching_pool.sponsor_paid": _l(
+        "A sponsor's bank transfer into its matching pool arrived; one person recorded it "
+        "and a second person confirmed it."
+    ),
     "giving_day.created": _l("A giving day was set up with its dates."),
     "giving_day.campaign_accepted": _l("A campaign was accepted into a giving day."),
     "pledge.recorded": _l("A pledge to give was recorded with its amount."),

@@ -1762,7 +1762,20 @@ def upgrade():
         sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
+        sa.Column("declined_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id",
+            name=op.f("ck_in_kind_details_four_eyes"),
+        ),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_in_kind_details_quantity_positive")),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"], ["users.id"], name=op.f("fk_in_kind_details_confirmed_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["declined_by_id"], ["users.id"], name=op.f("fk_in_kind_details_declined_by_id_users")
+        ),
         sa.ForeignKeyConstraint(
             ["donation_id"], ["donations.id"], name=op.f("fk_in_kind_details_donation_id_donations")
         ),
@@ -1858,6 +1871,9 @@ def upgrade():
         sa.Column("evidence_size", sa.BigInteger(), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("confirmed_by_id", sa.Integer(), nullable=True),
+        sa.Column("declined_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint(
             "kind <> 'bank_transfer' OR bank_reference <> ''",
             name=op.f("ck_offline_gift_details_bank_reference_given"),
@@ -1868,6 +1884,20 @@ def upgrade():
         ),
         sa.CheckConstraint(
             "kind IN ('bank_transfer', 'cash_box')", name=op.f("ck_offline_gift_details_kind")
+        ),
+        sa.CheckConstraint(
+            "confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id",
+            name=op.f("ck_offline_gift_details_four_eyes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["confirmed_by_id"],
+            ["users.id"],
+            name=op.f("fk_offline_gift_details_confirmed_by_id_users"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["declined_by_id"],
+            ["users.id"],
+            name=op.f("fk_offline_gift_details_declined_by_id_users"),
         ),
         sa.ForeignKeyConstraint(
             ["donation_id"],
@@ -2126,6 +2156,49 @@ def upgrade():
         ),
     )
     op.create_table(
+        "refund_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("donation_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("requested_by_id", sa.Integer(), nullable=False),
+        sa.Column("approved_by_id", sa.Integer(), nullable=True),
+        sa.Column("rejected_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("rejection_reason", sa.String(length=500), nullable=False),
+        sa.Column("refund_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending', 'approved', 'rejected')", name=op.f("ck_refund_requests_status")
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_refund_requests_amount_positive")),
+        sa.CheckConstraint(
+            "approved_by_id IS NULL OR approved_by_id <> requested_by_id",
+            name=op.f("ck_refund_requests_four_eyes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["approved_by_id"], ["users.id"], name=op.f("fk_refund_requests_approved_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["donation_id"], ["donations.id"], name=op.f("fk_refund_requests_donation_id_donations")
+        ),
+        sa.ForeignKeyConstraint(
+            ["refund_id"], ["refunds.id"], name=op.f("fk_refund_requests_refund_id_refunds")
+        ),
+        sa.ForeignKeyConstraint(
+            ["rejected_by_id"], ["users.id"], name=op.f("fk_refund_requests_rejected_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by_id"], ["users.id"], name=op.f("fk_refund_requests_requested_by_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refund_requests")),
+    )
+    with op.batch_alter_table("refund_requests", schema=None) as batch_op:
+        batch_op.create_index("ix_refund_requests_donation_id", ["donation_id"], unique=False)
+
+    op.create_table(
         "ledger_entries",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("transaction_id", sa.Integer(), nullable=False),
@@ -2149,16 +2222,69 @@ def upgrade():
         batch_op.create_index("ix_ledger_entries_account_id", ["account_id"], unique=False)
         batch_op.create_index("ix_ledger_entries_transaction_id", ["transaction_id"], unique=False)
 
+    op.create_table(
+        "sponsor_payments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("received_on", sa.Date(), nullable=False),
+        sa.Column("reference", sa.String(length=100), nullable=False),
+        sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("recorded_by_id", sa.Integer(), nullable=False),
+        sa.Column("decided_by_id", sa.Integer(), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reject_reason", sa.String(length=300), nullable=False),
+        sa.Column("transaction_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('recorded', 'confirmed', 'rejected')",
+            name=op.f("ck_sponsor_payments_status"),
+        ),
+        sa.CheckConstraint("amount_fen > 0", name=op.f("ck_sponsor_payments_amount_positive")),
+        sa.CheckConstraint(
+            "decided_by_id IS NULL OR decided_by_id <> recorded_by_id",
+            name=op.f("ck_sponsor_payments_four_eyes"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["decided_by_id"], ["users.id"], name=op.f("fk_sponsor_payments_decided_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pool_id"],
+            ["matching_pools.id"],
+            name=op.f("fk_sponsor_payments_pool_id_matching_pools"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["recorded_by_id"], ["users.id"], name=op.f("fk_sponsor_payments_recorded_by_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["transaction_id"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_sponsor_payments_transaction_id_ledger_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sponsor_payments")),
+    )
+    with op.batch_alter_table("sponsor_payments", schema=None) as batch_op:
+        batch_op.create_index("ix_sponsor_payments_pool", ["pool_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("sponsor_payments", schema=None) as batch_op:
+        batch_op.drop_index("ix_sponsor_payments_pool")
+
+    op.drop_table("sponsor_payments")
     with op.batch_alter_table("ledger_entries", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_entries_transaction_id")
         batch_op.drop_index("ix_ledger_entries_account_id")
 
     op.drop_table("ledger_entries")
+    with op.batch_alter_table("refund_requests", schema=None) as batch_op:
+        batch_op.drop_index("ix_refund_requests_donation_id")
+
+    op.drop_table("refund_requests")
     op.drop_table("match_releases")
     with op.batch_alter_table("ledger_transactions", schema=None) as batch_op:
         batch_op.drop_index("ix_ledger_transactions_donation_id")

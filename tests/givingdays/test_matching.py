@@ -213,15 +213,30 @@ def test_audit_verify_and_ledger_check_recompute_every_giving_day_entry(app, day
 
 
 def test_sponsor_payment_moves_commitment_to_received_and_never_more(day):  # type: ignore[no-untyped-def]
-    from tests.factories import MembershipFactory
+    """Recorded by one person, confirmed by a second (tests/givingdays/test_sponsor_payments.py
+    has the pages and the four-eyes refusals)."""
+    from charity.core.clock import today_cst
+    from charity.services import sponsor_payments as sp
+    from tests.factories import MembershipFactory, second_person
 
-    finance = MembershipFactory(organization=day.pool.organization, role="finance").user
-    with pytest.raises(PermissionError):
-        givingdays.record_sponsor_payment(db.session, day.owner, day.pool.id, 100)
-    givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 60_000)
+    organization = day.pool.organization
+    finance = second_person(MembershipFactory(organization=organization, role="finance").user)
+    owner = second_person(MembershipFactory(organization=organization, role="owner").user)
+
+    def paid(amount_fen: int, recorder, confirmer):  # type: ignore[no-untyped-def]
+        payment = sp.record_payment(
+            db.session,
+            recorder,
+            sp.NewSponsorPayment(day.pool.id, amount_fen, today_cst(), f"BANK{amount_fen}"),
+        )
+        return sp.confirm_payment(db.session, confirmer, payment.id)
+
+    with pytest.raises(PermissionError):  # the campaign's owner is not the pool's
+        paid(100, day.owner, finance)
+    paid(60_000, finance, owner)
     with pytest.raises(givingdays.GivingDayError):
-        givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 40_001)
-    givingdays.record_sponsor_payment(db.session, finance, day.pool.id, 40_000)
+        paid(40_001, finance, owner)
+    paid(40_000, owner, finance)
     commitment, received, _pool = givingdays.pool_accounts(db.session, day.pool)
     from charity.services.ledger import account_balance
 

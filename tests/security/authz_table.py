@@ -230,6 +230,14 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # the four-eyes rule then refuses the requester with a message (issue 15 finding 12)
     "payment_accounts.approve_change": (post(FINANCE),),
     "payment_accounts.cancel_change": (post(FINANCE),),
+    # money waiting for a second person (issue 15, four eyes): a refund request and a
+    # recorded bank transfer of A's owner; owners and finance decide, the four-eyes rule
+    # then refuses the requester (and anyone without 2FA) with a message
+    "money_approvals.index": (get(FINANCE),),
+    "money_approvals.approve_refund": (post(FINANCE),),
+    "money_approvals.reject_refund": (post(FINANCE),),
+    "money_approvals.confirm_gift": (post(FINANCE, args={"donation_id": "awaiting_gift"}),),
+    "money_approvals.decline_gift": (post(FINANCE, args={"donation_id": "awaiting_gift"}),),
     "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
     "reconciliation.apply": (
         post(
@@ -292,6 +300,9 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "givingdays.index": (get(EVERYONE),),
     "givingdays.show": (get(EVERYONE),),
     "givingdays.pool": (get(EVERYONE),),
+    # a sponsor's bank transfers into pool A (held by organization A): four eyes
+    "givingdays.sponsor_payments_page": (get(FINANCE | {ADMIN}), post(FINANCE | {ADMIN})),
+    "givingdays.decide_sponsor_payment": (post(FINANCE | {ADMIN}),),
     # anyone logged in may start a team for a published campaign; never for a draft
     "givingdays.new_team": (
         get(LOGGED_IN),

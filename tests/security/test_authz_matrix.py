@@ -73,6 +73,7 @@ ARGS = {
     "disbursement_id": "requested_disbursement",
     "transfer_id": "transfer_request",
     "change_id": "payout_change",
+    "request_id": "refund_request",
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",

@@ -90,6 +90,7 @@ def seed(app: Flask) -> World:
         "project_a": _project(org_a).id,
         "trust_a": _trust(org_a).id,
         **_payments(org_a, users[table.OWNER_A]),
+        **_money_awaiting(campaign, users[table.OWNER_A]),
         **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
         **_cover(app, campaign),
     }
@@ -342,6 +343,37 @@ def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "monthly_token": monthly.public_token,
         "log_index": next((r for r in results if isinstance(r, int)), 0),
     }
+
+
+def _money_awaiting(campaign, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Four eyes (issue 15): a refund request and a recorded bank transfer, both of A's
+    owner, waiting for a second person."""
+    from datetime import date
+
+    from charity.models import Donation, OfflineGiftDetail, RefundRequest
+
+    paid = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=900_000,
+        status="succeeded", donor_name="李大额", donor_email="big@example.org",
+        succeeded_at=utcnow(),
+    )  # fmt: skip
+    transfer = Donation(
+        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=800_000,
+        channel="bank_transfer", status="pending", donor_name="某公司",
+    )  # fmt: skip
+    db.session.add_all([paid, transfer])
+    db.session.flush()
+    request = RefundRequest(
+        donation_id=paid.id, amount_fen=900_000, reason="捐赠人要求退款", requested_by_id=owner.id
+    )
+    detail = OfflineGiftDetail(
+        donation_id=transfer.id, kind="bank_transfer", received_on=date(2025, 1, 2),
+        bank_reference="BANK-REF-1", evidence_sha256="0" * 64,
+        evidence_content_type="application/pdf", evidence_size=10, recorded_by_id=owner.id,
+    )  # fmt: skip
+    db.session.add_all([request, detail])
+    db.session.flush()
+    return {"refund_request": request.id, "awaiting_gift": transfer.id}
 
 
 def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-untyped-def]

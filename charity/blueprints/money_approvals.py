@@ -1,0 +1,145 @@
+"""Money waiting for a second person (issue 15, four eyes): refunds above
+REFUND_FOUR_EYES_FEN and offline or in-kind gifts recorded above OFFLINE_FOUR_EYES_FEN.
+
+- ``GET /orgs/<id>/approvals``: the list, for the organization's owners and finance
+  members; each row says why the viewer may not approve it (their own request, no
+  confirmed e-mail, no two-factor authentication, too new a role) or shows the button.
+- ``POST /orgs/<id>/refund-requests/<rid>/approve`` and ``/reject``;
+  ``POST /orgs/<id>/gifts/<did>/confirm`` and ``/decline``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from charity import payments
+from charity.core import uow
+from charity.core.permissions import require_org_role
+from charity.extensions import db
+from charity.models import Organization
+from charity.services import offline, refund_approvals
+from charity.web import links
+from charity.web.forms import BaseForm
+
+bp = Blueprint("money_approvals", __name__)
+
+FINANCE_ROLES = ("owner", "finance")
+
+
+class DecideForm(BaseForm):
+    """The approve/confirm buttons: only the CSRF token (the reason of a rejection is read
+    from the form as typed)."""
+
+
+def _organization(org_id: int) -> Organization:
+    organization = db.session.get(Organization, org_id) or abort(404)
+    require_org_role(org_id, *FINANCE_ROLES)
+    return organization
+
+
+def _back(org_id: int):  # type: ignore[no-untyped-def]
+    return redirect(url_for("money_approvals.index", org_id=org_id), 303)
+
+
+@bp.get("/orgs/<int:org_id>/approvals")
+def index(org_id: int):  # type: ignore[no-untyped-def]
+    organization = _organization(org_id)
+    refunds = refund_approvals.pending_requests(db.session, org_id)
+    gifts = offline.awaiting_confirmation(db.session, org_id)
+    return render_template(
+        "money_approvals/index.html",
+        organization=organization,
+        refunds=refunds,
+        refund_refusals={r.id: refund_approvals.approval_refusal(current_user, r) for r in refunds},
+        gifts=gifts,
+        gift_refusals={
+            g.id: offline.confirmation_refusal(db.session, current_user, g) for g in gifts
+        },
+        form=DecideForm(),
+    )
+
+
+def _valid_form() -> None:
+    if not DecideForm().validate_on_submit():
+        abort(400)
+
+
+@bp.post("/orgs/<int:org_id>/refund-requests/<int:request_id>/approve")
+def approve_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    _valid_form()
+    try:
+        made = refund_approvals.approve_request(
+            db.session, current_user, org_id, request_id, links.site_root()
+        )
+    except LookupError:
+        abort(404)
+    except refund_approvals.RefundApprovalError as error:
+        uow.discard()
+        flash(error.text(), "error")
+        return _back(org_id)
+    except payments.PaymentError as error:
+        uow.discard()
+        flash(error.message, "error")
+        return _back(org_id)
+    from charity.blueprints.donations import queue_refund_mail
+
+    assert made.refund is not None
+    queue_refund_mail(made.refund)
+    flash(_("The refund was approved and made."), "success")
+    return _back(org_id)
+
+
+@bp.post("/orgs/<int:org_id>/refund-requests/<int:request_id>/reject")
+def reject_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    _valid_form()
+    reason = (request.form.get("reason") or "")[:500]
+    try:
+        refund_approvals.reject_request(db.session, current_user, org_id, request_id, reason)
+    except LookupError:
+        abort(404)
+    except refund_approvals.RefundApprovalError as error:
+        uow.discard()
+        flash(error.text(), "error")
+        return _back(org_id)
+    flash(_("The refund request was turned down."), "success")
+    return _back(org_id)
+
+
+@bp.post("/orgs/<int:org_id>/gifts/<int:donation_id>/confirm")
+def confirm_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    _valid_form()
+    try:
+        donation = offline.confirm_gift(db.session, current_user, org_id, donation_id)
+    except LookupError:
+        abort(404)
+    except offline.OfflineGiftError as error:
+        uow.discard()
+        flash(error.text(), "error")
+        return _back(org_id)
+    if donation.receipt_number:
+        flash(_("Confirmed: receipt %(number)s was issued.", number=donation.receipt_number))
+    else:
+        flash(_("Confirmed: the gift is counted."), "success")
+    return _back(org_id)
+
+
+@bp.post("/orgs/<int:org_id>/gifts/<int:donation_id>/decline")
+def decline_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
+    _organization(org_id)
+    _valid_form()
+    reason = (request.form.get("reason") or "")[:300]
+    try:
+        offline.decline_gift(db.session, current_user, org_id, donation_id, reason)
+    except LookupError:
+        abort(404)
+    except offline.OfflineGiftError as error:
+        uow.discard()
+        flash(error.text(), "error")
+        return _back(org_id)
+    flash(_("The recorded gift was declined: nothing was counted."), "success")
+    return _back(org_id)
