@@ -145,6 +145,8 @@ class Config:
     RATELIMIT_PASSWORD_RESET = os.environ.get("RATELIMIT_PASSWORD_RESET", "10 per hour")
     #: The public complaint form (issue 16 point 15): per client address.
     RATELIMIT_COMPLAINT = os.environ.get("RATELIMIT_COMPLAINT", "5 per hour;20 per day")
+    #: Visitors reporting donor messages (issue 17 point 9): generous per address (NAT).
+    RATELIMIT_MESSAGE_REPORT = os.environ.get("RATELIMIT_MESSAGE_REPORT", "60 per hour")
     #: Creating a donation (card-testing protection). A declined card is retried on the
     #: same donation and does not count, nor does a refused form; honest donors give a few
     #: times at most. Per address generous (thousands of donors share one carrier-grade NAT

@@ -22,6 +22,7 @@ from charity.services import (
     donations,
     donor_updates,
     funds,
+    gift_messages,
     givingdays,
     major_transactions,
     official_receipts,
@@ -67,6 +68,7 @@ PAYLOAD_BUILDERS: tuple[tuple[str, str, PayloadBuilder], ...] = (
     ("donation.succeeded", "donations", donations.succeeded_payload),
     ("donation.receipt_issued", "donations", donations.receipt_issued_payload),
     ("donation.refunded", "refunds", donations.refunded_payload),
+    ("donation.message_hidden", "donations", gift_messages.message_hidden_payload),
     # refunds above REFUND_FOUR_EYES_FEN wait for a second person (issue 15)
     ("donation.refund_requested", "refund_requests", refund_approvals.request_payload),
     ("donation.refund_rejected", "refund_requests", refund_approvals.request_payload),

@@ -42,6 +42,7 @@ BLUEPRINTS: list[tuple[str, str | None]] = [
     ("cnchina", None),
     ("projects", None),
     ("trusts", None),
+    ("gift_messages", None),
 ]
 
 

@@ -70,6 +70,7 @@ LOADERS: list[str] = [
     "charity.demo.trusts:load_trusts",
     "charity.demo.funds:load_funds",
     "charity.demo.givingdays:load_givingday",
+    "charity.demo.monthly:load_monthly_gift",
     "charity.demo.pictures:load_covers",
 ]
 

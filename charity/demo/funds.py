@@ -36,6 +36,68 @@ EVIDENCE_PDF = (
 )
 
 
+#: The supplier's delivery note behind the demo disbursement: fictional supplier, items
+#: that add up to the ¥100,100.00 disbursed, marked as demo data on the page itself.
+EVIDENCE_SUPPLIER = "广州康禾医疗器械有限公司"
+EVIDENCE_LINES = (
+    ("一次性医用口罩（50 只/盒）", "1,000 盒", "60.00", "60,000.00"),
+    ("含氯消毒液 500 mL", "800 瓶", "38.00", "30,400.00"),
+    ("红外额温枪", "60 支", "160.00", "9,600.00"),
+    ("市内配送（18 个社区卫生站）", "1 次", "100.00", "100.00"),
+)
+
+
+def evidence_pdf() -> bytes:
+    """A one-page delivery note and invoice summary with real content (issue 17 point 1:
+    the demo's evidence was a blank page), in Chinese with the receipts' CJK font; the blank
+    stand-in only where no CJK font is installed."""
+    from fpdf import FPDF
+
+    try:
+        font = receipts.find_cjk_font(current_app.config.get("RECEIPT_FONT_PATH"))
+    except receipts.ReceiptFontMissingError:
+        return EVIDENCE_PDF
+    pdf = FPDF(format="A4")
+    pdf.set_title("送货单 YX-2026-0302-001（演示数据）")
+    receipts.add_cjk_font(pdf, font)
+    pdf.add_page()
+    pdf.set_font("cjk", size=16)
+    pdf.cell(0, 10, f"{EVIDENCE_SUPPLIER} 送货单", new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.set_font("cjk", size=10)
+    for line in (
+        "单号：YX-2026-0302-001　　日期：2026 年 3 月 2 日",
+        "收货单位：广州市越秀区北京街道社区卫生服务中心",
+        f"付款单位：{FUND_NAME}",
+    ):
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    widths = (80, 30, 30, 40)
+    from fpdf.fonts import FontFace
+
+    with pdf.table(
+        col_widths=widths,
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT"),
+        headings_style=FontFace(emphasis="", fill_color=(235, 240, 245)),
+    ) as table:
+        for row in (("品名", "数量", "单价（元）", "金额（元）"), *EVIDENCE_LINES):
+            cells = table.row()
+            for text in row:
+                cells.cell(text)
+        total = table.row()
+        for text in ("合计（大写：壹拾万零壹佰元整）", "", "", "100,100.00"):
+            total.cell(text)
+    pdf.ln(6)
+    pdf.multi_cell(
+        0,
+        6,
+        "收货人签收：18 个社区卫生站均已签收，签收记录由慈善会存档。\n"
+        "本文件为演示数据：供货单位、单号和签名均为虚构，仅用于展示支出凭证如何公开。",
+        new_x="LMARGIN",
+        new_y="NEXT",
+    )
+    return bytes(pdf.output())
+
+
 def _gift(
     host: Organization, fund: Fund, fen: int, who: tuple[str, str], when: datetime, **kw
 ) -> Donation:  # type: ignore[no-untyped-def]
@@ -89,7 +151,7 @@ def _create_fund(host: Organization, people: dict[str, User]) -> Fund:
 
 
 def _spend(fund: Fund, people: dict[str, User]) -> None:
-    stored = uploads.store_file(current_app.config["UPLOAD_DIR"], EVIDENCE_PDF)
+    stored = uploads.store_file(current_app.config["UPLOAD_DIR"], evidence_pdf())
     request = disbursements.DisbursementRequest(
         pool=Pool("fund", fund.id),
         amount_fen=10_010_000,

@@ -38,6 +38,7 @@ COMPANIES = frozenset(
         "广州粤信科技有限公司",
         "佛山禾岚建材有限公司",  # a pledging company
         "广东晴川物流有限公司",  # a pledging company and a matching sponsor
+        "广州康禾医疗器械有限公司",  # the supplier on the fund's evidence file
     }
 )
 

@@ -83,8 +83,16 @@ class Donation(TimestampMixin, db.Model):
     is_anonymous: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     #: CL 82: the donor's name appears publicly only with this consent.
     consent_show_name: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    #: Optional message, sanitized and length-capped on input.
+    #: Optional message (留言), shown on the donor wall: length-capped and refused when it
+    #: carries contact spam (charity.services.gift_messages); escaped wherever shown.
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    #: The organization hid the message from the public pages, with a reason (logged).
+    message_hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    message_hidden_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    message_hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Visitors reported the message: it waits in the organization's queue.
+    message_reports: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    message_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: 256-bit random salt (hex) for the donor commitment; None once erased.
     commitment_salt: Mapped[str | None] = mapped_column(String(64))
     #: SHA-256(salt ‖ canonical donor data), hex; public in the log.
@@ -151,7 +159,7 @@ class Donation(TimestampMixin, db.Model):
     organization: Mapped[Organization] = relationship()
     campaign: Mapped[Campaign | None] = relationship()
     fund: Mapped[Fund | None] = relationship()
-    donor_user: Mapped[User | None] = relationship()
+    donor_user: Mapped[User | None] = relationship(foreign_keys=[donor_user_id])
 
     @property
     def net_fen(self) -> int:

@@ -62,6 +62,10 @@ class RecurringGift(TimestampMixin, db.Model):
     consent_show_name: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     receipt_waived: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    #: A company donor's USCC and 发票抬头 (issue 17 point 5), copied onto each monthly
+    #: Donation so the organization can issue the finance bureau's receipt for every month.
+    donor_uscc: Mapped[str | None] = mapped_column(String(18))
+    invoice_title: Mapped[str | None] = mapped_column(String(200))
     stripe_account_id: Mapped[str | None] = mapped_column(String(64))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     stripe_plan_id: Mapped[str | None] = mapped_column(String(64))

@@ -40,6 +40,7 @@ from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
     donor_updates,
+    gift_messages,
     givingdays,
     ledger,
     official_receipts,
@@ -48,7 +49,7 @@ from charity.services import (
 )
 from charity.web.i18n import N_
 
-MESSAGE_MAX_LENGTH = 200
+MESSAGE_MAX_LENGTH = gift_messages.MESSAGE_MAX_LENGTH
 
 
 class DonationError(DomainError, ValueError):
@@ -134,6 +135,19 @@ def can_receive_online(session: Session, organization: Organization) -> bool:
     return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
+def checked_message(command: NewDonation) -> str:
+    """The donor's message (留言) as stored: length-capped, no contact spam."""
+    try:
+        return gift_messages.clean_message(command.message)
+    except gift_messages.MessageError as error:
+        raise DonationError(error.message, "message") from None
+
+
+def company_fields(command: NewDonation) -> tuple[str | None, str | None]:
+    """A company donor's (USCC, invoice title) for one-off and monthly gifts alike."""
+    return _company(command)
+
+
 def _company(command: NewDonation) -> tuple[str | None, str | None]:
     """A company donor's (USCC, invoice title), both or neither; the USCC's check digit
     checked here too, whoever calls."""
@@ -155,8 +169,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
     campaign = target if isinstance(target, Campaign) else None
     if not 100 <= command.amount_fen <= command.max_amount_fen:
         raise DonationError(N_("The amount is outside the allowed range."), "custom_amount")
-    if len(command.message) > MESSAGE_MAX_LENGTH:
-        raise DonationError(N_("The message is too long."), "message")
+    message = checked_message(command)
     company_uscc, invoice_title = _company(command)
     salt = new_salt()
     donation = Donation(
@@ -172,7 +185,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
         donor_email=command.donor_email.strip().lower(),
         is_anonymous=command.is_anonymous,
         consent_show_name=command.consent_show_name and not command.is_anonymous,
-        message=command.message,
+        message=message,
         commitment_salt=salt,
         donor_commitment=donor_commitment(
             salt, donor_data(command.donor_name, command.donor_email)
@@ -429,6 +442,20 @@ _LOCK_FOR_CONFIRM = (
     .where(_donations.c.id == sa.bindparam("donation_id"))
     .with_for_update(of=_donations)
 )
+#: PostgreSQL: the same, with the candidate pools themselves (not only whether there are
+#: any) and their ledger accounts, so a matched gift sends no statement to find them.
+_LOCK_FOR_CONFIRM_PG = (
+    sa.select(
+        *(c for c in _donations.c if c.name not in _NOT_READ_ON_CONFIRM),
+        _organizations.c.uscc.label("org_uscc"),
+        givingdays.candidates_column(_donations.c.campaign_id, _donations.c.currency).label(
+            "candidates"
+        ),
+    )
+    .join(_organizations, _organizations.c.id == _donations.c.organization_id)
+    .where(_donations.c.id == sa.bindparam("donation_id"))
+    .with_for_update(of=_donations)
+)
 _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
 
 
@@ -445,16 +472,20 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: seven statements on PostgreSQL with
-    the webhook's event row when the log is batched (whether a giving-day pool could
-    match the gift is asked in the row lock's SELECT; the ledger transaction and its
-    entries are one statement), and the one shared lock (the organization's receipt
-    counter; also the log head when the log is inline) taken last.
+    session's connection, with statements built once: six statements on PostgreSQL with
+    the webhook's event row when the log is batched (the giving-day pools that could
+    match the gift come back with the row lock's SELECT; the ledger transaction, its
+    entries and the lookup of their accounts are one statement), two more for a gift
+    matched from one pool (the match in one statement, its log entry), and the one
+    shared lock (the organization's receipt counter; also the log head when the log is
+    inline) taken last.
     """
     connection = session.connection()
     today = today_cst()
+    postgres = connection.dialect.name == "postgresql"
     row = connection.execute(
-        _LOCK_FOR_CONFIRM, {"donation_id": donation_id, "today": today}
+        _LOCK_FOR_CONFIRM_PG if postgres else _LOCK_FOR_CONFIRM,
+        {"donation_id": donation_id, "today": today},
     ).first()
     if row is None:
         raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
@@ -474,11 +505,14 @@ def confirm_payment(
     ledger.post_donation(session, row)  # type: ignore[arg-type]
     # the pools this gift may be matched from, looked up before any shared lock (when the
     # lock's SELECT saw one, or the day turned since)
-    candidates = (
-        givingdays.match_candidates(session, row, now)
-        if row.may_match or today_cst(now) != today
-        else []
-    )
+    candidates: list[givingdays.Candidate] | None = None
+    if today_cst(now) == today:  # else the day turned since the lock's SELECT: ask again
+        if postgres:
+            candidates = givingdays.candidates_from(row.candidates, row, now)
+        elif not row.may_match:
+            candidates = []
+    if candidates is None:
+        candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
     if not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(

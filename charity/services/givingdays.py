@@ -21,6 +21,7 @@ refunded share of the match (``match.released``: the mirror posting and an entry
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from charity.core.clock import CST, today_cst
@@ -354,13 +356,73 @@ def _candidate_conditions(campaign_id: Any, currency: Any) -> list[Any]:
 
 def may_match(campaign_id: Any, currency: Any) -> Any:
     """EXISTS: some pool could match a gift to this campaign today (``:today``, CST),
-    windows aside. ``confirm_payment`` asks it in its row lock's SELECT, so a gift on an
-    ordinary day costs no statement of its own for matching."""
+    windows aside. ``confirm_payment`` asks it in its row lock's SELECT on SQLite (on
+    PostgreSQL ``candidates_column`` instead), so an ordinary day costs no statement."""
     return (
         sa.exists()
         .where(*_candidate_conditions(campaign_id, currency))
         .select_from(_pools, _events)
     )
+
+
+def candidates_column(campaign_id: Any, currency: Any) -> Any:
+    """PostgreSQL: the pools a gift to this campaign could be matched from today
+    (``:today``, CST), windows aside, as a JSON array in pool id order (NULL: none), each
+    ``[pool id, windows, match_pool account id, its currency, the campaign's matched
+    account id, its currency]`` (account ids NULL when not made yet). ``confirm_payment``
+    asks it in its row lock's SELECT, so a matched gift needs no statement of its own to
+    find its pools (``candidates_from`` reads it)."""
+    pool_account = _accounts.alias("candidate_pool_account")
+    matched_account = _accounts.alias("candidate_matched_account")
+    matched_key = (
+        sa.literal("campaign:")
+        + sa.cast(campaign_id, sa.String)
+        + sa.literal(":matched:")
+        + currency
+    )
+    line = sa.func.json_build_array(
+        _pools.c.id,
+        _pools.c.windows,
+        pool_account.c.id,
+        pool_account.c.currency,
+        matched_account.c.id,
+        matched_account.c.currency,
+    )
+    return (
+        sa.select(sa.func.json_agg(postgresql.aggregate_order_by(line, _pools.c.id)))
+        .select_from(_pools)
+        .join(_events, _events.c.id == _pools.c.event_id)
+        .outerjoin(
+            pool_account,
+            pool_account.c.key
+            == sa.literal("matchpool:")
+            + sa.cast(_pools.c.id, sa.String)
+            + sa.literal(":match_pool:")
+            + _pools.c.currency,
+        )
+        .outerjoin(matched_account, matched_account.c.key == matched_key)
+        .where(*_candidate_conditions(campaign_id, currency))
+        .scalar_subquery()
+    )
+
+
+def candidates_from(found: Any, row: Any, now: datetime) -> list[Candidate] | None:
+    """The candidates from ``candidates_column``'s JSON (window open now), or None when an
+    account is not made yet (the caller asks ``match_candidates``, which makes it)."""
+    if isinstance(found, str):
+        found = json.loads(found)
+    if not found or row.campaign_id is None or row.channel == "in_kind":
+        return []
+    open_now = [line for line in found if in_window(line[1], now)]
+    if not open_now:
+        return []
+    if open_now[0][4] is None or any(line[2] is None for line in open_now):
+        return None
+    matched = ledger.AccountRef(int(open_now[0][4]), open_now[0][5])
+    return [
+        Candidate(int(line[0]), ledger.AccountRef(int(line[2]), line[3]), matched)
+        for line in open_now
+    ]
 
 
 #: Pools a gift to this campaign could be matched from today (CST), in id order, each

@@ -52,8 +52,8 @@ def create_recurring_gift(
         raise donations.DonationError(
             N_("The amount is outside the allowed range."), "custom_amount"
         )
-    if len(command.message) > donations.MESSAGE_MAX_LENGTH:
-        raise donations.DonationError(N_("The message is too long."), "message")
+    message = donations.checked_message(command)
+    donor_uscc, invoice_title = donations.company_fields(command)
     gift = RecurringGift(
         organization_id=campaign.organization_id,
         campaign=campaign,
@@ -65,8 +65,10 @@ def create_recurring_gift(
         donor_email=command.donor_email.strip().lower(),
         is_anonymous=command.is_anonymous,
         consent_show_name=command.consent_show_name and not command.is_anonymous,
-        message=command.message,
+        message=message,
         receipt_waived=not command.receipt_wanted,
+        donor_uscc=donor_uscc,
+        invoice_title=invoice_title,
         stripe_account_id=campaign.organization.stripe_account_id,
     )
     session.add(gift)
@@ -221,6 +223,8 @@ def apply_paid_invoice(
         stripe_account_id=account,
         stripe_payment_intent_id=intent.id,
         receipt_waived=gift.receipt_waived,
+        donor_uscc=gift.donor_uscc,
+        invoice_title=gift.invoice_title,
         recurring_gift_id=gift.id,
         stripe_invoice_id=invoice.id,
     )

@@ -63,6 +63,7 @@ EVENT_LABELS = {
     "pledge.recorded": _l("Pledge recorded"),
     "pledge.gift_linked": _l("Pledge fulfilled by a gift"),
     "team.hidden": _l("Fundraising team hidden"),
+    "donation.message_hidden": _l("Donor message hidden"),
 }
 
 GIFT_STATUS_LABELS = {

@@ -155,6 +155,10 @@ EVENT_EXPLANATIONS = {
     "pledge.recorded": _l("A pledge to give was recorded with its amount."),
     "pledge.gift_linked": _l("A gift was linked to the pledge it fulfils."),
     "team.hidden": _l("A fundraising team was hidden from the public pages."),
+    "donation.message_hidden": _l(
+        "The organization hid a donor's message from its campaign page; the entry records "
+        "the reason it gave, never the message or the donor."
+    ),
 }
 
 

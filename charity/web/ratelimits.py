@@ -73,6 +73,9 @@ complaint = limiter.limit(
     _limit("RATELIMIT_COMPLAINT"), methods=["POST"], scope="complaint",
     deduct_when=_refused_form,
 )  # fmt: skip
+message_report = limiter.limit(
+    _limit("RATELIMIT_MESSAGE_REPORT"), methods=["POST"], scope="message_report"
+)
 
 
 def card_step_limited(reset_at: float, **extra: str) -> Response:

@@ -313,6 +313,11 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "givingdays.team": (get(EVERYONE),),
     # the campaign's organization (owner, editor) hides a team
     "givingdays.hide_team": (post({OWNER_A, EDITOR_A}),),
+    # donor messages (issue 17 point 9): anyone may report one; the gift's organization
+    # (owner, editor) reads its queue and hides a message with a reason
+    "gift_messages.report": (get(EVERYONE), post(EVERYONE)),
+    "gift_messages.queue": (get({OWNER_A, EDITOR_A}),),
+    "gift_messages.hide": (post({OWNER_A, EDITOR_A}),),
     "givingdays.apply": (get({OWNER_A, EDITOR_A}), post({OWNER_A, EDITOR_A})),
     "givingdays.pledges": (get(FINANCE), post(FINANCE)),
     "givingdays.link_pledge": (post(FINANCE),),
