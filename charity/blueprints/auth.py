@@ -14,12 +14,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.db import writes
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
-from charity.services import accounts
+from charity.services import accounts, two_factor
 from charity.web import links, navigation, ratelimits
 from charity.web.forms import BaseForm, show_error
 
@@ -202,6 +203,8 @@ def login():  # type: ignore[no-untyped-def]
             show_error(form, error, whole_form="form")
         else:
             _start_session(user)
+            if user.totp_enabled_at is None:  # the password was just entered
+                two_factor.mark_confirmed(db.session, user)
             login_user(user, remember=form.remember.data)
             # Without a next=, the page where this user's work is (issue 17.3).
             return redirect(safe_next(navigation.landing_url(user)))
@@ -319,6 +322,7 @@ def account():  # type: ignore[no-untyped-def]
         platform_role_label=PLATFORM_ROLE_LABELS[user.platform_role],
         member_role_labels=MEMBER_ROLE_LABELS,
         org_page_endpoint="orgs.show",
+        two_factor_required=two_factor.required_for(user, db.session),
     )
 
 
@@ -326,6 +330,8 @@ def account():  # type: ignore[no-untyped-def]
 @login_required
 def change_password():  # type: ignore[no-untyped-def]
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.totp_enabled_at is not None:  # the form asks the password; add a fresh code
+        require_reauth()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         command = accounts.ChangePassword(form.current_password.data, form.new_password.data)

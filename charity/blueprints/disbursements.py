@@ -12,6 +12,7 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.permissions import can_manage_org, require_login
 from charity.extensions import db
@@ -172,6 +173,9 @@ def _decide(disbursement_id: int, action, message: str):  # type: ignore[no-unty
 
 @bp.post("/<int:disbursement_id>/approve")
 def approve(disbursement_id: int):  # type: ignore[no-untyped-def]
+    require_login()
+    if svc.can_decide(current_user, _disbursement(disbursement_id)):
+        require_reauth()  # approving money leaving (issue 15): a fresh code
     return _decide(
         disbursement_id,
         lambda d: svc.approve_disbursement(db.session, current_user, d.id),

@@ -20,6 +20,7 @@ from charity.blueprints.donations import (
     method_choices,
     start_payment,
 )
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
@@ -303,9 +304,11 @@ def _transfer_page(fund: Fund, form: TransferForm, status: int):  # type: ignore
     ), status
 
 
-def _decide_transfer(fund_id: int, transfer_id: int, action, message: str):  # type: ignore[no-untyped-def]
+def _decide_transfer(fund_id: int, transfer_id: int, action, message: str, reauth: bool = False):  # type: ignore[no-untyped-def]
     fund = _fund(fund_id)
     require_org_role(fund.organization_id, "owner", "finance")
+    if reauth:
+        require_reauth()  # approving money leaving (issue 15): a fresh code
     row = db.session.get(FundTransfer, transfer_id)
     if row is None or row.fund_id != fund.id:
         abort(404)
@@ -326,6 +329,7 @@ def approve_transfer(fund_id: int, transfer_id: int):  # type: ignore[no-untyped
         transfer_id,
         lambda i: funds.approve_transfer(db.session, current_user, i),
         _("The transfer was approved and recorded."),
+        reauth=True,
     )
 
 

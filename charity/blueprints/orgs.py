@@ -24,6 +24,7 @@ from charity.blueprints.orgs_forms import (
     is_english,
 )
 from charity.blueprints.payment_accounts import change_requested
+from charity.blueprints.two_factor import require_reauth
 from charity.core import regions, uow
 from charity.core.permissions import require_org_role, require_verified_email, role_in_org
 from charity.extensions import db
@@ -151,6 +152,7 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
     """The owner names the Stripe account that receives the organization's gifts."""
     organization = _organization(org_id)
     require_org_role(org_id, "owner")
+    require_reauth()  # the receiving account (issue 15 finding 12): a fresh code
     form = PaymentAccountForm(stripe_account_id=organization.stripe_account_id)
     if form.validate_on_submit():
         try:

@@ -366,6 +366,7 @@ def load_user_from_session_id(session: Session, session_id: str) -> User | None:
     if row is None or row.user_id != user.id:
         return None
     user.current_session_id = sid
+    user.current_session_row = row
     return user
 
 

@@ -78,6 +78,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "auth.logout_everywhere": (post(LOGGED_IN),),
     "two_factor.verify": (get(LOGGED_IN), post(LOGGED_IN)),
     "two_factor.setup": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.confirm": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.disable": (post(LOGGED_IN),),
     # --- organizations ---------------------------------------------------------------------
     "orgs.directory": (get(EVERYONE),),
     "orgs.show": (
