@@ -171,6 +171,8 @@ class Config:
     RATELIMIT_MAIL_RECIPIENT = os.environ.get("RATELIMIT_MAIL_RECIPIENT", "3 per hour;10 per day")
     #: The public JSON API, per IP.
     RATELIMIT_API = os.environ.get("RATELIMIT_API", "300 per minute")
+    #: Wrong two-factor codes (login's second step, re-authentication) per account.
+    RATELIMIT_SECOND_FACTOR = os.environ.get("RATELIMIT_SECOND_FACTOR", "5 per minute;30 per hour")
     #: Every HTML page (and form post), per client address: generous, a carrier-grade NAT
     #: puts thousands of people on one address. /healthz, /metrics, the payment
     #: providers' notifications, static files and pictures are never counted.
@@ -255,6 +257,11 @@ class Config:
     #: account change) has held their role for at least this many days, besides a
     #: confirmed e-mail address and two-factor authentication (charity/services/four_eyes.py).
     FOUR_EYES_MIN_MEMBERSHIP_DAYS = _int("FOUR_EYES_MIN_MEMBERSHIP_DAYS", 7)
+    #: Sensitive actions (payout and merchant credentials, approving an outflow, turning
+    #: two-factor off, changing the password) need the person to have proved who they are
+    #: (a TOTP code, or the password without two-factor) this many seconds ago at most
+    #: (issue 15; charity.blueprints.two_factor.require_reauth).
+    REAUTH_MAX_AGE_SECONDS = _int("REAUTH_MAX_AGE_SECONDS", 600)
     #: A new receiving account (Stripe, WeChat Pay, Alipay) takes effect this many hours
     #: after an owner asks, unless a second person approves it sooner or someone cancels
     #: it (issue 15 finding 12; `flask payments apply-payout-changes` applies due ones).

@@ -14,14 +14,15 @@ from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.db import writes
 from charity.extensions import db, login_manager
 from charity.models import User
 from charity.ops.mail import Mail, queue_mail
-from charity.services import accounts
+from charity.services import accounts, two_factor
 from charity.web import links, navigation, ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -116,14 +117,6 @@ def safe_next(default: str) -> str:
     return links.safe_next(request.args.get("next")) or default
 
 
-def _add_error(form: BaseForm, error: accounts.AccountError) -> None:
-    field = getattr(form, error.field, None)
-    if field is None:
-        form.form_errors.append(_(error.message))
-    else:
-        field.errors = [*field.errors, _(error.message)]
-
-
 def _status() -> int:
     return 400 if request.method == "POST" else 200
 
@@ -207,9 +200,11 @@ def login():  # type: ignore[no-untyped-def]
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
             # No discard: the failed attempt is kept (committed), it counts towards the throttle.
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _start_session(user)
+            if user.totp_enabled_at is None:  # the password was just entered
+                two_factor.mark_confirmed(db.session, user)
             login_user(user, remember=form.remember.data)
             # Without a next=, the page where this user's work is (issue 17.3).
             return redirect(safe_next(navigation.landing_url(user)))
@@ -241,7 +236,7 @@ def signup():  # type: ignore[no-untyped-def]
             registration = accounts.register(db.session, command)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             if registration.user is not None:
                 _queue_verification_mail(registration.user, _next_path())
@@ -327,6 +322,7 @@ def account():  # type: ignore[no-untyped-def]
         platform_role_label=PLATFORM_ROLE_LABELS[user.platform_role],
         member_role_labels=MEMBER_ROLE_LABELS,
         org_page_endpoint="orgs.show",
+        two_factor_required=two_factor.required_for(user, db.session),
     )
 
 
@@ -334,6 +330,8 @@ def account():  # type: ignore[no-untyped-def]
 @login_required
 def change_password():  # type: ignore[no-untyped-def]
     user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    if user.totp_enabled_at is not None:  # the form asks the password; add a fresh code
+        require_reauth()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         command = accounts.ChangePassword(form.current_password.data, form.new_password.data)
@@ -341,7 +339,7 @@ def change_password():  # type: ignore[no-untyped-def]
             accounts.change_password(db.session, user, command)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _queue_password_changed_mail(user)
             login_user(user)  # this session carries the new stamp; all others end
@@ -386,7 +384,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             accounts.reset_password(db.session, user, form.password.data)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _queue_password_changed_mail(user)
             logout_user()

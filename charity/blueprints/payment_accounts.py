@@ -3,7 +3,8 @@
 - ``/orgs/<id>/payments``: the overview (owner and finance): each provider's account,
   events parked for a human, and the daily reconciliation's latest days.
 - ``/orgs/<id>/payments/<provider>``: an owner enters the WeChat Pay or Alipay
-  credentials after re-entering their password; secrets are never shown again (the form
+  credentials after confirming who they are (a fresh two-factor code,
+  ``require_reauth``); secrets are never shown again (the form
   always starts empty). Saved: a public log entry (no secrets) and a mail to the owners and
   finance members.
 - ``POST /orgs/<id>/payments/parked/<pid>/dismiss``: a finance member closes a parked event
@@ -21,6 +22,7 @@ from flask_login import current_user
 from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
@@ -28,7 +30,7 @@ from charity.models import Organization, PayoutChange
 from charity.ops.mail import Mail, queue_mail
 from charity.services import merchant_accounts, parking, payout_changes
 from charity.web import links
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 from charity.web.templating import format_datetime_cst
 
 bp = Blueprint("payment_accounts", __name__)
@@ -57,7 +59,6 @@ class WeChatPayForm(BaseForm):
     platform_public_key = TextAreaField(
         _l("WeChat Pay public key"), validators=[Optional(), Length(max=4000)]
     )
-    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
 
 
 class AlipayForm(BaseForm):
@@ -68,7 +69,6 @@ class AlipayForm(BaseForm):
     alipay_public_key = TextAreaField(
         _l("Alipay public key"), validators=[DataRequired(), Length(max=4000)]
     )
-    password = PasswordField(_l("Your password, to confirm"), validators=[DataRequired()])
 
 
 FORMS = {"wechatpay": WeChatPayForm, "alipay": AlipayForm}
@@ -116,24 +116,20 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
     require_org_role(org_id, "owner")
     if provider not in FORMS:
         abort(404)
+    require_reauth()  # merchant credentials (issue 14 part 2, issue 15): a fresh code
     form = FORMS[provider]()
     if form.validate_on_submit():
         values = {
             name: form[name].data or "" for name, _secret in merchant_accounts.FIELDS[provider]
         }
-        command = merchant_accounts.SaveCredentials(org_id, provider, values, form.password.data)
+        command = merchant_accounts.SaveCredentials(org_id, provider, values)
         try:
             change = payout_changes.request_wallet_change(db.session, current_user, command)
         except merchant_accounts.MerchantAccountError as error:
             uow.discard()
-            target = form[error.field] if error.field and error.field in form else None
-            if target is not None:
-                target.errors = [*target.errors, _(error.message)]
-            else:
-                flash(_(error.message), "error")
+            show_error(form, error)
         else:
             return change_requested(organization, change)
-    form.password.data = ""
     status = 400 if request.method == "POST" else 200
     account = merchant_accounts.account_for(db.session, org_id, provider)
     return render_template(
@@ -180,9 +176,11 @@ def change_requested(organization: Organization, change: PayoutChange):  # type:
     return redirect(url_for("payment_accounts.overview", org_id=organization.id) + "#changes", 303)
 
 
-def _decide_change(org_id: int, change_id: int, action, message: str):  # type: ignore[no-untyped-def]
+def _decide_change(org_id: int, change_id: int, action, message: str, reauth: bool = False):  # type: ignore[no-untyped-def]
     _organization(org_id)
     require_org_role(org_id, *FINANCE_ROLES)
+    if reauth:
+        require_reauth()  # a new receiving account at once (issue 15): a fresh code
     change = db.session.get(PayoutChange, change_id)
     if change is None or change.organization_id != org_id:
         abort(404)
@@ -190,7 +188,7 @@ def _decide_change(org_id: int, change_id: int, action, message: str):  # type: 
         action(change.id)
     except payout_changes.PayoutChangeError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(message, "success")
     return redirect(url_for("payment_accounts.overview", org_id=org_id) + "#changes", 303)
@@ -203,6 +201,7 @@ def approve_change(org_id: int, change_id: int):  # type: ignore[no-untyped-def]
         change_id,
         lambda i: payout_changes.approve_change(db.session, current_user, i),
         _("Approved: gifts are paid into the new account from now on."),
+        reauth=True,
     )
 
 
@@ -230,7 +229,7 @@ def dismiss(org_id: int, parked_id: int):  # type: ignore[no-untyped-def]
             abort(404)
     except parking.ParkingError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(_("The event was closed."), "success")
     return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)

@@ -21,7 +21,7 @@ DEMO_USERS = [
 ]
 
 
-def _ensure_user(email: str, name: str, role: str, province: str | None) -> User:
+def ensure_user(email: str, name: str, role: str, province: str | None) -> User:
     user = accounts.find_user_by_email(db.session, email)
     if user is None:
         user = accounts.sign_up(
@@ -36,9 +36,10 @@ def _ensure_user(email: str, name: str, role: str, province: str | None) -> User
     return user
 
 
-#: The authenticator key of every demo account that approves money (owners and finance
-#: of the verified demo organizations, the fund's committee member): printed by `make run`
-#: so that the four-eyes steps can be tried (issue 15 finding 6). Demo only.
+#: The authenticator key of every demo account whose role needs two-factor authentication
+#: (``two_factor.required_for``: the admin, the regulator, owners and finance members, the
+#: fund's committee member): printed by `make run` so that they can log in and the
+#: four-eyes steps can be tried (issue 15). Demo only.
 DEMO_TOTP_SECRET = "DEMOCHARITYTOTPKEYFORMAKERUN2345"  # noqa: S105 - printed on purpose
 #: Demo staff have held their roles this long: old enough to be a second person.
 DEMO_MEMBERSHIP_AGE = timedelta(days=365)
@@ -54,7 +55,7 @@ def make_approver(user: User) -> User:
 
 def load_users() -> list[str]:
     for email, name, role, province in DEMO_USERS:
-        _ensure_user(email, name, role, province)
+        ensure_user(email, name, role, province)
     return [f"  {role:<10} {email:<28} {name}" for email, name, role, _ in DEMO_USERS]
 
 
@@ -72,7 +73,20 @@ LOADERS: list[str] = [
     "charity.demo.givingdays:load_givingday",
     "charity.demo.monthly:load_monthly_gift",
     "charity.demo.pictures:load_covers",
+    "charity.demo:enrol_staff",
 ]
+
+
+def enrol_staff() -> list[str]:
+    """Last: every demo account whose role needs two-factor gets the printed demo key."""
+    from sqlalchemy import select
+
+    from charity.services import two_factor
+
+    for user in db.session.scalars(select(User).where(User.totp_enabled_at.is_(None))):
+        if two_factor.required_for(user, db.session):
+            make_approver(user)
+    return []
 
 
 def load_demo_data() -> Iterator[str]:
@@ -86,6 +100,7 @@ def load_demo_data() -> Iterator[str]:
     yield f"Demo logins (password for all: {DEMO_PASSWORD}):"
     yield from lines
     yield (
-        f"Two-factor key of the demo owners, finance members and committee member: "
+        f"Two-factor key of the demo admin, regulator, owners, finance members and "
+        f"committee member: "
         f"{DEMO_TOTP_SECRET} (add it to an authenticator app)"
     )

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from charity.extensions import db
@@ -41,6 +49,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: TOTP secret (base32) of the authenticator app, and when two-factor was turned on.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: The last 30-second TOTP step whose code was accepted: a code is accepted once, only
+    #: for a later step (a conditional UPDATE, so two racing requests cannot both pass).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     #: Bumped when the password changes so that old reset links and sessions die.
     password_changed_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, nullable=False
@@ -62,6 +73,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     #: The server-side session (UserSession.id) of the current request's login; set by
     #: ``accounts.start_session`` and by the loader, never stored.
     current_session_id = None
+    #: Its row, held by the loader so that the two-factor gate and re-authentication
+    #: find it in the identity map (which holds rows weakly) instead of reading it again.
+    current_session_row = None
 
     def get_id(self) -> str:
         """Flask-Login's session identifier: ``<id>:<stamp>:<session id>``.
@@ -158,6 +172,10 @@ class UserSession(db.Model):
     user_agent: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     #: When this login passed the second factor (None: not yet, or not enrolled).
     two_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: When this login last proved who it is (password at login for an account without
+    #: two-factor, its code otherwise, or the re-authentication page): sensitive actions
+    #: need it to be recent (``charity.blueprints.two_factor.require_reauth``).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RecoveryCode(db.Model):

@@ -2,11 +2,12 @@
 connected account is ``Organization.stripe_account_id``): gifts are paid straight into
 them, so the platform never holds donors' money (guarantee 5).
 
-Only an owner, after re-entering their password, gives new credentials; they wait as a
-payout change (charity.services.payout_changes: a delay or a second person) before
-``write_account`` stores them. Secrets are sealed at rest (charity.payments.vault) and
-never shown again; every change appends a public log entry naming the provider and the
-account id (never a secret) and is mailed to the organization's owners and finance members.
+Only an owner, after confirming who they are (a fresh two-factor code), gives new
+credentials; they wait as a payout change (charity.services.payout_changes: a delay or
+a second person) before ``write_account`` stores them. Secrets are sealed at rest
+(charity.payments.vault) and never shown again; every change appends a public log entry
+naming the provider and the account id (never a secret) and is mailed to the
+organization's owners and finance members.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Donation, Membership, MerchantAccount, Organization, User, utcnow
 from charity.payments import vault
-from charity.services.accounts import verify_password
 from charity.web.i18n import N_
 
 #: The fields of each provider's form: (name, secret?). Secrets are sealed, others kept.
@@ -63,11 +64,8 @@ PRIVATE_KEYS = ("private_key", "app_private_key")
 PUBLIC_KEYS = ("platform_public_key", "alipay_public_key")
 
 
-class MerchantAccountError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MerchantAccountError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,6 @@ class SaveCredentials:
     provider: str
     #: The form's values by field name (see FIELDS).
     values: dict[str, str] = field(repr=False)
-    #: The owner's password, re-entered.
-    password: str = field(repr=False)
 
 
 def _require_owner(session: Session, actor: User, organization_id: int) -> None:
@@ -151,14 +147,13 @@ def _check_public_key(text: str, name: str) -> None:
 def check_credentials(
     session: Session, actor: User, command: SaveCredentials
 ) -> tuple[Organization, dict[str, str]]:
-    """An owner, with their password, of a verified organization, giving well-formed
+    """An owner (who confirmed who they are just before: the view's ``require_reauth``)
+    of a verified organization, giving well-formed
     credentials of an account no other organization has: the organization and the
     cleaned values. Saving them is a payout change that waits (charity.services.payout_changes)."""
     if command.provider not in FIELDS:
         raise MerchantAccountError(N_("Unknown payment provider."))
     _require_owner(session, actor, command.organization_id)
-    if not verify_password(actor, command.password):
-        raise MerchantAccountError(N_("The password is not right."), "password")
     organization = session.get(Organization, command.organization_id)
     if organization is None or not organization.is_verified:
         raise MerchantAccountError(N_("Only a verified organization can receive gifts."))

@@ -1,24 +1,37 @@
 """Two-factor authentication: TOTP (RFC 6238, ``pyotp``) and one-time recovery codes.
 
-Required for platform administrators and regulators and for organization owners and
-finance members (issue 15): ``required_for``. Enrolling (``enable``) needs a code from the
+Required for platform administrators and regulators, organization owners and finance
+members, and community fund committee members who approve spending (issue 15):
+``required_for`` is the one definition; the gate in charity.blueprints.two_factor sends such
+an account to set it up before any other page. Enrolling (``enable``) needs a code from the
 authenticator app, shows ten recovery codes once and ends every other session of the
 account; each login of an enrolled account then passes ``check_second_factor`` before any
-page works (the gate in charity.blueprints.auth), recorded on its server-side session
-(``UserSession.two_factor_at``). Services take the session and the actor and never commit.
+page works, recorded on its server-side session (``UserSession.two_factor_at``).
+
+A code is accepted once: ``User.totp_last_step`` moves forward with a conditional UPDATE
+(``WHERE totp_last_step < :step``), so a replayed code, or the same code sent by two
+racing requests, fails (RFC 6238 section 5.2: "the verifier MUST NOT accept the second
+attempt of the OTP after the successful validation has been issued for the first OTP").
+
+Sensitive actions need a recent confirmation (``confirm``/``confirmed_recently``,
+``UserSession.confirmed_at``, REAUTH_MAX_AGE_SECONDS). Services take the session and the
+actor and never commit.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from charity.models import RecoveryCode, User, UserSession
+from charity.core.errors import DomainError
+from charity.models import FundCommitteeMember, RecoveryCode, User, UserSession
 from charity.models.base import utcnow
 from charity.web.i18n import N_
 
@@ -28,18 +41,36 @@ REQUIRED_MEMBER_ROLES = ("owner", "finance")
 RECOVERY_CODES = 10
 #: Codes of the 30-second steps just before and after now are accepted (clock drift).
 VALID_WINDOW = 1
+#: How long a confirmation (password or code) covers sensitive actions.
+DEFAULT_REAUTH_MAX_AGE_SECONDS = 600
+STEP_SECONDS = 30
 
 
-class TwoFactorError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TwoFactorError(DomainError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
-def required_for(user: User) -> bool:
+def required_for(user: User, session: Session | None = None) -> bool:
+    """THE definition of who must have two-factor authentication: platform administrators
+    and regulators, owners and finance members of an organization, and members of a
+    community fund's committee who approve its spending (a seat with an account)."""
     if user.platform_role in REQUIRED_PLATFORM_ROLES:
         return True
-    return any(m.role in REQUIRED_MEMBER_ROLES for m in user.active_memberships)
+    if any(m.role in REQUIRED_MEMBER_ROLES for m in user.active_memberships):
+        return True
+    if session is None or user.id is None:
+        return False
+    seat = session.scalar(
+        select(FundCommitteeMember.id)
+        .where(FundCommitteeMember.user_id == user.id, FundCommitteeMember.ended_at.is_(None))
+        .limit(1)
+    )
+    return seat is not None
+
+
+def missing_for(session: Session, user: User) -> bool:
+    """The account's role needs two-factor authentication and it is not on."""
+    return user.totp_enabled_at is None and required_for(user, session)
 
 
 def new_secret() -> str:
@@ -55,13 +86,35 @@ def _clean(code: str) -> str:
     return "".join(code.split()).replace("-", "").lower()[:64]
 
 
-def _totp_ok(secret: str, code: str) -> bool:
+def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The 30-second step (within the clock-drift window) whose code ``code`` is, or None."""
     code = _clean(code)
-    return (
-        len(code) == 6
-        and code.isdigit()
-        and pyotp.TOTP(secret).verify(code, valid_window=VALID_WINDOW)
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now if now is not None else time.time()) // STEP_SECONDS
+    for step in range(current + VALID_WINDOW, current - VALID_WINDOW - 1, -1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _use_step(session: Session, user: User, step: int) -> bool:
+    """Record ``step`` as used, only if it is later than every step used before: one
+    conditional UPDATE, so of two requests racing with the same code exactly one wins
+    (the loser's UPDATE waits for the winner's row lock, then matches no row)."""
+    result = session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
     )
+    used = result.rowcount == 1
+    session.expire(user, ["totp_last_step"])
+    return used
 
 
 def _hash(code: str) -> str:
@@ -81,41 +134,43 @@ def enable(session: Session, user: User, secret: str, code: str) -> list[str]:
     the account ends (issue 15 finding 13); this one counts as having passed."""
     from charity.services import accounts
 
-    if not _totp_ok(secret, code):
+    step = _matching_step(secret, code)
+    if step is None:
         raise TwoFactorError(
             N_("That code is not right. Check the time on your phone and try again.")
         )
     user.totp_secret = secret
     user.totp_enabled_at = utcnow()
+    user.totp_last_step = step  # the enrolment's code does not log in again
     codes = _new_recovery_codes(session, user)
     accounts.end_all_sessions(session, user, keep_current=True)
     mark_passed(session, user)
     return codes
 
 
-def disable(session: Session, user: User, code: str) -> None:
-    """Turn it off (only where it is not required), with a current code; every other
-    session ends."""
+def disable(session: Session, user: User) -> None:
+    """Turn it off (only where it is not required; the view asks for a fresh confirmation
+    first); every other session ends."""
     from charity.services import accounts
 
-    if required_for(user):
+    if required_for(user, session):
         raise TwoFactorError(
             N_("Your role needs two-factor authentication: it cannot be turned off.")
         )
-    if not check_second_factor(session, user, code):
-        raise TwoFactorError(N_("That code is not right."))
     user.totp_secret = None
+    user.totp_last_step = None
     user.totp_enabled_at = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     accounts.end_all_sessions(session, user, keep_current=True)
 
 
 def check_second_factor(session: Session, user: User, code: str) -> bool:
-    """A code from the app, or an unused recovery code (then used up)."""
+    """A code from the app not used before, or an unused recovery code (then used up)."""
     if not user.totp_secret:
         return False
-    if _totp_ok(user.totp_secret, code):
-        return True
+    step = _matching_step(user.totp_secret, code)
+    if step is not None:
+        return _use_step(session, user, step)
     row = session.scalar(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
@@ -132,21 +187,57 @@ def check_second_factor(session: Session, user: User, code: str) -> bool:
 def pass_login(session: Session, user: User, code: str) -> None:
     """The login's second step: the session counts as passed, or TwoFactorError."""
     if not check_second_factor(session, user, code):
-        raise TwoFactorError(N_("That code is not right."))
+        raise TwoFactorError(N_("That code is not right, or it was used already."))
     mark_passed(session, user)
 
 
 def _current(session: Session, user: User) -> UserSession | None:
     if not user.current_session_id:
         return None
+    held = user.current_session_row
+    if held is not None:
+        state = inspect(held)  # (its key, without loading an expired or deleted row)
+        if state.persistent and state.identity == (user.current_session_id,):
+            return held
     row = session.get(UserSession, user.current_session_id)
     return row if row is not None and row.user_id == user.id else None
 
 
 def mark_passed(session: Session, user: User, at: datetime | None = None) -> None:
+    """This login passed its second factor, which also confirms who it is just now."""
     row = _current(session, user)
     if row is not None:
-        row.two_factor_at = at or utcnow()
+        row.two_factor_at = row.confirmed_at = at or utcnow()
+
+
+def confirm(session: Session, user: User, secret: str) -> None:
+    """Re-authentication: a code (or a recovery code) of an enrolled account, the password
+    of any other; the current session counts as confirmed, or TwoFactorError."""
+    from charity.services.accounts import verify_password
+
+    if user.totp_enabled_at is not None:
+        if not check_second_factor(session, user, secret):
+            raise TwoFactorError(N_("That code is not right, or it was used already."))
+    elif not verify_password(user, secret):
+        raise TwoFactorError(N_("The password is not right."))
+    mark_confirmed(session, user)
+
+
+def mark_confirmed(session: Session, user: User) -> None:
+    """The current session proved who it is just now (the password at a login without
+    two-factor, or the re-authentication page)."""
+    row = _current(session, user)
+    if row is not None:
+        row.confirmed_at = utcnow()
+
+
+def confirmed_recently(
+    session: Session, user: User, max_age_seconds: int, now: datetime | None = None
+) -> bool:
+    row = _current(session, user)
+    if row is None or row.confirmed_at is None:
+        return False
+    return (now or utcnow()) - row.confirmed_at <= timedelta(seconds=max_age_seconds)
 
 
 def session_passed(session: Session, user: User) -> bool:

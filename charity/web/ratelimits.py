@@ -231,6 +231,25 @@ def outbound_mail(view: Any) -> Any:
     return per_sender(per_recipient(view))
 
 
+def _account_key() -> str:
+    """The account (not the session: an attacker with the password can open many)."""
+    from flask_login import current_user
+
+    if current_user.is_authenticated:
+        return f"account:{current_user.id}"
+    return f"ip:{get_remote_address()}"
+
+
+#: Wrong two-factor codes (a 400) per account: 10**6 codes, 3 valid at a time, so a few
+#: dozen guesses an hour leave an attacker with the password no real chance (issue 15).
+second_factor = limiter.limit(
+    _limit("RATELIMIT_SECOND_FACTOR"),
+    methods=["POST"],
+    scope="second_factor",
+    key_func=_account_key,
+    deduct_when=lambda response: response.status_code == 400,
+)
+
 #: Never counted by the per-address page limit: machines that must always get through
 #: (load balancers, Prometheus, the payment providers' notifications) and static assets.
 #: The public JSON API (``api_v1``) has its own limit, RATELIMIT_API.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
@@ -77,6 +78,14 @@ def _apply(page, live, org_name: str, code: str) -> None:  # type: ignore[no-unt
     page.fill("#description_md", "为**社区长者**提供助餐服务。")
     with page.expect_navigation():
         page.click("main form button[type=submit]")
+    # An owner needs two-factor authentication (issue 15): the applicant sets it up first.
+    assert "/account/2fa/setup" in page.url, page.url
+    secret = page.locator("#totp-secret").inner_text()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main a.button")  # "Continue", after the recovery codes
     assert page.locator("h1").inner_text() == org_name
     assert page.locator(".badge.warn").count() >= 1  # pending review
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
+import pyotp
 import pytest
 from sqlalchemy import func, select
 
@@ -33,6 +35,13 @@ def test_apply_creates_a_pending_organization_owned_by_the_applicant(
     assert org.contact_email == "contact@example.org"
     assert org.qualification_number is None and not org.has_qualification
     assert user.role_in(org.id) == "owner"
+    # An owner needs two-factor authentication (issue 15): set it up first, then manage.
+    sent = client.get(f"/orgs/{org.id}/manage")
+    assert sent.headers["Location"] == f"/account/2fa/setup?next=/orgs/{org.id}/manage"
+    setup = client.get(sent.headers["Location"]).get_data(as_text=True)
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup).group(1)
+    done = client.post(sent.headers["Location"], data={"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 200
     page = client.get(f"/orgs/{org.id}/manage").get_data(as_text=True)
     assert "广州市海珠区邻里互助会" in page
 

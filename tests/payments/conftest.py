@@ -260,13 +260,13 @@ def connect(organization, provider: str, credentials: dict):  # type: ignore[no-
     """Save the organization's merchant account through the service, as its owner."""
     from charity.models import Membership
     from charity.services import merchant_accounts, payout_changes
-    from tests.factories import PASSWORD, UserFactory
+    from tests.factories import UserFactory
 
     owner = UserFactory()
     db.session.add(Membership(user=owner, organization=organization, role="owner"))
     db.session.flush()
     command = merchant_accounts.SaveCredentials(
-        organization.id, provider, form_values(provider, credentials), PASSWORD
+        organization.id, provider, form_values(provider, credentials)
     )
     # The owner's request waits PAYOUT_CHANGE_DELAY_HOURS, then is applied (issue 15 #12).
     change = payout_changes.request_wallet_change(db.session, owner, command)

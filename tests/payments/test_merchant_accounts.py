@@ -1,18 +1,20 @@
-"""An organization's own merchant accounts: entered by an owner after re-entering the
-password, sealed at rest, never shown again, logged publicly (without secrets), mailed
-to the owners and finance members."""
+"""An organization's own merchant accounts: entered by an owner after a fresh two-factor
+confirmation (``require_reauth``, issue 15), sealed at rest, never shown again, logged
+publicly (without secrets), mailed to the owners and finance members."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from charity.extensions import db
-from charity.models import AuditEntry, Membership, MerchantAccount
+from charity.models import AuditEntry, Membership, MerchantAccount, PayoutChange, UserSession
+from charity.models.base import utcnow
 from charity.payments import vault
 from charity.services import payout_changes
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory, fresh_code
 from tests.payments.conftest import form_values
 
 
@@ -24,7 +26,7 @@ def _people(organization):  # type: ignore[no-untyped-def]
     return owner, finance, editor
 
 
-def test_owner_connects_wechatpay_after_reentering_the_password(
+def test_owner_connects_wechatpay_after_a_fresh_confirmation(
     client, login, wallet_app, db_session, sim_credentials, mail_outbox
 ):
     from tests.factories import CampaignFactory
@@ -38,15 +40,27 @@ def test_owner_connects_wechatpay_after_reentering_the_password(
     login(editor)
     assert client.get(url).status_code == 403
     login(owner)
-    wrong = client.post(url, data={**values, "password": "not my password"})
-    assert wrong.status_code == 400 and "The password is not right." in wrong.get_data(as_text=True)
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(MerchantAccount)) == 0
+    # A confirmation older than REAUTH_MAX_AGE_SECONDS sends the owner to confirm first.
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == owner.id)
+        .values(confirmed_at=utcnow() - timedelta(minutes=11))
+    )
+    stale = client.post(url, data=values, headers={"Referer": f"http://localhost{url}"})
+    assert stale.status_code == 303
+    assert stale.headers["Location"].startswith("/account/2fa/confirm?next=")
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(PayoutChange)) == 0
+    wrong = client.post(stale.headers["Location"], data={"code": "000000"})
+    assert wrong.status_code == 400
+    back = client.post(stale.headers["Location"], data={"code": fresh_code(owner)})
+    assert back.status_code == 303 and back.headers["Location"] == url
+    assert client.get(url).status_code == 200
 
-    bad_key = client.post(url, data={**values, "private_key": "nonsense", "password": PASSWORD})
+    bad_key = client.post(url, data={**values, "private_key": "nonsense"})
     assert bad_key.status_code == 400
     assert "not an RSA private key" in bad_key.get_data(as_text=True)
 
-    saved = client.post(url, data={**values, "password": PASSWORD})
+    saved = client.post(url, data=values)
     assert saved.status_code == 303, saved.get_data(as_text=True)[:2000]
     # A payout change waits (issue 15 finding 12); everyone was told at once.
     assert db.session.scalar(sa.select(sa.func.count()).select_from(MerchantAccount)) == 0

@@ -26,9 +26,27 @@ MEMBER_B = "member_b"
 ADMIN = "admin"
 REGULATOR = "regulator"
 
-ROLES = (ANONYMOUS, DONOR, OWNER_A, FINANCE_A, EDITOR_A, MEMBER_B, ADMIN, REGULATOR)
+#: The attackers of issue 15's review, each checked on every route:
+#: - the owner of A signed in with a second account of their own: invited by A's owner as
+#:   finance, accepted today, e-mail confirmed and two-factor on (all an attacker can do
+#:   quickly); only the four-eyes rule's membership age stops them from approving;
+SECOND_A = "second_a"
+#: - the owner of an organization that is only applying (not verified);
+OWNER_PENDING = "owner_pending"
+#: - an anonymous client behind the documented proxy (TRUSTED_PROXIES=1) forging
+#:   X-Forwarded-For (127.0.0.1), X-Forwarded-Host and X-Real-IP.
+PROXY_ATTACKER = "proxy_attacker"
+
+ROLES = (
+    ANONYMOUS, DONOR, OWNER_A, FINANCE_A, EDITOR_A, MEMBER_B, ADMIN, REGULATOR,
+    SECOND_A, OWNER_PENDING, PROXY_ATTACKER,
+)  # fmt: skip
 EVERYONE = frozenset(ROLES)
-LOGGED_IN = EVERYONE - {ANONYMOUS}
+LOGGED_IN = EVERYONE - {ANONYMOUS, PROXY_ATTACKER}
+#: Unless a case names them, the new actors get exactly what the actor they resemble gets:
+#: a finance member of A, an outsider to A who owns another organization, an anonymous
+#: visitor.
+LIKE = {SECOND_A: FINANCE_A, OWNER_PENDING: MEMBER_B, PROXY_ATTACKER: ANONYMOUS}
 MEMBERS_A = frozenset({OWNER_A, FINANCE_A, EDITOR_A})
 NOBODY: frozenset[str] = frozenset()
 
@@ -42,6 +60,20 @@ class Case:
     variant: str = ""
     #: Query string arguments (literal values).
     query: dict[str, str] = field(default_factory=dict)
+    #: Roles that get past authorization but whom the service then refuses: their request
+    #: must change nothing either (the four-eyes rule refusing a second account).
+    inert: frozenset[str] = frozenset()
+    #: Roles refused here although the actor they are LIKE is allowed.
+    denied: frozenset[str] = frozenset()
+
+
+def allows(case: Case, role: str) -> bool:
+    """Whether ``role`` may use the route of ``case`` (LIKE for the new actors)."""
+    if role in case.denied:
+        return False
+    if role in case.allowed:
+        return True
+    return role in LIKE and LIKE[role] in case.allowed
 
 
 def get(allowed: frozenset[str], **kw) -> Case:  # type: ignore[no-untyped-def]
@@ -78,11 +110,13 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "auth.logout_everywhere": (post(LOGGED_IN),),
     "two_factor.verify": (get(LOGGED_IN), post(LOGGED_IN)),
     "two_factor.setup": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.confirm": (get(LOGGED_IN), post(LOGGED_IN)),
+    "two_factor.disable": (post(LOGGED_IN),),
     # --- organizations ---------------------------------------------------------------------
     "orgs.directory": (get(EVERYONE),),
     "orgs.show": (
         get(EVERYONE),
-        get({ADMIN, OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+        get({ADMIN, OWNER_A, OWNER_PENDING}, args={"org_id": "org_pending"}, variant="pending"),
     ),
     "orgs.mine": (get(LOGGED_IN),),
     "orgs.apply": (get(LOGGED_IN - {REGULATOR}), post(LOGGED_IN - {REGULATOR})),
@@ -90,7 +124,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "orgs.edit": (
         get({OWNER_A}),
         post({OWNER_A}),
-        post({OWNER_A}, args={"org_id": "org_pending"}, variant="pending"),
+        post({OWNER_A, OWNER_PENDING}, args={"org_id": "org_pending"}, variant="pending"),
     ),
     "orgs.members": (get(MEMBERS_A),),
     # MCA Order 81 arts. 14-15: owners and finance staff keep the related-party list
@@ -228,15 +262,17 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "payment_accounts.dismiss": (post(FINANCE, args={"parked_id": "gift"}),),
     # a pending receiving-account change (requested by owner_a): owners and finance decide;
     # the four-eyes rule then refuses the requester with a message (issue 15 finding 12)
-    "payment_accounts.approve_change": (post(FINANCE),),
+    "payment_accounts.approve_change": (post(FINANCE, inert=frozenset({SECOND_A})),),
     "payment_accounts.cancel_change": (post(FINANCE),),
     # money waiting for a second person (issue 15, four eyes): a refund request and a
     # recorded bank transfer of A's owner; owners and finance decide, the four-eyes rule
     # then refuses the requester (and anyone without 2FA) with a message
     "money_approvals.index": (get(FINANCE),),
-    "money_approvals.approve_refund": (post(FINANCE),),
+    "money_approvals.approve_refund": (post(FINANCE, inert=frozenset({SECOND_A})),),
     "money_approvals.reject_refund": (post(FINANCE),),
-    "money_approvals.confirm_gift": (post(FINANCE, args={"donation_id": "awaiting_gift"}),),
+    "money_approvals.confirm_gift": (
+        post(FINANCE, args={"donation_id": "awaiting_gift"}, inert=frozenset({SECOND_A})),
+    ),
     "money_approvals.decline_gift": (post(FINANCE, args={"donation_id": "awaiting_gift"}),),
     "reconciliation.show_run": (get(FINANCE, args={"run_id": "reconciliation_run"}),),
     "reconciliation.apply": (
@@ -256,7 +292,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # --- operations: health for load balancers; metrics by network or token, not by role
     # (test clients come from 127.0.0.1; other addresses: test_metrics_refuse_other_addresses)
     "ops.healthz": (get(EVERYONE),),
-    "ops.prometheus_metrics": (get(EVERYONE),),
+    # behind the proxy, a forged "X-Forwarded-For: 127.0.0.1" does not make a loopback client
+    "ops.prometheus_metrics": (get(EVERYONE, denied=frozenset({PROXY_ATTACKER})),),
     # --- community funds and disbursements --------------------------------------------------
     "funds.index": (get(EVERYONE),),
     "funds.show": (get(EVERYONE),),
@@ -268,7 +305,7 @@ TABLE: dict[str, tuple[Case, ...]] = {
     "funds.transfer": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
     # a fund-to-host request (by finance_a) is decided by the host's finance staff: the
     # four-eyes rule then refuses the requester and unqualified people with a message (422)
-    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}),),
+    "funds.approve_transfer": (post({OWNER_A, FINANCE_A}, inert=frozenset({SECOND_A})),),
     "funds.reject_transfer": (post({OWNER_A, FINANCE_A}),),
     "funds.close": (get({OWNER_A}), post({OWNER_A})),
     "funds.earmark": (get({OWNER_A, FINANCE_A}), post({OWNER_A, FINANCE_A})),
@@ -292,7 +329,9 @@ TABLE: dict[str, tuple[Case, ...]] = {
             variant="individual",
         ),
     ),
-    "disbursements.approve": (post({OWNER_A, FINANCE_A}),),
+    # an owner's second account (SECOND_A) gets past the role check and is refused by the
+    # four-eyes rule (its membership is new): nothing changes (issue 15 finding 6)
+    "disbursements.approve": (post({OWNER_A, FINANCE_A}, inert=frozenset({SECOND_A})),),
     "disbursements.reject": (post({OWNER_A, FINANCE_A}),),
     "disbursements.execute": (post({OWNER_A, FINANCE_A}),),
     "disbursements.queue": (get({OWNER_A, FINANCE_A}),),

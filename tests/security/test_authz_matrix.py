@@ -127,28 +127,55 @@ def _allowed(response) -> bool:  # type: ignore[no-untyped-def]
     return response.status_code not in (401, 403, 404) and not _is_login_redirect(response)
 
 
+#: The documented deployment (docs/deployment.md §7): one nginx at 10.0.0.2 appends the
+#: client's address (203.0.113.66) to whatever X-Forwarded-For the client sent.
+PROXY = "10.0.0.2"
+ATTACKER = "203.0.113.66"
+
+
+def behind_the_proxy(app: Flask, monkeypatch, client) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Serve this request as production does behind the proxy (ProxyFix, one trusted hop)
+    and forge what an attacker can: a loopback X-Forwarded-For, X-Real-IP and
+    X-Forwarded-Host. Returns the headers as they reach the app."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setattr(app, "wsgi_app", ProxyFix(app.wsgi_app, x_for=1, x_proto=1))
+    client.environ_base["REMOTE_ADDR"] = PROXY
+    return {
+        "X-Forwarded-For": f"127.0.0.1, {ATTACKER}",
+        "X-Forwarded-Proto": "http",
+        "X-Real-IP": "127.0.0.1",
+        "X-Forwarded-Host": "evil.example",
+    }
+
+
 @pytest.mark.parametrize(("endpoint", "method", "case", "role"), _params())
 def test_authorization_matrix(
-    app, client, db_session, login, mail_outbox, endpoint, method, case, role
+    app, client, db_session, login, mail_outbox, monkeypatch, endpoint, method, case, role
 ):  # type: ignore[no-untyped-def]
     assert case is not None, (
         f"{method} {endpoint} has no entry in tests/security/authz_table.py: declare who may use it"
     )
     world = seed(app)
     db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
-    if role != table.ANONYMOUS:
+    if role not in (table.ANONYMOUS, table.PROXY_ATTACKER):
         login(world.users[role])
         db.session.commit()  # its server-side session too
     url = _url(app, endpoint, case, world)
     before = _snapshot() if method != "GET" else None
     outbox_before = len(mail_outbox)
-    response = client.open(url, method=method, data={})
+    headers: dict[str, str] = {}
+    if role == table.PROXY_ATTACKER:
+        headers = behind_the_proxy(app, monkeypatch, client)
+    response = client.open(url, method=method, data={}, headers=headers)
     response.get_data()
     response.close()  # file downloads keep the file open until closed
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
-    if role in case.allowed:
+    if table.allows(case, role):
         assert _allowed(response), f"{role} should be allowed: {method} {url} → {response.status}"
         _assert_plain_title(response, url)
+        if before is not None and role in case.inert:
+            assert _snapshot() == before, f"{role}'s {method} {url} changed the database"
         return
     assert not _allowed(response), f"{role} should be denied: {method} {url} → {response.status}"
     if before is not None:

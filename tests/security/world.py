@@ -62,6 +62,9 @@ def seed(app: Flask) -> World:
         (table.OWNER_A, org_pending, "owner"),
     ]:
         MembershipFactory(user=users[role], organization=org, role=member_role)
+    users[table.OWNER_PENDING] = UserFactory(password_hash=_password_hash())
+    MembershipFactory(user=users[table.OWNER_PENDING], organization=org_pending, role="owner")
+    users[table.SECOND_A] = _second_account(org_a, users[table.OWNER_A])
     campaign = CampaignFactory(organization=org_a)
     invitation = _invitation(org_a, users[table.DONOR].email, users[table.OWNER_A])
     editor = db.session.scalar(
@@ -343,6 +346,20 @@ def _gift(campaign) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         "monthly_token": monthly.public_token,
         "log_index": next((r for r in results if isinstance(r, int)), 0),
     }
+
+
+def _second_account(org, owner):  # type: ignore[no-untyped-def]
+    """The owner's second account: invited by the owner as finance and accepted today
+    (through the real invitation service), address confirmed, two-factor on."""
+    from charity.services import organizations
+    from tests.factories import TOTP_SECRET
+
+    alias = UserFactory(email="owner.alias@example.org", password_hash=_password_hash())
+    result = organizations.invite_member(db.session, owner, org, alias.email, "finance")
+    organizations.accept_invitation(db.session, alias, result.token)
+    alias.totp_secret, alias.totp_enabled_at = TOTP_SECRET, utcnow()
+    db.session.flush()
+    return alias
 
 
 def _money_awaiting(campaign, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
