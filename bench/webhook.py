@@ -86,7 +86,7 @@ from charity import create_app
 from charity.extensions import db
 from charity.models import GivingDayCampaign, User
 from charity.services import givingdays
-from charity.services.campaigns import today_cst
+from charity.core.clock import today_cst
 from config import load_config
 app = create_app(load_config())
 campaign_id, org_id = int(sys.argv[1]), int(sys.argv[2])

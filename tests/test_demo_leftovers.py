@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.demo import load_demo_data
 from charity.models import Disbursement, Donation, Organization, RecurringGift, User
 from charity.models.disclosure import Obligation

@@ -114,11 +114,11 @@ def test_no_demo_charity_is_barred_from_filing_campaigns(db_session):
 
     from charity.demo import load_demo_data
     from charity.models import Organization
-    from charity.services.campaigns import _long_overdue_refusal
+    from charity.services.campaigns import long_overdue_refusal
 
     list(load_demo_data())
     verified = db_session.scalars(sa.select(Organization).where(Organization.status == "verified"))
     barred = {
-        org.name: str(_long_overdue_refusal(org)) for org in verified if _long_overdue_refusal(org)
+        org.name: str(long_overdue_refusal(org)) for org in verified if long_overdue_refusal(org)
     }
     assert barred == {}

@@ -68,4 +68,8 @@ def test_no_merge_markers_and_no_endpoint_existence_guards():
             found.append(f"{path.relative_to(ROOT)}: marker")
         if "in current_app.view_functions" in text:
             found.append(f"{path.relative_to(ROOT)}: endpoint guard")
+    guard = re.compile(r"live(_server)?\.has\(|in (current_)?app\.view_functions|has not landed")
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.name != "test_wiring.py" and guard.search(path.read_text(encoding="utf-8")):
+            found.append(f"{path.relative_to(ROOT)}: endpoint guard")
     assert found == []

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from charity.api import fields as f
 from charity.api.resources import Resource
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import STATUSES, status_expression, status_of
 from charity.compliance.rules import DISCLOSURE_TYPES, OBLIGATION_TYPES
+from charity.core.clock import today_cst
 from charity.models import Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
 from charity.models.fund import FUND_STATUSES, Fund
@@ -42,7 +42,7 @@ def _version_value(attr: str):  # type: ignore[no-untyped-def]
     def get(row: Disclosure, versions: dict[int, DisclosureVersion]) -> Any:
         version = versions.get(row.id)
         value = getattr(version, attr) if version is not None else None
-        return f._iso_datetime(value) if attr == "published_at" else value
+        return f.iso_datetime(value) if attr == "published_at" else value
 
     return get
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import cst_date
+from charity.core.clock import cst_date
 from charity.models import Campaign, Organization, User
 from charity.models.enforcement import CampaignSuspension, Complaint
 

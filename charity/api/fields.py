@@ -27,7 +27,7 @@ class ParameterError(ValueError):
         self.message = message
 
 
-def _iso_datetime(value: datetime | None) -> str | None:
+def iso_datetime(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
@@ -98,7 +98,7 @@ def boolean(name: str, description: str, *, attr: str | None = None, example=Non
 def timestamp(name: str, description: str, *, attr: str | None = None, nullable=True) -> Field:  # type: ignore[no-untyped-def]
     schema = _nullable({"type": "string", "format": "date-time"}, nullable)
     example = "2025-03-01T08:00:00Z"
-    return Field(name, schema, _reader(name, attr, _iso_datetime), description, example)
+    return Field(name, schema, _reader(name, attr, iso_datetime), description, example)
 
 
 def day(name: str, description: str, *, attr: str | None = None, nullable=False) -> Field:  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from charity.api import fields as f
 from charity.api.resources import Resource
+from charity.core.clock import today_cst
 from charity.models import GivingDay, MatchingPool, Organization, Pledge, Team
-from charity.services.campaigns import today_cst
 from charity.services.givingday_stats import accepted_campaign_ids, team_raised
 from charity.services.givingdays import pledge_received_fen
 

@@ -282,7 +282,7 @@ def _record(session: Session, app: Flask, answer: Answer, known: dict[str, int])
                         "witness": witness.name,
                         "line": line + "\n",
                         "signed_at": signed_at,
-                        "created_at": store._now(),
+                        "created_at": store.now_utc(),
                     },
                 )
                 known[witness.name] = size

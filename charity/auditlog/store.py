@@ -120,7 +120,7 @@ def lock_head(session: Session) -> tuple[int, bytes]:
         _insert_ignore(
             session,
             _head,
-            {"id": HEAD_ID, "size": 0, "root_hash": merkle.EMPTY_ROOT, "updated_at": _now()},
+            {"id": HEAD_ID, "size": 0, "root_hash": merkle.EMPTY_ROOT, "updated_at": now_utc()},
         )
         head = _select_head(session, lock=True)
         assert head is not None
@@ -132,7 +132,7 @@ def current_head(session: Session) -> tuple[int, bytes]:
     return _select_head(session, lock=False) or (0, merkle.EMPTY_ROOT)
 
 
-def _now() -> datetime:
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
@@ -242,7 +242,7 @@ def append_entries(
     if len(stored) != len(keys):
         raise MissingNodeError(f"the frontier of a tree of size {size} is incomplete")
     frontier = [(level, index, stored[(level, index)]) for level, index in keys]
-    now = at or _now()
+    now = at or now_utc()
     entry_rows: list[dict[str, Any]] = []
     node_rows: list[dict[str, Any]] = []
     for offset, entry in enumerate(new_entries):
@@ -438,7 +438,7 @@ def save_checkpoint(session: Session, size: int, root: bytes, note: str) -> None
     _insert_ignore(
         session,
         _checkpoints,
-        {"tree_size": size, "root_hash": root, "note": note, "created_at": _now()},
+        {"tree_size": size, "root_hash": root, "note": note, "created_at": now_utc()},
     )
 
 

@@ -13,6 +13,7 @@ from charity.core.permissions import admin_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.services import organizations as service
+from charity.web.forms import show_error
 
 bp = Blueprint("admin", __name__)
 
@@ -44,11 +45,7 @@ def review(org_id: int):  # type: ignore[no-untyped-def]
             _decide(organization, form)
         except service.OrganizationError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None)
-            if target is None:
-                flash(str(error.message), "error")
-            else:
-                target.errors = [*target.errors, error.message]
+            show_error(form, error)
         else:
             return redirect(url_for("admin.organizations"))
     status = 400 if request.method == "POST" else 200

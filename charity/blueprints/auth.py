@@ -22,7 +22,7 @@ from charity.models import User
 from charity.ops.mail import Mail, queue_mail
 from charity.services import accounts, two_factor
 from charity.web import links, navigation, ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -117,14 +117,6 @@ def safe_next(default: str) -> str:
     return links.safe_next(request.args.get("next")) or default
 
 
-def _add_error(form: BaseForm, error: accounts.AccountError) -> None:
-    field = getattr(form, error.field, None)
-    if field is None:
-        form.form_errors.append(_(error.message))
-    else:
-        field.errors = [*field.errors, _(error.message)]
-
-
 def _status() -> int:
     return 400 if request.method == "POST" else 200
 
@@ -208,7 +200,7 @@ def login():  # type: ignore[no-untyped-def]
             return _throttled(form, throttled.retry_after)
         except accounts.AccountError as error:
             # No discard: the failed attempt is kept (committed), it counts towards the throttle.
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _start_session(user)
             if user.totp_enabled_at is None:  # the password was just entered
@@ -244,7 +236,7 @@ def signup():  # type: ignore[no-untyped-def]
             registration = accounts.register(db.session, command)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             if registration.user is not None:
                 _queue_verification_mail(registration.user, _next_path())
@@ -347,7 +339,7 @@ def change_password():  # type: ignore[no-untyped-def]
             accounts.change_password(db.session, user, command)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _queue_password_changed_mail(user)
             login_user(user)  # this session carries the new stamp; all others end
@@ -392,7 +384,7 @@ def reset_password(token: str):  # type: ignore[no-untyped-def]
             accounts.reset_password(db.session, user, form.password.data)
         except accounts.AccountError as error:
             uow.discard()
-            _add_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             _queue_password_changed_mail(user)
             logout_user()

@@ -24,6 +24,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.money import format_fen
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
@@ -40,7 +41,7 @@ from charity.services.campaign_stats import campaign_stats, donor_wall
 from charity.services.ledger import campaign_in_kind_fen
 from charity.web import caching
 from charity.web.charts import line_chart, progress_percent
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 
 bp = Blueprint("campaigns", __name__)
 
@@ -120,27 +121,17 @@ class CampaignForm(BaseForm):
     def fill_from(self, campaign: Campaign) -> None:
         for name in _PLAN_TEXT_FIELDS:
             self[name].data = getattr(campaign, name)
-        for name in ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date"):
+        for name in _NOT_TEXT:
             self[name].data = getattr(campaign, name)
         yuan, fen = divmod(campaign.expected_amount_fen, 100)
         self.expected_amount.data = f"{yuan}.{fen:02d}"
         self.partner_uscc.data = campaign.partner.uscc if campaign.partner else ""
 
 
-_PLAN_TEXT_FIELDS = (
-    "title",
-    "summary",
-    "cause",
-    "purpose_md",
-    "region",
-    "person_in_charge",
-    "acceptance_methods",
-    "receiving_account",
-    "beneficiaries",
-    "use_of_funds",
-    "fundraising_cost",
-    "leftover_plan",
-    "filing_number",
+#: Plan fields typed in other kinds of fields (dates, an amount in yuan, a checkbox).
+_NOT_TEXT = ("start_date", "end_date", "filing_date", "is_emergency", "project_end_date")
+_PLAN_TEXT_FIELDS = tuple(
+    name for name in service.TYPED_PLAN_FIELDS if name not in (*_NOT_TEXT, "expected_amount_fen")
 )
 
 
@@ -195,17 +186,6 @@ def percent_text(raised_fen: int, goal_fen: int) -> str:
     return f"{tenths // 10}.{tenths % 10}%" if tenths else "<0.1%"
 
 
-def _apply_errors(form: BaseForm, error: service.CampaignError) -> list:
-    """Put each domain error on its field; return those that belong to the whole form."""
-    general = []
-    for name, message in error.errors:
-        if name and name in form:
-            form[name].errors = [*form[name].errors, message]
-        else:
-            general.append(message)
-    return general
-
-
 def _organization_or_404(org_id: int) -> Organization:
     return db.get_or_404(Organization, org_id)
 
@@ -236,7 +216,7 @@ def index():  # type: ignore[no-untyped-def]
         sort=args.get("sort", "newest"),
         page=args.get("page", 1, type=int) or 1,
     ).cleaned()
-    today = service.today_cst()
+    today = today_cst()
     page = search_campaigns(db.session, query, today=today)
     return render_template(
         "campaigns/index.html",
@@ -270,7 +250,7 @@ def _render_show(campaign_id: int) -> str:
     campaign = _campaign_or_404(campaign_id)
     if not _can_see(campaign):
         abort(404)
-    today = service.today_cst()
+    today = today_cst()
     stats = campaign_stats(db.session, [campaign.id])[campaign.id]
     phase = service.campaign_phase(campaign, today)
     chart_end = min(max(today, campaign.start_date), campaign.end_date)
@@ -336,7 +316,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             campaign = service.file_campaign(db.session, current_user, organization, form.plan())
         except service.CampaignError as error:
             uow.discard()
-            general = _apply_errors(form, error)
+            general = show_error(form, error, whole_form=None)
         else:
             flash(_("The campaign is saved as a draft. Check it, then publish it."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
@@ -362,7 +342,7 @@ def edit(campaign_id: int):  # type: ignore[no-untyped-def]
             service.update_campaign(db.session, current_user, campaign, form.plan())
         except service.CampaignError as error:
             uow.discard()
-            general = _apply_errors(form, error)
+            general = show_error(form, error, whole_form=None)
         else:
             flash(_("The draft is saved."), "success")
             return redirect(url_for("campaigns.show", campaign_id=campaign.id), 303)
@@ -394,7 +374,7 @@ def _render_manage(organization: Organization, problems: list, status: int):  # 
             .order_by(Campaign.created_at.desc(), Campaign.id.desc())
         )
     )
-    today = service.today_cst()
+    today = today_cst()
     return render_template(
         "campaigns/manage.html",
         organization=organization,

@@ -12,16 +12,16 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from charity.compliance import cnexport
-from charity.compliance.dates import today_cst
-from charity.compliance.export import to_csv, to_xlsx
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.disclosure import Disclosure
 from charity.models.enforcement import CnchinaEntry
 from charity.services import cnchina as service
 from charity.web import links
-from charity.web.forms import BaseForm
+from charity.web.exports import csv_bytes, write_xlsx
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("cnchina", __name__)
 
@@ -48,9 +48,9 @@ def export(org_id: int, fmt: str):  # type: ignore[no-untyped-def]
     )
     filename = f"cnchina-{organization.uscc}-{today_cst().isoformat()}.{fmt}"
     if fmt == "csv":
-        body, mime = to_csv(cnexport.HEADERS, rows), "text/csv; charset=utf-8"
+        body, mime = csv_bytes(cnexport.HEADERS, rows), "text/csv; charset=utf-8"
     else:
-        body = to_xlsx("信息公开", cnexport.HEADERS, rows)
+        body = write_xlsx("信息公开", cnexport.HEADERS, rows)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,
@@ -78,8 +78,7 @@ def record(disclosure_id: int):  # type: ignore[no-untyped-def]
             )
         except service.CnchinaError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None) or form.entry_number
-            target.errors = [*target.errors, error.message]
+            show_error(form, error, fallback_field="entry_number")
         else:
             flash(_("The 慈善中国 entry is recorded."), "success")
             return redirect(url_for("disclosures.show", disclosure_id=disclosure.id))

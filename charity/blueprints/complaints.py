@@ -19,7 +19,7 @@ from charity.models.enforcement import COMPLAINT_CATEGORIES
 from charity.services import complaints as service
 from charity.services.uploads import DEFAULT_MAX_BYTES
 from charity.web import ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("complaints", __name__)
 
@@ -102,8 +102,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.ComplaintError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None) or form.body
-            target.errors = [*target.errors, error.message]
+            show_error(form, error, fallback_field="body")
         else:
             return render_template("complaints/received.html", complaint=complaint, code=code), 201
     status = 400 if request.method == "POST" else 200

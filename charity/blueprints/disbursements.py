@@ -20,7 +20,7 @@ from charity.models import Campaign, Disbursement, Fund, Organization
 from charity.services import disbursements as svc
 from charity.services import uploads
 from charity.services.pools import Pool, available_fen
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 from charity.web.labels import PURPOSE_LABELS
 
 bp = Blueprint("disbursements", __name__)
@@ -62,14 +62,6 @@ def _pool_from_args() -> tuple[Pool, Campaign | Fund]:
     abort(404)
 
 
-def _field_error(form: BaseForm, exc: svc.DisbursementError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
-
-
 def _store_evidence(form: RequestForm) -> uploads.StoredFile | None:
     limit = current_app.config.get("EVIDENCE_MAX_BYTES", uploads.DEFAULT_MAX_BYTES)
     data = form.evidence.data.read(limit + 1)
@@ -101,7 +93,7 @@ def new():  # type: ignore[no-untyped-def]
             made = svc.request_disbursement(db.session, current_user, command)
         except svc.DisbursementError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The request was sent for approval."), "success")
             return redirect(url_for("disbursements.show", disbursement_id=made.id))
@@ -171,7 +163,7 @@ def _decide(disbursement_id: int, action, message: str):  # type: ignore[no-unty
         abort(403)
     except svc.DisbursementError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
         return render_template(
             "disbursements/show.html", d=d, staff=True, can_decide=False, can_execute=False
         ), 422

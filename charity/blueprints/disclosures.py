@@ -28,11 +28,11 @@ from sqlalchemy import and_, select
 
 from charity.compliance import enforcement
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import by_status, obligations_for_org
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
@@ -45,6 +45,7 @@ from charity.models.disclosure import (
 from charity.services import disclosures as service
 from charity.services import trusts
 from charity.web import links
+from charity.web.forms import show_error
 
 bp = Blueprint("disclosures", __name__)
 
@@ -183,14 +184,6 @@ def _uploads() -> tuple[service.Upload, ...]:
     return tuple(service.Upload(f.filename or "", f.read()) for f in files)
 
 
-def _show_error(form, error: service.DisclosureError) -> None:  # type: ignore[no-untyped-def]
-    target = form[error.field] if error.field and error.field in form else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.route("/orgs/<int:org_id>/disclosures/new", methods=["GET", "POST"])
 def new(org_id: int):  # type: ignore[no-untyped-def]
     require_login()
@@ -228,7 +221,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.DisclosureError as error:
             uow.discard()
-            _show_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             disclosure = db.session.scalar(
                 select(Disclosure).where(
@@ -302,7 +295,7 @@ def correct(disclosure_id: int):  # type: ignore[no-untyped-def]
             )
         except service.DisclosureError as error:
             uow.discard()
-            _show_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             return redirect(url_for("disclosures.show", disclosure_id=disclosure_id))
     status = (409 if differences else 422) if request.method == "POST" else 200

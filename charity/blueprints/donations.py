@@ -35,7 +35,7 @@ from charity.ops import receipt_mail
 from charity.ops.mail import Mail, queue_mail
 from charity.services import donations, official_receipts, receipts, refund_approvals
 from charity.web import ratelimits
-from charity.web.forms import BaseForm, YuanField, field_error
+from charity.web.forms import BaseForm, YuanField, show_error
 
 bp = Blueprint("donations", __name__)
 
@@ -110,7 +110,7 @@ class DonateForm(BaseForm):
         try:
             field.data = official_receipts.check_donor_uscc(field.data)
         except official_receipts.OfficialReceiptError as error:
-            raise ValidationError(_(error.message)) from None
+            raise ValidationError(error.text()) from None
 
     def validate_invoice_title(self, field: StringField) -> None:
         if (self.company_uscc.data or "").strip() and not (field.data or "").strip():
@@ -218,7 +218,8 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            field_error(form, exc)
+            uow.discard()
+            show_error(form, exc)
         else:
             return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
@@ -255,7 +256,7 @@ def start_payment(donation: Donation, method: str | None = "stripe"):  # type: i
         donations.ensure_payment_intent(db.session, donation.id)
     except donations.DonationError as exc:  # the campaign was suspended meanwhile
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
         return redirect(url_for("campaigns.show", campaign_id=donation.campaign_id))
     except payments.PaymentError:
         uow.discard()
@@ -283,7 +284,7 @@ def pay(token: str):  # type: ignore[no-untyped-def]
         client_secret = donations.card_step_secret(db.session, donation.id)
     except donations.DonationError as exc:  # a suspended campaign (issue 16 point 15)
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
         return redirect(url_for("campaigns.show", campaign_id=donation.campaign_id))
     except payments.PaymentError:
         uow.discard()
@@ -307,7 +308,7 @@ def confirm(token: str):  # type: ignore[no-untyped-def]
         )
     except donations.DonationError as exc:  # a suspended campaign (issue 16 point 15)
         uow.discard()
-        return jsonify(error=_(exc.message)), 409
+        return jsonify(error=exc.text()), 409
     except payments.PaymentError as exc:
         uow.discard()
         current_app.logger.warning("payment error for donation %s: %s", donation.id, exc)
@@ -490,12 +491,12 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         except (donations.DonationError, refund_approvals.RefundApprovalError) as exc:
             uow.discard()
             field = form.amount if exc.field == "amount" else form.reason
-            field.errors = [*field.errors, _(exc.message)]
+            field.errors = [*field.errors, exc.text()]
         except payments.PaymentError as exc:
             uow.discard()
             form.amount.errors = [*form.amount.errors, exc.message]
         else:
-            _queue_refund_mail(made)
+            queue_refund_mail(made)
             flash(_("The refund was made."), "success")
             return redirect(url_for("donations.org_list", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -525,7 +526,7 @@ def issue_receipt(org_id: int, donation_id: int):  # type: ignore[no-untyped-def
         abort(404)
     except receipts.ReceiptError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return redirect(url_for("donations.org_list", org_id=org_id), 303)
     number = donation.receipt_number
     if donation.donor_email:
@@ -534,7 +535,7 @@ def issue_receipt(org_id: int, donation_id: int):  # type: ignore[no-untyped-def
     return redirect(url_for("donations.org_list", org_id=org_id), 303)
 
 
-def _queue_refund_mail(refund_row: Refund) -> None:
+def queue_refund_mail(refund_row: Refund) -> None:
     donation = refund_row.donation
     if donation.donor_email:
         queue_mail(

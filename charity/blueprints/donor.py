@@ -40,7 +40,7 @@ from charity.services import (
 )
 from charity.services.donations import DonationError
 from charity.web import links, ratelimits
-from charity.web.forms import BaseForm, field_error
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("donor", __name__)
 
@@ -51,7 +51,7 @@ def start_monthly(form, command: donations.NewDonation, actor: User | None):  # 
         gift = recurring.create_recurring_gift(db.session, actor, command)
     except donations.DonationError as exc:
         uow.discard()
-        field_error(form, exc)
+        show_error(form, exc)
         campaign = db.session.get_one(Campaign, command.campaign_id)
         return render_template("donations/new.html", campaign=campaign, form=form), 400
     return redirect(url_for("donor.monthly_pay", token=gift.public_token))
@@ -238,7 +238,7 @@ def claim_confirm(token: str):  # type: ignore[no-untyped-def]
         )
     except donor_accounts.ClaimError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
         return _account_page(ClaimForm(), 400)
     flash(
         _("%(count)s gifts were added to your account.", count=result.donations + result.monthly),

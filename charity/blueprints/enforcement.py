@@ -15,15 +15,15 @@ from wtforms import IntegerField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.complaints import CATEGORY_LABELS, STATUS_LABELS
-from charity.compliance.dates import today_cst
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Campaign
 from charity.models.enforcement import Complaint
 from charity.services import complaints as complaint_service
 from charity.services import suspensions, uploads
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("enforcement", __name__)
 
@@ -104,7 +104,7 @@ def _step(complaint_id: int, action) -> object:  # type: ignore[no-untyped-def]
         action(complaint)
     except complaint_service.ComplaintError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
     return redirect(url_for("enforcement.complaint", complaint_id=complaint.id))
 
 
@@ -138,7 +138,7 @@ def reply(complaint_id: int):  # type: ignore[no-untyped-def]
             )
         except complaint_service.ComplaintError as error:
             uow.discard()
-            form.reply.errors = [*form.reply.errors, error.message]
+            form.reply.errors = [*form.reply.errors, error.text()]
         else:
             flash(_("The reply is recorded."), "success")
             return redirect(url_for("enforcement.complaint", complaint_id=complaint.id))
@@ -192,11 +192,7 @@ def suspend(campaign_id: int):  # type: ignore[no-untyped-def]
             )
         except suspensions.SuspensionError as error:
             uow.discard()
-            target = {"reason": form.reason, "complaint": form.complaint}.get(error.field or "")
-            if target is None:
-                flash(str(error.message), "error")
-            else:
-                target.errors = [*target.errors, error.message]
+            show_error(form, error)
         else:
             flash(_("The campaign is suspended; its donors are being told."), "success")
             return redirect(url_for("enforcement.campaign", campaign_id=campaign.id))
@@ -213,7 +209,7 @@ def lift(campaign_id: int):  # type: ignore[no-untyped-def]
             suspensions.lift_suspension(db.session, current_user, campaign, form.note.data or "")
         except suspensions.SuspensionError as error:
             uow.discard()
-            flash(str(error.message), "error")
+            flash(error.text(), "error")
         else:
             flash(_("The suspension is lifted."), "success")
         return redirect(url_for("enforcement.campaign", campaign_id=campaign.id))

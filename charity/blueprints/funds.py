@@ -29,7 +29,7 @@ from charity.services import allocation, donations, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
-from charity.web.forms import BaseForm, YuanField, field_error
+from charity.web.forms import BaseForm, YuanField, show_error
 from charity.web.labels import purpose_label
 
 bp = Blueprint("funds", __name__)
@@ -37,14 +37,6 @@ bp = Blueprint("funds", __name__)
 
 def _fund(fund_id: int) -> Fund:
     return db.session.get(Fund, fund_id) or abort(404)
-
-
-def _apply_error(form: BaseForm, exc: funds.FundError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
 
 
 @bp.get("/")
@@ -137,7 +129,8 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
         try:
             donation = donations.create_donation(db.session, actor, command)
         except donations.DonationError as exc:
-            field_error(form, exc)
+            uow.discard()
+            show_error(form, exc)
         else:
             return start_payment(donation, form.method.data)
     status = 400 if request.method == "POST" else 200
@@ -223,7 +216,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             fund = funds.create_fund(db.session, current_user, command)
         except funds.FundError as exc:
             uow.discard()
-            _apply_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The fund was created."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
@@ -252,7 +245,7 @@ def committee(fund_id: int):  # type: ignore[no-untyped-def]
             funds.replace_committee(db.session, current_user, fund.id, seats)
         except funds.FundError as exc:
             uow.discard()
-            _apply_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The committee was changed."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
@@ -286,7 +279,7 @@ def transfer(fund_id: int):  # type: ignore[no-untyped-def]
             funds.transfer(db.session, current_user, command)
         except funds.FundError as exc:
             uow.discard()
-            _apply_error(form, exc)
+            show_error(form, exc)
         else:
             if command.direction == "to_host":
                 flash(_("The request was recorded: another finance member approves it."), "success")
@@ -323,7 +316,7 @@ def _decide_transfer(fund_id: int, transfer_id: int, action, message: str, reaut
         action(row.id)
     except funds.FundError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
         return _transfer_page(fund, TransferForm(formdata=None), 422)
     flash(message, "success")
     return redirect(url_for("funds.transfer", fund_id=fund.id))
@@ -364,7 +357,7 @@ def close(fund_id: int):  # type: ignore[no-untyped-def]
             funds.close_fund(db.session, current_user, fund.id, form.reason.data)
         except funds.FundError as exc:
             uow.discard()
-            _apply_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The fund was closed."), "success")
             return redirect(url_for("funds.show", fund_id=fund.id))
@@ -420,7 +413,7 @@ def earmark(campaign_id: int):  # type: ignore[no-untyped-def]
             funds.earmark_campaign(db.session, current_user, campaign.id, chosen)
         except funds.FundError as exc:
             uow.discard()
-            _apply_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("funds.earmark", campaign_id=campaign.id))

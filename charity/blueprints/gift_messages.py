@@ -100,7 +100,7 @@ def hide(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         service.hide_message(db.session, current_user, donation.id, form.reason.data or "")
     except service.MessageError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
     else:
         flash(_("The message is hidden; the campaign page says why."), "success")
     return redirect(url_for("gift_messages.queue", org_id=org_id)), 303

@@ -47,7 +47,7 @@ from charity.services import givingdays as service
 from charity.services import sponsor_payments
 from charity.web import caching
 from charity.web.charts import bar_chart
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 from charity.web.links import public_url
 
 bp = Blueprint("givingdays", __name__)
@@ -129,14 +129,6 @@ class LinkForm(BaseForm):
     donation_id = IntegerField(_l("Gift number"), validators=[DataRequired()])
 
 
-def _field_error(form: BaseForm, exc: service.GivingDayError) -> None:
-    target = getattr(form, exc.field or "", None)
-    if target is not None:
-        target.errors = [*target.errors, _(exc.message)]
-    else:
-        flash(_(exc.message), "error")
-
-
 def qr_svg(url: str, title: str) -> str:
     """A QR code of ``url`` as inline SVG (segno), for sharing a team or an event."""
     return segno.make(url, error="m").svg_inline(
@@ -216,7 +208,7 @@ def new_team(campaign_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Your team is ready: share its link with your friends."), "success")
             return redirect(url_for("givingdays.team", team_id=team.id))
@@ -255,7 +247,7 @@ def hide_team(team_id: int):  # type: ignore[no-untyped-def]
             service.hide_team(db.session, current_user, found.id, form.reason.data)
         except service.GivingDayError as exc:
             uow.discard()
-            flash(_(exc.message), "error")
+            flash(exc.text(), "error")
         else:
             flash(_("The team is hidden."), "success")
     else:
@@ -288,7 +280,7 @@ def apply(org_id: int, event_id: int):  # type: ignore[no-untyped-def]
             service.apply_campaign(db.session, current_user, event.id, form.campaign_id.data)
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("Applied. The platform will review the campaign."), "success")
             return redirect(url_for("givingdays.show", event_id=event.id))
@@ -323,7 +315,7 @@ def pledges(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The pledge is recorded."), "success")
             return redirect(url_for("givingdays.pledges", org_id=org_id))
@@ -348,7 +340,7 @@ def link_pledge(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            flash(_(exc.message), "error")
+            flash(exc.text(), "error")
         except LookupError:
             abort(404)
         except PermissionError:  # another organization's pledge (its URL is not the pledge's)
@@ -392,7 +384,7 @@ def sponsor_payments_page(pool_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The payment is recorded. A second person must confirm it."), "success")
             return redirect(url_for("givingdays.sponsor_payments_page", pool_id=pool_id))
@@ -436,7 +428,7 @@ def decide_sponsor_payment(pool_id: int):  # type: ignore[no-untyped-def]
             abort(400)
     except service.GivingDayError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
     else:
         flash(message, "success")
     return redirect(url_for("givingdays.sponsor_payments_page", pool_id=pool_id))
@@ -464,7 +456,7 @@ def admin_events():  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
     events = db.session.scalars(sa.select(GivingDay).order_by(GivingDay.start_date.desc())).all()
@@ -514,7 +506,7 @@ def admin_event(event_id: int):  # type: ignore[no-untyped-def]
             )
         except service.GivingDayError as exc:
             uow.discard()
-            _field_error(form, exc)
+            show_error(form, exc)
         else:
             flash(_("The matching pool is created."), "success")
             return redirect(url_for("givingdays.admin_event", event_id=event.id))
@@ -544,7 +536,7 @@ def admin_decide(event_id: int):  # type: ignore[no-untyped-def]
         )
     except service.GivingDayError as exc:
         uow.discard()
-        flash(_(exc.message), "error")
+        flash(exc.text(), "error")
     else:
         flash(_("Decided."), "success")
     return redirect(url_for("givingdays.admin_event", event_id=event_id))
@@ -574,7 +566,7 @@ def campaign_team_board(campaign_id: int) -> list:
 @bp.app_template_global()
 def campaign_giving_days(campaign_id: int) -> list:
     """The giving days (on now) a campaign takes part in, for a link on its page."""
-    from charity.services.campaigns import today_cst
+    from charity.core.clock import today_cst
 
     today = today_cst()
     return list(

@@ -24,9 +24,9 @@ def home():  # type: ignore[no-untyped-def]
 
 
 def _render_home() -> str:
+    from charity.core.clock import today_cst
     from charity.extensions import db
     from charity.services.campaign_browse import featured_campaigns
-    from charity.services.campaigns import today_cst
 
     featured, stats = featured_campaigns(db.session, today=today_cst())
     return render_template("main/home.html", featured=featured, stats=stats)

@@ -15,15 +15,15 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import MajorTransaction, Organization
 from charity.models.user import MEMBER_ROLES
 from charity.services import disclosures
 from charity.services import major_transactions as service
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 
 bp = Blueprint("major_transactions", __name__)
 
@@ -147,15 +147,6 @@ def _command(
     )
 
 
-def _show_error(form: TransactionForm, error: service.MajorTransactionError) -> None:
-    message = _(error.message, **error.params)
-    target = form[error.field] if error.field and error.field in form else None
-    if target is not None:
-        target.errors = [*target.errors, message]
-    else:
-        form.form_errors.append(message)
-
-
 @bp.route("/orgs/<int:org_id>/transactions/new", methods=["GET", "POST"])
 def new(org_id: int):  # type: ignore[no-untyped-def]
     organization = _org_or_404(org_id)
@@ -173,7 +164,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             abort(403)
         except service.MajorTransactionError as error:
             uow.discard()
-            _show_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             record_id, due = record.id, service.due_date(db.session, record)
             flash(

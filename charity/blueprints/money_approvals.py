@@ -78,16 +78,16 @@ def approve_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def
         abort(404)
     except refund_approvals.RefundApprovalError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return _back(org_id)
     except payments.PaymentError as error:
         uow.discard()
         flash(error.message, "error")
         return _back(org_id)
-    from charity.blueprints.donations import _queue_refund_mail
+    from charity.blueprints.donations import queue_refund_mail
 
     assert made.refund is not None
-    _queue_refund_mail(made.refund)
+    queue_refund_mail(made.refund)
     flash(_("The refund was approved and made."), "success")
     return _back(org_id)
 
@@ -103,7 +103,7 @@ def reject_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     except refund_approvals.RefundApprovalError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return _back(org_id)
     flash(_("The refund request was turned down."), "success")
     return _back(org_id)
@@ -119,7 +119,7 @@ def confirm_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     except offline.OfflineGiftError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return _back(org_id)
     if donation.receipt_number:
         flash(_("Confirmed: receipt %(number)s was issued.", number=donation.receipt_number))
@@ -139,7 +139,7 @@ def decline_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     except offline.OfflineGiftError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return _back(org_id)
     flash(_("The recorded gift was declined: nothing was counted."), "success")
     return _back(org_id)

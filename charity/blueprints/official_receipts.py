@@ -19,7 +19,7 @@ from charity.extensions import db
 from charity.models import Donation, Organization
 from charity.services import official_receipts as svc
 from charity.services import uploads
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("official_receipts", __name__)
 
@@ -96,7 +96,7 @@ def import_csv(org_id: int):  # type: ignore[no-untyped-def]
         count = svc.import_csv(db.session, current_user, org_id, text)
     except svc.ImportRefusedError as refused:
         uow.discard()
-        problems = [(row, _(error.message, **error.params)) for row, error in refused.problems]
+        problems = [(row, error.text()) for row, error in refused.problems]
         return _index_page(organization, form, problems, status=400)
     flash(_("%(count)s bills were recorded.", count=count), "success")
     return redirect(url_for(".index", org_id=org_id), 303)
@@ -122,7 +122,11 @@ def record(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
             )
         except (svc.OfficialReceiptError, uploads.UploadError) as error:
             uow.discard()
-            _show_error(form, error)
+            show_error(
+                form,
+                error,
+                fallback_field="file" if isinstance(error, uploads.UploadError) else None,
+            )
         else:
             flash(_("The bill was recorded; the donor can see it now."), "success")
             return redirect(url_for(".index", org_id=org_id), 303)
@@ -144,20 +148,6 @@ def _store_bill(form: BillForm) -> svc.BillFile | None:
     media = svc.bill_file_type(data)
     stored = uploads.store_file(current_app.config["UPLOAD_DIR"], data, limit, media=media)
     return svc.BillFile(stored.sha256, stored.content_type, stored.size)
-
-
-def _show_error(form: BillForm, error: Exception) -> None:
-    name = getattr(error, "field", None)
-    message = _(getattr(error, "message", str(error)), **getattr(error, "params", {}))
-    field = (
-        getattr(form, name, None)
-        if name
-        else (form.file if isinstance(error, uploads.UploadError) else None)
-    )
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        flash(message, "error")
 
 
 @bp.get("/donations/<token>/official-receipt")

@@ -26,7 +26,7 @@ from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Donation, InKindDetail, OfflineGiftDetail, Organization
 from charity.services import offline, uploads
-from charity.web.forms import BaseForm, YuanField
+from charity.web.forms import BaseForm, YuanField, show_error
 
 bp = Blueprint("offline", __name__)
 
@@ -102,8 +102,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             )
         except offline.OfflineGiftError as exc:
             uow.discard()
-            field = getattr(form, exc.field or "", None) or form.kind
-            field.errors = [*field.errors, _(exc.message)]
+            show_error(form, exc, fallback_field="kind")
         else:
             return _recorded(org_id, donation, _("The offline gift was recorded."))
     status = 422 if form.is_submitted() else 200
@@ -210,8 +209,7 @@ def new_in_kind(org_id: int):  # type: ignore[no-untyped-def]
             donation = offline.record_in_kind_gift(db.session, current_user, command)
         except offline.OfflineGiftError as exc:
             uow.discard()
-            field = getattr(form, exc.field or "", None) or form.description
-            field.errors = [*field.errors, _(exc.message)]
+            show_error(form, exc, fallback_field="description")
         else:
             return _recorded(org_id, donation, _("The in-kind gift was recorded."))
     status = 422 if form.is_submitted() else 200
@@ -237,7 +235,7 @@ def reverse(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
             offline.reverse_gift(db.session, current_user, command)
         except offline.OfflineGiftError as exc:
             uow.discard()
-            form.reason.errors = [*form.reason.errors, _(exc.message)]
+            form.reason.errors = [*form.reason.errors, exc.text()]
         else:
             flash(_("The gift was reversed."), "success")
             return redirect(url_for("offline.index", org_id=org_id), 303)

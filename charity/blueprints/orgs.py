@@ -33,7 +33,7 @@ from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
 from charity.services import payout_changes
 from charity.web import links, ratelimits
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("orgs", __name__)
 
@@ -72,14 +72,6 @@ def _may_see(organization: Organization) -> bool:
     if not current_user.is_authenticated:
         return False
     return current_user.is_admin or role_in_org(current_user, organization.id) is not None
-
-
-def _form_error(form, error: service.OrganizationError) -> None:  # type: ignore[no-untyped-def]
-    field = getattr(form, error.field, None) if error.field else None
-    if field is None:
-        flash(str(error.message), "error")
-    else:
-        field.errors = [*field.errors, error.message]
 
 
 # --- the public directory and pages -------------------------------------------------------
@@ -132,7 +124,7 @@ def apply():  # type: ignore[no-untyped-def]
             abort(403)
         except service.OrganizationError as error:
             uow.discard()
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Thank you! Your application will be reviewed soon."), "success")
             return redirect(url_for("orgs.manage", org_id=organization.id))
@@ -169,7 +161,7 @@ def payment_account(org_id: int):  # type: ignore[no-untyped-def]
             )
         except service.OrganizationError as error:
             uow.discard()
-            _form_error(form, error)
+            show_error(form, error)
         else:
             if change is not None:  # (None: it is the current account already)
                 return change_requested(organization, change)
@@ -191,7 +183,7 @@ def edit(org_id: int):  # type: ignore[no-untyped-def]
             service.update_application(db.session, current_user, organization, form.command())
         except service.OrganizationError as error:
             uow.discard()
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Your application was saved and is waiting for review."), "success")
             return redirect(url_for("orgs.manage", org_id=org_id))
@@ -242,7 +234,7 @@ def record_basic_info_change(org_id: int):  # type: ignore[no-untyped-def]
             )  # fmt: skip
         except service.OrganizationError as error:
             uow.discard()
-            _form_error(change_form, error)
+            show_error(change_form, error)
         else:
             flash(_("Recorded. Publish the changed basic information within 30 days."), "success")
             return redirect(url_for("disclosures.obligations", org_id=org_id))
@@ -287,9 +279,7 @@ def related_parties(org_id: int):  # type: ignore[no-untyped-def]
                     filing_form.filed_on.data,
                 )  # fmt: skip
         except rp.RelatedPartyError as error:
-            target = getattr(submitted, error.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, error.message]
+            show_error(submitted, error, whole_form=None)
         except PermissionError:
             abort(403)
         else:
@@ -322,7 +312,7 @@ def basic_info(org_id: int):  # type: ignore[no-untyped-def]
             changed = service.update_basic_info(db.session, current_user, organization, data)
         except service.OrganizationError as error:
             uow.discard()
-            _form_error(form, error)
+            show_error(form, error)
         else:
             flash(_("Saved."), "success")
             # After a change, the page where the new 30-day obligation is listed.
@@ -376,7 +366,7 @@ def invite(org_id: int):  # type: ignore[no-untyped-def]
         )
     except service.OrganizationError as error:
         uow.discard()
-        _form_error(form, error)
+        show_error(form, error)
         return _members_page(organization, form, 400)
     _queue_invite_mail(organization, form.email.data, result)
     flash(_("An invitation was sent to %(email)s.", email=form.email.data), "success")
@@ -410,7 +400,7 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
         )
     except service.OrganizationError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
         return _members_page(organization, status=400)
     flash(_("The role was changed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
@@ -426,7 +416,7 @@ def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
         service.remove_member(db.session, current_user, organization, membership_id)
     except service.OrganizationError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
         return _members_page(organization, status=400)
     flash(_("The member was removed."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
@@ -442,7 +432,7 @@ def revoke(org_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
         service.revoke_invitation(db.session, current_user, organization, invitation_id)
     except service.OrganizationError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
         return _members_page(organization, status=400)
     flash(_("The invitation was withdrawn."), "success")
     return redirect(url_for("orgs.members", org_id=org_id))
@@ -461,12 +451,12 @@ def invitation(token: str) -> Response | tuple[str, int] | str:
         except service.NotAllowedError as error:
             uow.discard()
             return render_template(
-                "orgs/invitation.html", invitation=found, form=form, problem=error.message
+                "orgs/invitation.html", invitation=found, form=form, problem=error.text()
             ), 403
         except service.OrganizationError as error:
             uow.discard()
             return render_template(
-                "orgs/invitation.html", invitation=found, form=form, problem=error.message
+                "orgs/invitation.html", invitation=found, form=form, problem=error.text()
             ), 400
         flash(_("Welcome to %(org)s!", org=found.organization.name), "success")
         return redirect(url_for("orgs.manage", org_id=found.organization_id))

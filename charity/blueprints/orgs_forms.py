@@ -53,7 +53,7 @@ def _check_uscc(form, field) -> None:  # type: ignore[no-untyped-def]
     try:
         service.org_type_from_uscc(field.data or "")
     except service.OrganizationError as error:
-        raise ValidationError(error.message) from None
+        raise ValidationError(error.text()) from None
 
 
 def _check_website(form, field) -> None:  # type: ignore[no-untyped-def]
@@ -126,12 +126,12 @@ class ApplicationForm(BaseForm):
 
     def _qualification_error(self, error: service.OrganizationError) -> None:
         if error.field == "qualification_date" and self.qualification_date.data:
-            self.qualification_date.errors = [*self.qualification_date.errors, error.message]
+            self.qualification_date.errors = [*self.qualification_date.errors, error.text()]
             return
         for name in service.QUALIFICATION_FIELDS:
             field = getattr(self, name)
             if not field.data:
-                field.errors = [*field.errors, error.message]
+                field.errors = [*field.errors, error.text()]
 
     def command(self) -> service.ApplicationData:
         names = [f.name for f in fields(service.ApplicationData)]

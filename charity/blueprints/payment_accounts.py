@@ -30,7 +30,7 @@ from charity.models import Organization, PayoutChange
 from charity.ops.mail import Mail, queue_mail
 from charity.services import merchant_accounts, parking, payout_changes
 from charity.web import links
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 from charity.web.templating import format_datetime_cst
 
 bp = Blueprint("payment_accounts", __name__)
@@ -127,11 +127,7 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
             change = payout_changes.request_wallet_change(db.session, current_user, command)
         except merchant_accounts.MerchantAccountError as error:
             uow.discard()
-            target = form[error.field] if error.field and error.field in form else None
-            if target is not None:
-                target.errors = [*target.errors, _(error.message)]
-            else:
-                flash(_(error.message), "error")
+            show_error(form, error)
         else:
             return change_requested(organization, change)
     status = 400 if request.method == "POST" else 200
@@ -192,7 +188,7 @@ def _decide_change(org_id: int, change_id: int, action, message: str, reauth: bo
         action(change.id)
     except payout_changes.PayoutChangeError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(message, "success")
     return redirect(url_for("payment_accounts.overview", org_id=org_id) + "#changes", 303)
@@ -233,7 +229,7 @@ def dismiss(org_id: int, parked_id: int):  # type: ignore[no-untyped-def]
             abort(404)
     except parking.ParkingError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(_("The event was closed."), "success")
     return redirect(url_for("payment_accounts.overview", org_id=org_id), 303)

@@ -13,16 +13,16 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import status_expression
 from charity.core import uow
-from charity.core.permissions import require_org_role
+from charity.core.clock import today_cst
+from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, Obligation
 from charity.models.project import CharitableProject
 from charity.services import projects as service
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("projects", __name__)
 
@@ -72,14 +72,6 @@ def _campaign_choices(org_id: int) -> list[tuple[str, str]]:
     ]
 
 
-def _field_error(form, error: service.ProjectError) -> None:  # type: ignore[no-untyped-def]
-    target = form[error.field] if error.field and error.field in form else None
-    if target is not None:
-        target.errors = [*target.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.get("/orgs/<int:org_id>/projects")
 def index(org_id: int):  # type: ignore[no-untyped-def]
     org = _org_or_404(org_id)
@@ -87,7 +79,7 @@ def index(org_id: int):  # type: ignore[no-untyped-def]
         "projects/index.html",
         org=org,
         projects=service.projects_of(db.session, org.id),
-        can_manage=service.can_manage(current_user, org.id),
+        can_manage=can_manage_org(current_user, org.id, service.ROLES),
     )
 
 
@@ -112,7 +104,7 @@ def new(org_id: int):  # type: ignore[no-untyped-def]
             project = service.create_project(db.session, current_user, command)
         except service.ProjectError as error:
             uow.discard()
-            _field_error(form, error)
+            show_error(form, error, whole_form="form")
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("projects.show", project_id=project.id))
@@ -145,7 +137,7 @@ def show(project_id: int):  # type: ignore[no-untyped-def]
     campaigns = db.session.scalars(
         select(Campaign).where(Campaign.id.in_(service.campaign_ids(db.session, project.id)))
     ).all()
-    manage = service.can_manage(current_user, project.organization_id)
+    manage = can_manage_org(current_user, project.organization_id, service.ROLES)
     link_form = LinkForm(prefix="link")
     link_form.campaign_id.choices = _campaign_choices(project.organization_id) if manage else []
     return render_template(
@@ -175,7 +167,7 @@ def end(project_id: int):  # type: ignore[no-untyped-def]
         service.record_end(db.session, current_user, project.id, form.actual_end_date.data)
     except service.ProjectError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("projects.show", project_id=project_id))
@@ -193,7 +185,7 @@ def link(project_id: int):  # type: ignore[no-untyped-def]
         service.link_campaign(db.session, current_user, project.id, int(form.campaign_id.data))
     except service.ProjectError as error:
         uow.discard()
-        flash(str(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(_("Saved."), "success")
     return redirect(url_for("projects.show", project_id=project_id))

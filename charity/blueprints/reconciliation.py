@@ -79,7 +79,7 @@ def apply(org_id: int, run_id: int, difference_id: int):  # type: ignore[no-unty
         reconciliation.apply_difference(db.session, current_user, difference.id, form.reason.data)
     except reconciliation.ReconciliationError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     except payments.PaymentError:
         uow.discard()
         flash(_("The payment service is not available right now. Please try again."), "error")

@@ -34,16 +34,16 @@ from charity.compliance.dashboard import (
     compliance_rates,
     org_timeline,
 )
-from charity.compliance.dates import today_cst
-from charity.compliance.export import to_csv, to_xlsx
 from charity.core import regions, uow
+from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.organization import ORG_TYPES
 from charity.services import organizations as org_service
 from charity.web import table_words
-from charity.web.forms import BaseForm
+from charity.web.exports import csv_bytes, write_xlsx
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100
@@ -183,11 +183,7 @@ def qualification_loss(org_id: int):  # type: ignore[no-untyped-def]
             )  # fmt: skip
         except org_service.OrganizationError as error:
             uow.discard()
-            target = getattr(form, error.field or "", None)
-            if target is None:
-                flash(str(error.message), "error")
-            else:
-                target.errors = [*target.errors, error.message]
+            show_error(form, error)
         else:
             flash(_("The loss of the qualification is recorded."), "success")
             return redirect(url_for("regulator.timeline", org_id=org.id))
@@ -211,9 +207,9 @@ def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
     )
     filename = f"{name}{'-machine' if machine else ''}-{today.isoformat()}.{fmt}"
     if fmt == "csv":
-        body, mime = to_csv(headers, rows), "text/csv; charset=utf-8"
+        body, mime = csv_bytes(headers, rows), "text/csv; charset=utf-8"
     else:
-        body = to_xlsx(name, headers, rows)
+        body = write_xlsx(name, headers, rows)
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(
         body,

@@ -15,17 +15,17 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.blueprints.orgs_forms import is_english
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import status_expression
 from charity.compliance.types import FenField
 from charity.core import regions, uow
+from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required
 from charity.extensions import db
 from charity.models import Organization
 from charity.models.disclosure import Disclosure, Obligation
 from charity.models.trust import CharitableTrust
 from charity.services import trusts as service
-from charity.web.forms import BaseForm
+from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("trusts", __name__)
 _USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
@@ -163,11 +163,7 @@ def new():  # type: ignore[no-untyped-def]
             trust = service.record_trust(db.session, current_user, _command(form))
         except service.TrustError as error:
             uow.discard()
-            target = form[error.field] if error.field and error.field in form else None
-            if target is not None:
-                target.errors = [*target.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
+            show_error(form, error, whole_form="form")
         except PermissionError:
             abort(403)
         else:

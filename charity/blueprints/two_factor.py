@@ -156,7 +156,7 @@ def verify():  # type: ignore[no-untyped-def]
             two_factor.pass_login(db.session, user, form.code.data)
         except two_factor.TwoFactorError as error:
             uow.discard()
-            form.code.errors = [*form.code.errors, _(error.message)]
+            form.code.errors = [*form.code.errors, error.text()]
         else:
             return redirect(_next())
     status = 400 if request.method == "POST" else 200
@@ -182,7 +182,7 @@ def confirm():  # type: ignore[no-untyped-def]
             two_factor.confirm(db.session, user, form.code.data)
         except two_factor.TwoFactorError as error:
             # Kept: a used recovery code stays used; nothing else was written.
-            form.code.errors = [*form.code.errors, _(error.message)]
+            form.code.errors = [*form.code.errors, error.text()]
         else:
             return redirect(_next(), 303)
     status = 400 if request.method == "POST" else 200
@@ -208,7 +208,7 @@ def disable():  # type: ignore[no-untyped-def]
         two_factor.disable(db.session, user)
     except two_factor.TwoFactorError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
     else:
         flash(_("Two-factor authentication is off. Other sessions were logged out."), "success")
     return redirect(url_for("auth.account"), 303)
@@ -231,7 +231,7 @@ def setup():  # type: ignore[no-untyped-def]
             codes = two_factor.enable(db.session, user, secret, form.code.data)
         except two_factor.TwoFactorError as error:
             uow.discard()
-            form.code.errors = [*form.code.errors, _(error.message)]
+            form.code.errors = [*form.code.errors, error.text()]
         else:
             session.pop(_SETUP_SECRET, None)
             flash(_("Two-factor authentication is on. Other sessions were logged out."), "success")

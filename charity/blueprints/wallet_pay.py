@@ -92,7 +92,7 @@ def start(donation: Donation, provider: str):  # type: ignore[no-untyped-def]
         started = wallet_payments.start_wallet_payment(db.session, command, utcnow())
     except donations.DonationError as error:
         uow.discard()
-        flash(_(error.message), "error")
+        flash(error.text(), "error")
         return redirect(url_for("donations.show", token=donation.public_token), 303)
     except payments.PaymentError:
         uow.discard()

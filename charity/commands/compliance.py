@@ -39,8 +39,8 @@ def refresh(today: str | None) -> None:
 def remind(today: str | None) -> None:
     """Email owners 14 and 3 days before each deadline and once it is overdue; each
     reminder is sent once, however often this runs."""
-    from charity.compliance.dates import today_cst
     from charity.compliance.reminders import collect_reminders
+    from charity.core.clock import today_cst
     from charity.extensions import db
     from charity.ops.mail import queue_mail
 

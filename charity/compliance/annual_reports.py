@@ -18,8 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import cst_date
 from charity.compliance.types import missing_fields
+from charity.core.clock import cst_date
 from charity.models.disclosure import Disclosure, DisclosureVersion
 
 

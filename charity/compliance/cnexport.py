@@ -20,8 +20,8 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import cst_date
 from charity.compliance.types import FIELDS, display_value
+from charity.core.clock import cst_date
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion
 from charity.models.enforcement import CnchinaEntry

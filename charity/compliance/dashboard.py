@@ -17,7 +17,6 @@ from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import cst_date
 from charity.compliance.enforcement import TABLES as ENFORCEMENT_TABLES
 from charity.compliance.enforcement import enforcement_tables
 from charity.compliance.obligations import (
@@ -26,6 +25,7 @@ from charity.compliance.obligations import (
     STATUSES,
     status_expression,
 )
+from charity.core.clock import cst_date
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
 from charity.services.figures import raised_by_campaign_query, spent_by_campaign_query

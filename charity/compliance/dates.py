@@ -1,4 +1,4 @@
-"""Calendar arithmetic for deadlines, in China Standard Time (Asia/Shanghai).
+"""Calendar arithmetic for deadlines, in China Standard Time (charity.core.clock).
 
 Month arithmetic clamps to the end of the month (Nov 30 + 3 months = Feb 28/29), as
 dateutil's relativedelta does; a deadline "within 3 months" of Nov 30 is Feb 28.
@@ -7,22 +7,11 @@ dateutil's relativedelta does; a deadline "within 3 months" of Nov 30 is Feb 28.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 from dateutil.relativedelta import relativedelta
 
-CST = ZoneInfo("Asia/Shanghai")
-
-
-def today_cst() -> date:
-    """Today's date in China Standard Time (the legal calendar of every deadline)."""
-    return datetime.now(UTC).astimezone(CST).date()
-
-
-def cst_date(moment: datetime) -> date:
-    """The CST calendar date of an aware moment (23:30 UTC on Dec 31 is Jan 1 in CST)."""
-    return moment.astimezone(CST).date()
+from charity.core.clock import CST
 
 
 def end_of_day_utc(day: date) -> datetime:

@@ -11,7 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from charity.compliance.cnexport import status_by_type
-from charity.compliance.dates import cst_date
+from charity.core.clock import cst_date
 from charity.models import Campaign, Organization
 from charity.models.enforcement import OPEN_STATUSES, CampaignSuspension, Complaint
 

@@ -21,14 +21,7 @@ from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
 from charity.compliance.annual_reports import complete_work_reports
-from charity.compliance.dates import (
-    add_months,
-    cst_date,
-    end_of_day_utc,
-    may_31_following,
-    period_end,
-    today_cst,
-)
+from charity.compliance.dates import add_months, end_of_day_utc, may_31_following, period_end
 from charity.compliance.projects import (
     ProjectFacts,
     load_projects,
@@ -41,6 +34,7 @@ from charity.compliance.trusts import (
     trust_obligations,
     trust_org_ids,
 )
+from charity.core.clock import cst_date, today_cst
 from charity.core.events import Event
 from charity.models import (
     Campaign,

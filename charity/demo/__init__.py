@@ -21,7 +21,7 @@ DEMO_USERS = [
 ]
 
 
-def _ensure_user(email: str, name: str, role: str, province: str | None) -> User:
+def ensure_user(email: str, name: str, role: str, province: str | None) -> User:
     user = accounts.find_user_by_email(db.session, email)
     if user is None:
         user = accounts.sign_up(
@@ -55,7 +55,7 @@ def make_approver(user: User) -> User:
 
 def load_users() -> list[str]:
     for email, name, role, province in DEMO_USERS:
-        _ensure_user(email, name, role, province)
+        ensure_user(email, name, role, province)
     return [f"  {role:<10} {email:<28} {name}" for email, name, role, _ in DEMO_USERS]
 
 

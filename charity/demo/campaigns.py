@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import case, select
 
+from charity.core.clock import CST, today_cst
 from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import Campaign, CampaignUpdate, Organization
-from charity.services.campaigns import CST, today_cst
 
 _PLAN_DEFAULTS: dict[str, Any] = {
     "person_in_charge": "陈其朗",

@@ -51,7 +51,7 @@ def load_major_transaction_demo() -> list[str]:
     pages."""
     from datetime import timedelta
 
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.demo.orgs import DEMO_ORGS, demo_uscc
     from charity.models import MajorTransaction, User
     from charity.services import major_transactions as service

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.events import record_event
-from charity.demo import _ensure_user, make_approver
+from charity.demo import ensure_user, make_approver
 from charity.demo.orgs import demo_uscc
 from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import disbursements, funds, ledger, receipts, uploads
-from charity.services.donations import _log_index, donor_data
+from charity.services.donations import donor_data, log_index_of
 from charity.services.pools import Pool
 
 HOST_USCC_PREFIX = "51440104MJ0000002"  # 广州市越秀区慈善会 in charity/demo/orgs.py
@@ -120,13 +120,13 @@ def _gift(
     # Booked when the money arrived, so the fund's chart and statement show it then.
     ledger.post_donation(db.session, donation, created_at=when)
     results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
-    donation.log_index = _log_index(results)  # the receipt links its log entry
+    donation.log_index = log_index_of(results)  # the receipt links its log entry
     return donation
 
 
 def _users(host: Organization) -> dict[str, User]:
     by_role = {m.role: m.user for m in host.active_memberships}
-    committee = make_approver(_ensure_user(COMMITTEE_EMAIL, "苏明澈", "donor", None))
+    committee = make_approver(ensure_user(COMMITTEE_EMAIL, "苏明澈", "donor", None))
     return {"owner": by_role["owner"], "finance": by_role["finance"], "committee": committee}
 
 

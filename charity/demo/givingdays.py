@@ -13,11 +13,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from charity import payments
+from charity.core.clock import today_cst
 from charity.demo.orgs import demo_uscc
 from charity.extensions import db
 from charity.models import Campaign, GivingDay, Organization, User
 from charity.services import donations, givingdays
-from charity.services.campaigns import today_cst
 
 EVENT_NAME = "6·30 广东扶贫济困日"
 SPONSOR = "广州粤信科技有限公司"

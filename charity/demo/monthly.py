@@ -13,12 +13,12 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.clock import CST, today_cst
 from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
 from charity.services import ledger, receipts
-from charity.services.campaigns import CST, today_cst
-from charity.services.donations import _log_index, donor_data
+from charity.services.donations import donor_data, log_index_of
 
 DONOR_EMAIL = "donor@demo.charity"
 MONTHLY_FEN = 5_000
@@ -53,7 +53,7 @@ def _month(gift: RecurringGift, when: datetime, n: int) -> Donation:
     receipts.assign_receipt_number(db.session, donation, when)
     ledger.post_donation(db.session, donation, created_at=when)
     results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
-    donation.log_index = _log_index(results)
+    donation.log_index = log_index_of(results)
     return donation
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from stdnum.cn import uscc
 
 from charity.core.events import record_event
-from charity.demo import DEMO_MEMBERSHIP_AGE, _ensure_user, make_approver
+from charity.demo import DEMO_MEMBERSHIP_AGE, ensure_user, make_approver
 from charity.extensions import db
 from charity.models import Membership, Organization, utcnow
 
@@ -166,7 +166,7 @@ def _ensure_org(spec: DemoOrg, admin_id: int | None) -> None:
     organization = _build(spec, code, admin_id)
     db.session.add(organization)
     for role in ROLES_BY_STATUS[spec.status]:
-        user = _ensure_user(_email(spec, role), _person(spec, role), "donor", None)
+        user = ensure_user(_email(spec, role), _person(spec, role), "donor", None)
         if spec.status == "verified" and role in ("owner", "finance"):
             make_approver(user)  # they approve each other's requests (four eyes)
         since = utcnow() - DEMO_MEMBERSHIP_AGE

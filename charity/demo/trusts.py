@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CharitableTrust, Organization, User
 from charity.services import trusts as service

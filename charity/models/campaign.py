@@ -21,11 +21,12 @@ from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.image import Image
 from charity.models.organization import Organization
+from charity.models.statuses import TRANSITIONS, IllegalTransitionError, can_transition
 from charity.models.user import User
 
 CAMPAIGN_STATUSES = ("draft", "published", "closed")
 #: draft -> published -> closed; nothing goes back.
-CAMPAIGN_TRANSITIONS = {"draft": {"published"}, "published": {"closed"}, "closed": set()}
+CAMPAIGN_TRANSITIONS = TRANSITIONS["campaign"]
 CAUSES = (
     "poverty",
     "education",
@@ -66,7 +67,7 @@ PLAN_FIELDS = (
 )
 
 
-class CampaignFrozenError(ValueError):
+class CampaignFrozenError(IllegalTransitionError):
     """A programming error: code tried to edit a published plan or a recorded close."""
 
 
@@ -160,13 +161,13 @@ class Campaign(TimestampMixin, db.Model):
         if self.project_end_date is not None:
             return self.project_end_date
         if self.closed_at is not None:
-            from charity.compliance.dates import cst_date
+            from charity.core.clock import cst_date
 
             return min(self.end_date, cst_date(self.closed_at))
         return self.end_date
 
     def can_transition_to(self, status: str) -> bool:
-        return status in CAMPAIGN_TRANSITIONS[self.status]
+        return status != self.status and can_transition("campaign", self.status, status)
 
     @validates(*PLAN_FIELDS)
     def _freeze_published_plan(self, key: str, value: object) -> object:
@@ -177,7 +178,7 @@ class Campaign(TimestampMixin, db.Model):
 
     @validates("status")
     def _follow_transitions(self, key: str, value: str) -> str:
-        if self.status is not None and value != self.status and not self.can_transition_to(value):
+        if not can_transition("campaign", self.status, value):
             raise CampaignFrozenError(f"campaign cannot go from {self.status} to {value}")
         return value
 

@@ -18,22 +18,18 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.campaign import Campaign
 from charity.models.fund import Fund
 from charity.models.organization import Organization
+from charity.models.statuses import TRANSITIONS, can_transition, status_guard
 from charity.models.user import User
 
 DISBURSEMENT_STATUSES = ("requested", "approved", "rejected", "executed")
-DISBURSEMENT_TRANSITIONS = {
-    "requested": {"approved", "rejected"},
-    "approved": {"executed"},
-    "rejected": set(),
-    "executed": set(),
-}
+DISBURSEMENT_TRANSITIONS = TRANSITIONS["disbursement"]
 PURPOSE_CATEGORIES = (
     "medical_supplies",
     "epidemic_supplies",
@@ -116,7 +112,9 @@ class Disbursement(TimestampMixin, db.Model):
         return self.campaign.title if self.campaign is not None else ""
 
     def can_transition_to(self, status: str) -> bool:
-        return status in DISBURSEMENT_TRANSITIONS[self.status]
+        return status != self.status and can_transition("disbursement", self.status, status)
+
+    _follow_transitions = validates("status")(status_guard("disbursement"))
 
     def __repr__(self) -> str:
         return f"<Disbursement {self.id} {self.amount_fen} {self.status}>"

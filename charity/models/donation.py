@@ -16,13 +16,14 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.fund import Fund
 from charity.models.organization import Organization
+from charity.models.statuses import status_guard
 from charity.models.user import User
 
 DONATION_CHANNELS = (
@@ -170,6 +171,8 @@ class Donation(TimestampMixin, db.Model):
         if self.consent_show_name and not self.is_anonymous and self.donor_name:
             return self.donor_name
         return None
+
+    _follow_transitions = validates("status")(status_guard("donation"))
 
     def __repr__(self) -> str:
         return f"<Donation {self.id} {self.amount_fen} {self.status}>"

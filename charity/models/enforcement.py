@@ -15,22 +15,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.campaign import Campaign
 from charity.models.organization import Organization
+from charity.models.statuses import TRANSITIONS, status_guard
 
 COMPLAINT_STATUSES = ("received", "in_review", "replied", "closed")
-#: received -> in review -> replied -> closed; a complaint may be closed from any step
-#: (a duplicate, spam), and nothing goes back.
-COMPLAINT_TRANSITIONS = {
-    "received": {"in_review", "replied", "closed"},
-    "in_review": {"replied", "closed"},
-    "replied": {"closed"},
-    "closed": set(),
-}
+#: received -> in review -> replied -> closed (charity.models.statuses).
+COMPLAINT_TRANSITIONS = TRANSITIONS["complaint"]
 COMPLAINT_CATEGORIES = (
     "misuse_of_funds",
     "false_information",
@@ -99,6 +94,8 @@ class Complaint(TimestampMixin, db.Model):
     @property
     def has_contact(self) -> bool:
         return bool(self.complainant_email or self.complainant_phone)
+
+    _follow_transitions = validates("status")(status_guard("complaint"))
 
 
 class CampaignSuspension(TimestampMixin, db.Model):

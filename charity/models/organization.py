@@ -92,7 +92,7 @@ class Organization(TimestampMixin, db.Model):
     def has_qualification(self) -> bool:
         """Holds a public fundraising qualification (公开募捐资格) today (CST): it has a
         certificate and has not lost it."""
-        from charity.compliance.dates import today_cst
+        from charity.core.clock import today_cst
 
         return self.qualified_on(today_cst())
 

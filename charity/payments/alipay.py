@@ -28,7 +28,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote
 
@@ -36,6 +36,7 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from flask import current_app
 
+from charity.core.clock import CST
 from charity.payments.base import (
     Checkout,
     Intent,
@@ -52,7 +53,6 @@ from charity.payments.base import (
     StatementLine,
 )
 
-CST = timezone(timedelta(hours=8))
 PRODUCTION_GATEWAY = "https://openapi.alipay.com/gateway.do"
 STATES = {"TRADE_SUCCESS": "succeeded", "TRADE_FINISHED": "succeeded", "TRADE_CLOSED": "closed"}
 

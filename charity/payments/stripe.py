@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import stripe
 from flask import current_app
 
+from charity.core.clock import CST
 from charity.payments.base import (
     CardDeclinedError,
     Checkout,
@@ -41,7 +42,6 @@ from charity.payments.declines import decline_message
 
 #: Seconds a webhook signature stays valid (Stripe's own default).
 WEBHOOK_TOLERANCE = 300
-CST = timezone(timedelta(hours=8))
 
 __all__ = [
     "CardDeclinedError",
@@ -60,7 +60,7 @@ def _configure() -> None:
     stripe.max_network_retries = 0
 
 
-def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
+def call_stripe(function: Any, *args: Any, **kwargs: Any) -> Any:
     _configure()
     try:
         return function(*args, **kwargs)
@@ -75,13 +75,13 @@ def _call(function: Any, *args: Any, **kwargs: Any) -> Any:
         raise PaymentError(exc.user_message or str(exc), exc.code or "") from exc
 
 
-def _plain(obj: Any) -> dict[str, Any]:
+def plain(obj: Any) -> dict[str, Any]:
     """Stripe objects as plain dicts (stripe-python 15+ objects are not dicts)."""
     return obj if isinstance(obj, dict) else obj.to_dict()
 
 
 def _intent(obj: Any) -> Intent:
-    obj = _plain(obj)
+    obj = plain(obj)
     latest = obj.get("latest_charge")
     if isinstance(latest, Mapping):
         latest = latest.get("id")
@@ -110,7 +110,7 @@ def intent_from_event_object(obj: Mapping[str, Any]) -> Intent:
 def create_payment_intent(
     *, account: str, amount_fen: int, currency: str, donation_id: int, description: str
 ) -> Intent:
-    obj = _call(
+    obj = call_stripe(
         stripe.PaymentIntent.create,
         amount=amount_fen,
         currency=currency.lower(),
@@ -123,25 +123,25 @@ def create_payment_intent(
 
 
 def retrieve_payment_intent(*, account: str, intent_id: str) -> Intent:
-    return _intent(_call(stripe.PaymentIntent.retrieve, intent_id, stripe_account=account))
+    return _intent(call_stripe(stripe.PaymentIntent.retrieve, intent_id, stripe_account=account))
 
 
 def cancel_payment_intent(*, account: str, intent_id: str) -> None:
     try:
-        _call(stripe.PaymentIntent.cancel, intent_id, stripe_account=account)
+        call_stripe(stripe.PaymentIntent.cancel, intent_id, stripe_account=account)
     except PaymentError:
         current_app.logger.warning("could not cancel PaymentIntent %s", intent_id)
 
 
 def create_setup_intent(*, account: str, donation_id: int) -> tuple[str, str]:
     """A SetupIntent for the browser's card step: (id, client secret)."""
-    obj = _call(
+    obj = call_stripe(
         stripe.SetupIntent.create,
         usage="on_session",
         metadata={"donation_id": str(donation_id)},
         stripe_account=account,
     )
-    obj = _plain(obj)
+    obj = plain(obj)
     return obj["id"], obj["client_secret"]
 
 
@@ -149,7 +149,7 @@ def setup_intent_payment_method(
     *, account: str, setup_intent_id: str, donation_id: int
 ) -> str | None:
     """The card the donor entered, once this donation's SetupIntent succeeded in the browser."""
-    obj = _plain(_call(stripe.SetupIntent.retrieve, setup_intent_id, stripe_account=account))
+    obj = plain(call_stripe(stripe.SetupIntent.retrieve, setup_intent_id, stripe_account=account))
     if obj["status"] != "succeeded":
         return None
     if (obj.get("metadata") or {}).get("donation_id") != str(donation_id):
@@ -165,8 +165,8 @@ def setup_intent_card(
     for this donation or monthly gift, or None. The fingerprint is the same for the same
     card number at every attempt: the per-card rate limit is keyed on it (issue 15 point 3).
     """
-    obj = _plain(
-        _call(
+    obj = plain(
+        call_stripe(
             stripe.SetupIntent.retrieve,
             setup_intent_id,
             expand=["payment_method"],
@@ -188,13 +188,13 @@ def setup_intent_card(
 
 def confirm_payment_intent(*, account: str, intent_id: str, payment_method: str) -> Intent:
     """Attach the card and confirm, server-side. A decline raises CardDeclinedError."""
-    _call(
+    call_stripe(
         stripe.PaymentIntent.modify,
         intent_id,
         payment_method=payment_method,
         stripe_account=account,
     )
-    obj = _call(stripe.PaymentIntent.confirm, intent_id, stripe_account=account)
+    obj = call_stripe(stripe.PaymentIntent.confirm, intent_id, stripe_account=account)
     return _intent(obj)
 
 
@@ -202,26 +202,26 @@ def create_refund(
     *, account: str, intent_id: str, amount_fen: int, refund_id: int
 ) -> tuple[str, str]:
     """Refund part of a PaymentIntent: (stripe refund id, status)."""
-    obj = _call(
+    obj = call_stripe(
         stripe.Refund.create,
         payment_intent=intent_id,
         amount=amount_fen,
         metadata={"refund_id": str(refund_id)},
         stripe_account=account,
     )
-    obj = _plain(obj)
+    obj = plain(obj)
     return obj["id"], obj["status"]
 
 
 def create_test_payment_method(*, account: str, card_number: str) -> str:
     """Tests and the demo only: a card payment method (as Stripe.js would create)."""
-    obj = _call(
+    obj = call_stripe(
         stripe.PaymentMethod.create,
         type="card",
         card={"number": card_number, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
         stripe_account=account,
     )
-    return _plain(obj)["id"]
+    return plain(obj)["id"]
 
 
 def construct_webhook_event(payload: bytes, signature: str | None, secret: str) -> dict:
@@ -257,8 +257,10 @@ def _day_bounds(day: date) -> tuple[int, int]:
 
 def _listing(resource: Any, account: str, day: date) -> list[dict[str, Any]]:
     gte, lt = _day_bounds(day)
-    page = _call(resource.list, created={"gte": gte, "lt": lt}, limit=100, stripe_account=account)
-    return [_plain(item) for item in page.auto_paging_iter()]
+    page = call_stripe(
+        resource.list, created={"gte": gte, "lt": lt}, limit=100, stripe_account=account
+    )
+    return [plain(item) for item in page.auto_paging_iter()]
 
 
 class StripeProvider:
@@ -297,7 +299,9 @@ class StripeProvider:
     def query_refund(
         self, merchant: Merchant, order_no: str, refund_id: str
     ) -> StatementLine | None:
-        obj = _plain(_call(stripe.Refund.retrieve, refund_id, stripe_account=merchant.public_id))
+        obj = plain(
+            call_stripe(stripe.Refund.retrieve, refund_id, stripe_account=merchant.public_id)
+        )
         return _refund_line(obj, order_no)
 
     def parse_notification(

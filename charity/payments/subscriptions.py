@@ -1,7 +1,7 @@
 """Stripe Subscriptions for monthly gifts: Customer, Product + Plan (not Prices), Invoice.
 
 Part of the one place that talks to Stripe (``charity.payments``): calls go through its
-``_call`` wrapper, so errors arrive as our PaymentError family, and objects leave as plain
+``call_stripe`` wrapper, so errors arrive as our PaymentError family, and objects leave as plain
 dataclasses.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import stripe
 
-from charity.payments.stripe import PaymentError, _call, _plain
+from charity.payments.stripe import PaymentError, call_stripe, plain
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def invoice_from_object(obj: Mapping[str, Any]) -> Invoice:
 
 
 def _subscription(obj: Any) -> Subscription:
-    obj = _plain(obj)
+    obj = plain(obj)
     return Subscription(
         id=obj["id"], status=obj["status"], latest_invoice=_id(obj.get("latest_invoice"))
     )
@@ -73,8 +73,8 @@ def _subscription(obj: Any) -> Subscription:
 
 def create_setup_intent(*, account: str, recurring_gift_id: int) -> tuple[str, str]:
     """A SetupIntent for a card to be charged monthly, off session: (id, client secret)."""
-    obj = _plain(
-        _call(
+    obj = plain(
+        call_stripe(
             stripe.SetupIntent.create,
             usage="off_session",
             metadata={"recurring_gift_id": str(recurring_gift_id)},
@@ -88,7 +88,7 @@ def setup_intent_payment_method(
     *, account: str, setup_intent_id: str, recurring_gift_id: int
 ) -> str | None:
     """The card set up for this monthly gift, once its SetupIntent succeeded."""
-    obj = _plain(_call(stripe.SetupIntent.retrieve, setup_intent_id, stripe_account=account))
+    obj = plain(call_stripe(stripe.SetupIntent.retrieve, setup_intent_id, stripe_account=account))
     if obj["status"] != "succeeded":
         return None
     if (obj.get("metadata") or {}).get("recurring_gift_id") != str(recurring_gift_id):
@@ -98,8 +98,8 @@ def setup_intent_payment_method(
 
 def create_customer(*, account: str, payment_method: str, recurring_gift_id: int) -> str:
     """A Customer whose default card is ``payment_method`` (no name or email is sent)."""
-    obj = _plain(
-        _call(
+    obj = plain(
+        call_stripe(
             stripe.Customer.create,
             payment_method=payment_method,
             invoice_settings={"default_payment_method": payment_method},
@@ -112,8 +112,10 @@ def create_customer(*, account: str, payment_method: str, recurring_gift_id: int
 
 def set_default_card(*, account: str, customer: str, payment_method: str) -> None:
     """Make a newly set-up card the one future renewals charge."""
-    _call(stripe.PaymentMethod.attach, payment_method, customer=customer, stripe_account=account)
-    _call(
+    call_stripe(
+        stripe.PaymentMethod.attach, payment_method, customer=customer, stripe_account=account
+    )
+    call_stripe(
         stripe.Customer.modify,
         customer,
         invoice_settings={"default_payment_method": payment_method},
@@ -125,9 +127,9 @@ def create_monthly_plan(
     *, account: str, amount_fen: int, currency: str, recurring_gift_id: int, name: str
 ) -> str:
     """A Product and a monthly Plan for this gift's amount: the plan id."""
-    product = _plain(_call(stripe.Product.create, name=name[:200], stripe_account=account))
-    plan = _plain(
-        _call(
+    product = plain(call_stripe(stripe.Product.create, name=name[:200], stripe_account=account))
+    plan = plain(
+        call_stripe(
             stripe.Plan.create,
             product=product["id"],
             amount=amount_fen,
@@ -144,7 +146,7 @@ def create_subscription(
     *, account: str, customer: str, plan: str, recurring_gift_id: int
 ) -> Subscription:
     """Subscribe; Stripe invoices and charges the first month at once."""
-    obj = _call(
+    obj = call_stripe(
         stripe.Subscription.create,
         customer=customer,
         items=[{"plan": plan}],
@@ -156,12 +158,12 @@ def create_subscription(
 
 def cancel_subscription(*, account: str, subscription: str) -> None:
     """Cancel now (no further invoices), not at the period's end."""
-    _call(stripe.Subscription.cancel, subscription, stripe_account=account)
+    call_stripe(stripe.Subscription.cancel, subscription, stripe_account=account)
 
 
 def retrieve_invoice(*, account: str, invoice_id: str) -> Invoice:
     return invoice_from_object(
-        _plain(_call(stripe.Invoice.retrieve, invoice_id, stripe_account=account))
+        plain(call_stripe(stripe.Invoice.retrieve, invoice_id, stripe_account=account))
     )
 
 
@@ -169,7 +171,7 @@ def subscription_gift_id(*, account: str | None, subscription: str) -> str:
     """The recurring_gift_id we put in the subscription's metadata ('' when absent)."""
     kwargs = {"stripe_account": account} if account else {}
     try:
-        obj = _plain(_call(stripe.Subscription.retrieve, subscription, **kwargs))
+        obj = plain(call_stripe(stripe.Subscription.retrieve, subscription, **kwargs))
     except PaymentError as exc:
         if isinstance(exc.__cause__, stripe.InvalidRequestError):
             return ""  # no such subscription at Stripe: not ours
@@ -179,5 +181,5 @@ def subscription_gift_id(*, account: str | None, subscription: str) -> str:
 
 def subscription_status(*, account: str, subscription: str) -> str:
     """The subscription's status at Stripe (``active``, ``past_due``, ``canceled``...)."""
-    obj = _plain(_call(stripe.Subscription.retrieve, subscription, stripe_account=account))
+    obj = plain(call_stripe(stripe.Subscription.retrieve, subscription, stripe_account=account))
     return str(obj.get("status") or "")

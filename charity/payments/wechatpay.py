@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from charity.core.clock import CST
 from charity.payments.base import (
     Checkout,
     Intent,
@@ -51,7 +52,6 @@ from charity.payments.base import (
 )
 from charity.payments.declines import WALLET_MESSAGES
 
-CST = timezone(timedelta(hours=8))
 PAY_TYPES = {"native": WeChatPayType.NATIVE, "h5": WeChatPayType.H5, "jsapi": WeChatPayType.JSAPI}
 #: trade_state -> our status words (Intent.status).
 STATES = {

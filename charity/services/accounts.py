@@ -20,6 +20,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.text import has_forbidden_characters
 from charity.models import LoginAttempt, User, UserSession
 from charity.models.base import utcnow
@@ -36,13 +37,8 @@ _VERIFY_SALT = "charity.verify-email"
 VERIFY_MAX_AGE = 3 * 24 * 3600
 
 
-class AccountError(Exception):
+class AccountError(DomainError):
     """A domain error mapped back onto a form field by the view."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class LoginThrottledError(Exception):
@@ -101,9 +97,9 @@ def _dummy_hash() -> str:
 
 def check_new_password(password: str, field: str = "password") -> None:
     if len(password) < PASSWORD_MIN_LENGTH:
-        raise AccountError(field, N_("Use at least 10 characters."))
+        raise AccountError(N_("Use at least 10 characters."), field)
     if len(password) > PASSWORD_MAX_LENGTH or has_forbidden_characters(password):
-        raise AccountError(field, N_("This password cannot be used."))
+        raise AccountError(N_("This password cannot be used."), field)
 
 
 def _set_password(user: User, password: str, now: datetime) -> None:
@@ -126,21 +122,21 @@ def check_email(email: str) -> str:
     """The normalized address, or AccountError (the CLI has no form to do this for it)."""
     email = normalize_email(email)
     if len(email) > EMAIL_MAX_LENGTH or has_forbidden_characters(email):
-        raise AccountError("email", N_("Enter a valid email address."))
+        raise AccountError(N_("Enter a valid email address."), "email")
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError:
-        raise AccountError("email", N_("Enter a valid email address.")) from None
+        raise AccountError(N_("Enter a valid email address."), "email") from None
     return email
 
 
 def check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX_LENGTH or has_forbidden_characters(name):
-        raise AccountError("name", N_("Enter a name of at most 100 characters."))
+        raise AccountError(N_("Enter a name of at most 100 characters."), "name")
     if "<" in name or ">" in name:
         # Names go into mail headers, receipts and PDFs; angle brackets are never part of one.
-        raise AccountError("name", N_("A name cannot contain < or >."))
+        raise AccountError(N_("A name cannot contain < or >."), "name")
     return name
 
 
@@ -164,12 +160,12 @@ def sign_up(
     demo). An unverified account can give but holds no organization role, approval or
     money action (issue 15 finding 5)."""
     if platform_role not in PLATFORM_ROLES:
-        raise AccountError("platform_role", N_("Unknown platform role."))
+        raise AccountError(N_("Unknown platform role."), "platform_role")
     email = check_email(command.email)
     name = check_name(command.name)
     check_new_password(command.password)
     if find_user_by_email(session, email) is not None:
-        raise AccountError("email", N_("An account with this email already exists."))
+        raise AccountError(N_("An account with this email already exists."), "email")
     user = User(
         email=email,
         name=name,
@@ -308,7 +304,7 @@ def log_in(
     if user is None or not verify_password(user, command.password) or not user.is_active:
         _forget_old_attempts(session, email, command.ip, now - policy.window)
         session.add(LoginAttempt(email=email[:EMAIL_MAX_LENGTH], ip=command.ip[:64], at=now))
-        raise AccountError("password", N_("Wrong email or password."))
+        raise AccountError(N_("Wrong email or password."), "password")
     # Only this address's failures: someone else's guesses elsewhere keep their delay.
     session.execute(
         delete(LoginAttempt).where(LoginAttempt.email == email, LoginAttempt.ip == command.ip)
@@ -388,10 +384,10 @@ def change_password(
 ) -> None:
     """Needs the current password; every other session of ``actor`` ends."""
     if not verify_password(actor, command.current_password):
-        raise AccountError("current_password", N_("The current password is wrong."))
+        raise AccountError(N_("The current password is wrong."), "current_password")
     check_new_password(command.new_password, "new_password")
     if command.new_password == command.current_password:
-        raise AccountError("new_password", N_("Choose a password different from the current one."))
+        raise AccountError(N_("Choose a password different from the current one."), "new_password")
     _set_password(actor, command.new_password, now or utcnow())
     end_all_sessions(session, actor, keep_current=True)
 

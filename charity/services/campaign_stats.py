@@ -15,6 +15,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from charity.core.clock import CST
 from charity.models import Donation
 
 #: Donation statuses whose net amount counts towards a campaign's total.
@@ -36,7 +37,7 @@ def _cst_day_default(element, compiler, **kw):  # type: ignore[no-untyped-def]
 
 @compiles(cst_day, "postgresql")
 def _cst_day_postgresql(element, compiler, **kw):  # type: ignore[no-untyped-def]
-    return f"CAST(timezone('Asia/Shanghai', {compiler.process(element.clauses, **kw)}) AS DATE)"
+    return f"CAST(timezone('{CST.key}', {compiler.process(element.clauses, **kw)}) AS DATE)"
 
 
 @dataclass

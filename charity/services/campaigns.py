@@ -21,18 +21,19 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from charity.core.clock import today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import ensure_org_role
 from charity.models import Campaign, CampaignUpdate, Organization, User
-from charity.models.campaign import CAUSES
+from charity.models.campaign import CAUSES, PLAN_FIELDS
 from charity.services import donor_updates, suspensions
 
-CST = ZoneInfo("Asia/Shanghai")
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
 FILING_LEAD_DAYS = 10
 #: CL 73: an emergency campaign is filed at the latest this many days after its start.
@@ -48,16 +49,9 @@ FILE_ROLES = ("owner", "editor")
 PUBLISH_ROLES = ("owner",)
 
 
-class CampaignError(Exception):
-    """Domain errors, each with the form field it belongs to (None: the whole form)."""
-
-    def __init__(self, errors: list[tuple[str | None, Any]]) -> None:
-        super().__init__("; ".join(str(message) for _, message in errors))
-        self.errors = errors
-
-    @classmethod
-    def single(cls, field_name: str | None, message: Any) -> CampaignError:
-        return cls([(field_name, message)])
+class CampaignError(DomainError):
+    """Domain errors, each with the form field it belongs to (None: the whole form); a
+    plan with several problems is one ``CampaignError.many([(field, message), ...])``."""
 
 
 NOT_QUALIFIED = _l(
@@ -75,16 +69,6 @@ COOPERATION_ROUTE = _l(
     "its partner. The qualified organization receives all the money and is responsible for "
     "the campaign."
 )
-
-
-def today_cst(now: datetime | None = None) -> date:
-    """Campaign dates are calendar days in China Standard Time."""
-    return (now or datetime.now(UTC)).astimezone(CST).date()
-
-
-def _require_role(actor: User | None, organization_id: int, roles: tuple[str, ...]) -> None:
-    if actor is None or actor.role_in(organization_id) not in roles:
-        raise PermissionError("the actor may not do this for this organization")
 
 
 def gift_refusal(campaign: Campaign, day: date) -> Any | None:
@@ -117,10 +101,10 @@ def filing_refusal(organization: Organization) -> Any | None:
         return NOT_VERIFIED
     if not organization.has_qualification:
         return NOT_QUALIFIED
-    return _long_overdue_refusal(organization)
+    return long_overdue_refusal(organization)
 
 
-def _long_overdue_refusal(organization: Organization) -> Any | None:
+def long_overdue_refusal(organization: Organization) -> Any | None:
     """Issue 16 point 15: an organization whose oldest unfulfilled obligation has been
     overdue for longer than OVERDUE_FILING_BLOCK_DAYS files no new campaign until it
     catches up (publishes it, even late)."""
@@ -149,6 +133,13 @@ def _long_overdue_refusal(organization: Organization) -> Any | None:
         date=oldest.isoformat(),
         days=days,
     )
+
+
+#: The plan fields a person types: the model's PLAN_FIELDS (the one list) less the
+#: organization, the partner (typed as its USCC, ``partner_uscc``) and the currency.
+TYPED_PLAN_FIELDS = tuple(
+    name for name in PLAN_FIELDS if name not in ("organization_id", "partner_id", "currency")
+)
 
 
 @dataclass(frozen=True)
@@ -304,36 +295,16 @@ def _validated(
 ) -> tuple[CampaignPlan, Organization | None]:
     refusal = filing_refusal(organization)
     if refusal is not None:
-        raise CampaignError.single(None, refusal)
+        raise CampaignError(refusal)
     plan = plan.normalized()
     errors, partner = _plan_errors(session, organization, plan, today, own_id)
     if errors:
-        raise CampaignError(errors)
+        raise CampaignError.many(errors)
     return plan, partner
 
 
 def _apply(campaign: Campaign, plan: CampaignPlan, partner: Organization | None) -> None:
-    for name in (
-        "title",
-        "summary",
-        "cause",
-        "purpose_md",
-        "start_date",
-        "end_date",
-        "region",
-        "person_in_charge",
-        "acceptance_methods",
-        "receiving_account",
-        "beneficiaries",
-        "use_of_funds",
-        "fundraising_cost",
-        "leftover_plan",
-        "expected_amount_fen",
-        "filing_number",
-        "filing_date",
-        "is_emergency",
-        "project_end_date",
-    ):
+    for name in TYPED_PLAN_FIELDS:
         setattr(campaign, name, getattr(plan, name))
     campaign.partner_id = partner.id if partner else None
 
@@ -347,7 +318,7 @@ def file_campaign(
     today: date | None = None,
 ) -> Campaign:
     """Record a filed plan as a draft campaign of ``organization``."""
-    _require_role(actor, organization.id, FILE_ROLES)
+    ensure_org_role(actor, organization.id, FILE_ROLES)
     plan, partner = _validated(session, organization, plan, today or today_cst())
     campaign = Campaign(organization_id=organization.id, status="draft", created_by_id=actor.id)
     _apply(campaign, plan, partner)
@@ -360,10 +331,10 @@ def update_campaign(
     session: Session, actor: User, campaign: Campaign, plan: CampaignPlan, *, today=None
 ) -> Campaign:
     """Edit a draft; a published plan is corrected by a disclosure instead."""
-    _require_role(actor, campaign.organization_id, FILE_ROLES)
+    ensure_org_role(actor, campaign.organization_id, FILE_ROLES)
     if campaign.status != "draft":
-        raise CampaignError.single(
-            None, _l("A published plan cannot be edited. Publish a correction instead.")
+        raise CampaignError(
+            _l("A published plan cannot be edited. Publish a correction instead."), None
         )
     plan, partner = _validated(
         session, campaign.organization, plan, today or today_cst(), campaign.id
@@ -376,15 +347,15 @@ def publish_campaign(
     session: Session, actor: User, campaign: Campaign, *, now: datetime | None = None
 ) -> Campaign:
     """draft -> published: the campaign appears in the list and may receive gifts."""
-    _require_role(actor, campaign.organization_id, PUBLISH_ROLES)
+    ensure_org_role(actor, campaign.organization_id, PUBLISH_ROLES)
     now = now or datetime.now(UTC)
     if campaign.status != "draft":
-        raise CampaignError.single(None, _l("Only a draft can be published."))
+        raise CampaignError(_l("Only a draft can be published."))
     refusal = filing_refusal(campaign.organization)
     if refusal is not None:
-        raise CampaignError.single(None, refusal)
+        raise CampaignError(refusal)
     if campaign.end_date < today_cst(now):
-        raise CampaignError.single(None, _l("The campaign's end date has already passed."))
+        raise CampaignError(_l("The campaign's end date has already passed."))
     campaign.status = "published"
     campaign.published_at = now.replace(microsecond=0)
     record_event(session, "campaign.published", subject_id=campaign.id)
@@ -396,9 +367,9 @@ def close_campaign(
 ) -> Campaign:
     """published -> closed, by the owner at any time or by the system (actor None) at the end."""
     if actor is not None:
-        _require_role(actor, campaign.organization_id, PUBLISH_ROLES)
+        ensure_org_role(actor, campaign.organization_id, PUBLISH_ROLES)
     if campaign.status != "published":
-        raise CampaignError.single(None, _l("Only a published campaign can be closed."))
+        raise CampaignError(_l("Only a published campaign can be closed."))
     campaign.status = "closed"
     campaign.closed_at = (now or datetime.now(UTC)).replace(microsecond=0)
     record_event(session, "campaign.closed", subject_id=campaign.id)
@@ -435,9 +406,9 @@ def post_update(
     now: datetime | None = None,
 ) -> CampaignUpdate:
     """An update on the campaign page, by the organization's owner or editor."""
-    _require_role(actor, campaign.organization_id, FILE_ROLES)
+    ensure_org_role(actor, campaign.organization_id, FILE_ROLES)
     if campaign.status == "draft":
-        raise CampaignError.single(None, _l("Publish the campaign before posting updates."))
+        raise CampaignError(_l("Publish the campaign before posting updates."))
     update = CampaignUpdate(
         campaign=campaign,
         title=command.title,

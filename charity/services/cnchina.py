@@ -5,13 +5,13 @@ correction of a mistyped number replaces it and is logged again."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import User
 from charity.models.disclosure import Disclosure
@@ -23,11 +23,8 @@ _NUMBER = re.compile(r"^[0-9A-Za-z\u4e00-\u9fff（）()〔〕\[\]【】_/-]{1,64
 HOSTS = ("cszg.mca.gov.cn", "mca.gov.cn")
 
 
-class CnchinaError(ValueError):
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class CnchinaError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def entry_of(session: Session, disclosure_id: int) -> CnchinaEntry | None:

@@ -26,8 +26,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import add_working_days, cst_date
+from charity.compliance.dates import add_working_days
+from charity.core.clock import cst_date
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import has_platform_role
 from charity.models import Campaign, Fund, Organization, User
 from charity.models.enforcement import (
     COMPLAINT_CATEGORIES,
@@ -48,13 +51,8 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,20}$")
 _ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
-class ComplaintError(ValueError):
+class ComplaintError(DomainError, ValueError):
     """Refused input; ``message`` is a lazy msgid for the form's ``field``."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -193,7 +191,7 @@ def find_by_reference(session: Session, reference: str, code: str) -> Complaint 
 
 def may_handle(actor: User | None, organization: Organization) -> bool:
     """Admins, and regulators of the organization's province (or of every province)."""
-    if actor is None or actor.platform_role not in ("admin", "regulator"):
+    if not has_platform_role(actor, ("admin", "regulator")):
         return False
     province = actor.regulator_province if actor.platform_role == "regulator" else None
     return not province or province == organization.province

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
@@ -37,13 +38,8 @@ from charity.web.i18n import N_
 FINANCE_ROLES = ("owner", "finance")
 
 
-class DisbursementError(ValueError):
+class DisbursementError(DomainError, ValueError):
     """A request or decision we refuse; ``field`` names its form field (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ from charity.compliance.dates import end_of_day_utc
 from charity.compliance.obligations import refresh_obligations
 from charity.compliance.ratios import check_ratios, ratio_input_from_fields
 from charity.compliance.types import FIELDS, display_value, missing_fields, validate_fields
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import can_manage_org
 from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, CharitableProject, Fund, Organization, User
 from charity.models.disclosure import (
@@ -42,6 +44,7 @@ from charity.models.disclosure import (
 )
 from charity.services import annual_reports, projects, trusts
 from charity.services.figures import campaign_figures, fund_statement_figures
+from charity.services.uploads import path_for, store_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
@@ -49,13 +52,8 @@ _PERIOD_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _YEAR_RE = re.compile(r"^\d{4}$")
 
 
-class DisclosureError(ValueError):
+class DisclosureError(DomainError, ValueError):
     """Bad input for a disclosure; ``field`` names the form field it belongs to."""
-
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PublishDeniedError(PermissionError):
@@ -101,9 +99,7 @@ def publisher_roles(disclosure_type: str) -> tuple[str, ...]:
 
 
 def can_publish(user: Any, organization_id: int, disclosure_type: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return user.role_in(organization_id) in publisher_roles(disclosure_type)
+    return can_manage_org(user, organization_id, publisher_roles(disclosure_type))
 
 
 # --- attachments ----------------------------------------------------------------------
@@ -144,19 +140,8 @@ def check_pdf(content: bytes) -> None:
 
 
 def attachment_path(upload_dir: str | Path, sha256: str) -> Path:
-    return Path(upload_dir) / "disclosures" / sha256[:2] / f"{sha256}.pdf"
-
-
-def _store(upload_dir: str | Path, content: bytes) -> str:
-    # Content-addressed: a rolled-back transaction leaves at most an orphan file.
-    sha = hashlib.sha256(content).hexdigest()
-    path = attachment_path(upload_dir, sha)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(content)
-        tmp.replace(path)
-    return sha
+    """Where an attachment lives in the one file store (charity.services.uploads)."""
+    return path_for(upload_dir, sha256, folder="disclosures", suffix=".pdf")
 
 
 def _clean_filename(name: str) -> str:
@@ -433,7 +418,7 @@ def _add_version(
 def _attach(session: Session, version: DisclosureVersion, uploads, upload_dir) -> None:  # type: ignore[no-untyped-def]
     seen: set[str] = set()
     for upload in uploads:
-        sha = _store(upload_dir, upload.content)
+        sha = store_bytes(upload_dir, upload.content, folder="disclosures", suffix=".pdf")
         if sha in seen:
             continue
         seen.add(sha)

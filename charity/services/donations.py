@@ -30,9 +30,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.clock import today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.models.statuses import check_transition
 from charity.ops import metrics, receipt_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
@@ -44,19 +47,13 @@ from charity.services import (
     receipts,
     suspensions,
 )
-from charity.services.campaigns import today_cst
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = gift_messages.MESSAGE_MAX_LENGTH
 
 
-class DonationError(ValueError):
+class DonationError(DomainError, ValueError):
     """A gift we refuse; ``field`` names the form field it belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PaymentMismatchError(ValueError):
@@ -110,11 +107,11 @@ def lock_donation(session: Session, donation_id: int) -> Donation:
     ).one()
 
 
-def _open_campaign(session: Session, campaign_id: int) -> Campaign:
+def open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    from charity.services.campaigns import today_cst  # campaign days are China Standard Time
+    from charity.core.clock import today_cst
 
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
@@ -210,7 +207,7 @@ def create_donation(session: Session, actor: User | None, command: NewDonation) 
 def _open_target(session: Session, command: NewDonation) -> Any:
     """funds: the open campaign or fund the gift is for."""
     if command.fund_id is None:
-        return _open_campaign(session, command.campaign_id or 0)
+        return open_campaign(session, command.campaign_id or 0)
     from charity.services.funds import FundError, open_fund_for_gifts
 
     try:
@@ -526,7 +523,7 @@ def confirm_payment(
     # receipt counter and before the log head, and held only for the rest of the commit.
     givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
-    log_index = _log_index(
+    log_index = log_index_of(
         record_event(
             session,
             "donation.succeeded",
@@ -537,6 +534,7 @@ def confirm_payment(
             subject=row,
         )
     )
+    check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
     connection.execute(
         _MARK_SUCCEEDED,
         {
@@ -580,7 +578,7 @@ def _succeeded(donation_id: int, channel: str, amount_fen: int, has_email: bool)
         receipt_mail.queue_receipts([donation_id])
 
 
-def _log_index(results: list[Any]) -> int | None:
+def log_index_of(results: list[Any]) -> int | None:
     """The log entry index, if the audit log subscriber returned its entry (or index)."""
     for result in results:
         index = result if isinstance(result, int) else getattr(result, "index", None)

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.models import Donation, RecurringGift, User
 from charity.services import givingdays
 from charity.web.i18n import N_
@@ -20,10 +21,8 @@ CLAIM_MAX_AGE = 3 * 24 * 3600
 HISTORY_STATUSES = ("succeeded", "partially_refunded", "refunded", "reversed")
 
 
-class ClaimError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ClaimError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:

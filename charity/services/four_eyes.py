@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
 
+from charity.core.errors import DomainError
 from charity.models import Fund, User
 from charity.models.base import utcnow
 from charity.web.i18n import N_
@@ -39,13 +40,8 @@ TOO_NEW = N_(
 )
 
 
-class FourEyesError(ValueError):
+class FourEyesError(DomainError, ValueError):
     """The second person does not qualify; ``message`` says why (translatable)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field: str | None = None
 
 
 def min_membership_days() -> int:

@@ -8,24 +8,21 @@ appear by number, individuals by their anonymized label. The disclosure features
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from charity.core.clock import CST
 from charity.core.money import format_fen
 from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
 from charity.models import LedgerTransaction as Tx
-from charity.web.exports import safe_cell  # the one formula-injection guard
+from charity.web.exports import write_csv  # the one writer, every cell made safe
 from charity.web.labels import purpose_label
 
-CHINA = ZoneInfo("Asia/Shanghai")
 #: Spreadsheet programs run cells starting with these as formulas (CSV injection).
 
 
@@ -105,7 +102,7 @@ def fund_movements(session: Session, fund_id: int) -> list[Movement]:
 
 
 def _year(moment: datetime) -> int:
-    return moment.astimezone(CHINA).year
+    return moment.astimezone(CST).year
 
 
 def build_statement(session: Session, fund: Fund, year: int) -> Statement:
@@ -118,7 +115,7 @@ def monthly_flows(session: Session, fund_id: int) -> list[tuple[str, int, int, i
     """[(YYYY-MM, inflow, outflow, balance at month end)] for the chart and its table."""
     months: dict[str, list[int]] = {}
     for m in fund_movements(session, fund_id):
-        bucket = months.setdefault(m.at.astimezone(CHINA).strftime("%Y-%m"), [0, 0])
+        bucket = months.setdefault(m.at.astimezone(CST).strftime("%Y-%m"), [0, 0])
         bucket[0 if m.amount_fen > 0 else 1] += abs(m.amount_fen)
     balance, result = 0, []
     for month in sorted(months):
@@ -133,51 +130,44 @@ def _yuan(fen: int) -> str:
 
 
 def statement_csv(statement: Statement) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    """The statement as CSV text (with a BOM: Excel opens UTF-8 Chinese correctly): the
+    year's totals, a blank line, then each movement."""
+    totals = [
+        statement.fund.name,
+        statement.year,
+        _yuan(statement.opening_fen),
+        _yuan(statement.inflow_fen),
+        _yuan(statement.outflow_fen),
+        _yuan(statement.closing_fen),
+    ]
+    movements = [
         [
-            gettext("Fund"),
-            gettext("Year"),
-            gettext("Opening balance (yuan)"),
-            gettext("Money in (yuan)"),
-            gettext("Money out (yuan)"),
-            gettext("Closing balance (yuan)"),
+            m.at.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
+            kind_label(m.kind),
+            m.reference,
+            m.description,
+            _yuan(m.amount_fen) if m.amount_fen > 0 else "",
+            _yuan(-m.amount_fen) if m.amount_fen < 0 else "",
         ]
-    )
-    writer.writerow(
-        [
-            safe_cell(statement.fund.name),
-            statement.year,
-            _yuan(statement.opening_fen),
-            _yuan(statement.inflow_fen),
-            _yuan(statement.outflow_fen),
-            _yuan(statement.closing_fen),
-        ]
-    )
-    writer.writerow([])
-    writer.writerow(
-        [
-            gettext("Date"),
-            gettext("Type"),
-            gettext("Reference"),
-            gettext("Description"),
-            gettext("In (yuan)"),
-            gettext("Out (yuan)"),
-        ]
-    )
-    for m in statement.movements:
-        writer.writerow(
-            [
-                m.at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
-                kind_label(m.kind),
-                safe_cell(m.reference),
-                safe_cell(m.description),
-                _yuan(m.amount_fen) if m.amount_fen > 0 else "",
-                _yuan(-m.amount_fen) if m.amount_fen < 0 else "",
-            ]
-        )
-    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Chinese correctly
+        for m in statement.movements
+    ]
+    movement_header = [
+        gettext("Date"),
+        gettext("Type"),
+        gettext("Reference"),
+        gettext("Description"),
+        gettext("In (yuan)"),
+        gettext("Out (yuan)"),
+    ]
+    header = [
+        gettext("Fund"),
+        gettext("Year"),
+        gettext("Opening balance (yuan)"),
+        gettext("Money in (yuan)"),
+        gettext("Money out (yuan)"),
+        gettext("Closing balance (yuan)"),
+    ]
+    return "\ufeff" + write_csv(header, [totals, [], movement_header, *movements])
 
 
 def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
@@ -208,7 +198,7 @@ def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
         pdf.multi_cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     for m in statement.movements:
-        when = m.at.astimezone(CHINA).strftime("%Y-%m-%d")
+        when = m.at.astimezone(CST).strftime("%Y-%m-%d")
         amount = format_fen(m.amount_fen, sign=True)
         pdf.multi_cell(
             0, 5, f"{when}  {m.reference}  {m.description}  {amount}", new_x="LMARGIN", new_y="NEXT"
@@ -222,5 +212,5 @@ def balance_points(session: Session, fund_id: int) -> list[tuple[date, int]]:
     balance = 0
     for m in fund_movements(session, fund_id):
         balance += m.amount_fen
-        days[m.at.astimezone(CHINA).date()] = balance
+        days[m.at.astimezone(CST).date()] = balance
     return sorted(days.items())

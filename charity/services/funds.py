@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
@@ -30,13 +31,8 @@ MIN_COMMITTEE = 5
 MANAGER_ROLES = ("owner", "finance")
 
 
-class FundError(ValueError):
+class FundError(DomainError, ValueError):
     """A fund change we refuse; ``field`` names the form field it belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -155,7 +151,7 @@ def create_fund(session: Session, actor: User, command: NewFund) -> Fund:
     record_event(session, "fund.created", subject_id=fund.id)
     # CL art. 78 / Order 81 (issue 16 point 7): setting up a community fund (专项基金)
     # changes the host's basic information (its sub-units): 30 days to publish it.
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
     record_compliance_trigger(

@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Campaign, Donation, User
 from charity.services.campaign_stats import COUNTED_STATUSES
@@ -47,13 +48,8 @@ _PHONE = re.compile(r"\d(?:[\s\-.()]*\d){6,}")
 _CONTACT_ID = re.compile(r"(微信|weixin|wechat|vx|v信|qq|加我)\s*[:：号]?\s*[a-z0-9_-]{5,}", re.I)
 
 
-class MessageError(ValueError):
+class MessageError(DomainError, ValueError):
     """A message or a moderation step we refuse; ``message`` is an N_ msgid."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def clean_message(text: str | None) -> str:

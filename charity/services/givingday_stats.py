@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.clock import CST, today_cst
 from charity.models import (
     Campaign,
     Donation,
@@ -27,7 +28,6 @@ from charity.models import (
     SpendingAllocation,
     Team,
 )
-from charity.services.campaigns import CST, today_cst
 from charity.services.givingdays import pledge_received_fen
 
 COUNTED = ("succeeded", "partially_refunded", "refunded")

@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from charity.core.clock import CST, today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import (
@@ -52,7 +54,6 @@ from charity.models import (
     User,
 )
 from charity.services import ledger
-from charity.services.campaigns import CST, today_cst
 from charity.web.i18n import N_
 
 TEAM_NAME_MAX = 60
@@ -61,13 +62,8 @@ REASON_MAX = 300
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 
 
-class GivingDayError(ValueError):
+class GivingDayError(DomainError, ValueError):
     """A request we refuse; ``field`` names the form field it belongs to (or None)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -285,7 +281,7 @@ def pool_accounts(session: Session, pool: MatchingPool) -> list[LedgerAccount]:
         key = f"matchpool:{pool.id}:{kind}:{pool.currency}"
         account = session.scalars(sa.select(LedgerAccount).where(LedgerAccount.key == key)).first()
         if account is None:
-            ledger._insert_ignoring_conflict(
+            ledger.insert_ignoring_conflict(
                 session,
                 {
                     "key": key,
@@ -307,7 +303,7 @@ _pools = MatchingPool.__table__
 _LOCK_POOL = sa.select(_pools).where(_pools.c.id == sa.bindparam("pool_id")).with_for_update()
 
 
-def _lock_pool(session: Session, pool_id: int) -> MatchingPool:
+def lock_matching_pool(session: Session, pool_id: int) -> MatchingPool:
     pool = session.scalars(
         sa.select(MatchingPool)
         .where(MatchingPool.id == pool_id)
@@ -841,7 +837,9 @@ def release_for_refund(session: Session, donation: Donation, refund: Refund) -> 
     for match in matches:  # lock the pools first (id order), then write (see match_gift)
         keep = release_share(match.amount_fen, donation.amount_fen, donation.net_fen)
         if match.net_fen - keep > 0:
-            releasing.append((match, match.net_fen - keep, _lock_pool(session, match.pool_id)))
+            releasing.append(
+                (match, match.net_fen - keep, lock_matching_pool(session, match.pool_id))
+            )
     made = []
     for match, amount, pool in releasing:
         pool.allocated_fen -= amount

@@ -24,6 +24,8 @@ from PIL import ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
+from charity.core.permissions import ensure_org_role
 from charity.models import Campaign, CampaignUpdate, Image, ImageVariant, User
 from charity.services import uploads
 from charity.web.i18n import N_
@@ -48,7 +50,7 @@ FALLBACK_QUALITIES = (60, 48, 36, 26)
 IMAGE_ROLES = ("owner", "editor")
 
 
-class PictureError(ValueError):
+class PictureError(DomainError, ValueError):
     """A picture we refuse; the message (an N_ msgid, translated by the view) is for people."""
 
 
@@ -194,11 +196,6 @@ def store_variants(
     return image
 
 
-def _require_role(actor: User, organization_id: int) -> None:
-    if actor.role_in(organization_id) not in IMAGE_ROLES:
-        raise PermissionError("the actor may not change this organization's pictures")
-
-
 def set_campaign_cover(
     session: Session,
     actor: User,
@@ -209,7 +206,7 @@ def set_campaign_cover(
 ) -> Image:
     """Give the campaign a new cover (its owner or editor; drafts and published alike:
     the cover is not part of the filed plan)."""
-    _require_role(actor, campaign.organization_id)
+    ensure_org_role(actor, campaign.organization_id, IMAGE_ROLES)
     description = clean_alt(alt)
     variants = encode_picture(data, "cover")
     image = store_variants(
@@ -233,7 +230,7 @@ def attach_update_photo(
     data: bytes,
     alt: str,
 ) -> Image:
-    _require_role(actor, update.campaign.organization_id)
+    ensure_org_role(actor, update.campaign.organization_id, IMAGE_ROLES)
     description = clean_alt(alt)
     variants = encode_picture(data, "photo")
     image = store_variants(

@@ -84,7 +84,7 @@ class Posting:
     amount_fen: int
 
 
-def _insert_ignoring_conflict(session: Session, values: dict) -> None:
+def insert_ignoring_conflict(session: Session, values: dict) -> None:
     """INSERT ... ON CONFLICT (key) DO NOTHING, so concurrent creators never collide."""
     statement = dialect_insert(session)(LedgerAccount).values(**values).on_conflict_do_nothing()
     session.execute(statement)
@@ -126,7 +126,7 @@ def get_accounts(session: Session, *specs: AccountSpec) -> list[LedgerAccount]:
     ):
         if key in found:
             continue
-        _insert_ignoring_conflict(
+        insert_ignoring_conflict(
             session,
             {
                 "key": key,

@@ -25,14 +25,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import cst_date, today_cst
 from charity.compliance.obligations import (
     refresh_obligations,
     status_expression,
     trigger_period_key,
 )
+from charity.core.clock import cst_date, today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.money import format_fen
+from charity.core.permissions import ensure_org_role
 from charity.core.privacy import personal_data_kind
 from charity.core.text import has_forbidden_characters
 from charity.models import MajorTransaction, Organization, User
@@ -60,14 +62,8 @@ NOTE_MAX = 500
 #: Personal data that must never enter these public texts: charity.core.privacy.
 
 
-class MajorTransactionError(ValueError):
+class MajorTransactionError(DomainError, ValueError):
     """Bad input; ``field`` names the form field, ``params`` fill the message's slots."""
-
-    def __init__(self, message: str, field: str | None = None, **params: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.params = params
 
 
 class NotAllowedError(MajorTransactionError):
@@ -237,13 +233,10 @@ def _corrected(session: Session, command: RecordMajorTransaction) -> MajorTransa
 # --- recording --------------------------------------------------------------------------
 
 
-def _allowed(actor: User, organization: Organization | None) -> Organization:
+def _recorder_organization(actor: User, organization: Organization | None) -> Organization:
     if organization is None or not organization.is_verified:
         raise NotAllowedError()
-    if not getattr(actor, "is_authenticated", False):
-        raise NotAllowedError()
-    if actor.role_in(organization.id) not in RECORDER_ROLES:
-        raise NotAllowedError()
+    ensure_org_role(actor, organization.id, RECORDER_ROLES, error=NotAllowedError)
     return organization
 
 
@@ -259,7 +252,7 @@ def record_major_transaction(
 ) -> MajorTransaction:
     """Record a transaction (or a correction of one) and start its 30-day obligation.
     Everything is checked before anything is written: on refusal nothing changes."""
-    organization = _allowed(actor, session.get(Organization, command.organization_id))
+    organization = _recorder_organization(actor, session.get(Organization, command.organization_id))
     checked = _check(command, organization, today or today_cst())
     corrected = _corrected(session, command) if command.corrects_id is not None else None
     description = _trigger_description(command.kind, checked.counterparty)

@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Donation, Membership, MerchantAccount, Organization, User, utcnow
 from charity.payments import vault
@@ -63,11 +64,8 @@ PRIVATE_KEYS = ("private_key", "app_private_key")
 PUBLIC_KEYS = ("platform_public_key", "alipay_public_key")
 
 
-class MerchantAccountError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class MerchantAccountError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Donation, OfficialReceipt, User
 from charity.web.i18n import N_
@@ -44,12 +45,8 @@ OFD = "application/ofd"
 PDF = "application/pdf"
 
 
-class OfficialReceiptError(ValueError):
+class OfficialReceiptError(DomainError, ValueError):
     """Input we refuse; ``message`` is an English msgid (N_), ``field`` the form field."""
-
-    def __init__(self, field: str | None, message: str, **params: Any) -> None:
-        super().__init__(message)
-        self.field, self.message, self.params = field, message, params
 
 
 class ImportRefusedError(ValueError):
@@ -85,8 +82,8 @@ def check_donor_uscc(value: str) -> str:
     code = normalize_uscc(value)
     if not stdnum_uscc.is_valid(code):
         raise OfficialReceiptError(
-            "company_uscc",
             N_("This is not a valid unified social credit code: check its 18 characters."),
+            "company_uscc",
         )
     return code
 
@@ -94,11 +91,11 @@ def check_donor_uscc(value: str) -> str:
 def read_bill(code: str, number: str, check: str, issued_on: str | date | None) -> Bill:
     code, number, check = (code or "").strip(), (number or "").strip(), (check or "").strip()
     if not BILL_CODE.match(code):
-        raise OfficialReceiptError("bill_code", N_("The bill code is 8 digits."))
+        raise OfficialReceiptError(N_("The bill code is 8 digits."), "bill_code")
     if not BILL_NUMBER.match(number):
-        raise OfficialReceiptError("bill_number", N_("The bill number is 10 digits."))
+        raise OfficialReceiptError(N_("The bill number is 10 digits."), "bill_number")
     if not CHECK_CODE.match(check):
-        raise OfficialReceiptError("check_code", N_("The check code is 6 letters or digits."))
+        raise OfficialReceiptError(N_("The check code is 6 letters or digits."), "check_code")
     return Bill(code, number, check.upper(), _date(issued_on))
 
 
@@ -109,7 +106,7 @@ def _date(value: str | date | None) -> date:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise OfficialReceiptError("issued_on", N_("Use a date like 2026-01-31.")) from None
+        raise OfficialReceiptError(N_("Use a date like 2026-01-31."), "issued_on") from None
 
 
 def bill_file_type(data: bytes) -> str:
@@ -123,7 +120,7 @@ def bill_file_type(data: bytes) -> str:
                     return OFD
         except zipfile.BadZipFile:
             pass
-    raise OfficialReceiptError("file", N_("Upload the bill as a PDF or OFD file."))
+    raise OfficialReceiptError(N_("Upload the bill as a PDF or OFD file."), "file")
 
 
 def record_official_receipt(
@@ -164,10 +161,10 @@ def record_official_receipt(
 def _check_recordable(session: Session, donation: Donation, bill: Bill) -> None:
     if donation.status not in RECEIVED:
         raise OfficialReceiptError(
-            None, N_("A bill can be recorded only for a gift that was received and not refunded.")
+            N_("A bill can be recorded only for a gift that was received and not refunded."), None
         )
     if official_receipt_for(session, donation.id) is not None:
-        raise OfficialReceiptError(None, N_("This gift already has a bill recorded."))
+        raise OfficialReceiptError(N_("This gift already has a bill recorded."))
     taken = session.scalar(
         sa.select(OfficialReceipt.id).where(
             OfficialReceipt.bill_code == bill.bill_code,
@@ -176,7 +173,7 @@ def _check_recordable(session: Session, donation: Donation, bill: Bill) -> None:
     )
     if taken is not None:
         raise OfficialReceiptError(
-            "bill_number", N_("This bill code and number are already recorded for another gift.")
+            N_("This bill code and number are already recorded for another gift."), "bill_number"
         )
 
 
@@ -212,7 +209,7 @@ def import_csv(session: Session, actor: User, organization_id: int, text: str) -
             continue
         planned.append((line, donation, bill))
     if not planned and not problems:
-        problems.append((0, OfficialReceiptError(None, N_("The file has no rows."))))
+        problems.append((0, OfficialReceiptError(N_("The file has no rows."), None)))
     if problems:
         raise ImportRefusedError(problems)
     for _line, donation, bill in planned:
@@ -230,11 +227,11 @@ def _check_repeats(
     key = (bill.bill_code, bill.bill_number)
     if key in seen_bills:
         raise OfficialReceiptError(
-            "bill_number", N_("The same bill is also on row %(row)s."), row=seen_bills[key]
+            N_("The same bill is also on row %(row)s."), "bill_number", row=seen_bills[key]
         )
     if donation.id in seen_gifts:
         raise OfficialReceiptError(
-            "voucher", N_("The same gift is also on row %(row)s."), row=seen_gifts[donation.id]
+            N_("The same gift is also on row %(row)s."), "voucher", row=seen_gifts[donation.id]
         )
     seen_bills[key], seen_gifts[donation.id] = line, line
 
@@ -244,13 +241,13 @@ def _parse_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list]:
     try:
         header = [cell.strip().lower() for cell in next(reader)]
     except StopIteration:
-        return [], [(0, OfficialReceiptError(None, N_("The file has no rows.")))]
+        return [], [(0, OfficialReceiptError(N_("The file has no rows."), None))]
     positions: dict[str, int] = {}
     for key, names in COLUMNS.items():
         found = [i for i, cell in enumerate(header) if cell in names]
         if not found:
             return [], [
-                (1, OfficialReceiptError(None, N_("Column %(name)s is missing."), name=names[0]))
+                (1, OfficialReceiptError(N_("Column %(name)s is missing."), None, name=names[0]))
             ]
         positions[key] = found[0]
     rows: list[tuple[int, dict[str, str]]] = []
@@ -258,7 +255,7 @@ def _parse_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list]:
         if not any(cell.strip() for cell in raw):
             continue
         if len(rows) >= MAX_ROWS:
-            return [], [(line, OfficialReceiptError(None, N_("At most 2000 rows at a time.")))]
+            return [], [(line, OfficialReceiptError(N_("At most 2000 rows at a time."), None))]
         rows.append((line, {k: raw[i] if i < len(raw) else "" for k, i in positions.items()}))
     return rows, []
 
@@ -274,7 +271,7 @@ def _resolve_row(
     ) if voucher else None  # fmt: skip
     if donation is None:
         raise OfficialReceiptError(
-            "voucher", N_("No gift to this organization has voucher number %(number)s."),
+            N_("No gift to this organization has voucher number %(number)s."), "voucher",
             number=voucher or "—",
         )  # fmt: skip
     bill = read_bill(

@@ -26,6 +26,7 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
     Campaign,
@@ -43,13 +44,8 @@ from charity.web.i18n import N_
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 
 
-class OfflineGiftError(ValueError):
+class OfflineGiftError(DomainError, ValueError):
     """A recording we refuse; ``field`` names the form field."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -254,7 +250,7 @@ def _succeed(session: Session, donation: Donation, post) -> None:  # type: ignor
         receipts.assign_receipt_number(session, donation, now)
     post(session, donation)
     session.flush()
-    donation.log_index = donations._log_index(
+    donation.log_index = donations.log_index_of(
         record_event(session, "donation.succeeded", subject_id=donation.id)
     )
     # Counted, and the receipt mailed to a payer who asked for one, after the commit.

@@ -21,7 +21,9 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from charity.core import regions
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import ensure_org_role, ensure_platform_role
 from charity.core.uow import after_commit
 from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
@@ -54,20 +56,15 @@ def member_added_payload(session: Session, membership_id: int) -> dict[str, Any]
 # --- errors and checks ------------------------------------------------------------------
 
 
-class OrganizationError(Exception):
+class OrganizationError(DomainError):
     """A domain error the view maps back onto a form field (``field``), or the page."""
-
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 class NotAllowedError(OrganizationError):
     """The actor may not do this (the view answers 403)."""
 
     def __init__(self, message: str = "You may not change this organization.") -> None:
-        super().__init__(None, message)
+        super().__init__(message)
 
 
 def normalize_uscc(value: str) -> str:
@@ -77,34 +74,34 @@ def normalize_uscc(value: str) -> str:
 def org_type_from_uscc(value: str) -> str:
     """Check a USCC and return the organization type its second character gives.
 
-    Raises OrganizationError("uscc", ...) saying exactly what is wrong.
+    Raises OrganizationError(..., "uscc") saying exactly what is wrong.
     """
     code = normalize_uscc(value)
     try:
         uscc.validate(code)
     except InvalidChecksum:
         raise OrganizationError(
-            "uscc", _l("The check character (the last one) is wrong: please check the code.")
+            _l("The check character (the last one) is wrong: please check the code."), "uscc"
         ) from None
     except ValidationError:
         raise OrganizationError(
-            "uscc", _l("A USCC has 18 characters: digits and capital letters (no I, O, S, V, Z).")
+            _l("A USCC has 18 characters: digits and capital letters (no I, O, S, V, Z)."), "uscc"
         ) from None
     if code[0] != "5":
         raise OrganizationError(
-            "uscc",
             _l(
                 "This is not a civil-affairs registration: codes of charitable organizations "
                 "start with 5."
             ),
+            "uscc",
         )
     if code[1] not in USCC_TYPE_DIGIT:
         raise OrganizationError(
-            "uscc",
             _l(
                 "Unknown organization type: the second character must be 1 (social group), "
                 "2 (social service institution) or 3 (foundation)."
             ),
+            "uscc",
         )
     return USCC_TYPE_DIGIT[code[1]]
 
@@ -117,11 +114,11 @@ def check_qualification(number: str, authority: str, issued_on: date | None) -> 
             field for field, present in zip(QUALIFICATION_FIELDS, given, strict=True) if not present
         ]
         raise OrganizationError(
-            missing[0],
             _l("Give the certificate number, the issuing authority and the date, or none of them."),
+            missing[0],
         )
     if issued_on is not None and issued_on > date.today():
-        raise OrganizationError("qualification_date", _l("The date cannot be in the future."))
+        raise OrganizationError(_l("The date cannot be in the future."), "qualification_date")
 
 
 QUALIFICATION_FIELDS = ("qualification_number", "qualification_authority", "qualification_date")
@@ -159,11 +156,11 @@ EARLIEST_REGISTRATION = date(1949, 10, 1)
 
 def _check_application(data: ApplicationData) -> str:
     if not regions.is_province(data.province):
-        raise OrganizationError("province", _l("Choose a province from the list."))
+        raise OrganizationError(_l("Choose a province from the list."), "province")
     if data.registered_on is not None and data.registered_on > date.today():
-        raise OrganizationError("registered_on", _l("The date cannot be in the future."))
+        raise OrganizationError(_l("The date cannot be in the future."), "registered_on")
     if data.registered_on is not None and data.registered_on < EARLIEST_REGISTRATION:
-        raise OrganizationError("registered_on", _l("Check the date: it is too early."))
+        raise OrganizationError(_l("Check the date: it is too early."), "registered_on")
     check_qualification(
         data.qualification_number, data.qualification_authority, data.qualification_date
     )
@@ -195,7 +192,7 @@ def _store_application(session: Session, organization: Organization, data: Appli
     organization.org_type = _check_application(data)
     code = normalize_uscc(data.uscc)
     if _uscc_taken(session, code, organization.id, organization.applied_by):
-        raise OrganizationError("uscc", DUPLICATE_USCC)
+        raise OrganizationError(DUPLICATE_USCC, "uscc")
     for field in fields(ApplicationData):
         setattr(organization, field.name, getattr(data, field.name))
     organization.uscc = code
@@ -209,7 +206,7 @@ def _store_application(session: Session, organization: Organization, data: Appli
             session.add(organization)
             session.flush()
     except IntegrityError:
-        raise OrganizationError("uscc", DUPLICATE_USCC) from None
+        raise OrganizationError(DUPLICATE_USCC, "uscc") from None
 
 
 def apply_for_organization(session: Session, actor: User, data: ApplicationData) -> Organization:
@@ -228,10 +225,10 @@ def update_application(
     session: Session, actor: User, organization: Organization, data: ApplicationData
 ) -> Organization:
     """Owners edit a pending or rejected application; a rejected one goes back to review."""
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if organization.status == "verified":
         raise OrganizationError(
-            None, _l("A verified organization's registration cannot be edited.")
+            _l("A verified organization's registration cannot be edited."), None
         )
     _store_application(session, organization, data)
     if organization.status == "rejected":
@@ -255,13 +252,13 @@ def approve_organization(session: Session, actor: User, organization: Organizati
     """Verify an application; only one organization per USCC can be verified (a partial
     unique index decides between two approvals racing)."""
     if _uscc_taken(session, organization.uscc, organization.id):
-        raise OrganizationError(None, USCC_ALREADY_VERIFIED)
+        raise OrganizationError(USCC_ALREADY_VERIFIED)
     _review(actor, organization, "verified", "")
     try:
         with session.begin_nested():
             session.flush()
     except IntegrityError:
-        raise OrganizationError(None, USCC_ALREADY_VERIFIED) from None
+        raise OrganizationError(USCC_ALREADY_VERIFIED) from None
     record_event(session, "organization.verified", subject_id=organization.id)
     # Members become public with the organization: log those added while it was pending.
     for membership in organization.active_memberships:
@@ -272,7 +269,7 @@ def reject_organization(
     session: Session, actor: User, organization: Organization, reason: str
 ) -> None:
     if not reason.strip():
-        raise OrganizationError("reason", _l("Give the applicant a reason for the rejection."))
+        raise OrganizationError(_l("Give the applicant a reason for the rejection."), "reason")
     _review(actor, organization, "rejected", reason.strip())
     record_event(session, "organization.rejected", subject_id=organization.id)
 
@@ -281,7 +278,7 @@ def _review(actor: User, organization: Organization, status: str, reason: str) -
     if not actor.is_admin:
         raise NotAllowedError(_l("Only platform administrators review applications."))
     if organization.status != "pending":
-        raise OrganizationError(None, _l("This application has already been reviewed."))
+        raise OrganizationError(_l("This application has already been reviewed."))
     organization.status = status
     organization.review_reason = reason
     organization.reviewed_at = utcnow()
@@ -294,13 +291,6 @@ INVITATION_LIFETIME = timedelta(days=7)
 LAST_OWNER = _l("An organization always keeps an owner: add another owner first.")
 
 
-def _require_role(actor: User, organization: Organization, *roles: str) -> None:
-    if actor.role_in(organization.id) not in roles:
-        raise NotAllowedError()
-    if actor.email_verified_at is None:  # issue 15 finding 5
-        raise NotAllowedError(_l("Confirm your email address first."))
-
-
 def _active_owners(organization: Organization) -> list[Membership]:
     return [m for m in organization.active_memberships if m.role == "owner"]
 
@@ -309,14 +299,14 @@ def _add_member(session: Session, organization: Organization, user: User, role: 
     """Create the membership, or reactivate the ended one (rows are never deleted)."""
     if user.is_regulator:
         # Regulators oversee organizations; they never act for one.
-        raise OrganizationError("email", _l("Regulator accounts cannot join an organization."))
+        raise OrganizationError(_l("Regulator accounts cannot join an organization."), "email")
     membership = session.scalar(
         select(Membership).where(
             Membership.organization_id == organization.id, Membership.user_id == user.id
         )
     )
     if membership is not None and membership.is_active:
-        raise OrganizationError("email", _l("This person is already a member."))
+        raise OrganizationError(_l("This person is already a member."), "email")
     if membership is None:
         membership = Membership(organization=organization, user=user, role=role)
         session.add(membership)
@@ -344,12 +334,12 @@ def invite_member(
     """An expiring emailed invitation, whether or not the address has an account: nobody
     becomes a member without opening the link and accepting, signed in with that address
     (issue 15 findings 5 and 11), and the owner learns nothing about who has an account."""
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if role not in MEMBER_ROLES:
-        raise OrganizationError("role", _l("Choose a role from the list."))
+        raise OrganizationError(_l("Choose a role from the list."), "role")
     email = email.strip().lower()
     if any(m.user.email.lower() == email for m in organization.active_memberships):
-        raise OrganizationError("email", _l("This person is already a member."))
+        raise OrganizationError(_l("This person is already a member."), "email")
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization=organization,
@@ -375,10 +365,10 @@ def find_invitation(session: Session, token: str) -> Invitation | None:
 def accept_invitation(session: Session, actor: User, token: str) -> Membership:
     invitation = find_invitation(session, token)
     if invitation is None or not invitation.is_open:
-        raise OrganizationError(None, _l("This invitation is not valid or has already been used."))
+        raise OrganizationError(_l("This invitation is not valid or has already been used."))
     if invitation.is_expired:
         raise OrganizationError(
-            None, _l("This invitation has expired. Ask the owner for a new one.")
+            _l("This invitation has expired. Ask the owner for a new one."), None
         )
     if actor.email.lower() != invitation.email:
         raise NotAllowedError(_l("This invitation was sent to another email address."))
@@ -393,12 +383,12 @@ def accept_invitation(session: Session, actor: User, token: str) -> Membership:
 def revoke_invitation(
     session: Session, actor: User, organization: Organization, invitation_id: int
 ) -> Invitation:
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     invitation = session.get(Invitation, invitation_id)
     if invitation is None or invitation.organization_id != organization.id:
-        raise OrganizationError(None, _l("This invitation does not exist."))
+        raise OrganizationError(_l("This invitation does not exist."))
     if not invitation.is_open:
-        raise OrganizationError(None, _l("This invitation has already been used."))
+        raise OrganizationError(_l("This invitation has already been used."))
     invitation.revoked_at = utcnow()
     return invitation
 
@@ -407,18 +397,18 @@ def _member_of(organization: Organization, membership_id: int) -> Membership:
     for membership in organization.active_memberships:
         if membership.id == membership_id:
             return membership
-    raise OrganizationError(None, _l("This person is not a member."))
+    raise OrganizationError(_l("This person is not a member."))
 
 
 def change_member_role(
     session: Session, actor: User, organization: Organization, membership_id: int, role: str
 ) -> Membership:
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if role not in MEMBER_ROLES:
-        raise OrganizationError("role", _l("Choose a role from the list."))
+        raise OrganizationError(_l("Choose a role from the list."), "role")
     membership = _member_of(organization, membership_id)
     if membership.role == "owner" and role != "owner" and len(_active_owners(organization)) == 1:
-        raise OrganizationError("role", LAST_OWNER)
+        raise OrganizationError(LAST_OWNER, "role")
     membership.role = role
     return membership
 
@@ -426,10 +416,10 @@ def change_member_role(
 def remove_member(
     session: Session, actor: User, organization: Organization, membership_id: int
 ) -> Membership:
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     membership = _member_of(organization, membership_id)
     if membership.role == "owner" and len(_active_owners(organization)) == 1:
-        raise OrganizationError(None, LAST_OWNER)
+        raise OrganizationError(LAST_OWNER)
     membership.ended_at = utcnow()
     return membership
 
@@ -493,13 +483,13 @@ def check_payment_account(actor: User, organization: Organization, account_id: s
     """The owner names the organization's own Stripe account, which receives its gifts
     directly (the platform never holds donors' money): the cleaned id, or None when it is
     the current one. The change then waits (charity.services.payout_changes)."""
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
-        raise OrganizationError(None, _l("Only a verified organization can receive gifts."))
+        raise OrganizationError(_l("Only a verified organization can receive gifts."))
     account_id = account_id.strip()
     if not STRIPE_ACCOUNT_RE.match(account_id):
         raise OrganizationError(
-            "stripe_account_id", _l("Enter the Stripe account id, which starts with acct_.")
+            _l("Enter the Stripe account id, which starts with acct_."), "stripe_account_id"
         )
     return None if account_id == organization.stripe_account_id else account_id
 
@@ -553,10 +543,10 @@ def update_basic_info(
     and starts the 30-day obligation to publish the new basic information (a
     ``basic_info_change`` compliance trigger dated ``today``, CST). Returns the names of
     the changed fields (empty: nothing changed, nothing recorded)."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
     values = {name: getattr(data, name).strip() for name in BASIC_INFO_FIELDS}
@@ -614,19 +604,19 @@ def record_basic_info_change(
     (CL art. 78, Order 81). Returns the compliance trigger's id. Refused with a field
     error, nothing written: an unknown item, a future date, a date before the
     organization's legal registration."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
     from charity.services.disclosures import record_compliance_trigger
 
-    _require_role(actor, organization, "owner")
+    ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
     if item not in BASIC_INFO_ITEMS:
-        raise OrganizationError("item", _l("Choose one of the listed items."))
+        raise OrganizationError(_l("Choose one of the listed items."), "item")
     if occurred_on > (today or today_cst()):
-        raise OrganizationError("occurred_on", _l("The date cannot be in the future."))
+        raise OrganizationError(_l("The date cannot be in the future."), "occurred_on")
     if organization.registered_on is not None and occurred_on < organization.registered_on:
         raise OrganizationError(
-            "occurred_on", _l("The date cannot be before the organization's registration.")
+            _l("The date cannot be before the organization's registration."), "occurred_on"
         )
     trigger = record_compliance_trigger(
         session, organization.id, "basic_info_change", occurred_on, f"Changed: {item}"
@@ -661,26 +651,25 @@ def record_qualification_loss(
     ``organization.qualification_lost``. Refused with a field error, nothing written:
     no qualification, already lost, a date in the future or before the certificate's,
     an empty or too long reason or source."""
-    from charity.compliance.dates import today_cst
+    from charity.core.clock import today_cst
 
-    if actor.platform_role not in ("admin", "regulator"):
-        raise NotAllowedError()
+    ensure_platform_role(actor, ("admin", "regulator"), error=NotAllowedError)
     if not organization.qualification_number:
-        raise OrganizationError(None, _l("This organization holds no qualification."))
+        raise OrganizationError(_l("This organization holds no qualification."))
     if organization.qualification_lost_on is not None:
-        raise OrganizationError(None, _l("The loss of the qualification is already recorded."))
+        raise OrganizationError(_l("The loss of the qualification is already recorded."))
     if lost_on > (today or today_cst()):
-        raise OrganizationError("lost_on", _l("The date cannot be in the future."))
+        raise OrganizationError(_l("The date cannot be in the future."), "lost_on")
     if organization.qualification_date is not None and lost_on < organization.qualification_date:
         raise OrganizationError(
-            "lost_on", _l("The date cannot be before the qualification was granted.")
+            _l("The date cannot be before the qualification was granted."), "lost_on"
         )
     reason, source = reason.strip(), source.strip()
     if not reason or len(reason) > 2000:
-        raise OrganizationError("reason", _l("Give the reason (at most 2000 characters)."))
+        raise OrganizationError(_l("Give the reason (at most 2000 characters)."), "reason")
     if not source or len(source) > 300:
         raise OrganizationError(
-            "source", _l("Give the decision: authority and document number (at most 300).")
+            _l("Give the decision: authority and document number (at most 300)."), "source"
         )
     organization.qualification_lost_on = lost_on
     organization.qualification_loss_reason = reason

@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.models import Donation, Membership, Organization, ParkedEvent, User, utcnow
 from charity.web.i18n import N_
 
 
-class ParkingError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ParkingError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def _existing(session: Session, provider: str, key: str) -> ParkedEvent | None:

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.models import Organization, PayoutChange, User, utcnow
 from charity.payments import vault
 from charity.services import four_eyes, merchant_accounts, organizations
@@ -38,11 +39,8 @@ DEFAULT_DELAY_HOURS = 48
 DECIDERS = ("owner", "finance")
 
 
-class PayoutChangeError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field: str | None = None
+class PayoutChangeError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def delay() -> timedelta:

@@ -26,7 +26,7 @@ from PIL import Image as PILImage
 from PIL import ImageDraw, ImageFont, ImageOps
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import cst_date
+from charity.core.clock import cst_date
 from charity.core.money import format_fen
 from charity.models import Campaign, Donation, GivingDay, Image, ImageVariant, Team
 from charity.services import uploads

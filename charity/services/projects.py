@@ -21,9 +21,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import refresh_obligations
+from charity.core.clock import today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import can_manage_org
 from charity.models import Campaign, Organization, User
 from charity.models.project import CharitableProject, ProjectCampaign
 from charity.services.figures import campaign_figures
@@ -32,11 +34,8 @@ ROLES = ("owner", "editor")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-class ProjectError(ValueError):
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class ProjectError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)
@@ -50,16 +49,10 @@ class NewProject:
     campaign_ids: tuple[int, ...] = ()
 
 
-def can_manage(user: Any, organization_id: int) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and (
-        user.role_in(organization_id) in ROLES
-    )
-
-
 def _require(actor: User, organization: Organization | None) -> Organization:
     if organization is None or not organization.is_verified:
         raise PermissionError("a verified organization only")
-    if not can_manage(actor, organization.id):
+    if not can_manage_org(actor, organization.id, ROLES):
         raise PermissionError("owners and editors only")
     return organization
 

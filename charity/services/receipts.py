@@ -18,16 +18,15 @@ from copy import copy as clone
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
+from charity.core.clock import CST
 from charity.core.db import dialect_insert
+from charity.core.errors import DomainError
 from charity.models import Donation, Organization, ReceiptCounter, User
 from charity.web.i18n import N_
-
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def org_code(organization: Organization) -> str:
@@ -71,17 +70,13 @@ def next_receipt_number(
 ) -> tuple[int, int, str]:
     """(year, seq, number) for the organization's next receipt (caller holds the
     donation's lock); the counter row stays locked until the transaction ends."""
-    year = when.astimezone(CHINA).year
+    year = when.astimezone(CST).year
     seq = _next_seq(session, organization_id, year)
     return year, seq, receipt_number(uscc, year, seq)
 
 
-class ReceiptError(ValueError):
+class ReceiptError(DomainError, ValueError):
     """A receipt we cannot issue; ``message`` is an English msgid marked N_()."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def receipt_as_of(donation: Donation, when: datetime | None) -> tuple[str | None, bool]:
@@ -326,7 +321,7 @@ def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
 
     organization = donation.organization
     donor = gettext("Anonymous donor") if donation.is_anonymous else (donation.donor_name or "")
-    when = donation.succeeded_at.astimezone(CHINA) if donation.succeeded_at else None
+    when = donation.succeeded_at.astimezone(CST) if donation.succeeded_at else None
     lines = [
         (gettext("Receipt number"), donation.receipt_number or "—"),
         (gettext("Organization"), organization.name),

@@ -24,13 +24,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity import payments
+from charity.core.clock import CST
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
     Donation,
@@ -47,14 +49,11 @@ from charity.models import (
 from charity.services import merchant_accounts
 from charity.web.i18n import N_
 
-CST = timezone(timedelta(hours=8))
 PAID = ("succeeded", "partially_refunded", "refunded")
 
 
-class ReconciliationError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class ReconciliationError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def create_recurring_gift(
     """A pending monthly gift, checked like a one-off gift."""
     if command.campaign_id is None:  # funds take one-off gifts only, for now
         raise donations.DonationError(N_("Monthly gifts are for campaigns."), "frequency")
-    campaign = donations._open_campaign(session, command.campaign_id)
+    campaign = donations.open_campaign(session, command.campaign_id)
     if not 100 <= command.amount_fen <= command.max_amount_fen:
         raise donations.DonationError(
             N_("The amount is outside the allowed range."), "custom_amount"

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import RefundRequest, User, utcnow
 from charity.services import donations, four_eyes
@@ -27,11 +28,8 @@ from charity.web.i18n import N_
 DECIDERS = ("owner", "finance")
 
 
-class RefundApprovalError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class RefundApprovalError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def pending_requests(session: Session, organization_id: int) -> list[RefundRequest]:

@@ -11,7 +11,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import cst_date, today_cst
+from charity.core.clock import cst_date, today_cst
+from charity.core.errors import DomainError
 from charity.core.events import Event
 from charity.models import Donation, Organization, RelatedParty, RelatedPartyListFiling, User
 from charity.models.disclosure import ComplianceTrigger
@@ -21,11 +22,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class RelatedPartyError(ValueError):
-    def __init__(self, message, field: str | None = None) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class RelatedPartyError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def _require(actor: User, organization: Organization) -> None:

@@ -28,12 +28,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.clock import today_cst
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import MatchingPool, SponsorPayment, User
 from charity.services import four_eyes, ledger
-from charity.services.campaigns import today_cst
-from charity.services.givingdays import GivingDayError, _lock_pool, pool_accounts
+from charity.services.givingdays import GivingDayError, lock_matching_pool, pool_accounts
 from charity.web.i18n import N_
 
 REFERENCE_MAX = 100
@@ -78,7 +78,7 @@ def _recorded_fen(session: Session, pool_id: int) -> int:
 def record_payment(session: Session, actor: User, command: NewSponsorPayment) -> SponsorPayment:
     """The first pair of eyes: the transfer as the bank statement shows it. Refused when it
     (with the payments still waiting for confirmation) is more than the sponsor owes."""
-    pool = _lock_pool(session, command.pool_id)
+    pool = lock_matching_pool(session, command.pool_id)
     if not may_handle(actor, pool):
         raise PermissionError("not an owner or finance member of the pool's organization")
     reference = (command.reference or "").strip()
@@ -118,7 +118,7 @@ def _locked(session: Session, payment_id: int) -> tuple[SponsorPayment, Matching
     )
     if pool_id is None:
         raise LookupError(payment_id)
-    pool = _lock_pool(session, pool_id)
+    pool = lock_matching_pool(session, pool_id)
     payment = session.scalars(
         sa.select(SponsorPayment)
         .where(SponsorPayment.id == payment_id)

@@ -9,6 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.clock import CST
 from charity.core.money import format_fen
 from charity.models import Donation, User
 from charity.services import receipts
@@ -34,8 +35,8 @@ class Statement:
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    start = datetime(year, 1, 1, tzinfo=receipts.CHINA)
-    end = datetime(year + 1, 1, 1, tzinfo=receipts.CHINA)
+    start = datetime(year, 1, 1, tzinfo=CST)
+    end = datetime(year + 1, 1, 1, tzinfo=CST)
     return start, end
 
 
@@ -60,7 +61,7 @@ def yearly_statement(session: Session, actor: User, year: int) -> Statement:
 
 def statement_years(session: Session, actor: User) -> list[int]:
     years = {
-        g.astimezone(receipts.CHINA).year
+        g.astimezone(CST).year
         for g in session.scalars(
             sa.select(Donation.succeeded_at).where(
                 Donation.donor_user_id == actor.id,
@@ -88,7 +89,7 @@ def render_statement_pdf(statement: Statement, donor_name: str, font_path: str |
     pdf.ln(2)
     pdf.set_font("cjk", size=8)
     for gift in statement.gifts:
-        when = gift.succeeded_at.astimezone(receipts.CHINA) if gift.succeeded_at else None
+        when = gift.succeeded_at.astimezone(CST) if gift.succeeded_at else None
         line = "  ".join(
             [
                 when.strftime("%Y-%m-%d") if when else "—",

@@ -19,8 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import cst_date
+from charity.core.clock import cst_date
+from charity.core.errors import DomainError
 from charity.core.events import record_event
+from charity.core.permissions import has_platform_role
 from charity.core.uow import after_commit
 from charity.extensions import db
 from charity.models import Campaign, Donation, User
@@ -33,11 +35,8 @@ MAIL_JOB = "charity.services.suspensions.mail_donors"
 STOP_MONTHLY_JOB = "charity.services.recurring_stops.stop_for_suspension"
 
 
-class SuspensionError(ValueError):
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(str(message))
-        self.message = message
-        self.field = field
+class SuspensionError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def active_suspension(session: Session, campaign_id: int) -> CampaignSuspension | None:
@@ -64,7 +63,7 @@ def refusal(session: Session, campaign_id: int) -> Any | None:
 
 def may_suspend(actor: User | None, campaign: Campaign) -> bool:
     """Admins, and regulators of the organization's province (or of every province)."""
-    if actor is None or actor.platform_role not in ("admin", "regulator"):
+    if not has_platform_role(actor, ("admin", "regulator")):
         return False
     province = actor.regulator_province if actor.platform_role == "regulator" else None
     return not province or province == campaign.organization.province

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from charity.compliance import rules as r
-from charity.compliance.dates import today_cst
 from charity.core import regions
+from charity.core.clock import today_cst
+from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Organization, User
 from charity.models.trust import CharitableTrust, TrustSettlor
@@ -32,11 +33,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_FEN = 10**14
 
 
-class TrustError(ValueError):
-    def __init__(self, message: Any, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+class TrustError(DomainError, ValueError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import pyotp
 from sqlalchemy import delete, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
+from charity.core.errors import DomainError
 from charity.models import FundCommitteeMember, RecoveryCode, User, UserSession
 from charity.models.base import utcnow
 from charity.web.i18n import N_
@@ -45,10 +46,8 @@ DEFAULT_REAUTH_MAX_AGE_SECONDS = 600
 STEP_SECONDS = 30
 
 
-class TwoFactorError(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+class TwoFactorError(DomainError):
+    """A refusal (charity.core.errors.DomainError)."""
 
 
 def required_for(user: User, session: Session | None = None) -> bool:

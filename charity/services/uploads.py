@@ -1,4 +1,5 @@
-"""Content-checked file storage (evidence for disbursements, and whatever needs it next).
+"""Content-checked file storage: the one file store (evidence for disbursements,
+complaints, bills, pictures, and disclosure attachments under ``disclosures/``).
 
 A file is accepted by what it IS, not by its name or the browser's Content-Type: its first
 bytes must be a PDF, PNG, JPEG or WebP signature, and it must fit the size limit. It is
@@ -17,6 +18,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from charity.core.errors import DomainError
 from charity.web.i18n import N_
 
 #: (signature at offset 0, media type, file extension)
@@ -33,7 +35,7 @@ DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class UploadError(ValueError):
+class UploadError(DomainError, ValueError):
     """A file we refuse (wrong kind, empty, too large); the message is for the user."""
 
 
@@ -69,10 +71,31 @@ def check_file(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return media
 
 
-def path_for(upload_dir: str | os.PathLike[str], sha256: str) -> Path:
+def path_for(
+    upload_dir: str | os.PathLike[str], sha256: str, *, folder: str = "", suffix: str = ""
+) -> Path:
+    """Where the file with this digest lives: ``UPLOAD_DIR[/folder]/<sha256[:2]>/<sha256>``
+    (disclosure attachments: ``folder="disclosures"``, ``suffix=".pdf"``)."""
     if not _SHA256.match(sha256):
         raise ValueError("not a SHA-256 hex digest")
-    return Path(upload_dir) / sha256[:2] / sha256
+    return Path(upload_dir) / folder / sha256[:2] / f"{sha256}{suffix}"
+
+
+def store_bytes(
+    upload_dir: str | os.PathLike[str], data: bytes, *, folder: str = "", suffix: str = ""
+) -> str:
+    """Store already-checked ``data`` once under its SHA-256 digest (returned); atomic
+    (a temporary file, then renamed). Content-addressed: a rolled-back transaction leaves
+    at most an orphan file, never a wrong one."""
+    digest = hashlib.sha256(data).hexdigest()
+    target = path_for(upload_dir, digest, folder=folder, suffix=suffix)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
+        with os.fdopen(handle, "wb") as output:
+            output.write(data)
+        os.replace(temporary, target)
+    return digest
 
 
 def store_file(
@@ -87,15 +110,7 @@ def store_file(
         media = check_file(data, max_bytes)
     elif not data or len(data) > max_bytes:
         raise UploadError(N_("The file is empty or too large."))
-    digest = hashlib.sha256(data).hexdigest()
-    target = path_for(upload_dir, digest)
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        with os.fdopen(handle, "wb") as output:
-            output.write(data)
-        os.replace(temporary, target)
-    return StoredFile(digest, media, len(data))
+    return StoredFile(store_bytes(upload_dir, data), media, len(data))
 
 
 def read_stored(upload_dir: str | os.PathLike[str], sha256: str) -> bytes | None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from flask import flash
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import ValidationError
 
-from charity.core import uow
+from charity.core.errors import DomainError
 from charity.core.money import AmountError, parse_yuan
 from charity.core.text import has_forbidden_characters
 
@@ -54,15 +53,34 @@ class YuanField(StringField):
             ) from None
 
 
-def field_error(form: FlaskForm, error: Exception) -> None:
-    """Show a domain error (``error.message``, an English msgid, and ``error.field``, a form
-    field's name or None) on ``form``, or flashed when no field fits; the unit of work's
-    changes so far are discarded (charity.core.uow)."""
-    uow.discard()
-    message = _(str(getattr(error, "message", error)))
-    name = getattr(error, "field", None)
-    field = getattr(form, name, None) if name else None
-    if field is not None:
-        field.errors = [*field.errors, message]
-    else:
-        flash(message, "error")
+def show_error(
+    form: FlaskForm,
+    error: Exception,
+    *,
+    whole_form: str | None = "flash",
+    fallback_field: str | None = None,
+) -> list[str]:
+    """Show a domain error (charity.core.errors.DomainError) on ``form``: each message, in
+    the request's language, on the field it names (else ``fallback_field``, if given).
+    Messages that fit no field are flashed (``whole_form="flash"``), added to
+    ``form.form_errors`` (``"form"``) or only returned (None); the list is returned.
+
+    The view decides whether the work so far is discarded (``uow.discard()``) before it
+    shows the error: a failed log-in keeps its attempt.
+    """
+    if not isinstance(error, DomainError):
+        error = DomainError(str(error))
+    unplaced = []
+    for name, message in error.problems():
+        name = name if name and name in form else fallback_field
+        field = form[name] if name else None
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            unplaced.append(message)
+    for message in unplaced:
+        if whole_form == "flash":
+            flash(message, "error")
+        elif whole_form == "form":
+            form.form_errors.append(message)
+    return unplaced

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
+from charity.core.clock import CST
 from charity.core.money import format_fen
 from charity.core.text import render_markdown
-
-CST = ZoneInfo("Asia/Shanghai")
 
 #: (endpoint, label) in the header; entries whose endpoint does not exist yet are hidden.
 NAV_LINKS = [

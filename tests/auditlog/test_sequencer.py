@@ -58,7 +58,7 @@ def test_rolled_back_change_leaves_nothing_queued(batched, db_session) -> None: 
 
 def test_batches_keep_queue_order_and_respect_the_limit(batched, db_session) -> None:  # type: ignore[no-untyped-def]
     size, _root = store.current_head(db_session)
-    at = store._now()
+    at = store.now_utc()
     for entry in synthetic(7, 100):
         store.enqueue_entry(db_session, entry, at)
     assert store.sequence_pending(db_session, limit=3) == [size, size + 1, size + 2]
@@ -103,7 +103,7 @@ def test_sequencer_waits_for_a_transaction_that_has_not_committed(
     engine = committed_db.get_bind()
     with Session(engine) as writer:
         writer.begin()
-        store.enqueue_entry(writer, synthetic(1, 500)[0], store._now())
+        store.enqueue_entry(writer, synthetic(1, 500)[0], store.now_utc())
         writer.flush()
         with Session(engine) as sequencer, sequencer.begin():
             assert store.sequence_pending(sequencer) == []
@@ -133,7 +133,7 @@ def test_concurrent_writers_and_two_sequencers_make_one_gapless_log(
                 payload = canonical_json({"type": "test.batched", "w": worker, "n": n})
                 entry = store.NewEntry(payload=payload, event_type="test.batched")
                 with Session(engine) as session, session.begin():
-                    store.enqueue_entry(session, entry, store._now())
+                    store.enqueue_entry(session, entry, store.now_utc())
         except BaseException as error:
             errors.append(error)
 
@@ -188,7 +188,7 @@ def test_each_batch_signs_its_checkpoint_so_serving_the_log_never_writes(
 ) -> None:  # type: ignore[no-untyped-def]
     from charity.models import AuditCheckpoint
 
-    at = store._now()
+    at = store.now_utc()
     for entry in synthetic(3, 900):
         store.enqueue_entry(committed_db, entry, at)
     committed_db.commit()

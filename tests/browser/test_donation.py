@@ -21,11 +21,8 @@ DECLINED_CARD = "4000000000000341"
 
 @pytest.fixture
 def donation_areas(live_server):  # type: ignore[no-untyped-def]
-    for endpoint in ("campaigns.show", "donations.new", "donations.pay"):
-        if not live_server.has(endpoint):
-            pytest.skip(f"{endpoint} has not landed on this branch yet")
     if not live_server.stripe_url:
-        pytest.skip("localstripe (scripts/localstripe_server.py) has not landed yet")
+        pytest.skip("localstripe (scripts/localstripe_server.py) is not running")
     return live_server
 
 
@@ -112,8 +109,6 @@ def test_donor_gives_88_yuan_and_verifies_the_gift_in_the_log(  # type: ignore[n
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF-")
 
-    if not live.has("auditlog_pages.entry"):
-        pytest.skip("the audit log pages have not landed yet")
     log_link = page.locator("main a[href*='/log/']")
     if log_link.count():
         log_link.first.click()

@@ -9,7 +9,6 @@ disbursement, which the receipt shows.
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from tests.browser.helpers import axe_violations, describe, log_in, screenshot
@@ -35,18 +34,11 @@ def _demo_fund_id(live) -> int:  # type: ignore[no-untyped-def]
         return session.scalar(sa.select(Fund.id).where(Fund.name == FUND_NAME))
 
 
-def _require(live, *endpoints: str) -> None:  # type: ignore[no-untyped-def]
-    for endpoint in endpoints:
-        if not live.has(endpoint):
-            pytest.skip(f"{endpoint} has not landed on this branch yet")
-
-
 def test_a_disbursement_needs_a_second_member_then_shows_on_the_fund_page(
     new_context, live_server, axe_js
 ):  # type: ignore[no-untyped-def]
     from charity.demo.funds import COMMITTEE_EMAIL
 
-    _require(live_server, "funds.show", "disbursements.new")
     fund_id = _demo_fund_id(live_server)
     finance = new_context(bypass_csp=True).new_page()  # axe on the staff pages too
     log_in(finance, live_server, FINANCE)
@@ -118,7 +110,6 @@ def test_a_disbursement_needs_a_second_member_then_shows_on_the_fund_page(
 def test_a_donor_follows_a_gift_to_where_it_went(new_context, live_server, axe_js):  # type: ignore[no-untyped-def]
     from charity.demo.funds import FUND_NAME
 
-    _require(live_server, "funds.show", "donor.account_gifts")
     donor = new_context(bypass_csp=True).new_page()
     log_in(donor, live_server, DONOR)
     donor.goto(live_server.path("donor.account_gifts"))  # 我的捐赠, the one page of gifts

@@ -13,11 +13,8 @@ from tests.browser.test_donation import GOOD_CARD, find_campaign_from_home, pay_
 
 @pytest.fixture
 def monthly_areas(live_server):  # type: ignore[no-untyped-def]
-    for endpoint in ("donations.new", "donor.monthly_pay", "donor.account_gifts"):
-        if not live_server.has(endpoint):
-            pytest.skip(f"{endpoint} has not landed on this branch yet")
     if not live_server.stripe_url:
-        pytest.skip("localstripe (scripts/localstripe_server.py) has not landed yet")
+        pytest.skip("localstripe (scripts/localstripe_server.py) is not running")
     return live_server
 
 

@@ -9,9 +9,9 @@ import factory
 import pytest
 from sqlalchemy import event
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Donation
-from charity.services.campaigns import today_cst
 from tests.factories import (
     Base,
     CampaignFactory,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, update
 
+from charity.core.clock import today_cst
 from charity.demo.campaigns import load_campaigns
 from charity.models import Campaign, Organization
-from charity.services.campaigns import today_cst
 from tests.campaigns.conftest import DraftCampaignFactory, sign_in
 from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 

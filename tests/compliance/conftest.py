@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from fpdf import FPDF
 
 from charity.compliance.obligations import refresh_obligations, status_of
+from charity.core.clock import CST
 from charity.models.disclosure import Obligation
 from tests.factories import (
     CampaignFactory,
@@ -18,8 +18,6 @@ from tests.factories import (
     UserFactory,
     session_id,
 )
-
-CST = ZoneInfo("Asia/Shanghai")
 
 
 def cst_noon(day: date) -> datetime:

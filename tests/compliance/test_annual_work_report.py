@@ -17,8 +17,8 @@ import time_machine
 from flask import current_app
 from sqlalchemy import select
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import OrgFacts, derive
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, DisclosureVersion
 from charity.services import disclosures as service

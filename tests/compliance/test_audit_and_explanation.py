@@ -12,7 +12,7 @@ import pytest
 import time_machine
 
 from charity.compliance.dashboard import build_tables
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import disclosures as service
 from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses

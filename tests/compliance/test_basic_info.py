@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from charity.compliance.dates import period_end, today_cst
+from charity.compliance.dates import period_end
 from charity.compliance.obligations import status_of
 from charity.core import events
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models.disclosure import ComplianceTrigger, Obligation
 from tests.compliance.conftest import login, make_org, member

@@ -13,7 +13,7 @@ import pytest
 
 from charity.compliance import charts
 from charity.compliance.dashboard import Scope, compliance_rates
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.web.charts import MIN_WIDTH, VALUE_WIDTH, text_width
 from tests.compliance.conftest import login

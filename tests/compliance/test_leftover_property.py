@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import CampaignFacts, OrgFacts, derive
+from charity.core.clock import today_cst
 from charity.services import campaigns as campaign_service
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, short_key, statuses
 from tests.compliance.test_figures_as_published import _spend

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, MajorTransaction
 from charity.models.disclosure import ComplianceTrigger, Obligation

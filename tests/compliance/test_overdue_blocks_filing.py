@@ -9,7 +9,7 @@ from datetime import date
 
 import time_machine
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import campaigns as campaign_service
 from charity.services import disclosures as service

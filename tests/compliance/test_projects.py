@@ -14,9 +14,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import OrgFacts, derive
 from charity.compliance.projects import ProjectFacts
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, CharitableProject
 from charity.models.disclosure import Obligation

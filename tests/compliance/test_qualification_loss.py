@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Organization
 from charity.services import disclosures as disclosure_service

@@ -10,11 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from charity.compliance.export import safe_cell
 from charity.compliance.obligations import refresh_obligations
 from charity.extensions import db
 from charity.models import Donation
 from charity.services import disclosures as service
+from charity.web.exports import safe_cell
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
 from tests.factories import UserFactory
 

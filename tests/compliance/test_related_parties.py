@@ -9,8 +9,8 @@ from datetime import date
 import time_machine
 from sqlalchemy import func, select
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import OrgFacts, derive
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import RelatedParty
 from charity.models.disclosure import ComplianceTrigger

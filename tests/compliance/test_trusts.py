@@ -12,9 +12,9 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.dates import today_cst
 from charity.compliance.obligations import OrgFacts, derive
 from charity.compliance.trusts import TrustFacts
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CharitableTrust
 from charity.services import trusts as service

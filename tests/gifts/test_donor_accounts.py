@@ -8,7 +8,7 @@ import subprocess
 
 import sqlalchemy as sa
 
-from charity.compliance.dates import CST
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import Donation
 from tests.factories import UserFactory

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 import stripe
 
-from charity.compliance.dates import today_cst
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, RecurringGift
 from charity.services import recurring_stops

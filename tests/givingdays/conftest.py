@@ -11,10 +11,10 @@ from datetime import timedelta
 import pytest
 
 from charity import payments
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Campaign, Donation, GivingDay, MatchingPool, User
 from charity.services import donations, givingdays
-from charity.services.campaigns import today_cst
 from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures used by the giving-day tests
     localstripe_url,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import givingdays
-from charity.services.campaigns import today_cst
 from tests.factories import MembershipFactory, UserFactory
 from tests.givingdays.conftest import company_uscc, give
 

@@ -21,10 +21,10 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Donation, Match, MatchingPool, MatchRelease, Refund
 from charity.services import donations, givingdays, ledger
-from charity.services.campaigns import today_cst
 from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.payments.conftest import event, sign
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
     AuditEntry,
@@ -19,7 +20,6 @@ from charity.models import (
     utcnow,
 )
 from charity.services import allocation, donor_accounts, givingdays
-from charity.services.campaigns import CST
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
 from tests.factories import CampaignFactory, UserFactory
@@ -215,8 +215,8 @@ def test_audit_verify_and_ledger_check_recompute_every_giving_day_entry(app, day
 def test_sponsor_payment_moves_commitment_to_received_and_never_more(day):  # type: ignore[no-untyped-def]
     """Recorded by one person, confirmed by a second (tests/givingdays/test_sponsor_payments.py
     has the pages and the four-eyes refusals)."""
+    from charity.core.clock import today_cst
     from charity.services import sponsor_payments as sp
-    from charity.services.campaigns import today_cst
     from tests.factories import MembershipFactory, second_person
 
     organization = day.pool.organization

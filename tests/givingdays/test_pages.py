@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import (
     AuditEntry,
@@ -20,7 +21,6 @@ from charity.models import (
     Team,
 )
 from charity.services import givingdays, receipts
-from charity.services.campaigns import today_cst
 from tests.factories import MembershipFactory, UserFactory
 from tests.givingdays.conftest import company_uscc, give, make_day, succeed
 

@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import LedgerTransaction, SponsorPayment
 from charity.services import givingdays, ledger, sponsor_payments
-from charity.services.campaigns import today_cst
 from tests.factories import MembershipFactory, second_person
 from tests.givingdays.conftest import make_day
 

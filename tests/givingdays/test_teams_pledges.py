@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, Team
 from charity.services import givingdays
-from charity.services.campaigns import today_cst
 from charity.services.ledger import campaign_raised_fen
 from tests.factories import CampaignFactory, MembershipFactory, UserFactory
 from tests.givingdays.conftest import company_uscc, give

@@ -26,7 +26,7 @@ def cached(app, monkeypatch):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def campaign(db_session):  # type: ignore[no-untyped-def]
-    from charity.services.campaigns import today_cst
+    from charity.core.clock import today_cst
 
     today = today_cst()
     return CampaignFactory(

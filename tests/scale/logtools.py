@@ -32,7 +32,7 @@ def record(application: Flask, organizations: int, noise: int) -> None:
             organization = OrganizationFactory()
             record_event(db.session, "organization.verified", subject_id=organization.id)
         for entry in synthetic(noise):
-            store.enqueue_entry(db.session, entry, store._now())
+            store.enqueue_entry(db.session, entry, store.now_utc())
         db.session.commit()
         db.session.remove()
 

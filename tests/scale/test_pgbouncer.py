@@ -110,7 +110,7 @@ def test_the_log_and_its_sequencer_work_through_pgbouncer(
                     store.enqueue_entry(
                         db.session,
                         store.NewEntry(payload=payload, event_type="test.bounced"),
-                        store._now(),
+                        store.now_utc(),
                     )
                     db.session.commit()
                 assert client.get("/api/v1/log/checkpoint").status_code == 200
