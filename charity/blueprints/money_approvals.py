@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from charity import payments
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.permissions import require_org_role
 from charity.extensions import db
@@ -69,6 +70,7 @@ def _valid_form() -> None:
 @bp.post("/orgs/<int:org_id>/refund-requests/<int:request_id>/approve")
 def approve_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
+    require_reauth()  # money leaving or counted on a second person's word: a fresh code
     _valid_form()
     try:
         made = refund_approvals.approve_request(
@@ -112,6 +114,7 @@ def reject_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
 @bp.post("/orgs/<int:org_id>/gifts/<int:donation_id>/confirm")
 def confirm_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
+    require_reauth()  # money leaving or counted on a second person's word: a fresh code
     _valid_form()
     try:
         donation = offline.confirm_gift(db.session, current_user, org_id, donation_id)

@@ -176,3 +176,31 @@ def test_another_organizations_gift_is_not_found(app, client, four_eyes):
     assert answer.status_code == 404
     db.session.refresh(gift)
     assert gift.status == "pending"
+
+
+def test_confirming_needs_a_fresh_code(app, client, four_eyes):
+    """The second person proved who they are in the last REAUTH_MAX_AGE_SECONDS (issue 15:
+    re-authentication before money is counted on their word), or is sent to do so."""
+    from datetime import timedelta
+
+    from charity.models import UserSession
+    from charity.models.base import utcnow
+
+    campaign, _recorder, second = four_eyes
+    post_offline(client, campaign, real_pdf())
+    gift = _gift(campaign)
+    url = f"/orgs/{campaign.organization_id}/gifts/{gift.id}/confirm"
+    stale = _as(app, second)
+    db.session.execute(
+        sa.update(UserSession)
+        .where(UserSession.user_id == second.id)
+        .values(confirmed_at=utcnow() - timedelta(seconds=601))
+    )
+    db.session.commit()
+    sent = stale.post(
+        url, headers={"Referer": f"http://localhost/orgs/{campaign.organization_id}/approvals"}
+    )
+    assert sent.status_code == 303 and "/account/2fa/confirm" in sent.headers["Location"]
+    db.session.refresh(gift)
+    assert gift.status == "pending" and gift.receipt_number is None
+    assert _succeeded_entries(gift.id) == 0
