@@ -52,3 +52,11 @@ def test_every_source_string_has_a_chinese_translation():
         f"{len(missing)} strings lack a Chinese translation; run `make messages`, then "
         f"scripts/translations.py export/import. First ones: {missing[:10]}"
     )
+
+
+def test_the_catalog_has_no_duplicate_entries():
+    """gettext's ``msgfmt -c`` refuses a catalog where an obsolete ``#~`` entry repeats an
+    active msgid (merges leave them behind); the catalog keeps active entries only."""
+    with PO.open("rb") as handle:
+        catalog = read_po(handle)
+    assert sorted(str(key) for key in catalog.obsolete) == []
