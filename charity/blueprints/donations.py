@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from charity import payments
+from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login, require_org_role
@@ -475,6 +476,7 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     donation = db.session.get(Donation, donation_id)
     if donation is None or donation.organization_id != org_id:
         abort(404)
+    require_reauth()  # money going back out (issue 15: re-authentication for refunds)
     form = RefundForm()
     if form.validate_on_submit():
         command = donations.RefundCommand(donation.id, form.amount.fen or 0, form.reason.data)

@@ -390,6 +390,7 @@ def _queue_invite_mail(organization: Organization, email: str, result) -> None: 
 def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, "owner")
+    require_reauth()  # who may move money (issue 15: re-authentication for roles)
     form = RoleForm()
     if not form.validate():
         flash(_("Choose a role from the list."), "error")
@@ -410,6 +411,7 @@ def change_role(org_id: int, membership_id: int):  # type: ignore[no-untyped-def
 def remove(org_id: int, membership_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, "owner")
+    require_reauth()  # who may move money (issue 15: re-authentication for roles)
     if not ConfirmForm().validate():
         abort(400)
     try:

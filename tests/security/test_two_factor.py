@@ -29,6 +29,7 @@ from charity.services import two_factor
 from tests.factories import (
     PASSWORD,
     TOTP_SECRET,
+    DonationFactory,
     FundFactory,
     MembershipFactory,
     OrganizationFactory,
@@ -285,6 +286,41 @@ def test_the_payout_account_form_needs_a_fresh_code(client, db_session):
     back = client.post(sent.headers["Location"], data={"code": fresh_code(owner)})
     assert back.status_code == 303 and back.headers["Location"] == form
     assert client.get(form).status_code == 200
+
+
+def test_changing_a_role_needs_a_fresh_code(client, db_session):
+    """Who may move money is a sensitive action (issue 15: re-authentication for roles)."""
+    owner = MembershipFactory(role="owner").user
+    organization = owner.memberships[0].organization
+    member = MembershipFactory(organization=organization, role="editor")
+    log_in(client, owner)
+    _stale(owner)
+    db.session.commit()
+    members = f"/orgs/{organization.id}/members"
+    for action, data in (("role", {"role": "finance"}), ("remove", {})):
+        url = f"/orgs/{organization.id}/members/{member.id}/{action}"
+        sent = client.post(url, data=data, headers={"Referer": "http://localhost" + members})
+        assert sent.status_code == 303
+        assert sent.headers["Location"] == "/account/2fa/confirm?next=" + members
+    db.session.refresh(member)
+    assert member.role == "editor"
+
+
+def test_the_refund_form_needs_a_fresh_code(client, db_session):
+    """Money going back out (issue 15: re-authentication for refunds)."""
+    finance = MembershipFactory(role="finance").user
+    organization = finance.memberships[0].organization
+    donation = DonationFactory(campaign__organization=organization, status="succeeded")
+    log_in(client, finance)
+    form = f"/orgs/{organization.id}/donations/{donation.id}/refund"
+    assert client.get(form).status_code == 200  # just logged in: confirmed
+    _stale(finance)
+    db.session.commit()
+    sent = client.get(form)
+    assert sent.status_code == 302
+    assert sent.headers["Location"] == "/account/2fa/confirm?next=" + form
+    posted = client.post(form, data={"amount": "1.00", "reason": "捐赠人要求退款"})
+    assert posted.status_code == 303 and "/account/2fa/confirm" in posted.headers["Location"]
 
 
 @pytest.mark.parametrize(
