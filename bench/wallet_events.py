@@ -166,12 +166,13 @@ def create_pending(
             id, organization_id, campaign_id, amount_fen, currency, refunded_fen, channel,
             status, is_anonymous, consent_show_name, message, payment_provider,
             merchant_account_id, provider_account, provider_order_no, public_token,
-            failure_message, receipt_waived, has_parked_events, created_at
+            failure_message, receipt_waived, has_parked_events, created_at,
+            message_hidden_reason, message_reports
         )
         SELECT id, %(org)s, %(campaign)s, 100 + (id %% 97) * 100, 'CNY', 0, %(channel)s,
                'pending', true, false, '', %(provider)s, %(account_id)s, %(account)s,
                'G' || id || 'T1Rbench', 'bench' || id || md5(random()::text), '', false,
-               false, now()
+               false, now(), '', 0
         FROM ids
         RETURNING id, amount_fen, provider_order_no
         """

@@ -63,12 +63,12 @@ def create_pending(conn: psycopg.Connection, count: int, table: str = "donations
             id, organization_id, campaign_id, amount_fen, currency, refunded_fen, channel,
             status, is_anonymous, consent_show_name, message, stripe_account_id,
             stripe_payment_intent_id, public_token, failure_message, receipt_waived,
-            has_parked_events, created_at
+            has_parked_events, created_at, message_hidden_reason, message_reports
         )
         SELECT id, %(org)s, %(campaign)s, 100 + (id %% 97) * 100, 'CNY', 0, 'online_card',
                'pending', true, false, '', %(account)s,
                'pi_bench_' || id || '_' || (100 + (id %% 97) * 100),
-               'bench' || id || md5(random()::text), '', false, false, now()
+               'bench' || id || md5(random()::text), '', false, false, now(), '', 0
         FROM ids
         RETURNING id, amount_fen
         """
