@@ -8,7 +8,14 @@ from flask import abort
 import config
 from charity import create_app
 from charity.core.permissions import admin_required, regulator_required, require_org_role
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, log_in
+from tests.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    enrol_two_factor,
+    fresh_code,
+    log_in,
+)
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +65,15 @@ def test_anonymous_is_sent_to_log_in_and_back(guarded, path):
 
 
 def test_after_log_in_the_visitor_comes_back(guarded, db_session):
-    user = UserFactory(platform_role="admin")
+    user = enrol_two_factor(UserFactory(platform_role="admin"))  # admins need it (issue 15)
     login_url = guarded.get("/_test/admin").headers["Location"]
     response = guarded.post(
         login_url, data={"email": user.email, "password": "correct horse battery"}
     )
+    assert response.headers["Location"] == "/_test/admin"
+    second_step = guarded.get("/_test/admin").headers["Location"]  # the code first
+    assert second_step.startswith("/account/2fa/")
+    response = guarded.post(second_step, data={"code": fresh_code(user)})
     assert response.headers["Location"] == "/_test/admin"
     assert guarded.get("/_test/admin").get_data(as_text=True) == "admin area"
 
