@@ -10,7 +10,10 @@ REFUND_FOUR_EYES_FEN and offline or in-kind gifts recorded above OFFLINE_FOUR_EY
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -25,6 +28,7 @@ from charity.web import links
 from charity.web.forms import BaseForm
 
 bp = Blueprint("money_approvals", __name__)
+T = TypeVar("T")
 
 FINANCE_ROLES = ("owner", "finance")
 
@@ -67,28 +71,38 @@ def _valid_form() -> None:
         abort(400)
 
 
+def _run(org_id: int, action: Callable[[], T]) -> tuple[T | None, Response | None]:
+    """Run one decision: (its result, None), or (None, the list page with the refusal
+    flashed) after undoing the unit of work; 404 when the row is not the organization's."""
+    try:
+        return action(), None
+    except LookupError:
+        abort(404)
+    except (refund_approvals.RefundApprovalError, offline.OfflineGiftError) as error:
+        message = error.text()
+    except payments.PaymentError as error:
+        message = error.message
+    uow.discard()
+    flash(message, "error")
+    return None, _back(org_id)
+
+
 @bp.post("/orgs/<int:org_id>/refund-requests/<int:request_id>/approve")
 def approve_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
     require_reauth()  # money leaving or counted on a second person's word: a fresh code
     _valid_form()
-    try:
-        made = refund_approvals.approve_request(
+    made, refused = _run(
+        org_id,
+        lambda: refund_approvals.approve_request(
             db.session, current_user, org_id, request_id, links.site_root()
-        )
-    except LookupError:
-        abort(404)
-    except refund_approvals.RefundApprovalError as error:
-        uow.discard()
-        flash(error.text(), "error")
-        return _back(org_id)
-    except payments.PaymentError as error:
-        uow.discard()
-        flash(error.message, "error")
-        return _back(org_id)
+        ),
+    )
+    if refused is not None:
+        return refused
     from charity.blueprints.donations import queue_refund_mail
 
-    assert made.refund is not None
+    assert made is not None and made.refund is not None
     queue_refund_mail(made.refund)
     flash(_("The refund was approved and made."), "success")
     return _back(org_id)
@@ -99,14 +113,14 @@ def reject_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
     _valid_form()
     reason = (request.form.get("reason") or "")[:500]
-    try:
-        refund_approvals.reject_request(db.session, current_user, org_id, request_id, reason)
-    except LookupError:
-        abort(404)
-    except refund_approvals.RefundApprovalError as error:
-        uow.discard()
-        flash(error.text(), "error")
-        return _back(org_id)
+    _ignored, refused = _run(
+        org_id,
+        lambda: refund_approvals.reject_request(
+            db.session, current_user, org_id, request_id, reason
+        ),
+    )
+    if refused is not None:
+        return refused
     flash(_("The refund request was turned down."), "success")
     return _back(org_id)
 
@@ -116,14 +130,12 @@ def confirm_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
     require_reauth()  # money leaving or counted on a second person's word: a fresh code
     _valid_form()
-    try:
-        donation = offline.confirm_gift(db.session, current_user, org_id, donation_id)
-    except LookupError:
-        abort(404)
-    except offline.OfflineGiftError as error:
-        uow.discard()
-        flash(error.text(), "error")
-        return _back(org_id)
+    donation, refused = _run(
+        org_id, lambda: offline.confirm_gift(db.session, current_user, org_id, donation_id)
+    )
+    if refused is not None:
+        return refused
+    assert donation is not None
     if donation.receipt_number:
         flash(_("Confirmed: receipt %(number)s was issued.", number=donation.receipt_number))
     else:
@@ -136,13 +148,11 @@ def decline_gift(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
     _organization(org_id)
     _valid_form()
     reason = (request.form.get("reason") or "")[:300]
-    try:
-        offline.decline_gift(db.session, current_user, org_id, donation_id, reason)
-    except LookupError:
-        abort(404)
-    except offline.OfflineGiftError as error:
-        uow.discard()
-        flash(error.text(), "error")
-        return _back(org_id)
+    _ignored, refused = _run(
+        org_id,
+        lambda: offline.decline_gift(db.session, current_user, org_id, donation_id, reason),
+    )
+    if refused is not None:
+        return refused
     flash(_("The recorded gift was declined: nothing was counted."), "success")
     return _back(org_id)
