@@ -308,6 +308,10 @@ def append_event(session: Session, event: events.Event) -> int | None:
     Inline: appended now; returns its index. Batched: queued for the sequencer; returns
     None (the index is known once the sequencer has run: ``INDEX_COLUMNS``).
     """
+    if event.queued:  # its entry is in the queue already, written by the caller
+        if sequencer_mode() != BATCHED:
+            raise events.EventError(f"{event.type!r}: queued by the caller, log not batched")
+        return None
     entry = NewEntry.from_event(event)
     if sequencer_mode() == BATCHED:
         enqueue_entry(session, entry, event.at)

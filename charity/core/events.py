@@ -38,6 +38,10 @@ class Event:
     #: The subject row as the caller already holds it (an ORM object or a Core row with
     #: its columns), for subscribers that would otherwise load it again; never stored.
     subject: Any = field(default=None, compare=False, repr=False)
+    #: The caller already queued this event's log entry (batched log) in its own
+    #: statement, with the same payload (e.g. a match made inside the donation's UPDATE):
+    #: the log subscriber writes nothing; the other subscribers run as for any event.
+    queued: bool = False
 
 
 Subscriber = Callable[[Session, Event], Any]
@@ -100,6 +104,7 @@ def record_event(
     subject_id: int | None = None,
     at: datetime | None = None,
     subject: Any = None,
+    queued: bool = False,
 ) -> list[Any]:
     """Record an event in the caller's transaction; returns what subscribers returned
     (None results left out: the audit log returns the new entry's index).
@@ -121,6 +126,7 @@ def record_event(
         subject_table=subject_table,
         subject_id=subject_id,
         subject=subject,
+        queued=queued,
     )
     results = [handler(session, event) for handler in list(_subscribers)]
     return [result for result in results if result is not None]

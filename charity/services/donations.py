@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.auditlog.store import BATCHED, sequencer_mode
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -457,6 +458,8 @@ _LOCK_FOR_CONFIRM_PG = (
     .with_for_update(of=_donations)
 )
 _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
+#: PostgreSQL, batched log: the same UPDATE making the gift's match from one pool too.
+_MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED)
 
 
 def confirm_payment(
@@ -475,10 +478,12 @@ def confirm_payment(
     session's connection, with statements built once: six statements on PostgreSQL with
     the webhook's event row when the log is batched (the giving-day pools that could
     match the gift come back with the row lock's SELECT; the ledger transaction, its
-    entries and the lookup of their accounts are one statement), two more for a gift
-    matched from one pool (the match in one statement, its log entry), and the one
-    shared lock (the organization's receipt counter; also the log head when the log is
-    inline) taken last.
+    entries and the lookup of their accounts are one statement), none more for a gift
+    matched from one pool without per-donor/per-campaign caps when the log is batched
+    (the donation's UPDATE makes the match, its books and its queued log entry:
+    ``givingdays.with_match``; two more with the inline log), and the one shared lock
+    (the organization's receipt counter; also the log head when the log is inline)
+    taken before the pool's.
     """
     connection = session.connection()
     today = today_cst()
@@ -521,7 +526,12 @@ def confirm_payment(
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
     # matching money in this transaction; a pool's row lock is taken after the
     # receipt counter and before the log head, and held only for the rest of the commit.
-    givingdays.match_gift(session, row, now, candidates)
+    # With the log batched (no log head lock) the usual match (one pool without
+    # per-donor/per-campaign caps) is made by the donation's own UPDATE below instead.
+    fused = givingdays.fused_candidate(connection, row, candidates, sequencer_mode() == BATCHED)
+    fused_params = givingdays.fused_params(row, now, fused) if fused is not None else None
+    if fused_params is None:
+        givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = log_index_of(
         record_event(
@@ -535,19 +545,21 @@ def confirm_payment(
         )
     )
     check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
-    connection.execute(
-        _MARK_SUCCEEDED,
-        {
-            "donation_id": row.id,
-            "status": "succeeded",
-            "succeeded_at": now,
-            "failure_message": "",
-            **_provider_ids(row, intent),
-            "log_index": log_index,
-            "has_parked_events": False,
-            **receipt,
-        },
-    )
+    update = {
+        "donation_id": row.id,
+        "status": "succeeded",
+        "succeeded_at": now,
+        "failure_message": "",
+        **_provider_ids(row, intent),
+        "log_index": log_index,
+        "has_parked_events": False,
+        **receipt,
+    }
+    if fused_params is None:
+        connection.execute(_MARK_SUCCEEDED, update)
+    else:
+        made = connection.execute(_MARK_SUCCEEDED_MATCHED, {**update, **fused_params}).one()
+        givingdays.after_fused(session, row, now, fused, made)  # type: ignore[arg-type]
     note_succeeded(session, row)  # type: ignore[arg-type]
     if row.has_parked_events:
         from charity.services import parking  # events that waited for this success

@@ -32,6 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from charity.auditlog.store import event_payload
 from charity.core.clock import CST, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -369,7 +370,8 @@ def candidates_column(campaign_id: Any, currency: Any) -> Any:
     """PostgreSQL: the pools a gift to this campaign could be matched from today
     (``:today``, CST), windows aside, as a JSON array in pool id order (NULL: none), each
     ``[pool id, windows, match_pool account id, its currency, the campaign's matched
-    account id, its currency]`` (account ids NULL when not made yet). ``confirm_payment``
+    account id, its currency, event id, sponsor USCC, true when the pool has no per-donor
+    or per-campaign cap]`` (account ids NULL when not made yet). ``confirm_payment``
     asks it in its row lock's SELECT, so a matched gift needs no statement of its own to
     find its pools (``candidates_from`` reads it)."""
     pool_account = _accounts.alias("candidate_pool_account")
@@ -387,6 +389,9 @@ def candidates_column(campaign_id: Any, currency: Any) -> Any:
         pool_account.c.currency,
         matched_account.c.id,
         matched_account.c.currency,
+        _pools.c.event_id,
+        _pools.c.sponsor_uscc,
+        sa.and_(_pools.c.cap_per_donor_day_fen.is_(None), _pools.c.cap_per_campaign_fen.is_(None)),
     )
     return (
         sa.select(sa.func.json_agg(postgresql.aggregate_order_by(line, _pools.c.id)))
@@ -420,7 +425,14 @@ def candidates_from(found: Any, row: Any, now: datetime) -> list[Candidate] | No
         return None
     matched = ledger.AccountRef(int(open_now[0][4]), open_now[0][5])
     return [
-        Candidate(int(line[0]), ledger.AccountRef(int(line[2]), line[3]), matched)
+        Candidate(
+            int(line[0]),
+            ledger.AccountRef(int(line[2]), line[3]),
+            matched,
+            event_id=line[6],
+            sponsor_uscc=line[7],
+            uncapped=bool(line[8]),
+        )
         for line in open_now
     ]
 
@@ -527,6 +539,12 @@ class Candidate:
     pool_id: int
     pool_account: ledger.AccountRef
     matched_account: ledger.AccountRef
+    #: known when the candidate came with the row lock's SELECT (``candidates_from``):
+    #: what the match's log entry needs before the match is made (``fused_candidate``)
+    event_id: int | None = None
+    sponsor_uscc: str | None = None
+    #: no per-donor and no per-campaign cap (the match may be made in one statement)
+    uncapped: bool = False
 
 
 def match_candidates(session: Session, row: Any, now: datetime) -> list[Candidate]:
@@ -672,8 +690,186 @@ def _match_in_one(
     return int(made.match_id)
 
 
+#: ``with_match``: the pieces of ``_MATCH_IN_ONE`` as CTEs of the donation's own UPDATE,
+#: plus the match's log entry queued (batched log) with its payload computed in Python
+#: around two markers that the statement replaces by the match's amount and id.
+_FUSED_CTES = (
+    (
+        "m_pick",
+        """SELECT id, LEAST(CAST(:m_gift_fen AS bigint) * ratio_percent / 100,
+                          cap_per_gift_fen, total_fen - allocated_fen) AS amount_fen
+        FROM matching_pools
+        WHERE id = :m_pool_id
+          AND cap_per_donor_day_fen IS NULL AND cap_per_campaign_fen IS NULL
+        FOR UPDATE""",
+    ),
+    (
+        "m_allocation",
+        """UPDATE matching_pools
+        SET allocated_fen = matching_pools.allocated_fen + m_pick.amount_fen
+        FROM m_pick
+        WHERE matching_pools.id = m_pick.id AND m_pick.amount_fen > 0
+          AND matching_pools.allocated_fen + m_pick.amount_fen <= matching_pools.total_fen
+        RETURNING m_pick.id, m_pick.amount_fen""",
+    ),
+    (
+        "m_match",
+        """INSERT INTO matches
+            (donation_id, pool_id, campaign_id, amount_fen, released_fen, donor_key, cst_day,
+             created_at)
+        SELECT :m_donation_id, m_allocation.id, :m_campaign_id, m_allocation.amount_fen, 0,
+               :m_donor_key, :m_day, :m_now
+        FROM m_allocation
+        RETURNING id, amount_fen""",
+    ),
+    (
+        "m_transaction",
+        """INSERT INTO ledger_transactions
+            (kind, source_key, donation_id, refund_id, description, created_at)
+        SELECT 'match', 'match:' || CAST(m_match.id AS text), :m_donation_id, NULL,
+               'Match ' || CAST(m_match.id AS text) || ': pool '
+               || CAST(:m_pool_id AS text) || ' for donation '
+               || CAST(:m_donation_id AS text),
+               :m_now
+        FROM m_match
+        RETURNING id""",
+    ),
+    (
+        "m_entries",
+        """INSERT INTO ledger_entries (transaction_id, account_id, amount_fen, currency)
+        SELECT m_transaction.id, line.account_id, line.sign * m_match.amount_fen, line.currency
+        FROM m_transaction CROSS JOIN m_match CROSS JOIN (
+            VALUES (CAST(:m_pool_account AS bigint), 1, CAST(:m_currency AS varchar)),
+                   (CAST(:m_matched_account AS bigint), -1, CAST(:m_currency AS varchar))
+        ) AS line(account_id, sign, currency)
+        RETURNING transaction_id""",
+    ),
+    (
+        "m_logged",
+        """INSERT INTO auditlog_queue
+            (payload, event_type, organization_uscc, organization_id, subject_table,
+             subject_id, created_at)
+        SELECT replace(replace(CAST(:m_payload AS text), CAST(:m_amount_mark AS text),
+                               CAST(m_match.amount_fen AS text)),
+                       CAST(:m_id_mark AS text), CAST(m_match.id AS text)),
+               'donation.matched', NULL, :m_organization_id, 'matches', m_match.id, :m_now
+        FROM m_match
+        RETURNING id""",
+    ),
+)
+#: Stand-ins for the match's amount and id in its log payload (never a real value: both
+#: negative; ``fused_params`` checks each occurs exactly once).
+_AMOUNT_MARK, _ID_MARK = -7_310_000_000_000_000_001, -7_320_000_000_000_000_002
+
+
+def with_match(update: Any) -> Any:
+    """PostgreSQL, batched log: ``update`` (the donation's success UPDATE) that also makes
+    the gift's match from one uncapped pool, in the same statement: lock the pool,
+    compute the match from the locked row, raise its allocation under the guard, write
+    the match, its ledger transaction with both entries and its log entry (queued). The
+    result row has ``match_id`` and ``match_amount_fen`` (NULL: nothing matched; the
+    caller runs ``match_gift`` after it). Built once, by ``donations``."""
+    statement = update
+    for name, body in _FUSED_CTES:
+        textual = (
+            sa.text(body).bindparams(sa.bindparam("m_now", type_=_matches.c.created_at.type))
+            if ":m_now" in body
+            else sa.text(body)
+        )
+        statement = statement.add_cte(textual.columns().cte(name))
+    return statement.returning(
+        sa.literal_column("(SELECT id FROM m_match)").label("match_id"),
+        sa.literal_column("(SELECT amount_fen FROM m_match)").label("match_amount_fen"),
+    )
+
+
+def fused_candidate(
+    connection: Any, row: Any, candidates: list[Candidate], batched: bool
+) -> Candidate | None:
+    """The one candidate whose match ``with_match`` can make inside the donation's UPDATE
+    (PostgreSQL, batched log, one pool without per-donor or per-campaign caps, all in the
+    gift's currency, its event known), else None (``match_gift`` runs as before)."""
+    if not batched or len(candidates) != 1 or connection.dialect.name != "postgresql":
+        return None
+    candidate = candidates[0]
+    if (
+        not candidate.uncapped
+        or candidate.event_id is None
+        or candidate.pool_account.currency != row.currency
+        or candidate.matched_account.currency != row.currency
+    ):
+        return None
+    return candidate
+
+
+def _fused_payload(row: Any, candidate: Candidate, amount: int, match_id: int) -> dict[str, Any]:
+    return {
+        "match_id": match_id,
+        "donation_id": row.id,
+        "pool_id": candidate.pool_id,
+        "event_id": candidate.event_id,
+        "sponsor_uscc": candidate.sponsor_uscc or None,
+        "campaign_id": row.campaign_id,
+        "organization_id": row.organization_id,
+        "amount_fen": amount,
+        "currency": row.currency,
+    }
+
+
+def fused_params(row: Any, now: datetime, candidate: Candidate) -> dict[str, Any] | None:
+    """``with_match``'s parameters (None: the payload's markers are ambiguous; the caller
+    takes the plain UPDATE and ``match_gift``)."""
+    payload = event_payload(
+        "donation.matched", now, _fused_payload(row, candidate, _AMOUNT_MARK, _ID_MARK)
+    )
+    amount_mark, id_mark = str(_AMOUNT_MARK), str(_ID_MARK)
+    if payload.count(amount_mark) != 1 or payload.count(id_mark) != 1:
+        return None
+    return {
+        "m_gift_fen": row.amount_fen,
+        "m_pool_id": candidate.pool_id,
+        "m_donation_id": row.id,
+        "m_campaign_id": row.campaign_id,
+        "m_donor_key": donor_key(row),
+        "m_day": today_cst(now),
+        "m_now": now,
+        "m_pool_account": candidate.pool_account.id,
+        "m_matched_account": candidate.matched_account.id,
+        "m_currency": row.currency,
+        "m_payload": payload,
+        "m_amount_mark": amount_mark,
+        "m_id_mark": id_mark,
+        "m_organization_id": row.organization_id,
+    }
+
+
+def after_fused(
+    session: Session, row: Any, now: datetime, candidate: Candidate, made: Any
+) -> list[int]:
+    """After ``with_match``'s UPDATE: the match's event through the one door (its log
+    entry is already queued by the statement), or, when nothing was matched there (the
+    pool's last yuan: a partial match, or nothing left), ``match_gift``'s long path."""
+    if made.match_id is None:
+        return match_gift(session, row, now, [candidate], one_statement=False)
+    record_event(
+        session,
+        "donation.matched",
+        _fused_payload(row, candidate, int(made.match_amount_fen), int(made.match_id)),
+        subject_table="matches",
+        subject_id=int(made.match_id),
+        at=now,
+        queued=True,
+    )
+    return [int(made.match_id)]
+
+
 def match_gift(
-    session: Session, row: Any, now: datetime, candidates: list[Candidate] | None = None
+    session: Session,
+    row: Any,
+    now: datetime,
+    candidates: list[Candidate] | None = None,
+    *,
+    one_statement: bool = True,
 ) -> list[int]:
     """Match a gift that is succeeding now (``row``: the locked donation's columns) from
     its candidate pools. Returns the new matches' ids. Called by
@@ -683,7 +879,7 @@ def match_gift(
         candidates = match_candidates(session, row, now)
     if not candidates:
         return []
-    if len(candidates) == 1:  # the usual case: one pool, often one statement
+    if one_statement and len(candidates) == 1:  # the usual case: often one statement
         made_in_one = _match_in_one(session, row, now, candidates[0], donor_key(row))
         if made_in_one is not None:
             return [made_in_one]

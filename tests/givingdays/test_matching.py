@@ -12,6 +12,7 @@ from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
     AuditEntry,
+    Donation,
     GivingDayCampaign,
     LedgerTransaction,
     Match,
@@ -23,7 +24,7 @@ from charity.services import allocation, donor_accounts, givingdays
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
 from tests.factories import CampaignFactory, UserFactory
-from tests.givingdays.conftest import give, make_day, new_gift, refund, succeed
+from tests.givingdays.conftest import company_uscc, give, make_day, new_gift, refund, succeed
 
 
 def _books_ok() -> None:
@@ -267,3 +268,60 @@ def test_erasure_leaves_no_donor_hash_in_the_matches(db_session):  # type: ignor
     # the matches themselves (and the books) are unchanged
     assert sum(givingdays.matched_fen_of_donation(db.session, g.id) for g in gifts) == 2000
     _books_ok()
+
+
+def _log_verifies(app) -> None:  # type: ignore[no-untyped-def]
+    from charity.auditlog import checkpoint, integrity, store
+
+    store.sequence_pending(db.session)
+    signer = checkpoint.signer_for(app)
+    assert list(integrity.check_log(db.session, signer, app.config["AUDITLOG_ORIGIN"])) == []
+
+
+@pytest.mark.parametrize(
+    ("pool_fields", "gifts", "wanted"),
+    [
+        # one statement: the match made by the donation's own UPDATE (with a sponsor
+        # USCC in its payload)
+        ({"sponsor_uscc": company_uscc(7)}, [5000, 2000], [5000, 2000]),
+        # the pool's last yuan: a partial match in the UPDATE, then no candidate
+        ({"total_fen": 6000}, [5000, 2000, 1000], [5000, 1000]),
+        # 1:0.5 within a cap per gift
+        ({"ratio_percent": 50, "cap_per_gift_fen": 2000}, [5000, 1000], [2000, 500]),
+        # a per-donor cap: always the long path, after the gift's log entry
+        ({"cap_per_donor_day_fen": 6000}, [5000, 2000], [5000, 1000]),
+    ],
+)
+def test_batched_log_match_in_the_donations_update(
+    app, db_session, postgres_only, monkeypatch, pool_fields, gifts, wanted
+):  # type: ignore[no-untyped-def]
+    """PostgreSQL with the batched log (production): the match, its books and its queued
+    log entry come with the donation's UPDATE; every entry verifies against its row."""
+    from charity.models import AuditQueued
+
+    monkeypatch.setitem(app.config, "AUDITLOG_SEQUENCER", "batched")
+    day = make_day(**pool_fields)
+    made = [give(day.campaign, amount) for amount in gifts]
+    matches = [m for gift in made for m in givingdays.matches_of(db.session, gift.id)]
+    assert [m.amount_fen for m in matches] == wanted
+    db.session.refresh(day.pool)
+    assert day.pool.allocated_fen == sum(wanted)
+    queued = db.session.scalars(
+        sa.select(AuditQueued).where(AuditQueued.event_type == "donation.matched")
+    ).all()
+    assert sorted(q.subject_id for q in queued) == sorted(m.id for m in matches)
+    for entry in queued:
+        match = db.session.get(Match, entry.subject_id)
+        assert f'"amount_fen":{match.amount_fen},' in entry.payload
+        assert f'"match_id":{match.id},' in entry.payload
+        assert entry.organization_id == day.campaign.organization_id
+    assert succeed(made[0]) is False  # a replay matches nothing more
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Match)) == len(wanted)
+    _books_ok()
+    pool_id, first_id = day.pool.id, made[0].id
+    _log_verifies(app)  # (leaves the session empty)
+    first = db.session.get(Donation, first_id)
+    assert refund(first, gifts[0], "re_batched_1") == "applied"
+    assert db.session.get(MatchingPool, pool_id).allocated_fen == sum(wanted) - wanted[0]
+    _books_ok()
+    _log_verifies(app)
