@@ -12,8 +12,8 @@ from charity.core import uow
 from charity.extensions import db
 from charity.models import AuditEntry, Refund, RefundRequest
 from charity.services import donations, organizations, refund_approvals
-from tests.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
 from tests.payments.conftest import give, pay
+from tests.support.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 
@@ -37,7 +37,7 @@ def people(paid):  # type: ignore[no-untyped-def]
 
 
 def _as(app, user):  # type: ignore[no-untyped-def]
-    from tests.factories import session_id
+    from tests.support.factories import session_id
 
     client = app.test_client()
     with client.session_transaction() as session:
