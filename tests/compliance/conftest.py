@@ -11,7 +11,7 @@ from charity.compliance.obligations.refresh import refresh_obligations
 from charity.compliance.rules.deadlines import status_of
 from charity.core.clock import CST
 from charity.models.disclosure import Obligation
-from tests.factories import (
+from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,
