@@ -174,7 +174,7 @@ def _wallet_simulators() -> Iterator[dict[str, str] | None]:
     if not (ROOT / "scripts" / "wechatpay_simulator.py").exists():
         yield None
         return
-    from tests.payments.conftest import running_simulator
+    from tests.support.payments import running_simulator
 
     with running_simulator("wechatpay") as wechatpay, running_simulator("alipay") as alipay:
         yield {"wechatpay": wechatpay, "alipay": alipay}

@@ -10,7 +10,7 @@ from charity.extensions import db
 from charity.models import AuditEntry, Donation, LedgerTransaction, RecurringFailure
 from charity.services.ledger import campaign_raised_fen
 from tests.gifts.conftest import give_monthly, invoice_object, renewal_invoice, set_up_card
-from tests.payments.conftest import event, post_event
+from tests.support.payments import event, post_event
 
 DECLINED = "4000000000000341"
 

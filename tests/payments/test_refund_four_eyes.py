@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import AuditEntry, Refund, RefundRequest
 from charity.services import donations, organizations
-from tests.payments.conftest import give, pay
 from tests.support.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
+from tests.support.payments import give, pay
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.payments.conftest import SECRET, give, localstripe_url, pay, stripe_app
 from tests.support.factories import CampaignFactory
-
-__all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
+from tests.support.payments import SECRET, give, pay
 
 DECLINED = "4000000000000341"
 STRICT = {
