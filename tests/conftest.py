@@ -25,7 +25,7 @@ from tests.support import dbutil
 from tests.support.factories import session_id
 
 #: Fixtures shared by several test packages (tests/support).
-pytest_plugins = ["tests.support.apps", "tests.support.payments"]
+pytest_plugins = ["tests.support.apps", "tests.support.funds", "tests.support.payments"]
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -13,7 +13,7 @@ from charity.models import Donation
 from charity.models.disclosure import Disclosure
 from charity.services import ledger
 from tests.campaigns.conftest import DraftCampaignFactory, sign_in
-from tests.compliance.conftest import cst_noon, make_campaign, make_org, member
+from tests.support.compliance import cst_noon, make_campaign, make_org, member
 from tests.support.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
 
 

@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the funds fixtures (people) are imported and used as parameters
 """Fund annual statements: derived from fund creation and closing, refreshed by the fund
 events, pre-filled from the fund's ledger statement, fulfilled by publishing."""
 
@@ -10,13 +9,14 @@ import pytest
 from sqlalchemy import event
 
 from charity.compliance.obligations import FundFacts, OrgFacts, derive, refresh_obligations
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models.disclosure import Obligation
 from charity.services import disclosures as service
 from charity.services import fund_statements, funds
-from tests.compliance.conftest import CST, login, make_org, statuses
-from tests.funds.conftest import gift, new_fund_command, people, seats  # noqa: F401
+from tests.support.compliance import login, make_org, statuses
 from tests.support.factories import FundFactory
+from tests.support.funds import gift, new_fund_command, seats
 
 STATEMENT = {
     "fund_name": "基金",

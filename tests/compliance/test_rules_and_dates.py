@@ -11,7 +11,7 @@ from charity.compliance.dates import add_months, end_of_day_utc, may_31_followin
 from charity.compliance.obligations import CampaignFacts, OrgFacts, TriggerFacts, derive, status_of
 from charity.compliance.types import FIELDS
 from charity.core.clock import cst_date
-from tests.compliance.conftest import short_key
+from tests.support.compliance import short_key
 
 
 @pytest.mark.parametrize(

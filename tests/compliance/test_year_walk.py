@@ -11,7 +11,8 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Donation
 from charity.services import disclosures as service
-from tests.compliance.conftest import (
+from tests.support.compliance import (
+    CAMPAIGN_FIGURES,
     cst_noon,
     make_campaign,
     make_org,
@@ -30,14 +31,6 @@ def publish(app, actor, org, kind, period, subject="org", attachments=(), **fiel
     return service.publish_disclosure(db.session, actor, command, app.config["UPLOAD_DIR"])
 
 
-FIGS = {
-    "raised_fen": 0,
-    "refunded_fen": 0,
-    "gift_count": 0,
-    "in_kind_fen": 0,
-    "spent_fen": 0,
-    "balance_fen": 0,
-}
 FINANCIAL = {
     "total_income_fen": 100_000_00,
     "last_year_income_fen": 100_000_00,
@@ -119,7 +112,7 @@ def test_a_year_of_obligations(app, db_session):
         assert s["basic_info_registration:org:registration"] == "late"
 
     with at(date(2025, 5, 20)):
-        publish(app, owner, org, "emergency_update", "2025-05-06", ec, **FIGS)
+        publish(app, owner, org, "emergency_update", "2025-05-06", ec, **CAMPAIGN_FIGURES)
         s = statuses(db_session, org.id, today_cst())
         assert s[f"emergency_update:{ec}:2025-05-06"] == "late"
         assert s[f"emergency_update:{ec}:2025-05-11"] == "overdue"

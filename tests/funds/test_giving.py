@@ -11,8 +11,8 @@ from charity.services import disbursements as svc
 from charity.services.allocation import check_allocations
 from charity.services.ledger import check_books
 from charity.services.pools import Pool, pool_balance
-from tests.funds.conftest import day, gift
 from tests.support.factories import CampaignFactory, log_in
+from tests.support.funds import day, gift
 from tests.support.payments import pay
 
 

@@ -13,7 +13,7 @@ from charity.extensions import db
 from charity.services import disbursements as svc
 from charity.services import funds
 from charity.services.pools import Pool
-from tests.funds.conftest import day, gift
+from tests.support.funds import day, gift
 
 
 def _spent_fund(people, fund, evidence):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from charity.extensions import db
 from charity.models import UpdateSubscription
 from charity.services import campaigns as campaign_service
 from charity.services import disclosures, donor_updates, suspensions
-from tests.compliance.test_year_walk import FIGS
+from tests.support.compliance import CAMPAIGN_FIGURES
 from tests.support.factories import DonationFactory, MembershipFactory, UserFactory, log_in
 from tests.support.payments import give, pay
 from tests.test_chinese_pages import _problems_in_text
@@ -65,7 +65,7 @@ def test_an_update_a_result_and_a_suspension_make_one_digest_a_day(app, campaign
             db.session, owner,
             disclosures.PublishDisclosure(
                 campaign.organization_id, "campaign_result", f"campaign:{campaign.id}", "result",
-                "项目结果公示", "", {**FIGS, "implementation": "完成"}, (),
+                "项目结果公示", "", {**CAMPAIGN_FIGURES, "implementation": "完成"}, (),
             ),
             app.config["UPLOAD_DIR"],
         )  # fmt: skip
