@@ -12,7 +12,7 @@ from charity.extensions import db
 from charity.models import Donation
 from charity.models.disclosure import Disclosure
 from charity.services import ledger
-from tests.campaigns.conftest import DraftCampaignFactory, sign_in
+from tests.support.campaigns import DraftCampaignFactory, sign_in
 from tests.support.compliance import cst_noon, make_campaign, make_org, member
 from tests.support.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
 

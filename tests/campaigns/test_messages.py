@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from charity.models import AuditEntry, Donation
 from charity.services import gift_messages
-from tests.campaigns.conftest import GiftFactory, sign_in
+from tests.support.campaigns import GiftFactory, sign_in
 from tests.support.factories import CampaignFactory, MembershipFactory
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charity.core.clock import CST
-from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
+from tests.support.campaigns import DraftCampaignFactory, GiftFactory, sign_in
 from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 
 

@@ -11,7 +11,7 @@ from charity.core.uow import commit
 from charity.ops import jobs
 from charity.ops.mail import MAIL_DISPATCH_KEY, Mail, queue_mail
 from tests.ops import jobfuncs
-from tests.ops.conftest import free_port
+from tests.support.ops import free_port
 
 
 def _queue(application) -> Queue:

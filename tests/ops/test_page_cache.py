@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from charity.web.caching import MemoryPageCache, page_cache
-from tests.campaigns.conftest import GiftFactory, sign_in
+from tests.support.campaigns import GiftFactory, sign_in
 from tests.support.factories import CampaignFactory, MembershipFactory
 
 TTL = 0.4
@@ -97,7 +97,7 @@ def test_anonymous_visitors_get_no_session_cookie(client, cached, campaign):
 
 
 def test_a_draft_is_never_cached_for_anyone(client, cached, db_session):
-    from tests.campaigns.conftest import DraftCampaignFactory
+    from tests.support.campaigns import DraftCampaignFactory
 
     draft = DraftCampaignFactory()
     assert client.get(f"/campaigns/{draft.id}").status_code == 404
@@ -130,7 +130,7 @@ def test_a_redis_outage_is_a_cache_miss(app):  # type: ignore[no-untyped-def]
     from redis import Redis
 
     from charity.web.caching import RedisPageCache
-    from tests.ops.conftest import free_port
+    from tests.support.ops import free_port
 
     down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
     cache = RedisPageCache(down)

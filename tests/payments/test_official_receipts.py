@@ -218,7 +218,7 @@ def test_another_organization_cannot_record_a_bill(client, campaign):
 
 @pytest.mark.chinese
 def test_the_bill_pages_speak_chinese_only(client, campaign):
-    from tests.test_chinese_pages import _Page, _problems_in_text
+    from tests.support.pages import PageText, problems_in_text
 
     with client.session_transaction() as session:
         session["lang"] = "zh_Hans_CN"
@@ -244,9 +244,9 @@ def test_the_bill_pages_speak_chinese_only(client, campaign):
         f"/campaigns/{campaign.id}/donate",
         "/account/gifts",
     ):
-        page = _Page()
+        page = PageText()
         page.feed(client.get(url).get_data(as_text=True))
         text = " ".join(page.text)
-        assert not _problems_in_text(text), (url, _problems_in_text(text))
+        assert not problems_in_text(text), (url, problems_in_text(text))
     html = client.get(f"/donations/{donation.public_token}").get_data(as_text=True)
     assert "财政电子票据" in html and "下载票据（PDF）" in html and "捐赠电子凭证" in html

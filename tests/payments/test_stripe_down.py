@@ -51,7 +51,7 @@ def test_invoice_event_is_deferred_with_503_then_applied_on_redelivery(
 ):
     """A renewal is checked against Stripe (the invoice and its PaymentIntent): with
     Stripe unreachable nothing is stored and the 503 makes Stripe deliver again."""
-    from tests.gifts.conftest import give_monthly, renewal_invoice, set_up_card
+    from tests.support.gifts import give_monthly, renewal_invoice, set_up_card
 
     gift = give_monthly(client, campaign)
     assert set_up_card(client, gift).status_code == 200

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from charity.extensions import db
-from tests.gifts.conftest import give_monthly
 from tests.support.factories import CampaignFactory, FundFactory
+from tests.support.gifts import give_monthly
 from tests.support.payments import SECRET, browser_sets_up_card, give, pay
 
 DECLINED = "4000000000000341"
