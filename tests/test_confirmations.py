@@ -58,20 +58,9 @@ def test_an_editor_does_not_see_the_confirmation(client, owner_and_draft):
 
 @pytest.mark.chinese
 def test_the_monthly_cancel_asks_first_with_a_secondary_button(client, db_session):
-    from charity.models import RecurringGift
-    from tests.support.factories import CampaignFactory
+    from tests.support.factories import RecurringGiftFactory
 
-    campaign = CampaignFactory()
-    gift = RecurringGift(
-        organization_id=campaign.organization_id,
-        campaign_id=campaign.id,
-        amount_fen=5000,
-        donor_email="monthly@example.org",
-        donor_name="月捐人",
-        status="active",
-    )
-    db_session.add(gift)
-    db_session.flush()
+    gift = RecurringGiftFactory()
     show = client.get(f"/monthly/{gift.public_token}").get_data(as_text=True)
     assert "button-secondary" not in show  # the style that never existed
     assert f'class="button secondary" href="/monthly/{gift.public_token}/cancel"' in show

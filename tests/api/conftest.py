@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from charity.core.clock import today_cst
 from charity.models.base import utcnow
 from tests.support.api import PublicData, make_donation
 from tests.support.factories import (
@@ -40,7 +41,7 @@ def public_data(db_session) -> PublicData:  # type: ignore[no-untyped-def]
 def compliance_data(public_data):  # type: ignore[no-untyped-def]
     """A published (and corrected) disclosure and two obligations for the qualified org,
     and a disclosure of the pending organization that must stay hidden."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from charity.extensions import db
     from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
@@ -67,7 +68,7 @@ def compliance_data(public_data):  # type: ignore[no-untyped-def]
     shown = disclose(public_data.qualified, "2024 年度工作报告")
     hidden = disclose(public_data.pending, "未审核")
     db.session.flush()
-    today = date.today()
+    today = today_cst()
     obligations = [
         Obligation(
             key=f"{public_data.qualified.id}:annual_work_report:org:{period}",

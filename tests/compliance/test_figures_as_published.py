@@ -15,7 +15,6 @@ import time_machine
 
 from charity.compliance import dashboard
 from charity.extensions import db
-from charity.models import Refund
 from charity.services import disclosures as service
 from tests.support.compliance import (
     cst_noon,
@@ -24,6 +23,7 @@ from tests.support.compliance import (
     owner_of,
     spend_from_campaign,
 )
+from tests.support.factories import RefundFactory
 from tests.support.funds import gift
 
 
@@ -98,7 +98,7 @@ def test_an_honest_report_published_early_is_not_a_mismatch(app, db_session):
     gift(campaign, 5_000, cst_noon(date(2026, 5, 25)))
     with _at(date(2026, 6, 10)):
         # A refund recorded after the publication (as the refund service records it).
-        db.session.add(Refund(donation_id=first.id, amount_fen=2_000, reason="捐赠人要求"))
+        RefundFactory(donation=first, amount_fen=2_000, reason="捐赠人要求")
         first.refunded_fen = 2_000
         first.status = "partially_refunded"
         db.session.flush()

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import offline
 from tests.support.factories import CampaignFactory, MembershipFactory
@@ -43,7 +42,7 @@ def gifts(app, db_session, tmp_path, monkeypatch):  # type: ignore[no-untyped-de
             campaign_id=target.id,
             kind="bank_transfer",
             amount_fen=amount,
-            received_on=date.today(),
+            received_on=today_cst(),
             evidence=real_pdf(),
             payer_name=payer,
             bank_reference=f"REF-{amount}",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,11 +13,27 @@ from tests.support.factories import CampaignFactory, MembershipFactory
 TTL = 0.4
 
 
+class Clock:
+    """Monotonic seconds that move only when the test says so (no wall-clock sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def cached(app, monkeypatch):  # type: ignore[no-untyped-def]
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cached(app, monkeypatch, clock):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", TTL)
     cache = page_cache(app)
     assert isinstance(cache, MemoryPageCache)  # no REDIS_URL under tests
+    monkeypatch.setattr(cache, "clock", clock)
     cache.clear()
     yield cache
     cache.clear()
@@ -40,7 +55,7 @@ def _get(client, campaign, lang="en", **headers):  # type: ignore[no-untyped-def
     return client.get(f"/campaigns/{campaign.id}?lang={lang}", headers=headers)
 
 
-def test_a_new_gift_shows_within_the_ttl(client, cached, campaign):
+def test_a_new_gift_shows_within_the_ttl(client, cached, campaign, clock):
     first = _get(client, campaign)
     assert first.status_code == 200
     assert first.headers["Cache-Control"] == "public, max-age=1"
@@ -53,7 +68,9 @@ def test_a_new_gift_shows_within_the_ttl(client, cached, campaign):
     assert again.headers["ETag"] == first.headers["ETag"]
     assert "¥123.45" not in again.get_data(as_text=True)
 
-    time.sleep(TTL + 0.1)
+    clock.now += TTL - 0.1  # still within the TTL
+    assert _get(client, campaign).headers["ETag"] == first.headers["ETag"]
+    clock.now += 0.2  # past it
     fresh = _get(client, campaign)
     assert "¥123.45" in fresh.get_data(as_text=True)
     assert fresh.headers["ETag"] != first.headers["ETag"]
