@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import pathlib
 import re
 
 import pytest
@@ -145,3 +147,20 @@ def test_an_illegal_move_raises_the_domain_error_on_every_status_model(table):
         row.status = "no_such_status"
     for allowed in TRANSITIONS[kind][current]:
         model(status=current).status = allowed  # every legal move passes
+
+
+def test_no_bulk_update_sets_a_status_behind_the_validator():
+    """A Core ``update(...).values(status=...)`` would skip the models' validators; the one
+    raw UPDATE that moves a status (a donation's success) checks the move itself."""
+    root = pathlib.Path(__file__).resolve().parents[2] / "charity"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "values"
+                and any(keyword.arg == "status" for keyword in node.keywords)
+            ):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}")
+    assert found == []
