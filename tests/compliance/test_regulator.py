@@ -168,8 +168,8 @@ def test_api_summary_is_json(client, regulator):
 
 
 def test_dashboard_rates_agree_with_status_of(db_session):
-    from charity.compliance.dashboard import compliance_rates
-    from charity.compliance.obligations import status_of
+    from charity.compliance.readmodels.dashboard import compliance_rates
+    from charity.compliance.rules.deadlines import status_of
     from charity.models.disclosure import Obligation
 
     populate(6)
