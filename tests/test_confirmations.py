@@ -9,12 +9,16 @@ from datetime import date
 import pytest
 
 from charity.extensions import db
-from charity.models import Donation
 from charity.models.disclosure import Disclosure
 from charity.services import ledger
 from tests.support.campaigns import DraftCampaignFactory, sign_in
 from tests.support.compliance import cst_noon, make_campaign, make_org, member
-from tests.support.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
+from tests.support.factories import (
+    GiftFactory,
+    MembershipFactory,
+    QualifiedOrganizationFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -77,15 +81,12 @@ def _campaign_with_a_gift(owner_role: str = "owner"):  # type: ignore[no-untyped
     org = make_org()
     owner = member(org, owner_role)
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=64_000,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)
     return org, owner, campaign
 

@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from charity.core import events
 from charity.extensions import db
-from charity.models import Donation
 from charity.models.disclosure import Disclosure, DisclosureVersion, ImmutableRecordError
 from charity.services import disclosures as service
 from charity.services import ledger
@@ -25,7 +24,7 @@ from tests.support.compliance import (
     make_pdf,
     member,
 )
-from tests.support.factories import UserFactory
+from tests.support.factories import GiftFactory, UserFactory
 
 
 def basic_form(**extra):  # type: ignore[no-untyped-def]
@@ -221,15 +220,12 @@ def test_correction_is_a_new_version_with_a_readable_diff(en_client, app, org, o
 
 def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=50_000,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     fields = {
         "raised_fen": 60_000,
@@ -251,15 +247,12 @@ def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app,
 
 def test_new_campaign_disclosure_form_is_prefilled(en_client, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=12_345,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     login(en_client, owner)
     page = en_client.get(

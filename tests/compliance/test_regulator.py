@@ -11,11 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import event
 
 from charity.extensions import db
-from charity.models import Donation
 from charity.services import disclosures as service
 from charity.web.exports import safe_cell
 from tests.support.compliance import cst_noon, login, make_campaign, make_org, member, populate
-from tests.support.factories import UserFactory
+from tests.support.factories import GiftFactory, UserFactory
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
 
@@ -87,9 +86,8 @@ def test_mismatches_and_ratio_failures_are_listed(client, regulator):
     owner = member(org, "owner")
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
     db.session.add(
-        Donation(
-            organization_id=org.id,
-            campaign_id=campaign.id,
+        GiftFactory(
+            campaign=campaign,
             amount_fen=50_000,
             status="succeeded",
             succeeded_at=cst_noon(date(2025, 2, 1)),

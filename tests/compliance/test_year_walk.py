@@ -9,7 +9,6 @@ import time_machine
 
 from charity.core.clock import today_cst
 from charity.extensions import db
-from charity.models import Donation
 from charity.services import disclosures as service
 from tests.support.compliance import (
     CAMPAIGN_FIGURES,
@@ -20,6 +19,7 @@ from tests.support.compliance import (
     member,
     statuses,
 )
+from tests.support.factories import GiftFactory
 
 A = "campaign:{}"
 
@@ -61,16 +61,14 @@ def test_a_year_of_obligations(app, db_session):
     lc, ec = A.format(long.id), A.format(emergency.id)
     db_session.add_all(
         [
-            Donation(
-                organization_id=org.id,
-                campaign_id=long.id,
+            GiftFactory(
+                campaign=long,
                 amount_fen=10_000,
                 status="succeeded",
                 succeeded_at=cst_noon(date(2025, 4, 1)),
             ),
-            Donation(
-                organization_id=org.id,
-                campaign_id=long.id,
+            GiftFactory(
+                campaign=long,
                 amount_fen=5_000,
                 status="succeeded",
                 succeeded_at=cst_noon(date(2025, 6, 10)),

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from charity.web.caching import MemoryPageCache, page_cache
-from tests.support.campaigns import GiftFactory, sign_in
-from tests.support.factories import CampaignFactory, MembershipFactory
+from tests.support.campaigns import sign_in
+from tests.support.factories import CampaignFactory, GiftFactory, MembershipFactory
 
 TTL = 0.4
 

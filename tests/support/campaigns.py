@@ -5,35 +5,14 @@ signing in, the filing form's fields, a statement counter.
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-import factory
 from PIL import Image as PILImage
 
-from charity.models import Donation
 from tests.support.factories import (
-    Base,
     CampaignFactory,
     session_id,
 )
-
-
-class GiftFactory(Base):
-    """A donation row as the payments code leaves it (only what the campaign pages read)."""
-
-    class Meta:
-        model = Donation
-
-    campaign = factory.SubFactory(CampaignFactory)
-    organization = factory.LazyAttribute(lambda o: o.campaign.organization)
-    amount_fen = 10_000
-    status = "succeeded"
-    channel = "online_card"
-    donor_name = "王小明"
-    donor_email = factory.Sequence(lambda n: f"donor{n}@example.org")
-    is_anonymous = False
-    consent_show_name = False
-    succeeded_at = factory.LazyFunction(lambda: datetime.now(UTC))
 
 
 class DraftCampaignFactory(CampaignFactory):

@@ -314,3 +314,21 @@ def open_verification_link(client, outbox):  # type: ignore[no-untyped-def]
     found = re.search(r"https?://[^/\s]+(/account/verify/\S+)", body)
     assert found, body
     return client.get(found.group(1))
+
+
+class GiftFactory(Base):
+    """A donation row as the payments code leaves it (only what the campaign pages read)."""
+
+    class Meta:
+        model = Donation
+
+    campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.LazyAttribute(lambda o: o.campaign.organization)
+    amount_fen = 10_000
+    status = "succeeded"
+    channel = "online_card"
+    donor_name = "王小明"
+    donor_email = factory.Sequence(lambda n: f"donor{n}@example.org")
+    is_anonymous = False
+    consent_show_name = False
+    succeeded_at = factory.LazyFunction(lambda: datetime.now(UTC))
