@@ -348,7 +348,7 @@ def write_results(
 
 
 def profile() -> dict[str, float]:
-    from charity.compliance import dashboard as d
+    from charity.compliance.readmodels import dashboard as d
 
     parts: dict[str, float] = {}
     for name, call in [

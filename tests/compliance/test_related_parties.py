@@ -9,13 +9,13 @@ from datetime import date
 import time_machine
 from sqlalchemy import func, select
 
-from charity.compliance.obligations import OrgFacts, derive
+from charity.compliance.rules.deadlines import OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import RelatedParty
 from charity.models.disclosure import ComplianceTrigger
 from charity.services import offline
-from tests.compliance.conftest import (
+from tests.support.compliance import (
     cst_noon,
     login,
     make_campaign,

@@ -10,9 +10,9 @@ import pytest
 import config
 from charity import create_app
 from tests.security import authz_table as table
-from tests.security.test_authz_matrix import ROUTES, _url
 from tests.security.world import seed, world_user
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.security import ROUTES, url_for_case
 
 
 def _get_pages() -> list[tuple[str, table.Case, str]]:
@@ -63,7 +63,7 @@ class TestEveryPage:
     ):  # type: ignore[no-untyped-def]
         if role != table.ANONYMOUS:
             login(world_user(shared_world, role))
-        response = client.get(_url(app, endpoint, case, shared_world))
+        response = client.get(url_for_case(app, endpoint, case, shared_world))
         response.get_data()
         response.close()
         # The seeded world holds no signed claim link (a friendly 400) and its monthly gift
