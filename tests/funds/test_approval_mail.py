@@ -12,7 +12,7 @@ from charity.extensions import db
 from charity.services import disbursements as svc
 from charity.services import funds
 from charity.services.pools import Pool
-from tests.funds.conftest import day, gift
+from tests.support.funds import day, gift
 
 
 def _to(outbox) -> list[str]:  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ from charity.core import uow
 from charity.extensions import db
 from charity.models import RefundRequest
 from charity.services import approval_mail, donations, refund_approvals
-from tests.payments.conftest import give, pay
 from tests.support.factories import MembershipFactory, session_id
+from tests.support.payments import give, pay
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 
