@@ -23,7 +23,7 @@ from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Campaign, Disbursement, Fund, Organization, User
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
 from charity.services.pools import (
     Pool,
     available_fen,
@@ -125,6 +125,7 @@ def request_disbursement(
     session.add(disbursement)
     session.flush()  # the id is the log subject
     record_event(session, "disbursement.requested", subject_id=disbursement.id)
+    approval_mail.queue("disbursement", disbursement.id)  # the deciders, after the commit
     return disbursement
 
 

@@ -23,7 +23,7 @@ from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
 from charity.services.pools import Pool, available_fen, lock_pool, pool_balance
 from charity.web.i18n import N_
 
@@ -245,6 +245,8 @@ def transfer(session: Session, actor: User, command: TransferCommand) -> FundTra
     session.flush()  # the transfer id is the ledger source key and the log subject
     if row.status == "posted":
         _post_and_log(session, fund, row)
+    else:
+        approval_mail.queue("fund_transfer", row.id)  # the other finance members, after commit
     return row
 
 
