@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from charity import payments
+from charity.blueprints.donations import queue_refund_mail
 from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.permissions import require_org_role
@@ -100,8 +101,6 @@ def approve_refund(org_id: int, request_id: int):  # type: ignore[no-untyped-def
     )
     if refused is not None:
         return refused
-    from charity.blueprints.donations import queue_refund_mail
-
     assert made is not None and made.refund is not None
     queue_refund_mail(made.refund)
     flash(_("The refund was approved and made."), "success")
