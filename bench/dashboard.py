@@ -259,7 +259,7 @@ def main(url: str | None) -> None:
     url = url or f"sqlite:///{tmp}/bench.sqlite3"
     reuse = os.environ.get("BENCH_REUSE") == "1"  # skip populating (same URL, run before)
     if url.startswith("postgresql") and not reuse:
-        from tests.dbutil import recreate_postgres_database  # the test helpers: bench runs only
+        from tests.support.dbutil import recreate_postgres_database  # the test helpers: bench only
 
         recreate_postgres_database(url)
     app = create_app(TestingConfig(url, UPLOAD_DIR=tmp))

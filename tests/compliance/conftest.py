@@ -10,7 +10,7 @@ from fpdf import FPDF
 from charity.compliance.obligations import refresh_obligations, status_of
 from charity.core.clock import CST
 from charity.models.disclosure import Obligation
-from tests.factories import (
+from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,

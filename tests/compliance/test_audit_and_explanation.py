@@ -17,7 +17,7 @@ from charity.extensions import db
 from charity.services import disclosures as service
 from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses
 from tests.compliance.test_wiring import FIN
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 UNAUDITED = {k: v for k, v in FIN.items() if k != "auditor"}
 AUDIT = (service.Upload("审计报告.pdf", make_pdf("audit report")),)

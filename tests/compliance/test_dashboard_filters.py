@@ -18,7 +18,7 @@ from charity.extensions import db
 from charity.web.charts import MIN_WIDTH, VALUE_WIDTH, text_width
 from tests.compliance.conftest import login
 from tests.compliance.test_regulator import populate
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 SVG = "{http://www.w3.org/2000/svg}"
 

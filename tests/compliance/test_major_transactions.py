@@ -20,7 +20,7 @@ from charity.models.disclosure import ComplianceTrigger, ImmutableRecordError, O
 from charity.services import disclosures
 from charity.services import major_transactions as service
 from tests.compliance.conftest import cst_noon, make_org, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 REGISTERED = date(2025, 1, 10)
 TODAY = date(2025, 6, 1)

@@ -16,7 +16,7 @@ from charity.models import Donation
 from charity.services import disclosures as service
 from charity.web.exports import safe_cell
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
 

@@ -19,7 +19,7 @@ from charity.extensions import db
 from charity.models import CharitableTrust
 from charity.services import trusts as service
 from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 
 def _due(trust: TrustFacts, today: date = date(2028, 1, 2)) -> dict[str, date]:

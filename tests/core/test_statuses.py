@@ -14,7 +14,7 @@ from charity.models.statuses import (
     can_transition,
     check_transition,
 )
-from tests.factories import CampaignFactory, DonationFactory
+from tests.support.factories import CampaignFactory, DonationFactory
 
 
 @pytest.mark.parametrize(

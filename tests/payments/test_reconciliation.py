@@ -20,8 +20,8 @@ from charity.models import (
     Refund,
 )
 from charity.services import reconciliation
-from tests.factories import CampaignFactory, UserFactory
 from tests.payments.conftest import connect, give, give_with, pay, sim_call
+from tests.support.factories import CampaignFactory, UserFactory
 
 CST = timezone(timedelta(hours=8))
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import AuditEntry, Refund, RefundRequest
 from charity.services import donations, organizations
-from tests.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
 from tests.payments.conftest import give, pay
+from tests.support.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 
@@ -36,7 +36,7 @@ def people(paid):  # type: ignore[no-untyped-def]
 
 
 def _as(app, user):  # type: ignore[no-untyped-def]
-    from tests.factories import session_id
+    from tests.support.factories import session_id
 
     client = app.test_client()
     with client.session_transaction() as session:

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import AuditEntry, Campaign, Donation
-from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 from tests.gifts.conftest import real_pdf
+from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 
 
 @pytest.fixture(params=["pending", "rejected"])
