@@ -30,7 +30,7 @@ from sqlalchemy import event, insert
 
 from bench import http_pages, run
 from charity import create_app
-from charity.compliance import dashboard as d
+from charity.compliance.readmodels import dashboard as d
 from charity.extensions import db
 from charity.models import (
     Campaign,

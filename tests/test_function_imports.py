@@ -10,17 +10,9 @@ import importlib.util
 from charity import ROOT
 
 #: The most imports of charity/ or bench/ modules that may sit inside functions: the app
-#: factory's (charity/__init__.py), the plain `rq worker`'s create_app (charity/ops/jobs.py),
-#: and those of the compliance files until the compliance split (issue 19 part 5) lands.
+#: factory's (charity/__init__.py) and the plain `rq worker`'s create_app (charity/ops/jobs.py).
 #: Lower it when you remove one; never raise it.
-MAX_OWN = 18
-
-#: Files whose function imports the compliance split (issue 19 part 5) is removing.
-BEING_SPLIT = (
-    "charity/commands/compliance.py",
-    "charity/compliance/dashboard.py",
-    "charity/demo/compliance.py",
-)
+MAX_OWN = 2
 
 
 def _counter():  # type: ignore[no-untyped-def]
@@ -49,7 +41,7 @@ def test_each_import_left_inside_a_function_says_why():
     silent = [
         f"{item.path.relative_to(ROOT)}:{item.line} {item.statement}"
         for item in counter.all_function_imports()
-        if not item.reason and str(item.path.relative_to(ROOT)) not in BEING_SPLIT
+        if not item.reason
     ]
     assert silent == []
 

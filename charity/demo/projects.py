@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from charity.compliance.dates import add_months
+from charity.compliance.rules.dates import add_months
 from charity.core.clock import today_cst
 from charity.demo.orgs import DEMO_ORGS, demo_uscc
 from charity.extensions import db

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from charity.compliance import rules
+from charity.compliance.rules import law as rules
 from charity.core.clock import today_cst
 from charity.demo.orgs import DEMO_ORGS, demo_uscc
 from charity.extensions import db

@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
-from charity.compliance.dates import period_end
+from charity.compliance.rules.dates import period_end  # Civil Code art. 203
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event

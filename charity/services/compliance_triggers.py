@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from charity.compliance.obligations import refresh_obligations
+from charity.compliance.obligations.refresh import refresh_obligations
 from charity.models.disclosure import ComplianceTrigger
 
 

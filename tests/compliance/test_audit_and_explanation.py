@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from charity.compliance.dashboard import build_tables
+from charity.compliance.readmodels.dashboard import build_tables
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import disclosures as service

@@ -13,7 +13,7 @@ from datetime import date
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.cnexport import HEADERS
+from charity.compliance.presentation.cnexport import HEADERS
 from charity.extensions import db
 from charity.models import CampaignSuspension, Complaint
 from charity.models.base import utcnow

@@ -11,8 +11,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from charity.compliance import charts
-from charity.compliance.dashboard import Scope, compliance_rates
+from charity.compliance.presentation import charts
+from charity.compliance.readmodels.dashboard import Scope, compliance_rates
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.web.charts import MIN_WIDTH, VALUE_WIDTH, text_width

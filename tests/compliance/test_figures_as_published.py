@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-from charity.compliance import dashboard
+from charity.compliance.readmodels import dashboard
 from charity.extensions import db
 from charity.models import Refund
 from charity.services import disbursements as disb

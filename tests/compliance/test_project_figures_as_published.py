@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.dashboard import mismatch_rows
+from charity.compliance.readmodels.dashboard import mismatch_rows
 from charity.models import CharitableProject
 from charity.models.disclosure import Disclosure
 from charity.services.disclosures import compare_figures

@@ -12,8 +12,8 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.obligations import OrgFacts, derive
-from charity.compliance.trusts import TrustFacts
+from charity.compliance.rules.deadlines import OrgFacts, derive
+from charity.compliance.rules.trusts import TrustFacts
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CharitableTrust
