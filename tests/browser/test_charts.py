@@ -14,12 +14,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import DESKTOP, PHONE, ROOT
 from tests.browser.helpers import (
-    axe_violations,
     chart_text,
     chart_text_problems,
-    describe,
     log_in,
     overflow,
     resize,
@@ -27,6 +24,7 @@ from tests.browser.helpers import (
     widest_elements,
 )
 from tests.browser.pages import _first_fund
+from tests.support.browser import DESKTOP, PHONE, ROOT, axe_violations, describe
 
 #: The legible minimum for text on a phone (WCAG has none; 12 px is the common floor).
 MINIMUM_PX = 12

@@ -15,30 +15,11 @@ import config
 from charity import create_app
 from charity.extensions import db
 from tests.security import authz_table as table
-from tests.security.world import World, seed
+from tests.security.world import seed
 from tests.support.factories import session_id
+from tests.support.security import IGNORED_ENDPOINTS, ROUTES, url_for_case
 
-SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-IGNORED_ENDPOINTS = {"static"}
 INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
-
-
-def url_map_routes() -> list[tuple[str, str]]:
-    """(endpoint, method) for every rule of a freshly built app: the matrix's rows."""
-    application = create_app(config.TestingConfig("sqlite://"))
-    routes = {
-        (rule.endpoint, method)
-        for rule in application.url_map.iter_rules()
-        if rule.endpoint not in IGNORED_ENDPOINTS
-        for method in rule.methods or ()
-        if method not in SKIPPED_METHODS
-    }
-    with application.app_context():
-        db.engine.dispose()
-    return sorted(routes)
-
-
-ROUTES = url_map_routes()
 
 
 def _params() -> list[Any]:
@@ -52,50 +33,6 @@ def _params() -> list[Any]:
                 label = "-".join(filter(None, [endpoint, method, case.variant, role]))
                 params.append(pytest.param(endpoint, method, case, role, id=label))
     return params
-
-
-#: Which world name fills each URL argument unless the table's case says otherwise.
-ARGS = {
-    "org_id": "org_a",
-    "membership_id": "editor_membership",
-    "invitation_id": "invitation",
-    "token": "invitation_token",
-    "code": "language",
-    "item_id": "org_a",
-    "campaign_id": "campaign_a",
-    "disclosure_id": "disclosure_a",
-    "number": "version_2",
-    "sha256": "attachment_sha256",
-    "name": "overdue_name",
-    "fmt": "csv",
-    "donation_id": "gift",
-    "fund_id": "fund_a",
-    "disbursement_id": "requested_disbursement",
-    "transfer_id": "transfer_request",
-    "change_id": "payout_change",
-    "request_id": "refund_request",
-    "year": "this_year",
-    "event_id": "event_a",
-    "pool_id": "pool_a",
-    "team_id": "team_a",
-    "ext": "webp",
-    "complaint_id": "complaint_a",
-    "project_id": "project_a",
-    "trust_id": "trust_a",
-}
-
-
-def _url(app: Flask, endpoint: str, case: table.Case, world: World) -> str:
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    names = {**ARGS, **case.args}
-    missing = [arg for arg in rule.arguments if arg not in names]
-    assert not missing, f"add URL arguments {missing} of {endpoint} to ARGS"
-    values = {arg: world.names.get(names[arg], names[arg]) for arg in rule.arguments}
-    with app.test_request_context():
-        from flask import url_for
-
-        query = {k: world.names["fund_a"] if v == "FUND" else v for k, v in case.query.items()}
-        return url_for(endpoint, **values, **query)
 
 
 def _snapshot() -> list[Any]:
@@ -161,7 +98,7 @@ def test_authorization_matrix(
     if role not in (table.ANONYMOUS, table.PROXY_ATTACKER):
         login(world.users[role])
         db.session.commit()  # its server-side session too
-    url = _url(app, endpoint, case, world)
+    url = url_for_case(app, endpoint, case, world)
     before = _snapshot() if method != "GET" else None
     outbox_before = len(mail_outbox)
     headers: dict[str, str] = {}
@@ -219,7 +156,7 @@ def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url
         with leaky.test_client() as client:
             with client.session_transaction() as session:
                 session["_user_id"] = session_id(world.users[table.DONOR])
-            response = client.get(_url(leaky, "leaky", case, world))
+            response = client.get(url_for_case(leaky, "leaky", case, world))
         assert table.DONOR not in case.allowed and _allowed(response)  # the matrix would fail
     finally:
         limiter.enabled = enabled

@@ -10,9 +10,9 @@ import pytest
 import config
 from charity import create_app
 from tests.security import authz_table as table
-from tests.security.test_authz_matrix import ROUTES, _url
 from tests.security.world import seed
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.security import ROUTES, url_for_case
 
 
 def _get_pages() -> list[tuple[str, table.Case, str]]:
@@ -58,7 +58,7 @@ def test_every_page_has_the_security_headers(app, client, login, db_session, end
     world = seed(app)
     if role != table.ANONYMOUS:
         login(world.users[role])
-    response = client.get(_url(app, endpoint, case, world))
+    response = client.get(url_for_case(app, endpoint, case, world))
     response.get_data()
     response.close()
     # The seeded world holds no signed claim link (a friendly 400) and its monthly gift

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CampaignUpdate, Invitation, Membership
 from charity.models.base import utcnow
@@ -433,7 +434,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
         "executed_individual": individual.id,
-        "this_year": utcnow().year,
+        "this_year": today_cst().year,
     }
 
 
