@@ -32,7 +32,7 @@ from charity.models import (
     User,
 )
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
 from charity.services.pools import (
     Pool,
     available_fen,
@@ -134,6 +134,7 @@ def request_disbursement(
     session.add(disbursement)
     session.flush()  # the id is the log subject
     record_event(session, "disbursement.requested", subject_id=disbursement.id)
+    approval_mail.queue("disbursement", disbursement.id)  # the deciders, after the commit
     return disbursement
 
 

@@ -33,7 +33,7 @@ from charity.models import (
     User,
 )
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
 from charity.services.accounts import find_user_by_email
 from charity.services.compliance_triggers import record_compliance_trigger
 from charity.services.merchant_accounts import can_receive_online
@@ -249,6 +249,8 @@ def transfer(session: Session, actor: User, command: TransferCommand) -> FundTra
     session.flush()  # the transfer id is the ledger source key and the log subject
     if row.status == "posted":
         _post_and_log(session, fund, row)
+    else:
+        approval_mail.queue("fund_transfer", row.id)  # the other finance members, after commit
     return row
 
 

@@ -39,7 +39,7 @@ from charity.models import (
     User,
     utcnow,
 )
-from charity.services import donations, four_eyes, ledger, receipts, uploads
+from charity.services import approval_mail, donations, four_eyes, ledger, receipts, uploads
 from charity.services.campaigns import gift_refusal
 from charity.web.i18n import N_
 
@@ -210,6 +210,8 @@ def record_offline_gift(
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_donation)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 
@@ -304,6 +306,8 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_in_kind)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 
