@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from charity.core.errors import DomainError
 from charity.core.events import record_event
-from charity.models import RefundRequest, User, utcnow
+from charity.models import Donation, RefundRequest, User, utcnow
 from charity.services import approval_mail, donations, four_eyes
 from charity.web.i18n import N_
 
@@ -33,8 +33,6 @@ class RefundApprovalError(DomainError, ValueError):
 
 
 def pending_requests(session: Session, organization_id: int) -> list[RefundRequest]:
-    from charity.models import Donation
-
     return list(
         session.scalars(
             sa.select(RefundRequest)
