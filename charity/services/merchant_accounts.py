@@ -26,7 +26,7 @@ from charity import payments
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Donation, Membership, MerchantAccount, Organization, User, utcnow
-from charity.payments import vault
+from charity.payments import alipay, vault, wechatpay
 from charity.web.i18n import N_
 
 #: The fields of each provider's form: (name, secret?). Secrets are sealed, others kept.
@@ -258,8 +258,6 @@ def write_account(
 
 
 def forget_cached_clients(account: MerchantAccount) -> None:
-    from charity.payments import alipay, wechatpay
-
     (wechatpay if account.provider == "wechatpay" else alipay).forget_clients(account.id)
 
 
@@ -311,6 +309,11 @@ def providers_of(session: Session, organization: Organization) -> list[str]:
     )
     found = [name for name in ("wechatpay", "alipay") if name in wallets]
     return found + (["stripe"] if organization.stripe_account_id else [])
+
+
+def can_receive_online(session: Session, organization: Organization) -> bool:
+    """Has a Stripe account, or a WeChat Pay or Alipay merchant account."""
+    return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
 def notify_url(site: str, merchant_: payments.Merchant) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
@@ -38,7 +39,8 @@ from charity.models import (
     User,
     utcnow,
 )
-from charity.services import donations, four_eyes, ledger, receipts, uploads
+from charity.services import approval_mail, donations, four_eyes, ledger, receipts, uploads
+from charity.services.campaigns import gift_refusal
 from charity.web.i18n import N_
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -82,8 +84,6 @@ def _parses(data: bytes, media: str) -> bool:
             and (b"trailer" in data or b"/XRef" in data)
             and _PDF_OBJECT.search(data) is not None
         )
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -156,8 +156,6 @@ def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
     if campaign.status == "draft":
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
-    from charity.services.campaigns import gift_refusal
-
     refusal = gift_refusal(campaign, command.received_on)
     if refusal is not None:
         raise OfflineGiftError(str(refusal), "campaign_id")
@@ -212,6 +210,8 @@ def record_offline_gift(
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_donation)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 
@@ -306,6 +306,8 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_in_kind)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from charity.core import regions
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role, ensure_platform_role
@@ -29,6 +30,7 @@ from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
 from charity.models.user import MEMBER_ROLES
 from charity.ops import jobs
+from charity.services.compliance_triggers import record_compliance_trigger
 
 STOP_MONTHLY_JOB = "charity.services.recurring_stops.stop_for_qualification_loss"
 
@@ -543,9 +545,6 @@ def update_basic_info(
     and starts the 30-day obligation to publish the new basic information (a
     ``basic_info_change`` compliance trigger dated ``today``, CST). Returns the names of
     the changed fields (empty: nothing changed, nothing recorded)."""
-    from charity.core.clock import today_cst
-    from charity.services.disclosures import record_compliance_trigger
-
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
@@ -604,9 +603,6 @@ def record_basic_info_change(
     (CL art. 78, Order 81). Returns the compliance trigger's id. Refused with a field
     error, nothing written: an unknown item, a future date, a date before the
     organization's legal registration."""
-    from charity.core.clock import today_cst
-    from charity.services.disclosures import record_compliance_trigger
-
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
@@ -651,8 +647,6 @@ def record_qualification_loss(
     ``organization.qualification_lost``. Refused with a field error, nothing written:
     no qualification, already lost, a date in the future or before the certificate's,
     an empty or too long reason or source."""
-    from charity.core.clock import today_cst
-
     ensure_platform_role(actor, ("admin", "regulator"), error=NotAllowedError)
     if not organization.qualification_number:
         raise OrganizationError(_l("This organization holds no qualification."))

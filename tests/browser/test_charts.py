@@ -23,7 +23,7 @@ from tests.browser.helpers import (
     screenshot,
     widest_elements,
 )
-from tests.browser.pages import _first_fund
+from tests.browser.pages import first_fund
 from tests.support.browser import DESKTOP, PHONE, ROOT, axe_violations, describe
 
 #: The legible minimum for text on a phone (WCAG has none; 12 px is the common floor).
@@ -80,7 +80,7 @@ def _campaign_with_gifts(session) -> dict:  # type: ignore[no-untyped-def]
 CHART_PAGES = [
     ("regulator-dashboard", "regulator.index", None, "admin@demo.charity", 2),
     ("campaign-page", "campaigns.show", _campaign_with_gifts, "donor@demo.charity", 1),
-    ("fund-page", "funds.show", _first_fund, "donor@demo.charity", 2),
+    ("fund-page", "funds.show", first_fund, "donor@demo.charity", 2),
 ]
 
 
