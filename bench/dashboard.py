@@ -257,7 +257,7 @@ def main(url: str | None) -> None:
     url = url or f"sqlite:///{tmp}/bench.sqlite3"
     reuse = os.environ.get("BENCH_REUSE") == "1"  # skip populating (same URL, run before)
     if url.startswith("postgresql") and not reuse:
-        from tests.dbutil import recreate_postgres_database
+        from tests.support.dbutil import recreate_postgres_database
 
         recreate_postgres_database(url)
     app = create_app(TestingConfig(url, UPLOAD_DIR=tmp))
@@ -348,7 +348,7 @@ def write_results(
 
 
 def profile() -> dict[str, float]:
-    from charity.compliance import dashboard as d
+    from charity.compliance.readmodels import dashboard as d
 
     parts: dict[str, float] = {}
     for name, call in [

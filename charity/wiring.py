@@ -9,7 +9,7 @@ tests/test_wiring.py imports every module and finds nothing registered before th
 from __future__ import annotations
 
 from charity.auditlog import store
-from charity.compliance import obligations
+from charity.compliance.obligations.refresh import refresh_on_event
 from charity.core import events
 from charity.core.events import PayloadBuilder, Subscriber
 from charity.models import Donation
@@ -40,7 +40,7 @@ from charity.services import (
 #: Who hears every recorded event, in order, in the caller's transaction.
 SUBSCRIBERS: tuple[Subscriber, ...] = (
     store.append_event,  # the public log: appended, or queued for the sequencer
-    obligations.refresh_on_event,  # compliance: the organization's obligations
+    refresh_on_event,  # compliance: the organization's obligations
     related_parties.gift_from_related_party,  # compliance: Order 81 arts. 14-15
     donor_updates.notice_on_event,  # donors hear back: a result published, a suspension
 )

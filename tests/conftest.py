@@ -21,8 +21,8 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from charity import create_app
 from charity.extensions import db
 from config import TestingConfig
-from tests import dbutil
-from tests.factories import session_id
+from tests.support import dbutil
+from tests.support.factories import session_id
 
 #: Fixtures shared by several test packages (tests/support).
 pytest_plugins = ["tests.support.apps"]

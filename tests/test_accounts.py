@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from charity.models import User
-from tests.factories import (
+from tests.support.factories import (
     PASSWORD,
     MembershipFactory,
     OrganizationFactory,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from charity.models import LoginAttempt, User
 from charity.services import accounts
-from tests.factories import PASSWORD, UserFactory, log_in
+from tests.support.factories import PASSWORD, UserFactory, log_in
 
 NEW = "a perfectly fine password"
 HTML = "<script>alert(1)</script>"

@@ -13,7 +13,7 @@ import pytest
 from charity.core.uow import commit
 from charity.ops import mail
 from charity.ops.mail import Mail, queue_mail
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 MESSAGE = Mail(to="donor@example.org", subject="测试 subject", body="你好, body line\n")
 

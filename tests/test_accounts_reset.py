@@ -11,7 +11,7 @@ import itsdangerous.timed
 import pytest
 
 from charity.services import accounts
-from tests.factories import PASSWORD, UserFactory, log_in
+from tests.support.factories import PASSWORD, UserFactory, log_in
 
 NEW_PASSWORD = "reset to something new"
 

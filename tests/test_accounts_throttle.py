@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from charity.models import LoginAttempt
 from charity.models.base import utcnow
 from charity.services import accounts
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 ATTEMPTS = 5
 WINDOW = 900

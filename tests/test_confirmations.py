@@ -14,7 +14,7 @@ from charity.models.disclosure import Disclosure
 from charity.services import ledger
 from tests.campaigns.conftest import DraftCampaignFactory, sign_in
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, member
-from tests.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
+from tests.support.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def test_an_editor_does_not_see_the_confirmation(client, owner_and_draft):
 @pytest.mark.chinese
 def test_the_monthly_cancel_asks_first_with_a_secondary_button(client, db_session):
     from charity.models import RecurringGift
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
 
     campaign = CampaignFactory()
     gift = RecurringGift(

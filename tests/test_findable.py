@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.factories import (
+from tests.support.factories import (
     PASSWORD,
     MembershipFactory,
     OrganizationFactory,

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from charity.blueprints.campaigns import percent_text
-from tests.factories import CampaignFactory
+from tests.support.factories import CampaignFactory
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ import config
 from charity import create_app
 from charity.models import LoginAttempt, User
 from charity.services import accounts
-from tests.factories import PASSWORD, UserFactory, log_in
+from tests.support.factories import PASSWORD, UserFactory, log_in
 
 NEW = "a perfectly fine password"
 

@@ -8,7 +8,7 @@ from flask import abort
 import config
 from charity import create_app
 from charity.core.permissions import admin_required, regulator_required, require_org_role
-from tests.factories import (
+from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
     UserFactory,

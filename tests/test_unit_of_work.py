@@ -143,3 +143,35 @@ def test_a_failing_effect_does_not_undo_the_commit_nor_stop_the_others(app, db_s
         uow.after_commit(lambda: ran.append("after"))
     assert ran == ["after"] and _users("kept") == 1
     assert "after-commit effect" in caplog.text
+
+
+def test_an_effect_queued_in_a_savepoint_that_rolls_back_is_dropped(app, db_session):
+    """A webhook applies each event in a savepoint: a refund undone there must not mail,
+    while what was queued outside it (or in a savepoint that was released) still goes."""
+    ran: list[str] = []
+    with uow.unit_of_work():
+        uow.after_commit(lambda: ran.append("outside"))
+        with db.session.begin_nested():
+            uow.after_commit(lambda: ran.append("released"))
+        with pytest.raises(ValueError), db.session.begin_nested():
+            db.session.add(User(email="undone@example.org", name="undone", password_hash="x"))
+            uow.after_commit(lambda: ran.append("rolled back"))
+            with db.session.begin_nested():
+                uow.after_commit(lambda: ran.append("inside the rolled-back one"))
+            raise ValueError("the event cannot apply")
+        uow.after_commit(lambda: ran.append("after it"))
+    assert ran == ["outside", "released", "after it"]
+    assert _users("undone") == 0
+
+
+def test_a_released_savepoint_is_not_a_commit(app, db_session):
+    """SQLAlchemy reports a savepoint's release as a commit: its effects wait for the real
+    commit, and a rollback of the transaction around it drops them."""
+    ran: list[str] = []
+    with pytest.raises(RuntimeError), uow.unit_of_work():
+        with db.session.begin_nested():
+            uow.after_commit(lambda: ran.append("released, then rolled back"))
+        raise RuntimeError("the unit of work fails after the savepoint")
+    with uow.unit_of_work():
+        pass  # a later commit does not send it either
+    assert ran == []

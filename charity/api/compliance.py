@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from charity.api import fields as f
 from charity.api.resources import Resource
-from charity.compliance.obligations import STATUSES, status_expression, status_of
-from charity.compliance.rules import DISCLOSURE_TYPES, OBLIGATION_TYPES
+from charity.compliance.readmodels.obligations import status_expression
+from charity.compliance.rules.deadlines import STATUSES, status_of
+from charity.compliance.rules.law import DISCLOSURE_TYPES, OBLIGATION_TYPES
 from charity.core.clock import today_cst
 from charity.models import Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation

@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from charity.compliance import cnexport
+from charity.compliance.presentation import cnexport
 from charity.core import uow
 from charity.core.clock import today_cst
 from charity.extensions import db

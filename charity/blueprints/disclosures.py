@@ -26,11 +26,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, select
 
-from charity.compliance import enforcement
-from charity.compliance import rules as r
-from charity.compliance.obligations import by_status, obligations_for_org
-from charity.compliance.ratios import check_ratios, ratio_input_from_fields
-from charity.compliance.types import FIELDS, display_value, fields_from_form, form_class
+from charity.compliance.presentation.forms import fields_from_form, form_class
+from charity.compliance.readmodels import enforcement
+from charity.compliance.readmodels.obligations import by_status, obligations_for_org
+from charity.compliance.rules import law as r
+from charity.compliance.rules.fields import FIELDS, display_value
+from charity.compliance.rules.ratios import check_ratios, ratio_input_from_fields
 from charity.core import uow
 from charity.core.clock import today_cst
 from charity.core.permissions import require_login, require_org_role

@@ -31,9 +31,8 @@ from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
-from charity.models import Campaign, Donation, Organization, Refund, utcnow
+from charity.models import Campaign, Donation, Organization, utcnow
 from charity.ops import receipt_mail
-from charity.ops.mail import Mail, queue_mail
 from charity.services import donations, official_receipts, receipts, refund_approvals
 from charity.web import ratelimits
 from charity.web.forms import BaseForm, YuanField, show_error
@@ -489,7 +488,7 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
                     "success",
                 )
                 return redirect(url_for("money_approvals.index", org_id=org_id))
-            made = donations.refund_donation(db.session, current_user, command)
+            donations.refund_donation(db.session, current_user, command)
         except (donations.DonationError, refund_approvals.RefundApprovalError) as exc:
             uow.discard()
             field = form.amount if exc.field == "amount" else form.reason
@@ -498,7 +497,6 @@ def refund(org_id: int, donation_id: int):  # type: ignore[no-untyped-def]
             uow.discard()
             form.amount.errors = [*form.amount.errors, exc.message]
         else:
-            queue_refund_mail(made)
             flash(_("The refund was made."), "success")
             return redirect(url_for("donations.org_list", org_id=org_id))
     status = 400 if request.method == "POST" else 200
@@ -535,15 +533,3 @@ def issue_receipt(org_id: int, donation_id: int):  # type: ignore[no-untyped-def
         uow.after_commit(partial(receipt_mail.queue_receipts, [donation.id]))
     flash(_("Receipt %(number)s was issued.", number=number), "success")
     return redirect(url_for("donations.org_list", org_id=org_id), 303)
-
-
-def queue_refund_mail(refund_row: Refund) -> None:
-    donation = refund_row.donation
-    if donation.donor_email:
-        queue_mail(
-            Mail(
-                to=donation.donor_email,
-                subject=_("Your gift to %(org)s was refunded", org=donation.organization.name),
-                body=render_template("donations/refund_email.txt", refund=refund_row),
-            )
-        )

@@ -14,7 +14,7 @@ from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
-from charity.compliance import rules as r
+from charity.compliance.rules import law as r
 from charity.core import uow
 from charity.core.clock import today_cst
 from charity.core.permissions import require_org_role, role_in_org

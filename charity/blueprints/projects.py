@@ -12,8 +12,8 @@ from sqlalchemy import select
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from charity.compliance import rules as r
-from charity.compliance.obligations import status_expression
+from charity.compliance.readmodels.obligations import status_expression
+from charity.compliance.rules import law as r
 from charity.core import uow
 from charity.core.clock import today_cst
 from charity.core.permissions import can_manage_org, require_org_role

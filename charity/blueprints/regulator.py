@@ -25,15 +25,15 @@ from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from charity.blueprints.orgs_forms import ORG_TYPE_LABELS, is_english
-from charity.compliance import rules as r
-from charity.compliance.charts import bar_chart
-from charity.compliance.dashboard import (
+from charity.compliance.presentation.charts import bar_chart
+from charity.compliance.readmodels.dashboard import (
     TABLES,
     Scope,
     build_tables,
     compliance_rates,
     org_timeline,
 )
+from charity.compliance.rules import law as r
 from charity.core import regions, uow
 from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required

@@ -14,9 +14,9 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from charity.blueprints.orgs_forms import is_english
-from charity.compliance import rules as r
-from charity.compliance.obligations import status_expression
-from charity.compliance.types import FenField
+from charity.compliance.presentation.forms import FenField
+from charity.compliance.readmodels.obligations import status_expression
+from charity.compliance.rules import law as r
 from charity.core import regions, uow
 from charity.core.clock import today_cst
 from charity.core.permissions import regulator_required

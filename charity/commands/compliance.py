@@ -8,7 +8,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.obligations.reminders import collect_reminders
 from charity.core import uow
+from charity.core.clock import today_cst
+from charity.extensions import db
+from charity.ops.mail import queue_mail
 
 
 def _day(value: str | None) -> date | None:
@@ -25,9 +30,6 @@ def compliance() -> None:
 @with_appcontext
 def refresh(today: str | None) -> None:
     """Recompute every organization's obligations (run daily: new years add reports)."""
-    from charity.compliance.obligations import refresh_obligations
-    from charity.extensions import db
-
     counts = refresh_obligations(db.session, None, _day(today))
     uow.commit()
     click.echo(", ".join(f"{key} {value}" for key, value in counts.items()))
@@ -39,11 +41,6 @@ def refresh(today: str | None) -> None:
 def remind(today: str | None) -> None:
     """Email owners 14 and 3 days before each deadline and once it is overdue; each
     reminder is sent once, however often this runs."""
-    from charity.compliance.reminders import collect_reminders
-    from charity.core.clock import today_cst
-    from charity.extensions import db
-    from charity.ops.mail import queue_mail
-
     # A request context gives translations their default locale (the texts use gettext).
     with current_app.test_request_context("/"):
         mails = collect_reminders(db.session, _day(today) or today_cst())

@@ -19,8 +19,12 @@ provider (a new gift exists before its payment order is opened).
 
 Effects are kept per SQLAlchemy session, in this module only: queued ones move to
 "committed" when the session's outermost transaction commits, and are dropped when it ends
-otherwise. So a raw ``session.commit()`` (a test, a maintenance script) never loses or
-leaks an effect: it is dispatched at the end of the unit of work, or by ``dispatch()``.
+otherwise. An effect queued inside a savepoint (``session.begin_nested()``) is dropped when
+that savepoint rolls back, even if the transaction around it commits (a webhook applies a
+refund in a savepoint: the refund undone, its mail must not go); a savepoint released is no
+commit (SQLAlchemy reports it as one): its effects wait for the outermost commit. So a raw
+``session.commit()`` (a test, a maintenance script) never loses or leaks an effect: it is
+dispatched at the end of the unit of work, or by ``dispatch()``.
 """
 
 from __future__ import annotations
@@ -42,8 +46,11 @@ log = logging.getLogger("charity.core.uow")
 
 Effect = Callable[[], Any]
 
-#: Effects queued in the session's open transaction.
-_queued: WeakKeyDictionary[Session, list[Effect]] = WeakKeyDictionary()
+#: Effects queued in the session's open transaction, each with the savepoints it was queued
+#: in (innermost first; empty outside any savepoint).
+_queued: WeakKeyDictionary[Session, list[tuple[tuple[SessionTransaction, ...], Effect]]] = (
+    WeakKeyDictionary()
+)
 #: Effects whose transaction committed, waiting to be dispatched.
 _committed: WeakKeyDictionary[Session, list[Effect]] = WeakKeyDictionary()
 
@@ -57,8 +64,19 @@ def _session(session: Session | None = None) -> Session:
 
 
 def after_commit(effect: Effect, session: Session | None = None) -> None:
-    """Run ``effect()`` once the current transaction has committed; never if it rolls back."""
-    _queued.setdefault(_session(session), []).append(effect)
+    """Run ``effect()`` once the current transaction has committed; never if it (or the
+    savepoint it was queued in) rolls back."""
+    current = _session(session)
+    _queued.setdefault(current, []).append((_savepoints(current), effect))
+
+
+def _savepoints(session: Session) -> tuple[SessionTransaction, ...]:
+    chain, transaction = [], session.get_nested_transaction()
+    while transaction is not None:
+        if transaction.nested:
+            chain.append(transaction)
+        transaction = transaction.parent
+    return tuple(chain)
 
 
 def dispatch(session: Session | None = None) -> None:
@@ -122,8 +140,15 @@ def run_in_unit_of_work(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _on_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy reports it as a commit): nothing durable yet
     if effects := _queued.pop(session, None):
-        _committed.setdefault(session, []).extend(effects)
+        _committed.setdefault(session, []).extend(effect for _chain, effect in effects)
+
+
+def _on_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested and (effects := _queued.get(session)):
+        effects[:] = [(chain, effect) for chain, effect in effects if previous not in chain]
 
 
 def _on_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -140,6 +165,7 @@ def init_app(app: Flask) -> None:
     if not _listening:
         event.listen(Session, "after_commit", _on_commit)
         event.listen(Session, "after_transaction_end", _on_transaction_end)
+        event.listen(Session, "after_soft_rollback", _on_soft_rollback)
         _listening = True
     dispatch_request = app.dispatch_request
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from sqlalchemy import select
 
-from charity.compliance.obligations import refresh_obligations
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.core.clock import today_cst
+from charity.demo.orgs import DEMO_ORGS, demo_uscc
 from charity.extensions import db
-from charity.models import Membership, Organization
+from charity.models import MajorTransaction, Membership, Organization, User
 from charity.models.disclosure import Disclosure
+from charity.services import major_transactions as service
+from charity.services.disclosures import PublishDisclosure, publish_disclosure
 
 
 def load_compliance_demo() -> list[str]:
     """Idempotent: refreshes obligations; publishes basic information once."""
-    from flask import current_app
-
-    from charity.services.disclosures import PublishDisclosure, publish_disclosure
-
     refresh_obligations(db.session)
     if db.session.scalar(select(Disclosure.id).limit(1)) is not None:
         return []
@@ -49,13 +52,6 @@ def load_major_transaction_demo() -> list[str]:
     """Idempotent: one related-party transaction recorded by a demo organization's finance
     member, so its 30-day disclosure obligation shows on the obligations and transactions
     pages."""
-    from datetime import timedelta
-
-    from charity.core.clock import today_cst
-    from charity.demo.orgs import DEMO_ORGS, demo_uscc
-    from charity.models import MajorTransaction, User
-    from charity.services import major_transactions as service
-
     spec = next(org for org in DEMO_ORGS if org.key == DEMO_TRANSACTION_ORG)
     org = db.session.scalar(
         select(Organization).where(Organization.uscc == demo_uscc(spec.uscc_prefix))

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from charity.compliance.dates import add_months
+from charity.compliance.rules.dates import add_months
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Campaign, CharitableProject, Organization, User

@@ -87,7 +87,7 @@ def _publish_trust_reports(trust: CharitableTrust, today: date) -> None:
     past year of the trust, so the demo charity owes none and may file campaigns."""
     from flask import current_app
 
-    from charity.compliance import rules
+    from charity.compliance.rules import law as rules
     from charity.models import Membership
     from charity.services.disclosures import PublishDisclosure, publish_disclosure
 

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from charity.compliance.rules import DISCLOSURE_TYPES, OBLIGATION_TYPES
+from charity.compliance.rules.law import DISCLOSURE_TYPES, OBLIGATION_TYPES
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.organization import Organization
@@ -80,7 +80,7 @@ class DisclosureVersion(db.Model):
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     #: Markdown as typed; rendered through charity.core.text.render_markdown (sanitized).
     body_md: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    #: Structured fields of the type, canonical JSON (charity.compliance.types).
+    #: Structured fields of the type, canonical JSON (charity.compliance.rules.fields).
     fields_json: Mapped[str] = mapped_column(Text, nullable=False)
     correction_note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     #: SHA-256 (hex) of the canonical JSON of title, body and fields.
@@ -160,7 +160,8 @@ class ComplianceTrigger(TimestampMixin, db.Model):
 
 
 class Obligation(db.Model):
-    """A required disclosure, derived from the rules (charity.compliance.obligations).
+    """A required disclosure, derived from the rules (charity.compliance.rules.deadlines,
+    stored by charity.compliance.obligations.refresh).
 
     Materialised so that dashboards over many organizations are one indexed query; the
     status depends on "today" and is computed in SQL (status_expression), not stored.

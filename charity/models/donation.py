@@ -230,6 +230,7 @@ class RefundRequest(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     reason: Mapped[str] = mapped_column(String(500), nullable=False)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    _follow_transitions = validates("status")(status_guard("refund_request"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -20,11 +20,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.organization import Organization
+from charity.models.statuses import status_guard
 from charity.models.user import User
 
 FUND_STATUSES = ("active", "closed")
@@ -55,6 +56,7 @@ class Fund(TimestampMixin, db.Model):
     service_area: Mapped[str] = mapped_column(String(200), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")
+    _follow_transitions = validates("status")(status_guard("fund"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     close_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -134,6 +136,7 @@ class FundTransfer(TimestampMixin, db.Model):
     reason: Mapped[str] = mapped_column(Text, nullable=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="posted")
+    _follow_transitions = validates("status")(status_guard("fund_transfer"))
     #: The second person who approved (posted) or rejected a to_host request.
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

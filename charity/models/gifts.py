@@ -19,12 +19,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.campaign import Campaign
 from charity.models.organization import Organization
+from charity.models.statuses import status_guard
 from charity.models.user import User
 
 RECURRING_STATUSES = ("pending", "active", "past_due", "canceled")
@@ -54,6 +55,7 @@ class RecurringGift(TimestampMixin, db.Model):
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     #: pending (card not set up yet), active, past_due (last renewal failed), canceled.
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending")
+    _follow_transitions = validates("status")(status_guard("recurring_gift"))
     donor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Personal data (private), copied onto each monthly Donation; erased on request.
     donor_name: Mapped[str | None] = mapped_column(String(100))

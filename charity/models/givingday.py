@@ -22,15 +22,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.campaign import Campaign
 from charity.models.organization import Organization
+from charity.models.statuses import status_guard
 from charity.models.user import User
 
 EVENT_CAMPAIGN_STATUSES = ("applied", "accepted", "rejected")
+SPONSOR_PAYMENT_STATUSES = ("recorded", "confirmed", "rejected")
 
 
 class GivingDay(TimestampMixin, db.Model):
@@ -68,6 +70,7 @@ class GivingDayCampaign(TimestampMixin, db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("giving_days.id"), nullable=False)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="applied")
+    _follow_transitions = validates("status")(status_guard("event_campaign"))
     applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -132,7 +135,7 @@ class SponsorPayment(TimestampMixin, db.Model):
     __tablename__ = "sponsor_payments"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint("status IN ('recorded', 'confirmed', 'rejected')", name="status"),
+        CheckConstraint(f"status IN {SPONSOR_PAYMENT_STATUSES!r}", name="status"),
         CheckConstraint(
             "decided_by_id IS NULL OR decided_by_id <> recorded_by_id", name="four_eyes"
         ),
@@ -148,6 +151,7 @@ class SponsorPayment(TimestampMixin, db.Model):
     reference: Mapped[str] = mapped_column(String(100), nullable=False)
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="recorded")
+    _follow_transitions = validates("status")(status_guard("sponsor_payment"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
+from charity.models.statuses import status_guard
 from charity.models.user import Membership, User
 
 ORG_TYPES = ("social_group", "social_service", "foundation")
@@ -70,6 +71,7 @@ class Organization(TimestampMixin, db.Model):
     qualification_loss_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     qualification_loss_source: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    _follow_transitions = validates("status")(status_guard("organization"))
     #: Shown to the applicant when rejected.
     review_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,11 +16,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime, utcnow
 from charity.models.organization import Organization
+from charity.models.statuses import status_guard
 from charity.models.user import User
 
 #: The providers a gift can be paid through (charity/payments has one module each).
@@ -31,6 +32,8 @@ WALLET_PROVIDERS = ("wechatpay", "alipay")
 PAYMENT_METHODS = ("native", "h5", "jsapi", "page", "wap", "card")
 ORDER_STATUSES = ("open", "paid", "closed", "failed")
 PARKED_STATUSES = ("waiting", "unresolved", "applied", "dismissed")
+#: A reconciliation run's statuses (no CHECK constraint on the table yet).
+RECONCILIATION_RUN_STATUSES = ("ok", "failed")
 DIFFERENCE_KINDS = ("theirs_only", "ours_only", "amount", "status")
 
 
@@ -91,6 +94,7 @@ class PaymentOrder(TimestampMixin, db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="open")
+    _follow_transitions = validates("status")(status_guard("payment_order"))
     #: What the donor's browser needs: the code_url to draw, or the page to go to.
     pay_url: Mapped[str] = mapped_column(Text, nullable=False, default="")
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
@@ -134,6 +138,7 @@ class ParkedEvent(TimestampMixin, db.Model):
     amount_fen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     currency: Mapped[str] = mapped_column(String(3), nullable=False, default="CNY")
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="waiting")
+    _follow_transitions = validates("status")(status_guard("parked_event"))
     #: Why it was parked (shown to finance members).
     reason: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -160,6 +165,7 @@ class ReconciliationRun(TimestampMixin, db.Model):
     day: Mapped[date] = mapped_column(Date, nullable=False)
     #: ok (compared, zero or more differences) or failed (the statement could not be had).
     status: Mapped[str] = mapped_column(String(10), nullable=False)
+    _follow_transitions = validates("status")(status_guard("reconciliation_run"))
     error: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     their_lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     our_lines: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -239,6 +245,7 @@ class PayoutChange(TimestampMixin, db.Model):
     settings_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
     secrets_token: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    _follow_transitions = validates("status")(status_guard("payout_change"))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     #: When it takes effect without a second person.
     effective_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

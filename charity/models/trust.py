@@ -4,7 +4,7 @@ A registry entry per filing (备案): the trustee is a charity on the platform o
 trust company; settlors (委托人) may be people, companies or charities on the platform.
 A charity trustee discloses the trust's affairs and finances at least once a year and a
 charity settlor discloses the trust within 30 days of its establishment (MCA Order 81
-art. 12; charity.compliance.trusts).
+art. 12; charity.compliance.rules.trusts).
 """
 
 from __future__ import annotations

@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
-from charity.compliance.dates import end_of_day_utc
+from charity.compliance.rules import law as r
+from charity.compliance.rules.dates import end_of_day_utc
 from charity.models import Campaign, Donation
 from charity.models.ledger import LedgerAccount, LedgerEntry, LedgerTransaction
 from charity.models.project import CharitableProject

@@ -214,7 +214,7 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
 
 def _filing_lead_errors(plan: CampaignPlan) -> list[tuple[str | None, Any]]:
     if plan.is_emergency:
-        from charity.compliance.dates import period_end  # Civil Code art. 203
+        from charity.compliance.rules.dates import period_end  # Civil Code art. 203
 
         latest = period_end(plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS))
         if plan.filing_date > latest:

@@ -7,7 +7,7 @@ which must investigate and deal with it promptly).
 The platform acknowledges at once with a reference number and a check code (the
 contact-free path: with both, an anonymous complainant reads the status and the reply),
 and owes a reply within 5 working days (Chinese working days: holidays and 调休 make-up
-days from the State Council's notices, ``charity.compliance.dates.add_working_days``).
+days from the State Council's notices, ``charity.compliance.rules.dates.add_working_days``).
 Admins and the regulator of the organization's province see the queue, the complainant's
 data and the evidence; the public log records each step without any of it.
 """
@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.dates import add_working_days
+from charity.compliance.rules.dates import add_working_days
 from charity.core.clock import cst_date
 from charity.core.errors import DomainError
 from charity.core.events import record_event

@@ -26,11 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import canonical_json
-from charity.compliance import rules as r
-from charity.compliance.dates import end_of_day_utc
-from charity.compliance.obligations import refresh_obligations
-from charity.compliance.ratios import check_ratios, ratio_input_from_fields
-from charity.compliance.types import FIELDS, display_value, missing_fields, validate_fields
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.rules import law as r
+from charity.compliance.rules.dates import end_of_day_utc
+from charity.compliance.rules.fields import FIELDS, display_value, missing_fields, validate_fields
+from charity.compliance.rules.ratios import check_ratios, ratio_input_from_fields
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import can_manage_org

@@ -36,7 +36,7 @@ from charity.core.events import record_event
 from charity.core.uow import after_commit
 from charity.models import Campaign, Donation, Organization, Refund, User
 from charity.models.statuses import check_transition
-from charity.ops import metrics, receipt_mail
+from charity.ops import metrics, receipt_mail, refund_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
     donor_updates,
@@ -625,6 +625,8 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     givingdays.release_for_refund(session, donation, refund)
     _refresh_allocation(session, donation)
     record_event(session, "donation.refunded", subject_id=refund.id)
+    # every refund booked tells the donor, once, after the commit (never on a rollback)
+    refund_mail.queue_refund_mail(refund.id)
 
 
 def _refresh_allocation(session: Session, donation: Donation) -> None:

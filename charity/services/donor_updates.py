@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
-from charity.compliance.rules import CAMPAIGN_RESULT
+from charity.compliance.rules.law import CAMPAIGN_RESULT
 from charity.core.events import Event
 from charity.models import Campaign, CampaignNotice, Donation, UpdateSubscription, User
 from charity.models.disclosure import DisclosureVersion

@@ -3,7 +3,7 @@
 
 An owner or finance member of a verified organization records one. In the same database
 transaction a ``major_transaction`` compliance trigger starts the obligation (rule
-``major_transactions`` in charity.compliance.rules, due ``occurred_on`` + 30 days), the
+``major_transactions`` in charity.compliance.rules.law, due ``occurred_on`` + 30 days), the
 obligations are refreshed, and ``organization.major_transaction_recorded`` is logged with
 public, immutable fields only (ids, USCC, kind, date, amount, currency: the counterparty
 and texts stay out of the permanent log).
@@ -24,12 +24,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
-from charity.compliance.obligations import (
-    refresh_obligations,
-    status_expression,
-    trigger_period_key,
-)
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.readmodels.obligations import status_expression
+from charity.compliance.rules import law as r
+from charity.compliance.rules.deadlines import trigger_period_key
 from charity.core.clock import cst_date, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -131,7 +129,7 @@ def _text(value: str, field: str, maximum: int, empty_message: str) -> str:
 
 def registered_on(organization: Organization) -> date:
     """The organization's registration on the platform (its verification), CST: the same
-    date the obligations count from (charity.compliance.obligations)."""
+    date the obligations count from (charity.compliance.rules.deadlines)."""
     return cst_date(organization.reviewed_at or organization.created_at)
 
 
@@ -302,7 +300,7 @@ class Listed:
     #: The id of the record that corrects this one (None: this is the newest).
     corrected_by: int | None
     obligation: Obligation | None
-    #: The obligation's status today (charity.compliance.obligations.STATUSES).
+    #: The obligation's status today (charity.compliance.rules.deadlines.STATUSES).
     status: str | None
 
     @property

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.compliance.obligations import refresh_obligations
+from charity.compliance.obligations.refresh import refresh_obligations
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event

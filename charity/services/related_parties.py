@@ -85,7 +85,7 @@ def record_list_filing(
 ) -> RelatedPartyListFiling:
     """The list for ``year`` was sent to the registration authority on ``filed_on``: it
     fulfils the ``related_party_list`` obligation of that year (due May 31 after it)."""
-    from charity.compliance.obligations import refresh_obligations
+    from charity.compliance.obligations.refresh import refresh_obligations
 
     _require(actor, organization)
     today = today or today_cst()

@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
+from charity.compliance.rules import law as r
 from charity.core import regions
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError

@@ -102,7 +102,7 @@ PURPOSE_LABELS = {
     "other": _l("Other"),
 }
 
-#: Period keys of obligations (charity.compliance.obligations) that are words, not dates.
+#: Period keys of obligations (charity.compliance.rules.deadlines) that are words, not dates.
 PERIOD_WORDS = {
     "filing": _l("at filing"),
     "registration": _l("at registration"),

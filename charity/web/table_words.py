@@ -1,7 +1,8 @@
 """The regulator's tables for people: column headings in words, codes as words, money in
-yuan (issue 17 point 2). ``charity.compliance.dashboard.build_tables`` keeps machine names,
-codes and fen; the page and the default CSV/XLSX exports pass through ``readable``; the
-``.machine.csv`` export keeps the machine form and says so in its file name.
+yuan (issue 17 point 2). ``charity.compliance.readmodels.dashboard.build_tables`` keeps
+machine names, codes and fen; the page and the default CSV/XLSX exports pass through
+``readable``; the ``.machine.csv`` export keeps the machine form and says so in its file
+name.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from charity.compliance import rules as r
+from charity.compliance.rules import law as r
 from charity.core import regions
 from charity.core.money import format_fen
 from charity.web.labels import period_label

@@ -8,7 +8,11 @@ import pytest
 
 from charity.models import Campaign, Donation, Organization
 from charity.models.base import utcnow
-from tests.factories import CampaignFactory, OrganizationFactory, QualifiedOrganizationFactory
+from tests.support.factories import (
+    CampaignFactory,
+    OrganizationFactory,
+    QualifiedOrganizationFactory,
+)
 
 
 def make_donation(campaign: Campaign, amount_fen: int, **overrides) -> Donation:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 def _get(client, path: str, **headers):  # type: ignore[no-untyped-def]
@@ -321,7 +321,7 @@ def test_obligations_with_their_status_today(client, compliance_data, public_dat
 
 
 def test_funds_of_verified_hosts(client, public_data, db_session):
-    from tests.factories import FundFactory
+    from tests.support.factories import FundFactory
 
     shown = FundFactory(organization=public_data.qualified)
     hidden = FundFactory(organization=public_data.pending)

@@ -12,7 +12,7 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import complaints, suspensions
 from charity.services.organizations import record_qualification_loss
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 SECRET_WORDS = ("王小明", "wang.complainant@example.org", "13812345678", "他们挪用了善款")
 

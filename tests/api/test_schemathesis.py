@@ -68,7 +68,7 @@ def _broken_app(tmp_path):  # type: ignore[no-untyped-def]
     app.register_blueprint(blueprint, url_prefix="/api", name="api_broken_v1")
     with app.app_context():
         db.create_all()
-        from tests.factories import make_uscc
+        from tests.support.factories import make_uscc
 
         db.session.add(ORGANIZATIONS.model(**_verified_org(make_uscc)))
         db.session.commit()

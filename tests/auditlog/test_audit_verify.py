@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from charity.core.events import record_event
-from tests.factories import OrganizationFactory, make_uscc
+from tests.support.factories import OrganizationFactory, make_uscc
 
 
 @pytest.fixture

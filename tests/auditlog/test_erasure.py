@@ -11,7 +11,7 @@ from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core import events
 from charity.core.events import record_event
 from charity.models import AuditEntry, Donation
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 GIFT = "testonly.gift_succeeded"
 

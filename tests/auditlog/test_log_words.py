@@ -13,7 +13,7 @@ from charity.blueprints.auditlog_pages import event_types
 from charity.core.events import record_event
 from charity.web.labels import EVENT_LABELS
 from charity.web.log_words import EVENT_EXPLANATIONS, event_explanation
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORDS = re.compile(r"\b[A-Za-z]+ [a-z]+ [a-z]+\b")

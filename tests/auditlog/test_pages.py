@@ -7,7 +7,7 @@ import re
 
 from charity.auditlog import merkle
 from charity.core.events import record_event
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 def test_nav_links_to_the_log(client) -> None:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from charity.auditlog.canonical import canonical_json
 from charity.core.events import record_event
 from charity.models import AuditEntry, AuditQueued
 from tests.auditlog.conftest import synthetic
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 @pytest.fixture

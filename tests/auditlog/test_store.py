@@ -12,7 +12,7 @@ from charity.auditlog import merkle, store
 from charity.core.events import record_event
 from charity.models import AuditEntry, AuditNode
 from tests.auditlog.conftest import synthetic
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 FIXTURE_SETTINGS = settings(
     max_examples=25,

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from charity import ROOT
 from charity.core.events import record_event
 from tests.auditlog.tamper import rewrite_payload
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, url_for
 
-from tests import dbutil
+from tests.support import dbutil
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

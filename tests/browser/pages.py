@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+
+from charity.core.clock import today_cst
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _pending_org(session) -> dict:  # type: ignore[no-untyped-def]
 def _running_campaign(session) -> dict:  # type: ignore[no-untyped-def]
     from charity.models import Campaign
 
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = today_cst()
     campaigns = session.scalars(
         sa.select(Campaign).where(Campaign.status == "published").order_by(Campaign.id)
     ).all()

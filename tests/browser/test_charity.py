@@ -4,11 +4,11 @@ disclosure; a visitor sees both."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from charity.core.clock import today_cst
 from tests.browser.helpers import log_in, screenshot
 
 OWNER = "gdfoundation-owner@demo.charity"
@@ -23,7 +23,7 @@ def _org_id(live) -> int:  # type: ignore[no-untyped-def]
 
 
 def _fill_campaign(page, title: str) -> None:  # type: ignore[no-untyped-def]
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = today_cst()
     values = {
         "#title": title,
         "#summary": "为 300 名独居老人提供一个冬天的热饭和上门探访。",
@@ -49,7 +49,7 @@ def _fill_campaign(page, title: str) -> None:  # type: ignore[no-untyped-def]
 
 def _fill_required_disclosure_fields(page) -> None:  # type: ignore[no-untyped-def]
     """The disclosure form's fields depend on its type: fill whatever is required and empty."""
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    today = today_cst().isoformat()
     page.fill("#title", "2026 年冬季助老项目进展")
     if page.locator("#body_md").count():
         page.fill("#body_md", "本季度共送餐 **12,000** 份。")

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Donation
-from tests.factories import (
+from tests.support.factories import (
     Base,
     CampaignFactory,
     MembershipFactory,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from charity.models import Campaign
 from tests.campaigns.conftest import plan_form, sign_in
-from tests.factories import (
+from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from charity.core.uow import commit
 from charity.models import Organization
-from tests.factories import QualifiedOrganizationFactory
+from tests.support.factories import QualifiedOrganizationFactory
 
 MARK = "回滚检查基金会"
 

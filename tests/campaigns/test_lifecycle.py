@@ -13,7 +13,7 @@ from charity.models import Campaign
 from charity.models.campaign import CampaignFrozenError
 from charity.services import campaigns as service
 from tests.campaigns.conftest import DraftCampaignFactory, plan_form, sign_in
-from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
+from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 #: The confirmation page answered (issue 17.4): publishing happens only with it.
 CONFIRMED = {"confirmed": "yes"}
@@ -263,7 +263,7 @@ def test_services_recheck_the_actor(db_session, draft, today):
 
 
 def test_a_cooperation_campaign_logs_its_partner(db_session, owner, today, recorded_events):
-    from tests.factories import OrganizationFactory
+    from tests.support.factories import OrganizationFactory
 
     partner = OrganizationFactory()
     draft = DraftCampaignFactory(

@@ -9,7 +9,7 @@ import pytest
 
 from charity.services.campaign_stats import campaign_stats
 from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
-from tests.factories import (
+from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     QualifiedOrganizationFactory,

@@ -8,7 +8,7 @@ from charity.core.clock import today_cst
 from charity.demo.campaigns import load_campaigns
 from charity.models import Campaign, Organization
 from tests.campaigns.conftest import DraftCampaignFactory, sign_in
-from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
+from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 
 def test_owner_sees_drafts_with_publish_and_close_buttons(client, db_session, qualified_org, owner):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from charity.models import AuditEntry, Donation
 from charity.services import gift_messages
 from tests.campaigns.conftest import GiftFactory, sign_in
-from tests.factories import CampaignFactory, MembershipFactory
+from tests.support.factories import CampaignFactory, MembershipFactory
 
 
 @pytest.fixture

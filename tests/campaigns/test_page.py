@@ -9,7 +9,7 @@ import pytest
 
 from charity.core.clock import CST
 from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
-from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory
+from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 
 
 def _at(day, hour=12):  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from charity.models import CampaignUpdate, ImageVariant
 from charity.services import images, uploads
 from charity.services.artwork import draw_cover
-from tests.factories import CampaignFactory, UserFactory
+from tests.support.factories import CampaignFactory, UserFactory
 
 GPS_LATITUDE = 0x8825  # the GPSInfo IFD tag
 
@@ -164,7 +164,7 @@ def test_a_refused_cover_keeps_the_old_one_and_says_why(
 def test_strangers_and_finance_members_cannot_change_the_cover(
     client, login, qualified_org, db_session
 ):  # type: ignore[no-untyped-def]
-    from tests.factories import MembershipFactory
+    from tests.support.factories import MembershipFactory
 
     campaign = CampaignFactory(organization=qualified_org)
     login(UserFactory())

@@ -12,7 +12,7 @@ from PIL import Image as PILImage
 from charity.services import posters
 from charity.services.artwork import draw_cover
 from tests.campaigns.test_pictures import photo_bytes
-from tests.factories import CampaignFactory, DonationFactory, UserFactory
+from tests.support.factories import CampaignFactory, DonationFactory, UserFactory
 
 BASE = "https://give.example.org/"
 

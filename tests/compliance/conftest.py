@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from fpdf import FPDF
 
-from charity.compliance.obligations import refresh_obligations, status_of
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.rules.deadlines import status_of
 from charity.core.clock import CST
 from charity.models.disclosure import Obligation
-from tests.factories import (
+from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,

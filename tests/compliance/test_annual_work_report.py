@@ -17,7 +17,7 @@ import time_machine
 from flask import current_app
 from sqlalchemy import select
 
-from charity.compliance.obligations import OrgFacts, derive
+from charity.compliance.rules.deadlines import OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, DisclosureVersion

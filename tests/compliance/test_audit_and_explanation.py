@@ -11,13 +11,13 @@ from datetime import date
 import pytest
 import time_machine
 
-from charity.compliance.dashboard import build_tables
+from charity.compliance.readmodels.dashboard import build_tables
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import disclosures as service
 from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses
 from tests.compliance.test_wiring import FIN
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 UNAUDITED = {k: v for k, v in FIN.items() if k != "auditor"}
 AUDIT = (service.Upload("审计报告.pdf", make_pdf("audit report")),)

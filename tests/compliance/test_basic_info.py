@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from charity.compliance.dates import period_end
-from charity.compliance.obligations import status_of
+from charity.compliance.rules.dates import period_end
+from charity.compliance.rules.deadlines import status_of
 from charity.core import events
 from charity.core.clock import today_cst
 from charity.extensions import db

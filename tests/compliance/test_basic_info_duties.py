@@ -11,7 +11,7 @@ from datetime import date
 import time_machine
 from sqlalchemy import func, select
 
-from charity.compliance.obligations import OrgFacts, derive
+from charity.compliance.rules.deadlines import OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Organization
@@ -19,8 +19,8 @@ from charity.models.disclosure import ComplianceTrigger, Obligation
 from charity.services import funds
 from charity.services import organizations as org_service
 from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
-from tests.factories import UserFactory, make_uscc
 from tests.funds.conftest import new_fund_command, seats
+from tests.support.factories import UserFactory, make_uscc
 
 APPLICATION = {
     "name": "广州市海珠区邻里互助会", "uscc": make_uscc("1", 7788),

@@ -13,14 +13,14 @@ from datetime import date
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.cnexport import HEADERS
+from charity.compliance.presentation.cnexport import HEADERS
 from charity.extensions import db
 from charity.models import CampaignSuspension, Complaint
 from charity.models.base import utcnow
 from charity.models.disclosure import Disclosure, DisclosureVersion
 from charity.models.enforcement import CnchinaEntry
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 
 def _disclosure(org, kind: str = "annual_work_report", period: str = "2025") -> Disclosure:  # type: ignore[no-untyped-def]

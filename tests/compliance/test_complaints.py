@@ -13,10 +13,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.dates import add_working_days
+from charity.compliance.rules.dates import add_working_days
 from charity.models import Complaint
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 PERSONAL = ("王小明", "wang@example.org", "13812345678", "他们挪用了善款")
 

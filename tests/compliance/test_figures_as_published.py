@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-from charity.compliance import dashboard
+from charity.compliance.readmodels import dashboard
 from charity.extensions import db
 from charity.models import Refund
 from charity.services import disbursements as disb
@@ -21,8 +21,8 @@ from charity.services import disclosures as service
 from charity.services.pools import Pool
 from charity.services.uploads import store_file
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, make_pdf, member
-from tests.factories import second_person
 from tests.funds.conftest import gift
+from tests.support.factories import second_person
 
 
 def _at(day: date, hour: int = 12):  # type: ignore[no-untyped-def]

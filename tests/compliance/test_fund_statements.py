@@ -9,14 +9,15 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import event
 
-from charity.compliance.obligations import FundFacts, OrgFacts, derive, refresh_obligations
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.rules.deadlines import FundFacts, OrgFacts, derive
 from charity.extensions import db
 from charity.models.disclosure import Obligation
 from charity.services import disclosures as service
 from charity.services import fund_statements, funds
 from tests.compliance.conftest import CST, login, make_org, statuses
-from tests.factories import FundFactory
 from tests.funds.conftest import gift, new_fund_command, people, seats  # noqa: F401
+from tests.support.factories import FundFactory
 
 STATEMENT = {
     "fund_name": "基金",
@@ -188,8 +189,8 @@ def test_order81_fund_statement_is_reconciled_with_the_fund_ledger(client, peopl
     """Issue 16 point 5 (MCA Order 81, CL art. 78): a published fund statement is compared
     with the fund's ledger statement for its year like campaign figures; a difference is
     flagged on the disclosure page and in the regulator's mismatch list."""
-    from charity.compliance.dashboard import build_tables
-    from tests.factories import UserFactory
+    from charity.compliance.readmodels.dashboard import build_tables
+    from tests.support.factories import UserFactory
 
     fund.created_at = datetime(2026, 1, 5, 4, tzinfo=UTC)
     gift(fund, 300_00, datetime(2026, 3, 1, 12, tzinfo=UTC))

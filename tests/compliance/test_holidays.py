@@ -10,8 +10,8 @@ from datetime import date
 
 import time_machine
 
-from charity.compliance.dates import is_rest_day, period_end
-from charity.compliance.obligations import CampaignFacts, OrgFacts, derive
+from charity.compliance.rules.dates import is_rest_day, period_end
+from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, short_key, statuses
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import time_machine
 
-from charity.compliance.obligations import CampaignFacts, OrgFacts, derive
+from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.services import campaigns as campaign_service
 from tests.compliance.conftest import cst_noon, make_campaign, make_org, short_key, statuses

@@ -12,15 +12,16 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from charity.compliance.dates import period_end
-from charity.compliance.obligations import refresh_obligations, status_of
+from charity.compliance.obligations.refresh import refresh_obligations
+from charity.compliance.rules.dates import period_end
+from charity.compliance.rules.deadlines import status_of
 from charity.extensions import db
 from charity.models import AuditEntry, MajorTransaction
 from charity.models.disclosure import ComplianceTrigger, ImmutableRecordError, Obligation
 from charity.services import disclosures
 from charity.services import major_transactions as service
 from tests.compliance.conftest import cst_noon, make_org, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 REGISTERED = date(2025, 1, 10)
 TODAY = date(2025, 6, 1)

@@ -8,10 +8,10 @@ from datetime import date
 
 import time_machine
 
-from charity.compliance.obligations import CampaignFacts, OrgFacts, derive
+from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
 from tests.compliance.conftest import cst_noon, make_campaign, member, short_key, statuses
-from tests.factories import log_in
+from tests.support.factories import log_in
 
 
 def _progress(campaign: CampaignFacts) -> dict[str, date]:

@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.dashboard import mismatch_rows
+from charity.compliance.readmodels.dashboard import mismatch_rows
 from charity.models import CharitableProject
 from charity.models.disclosure import Disclosure
 from charity.services.disclosures import compare_figures
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
 from tests.compliance.test_figures_as_published import _spend
-from tests.factories import UserFactory
 from tests.funds.conftest import gift
+from tests.support.factories import UserFactory
 
 
 def _publish(client, org, project, kind: str, period: str, raised: str, spent: str, **extra):  # type: ignore[no-untyped-def]

@@ -14,8 +14,8 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.obligations import OrgFacts, derive
-from charity.compliance.projects import ProjectFacts
+from charity.compliance.rules.deadlines import OrgFacts, derive
+from charity.compliance.rules.projects import ProjectFacts
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, CharitableProject

@@ -17,7 +17,7 @@ from charity.models.disclosure import Disclosure, DisclosureVersion, ImmutableRe
 from charity.services import disclosures as service
 from charity.services import ledger
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 BASIC = {
     "charter_summary": "章程摘要",

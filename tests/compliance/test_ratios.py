@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from charity.compliance.ratios import RatioInput, band_for, check_ratios
+from charity.compliance.rules.ratios import RatioInput, band_for, check_ratios
 
 W = 10_000 * 100  # 万元 in fen
 

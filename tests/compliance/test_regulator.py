@@ -10,13 +10,13 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from charity.compliance.obligations import refresh_obligations
+from charity.compliance.obligations.refresh import refresh_obligations
 from charity.extensions import db
 from charity.models import Donation
 from charity.services import disclosures as service
 from charity.web.exports import safe_cell
 from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
 
@@ -191,8 +191,8 @@ def test_api_summary_is_json(client, regulator):
 
 
 def test_dashboard_rates_agree_with_status_of(db_session):
-    from charity.compliance.dashboard import compliance_rates
-    from charity.compliance.obligations import status_of
+    from charity.compliance.readmodels.dashboard import compliance_rates
+    from charity.compliance.rules.deadlines import status_of
     from charity.models.disclosure import Obligation
 
     populate(6)

@@ -9,7 +9,7 @@ from datetime import date
 import time_machine
 from sqlalchemy import func, select
 
-from charity.compliance.obligations import OrgFacts, derive
+from charity.compliance.rules.deadlines import OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import RelatedParty

@@ -6,7 +6,7 @@ from datetime import date
 
 import time_machine
 
-from charity.compliance.reminders import collect_reminders
+from charity.compliance.obligations.reminders import collect_reminders
 from charity.extensions import db
 from charity.models.disclosure import Obligation, SentReminder
 from tests.compliance.conftest import cst_noon, make_org, member

@@ -6,10 +6,16 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from charity.compliance import rules as r
-from charity.compliance.dates import add_months, end_of_day_utc, may_31_following
-from charity.compliance.obligations import CampaignFacts, OrgFacts, TriggerFacts, derive, status_of
-from charity.compliance.types import FIELDS
+from charity.compliance.rules import law as r
+from charity.compliance.rules.dates import add_months, end_of_day_utc, may_31_following
+from charity.compliance.rules.deadlines import (
+    CampaignFacts,
+    OrgFacts,
+    TriggerFacts,
+    derive,
+    status_of,
+)
+from charity.compliance.rules.fields import FIELDS
 from charity.core.clock import cst_date
 from tests.compliance.conftest import short_key
 

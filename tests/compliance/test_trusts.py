@@ -12,14 +12,14 @@ from datetime import UTC, date, datetime
 import time_machine
 from sqlalchemy import select
 
-from charity.compliance.obligations import OrgFacts, derive
-from charity.compliance.trusts import TrustFacts
+from charity.compliance.rules.deadlines import OrgFacts, derive
+from charity.compliance.rules.trusts import TrustFacts
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CharitableTrust
 from charity.services import trusts as service
 from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 
 def _due(trust: TrustFacts, today: date = date(2028, 1, 2)) -> dict[str, date]:

@@ -14,7 +14,7 @@ from charity.core.permissions import (
     has_platform_role,
 )
 from charity.services.organizations import NotAllowedError
-from tests.factories import MembershipFactory, UserFactory
+from tests.support.factories import MembershipFactory, UserFactory
 
 
 def test_can_manage_org_asks_the_role_there(db_session):

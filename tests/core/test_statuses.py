@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+import sqlalchemy as sa
+
+from charity.extensions import db
 from charity.models.campaign import CAMPAIGN_STATUSES, CampaignFrozenError
 from charity.models.disbursement import DISBURSEMENT_STATUSES
 from charity.models.donation import DONATION_STATUSES
@@ -14,7 +18,7 @@ from charity.models.statuses import (
     can_transition,
     check_transition,
 )
-from tests.factories import CampaignFactory, DonationFactory
+from tests.support.factories import CampaignFactory, DonationFactory
 
 
 @pytest.mark.parametrize(
@@ -62,3 +66,82 @@ def test_a_campaign_cannot_go_back_to_draft(db_session):
         campaign.status = "draft"
     campaign.status = "closed"
     assert not campaign.can_transition_to("published")
+
+
+#: Every table with a ``status`` column and the kind of its transition table. A new model
+#: with a status column fails the first test below until it has a table and a validator.
+STATUS_KINDS = {
+    "campaigns": "campaign",
+    "donations": "donation",
+    "disbursements": "disbursement",
+    "complaints": "complaint",
+    "organizations": "organization",
+    "funds": "fund",
+    "fund_transfers": "fund_transfer",
+    "recurring_gifts": "recurring_gift",
+    "payment_orders": "payment_order",
+    "parked_events": "parked_event",
+    "reconciliation_runs": "reconciliation_run",
+    "payout_changes": "payout_change",
+    "refund_requests": "refund_request",
+    "giving_day_campaigns": "event_campaign",
+    "sponsor_payments": "sponsor_payment",
+}
+
+
+def _status_models() -> dict[str, type]:
+    return {
+        mapper.local_table.name: mapper.class_
+        for mapper in db.Model.registry.mappers
+        if "status" in mapper.columns and mapper.columns["status"].table is mapper.local_table
+    }
+
+
+def _checked_statuses(model: type) -> set[str] | None:
+    """The statuses the table's CHECK constraint accepts (None: no such constraint)."""
+    for constraint in model.__table__.constraints:
+        if isinstance(constraint, sa.CheckConstraint) and str(constraint.sqltext).startswith(
+            "status IN "
+        ):
+            return set(re.findall(r"'([a-z_]+)'", str(constraint.sqltext)))
+    return None
+
+
+def test_every_model_with_a_status_column_has_a_transition_table_and_its_validator():
+    models = _status_models()
+    assert sorted(models) == sorted(STATUS_KINDS)
+    for table, model in models.items():
+        kind = STATUS_KINDS[table]
+        assert kind in TRANSITIONS, table
+        validator = sa.inspect(model).validators.get("status")
+        assert validator is not None, f"{model.__name__}.status is not checked"
+        assert getattr(validator[0], "kind", kind) == kind, table
+        checked = _checked_statuses(model)
+        if checked is not None:
+            assert set(TRANSITIONS[kind]) == checked, table
+        assert all(targets <= set(TRANSITIONS[kind]) for targets in TRANSITIONS[kind].values())
+
+
+def _an_illegal_move(kind: str) -> tuple[str, str]:
+    table = TRANSITIONS[kind]
+    return next(
+        (current, target)
+        for current in table
+        for target in table
+        if target != current and target not in table[current]
+    )
+
+
+@pytest.mark.parametrize("table", sorted(STATUS_KINDS))
+def test_an_illegal_move_raises_the_domain_error_on_every_status_model(table):
+    model = _status_models()[table]
+    kind = STATUS_KINDS[table]
+    current, target = _an_illegal_move(kind)
+    row = model(status=current)  # a new row may start in any status of its table
+    with pytest.raises(IllegalTransitionError):
+        row.status = target
+    assert row.status == current
+    with pytest.raises(IllegalTransitionError):
+        row.status = "no_such_status"
+    for allowed in TRANSITIONS[kind][current]:
+        model(status=current).status = allowed  # every legal move passes

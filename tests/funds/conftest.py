@@ -17,10 +17,15 @@ from charity.extensions import db
 from charity.models import Donation, Fund, Organization, User
 from charity.services import funds, ledger
 from charity.services.uploads import StoredFile, store_file
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, second_person
 from tests.payments.conftest import (  # noqa: F401 - fixtures used by the funds tests
     localstripe_url,
     stripe_app,
+)
+from tests.support.factories import (
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
+    second_person,
 )
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"

@@ -9,6 +9,7 @@ from charity.extensions import db
 from charity.models import Fund, LedgerAccount
 from charity.services import funds
 from tests.funds.conftest import new_fund_command, seats
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 def _refused(people, field: str, **kw):  # type: ignore[no-untyped-def]
@@ -78,8 +79,12 @@ def test_only_the_verified_hosts_owner_creates(people):
     for actor in (people.finance, people.donor, people.regulator, people.other_editor):
         with pytest.raises(PermissionError):
             funds.create_fund(db.session, actor, new_fund_command(people.host, seats()))
-    people.host.status = "pending"
-    _refused(people, None)  # type: ignore[arg-type]
+    applying = OrganizationFactory(status="pending")  # an application is never un-verified
+    owner = MembershipFactory(organization=applying, role="owner", user=UserFactory()).user
+    with pytest.raises(funds.FundError) as caught:
+        funds.create_fund(db.session, owner, new_fund_command(applying, seats()))
+    assert caught.value.field is None
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Fund)) == 0
 
 
 def test_committee_change_checked_and_history_kept(people, fund):

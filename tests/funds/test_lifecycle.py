@@ -10,8 +10,8 @@ from charity.services import funds, ledger
 from charity.services.allocation import check_allocations, compute_allocation
 from charity.services.ledger import check_books
 from charity.services.pools import Pool, pool_balance
-from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 from tests.funds.conftest import day, gift, new_fund_command, seats
+from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
 
 
 def _unrestricted_gift(host, fen: int) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +95,7 @@ def test_earmark_campaign_only_to_same_hosts_fund(people, fund):
 
 
 def test_earmark_through_the_view(client, people, fund):
-    from tests.factories import log_in
+    from tests.support.factories import log_in
 
     campaign = CampaignFactory(organization=people.host)
     db.session.commit()

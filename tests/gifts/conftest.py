@@ -17,13 +17,13 @@ from charity.core import uow
 from charity.extensions import db
 from charity.models import RecurringGift
 from charity.services import offline
-from tests.factories import CampaignFactory, MembershipFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures shared with payments
     browser_sets_up_card,
     campaign,
     localstripe_url,
     stripe_app,
 )
+from tests.support.factories import CampaignFactory, MembershipFactory
 
 
 def give_monthly(client, target, amount: str = "5000", **fields):  # type: ignore[no-untyped-def]

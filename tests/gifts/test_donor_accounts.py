@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import Donation
-from tests.factories import UserFactory
+from tests.support.factories import UserFactory
 
 
 def _link(mail) -> str:  # type: ignore[no-untyped-def]

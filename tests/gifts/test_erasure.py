@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, User, utcnow
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 
 def _tables_mentioning(*needles: str) -> list[str]:

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import Donation, RecurringGift
-from tests.factories import make_uscc
 from tests.gifts.conftest import give_monthly, renewal_invoice, set_up_card
 from tests.payments.conftest import event, post_event
+from tests.support.factories import make_uscc
 
 COMPANY_USCC = make_uscc("1", 5151)
 

@@ -173,7 +173,7 @@ def test_monthly_form_refuses_bad_amount(client, campaign):
 
 
 def test_account_lists_monthly_gifts_and_cancels(client, campaign, login):
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     user = UserFactory()
     login(user)

@@ -15,10 +15,15 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Campaign, Donation, GivingDay, MatchingPool, User
 from charity.services import donations, givingdays
-from tests.factories import CampaignFactory, MembershipFactory, OrganizationFactory, UserFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures used by the giving-day tests
     localstripe_url,
     stripe_app,
+)
+from tests.support.factories import (
+    CampaignFactory,
+    MembershipFactory,
+    OrganizationFactory,
+    UserFactory,
 )
 
 

@@ -30,7 +30,7 @@ def test_anonymous_home_page_is_shared_and_names_no_query_string(client, cache_o
 
 
 def test_logged_in_home_page_is_private(client, login, db_session, cache_on):  # type: ignore[no-untyped-def]
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     login(UserFactory())
     response = client.get("/?q=1")

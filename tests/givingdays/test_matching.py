@@ -22,8 +22,8 @@ from charity.models import (
 from charity.services import allocation, donor_accounts, givingdays
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
-from tests.factories import CampaignFactory, UserFactory
 from tests.givingdays.conftest import give, make_day, new_gift, refund, succeed
+from tests.support.factories import CampaignFactory, UserFactory
 
 
 def _books_ok() -> None:
@@ -135,7 +135,7 @@ def test_campaign_not_accepted_or_not_eligible_is_not_matched(db_session):  # ty
 
 
 def _owner(campaign):  # type: ignore[no-untyped-def]
-    from tests.factories import MembershipFactory
+    from tests.support.factories import MembershipFactory
 
     return MembershipFactory(organization=campaign.organization, role="owner").user
 
@@ -217,7 +217,7 @@ def test_sponsor_payment_moves_commitment_to_received_and_never_more(day):  # ty
     has the pages and the four-eyes refusals)."""
     from charity.core.clock import today_cst
     from charity.services import sponsor_payments as sp
-    from tests.factories import MembershipFactory, second_person
+    from tests.support.factories import MembershipFactory, second_person
 
     organization = day.pool.organization
     finance = second_person(MembershipFactory(organization=organization, role="finance").user)

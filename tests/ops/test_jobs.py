@@ -137,7 +137,7 @@ def test_receipt_mail_is_a_job_the_worker_renders_and_sends(
     from charity.extensions import db
     from charity.models import Donation
     from charity.ops import receipt_mail
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
 
     with rq_app.app_context():
         campaign = CampaignFactory()
@@ -173,7 +173,7 @@ def test_receipt_links_use_the_public_address_when_configured(
     """Stripe may post webhooks to another host name; receipts link the public site."""
     from charity.models import Donation
     from charity.ops import receipt_mail
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
 
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://giving.example.org")
     monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", False)

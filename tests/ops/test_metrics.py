@@ -62,7 +62,7 @@ def test_log_size_from_a_registered_source(client):
 
 
 def test_log_size_counted_from_the_table(make_app, committed_db):
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     UserFactory.create_batch(3)
     committed_db.commit()
@@ -124,7 +124,7 @@ def test_with_a_token_it_is_required_from_anywhere(make_app, authorization, stat
 def test_a_succeeded_gift_and_its_webhook_lag_are_counted(client, db_session):
     """The payment path feeds the donation counter and the webhook-lag histogram."""
     from charity.core import uow
-    from tests.factories import DonationFactory
+    from tests.support.factories import DonationFactory
 
     before = client.get("/metrics").get_data(as_text=True)
     gift = DonationFactory(status="succeeded", donor_email=None)

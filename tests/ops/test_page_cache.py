@@ -9,7 +9,7 @@ import pytest
 
 from charity.web.caching import MemoryPageCache, page_cache
 from tests.campaigns.conftest import GiftFactory, sign_in
-from tests.factories import CampaignFactory, MembershipFactory
+from tests.support.factories import CampaignFactory, MembershipFactory
 
 TTL = 0.4
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from charity.models import Organization
 from charity.services import organizations as service
-from tests.factories import OrganizationFactory, UserFactory, make_uscc
+from tests.support.factories import OrganizationFactory, UserFactory, make_uscc
 
 
 def _count(db_session) -> int:  # type: ignore[no-untyped-def]

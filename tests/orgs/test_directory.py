@@ -7,7 +7,7 @@ import re
 import pytest
 
 from charity.core import regions
-from tests.factories import (
+from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
     QualifiedOrganizationFactory,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from charity.core.uow import commit
 from charity.models import Organization
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 @pytest.mark.parametrize("attempt", [1, 2])

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from charity.models import Invitation, Membership, utcnow
 from charity.services import organizations as service
-from tests.factories import (
+from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
     UserFactory,

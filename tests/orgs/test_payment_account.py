@@ -6,7 +6,7 @@ import pytest
 
 from charity.extensions import db
 from charity.services import payout_changes
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.support.factories import MembershipFactory, OrganizationFactory
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from charity.models import Membership
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture

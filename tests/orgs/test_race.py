@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from charity.extensions import db
 from charity.models import Organization, User
 from charity.services import organizations as service
-from tests.factories import make_uscc
+from tests.support.factories import make_uscc
 
 
 def _data(code: str) -> service.ApplicationData:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from charity.core.events import build_payload
 from charity.models import Organization
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 def _pending_with_owner():  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ import stripe
 from charity.extensions import db
 from charity.models import Donation
 from charity.services import donations
-from tests.factories import CampaignFactory
+from tests.support.factories import CampaignFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_testing"
@@ -260,7 +260,7 @@ def connect(organization, provider: str, credentials: dict):  # type: ignore[no-
     """Save the organization's merchant account through the service, as its owner."""
     from charity.models import Membership
     from charity.services import merchant_accounts, payout_changes
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     owner = UserFactory()
     db.session.add(Membership(user=owner, organization=organization, role="owner"))

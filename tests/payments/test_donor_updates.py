@@ -17,8 +17,8 @@ from charity.models import UpdateSubscription
 from charity.services import campaigns as campaign_service
 from charity.services import disclosures, donor_updates, suspensions
 from tests.compliance.test_year_walk import FIGS
-from tests.factories import DonationFactory, MembershipFactory, UserFactory, log_in
 from tests.payments.conftest import give, pay
+from tests.support.factories import DonationFactory, MembershipFactory, UserFactory, log_in
 from tests.test_chinese_pages import _problems_in_text
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Beijing

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from charity.core import events
 from charity.extensions import db
 from charity.models import Donation
-from tests.factories import PASSWORD, CampaignFactory, UserFactory
 from tests.payments.conftest import event, give, intent_object, pay, post_event
+from tests.support.factories import PASSWORD, CampaignFactory, UserFactory
 
 
 @pytest.fixture

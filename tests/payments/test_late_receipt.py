@@ -104,7 +104,7 @@ def test_a_receipt_is_issued_once_and_never_for_an_unknown_donor(stripe_app, cli
 
 
 def test_receipt_for_another_organizations_gift_is_404(stripe_app, client, campaign):  # type: ignore[no-untyped-def]
-    from tests.factories import OrganizationFactory
+    from tests.support.factories import OrganizationFactory
 
     donation = give(client, campaign, receipt_wanted="")
     pay(client, donation)

@@ -14,8 +14,8 @@ from charity.models import AuditEntry, Membership, MerchantAccount, PayoutChange
 from charity.models.base import utcnow
 from charity.payments import vault
 from charity.services import payout_changes
-from tests.factories import UserFactory, fresh_code
 from tests.payments.conftest import form_values
+from tests.support.factories import UserFactory, fresh_code
 
 
 def _people(organization):  # type: ignore[no-untyped-def]
@@ -29,7 +29,7 @@ def _people(organization):  # type: ignore[no-untyped-def]
 def test_owner_connects_wechatpay_after_a_fresh_confirmation(
     client, login, wallet_app, db_session, sim_credentials, mail_outbox
 ):
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
 
     campaign = CampaignFactory()
     organization = campaign.organization
@@ -96,7 +96,7 @@ def test_owner_connects_wechatpay_after_a_fresh_confirmation(
 def test_finance_sees_the_overview_but_cannot_change_accounts(
     client, login, wallet_app, db_session
 ):
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
 
     organization = CampaignFactory().organization
     _owner, finance, _editor = _people(organization)
@@ -109,8 +109,8 @@ def test_an_account_belongs_to_one_organization(wallet_app, db_session, sim_cred
     import pytest
 
     from charity.services import merchant_accounts
-    from tests.factories import CampaignFactory
     from tests.payments.conftest import connect
+    from tests.support.factories import CampaignFactory
 
     connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
     with pytest.raises(merchant_accounts.MerchantAccountError, match="another organization"):

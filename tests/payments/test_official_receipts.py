@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, OfficialReceipt
-from tests.factories import MembershipFactory, log_in, make_uscc
 from tests.payments.conftest import give, pay
+from tests.support.factories import MembershipFactory, log_in, make_uscc
 
 COMPANY_USCC = make_uscc("1", 4242)  # a valid check digit
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -18,7 +18,7 @@ from charity.extensions import db
 from charity.models import Membership, PayoutChange
 from charity.models.base import utcnow
 from charity.services import payout_changes
-from tests.factories import OrganizationFactory, UserFactory, second_person
+from tests.support.factories import OrganizationFactory, UserFactory, second_person
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ day listings), compared line by line with the books."""
 from __future__ import annotations
 
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
     Donation,
@@ -20,10 +21,8 @@ from charity.models import (
     Refund,
 )
 from charity.services import reconciliation
-from tests.factories import CampaignFactory, UserFactory
 from tests.payments.conftest import connect, give, give_with, pay, sim_call
-
-CST = timezone(timedelta(hours=8))
+from tests.support.factories import CampaignFactory, UserFactory
 
 
 def _today():  # type: ignore[no-untyped-def]

@@ -8,11 +8,12 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from charity.core import uow
 from charity.extensions import db
 from charity.models import AuditEntry, Refund, RefundRequest
-from charity.services import donations, organizations
-from tests.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
+from charity.services import donations, organizations, refund_approvals
 from tests.payments.conftest import give, pay
+from tests.support.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 
@@ -36,7 +37,7 @@ def people(paid):  # type: ignore[no-untyped-def]
 
 
 def _as(app, user):  # type: ignore[no-untyped-def]
-    from tests.factories import session_id
+    from tests.support.factories import session_id
 
     client = app.test_client()
     with client.session_transaction() as session:
@@ -200,3 +201,61 @@ def test_one_waiting_request_per_gift_and_bad_input_changes_nothing(app, paid, p
     assert answer.status_code == 404
     db.session.refresh(waiting)
     assert waiting.status == "pending"
+
+
+# --- the donor's refund mail: an after-commit effect of the refund itself --------------
+
+
+def _donor_mails(outbox) -> list:  # type: ignore[no-untyped-def]
+    return [m for m in outbox if m["To"] == "donor@example.org"]
+
+
+def test_an_approved_refund_mails_the_donor_once_after_the_commit(app, paid, people, mail_outbox):
+    requester, second = people
+    _refund(_as(app, requester), paid, "88")
+    waiting = db.session.scalars(sa.select(RefundRequest)).one()
+    assert _donor_mails(mail_outbox) == []
+    assert _approve(_as(app, second), waiting).status_code == 303
+    [mail] = _donor_mails(mail_outbox)
+    body = mail.get_body(("plain",)).get_content()
+    assert "已退款" in mail["Subject"] or "退" in mail["Subject"]
+    assert "¥88.00" in body and "捐赠人要求退款" in body
+    # a provider's repeat notification of the same refund books nothing and mails nothing
+    [refund] = _refunds(paid)
+    with uow.unit_of_work():
+        outcome = donations.record_provider_refund(
+            db.session, paid.id, "stripe", refund.provider_refund_id, 8800
+        )
+    assert outcome == "unchanged" and len(_donor_mails(mail_outbox)) == 1
+
+
+def test_an_approval_rolled_back_sends_no_mail(app, paid, people, mail_outbox):
+    requester, second = people
+    _refund(_as(app, requester), paid, "88")
+    waiting = db.session.scalars(sa.select(RefundRequest)).one()
+    org_id = paid.organization_id
+    with pytest.raises(RuntimeError), uow.unit_of_work():
+        made = refund_approvals.approve_request(db.session, second, org_id, waiting.id)
+        assert made.refund_id is not None  # the refund was booked in this unit of work
+        raise RuntimeError("something after it failed")
+    assert _donor_mails(mail_outbox) == []
+    assert _refunds(paid) == [] and db.session.get(RefundRequest, waiting.id).status == "pending"
+    # the same approval, committed, sends it once
+    with uow.unit_of_work():
+        refund_approvals.approve_request(db.session, second, org_id, waiting.id)
+    assert len(_donor_mails(mail_outbox)) == 1
+
+
+def test_a_refund_the_provider_reports_mails_the_donor_once(app, paid, mail_outbox):
+    for _attempt in range(2):
+        with uow.unit_of_work():
+            donations.record_provider_refund(db.session, paid.id, "stripe", "re_dashboard1", 1000)
+    [mail] = _donor_mails(mail_outbox)
+    assert "¥10.00" in mail.get_body(("plain",)).get_content()
+
+
+def test_a_refund_made_at_once_mails_the_donor(app, paid, people, mail_outbox):
+    requester, _second = people
+    assert _refund(_as(app, requester), paid, "30").status_code == 302
+    [mail] = _donor_mails(mail_outbox)
+    assert "¥30.00" in mail.get_body(("plain",)).get_content()

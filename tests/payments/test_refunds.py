@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import Refund
 from charity.services.ledger import campaign_raised_fen
-from tests.factories import MembershipFactory, UserFactory, log_in
 from tests.payments.conftest import event, give, pay, post_event
+from tests.support.factories import MembershipFactory, UserFactory, log_in
 
 
 def _login_finance(client, organization, role="finance"):  # type: ignore[no-untyped-def]

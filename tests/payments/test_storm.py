@@ -15,13 +15,14 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 import stripe
 from werkzeug.serving import make_server
 
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
     Donation,
@@ -33,12 +34,11 @@ from charity.models import (
 )
 from charity.services import donations, reconciliation, wallet_payments
 from charity.services.ledger import campaign_raised_fen, check_books
-from tests.factories import CampaignFactory
 from tests.payments.conftest import connect, event, intent_object, sign, sim_call
+from tests.support.factories import CampaignFactory
 
 PER_PROVIDER = 100
 SENDERS = 32
-CST = timezone(timedelta(hours=8))
 
 
 @pytest.fixture

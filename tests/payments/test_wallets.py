@@ -198,7 +198,7 @@ def test_our_refund_goes_through_each_wallet_and_its_notification_is_known(
     client, wallet_campaign, wechatpay_sim, alipay_sim, login
 ):
     from charity.models import Membership
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     finance = UserFactory()
     db.session.add(
@@ -306,8 +306,8 @@ def test_forged_and_malformed_notifications_are_400_and_change_nothing(
 
 
 def test_public_key_mode_merchant(client, wallet_app, db_session, sim_credentials, wechatpay_sim):
-    from tests.factories import CampaignFactory
     from tests.payments.conftest import connect
+    from tests.support.factories import CampaignFactory
 
     campaign = CampaignFactory()
     connect(campaign.organization, "wechatpay", sim_credentials["wechatpay_public_key"])

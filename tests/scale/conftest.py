@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from bench.cluster import ClusterError, PgBouncer, Replica
-from tests import dbutil
+from tests.support import dbutil
 
 _replica: dict[str, object] = {}
 

@@ -13,7 +13,7 @@ from charity.auditlog import checkpoint, publish, store
 from charity.core.events import record_event
 from charity.extensions import db
 from tests.auditlog.conftest import synthetic
-from tests.factories import OrganizationFactory
+from tests.support.factories import OrganizationFactory
 
 
 def sequence_and_publish(application: Flask) -> dict:

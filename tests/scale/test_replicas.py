@@ -23,7 +23,7 @@ from charity.extensions import db
 from charity.models import Campaign, User
 from charity.web import replicas as routing
 from tests.auditlog.conftest import synthetic
-from tests.factories import CampaignFactory, FundFactory
+from tests.support.factories import CampaignFactory, FundFactory
 
 
 @pytest.fixture(scope="module")

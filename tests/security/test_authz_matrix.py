@@ -14,9 +14,9 @@ from sqlalchemy import select
 import config
 from charity import create_app
 from charity.extensions import db
-from tests.factories import session_id
 from tests.security import authz_table as table
 from tests.security.world import World, seed
+from tests.support.factories import session_id
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
 IGNORED_ENDPOINTS = {"static"}

@@ -11,7 +11,6 @@ import re
 import pytest
 
 from charity.extensions import db
-from tests.factories import CampaignFactory, FundFactory
 from tests.gifts.conftest import give_monthly
 from tests.payments.conftest import (
     SECRET,
@@ -21,6 +20,7 @@ from tests.payments.conftest import (
     pay,
     stripe_app,
 )
+from tests.support.factories import CampaignFactory, FundFactory
 
 __all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
 

@@ -72,7 +72,7 @@ def overdue_hostile_org(db_session):  # type: ignore[no-untyped-def]
 
     from charity.models.base import utcnow
     from charity.models.disclosure import Obligation
-    from tests.factories import OrganizationFactory
+    from tests.support.factories import OrganizationFactory
 
     org = OrganizationFactory(name=INJECTIONS[0])
     today = utcnow().date()
@@ -93,7 +93,7 @@ def overdue_hostile_org(db_session):  # type: ignore[no-untyped-def]
 
 
 def test_regulator_csv_export_defuses_formulas(client, login, overdue_hostile_org):
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     login(UserFactory(platform_role="regulator"))
     response = client.get("/regulator/export/overdue.csv")
@@ -108,7 +108,7 @@ def test_regulator_csv_export_defuses_formulas(client, login, overdue_hostile_or
 def test_regulator_xlsx_export_defuses_formulas(client, login, overdue_hostile_org):
     from openpyxl import load_workbook
 
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     login(UserFactory(platform_role="regulator"))
     response = client.get("/regulator/export/overdue.xlsx")

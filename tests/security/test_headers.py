@@ -9,10 +9,10 @@ import pytest
 
 import config
 from charity import create_app
-from tests.factories import PASSWORD, UserFactory
 from tests.security import authz_table as table
 from tests.security.test_authz_matrix import ROUTES, _url
 from tests.security.world import seed
+from tests.support.factories import PASSWORD, UserFactory
 
 
 def _get_pages() -> list[tuple[str, table.Case, str]]:
@@ -206,7 +206,7 @@ def test_the_log_handler_masks_secrets_that_code_logs_by_mistake(chatty_app, db_
 
 def test_personal_pages_are_private_and_not_stored(client, db_session, login):
     """Issue 15 (low): pages rendered for a logged-in person and a donor's token pages."""
-    from tests.factories import UserFactory
+    from tests.support.factories import UserFactory
 
     login(UserFactory())
     for path in ("/account/gifts", "/campaigns/"):

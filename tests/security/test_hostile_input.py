@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 
 from charity.core.clock import today_cst
 from charity.extensions import db
-from tests.factories import make_uscc, session_id
 from tests.payments.conftest import localstripe_url, stripe_app
 from tests.security import authz_table as table
 from tests.security.world import World, seed
+from tests.support.factories import make_uscc, session_id
 
 __all__ = ["localstripe_url", "stripe_app"]  # fixtures: accepted gifts go to localstripe
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from charity.models import Membership, Organization
 from charity.services import organizations as service
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from charity.extensions import db
-from tests.factories import MembershipFactory, UserFactory, session_id
+from tests.support.factories import MembershipFactory, UserFactory, session_id
 
 BASE = "https://charity.example"
 EVIL = {"Host": "evil.example"}

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from charity.extensions import db
 from charity.services import funds
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.funds.conftest import new_fund_command, seats
 from tests.payments.conftest import localstripe_url, stripe_app  # noqa: F401
 from tests.security.test_rate_limits_donations import STRICT, _client, donating  # noqa: F401
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 def test_405_carries_allow(client, db_session):

@@ -3,7 +3,7 @@ claims and invitations, per sender and per recipient (issue 15, low)."""
 
 from __future__ import annotations
 
-from tests.factories import MembershipFactory, OrganizationFactory, UserFactory, log_in
+from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory, log_in
 
 
 def test_claim_mail_to_one_address_is_limited(limited_app, db_session, mail_outbox):

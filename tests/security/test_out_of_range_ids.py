@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import MembershipFactory, OrganizationFactory
+from tests.support.factories import MembershipFactory, OrganizationFactory
 
 HUGE = "99999999999999999999"
 

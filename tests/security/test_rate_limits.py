@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from charity.extensions import limiter
-from tests.factories import PASSWORD, UserFactory
+from tests.support.factories import PASSWORD, UserFactory
 
 IP_A = {"REMOTE_ADDR": "203.0.113.10"}
 IP_B = {"REMOTE_ADDR": "203.0.113.20"}

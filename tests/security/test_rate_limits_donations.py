@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import CampaignFactory
 from tests.payments.conftest import SECRET, give, localstripe_url, pay, stripe_app
+from tests.support.factories import CampaignFactory
 
 __all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
 

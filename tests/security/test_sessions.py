@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from charity.models import UserSession
-from tests.factories import PASSWORD, UserFactory, log_in
+from tests.support.factories import PASSWORD, UserFactory, log_in
 
 
 def _cookies(client) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ from charity.models import (
 )
 from charity.models.base import utcnow
 from charity.services import two_factor
-from tests.factories import (
+from tests.support.factories import (
     PASSWORD,
     TOTP_SECRET,
     DonationFactory,
@@ -354,7 +354,7 @@ def test_changing_the_password_needs_a_fresh_code(client, db_session):
 
 def test_approving_a_payout_change_needs_a_fresh_code(client, db_session):
     from charity.services import payout_changes
-    from tests.factories import second_person
+    from tests.support.factories import second_person
 
     organization = OrganizationFactory()
     owner = MembershipFactory(role="owner", organization=organization).user

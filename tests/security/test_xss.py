@@ -11,8 +11,8 @@ from charity.extensions import db
 from charity.models import CampaignUpdate
 from charity.models.base import utcnow
 from tests.api.conftest import make_donation
-from tests.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
-from tests.factories import UserFactory as Users
+from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
+from tests.support.factories import UserFactory as Users
 
 CORPUS = [
     "<script>alert(1)</script>",

@@ -15,7 +15,8 @@ from charity.models import CampaignUpdate, Invitation, Membership
 from charity.models.base import utcnow
 from charity.services import accounts
 from charity.services.organizations import hash_token
-from tests.factories import (
+from tests.security import authz_table as table
+from tests.support.factories import (
     PASSWORD,
     CampaignFactory,
     MembershipFactory,
@@ -23,14 +24,13 @@ from tests.factories import (
     QualifiedOrganizationFactory,
     UserFactory,
 )
-from tests.security import authz_table as table
 
 INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
 _HASHES: list[str] = []
 
 
 def _password_hash() -> str:
-    """tests.factories.PASSWORD hashed once: the matrix seeds hundreds of worlds."""
+    """tests.support.factories.PASSWORD hashed once: the matrix seeds hundreds of worlds."""
     if not _HASHES:
         _HASHES.append(accounts.hash_password(PASSWORD))
     return _HASHES[0]
@@ -352,7 +352,7 @@ def _second_account(org, owner):  # type: ignore[no-untyped-def]
     """The owner's second account: invited by the owner as finance and accepted today
     (through the real invitation service), address confirmed, two-factor on."""
     from charity.services import organizations
-    from tests.factories import TOTP_SECRET
+    from tests.support.factories import TOTP_SECRET
 
     alias = UserFactory(email="owner.alias@example.org", password_hash=_password_hash())
     result = organizations.invite_member(db.session, owner, org, alias.email, "finance")
@@ -400,7 +400,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
     from charity.models import FundTransfer
     from charity.models.disbursement import Disbursement
     from charity.services import uploads
-    from tests.factories import FundFactory
+    from tests.support.factories import FundFactory
 
     fund = FundFactory(organization=org)
     evidence = b"%PDF-1.4\n% evidence\n%%EOF\n"

@@ -16,11 +16,11 @@ import json
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
-from charity.compliance.types import FIELDS, display_value
+from charity.compliance.rules import law as r
+from charity.compliance.rules.fields import FIELDS, display_value
 from charity.core.clock import cst_date
 from charity.models import Campaign, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion
@@ -119,24 +119,3 @@ def rows(
         ]
         for d, v, org, campaign, entry in session.execute(query)
     ]
-
-
-def status_by_type(session: Session, province: str | None) -> tuple[list[str], list[list[Any]]]:
-    """The dashboard's table: per disclosure type, how many published disclosures there
-    are and how many of them are also on 慈善中国 (one grouped query)."""
-    on_both = func.sum(case((CnchinaEntry.id.is_not(None), 1), else_=0))
-    query = (
-        select(Disclosure.disclosure_type, func.count(Disclosure.id), on_both)
-        .outerjoin(CnchinaEntry, CnchinaEntry.disclosure_id == Disclosure.id)
-        .group_by(Disclosure.disclosure_type)
-        .order_by(Disclosure.disclosure_type)
-    )
-    if province:
-        query = query.join(Organization, Organization.id == Disclosure.organization_id).where(
-            Organization.province == province
-        )
-    body = [
-        [kind, int(total), int(both or 0), int(total) - int(both or 0)]
-        for kind, total, both in session.execute(query)
-    ]
-    return ["disclosure_type", "published", "on_cnchina", "not_on_cnchina"], body

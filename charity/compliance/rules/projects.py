@@ -1,5 +1,5 @@
 """Obligations of charitable projects (慈善项目; issue 16 point 12), for
-:mod:`charity.compliance.obligations`.
+:mod:`charity.compliance.rules.deadlines` (loaded by charity.compliance.obligations.facts).
 
 Charity Law (2023) art. 79, second sentence: a charitable project whose implementation
 lasts over 6 months publishes its implementation at least every 3 months, and its
@@ -14,11 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from charity.compliance.dates import add_months
-from charity.models.project import CharitableProject, ProjectCampaign
+from charity.compliance.rules.dates import add_months
 
 
 @dataclass(frozen=True)
@@ -60,33 +56,3 @@ def project_obligations(p: ProjectFacts, make: Maker) -> Iterator[object]:
             yield make("project_progress", p.subject, due.isoformat(), add_months(due, -3), due)
             k += 1
     yield make("project_result", p.subject, "completion", p.end, add_months(p.end, 3))
-
-
-def load_projects(session: Session, where, verified: set[int]) -> list[ProjectFacts]:  # type: ignore[no-untyped-def]
-    """The projects of verified organizations; ``where`` limits the organizations."""
-    rows = session.execute(
-        select(
-            CharitableProject.id,
-            CharitableProject.organization_id,
-            CharitableProject.start_date,
-            CharitableProject.planned_end_date,
-            CharitableProject.actual_end_date,
-        ).where(where(CharitableProject.organization_id))
-    ).all()
-    return [ProjectFacts(*row) for row in rows if row[1] in verified]
-
-
-def project_end_by_campaign(
-    session: Session, projects: list[ProjectFacts], where
-) -> dict[int, date]:  # type: ignore[no-untyped-def]
-    """campaign id -> the last day of the project it serves (for leftover property,
-    CL art. 58: counted from the end of the project the money serves)."""
-    if not projects:
-        return {}
-    ends = {p.id: p.end for p in projects}
-    rows = session.execute(
-        select(ProjectCampaign.campaign_id, ProjectCampaign.project_id)
-        .join(CharitableProject, CharitableProject.id == ProjectCampaign.project_id)
-        .where(where(CharitableProject.organization_id))
-    ).all()
-    return {cid: ends[pid] for cid, pid in rows if pid in ends}

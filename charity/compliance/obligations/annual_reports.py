@@ -1,6 +1,6 @@
 """Annual work reports that really fulfil their obligation, and the yearly duty of
 organizations without the qualification to publish their major projects (CL art. 13,
-MCA Order 81; issue 16 point 13), for :mod:`charity.compliance.obligations`.
+MCA Order 81; issue 16 point 13), for :mod:`charity.compliance.obligations.facts`.
 
 A work report fulfils the obligation on the day its first *complete* version was
 published: every required field filled, and for an organization qualified for public
@@ -17,8 +17,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
-from charity.compliance.types import missing_fields
+from charity.compliance.rules import law as r
+from charity.compliance.rules.fields import missing_fields
 from charity.core.clock import cst_date
 from charity.models.disclosure import Disclosure, DisclosureVersion
 

@@ -1,6 +1,6 @@
 """The regulator dashboard's tables for complaints, suspensions and 慈善中国 (issue 16
 points 15-16), each one grouped query or a short list: numbers only, never anything
-about a complainant. ``charity.compliance.dashboard.build_tables`` adds them."""
+about a complainant. ``charity.compliance.readmodels.dashboard.build_tables`` adds them."""
 
 from __future__ import annotations
 
@@ -10,10 +10,15 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from charity.compliance.cnexport import status_by_type
 from charity.core.clock import cst_date
 from charity.models import Campaign, Organization
-from charity.models.enforcement import OPEN_STATUSES, CampaignSuspension, Complaint
+from charity.models.disclosure import Disclosure
+from charity.models.enforcement import (
+    OPEN_STATUSES,
+    CampaignSuspension,
+    CnchinaEntry,
+    Complaint,
+)
 
 TABLES = ("complaints", "suspensions", "cnchina")
 Table = tuple[list[str], list[list[Any]]]
@@ -86,6 +91,27 @@ def suspensions_table(session: Session, province: str | None, limit: int | None)
         "complaint_id",
     ]
     return headers, rows
+
+
+def status_by_type(session: Session, province: str | None) -> tuple[list[str], list[list[Any]]]:
+    """The dashboard's table: per disclosure type, how many published disclosures there
+    are and how many of them are also on 慈善中国 (one grouped query)."""
+    on_both = func.sum(case((CnchinaEntry.id.is_not(None), 1), else_=0))
+    query = (
+        select(Disclosure.disclosure_type, func.count(Disclosure.id), on_both)
+        .outerjoin(CnchinaEntry, CnchinaEntry.disclosure_id == Disclosure.id)
+        .group_by(Disclosure.disclosure_type)
+        .order_by(Disclosure.disclosure_type)
+    )
+    if province:
+        query = query.join(Organization, Organization.id == Disclosure.organization_id).where(
+            Organization.province == province
+        )
+    body = [
+        [kind, int(total), int(both or 0), int(total) - int(both or 0)]
+        for kind, total, both in session.execute(query)
+    ]
+    return ["disclosure_type", "published", "on_cnchina", "not_on_cnchina"], body
 
 
 def enforcement_tables(

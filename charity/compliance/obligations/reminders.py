@@ -15,7 +15,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
+from charity.compliance.rules import law as r
 from charity.models import Membership, Organization, User
 from charity.models.disclosure import Obligation, SentReminder
 from charity.ops.mail import Mail

@@ -1,5 +1,5 @@
 """Obligations of charitable trusts (慈善信托; issue 16 point 14), for
-:mod:`charity.compliance.obligations`.
+:mod:`charity.compliance.rules.deadlines` (loaded by charity.compliance.obligations.facts).
 
 MCA Order 81 art. 12: a charity acting as trustee publishes the trust's affairs and
 financial status at least once a year; a charity that sets up a trust as settlor
@@ -16,11 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from charity.models.trust import CharitableTrust, TrustSettlor
 
 
 @dataclass(frozen=True)
@@ -63,55 +58,3 @@ def trust_obligations(t: TrustFacts, today: date, make: Maker) -> Iterator[objec
             t.established_on,
             t.established_on + timedelta(days=30),
         )
-
-
-def load_trusts(
-    session: Session, verified: set[int], org_ids: list[int] | None
-) -> list[TrustFacts]:
-    """Trusts with a verified charity as trustee or settlor (restricted to ``org_ids``
-    when given). Two queries."""
-    settlors: dict[int, list[int]] = {}
-    for trust_id, org_id in session.execute(
-        select(TrustSettlor.trust_id, TrustSettlor.organization_id).where(
-            TrustSettlor.organization_id.is_not(None)
-        )
-    ):
-        if org_id in verified and (org_ids is None or org_id in org_ids):
-            settlors.setdefault(trust_id, []).append(org_id)
-    found = []
-    for trust_id, established, term_end, trustee in session.execute(
-        select(
-            CharitableTrust.id,
-            CharitableTrust.established_on,
-            CharitableTrust.term_end,
-            CharitableTrust.trustee_org_id,
-        )
-    ):
-        keep_trustee = trustee in verified and (org_ids is None or trustee in org_ids)
-        facts = TrustFacts(
-            trust_id,
-            established,
-            term_end,
-            trustee if keep_trustee else None,
-            tuple(sorted(set(settlors.get(trust_id, [])))),
-        )
-        if facts.trustee_org_id is not None or facts.settlor_org_ids:
-            found.append(facts)
-    return found
-
-
-def trust_org_ids(session: Session, trust_id: int) -> list[int]:
-    """The charities on the platform a trust concerns (trustee and settlors)."""
-    ids = {
-        org_id
-        for org_id in session.scalars(
-            select(TrustSettlor.organization_id).where(TrustSettlor.trust_id == trust_id)
-        )
-        if org_id is not None
-    }
-    trustee = session.scalar(
-        select(CharitableTrust.trustee_org_id).where(CharitableTrust.id == trust_id)
-    )
-    if trustee is not None:
-        ids.add(trustee)
-    return sorted(ids)

@@ -1,50 +1,24 @@
-"""Obligations derived from the rules and the platform's data.
+"""Obligations derived from the rules: pure and deterministic, no database.
 
-:func:`derive` is pure and deterministic: facts about organizations, campaigns, community
-funds, triggers and published disclosures in, dated obligations out, for a given ``today`` (CST).
-:func:`refresh_obligations` materialises them in the ``obligations`` table for one, many
-or all organizations in a fixed number of queries; services call it after changes and
-``flask compliance refresh`` runs it daily (new annual reports appear on January 1st).
-The status depends on today and is computed on read (:func:`status_of` in Python,
-:func:`status_expression` in SQL), so a stored row never goes stale by itself.
+:func:`derive` takes facts about organizations, campaigns, community funds, charitable
+projects and trusts, compliance triggers and published disclosures, and gives the dated
+obligations (charity.compliance.rules.law) with their fulfilment, for a given ``today``
+(CST). charity.compliance.obligations loads the facts and materialises the result in the
+``obligations`` table. The status depends on today and is computed on read
+(:func:`status_of` here, ``status_expression`` in SQL in
+charity.compliance.readmodels.obligations), so a stored row never goes stale by itself.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
 
-from sqlalchemy import case, delete, insert, select, update
-from sqlalchemy.orm import Session
-
-from charity.compliance import rules as r
-from charity.compliance.annual_reports import complete_work_reports
-from charity.compliance.dates import add_months, end_of_day_utc, may_31_following, period_end
-from charity.compliance.projects import (
-    ProjectFacts,
-    load_projects,
-    project_end_by_campaign,
-    project_obligations,
-)
-from charity.compliance.trusts import (
-    TrustFacts,
-    load_trusts,
-    trust_obligations,
-    trust_org_ids,
-)
-from charity.core.clock import cst_date, today_cst
-from charity.core.events import Event
-from charity.models import (
-    Campaign,
-    CharitableProject,
-    Fund,
-    Organization,
-    RelatedPartyListFiling,
-)
-from charity.models.disclosure import ComplianceTrigger, Disclosure, Obligation
-from charity.services.figures import leftover_by_campaign
+from charity.compliance.rules import law as r
+from charity.compliance.rules.dates import add_months, may_31_following, period_end
+from charity.compliance.rules.projects import ProjectFacts, project_obligations
+from charity.compliance.rules.trusts import TrustFacts, trust_obligations
 
 DUE_SOON_DAYS = 14
 STATUSES = ("upcoming", "due_soon", "overdue", "on_time", "late")
@@ -150,18 +124,6 @@ def status_of(due_date: date, fulfilled_on: date | None, today: date) -> str:
     if (due_date - today).days <= DUE_SOON_DAYS:
         return "due_soon"
     return "upcoming"
-
-
-def status_expression(today: date):  # type: ignore[no-untyped-def]
-    """The same as status_of, as a SQL CASE over the obligations table."""
-    fulfilled = Obligation.fulfilled_on.is_not(None)
-    return case(
-        (fulfilled & (Obligation.fulfilled_on <= Obligation.due_date), "on_time"),
-        (fulfilled, "late"),
-        (Obligation.due_date < today, "overdue"),
-        (Obligation.due_date <= today + timedelta(days=DUE_SOON_DAYS), "due_soon"),
-        else_="upcoming",
-    )
 
 
 def _make(
@@ -355,230 +317,3 @@ def _fulfil(
     if hit is None:
         return item
     return Derived(**{**asdict(item), "disclosure_id": hit[0], "fulfilled_on": hit[1]})
-
-
-# --- loading facts and materialising -------------------------------------------------
-
-
-def _verified_on(reviewed_at: datetime | None, created_at: datetime) -> date:
-    return cst_date(reviewed_at or created_at)
-
-
-def load_facts(session: Session, org_ids: list[int] | None, today: date):  # type: ignore[no-untyped-def]
-    """Eleven queries, whatever the number of organizations, plus three per 500 campaigns
-    whose project has ended (their leftover, CL art. 58)."""
-
-    def only(column):  # type: ignore[no-untyped-def]
-        return column.in_(org_ids) if org_ids is not None else True
-
-    org_rows = session.execute(
-        select(
-            Organization.id,
-            Organization.reviewed_at,
-            Organization.created_at,
-            Organization.registered_on,
-            Organization.qualification_number,
-            Organization.qualification_date,
-            Organization.qualification_lost_on,
-        ).where(Organization.status == "verified", only(Organization.id))
-    ).all()
-    orgs = [
-        OrgFacts(i, legal or _verified_on(rev, cre), _verified_on(rev, cre), bool(num), since, lost)
-        for i, rev, cre, legal, num, since, lost in org_rows
-    ]
-    verified = {org.id for org in orgs}
-    campaign_rows = session.execute(
-        select(
-            Campaign.id,
-            Campaign.organization_id,
-            Campaign.partner_id,
-            Campaign.start_date,
-            Campaign.end_date,
-            Campaign.closed_at,
-            Campaign.is_emergency,
-            Campaign.filing_date,
-            Campaign.project_end_date,
-        ).where(Campaign.status.in_(("published", "closed")), only(Campaign.organization_id))
-    ).all()
-    campaigns = [
-        CampaignFacts(i, o, p, s, e, bool(em), f, cst_date(closed) if closed else None, pe)
-        for i, o, p, s, e, closed, em, f, pe in campaign_rows
-        if o in verified
-    ]
-    projects = load_projects(session, only, verified)
-    campaigns = _serving_projects(campaigns, project_end_by_campaign(session, projects, only))
-    campaigns = _with_leftovers(session, campaigns, today)
-    triggers = [
-        TriggerFacts(*row)
-        for row in session.execute(
-            select(
-                ComplianceTrigger.id,
-                ComplianceTrigger.organization_id,
-                ComplianceTrigger.kind,
-                ComplianceTrigger.occurred_on,
-            ).where(only(ComplianceTrigger.organization_id))
-        ).all()
-        if row[1] in verified
-    ]
-    complete = complete_work_reports(session, only)
-    published: Published = {
-        (o, t, s, p): (i, complete[i] if t == r.ANNUAL_WORK_REPORT else cst_date(at))
-        for i, o, t, s, p, at in session.execute(
-            select(
-                Disclosure.id,
-                Disclosure.organization_id,
-                Disclosure.disclosure_type,
-                Disclosure.subject_key,
-                Disclosure.period_key,
-                Disclosure.first_published_at,
-            ).where(only(Disclosure.organization_id))
-        ).all()
-        if t != r.ANNUAL_WORK_REPORT or complete.get(i) is not None
-    }
-    funds = [
-        FundFacts(i, o, cst_date(created), cst_date(closed) if closed is not None else None)
-        for i, o, created, closed in session.execute(
-            select(Fund.id, Fund.organization_id, Fund.created_at, Fund.closed_at).where(
-                only(Fund.organization_id)
-            )
-        ).all()
-        if o in verified
-    ]
-    filings = {c.id: c.filing_date for c in campaigns}
-    list_filings = {
-        (o, str(y)): d
-        for o, y, d in session.execute(
-            select(
-                RelatedPartyListFiling.organization_id,
-                RelatedPartyListFiling.year,
-                RelatedPartyListFiling.filed_on,
-            ).where(only(RelatedPartyListFiling.organization_id))
-        ).all()
-    }
-    trusts = load_trusts(session, verified, org_ids)
-    return orgs, campaigns, triggers, published, filings, funds, list_filings, projects, trusts
-
-
-def _serving_projects(
-    campaigns: list[CampaignFacts], project_ends: dict[int, date]
-) -> list[CampaignFacts]:
-    """A campaign that serves a charitable project counts its leftover property from
-    that project's last day (CL art. 58, issue 16 points 2 and 12), never before its own
-    fundraising ended."""
-    return [
-        replace(c, project_end_date=max(project_ends[c.id], c.effective_end))
-        if c.id in project_ends
-        else c
-        for c in campaigns
-    ]
-
-
-def _with_leftovers(
-    session: Session, campaigns: list[CampaignFacts], today: date
-) -> list[CampaignFacts]:
-    """Attach the leftover (raised − spent at the project's end) to each campaign whose
-    project has ended (its last day is over, CST)."""
-    ended = {c.id: end_of_day_utc(c.project_end) for c in campaigns if c.project_end < today}
-    if not ended:
-        return campaigns
-    leftovers = leftover_by_campaign(session, ended)
-    return [replace(c, leftover_fen=leftovers[c.id]) if c.id in leftovers else c for c in campaigns]
-
-
-_COMPARED = (
-    "organization_id",
-    "rule_code",
-    "disclosure_type",
-    "subject_key",
-    "period_key",
-    "campaign_id",
-    "triggered_on",
-    "due_date",
-    "fulfilled_on",
-    "disclosure_id",
-)
-
-
-def refresh_obligations(
-    session: Session, org_ids: Iterable[int] | None = None, today: date | None = None
-) -> dict[str, int]:
-    """Bring the obligations table in line with the rules for these organizations
-    (all when None). Returns counts of inserted, updated and deleted rows."""
-    today = today or today_cst()
-    ids = None if org_ids is None else sorted(set(org_ids))
-    facts = load_facts(session, ids, today)
-    orgs, campaigns, triggers, published, filings, funds, list_filings, projects, trusts = facts
-    derived = derive(
-        orgs, campaigns, triggers, published, filings, today, funds, list_filings, projects, trusts
-    )
-    wanted = {d.key: d for d in derived}
-    query = select(Obligation.id, Obligation.key, *(getattr(Obligation, c) for c in _COMPARED))
-    if ids is not None:
-        query = query.where(Obligation.organization_id.in_(ids))
-    existing = {row.key: row for row in session.execute(query).all()}
-    inserts = [asdict(d) for key, d in wanted.items() if key not in existing]
-    updates = [
-        {"id": existing[key].id, **{c: getattr(d, c) for c in _COMPARED}}
-        for key, d in wanted.items()
-        if key in existing and any(getattr(d, c) != getattr(existing[key], c) for c in _COMPARED)
-    ]
-    stale = [row.id for key, row in existing.items() if key not in wanted]
-    for chunk in _chunks(inserts, 5000):
-        session.execute(insert(Obligation), chunk)
-    if updates:
-        session.execute(update(Obligation), updates)
-    for chunk in _chunks(stale, 5000):
-        session.execute(delete(Obligation).where(Obligation.id.in_(chunk)))
-    return {"inserted": len(inserts), "updated": len(updates), "deleted": len(stale)}
-
-
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def obligations_for_org(session: Session, org_id: int, today: date) -> list[tuple[Obligation, str]]:
-    """An organization's obligations, newest deadline first, with today's status."""
-    rows = session.execute(
-        select(Obligation, status_expression(today))
-        .where(Obligation.organization_id == org_id)
-        .order_by(Obligation.due_date.desc(), Obligation.key)
-    ).all()
-    return [(row[0], row[1]) for row in rows]
-
-
-def by_status(items: Iterable[tuple[Obligation, str]]) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for _obligation, status in items:
-        counts[status] += 1
-    return dict(counts)
-
-
-def refresh_on_event(session: Session, event: Event) -> None:
-    """Keep obligations current when organizations, campaigns or community funds change
-    (verified, published, created, closed ...), whoever records the event."""
-    if event.subject_id is None:
-        return
-    if event.subject_table == "organizations":
-        org_id: int | None = event.subject_id
-    elif event.subject_table == "campaigns":
-        org_id = session.scalar(
-            select(Campaign.organization_id).where(Campaign.id == event.subject_id)
-        )
-    elif event.subject_table == "charitable_projects":
-        org_id = session.scalar(
-            select(CharitableProject.organization_id).where(
-                CharitableProject.id == event.subject_id
-            )
-        )
-    elif event.subject_table == "charitable_trusts":
-        concerned = trust_org_ids(session, event.subject_id)
-        if concerned:
-            refresh_obligations(session, concerned)
-        return
-    elif event.subject_table == "funds":
-        org_id = session.scalar(select(Fund.organization_id).where(Fund.id == event.subject_id))
-    else:
-        return
-    if org_id is not None:
-        refresh_obligations(session, [org_id])

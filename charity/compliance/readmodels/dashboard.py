@@ -16,19 +16,17 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from charity.compliance import rules as r
-from charity.compliance.enforcement import TABLES as ENFORCEMENT_TABLES
-from charity.compliance.enforcement import enforcement_tables
-from charity.compliance.obligations import (
-    ASSESSED,
-    DUE_SOON_DAYS,
-    STATUSES,
-    status_expression,
-)
+from charity.compliance.readmodels.enforcement import TABLES as ENFORCEMENT_TABLES
+from charity.compliance.readmodels.enforcement import enforcement_tables
+from charity.compliance.readmodels.obligations import status_expression
+from charity.compliance.rules import law as r
+from charity.compliance.rules.deadlines import ASSESSED, DUE_SOON_DAYS, STATUSES
 from charity.core.clock import cst_date
-from charity.models import Campaign, Organization
+from charity.models import Campaign, CharitableProject, Fund, Organization
 from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
+from charity.services.disclosures import compare_figures
 from charity.services.figures import raised_by_campaign_query, spent_by_campaign_query
+from charity.services.reconciliation import regulator_rows
 
 
 @dataclass
@@ -261,9 +259,6 @@ def project_mismatch_rows(
     figures are true of (CL art. 79; issue 16 points 4 and 12), in the same row shape as
     the campaign mismatches (subject: the project's title). One comparison per published
     project report."""
-    from charity.models import CharitableProject
-    from charity.services.disclosures import compare_figures
-
     query = _latest(
         select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc).add_columns(
             CharitableProject.title
@@ -299,9 +294,6 @@ def fund_statement_mismatch_rows(
     ledger statement for that year (issue 16 point 5), in the same row shape as the
     campaign mismatches (subject: the fund's name). One statement computation per
     published fund statement (a few per fund and year)."""
-    from charity.models import Fund
-    from charity.services.disclosures import compare_figures
-
     query = _latest(
         select(Disclosure, DisclosureVersion, Organization.name, Organization.uscc, Fund.name)
     ).join(Fund, Disclosure.subject_key == literal("fund:") + cast(Fund.id, String))
@@ -388,8 +380,6 @@ def _reconciliation_table(
 ) -> tuple[list[str], list[list[Any]]]:
     """payments: organizations whose books and the payment providers' statements disagree
     (charity.services.reconciliation), or with provider events waiting for a person."""
-    from charity.services.reconciliation import regulator_rows
-
     scope = as_scope(scope)
     ids = None
     if scope.province or scope.org_type:

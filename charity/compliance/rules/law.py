@@ -1,13 +1,13 @@
 """The statutory disclosure rules, as data, in this one place.
 
 Each rule names its legal source, the disclosure type that fulfils it, what triggers it
-and when it falls due. :mod:`charity.compliance.obligations` turns these rules plus the
+and when it falls due. :mod:`charity.compliance.rules.deadlines` turns these rules plus the
 platform's data (organizations, campaigns, compliance triggers) into dated obligations;
 nothing else in the code base encodes a deadline.
 
 Sources: Charity Law of the PRC (慈善法, as amended 2023), MCA Order 74 (慈善组织公开募捐
 管理办法), MCA Order 81 (慈善组织信息公开办法), 民发〔2016〕189号 (annual spending and
-management costs; encoded in :mod:`charity.compliance.ratios`).
+management costs; encoded in :mod:`charity.compliance.rules.ratios`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-#: Disclosure types (信息公开类型). Forms and field specs: charity.compliance.types.
+#: Disclosure types (信息公开类型). Forms and field specs: charity.compliance.rules.fields.
 BASIC_INFO = "basic_info"
 ANNUAL_WORK_REPORT = "annual_work_report"
 ANNUAL_FINANCIAL_REPORT = "annual_financial_report"
@@ -274,7 +274,7 @@ RULES_BY_CODE = {rule.code: rule for rule in RULES}
 
 #: Rules whose deadline is the last day of a period counted forward from an event (so
 #: many days or months after it): Civil Code art. 203 moves such a last day off a
-#: statutory rest day to the next working day (charity.compliance.dates.period_end).
+#: statutory rest day to the next working day (charity.compliance.rules.dates.period_end).
 #: Not moved: fixed calendar dates (May 31 of the following year) and the filing lead
 #: (a period counted *backwards* from the start: moving it would shorten the lead).
 PERIOD_RULES = frozenset(
@@ -303,7 +303,8 @@ OTHER_RULES = (
     ),
     (_l("Spending ratios"), "Charity Law (2023) art. 61; 民发〔2016〕189号", _l("annual")),
 )
-#: Triggers recorded by services (charity.compliance.triggers) and the rule each starts.
+#: Triggers recorded by services (charity.services.disclosures.record_compliance_trigger)
+#: and the rule each starts.
 TRIGGER_RULES = {
     "basic_info_change": "basic_info_change",
     "major_transaction": "major_transactions",
