@@ -125,7 +125,7 @@ def test_an_opened_account_follows_every_change_of_its_secrets(
     import pytest
 
     from charity.services import merchant_accounts
-    from tests.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory
     from tests.payments.conftest import connect
 
     account = connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
