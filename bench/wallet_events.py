@@ -26,7 +26,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -39,8 +39,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg import sql
 
 from bench.webhook_events import bench_campaign
+from charity.core.clock import CST
 
-CST = timezone(timedelta(hours=8))
 PROVIDERS = ("wechatpay", "alipay")
 CHANNELS = {"wechatpay": "online_wechatpay", "alipay": "online_alipay"}
 ROOT = Path(__file__).resolve().parent.parent

@@ -30,15 +30,14 @@ from __future__ import annotations
 import json
 import os
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
 import psycopg
 from flask import Flask, Response, request
 
 from bench import wallet_events as wallet
 from bench.webhook_events import psycopg_url, verify
-
-CST = timezone(timedelta(hours=8))
+from charity.core.clock import CST
 
 FLOOR_TABLES = (
     "provider_events",

@@ -16,16 +16,21 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask, g, request_started
 from flask_migrate import upgrade
-from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from charity import create_app
 from charity.extensions import db
 from config import TestingConfig
 from tests.support import dbutil
+from tests.support.dbutil import ConnectionBoundSession
 from tests.support.factories import session_id
 
 #: Fixtures shared by several test packages (tests/support).
-pytest_plugins = ["tests.support.apps"]
+pytest_plugins = [
+    "tests.support.apps",
+    "tests.support.funds",
+    "tests.support.payments",
+    "tests.support.security",
+]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -53,14 +58,6 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         db.engine.dispose()
 
 
-class _ConnectionBoundSession(FlaskSQLAlchemySession):
-    """Flask-SQLAlchemy's Session.get_bind() ignores ``bind=`` and returns the engine, which
-    would send the views' commits to another connection, outliving the test."""
-
-    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[no-untyped-def]
-        return bind if bind is not None else self.bind
-
-
 @pytest.fixture
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
     """A session whose work is rolled back after the test, commits included."""
@@ -71,7 +68,7 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:
         {
             "bind": connection,
             "join_transaction_mode": "create_savepoint",
-            "class_": _ConnectionBoundSession,
+            "class_": ConnectionBoundSession,
         }
     )
 

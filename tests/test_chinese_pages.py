@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlparse
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from charity.demo import load_demo_data
 from charity.models import User
 from charity.services.accounts import find_user_by_email
+from tests.support.pages import RAW_CODE, PageText, problems_in_text
 
 ROLES = (
     None,
@@ -38,43 +38,8 @@ START = (
     "/log/",
     "/compliance/rules",
 )
-#: snake_case or dotted identifiers, a code in parentheses, the word fen.
-RAW_CODE = re.compile(r"\b[a-z]+(?:[._][a-z]+)+\b|\(\s*[a-z_]+\s*\)|\bfen\b", re.IGNORECASE)
-#: four English words in a row: a sentence nobody translated.
-ENGLISH = re.compile(r"\b[A-Za-z]+ [a-z]+ [a-z]+ [a-z]+\b")
-#: what may look like code but is not (addresses, domains, e-mails, links).
-NOT_CODE = re.compile(
-    r"\S+@\S+|https?://\S+|[\w.-]+\.(?:cn|com|org|net|charity|gov|pem)\b|\b\d+(?:\.\d+)+\b"
-)
 #: machine-readable exports keep codes and fen on purpose, and say so in their name.
 MACHINE_READABLE = re.compile(r"[-.]machine\.|\.json$|/api/")
-
-
-class _Page(HTMLParser):
-    """Visible text (outside script/style and the technical <pre>/<code>) and links."""
-
-    HIDDEN = frozenset({"script", "style", "pre", "code", "template"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-        self.text: list[str] = []
-        self._hidden = 0
-
-    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
-        if tag in self.HIDDEN:
-            self._hidden += 1
-        href = dict(attrs).get("href")
-        if tag == "a" and href:
-            self.links.append(href)
-
-    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
-        if tag in self.HIDDEN:
-            self._hidden -= 1
-
-    def handle_data(self, data):  # type: ignore[no-untyped-def]
-        if not self._hidden:
-            self.text.append(data)
 
 
 def _followable(href: str) -> str | None:
@@ -84,11 +49,6 @@ def _followable(href: str) -> str | None:
     if parsed.path.startswith(("/static/", "/api/", "/metrics")) or "logout" in parsed.path:
         return None
     return parsed.path + (f"?{parsed.query}" if parsed.query else "")
-
-
-def _problems_in_text(text: str) -> list[str]:
-    text = NOT_CODE.sub(" ", text)
-    return sorted(set(RAW_CODE.findall(text)) | set(ENGLISH.findall(text)))
 
 
 def _problems_in_csv(body: str) -> list[str]:
@@ -118,9 +78,9 @@ def crawl(client, limit: int = 300) -> dict[str, list[str]]:  # type: ignore[no-
             continue
         if "text/html" not in kind:
             continue
-        page = _Page()
+        page = PageText()
         page.feed(response.get_data(as_text=True))
-        if found := _problems_in_text(" ".join(page.text)):
+        if found := problems_in_text(" ".join(page.text)):
             wrong[url] = found
         queue += [link for href in page.links if (link := _followable(href)) not in seen and link]
     return wrong
@@ -139,9 +99,9 @@ def test_the_demo_speaks_chinese_only(client, db_session, login, email):
 
 
 def test_the_checks_see_raw_codes_and_english():
-    assert _problems_in_text("状态 (succeeded) 事件 donation.succeeded 列 reported_fen")
-    assert _problems_in_text("Your card was declined by the bank.")
-    assert not _problems_in_text("联系邮箱 a.b@demo.charity 网址 https://x.example.org/a_b 1.2.3")
+    assert problems_in_text("状态 (succeeded) 事件 donation.succeeded 列 reported_fen")
+    assert problems_in_text("Your card was declined by the bank.")
+    assert not problems_in_text("联系邮箱 a.b@demo.charity 网址 https://x.example.org/a_b 1.2.3")
     assert _problems_in_csv("period,reported_fen\n2026,100\n")
     assert not _problems_in_csv("期间,金额（元）\n2026,1.00\n")
 

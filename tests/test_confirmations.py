@@ -9,12 +9,16 @@ from datetime import date
 import pytest
 
 from charity.extensions import db
-from charity.models import Donation
 from charity.models.disclosure import Disclosure
 from charity.services import ledger
-from tests.campaigns.conftest import DraftCampaignFactory, sign_in
-from tests.compliance.conftest import cst_noon, make_campaign, make_org, member
-from tests.support.factories import MembershipFactory, QualifiedOrganizationFactory, UserFactory
+from tests.support.campaigns import DraftCampaignFactory, sign_in
+from tests.support.compliance import cst_noon, make_campaign, make_org, member
+from tests.support.factories import (
+    GiftFactory,
+    MembershipFactory,
+    QualifiedOrganizationFactory,
+    UserFactory,
+)
 
 
 @pytest.fixture
@@ -58,20 +62,9 @@ def test_an_editor_does_not_see_the_confirmation(client, owner_and_draft):
 
 @pytest.mark.chinese
 def test_the_monthly_cancel_asks_first_with_a_secondary_button(client, db_session):
-    from charity.models import RecurringGift
-    from tests.support.factories import CampaignFactory
+    from tests.support.factories import RecurringGiftFactory
 
-    campaign = CampaignFactory()
-    gift = RecurringGift(
-        organization_id=campaign.organization_id,
-        campaign_id=campaign.id,
-        amount_fen=5000,
-        donor_email="monthly@example.org",
-        donor_name="月捐人",
-        status="active",
-    )
-    db_session.add(gift)
-    db_session.flush()
+    gift = RecurringGiftFactory()
     show = client.get(f"/monthly/{gift.public_token}").get_data(as_text=True)
     assert "button-secondary" not in show  # the style that never existed
     assert f'class="button secondary" href="/monthly/{gift.public_token}/cancel"' in show
@@ -88,15 +81,12 @@ def _campaign_with_a_gift(owner_role: str = "owner"):  # type: ignore[no-untyped
     org = make_org()
     owner = member(org, owner_role)
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=64_000,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)
     return org, owner, campaign
 

@@ -3,8 +3,6 @@ giving, the yearly statement, and the host's forms (create, committee, transfer,
 
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +20,7 @@ from charity.blueprints.donations import (
 )
 from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
+from charity.core.clock import cst_date, today_cst
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Disbursement, Fund, FundTransfer, Organization
@@ -71,7 +70,7 @@ def show(fund_id: int):  # type: ignore[no-untyped-def]
         traces=allocation.pool_trace(db.session, pool)[:100],
         campaigns=campaigns,
         is_staff=can_manage_org(current_user, fund.organization_id, ("owner", "finance")),
-        years=range(date.today().year, fund.created_at.year - 1, -1),
+        years=range(today_cst().year, cst_date(fund.created_at).year - 1, -1),
     )
 
 
@@ -92,7 +91,7 @@ def _balance_chart(fund: Fund):  # type: ignore[no-untyped-def]
         title=_("Balance of %(fund)s", fund=fund.name),
         desc=_("The fund's balance at the end of each day with money movements."),
         chart_id=f"fund-balance-{fund.id}",
-        end=max(date.today(), points[-1][0]),
+        end=max(today_cst(), points[-1][0]),
     )
 
 
@@ -138,7 +137,7 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
 
 
 def _statement(fund_id: int, year: int) -> fund_statements.Statement:
-    if not 2000 <= year <= date.today().year:
+    if not 2000 <= year <= today_cst().year:
         abort(404)
     return fund_statements.build_statement(db.session, _fund(fund_id), year)
 

@@ -32,7 +32,6 @@ WALLET_PROVIDERS = ("wechatpay", "alipay")
 PAYMENT_METHODS = ("native", "h5", "jsapi", "page", "wap", "card")
 ORDER_STATUSES = ("open", "paid", "closed", "failed")
 PARKED_STATUSES = ("waiting", "unresolved", "applied", "dismissed")
-#: A reconciliation run's statuses (no CHECK constraint on the table yet).
 RECONCILIATION_RUN_STATUSES = ("ok", "failed")
 DIFFERENCE_KINDS = ("theirs_only", "ours_only", "amount", "status")
 
@@ -153,6 +152,7 @@ class ReconciliationRun(TimestampMixin, db.Model):
     __tablename__ = "reconciliation_runs"
     __table_args__ = (
         CheckConstraint(f"provider IN {PROVIDERS!r}", name="provider"),
+        CheckConstraint(f"status IN {RECONCILIATION_RUN_STATUSES!r}", name="status"),
         Index("ix_reconciliation_runs_day", "day"),
         Index("ix_reconciliation_runs_org_day", "organization_id", "day"),
     )

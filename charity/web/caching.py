@@ -34,22 +34,26 @@ DEFAULT_TTL = 3.0
 
 
 class MemoryPageCache:
-    """Process-local, thread-safe, bounded (least recently stored out first)."""
+    """Process-local, thread-safe, bounded (least recently stored out first). ``clock`` is
+    monotonic seconds (tests pass their own: time-machine does not move ``time.monotonic``)."""
 
-    def __init__(self, max_entries: int = 2048) -> None:
+    def __init__(
+        self, max_entries: int = 2048, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_entries = max_entries
+        self.clock = clock
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
-        if entry is None or entry[0] <= time.monotonic():
+        if entry is None or entry[0] <= self.clock():
             return None
         return entry[1]
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
         with self._lock:
-            self._entries[key] = (time.monotonic() + ttl, value)
+            self._entries[key] = (self.clock() + ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)

@@ -671,6 +671,9 @@ def upgrade():
             "provider IN ('stripe', 'wechatpay', 'alipay')",
             name=op.f("ck_reconciliation_runs_provider"),
         ),
+        sa.CheckConstraint(
+            "status IN ('ok', 'failed')", name=op.f("ck_reconciliation_runs_status")
+        ),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organizations.id"],

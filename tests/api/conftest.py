@@ -2,53 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from charity.models import Campaign, Donation, Organization
+from charity.core.clock import today_cst
 from charity.models.base import utcnow
+from tests.support.api import PublicData, make_donation
 from tests.support.factories import (
     CampaignFactory,
     OrganizationFactory,
     QualifiedOrganizationFactory,
 )
-
-
-def make_donation(campaign: Campaign, amount_fen: int, **overrides) -> Donation:  # type: ignore[no-untyped-def]
-    from charity.extensions import db
-
-    values = {
-        "organization_id": campaign.organization_id,
-        "campaign_id": campaign.id,
-        "amount_fen": amount_fen,
-        "status": "succeeded",
-        "donor_name": "王小明",
-        "donor_email": "wang.private@example.org",
-        "commitment_salt": "5a" * 32,
-        "donor_commitment": "c0" * 32,
-        "stripe_payment_intent_id": None,
-        "succeeded_at": utcnow(),
-        **overrides,
-    }
-    donation = Donation(**values)
-    db.session.add(donation)
-    db.session.flush()
-    return donation
-
-
-@dataclass
-class PublicData:
-    qualified: Organization
-    plain: Organization
-    pending: Organization
-    campaign: Campaign
-    draft: Campaign
-    pending_campaign: Campaign
-    named: Donation
-    anonymous: Donation
-    refunded_part: Donation
-    failed: Donation
 
 
 @pytest.fixture
@@ -78,7 +41,7 @@ def public_data(db_session) -> PublicData:  # type: ignore[no-untyped-def]
 def compliance_data(public_data):  # type: ignore[no-untyped-def]
     """A published (and corrected) disclosure and two obligations for the qualified org,
     and a disclosure of the pending organization that must stay hidden."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from charity.extensions import db
     from charity.models.disclosure import Disclosure, DisclosureVersion, Obligation
@@ -105,7 +68,7 @@ def compliance_data(public_data):  # type: ignore[no-untyped-def]
     shown = disclose(public_data.qualified, "2024 年度工作报告")
     hidden = disclose(public_data.pending, "未审核")
     db.session.flush()
-    today = date.today()
+    today = today_cst()
     obligations = [
         Obligation(
             key=f"{public_data.qualified.id}:annual_work_report:org:{period}",

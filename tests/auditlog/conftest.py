@@ -7,17 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from charity.auditlog import store
-from charity.auditlog.canonical import canonical_json
-
-
-def synthetic(n: int, start: int = 0) -> list[store.NewEntry]:
-    return [
-        store.NewEntry(
-            payload=canonical_json({"type": "test.synthetic", "n": start + i, "备注": "测试"}),
-            event_type="test.synthetic",
-        )
-        for i in range(n)
-    ]
+from tests.support.auditlog import synthetic
 
 
 @pytest.fixture

@@ -149,7 +149,7 @@ def test_checkpoint_is_saved_when_another_writer_committed_meanwhile(app, commit
     from charity.auditlog import store
     from charity.blueprints.auditlog_api import latest_checkpoint
     from charity.extensions import db
-    from tests.auditlog.conftest import synthetic
+    from tests.support.auditlog import synthetic
 
     with app.test_request_context("/log/"):
         assert store.current_head(db.session)[0] == 0  # this request's transaction reads

@@ -15,7 +15,7 @@ from charity.auditlog import checkpoint, integrity, merkle, store
 from charity.auditlog.canonical import canonical_json
 from charity.core.events import record_event
 from charity.models import AuditEntry, AuditQueued
-from tests.auditlog.conftest import synthetic
+from tests.support.auditlog import synthetic
 from tests.support.factories import OrganizationFactory
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from charity.auditlog import merkle, store
 from charity.core.events import record_event
 from charity.models import AuditEntry, AuditNode
-from tests.auditlog.conftest import synthetic
+from tests.support.auditlog import synthetic
 from tests.support.factories import OrganizationFactory
 
 FIXTURE_SETTINGS = settings(

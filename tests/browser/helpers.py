@@ -8,49 +8,13 @@ from pathlib import Path
 import pyotp
 
 from charity.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET
-from tests.browser.conftest import SCREENSHOTS
-
-#: axe impacts that fail a test
-BLOCKING = ("serious", "critical")
-
-_RUN_AXE = """async (exclude) => {
-  const context = exclude.length ? {include: [document], exclude: exclude.map(s => [s])} : document;
-  const result = await axe.run(context, {resultTypes: ["violations"]});
-  return result.violations.map(v => ({
-    id: v.id, impact: v.impact, help: v.help,
-    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " -> " + n.failureSummary),
-  }));
-}"""
+from tests.support.browser import SCREENSHOTS
 
 
 def resize(page, size: dict) -> None:  # type: ignore[no-untyped-def]
     """Set the viewport and let the page react (resize handlers run before the next frames)."""
     page.set_viewport_size(size)
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
-
-
-def axe_violations(page, axe_js: Path, exclude: tuple[str, ...] = ()) -> list[dict]:  # type: ignore[no-untyped-def]
-    """Serious and critical axe-core violations on the page as it is now.
-
-    axe is injected with add_script_tag (contexts opened with bypass_csp=True); in a context
-    where our CSP is enforced, that inline script would be refused, so there it is evaluated
-    through the DevTools protocol instead, which the CSP does not govern.
-    """
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        if getattr(page.context, "bypasses_csp", False):
-            page.add_script_tag(path=str(axe_js))
-        else:
-            page.evaluate(axe_js.read_text(encoding="utf-8") + "\n;0")
-    violations = page.evaluate(_RUN_AXE, list(exclude))
-    return [v for v in violations if v["impact"] in BLOCKING]
-
-
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']}")
-        lines += [f"    {node}" for node in violation["nodes"]]
-    return "\n".join(lines)
 
 
 def overflow(page) -> int:  # type: ignore[no-untyped-def]

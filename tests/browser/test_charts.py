@@ -14,19 +14,17 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import DESKTOP, PHONE, ROOT
 from tests.browser.helpers import (
-    axe_violations,
     chart_text,
     chart_text_problems,
-    describe,
     log_in,
     overflow,
     resize,
     screenshot,
     widest_elements,
 )
-from tests.browser.pages import _first_fund
+from tests.browser.pages import first_fund
+from tests.support.browser import DESKTOP, PHONE, ROOT, axe_violations, describe
 
 #: The legible minimum for text on a phone (WCAG has none; 12 px is the common floor).
 MINIMUM_PX = 12
@@ -82,7 +80,7 @@ def _campaign_with_gifts(session) -> dict:  # type: ignore[no-untyped-def]
 CHART_PAGES = [
     ("regulator-dashboard", "regulator.index", None, "admin@demo.charity", 2),
     ("campaign-page", "campaigns.show", _campaign_with_gifts, "donor@demo.charity", 1),
-    ("fund-page", "funds.show", _first_fund, "donor@demo.charity", 2),
+    ("fund-page", "funds.show", first_fund, "donor@demo.charity", 2),
 ]
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import PHONE
-from tests.browser.helpers import axe_violations, describe, overflow, screenshot
+from tests.browser.helpers import overflow, screenshot
+from tests.support.browser import PHONE, axe_violations, describe
 
 
 def test_anonymous_complaint_from_a_phone(new_context, live_server, axe_js):  # type: ignore[no-untyped-def]

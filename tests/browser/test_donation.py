@@ -12,11 +12,18 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.helpers import axe_violations, describe, screenshot
-
-GOOD_CARD = "4242424242424242"
-DECLINED_CARD = "4000000000000341"
+from tests.browser.helpers import screenshot
+from tests.support.browser import (
+    DECLINED_CARD,
+    DESKTOP,
+    GOOD_CARD,
+    PHONE,
+    axe_violations,
+    describe,
+    fill_gift,
+    find_campaign_from_home,
+    pay_with_card,
+)
 
 
 @pytest.fixture
@@ -29,45 +36,6 @@ def donation_areas(live_server):  # type: ignore[no-untyped-def]
 def assert_accessible(page, axe_js, name: str, exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
     violations = axe_violations(page, axe_js, exclude)
     assert not violations, f"{name}:\n{describe(violations)}"
-
-
-def find_campaign_from_home(page, live) -> None:  # type: ignore[no-untyped-def]
-    page.goto("/")
-    campaign_link = page.locator("main a[href^='/campaigns/']").filter(
-        has_not_text=re.compile(r"^\s*$")
-    )
-    cards = page.locator(".campaign-card h3 a")
-    if cards.count():
-        cards.first.click()
-    else:  # no featured campaign: through the campaign list
-        campaign_link.first.click()
-        page.locator("main .campaign-card h3 a, main h2 a, main h3 a").first.click()
-    page.wait_for_url(re.compile(r"/campaigns/\d+$"))
-    assert page.locator("main h1").inner_text().strip()
-
-
-def fill_gift(page, name: str, email: str) -> None:  # type: ignore[no-untyped-def]
-    page.locator("a.campaign-donate").click()
-    page.wait_for_url(re.compile(r"/campaigns/\d+/donate$"))
-    page.check("input[name=amount][value='8800']")  # ¥88
-    page.fill("#donor_name", name)
-    page.fill("#donor_email", email)
-    if page.locator("input[name=method][value='stripe']").count():
-        page.check("input[name=method][value='stripe']")  # 银行卡 (wallets come first)
-    with page.expect_navigation():
-        page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/donations/[^/]+/pay$"))
-
-
-def pay_with_card(page, number: str) -> None:  # type: ignore[no-untyped-def]
-    """Type the card into the card element (localstripe's stand-in renders plain inputs)."""
-    card = page.locator("#card-element")
-    card.locator("input[placeholder=number]").fill(number)
-    card.locator("input[placeholder=exp_month]").fill("12")
-    card.locator("input[placeholder=exp_year]").fill("34")
-    card.locator("input[placeholder=cvc]").fill("123")
-    card.locator("input[placeholder=postal_code]").fill("51000")
-    page.click("#card-submit")
 
 
 def donations_by(live, email: str) -> list:  # type: ignore[no-untyped-def]

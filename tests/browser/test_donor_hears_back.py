@@ -12,8 +12,14 @@ import sqlalchemy as sa
 from stdnum.cn import uscc
 
 from tests.browser.helpers import log_in, overflow, screenshot, widest_elements
-from tests.browser.test_donation import GOOD_CARD, find_campaign_from_home, pay_with_card
-from tests.browser.test_donor_trust import SIZES, _context, assert_accessible
+from tests.support.browser import (
+    GOOD_CARD,
+    SIZES,
+    assert_accessible,
+    find_campaign_from_home,
+    pay_with_card,
+    sized_context,
+)
 
 COMPANY_USCC = "91440101" + "MA5CXXXX0"  # 17 characters, then the check character
 COMPANY_USCC += uscc.calc_check_digit(COMPANY_USCC)
@@ -45,7 +51,7 @@ def _finance_email(live, email: str) -> tuple[int, str, str]:  # type: ignore[no
 def test_a_company_gets_its_finance_bureau_receipt(size, donation_areas, new_context, axe_js):  # type: ignore[no-untyped-def]
     live = donation_areas
     email = f"company-{size['width']}@example.org"
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     find_campaign_from_home(page, live)
     page.locator("a.campaign-donate").click()
     page.wait_for_url(re.compile(r"/campaigns/\d+/donate$"))
@@ -72,7 +78,7 @@ def test_a_company_gets_its_finance_bureau_receipt(size, donation_areas, new_con
     screenshot(page, "donor-bill-waiting")
 
     org_id, owner, token = _finance_email(live, email)
-    staff = _context(new_context, size).new_page()
+    staff = sized_context(new_context, size).new_page()
     log_in(staff, live, owner)
     staff.goto(live.path("official_receipts.index", org_id=org_id))
     assert overflow(staff) <= 0, widest_elements(staff)
@@ -133,7 +139,7 @@ def test_the_one_click_unsubscribe_page(size, live_server, new_context, axe_js):
         donor_updates.opt_in(session, email, "zh_Hans_CN")
         session.commit()
     token = donor_updates.unsubscribe_token(live.app.config["SECRET_KEY"], email)
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     page.goto(live.path("donor_updates.unsubscribe", token=token))
     assert "退订动态邮件" in page.locator("main").inner_text()
     assert_accessible(page, axe_js, "unsubscribe")
@@ -148,7 +154,7 @@ def test_the_one_click_unsubscribe_page(size, live_server, new_context, axe_js):
 
 @SIZES
 def test_the_donate_bar_stays_in_reach_on_phones(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     find_campaign_from_home(page, live_server)
     bar = page.locator(".donate-bar")
     if size["width"] > 900:

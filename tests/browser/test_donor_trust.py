@@ -9,17 +9,18 @@ import re
 
 import pytest
 
-from tests.browser.conftest import PHONE
-from tests.browser.helpers import axe_violations, describe, log_in, screenshot
-from tests.browser.test_donation import (
+from tests.browser.helpers import log_in, screenshot
+from tests.support.browser import (
     DECLINED_CARD,
+    PHONE,
+    SIZES,
+    assert_accessible,
     fill_gift,
     find_campaign_from_home,
     pay_with_card,
+    sized_context,
 )
 
-LAPTOP = {"width": 1280, "height": 900}
-SIZES = pytest.mark.parametrize("size", [LAPTOP, PHONE], ids=["1280x900", "390x844"])
 #: three English words in a row: a sentence left untranslated
 ENGLISH = re.compile(r"[A-Za-z]+ [a-z]+ [a-z]+")
 
@@ -31,20 +32,11 @@ def donation_areas(live_server):  # type: ignore[no-untyped-def]
     return live_server
 
 
-def _context(new_context, size):  # type: ignore[no-untyped-def]
-    return new_context(viewport=size, is_mobile=size is PHONE, has_touch=size is PHONE)
-
-
-def assert_accessible(page, axe_js, name: str, exclude: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
-    violations = axe_violations(page, axe_js, exclude)
-    assert not violations, f"{name}:\n{describe(violations)}"
-
-
 @SIZES
 def test_a_declined_card_is_told_in_chinese_only(size, donation_areas, new_context, axe_js):  # type: ignore[no-untyped-def]
     live = donation_areas
     new_context.errors.expect(402, "/confirm")
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     find_campaign_from_home(page, live)
     fill_gift(page, "李华", f"declined-zh-{size['width']}@example.org")
     pay_with_card(page, DECLINED_CARD)
@@ -73,7 +65,7 @@ def test_each_role_finds_its_pages_from_the_header(size, live_server, new_contex
         ("regulator@demo.charity", "/regulator/", ("我的捐赠", "合规看板")),
         ("donor@demo.charity", "/account/gifts", ("我的捐赠", "登记慈善组织")),
     ):
-        page = _context(new_context, size).new_page()
+        page = sized_context(new_context, size).new_page()
         page.goto(live_server.path("auth.login"))
         page.fill("#email", email)
         page.fill("#password", "demo-password-2026")
@@ -97,7 +89,7 @@ def test_each_role_finds_its_pages_from_the_header(size, live_server, new_contex
 def test_my_gifts_is_one_readable_page(size, live_server, new_context, axe_js):  # type: ignore[no-untyped-def]
     from tests.browser.helpers import overflow, widest_elements
 
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     log_in(page, live_server, "donor@demo.charity")
     page.goto("/donations/mine")  # the old address
     assert page.url.endswith("/account/gifts")
@@ -126,7 +118,7 @@ def test_a_disclosure_that_disagrees_with_the_books_is_shown_before_publishing( 
 
     campaign_id, org_id = _emergency_campaign(live_server)
     new_context.errors.expect(409, "/disclosures/new")  # the form returned with the warning
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     log_in(page, live_server, "gdfoundation-owner@demo.charity")
     page.goto(
         live_server.path(
@@ -171,10 +163,10 @@ def test_the_receipt_is_an_honest_voucher_that_can_be_checked(  # type: ignore[n
     size, donation_areas, new_context, axe_js
 ):
     from tests.browser.helpers import overflow, widest_elements
-    from tests.browser.test_donation import GOOD_CARD
+    from tests.support.browser import GOOD_CARD
 
     live = donation_areas
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     find_campaign_from_home(page, live)
     fill_gift(page, "赵小雨", f"voucher-{size['width']}@example.org")
     pay_with_card(page, GOOD_CARD)
@@ -206,7 +198,7 @@ def test_the_gift_form_shows_the_other_amount_when_chosen(  # type: ignore[no-un
     from tests.browser.helpers import overflow, widest_elements
 
     live = donation_areas
-    page = _context(new_context, size).new_page()
+    page = sized_context(new_context, size).new_page()
     find_campaign_from_home(page, live)
     page.locator("a.campaign-donate").click()
     page.wait_for_url(re.compile(r"/campaigns/\d+/donate$"))

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.browser.helpers import axe_violations, describe, log_in, screenshot
+from tests.browser.helpers import log_in, screenshot
+from tests.support.browser import axe_violations, describe
 
 FINANCE = "yuexiu-finance@demo.charity"
 DONOR = "donor@demo.charity"

@@ -11,9 +11,8 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import PHONE
-from tests.browser.helpers import axe_violations, describe, log_in, overflow, screenshot
-from tests.browser.test_donation import GOOD_CARD, pay_with_card
+from tests.browser.helpers import log_in, overflow, screenshot
+from tests.support.browser import GOOD_CARD, PHONE, axe_violations, describe, pay_with_card
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pyotp
 import sqlalchemy as sa
 from stdnum.cn import uscc
 
-from tests.browser.conftest import PHONE
 from tests.browser.helpers import log_in, open_verification_mail, screenshot
+from tests.support.browser import PHONE
 
 LESHAN = "广东省乐善慈善基金会"
 LESHAN_USCC = "53440000MJ0000001K"

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from PIL import Image as PILImage
 from PIL import ImageChops
 
-from tests.browser.conftest import PHONE, ROOT
 from tests.browser.helpers import log_in, screenshot
+from tests.support.browser import PHONE, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.browser.helpers import log_in, screenshot
-from tests.browser.test_donation import GOOD_CARD, find_campaign_from_home, pay_with_card
+from tests.support.browser import GOOD_CARD, find_campaign_from_home, pay_with_card
 
 
 @pytest.fixture

@@ -5,17 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import DESKTOP, PHONE, WIDTHS
-from tests.browser.helpers import (
-    axe_violations,
-    describe,
-    log_in,
-    overflow,
-    resize,
-    screenshot,
-    widest_elements,
-)
+from tests.browser.helpers import log_in, overflow, resize, screenshot, widest_elements
 from tests.browser.pages import KEY_PAGES, KeyPage
+from tests.support.browser import DESKTOP, PHONE, WIDTHS, axe_violations, describe
 
 
 def resolve(live, key: KeyPage) -> str:  # type: ignore[no-untyped-def]

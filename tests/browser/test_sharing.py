@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image as PILImage
 
-from tests.browser.conftest import PHONE, SCREENSHOTS
-from tests.browser.helpers import axe_violations, describe, log_in, overflow, screenshot
+from tests.browser.helpers import log_in, overflow, screenshot
+from tests.support.browser import PHONE, SCREENSHOTS, axe_violations, describe
 
 OWNER = "gdfoundation-owner@demo.charity"
 DESKTOP = {"width": 1280, "height": 900}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import PHONE
 from tests.browser.helpers import log_in, overflow, screenshot, widest_elements
+from tests.support.browser import PHONE
 
 DONOR = "donor@demo.charity"
 REGULATOR = "regulator@demo.charity"

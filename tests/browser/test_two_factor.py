@@ -11,15 +11,8 @@ from __future__ import annotations
 import pyotp
 import sqlalchemy as sa
 
-from tests.browser.conftest import PHONE
-from tests.browser.helpers import (
-    axe_violations,
-    describe,
-    fresh_code,
-    overflow,
-    screenshot,
-    widest_elements,
-)
+from tests.browser.helpers import fresh_code, overflow, screenshot, widest_elements
+from tests.support.browser import PHONE, axe_violations, describe
 
 EMAIL = "gdfoundation-finance2@demo.charity"
 PASSWORD = "a long enough password 2fa"

@@ -13,7 +13,8 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.helpers import axe_violations, describe, screenshot
+from tests.browser.helpers import screenshot
+from tests.support.browser import axe_violations, describe
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from charity.models import Campaign
-from tests.campaigns.conftest import plan_form, sign_in
+from tests.support.campaigns import plan_form, sign_in
 from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,

@@ -12,7 +12,7 @@ from charity.core.events import build_payload
 from charity.models import Campaign
 from charity.models.campaign import CampaignFrozenError
 from charity.services import campaigns as service
-from tests.campaigns.conftest import DraftCampaignFactory, plan_form, sign_in
+from tests.support.campaigns import DraftCampaignFactory, plan_form, sign_in
 from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 #: The confirmation page answered (issue 17.4): publishing happens only with it.

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charity.services.campaign_stats import campaign_stats
-from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
+from tests.support.campaigns import DraftCampaignFactory, sign_in
 from tests.support.factories import (
     CampaignFactory,
+    GiftFactory,
     MembershipFactory,
     QualifiedOrganizationFactory,
 )

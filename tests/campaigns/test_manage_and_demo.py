@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from charity.core.clock import today_cst
 from charity.demo.campaigns import load_campaigns
 from charity.models import Campaign, Organization
-from tests.campaigns.conftest import DraftCampaignFactory, sign_in
+from tests.support.campaigns import DraftCampaignFactory, sign_in
 from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 
 

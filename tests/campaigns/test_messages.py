@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from charity.models import AuditEntry, Donation
 from charity.services import gift_messages
-from tests.campaigns.conftest import GiftFactory, sign_in
-from tests.support.factories import CampaignFactory, MembershipFactory
+from tests.support.campaigns import sign_in
+from tests.support.factories import CampaignFactory, GiftFactory, MembershipFactory
 
 
 @pytest.fixture

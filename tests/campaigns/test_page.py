@@ -8,8 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from charity.core.clock import CST
-from tests.campaigns.conftest import DraftCampaignFactory, GiftFactory, sign_in
-from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
+from tests.support.campaigns import DraftCampaignFactory, sign_in
+from tests.support.factories import (
+    CampaignFactory,
+    GiftFactory,
+    MembershipFactory,
+    OrganizationFactory,
+)
 
 
 def _at(day, hour=12):  # type: ignore[no-untyped-def]

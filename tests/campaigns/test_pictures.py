@@ -14,24 +14,8 @@ from sqlalchemy import select
 from charity.models import CampaignUpdate, ImageVariant
 from charity.services import images, uploads
 from charity.services.artwork import draw_cover
+from tests.support.campaigns import photo_bytes
 from tests.support.factories import CampaignFactory, UserFactory
-
-GPS_LATITUDE = 0x8825  # the GPSInfo IFD tag
-
-
-def photo_bytes(size=(1600, 1200), fmt="JPEG", mode="RGB", with_gps=True) -> bytes:  # type: ignore[no-untyped-def]
-    picture = PILImage.new(mode, size, (200, 120, 40) if mode == "RGB" else (200, 120, 40, 128))
-    exif = PILImage.Exif()
-    if with_gps:
-        exif[0x010F] = "CameraMaker"  # Make
-        exif[0x0112] = 6  # Orientation: rotate 90 degrees
-        exif.get_ifd(GPS_LATITUDE)[2] = (22.0, 32.0, 10.0)  # GPSLatitude
-    output = io.BytesIO()
-    if fmt == "PNG":
-        picture.save(output, fmt)
-    else:
-        picture.save(output, fmt, exif=exif.tobytes())
-    return output.getvalue()
 
 
 def png_claiming(width: int, height: int) -> bytes:

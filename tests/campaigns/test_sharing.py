@@ -11,7 +11,7 @@ from PIL import Image as PILImage
 
 from charity.services import posters
 from charity.services.artwork import draw_cover
-from tests.campaigns.test_pictures import photo_bytes
+from tests.support.campaigns import photo_bytes
 from tests.support.factories import CampaignFactory, DonationFactory, UserFactory
 
 BASE = "https://give.example.org/"
@@ -67,7 +67,7 @@ def test_campaign_page_has_open_graph_and_wechat_metadata(
 
 
 def test_other_public_pages_describe_themselves(client, qualified_org, public_base, db_session):  # type: ignore[no-untyped-def]
-    from tests.givingdays.conftest import make_day
+    from tests.support.givingdays import make_day
 
     qualified_org.description_md = "我们在梅州做乡村教育。"
     home = client.get("/").get_data(as_text=True)
@@ -122,7 +122,7 @@ def test_team_poster_leads_to_the_team_page_and_a_hidden_team_has_none(
     client, public_base, db_session
 ):  # type: ignore[no-untyped-def]
     from charity.services import givingdays
-    from tests.givingdays.conftest import make_day
+    from tests.support.givingdays import make_day
 
     day = make_day()
     team = givingdays.create_team(

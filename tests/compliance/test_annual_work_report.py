@@ -23,17 +23,17 @@ from charity.extensions import db
 from charity.models.disclosure import Disclosure, DisclosureVersion
 from charity.services import disclosures as service
 from charity.services import projects
-from tests.compliance.conftest import (
+from tests.support.compliance import (
     cst_noon,
     login,
     make_campaign,
     make_org,
     member,
     short_key,
+    spend_from_campaign,
     statuses,
 )
-from tests.compliance.test_figures_as_published import _spend
-from tests.funds.conftest import gift
+from tests.support.funds import gift
 
 COMPLETE = {
     "activities": "助学、助老",
@@ -77,7 +77,7 @@ def test_cl13_draft_is_prefilled_from_the_books(app, client, db_session):
     gift(campaign, 5_000, datetime(2026, 12, 31, 15, 30, tzinfo=UTC))
     gift(campaign, 7_000, datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
     with time_machine.travel(cst_noon(date(2026, 3, 20)), tick=False):
-        _spend(app, org, campaign, 30_000)
+        spend_from_campaign(app, org, campaign, 30_000)
     with time_machine.travel(cst_noon(date(2027, 2, 1)), tick=False):
         login(client, member(org, "editor"))  # the owner approved spending (two-factor on)
         page = client.get(

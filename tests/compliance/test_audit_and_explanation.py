@@ -15,11 +15,18 @@ from charity.compliance.readmodels.dashboard import build_tables
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import disclosures as service
-from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses
-from tests.compliance.test_wiring import FIN
+from tests.support.compliance import (
+    ANNUAL_FINANCE,
+    cst_noon,
+    login,
+    make_org,
+    make_pdf,
+    member,
+    statuses,
+)
 from tests.support.factories import UserFactory
 
-UNAUDITED = {k: v for k, v in FIN.items() if k != "auditor"}
+UNAUDITED = {k: v for k, v in ANNUAL_FINANCE.items() if k != "auditor"}
 AUDIT = (service.Upload("审计报告.pdf", make_pdf("audit report")),)
 
 
@@ -39,13 +46,13 @@ def test_cl78_unaudited_report_of_a_qualified_organization_is_refused(app, db_se
             _publish(app, finance, org, UNAUDITED, AUDIT)
         assert caught.value.field == "auditor"
         with pytest.raises(service.DisclosureError) as caught:
-            _publish(app, finance, org, FIN)  # no audit report attached
+            _publish(app, finance, org, ANNUAL_FINANCE)  # no audit report attached
         assert caught.value.field == "attachments"
         # Nothing was published: the obligation is still open.
         assert statuses(db_session, org.id, today_cst())["annual_financial_report:org:2025"] == (
             "upcoming"
         )
-        _publish(app, finance, org, FIN, AUDIT)
+        _publish(app, finance, org, ANNUAL_FINANCE, AUDIT)
         found = statuses(db_session, org.id, today_cst())
         assert found["annual_financial_report:org:2025"] == "on_time"
 
@@ -54,7 +61,7 @@ def test_cl78_a_correction_keeps_the_audit_report_or_is_refused_without_an_audit
     org = make_org()
     finance = member(org, "finance")
     with time_machine.travel(cst_noon(date(2026, 4, 1)), tick=False):
-        version = _publish(app, finance, org, FIN, AUDIT)
+        version = _publish(app, finance, org, ANNUAL_FINANCE, AUDIT)
         with pytest.raises(service.DisclosureError) as caught:
             service.correct_disclosure(
                 db.session, finance,
@@ -65,7 +72,9 @@ def test_cl78_a_correction_keeps_the_audit_report_or_is_refused_without_an_audit
         # The audit report carries over to a correction that attaches nothing new.
         corrected = service.correct_disclosure(
             db.session, finance,
-            service.CorrectDisclosure(version.disclosure_id, "更正", "", FIN, "更正错字"),
+            service.CorrectDisclosure(
+                version.disclosure_id, "更正", "", ANNUAL_FINANCE, "更正错字"
+            ),
             app.config["UPLOAD_DIR"],
         )  # fmt: skip
         assert len(corrected.attachments) == 1
@@ -85,7 +94,9 @@ def test_189_art12_explanation_is_shown_beside_the_ratio_shortfall(en_client, ap
     finance = member(org, "finance")
     explanation = "2025 年特大洪灾，救灾物资于次年一季度拨付"
     with time_machine.travel(cst_noon(date(2026, 4, 1)), tick=False):
-        version = _publish(app, finance, org, {**FIN, "ratio_explanation": explanation}, AUDIT)
+        version = _publish(
+            app, finance, org, {**ANNUAL_FINANCE, "ratio_explanation": explanation}, AUDIT
+        )
         assert version.ratio_ok is False
         headers, rows = build_tables(db_session, today_cst(), None, None)["ratio_failures"]
         [row] = [row for row in rows if row[0] == version.disclosure_id]

@@ -13,8 +13,7 @@ from charity.core import events
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models.disclosure import ComplianceTrigger, Obligation
-from tests.compliance.conftest import login, make_org, member
-from tests.compliance.test_publishing import BASIC
+from tests.support.compliance import BASIC_INFO, login, make_org, member
 
 
 def form(org, **changes):  # type: ignore[no-untyped-def]
@@ -98,7 +97,7 @@ def test_owner_changes_basic_info_and_the_obligation_appears(en_client, org, own
             "subject": "org",
             "period": ob.period_key,
             "title": "基本信息变更",
-            **BASIC,
+            **BASIC_INFO,
         },
     )
     assert published.status_code == 302, published.get_data(as_text=True)

@@ -18,9 +18,9 @@ from charity.models import Organization
 from charity.models.disclosure import ComplianceTrigger, Obligation
 from charity.services import funds
 from charity.services import organizations as org_service
-from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
-from tests.funds.conftest import new_fund_command, seats
+from tests.support.compliance import cst_noon, login, make_org, member, short_key, statuses
 from tests.support.factories import UserFactory, make_uscc
+from tests.support.funds import new_fund_command, seats
 
 APPLICATION = {
     "name": "广州市海珠区邻里互助会", "uscc": make_uscc("1", 7788),

@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from charity.extensions import db
 from charity.models.disclosure import Disclosure
 from charity.services import disclosures as service
-from tests.compliance.conftest import make_campaign, make_org, member
-from tests.compliance.test_year_walk import FIGS
+from tests.support.compliance import CAMPAIGN_FIGURES, make_campaign, make_org, member
 
 ID_NUMBER = "44010619850312001X"  # the shape of a resident ID number (not a real person's)
 MOBILE = "138 1234 5678"
@@ -31,7 +30,7 @@ def _pdf(text: str) -> bytes:
 def _publish(app, org, campaign, title="进展", body="", attachments=(), **fields):  # type: ignore[no-untyped-def]
     command = service.PublishDisclosure(
         org.id, "campaign_result", f"campaign:{campaign.id}", "result", title, body,
-        {**FIGS, "implementation": "完成", **fields}, attachments,
+        {**CAMPAIGN_FIGURES, "implementation": "完成", **fields}, attachments,
     )  # fmt: skip
     owner = member(org, "owner")
     return service.publish_disclosure(db.session, owner, command, app.config["UPLOAD_DIR"])

@@ -19,7 +19,7 @@ from charity.models import CampaignSuspension, Complaint
 from charity.models.base import utcnow
 from charity.models.disclosure import Disclosure, DisclosureVersion
 from charity.models.enforcement import CnchinaEntry
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
+from tests.support.compliance import cst_noon, login, make_campaign, make_org, member
 from tests.support.factories import UserFactory
 
 

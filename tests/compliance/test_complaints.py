@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from charity.compliance.rules.dates import add_working_days
 from charity.models import Complaint
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf
+from tests.support.compliance import cst_noon, login, make_campaign, make_org, make_pdf
 from tests.support.factories import UserFactory
 
 PERSONAL = ("王小明", "wang@example.org", "13812345678", "他们挪用了善款")

@@ -16,8 +16,7 @@ from charity.compliance.readmodels.dashboard import Scope, compliance_rates
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.web.charts import MIN_WIDTH, VALUE_WIDTH, text_width
-from tests.compliance.conftest import login
-from tests.compliance.test_regulator import populate
+from tests.support.compliance import login, populate
 from tests.support.factories import UserFactory
 
 SVG = "{http://www.w3.org/2000/svg}"

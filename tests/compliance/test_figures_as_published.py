@@ -15,49 +15,24 @@ import time_machine
 
 from charity.compliance.readmodels import dashboard
 from charity.extensions import db
-from charity.models import Refund
-from charity.services import disbursements as disb
 from charity.services import disclosures as service
-from charity.services.pools import Pool
-from charity.services.uploads import store_file
-from tests.compliance.conftest import cst_noon, make_campaign, make_org, make_pdf, member
-from tests.funds.conftest import gift
-from tests.support.factories import second_person
+from tests.support.compliance import (
+    cst_noon,
+    make_campaign,
+    make_org,
+    owner_of,
+    spend_from_campaign,
+)
+from tests.support.factories import RefundFactory
+from tests.support.funds import gift
 
 
 def _at(day: date, hour: int = 12):  # type: ignore[no-untyped-def]
     return time_machine.travel(datetime(day.year, day.month, day.day, hour, tzinfo=UTC), tick=False)
 
 
-def _spend(app, org, campaign, amount_fen: int) -> None:  # type: ignore[no-untyped-def]
-    finance, owner = member(org, "finance"), _owner(org)
-    request = disb.request_disbursement(
-        db.session,
-        finance,
-        disb.DisbursementRequest(
-            pool=Pool("campaign", campaign.id),
-            amount_fen=amount_fen,
-            purpose_category="food",
-            purpose="营养午餐食材",
-            beneficiary_kind="organization",
-            beneficiary_name="连山县第一小学",
-            evidence=store_file(app.config["UPLOAD_DIR"], make_pdf("invoice")),
-        ),
-    )
-    disb.approve_disbursement(db.session, second_person(owner, days=3650), request.id)
-    disb.execute_disbursement(db.session, finance, request.id, "BANK-0001")
-
-
-def _owner(org):  # type: ignore[no-untyped-def]
-    """The organization's owner (made on first use)."""
-    for membership in org.memberships:
-        if membership.role == "owner":
-            return membership.user
-    return member(org, "owner")
-
-
 def _publish(app, org, kind, period, campaign, **fields):  # type: ignore[no-untyped-def]
-    owner = _owner(org)
+    owner = owner_of(org)
     command = service.PublishDisclosure(
         org.id, kind, f"campaign:{campaign.id}", period, f"{kind} {period}", "", fields
     )
@@ -72,7 +47,7 @@ def test_spending_is_in_drafts_and_compared_with_the_books(app, db_session):
     with _at(date(2026, 3, 2)):
         gift(campaign, 100_000, datetime(2026, 3, 2, 4, tzinfo=UTC))
     with _at(date(2026, 3, 10)):
-        _spend(app, org, campaign, 30_000)
+        spend_from_campaign(app, org, campaign, 30_000)
     with _at(date(2026, 4, 1)):
         draft = service.draft_fields(db.session, "campaign_result", campaign.id, "result")
         assert (draft["raised_fen"], draft["spent_fen"], draft["balance_fen"]) == (
@@ -88,7 +63,7 @@ def test_spending_is_in_drafts_and_compared_with_the_books(app, db_session):
     with _at(date(2026, 3, 3)):
         gift(other, 50_000, datetime(2026, 3, 3, 4, tzinfo=UTC))
     with _at(date(2026, 3, 11)):
-        _spend(app, org, other, 20_000)
+        spend_from_campaign(app, org, other, 20_000)
     with _at(date(2026, 4, 2)):
         draft = service.draft_fields(db.session, "campaign_result", other.id, "result")
         silent = _publish(
@@ -123,7 +98,7 @@ def test_an_honest_report_published_early_is_not_a_mismatch(app, db_session):
     gift(campaign, 5_000, cst_noon(date(2026, 5, 25)))
     with _at(date(2026, 6, 10)):
         # A refund recorded after the publication (as the refund service records it).
-        db.session.add(Refund(donation_id=first.id, amount_fen=2_000, reason="捐赠人要求"))
+        RefundFactory(donation=first, amount_fen=2_000, reason="捐赠人要求")
         first.refunded_fen = 2_000
         first.status = "partially_refunded"
         db.session.flush()

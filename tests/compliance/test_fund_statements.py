@@ -1,4 +1,3 @@
-# ruff: noqa: F811 - the funds fixtures (people) are imported and used as parameters
 """Fund annual statements: derived from fund creation and closing, refreshed by the fund
 events, pre-filled from the fund's ledger statement, fulfilled by publishing."""
 
@@ -11,13 +10,14 @@ from sqlalchemy import event
 
 from charity.compliance.obligations.refresh import refresh_obligations
 from charity.compliance.rules.deadlines import FundFacts, OrgFacts, derive
+from charity.core.clock import CST
 from charity.extensions import db
 from charity.models.disclosure import Obligation
 from charity.services import disclosures as service
 from charity.services import fund_statements, funds
-from tests.compliance.conftest import CST, login, make_org, statuses
-from tests.funds.conftest import gift, new_fund_command, people, seats  # noqa: F401
+from tests.support.compliance import login, make_org, statuses
 from tests.support.factories import FundFactory
+from tests.support.funds import gift, new_fund_command, seats
 
 STATEMENT = {
     "fund_name": "基金",

@@ -13,7 +13,7 @@ import time_machine
 from charity.compliance.rules.dates import is_rest_day, period_end
 from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
-from tests.compliance.conftest import cst_noon, make_campaign, make_org, short_key, statuses
+from tests.support.compliance import cst_noon, make_campaign, make_org, short_key, statuses
 
 
 def test_cc203_national_day_and_spring_festival_move_the_last_day():

@@ -12,9 +12,15 @@ import time_machine
 from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
 from charity.services import campaigns as campaign_service
-from tests.compliance.conftest import cst_noon, make_campaign, make_org, short_key, statuses
-from tests.compliance.test_figures_as_published import _spend
-from tests.funds.conftest import gift
+from tests.support.compliance import (
+    cst_noon,
+    make_campaign,
+    make_org,
+    short_key,
+    spend_from_campaign,
+    statuses,
+)
+from tests.support.funds import gift
 
 
 def _leftover(campaign: CampaignFacts, today: date) -> dict[str, date]:
@@ -62,8 +68,8 @@ def test_cl58_leftover_walk_with_gifts_spending_and_a_later_project_end(app, db_
         gift(left, 100_000, datetime(2026, 3, 2, 4, tzinfo=UTC))
         gift(spent_all, 50_000, datetime(2026, 3, 2, 4, tzinfo=UTC))
     with time_machine.travel(cst_noon(date(2026, 3, 20)), tick=False):
-        _spend(app, org, spent_all, 50_000)
-        _spend(app, org, left, 60_000)
+        spend_from_campaign(app, org, spent_all, 50_000)
+        spend_from_campaign(app, org, left, 60_000)
     with time_machine.travel(cst_noon(date(2026, 4, 15)), tick=False):
         found = statuses(db_session, org.id, today_cst())
         # Fundraising has ended, the project has not: nothing owed yet for `left`.
@@ -76,7 +82,7 @@ def test_cl58_leftover_walk_with_gifts_spending_and_a_later_project_end(app, db_
         assert f"leftover_property:campaign:{spent_all.id}:end" not in found
         assert f"leftover_property:campaign:{nothing.id}:end" not in found
         # Spending after the project's end does not undo the duty that arose at its end.
-        _spend(app, org, left, 40_000)
+        spend_from_campaign(app, org, left, 40_000)
     with time_machine.travel(cst_noon(date(2026, 9, 1)), tick=False):
         found = statuses(db_session, org.id, today_cst())
         assert found[key] == "overdue"

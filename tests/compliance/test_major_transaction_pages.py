@@ -14,7 +14,7 @@ from charity.extensions import db
 from charity.models import AuditEntry, MajorTransaction
 from charity.models.disclosure import ComplianceTrigger, Obligation
 from charity.services import major_transactions as service
-from tests.compliance.conftest import login, make_org, member
+from tests.support.compliance import login, make_org, member
 
 TODAY = today_cst()
 REGISTERED = TODAY - timedelta(days=60)

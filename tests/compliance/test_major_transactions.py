@@ -20,7 +20,7 @@ from charity.models import AuditEntry, MajorTransaction
 from charity.models.disclosure import ComplianceTrigger, ImmutableRecordError, Obligation
 from charity.services import disclosures
 from charity.services import major_transactions as service
-from tests.compliance.conftest import cst_noon, make_org, member
+from tests.support.compliance import cst_noon, make_org, member
 from tests.support.factories import UserFactory
 
 REGISTERED = date(2025, 1, 10)

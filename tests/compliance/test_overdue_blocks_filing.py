@@ -13,7 +13,7 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import campaigns as campaign_service
 from charity.services import disclosures as service
-from tests.compliance.conftest import cst_noon, login, make_org, member, statuses
+from tests.support.compliance import cst_noon, login, make_org, member, statuses
 
 
 def test_long_overdue_obligations_block_new_campaigns_until_published(app, en_client, db_session):

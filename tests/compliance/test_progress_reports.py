@@ -10,7 +10,7 @@ import time_machine
 
 from charity.compliance.rules.deadlines import CampaignFacts, OrgFacts, derive
 from charity.core.clock import today_cst
-from tests.compliance.conftest import cst_noon, make_campaign, member, short_key, statuses
+from tests.support.compliance import cst_noon, make_campaign, member, short_key, statuses
 from tests.support.factories import log_in
 
 

@@ -17,10 +17,16 @@ from charity.compliance.readmodels.dashboard import mismatch_rows
 from charity.models import CharitableProject
 from charity.models.disclosure import Disclosure
 from charity.services.disclosures import compare_figures
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
-from tests.compliance.test_figures_as_published import _spend
-from tests.funds.conftest import gift
+from tests.support.compliance import (
+    cst_noon,
+    login,
+    make_campaign,
+    make_org,
+    member,
+    spend_from_campaign,
+)
 from tests.support.factories import UserFactory
+from tests.support.funds import gift
 
 
 def _publish(client, org, project, kind: str, period: str, raised: str, spent: str, **extra):  # type: ignore[no-untyped-def]
@@ -58,7 +64,7 @@ def test_cl79_project_figures_are_judged_as_of_publication_and_mismatches_flagge
     with time_machine.travel(datetime(2026, 3, 2, 4, tzinfo=UTC), tick=False):
         gift(campaign, 100_000, datetime(2026, 3, 2, 4, tzinfo=UTC))
     with time_machine.travel(cst_noon(date(2026, 3, 20)), tick=False):
-        _spend(app, org, campaign, 30_000)
+        spend_from_campaign(app, org, campaign, 30_000)
 
     # Published a day late (June 2), honest as of the end of its period (June 1): a gift
     # that arrived on June 2 before publication does not count against it.
@@ -78,7 +84,7 @@ def test_cl79_project_figures_are_judged_as_of_publication_and_mismatches_flagge
     # More gifts and spending after publication: still not a mismatch.
     with time_machine.travel(cst_noon(date(2026, 7, 1)), tick=False):
         gift(campaign, 50_000, datetime(2026, 7, 1, 4, tzinfo=UTC))
-        _spend(app, org, campaign, 10_000)
+        spend_from_campaign(app, org, campaign, 10_000)
         assert compare_figures(db_session, progress) == []
         assert not [row for row in mismatch_rows(db_session, None, None) if row[3] == "乡村图书角"]
 

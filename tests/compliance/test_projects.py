@@ -21,17 +21,17 @@ from charity.extensions import db
 from charity.models import AuditEntry, CharitableProject
 from charity.models.disclosure import Obligation
 from charity.services import projects as service
-from tests.compliance.conftest import (
+from tests.support.compliance import (
     cst_noon,
     login,
     make_campaign,
     make_org,
     member,
     short_key,
+    spend_from_campaign,
     statuses,
 )
-from tests.compliance.test_figures_as_published import _spend
-from tests.funds.conftest import gift
+from tests.support.funds import gift
 
 
 def _due(project: ProjectFacts, today: date = date(2027, 6, 1)) -> dict[str, date]:
@@ -102,7 +102,7 @@ def test_cl79_project_walk_with_books_leftover_and_its_own_entry(app, client, db
     with time_machine.travel(datetime(2026, 3, 2, 4, tzinfo=UTC), tick=False):
         gift(campaign, 100_000, datetime(2026, 3, 2, 4, tzinfo=UTC))
     with time_machine.travel(cst_noon(date(2026, 3, 20)), tick=False):
-        _spend(app, org, campaign, 30_000)
+        spend_from_campaign(app, org, campaign, 30_000)
     with time_machine.travel(cst_noon(date(2026, 5, 25)), tick=False):
         found = statuses(db_session, org.id, today_cst())
         assert found[progress] == "due_soon"

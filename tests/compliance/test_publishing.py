@@ -12,19 +12,19 @@ from sqlalchemy.exc import IntegrityError
 
 from charity.core import events
 from charity.extensions import db
-from charity.models import Donation
 from charity.models.disclosure import Disclosure, DisclosureVersion, ImmutableRecordError
 from charity.services import disclosures as service
 from charity.services import ledger
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf, member
-from tests.support.factories import UserFactory
-
-BASIC = {
-    "charter_summary": "章程摘要",
-    "board": "张三、李四",
-    "supervisors": "王五",
-    "contacts": "020-12345678",
-}
+from tests.support.compliance import (
+    BASIC_INFO,
+    cst_noon,
+    login,
+    make_campaign,
+    make_org,
+    make_pdf,
+    member,
+)
+from tests.support.factories import GiftFactory, UserFactory
 
 
 def basic_form(**extra):  # type: ignore[no-untyped-def]
@@ -34,7 +34,7 @@ def basic_form(**extra):  # type: ignore[no-untyped-def]
         "period": "registration",
         "title": "基本信息",
         "body_md": "**章程**全文见附件。",
-        **BASIC,
+        **BASIC_INFO,
         **extra,
     }
 
@@ -145,7 +145,7 @@ def test_editor_of_org_a_cannot_publish_for_org_b(client, org):
     login(client, editor)
     assert post_new(client, other, basic_form()).status_code == 403
     command = service.PublishDisclosure(
-        other.id, "basic_info", "org", "registration", "t", "", BASIC
+        other.id, "basic_info", "org", "registration", "t", "", BASIC_INFO
     )
     with pytest.raises(service.PublishDeniedError):
         service.publish_disclosure(db.session, editor, command, "/nonexistent")
@@ -162,7 +162,7 @@ def test_finance_publishes_financial_types_only(org):
 
 def _publish_basic(app, owner, org):  # type: ignore[no-untyped-def]
     command = service.PublishDisclosure(
-        org.id, "basic_info", "org", "registration", "基本信息", "第一版", BASIC
+        org.id, "basic_info", "org", "registration", "基本信息", "第一版", BASIC_INFO
     )
     return service.publish_disclosure(db.session, owner, command, app.config["UPLOAD_DIR"])
 
@@ -199,7 +199,7 @@ def test_correction_is_a_new_version_with_a_readable_diff(en_client, app, org, o
     first = _publish_basic(app, owner, org)
     login(en_client, owner)
     url = f"/disclosures/{first.disclosure_id}/correct"
-    form = {"title": "基本信息", "body_md": "第二版", **BASIC, "board": "张三、赵六"}
+    form = {"title": "基本信息", "body_md": "第二版", **BASIC_INFO, "board": "张三、赵六"}
     refused = en_client.post(url, data={**form, "correction_note": ""})
     assert refused.status_code == 422
     response = en_client.post(url, data={**form, "correction_note": "理事变更"})
@@ -220,15 +220,12 @@ def test_correction_is_a_new_version_with_a_readable_diff(en_client, app, org, o
 
 def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=50_000,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     fields = {
         "raised_fen": 60_000,
@@ -250,15 +247,12 @@ def test_public_page_flags_figures_that_differ_from_the_platform(en_client, app,
 
 def test_new_campaign_disclosure_form_is_prefilled(en_client, org, owner):
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
-    gift = Donation(
-        organization_id=org.id,
-        campaign_id=campaign.id,
+    gift = GiftFactory(
+        campaign=campaign,
         amount_fen=12_345,
         status="succeeded",
         succeeded_at=cst_noon(date(2025, 2, 1)),
     )
-    db.session.add(gift)
-    db.session.flush()
     ledger.post_donation(db.session, gift)  # the money moved: the ledger knows it
     login(en_client, owner)
     page = en_client.get(
@@ -278,7 +272,7 @@ def test_obligations_page_and_feed_show_late_filings_and_corrections(en_client, 
         service.correct_disclosure(
             db.session,
             owner,
-            service.CorrectDisclosure(first.disclosure_id, "基本信息", "", BASIC, "更正电话"),
+            service.CorrectDisclosure(first.disclosure_id, "基本信息", "", BASIC_INFO, "更正电话"),
             app.config["UPLOAD_DIR"],
         )
         page = en_client.get(f"/orgs/{org.id}/obligations?lang=en").get_data(as_text=True)
@@ -296,7 +290,10 @@ def test_only_members_of_the_publishing_org_may_correct(client, app, org, owner)
     url = f"/disclosures/{first.disclosure_id}/correct"
     assert client.get(url).status_code == 302  # anonymous: log in first
     login(client, member(make_org(), "owner"))  # owner elsewhere
-    assert client.post(url, data={"title": "x", "correction_note": "y", **BASIC}).status_code == 403
+    assert (
+        client.post(url, data={"title": "x", "correction_note": "y", **BASIC_INFO}).status_code
+        == 403
+    )
     login(client, member(org, "finance"))  # basic information is not a financial type
     assert client.get(url).status_code == 403
     login(client, member(org, "editor"))

@@ -17,7 +17,7 @@ from charity.models import Organization
 from charity.services import disclosures as disclosure_service
 from charity.services import donations, offline
 from charity.services import organizations as org_service
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf, member
+from tests.support.compliance import cst_noon, login, make_campaign, make_org, make_pdf, member
 from tests.support.factories import UserFactory
 
 LOSS = {

@@ -10,13 +10,11 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import event
 
-from charity.compliance.obligations.refresh import refresh_obligations
 from charity.extensions import db
-from charity.models import Donation
 from charity.services import disclosures as service
 from charity.web.exports import safe_cell
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, member
-from tests.support.factories import UserFactory
+from tests.support.compliance import cst_noon, login, make_campaign, make_org, member, populate
+from tests.support.factories import GiftFactory, UserFactory
 
 INJECTION = '=HYPERLINK("http://evil.example","click")'
 
@@ -24,28 +22,6 @@ INJECTION = '=HYPERLINK("http://evil.example","click")'
 @pytest.fixture
 def regulator(db_session):  # type: ignore[no-untyped-def]
     return UserFactory(platform_role="regulator")
-
-
-def populate(count: int, **org_kwargs) -> list:  # type: ignore[no-untyped-def]
-    orgs = []
-    for index in range(count):
-        org = make_org(registered=date(2024, 1, 10), **org_kwargs)
-        make_campaign(org, date(2025, 1, 1), date(2025, 9, 30))
-        orgs.append(org)
-        if index % 2 == 0:
-            owner = member(org, "owner")
-            command = service.PublishDisclosure(
-                org.id,
-                "basic_info",
-                "org",
-                "registration",
-                "基本信息",
-                "",
-                {"charter_summary": "a", "board": "b", "supervisors": "c", "contacts": "d"},
-            )
-            service.publish_disclosure(db.session, owner, command, "/nonexistent")
-    refresh_obligations(db.session)
-    return orgs
 
 
 def test_only_regulators_and_admins_see_the_dashboard(client, regulator):
@@ -110,9 +86,8 @@ def test_mismatches_and_ratio_failures_are_listed(client, regulator):
     owner = member(org, "owner")
     campaign = make_campaign(org, date(2025, 1, 1), date(2025, 3, 31))
     db.session.add(
-        Donation(
-            organization_id=org.id,
-            campaign_id=campaign.id,
+        GiftFactory(
+            campaign=campaign,
             amount_fen=50_000,
             status="succeeded",
             succeeded_at=cst_noon(date(2025, 2, 1)),

@@ -15,7 +15,7 @@ from charity.extensions import db
 from charity.models import RelatedParty
 from charity.models.disclosure import ComplianceTrigger
 from charity.services import offline
-from tests.compliance.conftest import (
+from tests.support.compliance import (
     cst_noon,
     login,
     make_campaign,

@@ -9,7 +9,7 @@ import time_machine
 from charity.compliance.obligations.reminders import collect_reminders
 from charity.extensions import db
 from charity.models.disclosure import Obligation, SentReminder
-from tests.compliance.conftest import cst_noon, make_org, member
+from tests.support.compliance import cst_noon, make_org, member
 
 
 def run_remind(app) -> str:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from charity.compliance.rules.deadlines import (
 )
 from charity.compliance.rules.fields import FIELDS
 from charity.core.clock import cst_date
-from tests.compliance.conftest import short_key
+from tests.support.compliance import short_key
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from charity import payments
 from charity.extensions import db
 from charity.models import CampaignSuspension, Complaint
 from charity.services import donations, offline, suspensions
-from tests.compliance.conftest import cst_noon, login, make_campaign, make_org, make_pdf, member
+from tests.support.compliance import cst_noon, login, make_campaign, make_org, make_pdf, member
 from tests.support.factories import UserFactory
 
 REASON = "涉嫌虚构受助人信息，暂停募捐待核查"

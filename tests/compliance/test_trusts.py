@@ -18,7 +18,7 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CharitableTrust
 from charity.services import trusts as service
-from tests.compliance.conftest import cst_noon, login, make_org, member, short_key, statuses
+from tests.support.compliance import cst_noon, login, make_org, member, short_key, statuses
 from tests.support.factories import UserFactory
 
 

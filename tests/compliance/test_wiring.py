@@ -11,19 +11,15 @@ from charity.demo.compliance import load_compliance_demo
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, Obligation
 from charity.services import disclosures as service
-from tests.compliance.conftest import cst_noon, login, make_org, make_pdf, member, statuses
-
-FIN = {
-    "total_income_fen": 100_000_00,
-    "last_year_income_fen": 100_000_00,
-    "charitable_spending_fen": 50_000_00,
-    "management_costs_fen": 30_000_00,
-    "fundraising_costs_fen": 0,
-    "total_spending_fen": 90_000_00,
-    "net_assets_fen": 10_000_00,
-    "prior_net_assets_fen": 10_000_00,
-    "auditor": "广州某会计师事务所",
-}
+from tests.support.compliance import (
+    ANNUAL_FINANCE,
+    cst_noon,
+    login,
+    make_org,
+    make_pdf,
+    member,
+    statuses,
+)
 
 
 def test_an_organization_event_refreshes_its_obligations(db_session):
@@ -80,7 +76,7 @@ def test_ratio_failure_is_explained_on_the_public_page(en_client, app, db_sessio
             "2025",
             "2025年度财务报告",
             "",
-            FIN,
+            ANNUAL_FINANCE,
             (service.Upload("audit.pdf", make_pdf("audit")),),
         ),
         app.config["UPLOAD_DIR"],
@@ -130,7 +126,7 @@ def test_the_obligations_partial_can_be_included_with_only_org(app, db_session):
 
 
 def test_a_published_campaign_gets_its_obligations(db_session):
-    from tests.compliance.conftest import make_campaign
+    from tests.support.compliance import make_campaign
 
     org = make_org()
     campaign = make_campaign(org, date(2025, 3, 1), date(2025, 10, 15))

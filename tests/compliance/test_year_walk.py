@@ -9,9 +9,9 @@ import time_machine
 
 from charity.core.clock import today_cst
 from charity.extensions import db
-from charity.models import Donation
 from charity.services import disclosures as service
-from tests.compliance.conftest import (
+from tests.support.compliance import (
+    CAMPAIGN_FIGURES,
     cst_noon,
     make_campaign,
     make_org,
@@ -19,6 +19,7 @@ from tests.compliance.conftest import (
     member,
     statuses,
 )
+from tests.support.factories import GiftFactory
 
 A = "campaign:{}"
 
@@ -30,14 +31,6 @@ def publish(app, actor, org, kind, period, subject="org", attachments=(), **fiel
     return service.publish_disclosure(db.session, actor, command, app.config["UPLOAD_DIR"])
 
 
-FIGS = {
-    "raised_fen": 0,
-    "refunded_fen": 0,
-    "gift_count": 0,
-    "in_kind_fen": 0,
-    "spent_fen": 0,
-    "balance_fen": 0,
-}
 FINANCIAL = {
     "total_income_fen": 100_000_00,
     "last_year_income_fen": 100_000_00,
@@ -68,16 +61,14 @@ def test_a_year_of_obligations(app, db_session):
     lc, ec = A.format(long.id), A.format(emergency.id)
     db_session.add_all(
         [
-            Donation(
-                organization_id=org.id,
-                campaign_id=long.id,
+            GiftFactory(
+                campaign=long,
                 amount_fen=10_000,
                 status="succeeded",
                 succeeded_at=cst_noon(date(2025, 4, 1)),
             ),
-            Donation(
-                organization_id=org.id,
-                campaign_id=long.id,
+            GiftFactory(
+                campaign=long,
                 amount_fen=5_000,
                 status="succeeded",
                 succeeded_at=cst_noon(date(2025, 6, 10)),
@@ -119,7 +110,7 @@ def test_a_year_of_obligations(app, db_session):
         assert s["basic_info_registration:org:registration"] == "late"
 
     with at(date(2025, 5, 20)):
-        publish(app, owner, org, "emergency_update", "2025-05-06", ec, **FIGS)
+        publish(app, owner, org, "emergency_update", "2025-05-06", ec, **CAMPAIGN_FIGURES)
         s = statuses(db_session, org.id, today_cst())
         assert s[f"emergency_update:{ec}:2025-05-06"] == "late"
         assert s[f"emergency_update:{ec}:2025-05-11"] == "overdue"

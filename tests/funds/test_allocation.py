@@ -20,7 +20,7 @@ from charity.models import SpendingAllocation
 from charity.services import allocation, donations
 from charity.services import disbursements as svc
 from charity.services.pools import Pool, pool_balance, refund_refusal
-from tests.funds.conftest import day, gift
+from tests.support.funds import day, gift
 
 
 def at(d: int, h: int = 12) -> datetime:

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import Fund, LedgerAccount
 from charity.services import funds
-from tests.funds.conftest import new_fund_command, seats
 from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.support.funds import new_fund_command, seats
 
 
 def _refused(people, field: str, **kw):  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ from charity.models import LedgerTransaction
 from charity.services import disbursements as svc
 from charity.services.ledger import check_books
 from charity.services.pools import Pool, available_fen, pool_balance
-from tests.funds.conftest import day, gift
 from tests.support.factories import CampaignFactory
+from tests.support.funds import day, gift
 
 
 def _request(people, fund, evidence, amount_fen=6000, actor=None):  # type: ignore[no-untyped-def]

@@ -20,8 +20,8 @@ from charity.models.base import utcnow
 from charity.services import disbursements as svc
 from charity.services import four_eyes, funds, organizations
 from charity.services.pools import Pool, pool_balance
-from tests.funds.conftest import day, gift
 from tests.support.factories import TOTP_SECRET, UserFactory, log_in, second_person
+from tests.support.funds import day, gift
 
 
 def _request(people, fund, evidence, actor):  # type: ignore[no-untyped-def]

@@ -11,9 +11,9 @@ from charity.services import disbursements as svc
 from charity.services.allocation import check_allocations
 from charity.services.ledger import check_books
 from charity.services.pools import Pool, pool_balance
-from tests.funds.conftest import day, gift
-from tests.payments.conftest import pay
 from tests.support.factories import CampaignFactory, log_in
+from tests.support.funds import day, gift
+from tests.support.payments import pay
 
 
 def _give(client, fund, amount: str = "custom", custom: str = "100") -> Donation:  # type: ignore[no-untyped-def]

@@ -10,8 +10,8 @@ from charity.services import funds, ledger
 from charity.services.allocation import check_allocations, compute_allocation
 from charity.services.ledger import check_books
 from charity.services.pools import Pool, pool_balance
-from tests.funds.conftest import day, gift, new_fund_command, seats
 from tests.support.factories import CampaignFactory, MembershipFactory, OrganizationFactory
+from tests.support.funds import day, gift, new_fund_command, seats
 
 
 def _unrestricted_gift(host, fen: int) -> None:  # type: ignore[no-untyped-def]

@@ -8,12 +8,14 @@ import subprocess
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import disbursements as svc
 from charity.services import funds
 from charity.services.pools import Pool
-from tests.funds.conftest import day, gift
+from tests.support.funds import day, gift
 
 
 def _spent_fund(people, fund, evidence):  # type: ignore[no-untyped-def]
@@ -54,6 +56,8 @@ def test_fund_list_and_page(client, people, fund, evidence):
     assert client.get("/funds/999999").status_code == 404
 
 
+# New Year's Eve, 00:30 on Jan 1 in China: the statement year is the China-time year.
+@time_machine.travel(datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
 def test_statement_csv_guards_formulas(client, people, fund, evidence):
     _spent_fund(people, fund, evidence)
     back = funds.transfer(
@@ -63,7 +67,7 @@ def test_statement_csv_guards_formulas(client, people, fund, evidence):
     )
     funds.approve_transfer(db.session, people.finance2, back.id)
     db.session.commit()
-    year = datetime.now(UTC).year
+    year = today_cst().year  # the statement year is a China-time year
     response = client.get(f"/funds/{fund.id}/statement-{year}.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
@@ -76,7 +80,7 @@ def test_statement_csv_guards_formulas(client, people, fund, evidence):
 
 def test_statement_pdf_has_chinese_text(client, people, fund, evidence, tmp_path):
     _spent_fund(people, fund, evidence)
-    year = datetime.now(UTC).year
+    year = today_cst().year  # the statement year is a China-time year
     response = client.get(f"/funds/{fund.id}/statement-{year}.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     path = tmp_path / "statement.pdf"

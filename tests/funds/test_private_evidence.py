@@ -14,8 +14,8 @@ import pytest
 from charity.extensions import db
 from charity.services import disbursements as svc
 from charity.services.pools import Pool
-from tests.funds.conftest import day, gift
 from tests.support.factories import UserFactory, log_in
+from tests.support.funds import day, gift
 
 NAME = "张小花"
 

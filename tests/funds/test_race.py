@@ -18,13 +18,13 @@ from charity.services import disbursements as svc
 from charity.services import funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.services.uploads import store_file
-from tests.funds.conftest import PDF, day, gift, new_fund_command, seats
 from tests.support.factories import (
     MembershipFactory,
     OrganizationFactory,
     UserFactory,
     second_person,
 )
+from tests.support.funds import PDF, day, gift, new_fund_command, seats
 
 
 def _setup(app):  # type: ignore[no-untyped-def]

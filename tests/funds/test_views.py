@@ -12,8 +12,8 @@ from charity.models import Disbursement, Fund
 from charity.services import disbursements as svc
 from charity.services import uploads
 from charity.services.pools import Pool
-from tests.funds.conftest import PDF, PNG, day, gift
 from tests.support.factories import log_in
+from tests.support.funds import PDF, PNG, day, gift
 
 
 def _post_request(client, fund, data: bytes = PDF, name: str = "invoice.pdf", **fields):  # type: ignore[no-untyped-def]

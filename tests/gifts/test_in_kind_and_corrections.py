@@ -15,8 +15,8 @@ from charity.models import (
 )
 from charity.services import ledger
 from charity.services.campaign_stats import campaign_stats
-from tests.gifts.conftest import post_offline as _post
-from tests.gifts.conftest import real_pdf
+from tests.support.gifts import post_offline as _post
+from tests.support.gifts import real_pdf
 
 
 def _in_kind(client, campaign, **fields):  # type: ignore[no-untyped-def]

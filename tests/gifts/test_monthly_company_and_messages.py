@@ -10,9 +10,9 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import Donation, RecurringGift
-from tests.gifts.conftest import give_monthly, renewal_invoice, set_up_card
-from tests.payments.conftest import event, post_event
 from tests.support.factories import make_uscc
+from tests.support.gifts import give_monthly, renewal_invoice, set_up_card
+from tests.support.payments import event, post_event
 
 COMPANY_USCC = make_uscc("1", 5151)
 

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, OfflineGiftDetail
 from charity.services import ledger
-from tests.gifts.conftest import post_offline as _post
-from tests.gifts.conftest import real_pdf, real_png
 from tests.support.factories import MembershipFactory
+from tests.support.gifts import post_offline as _post
+from tests.support.gifts import real_pdf, real_png
 
 
 def _offline(campaign) -> list[Donation]:  # type: ignore[no-untyped-def]

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, InKindDetail, OfflineGiftDetail
 from charity.services import ledger, offline
-from tests.gifts.conftest import post_offline, real_pdf
 from tests.support.factories import MembershipFactory, second_person, session_id
+from tests.support.gifts import post_offline, real_pdf
 
 THRESHOLD = 100_000  # ¥1,000: the form's bank transfer is ¥1,234.50
 

@@ -9,8 +9,8 @@ import stripe
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, LedgerTransaction, RecurringFailure
 from charity.services.ledger import campaign_raised_fen
-from tests.gifts.conftest import give_monthly, invoice_object, renewal_invoice, set_up_card
-from tests.payments.conftest import event, post_event
+from tests.support.gifts import give_monthly, invoice_object, renewal_invoice, set_up_card
+from tests.support.payments import event, post_event
 
 DECLINED = "4000000000000341"
 

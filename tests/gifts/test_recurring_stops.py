@@ -16,8 +16,8 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import AuditEntry, RecurringGift
 from charity.services import recurring_stops
-from tests.gifts.conftest import give_monthly, set_up_card
 from tests.support.factories import CampaignFactory, UserFactory, session_id
+from tests.support.gifts import give_monthly, set_up_card
 
 
 def _regulator():  # type: ignore[no-untyped-def]

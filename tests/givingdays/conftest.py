@@ -5,117 +5,11 @@ path of a refund seen in a provider's notification)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
-
 import pytest
 
-from charity import payments
-from charity.core.clock import today_cst
-from charity.extensions import db
-from charity.models import Campaign, Donation, GivingDay, MatchingPool, User
-from charity.services import donations, givingdays
-from tests.payments.conftest import (  # noqa: F401 - fixtures used by the giving-day tests
-    localstripe_url,
-    stripe_app,
-)
-from tests.support.factories import (
-    CampaignFactory,
-    MembershipFactory,
-    OrganizationFactory,
-    UserFactory,
-)
-
-
-@dataclass
-class Day:
-    admin: User
-    owner: User
-    event: GivingDay
-    campaign: Campaign
-    pool: MatchingPool
-
-
-def make_day(**pool_fields) -> Day:  # type: ignore[no-untyped-def]
-    admin = UserFactory(platform_role="admin")
-    campaign = CampaignFactory()
-    owner = MembershipFactory(organization=campaign.organization, role="owner").user
-    today = today_cst()
-    event = givingdays.create_event(
-        db.session,
-        admin,
-        givingdays.NewEvent("6·30 广东扶贫济困日", "扶贫济困", today - timedelta(days=1), today),
-    )
-    entry = givingdays.apply_campaign(db.session, owner, event.id, campaign.id)
-    givingdays.decide_campaign(db.session, admin, entry.id, accept=True)
-    host = OrganizationFactory()
-    fields = {"sponsor_name": "示例科技有限公司", "total_fen": 100_000, **pool_fields}
-    pool = givingdays.create_pool(
-        db.session, admin, givingdays.NewPool(event_id=event.id, organization_id=host.id, **fields)
-    )
-    db.session.flush()
-    return Day(admin, owner, event, campaign, pool)
+from tests.support.givingdays import Day, make_day
 
 
 @pytest.fixture
 def day(db_session) -> Day:  # type: ignore[no-untyped-def]
     return make_day()
-
-
-def new_gift(campaign, amount_fen: int, email: str = "donor@example.org", team_id=None) -> Donation:  # type: ignore[no-untyped-def]
-    donation = donations.create_donation(
-        db.session,
-        None,
-        donations.NewDonation(
-            campaign_id=campaign.id,
-            amount_fen=amount_fen,
-            donor_name="王小明",
-            donor_email=email,
-            is_anonymous=False,
-            consent_show_name=False,
-            message="",
-            receipt_wanted=True,
-            max_amount_fen=10**9,
-            team_id=team_id,
-        ),
-    )
-    db.session.flush()
-    donation.stripe_payment_intent_id = f"pi_gd_{donation.id}"
-    db.session.flush()
-    return donation
-
-
-def provider_intent(donation: Donation) -> payments.Intent:
-    """What Stripe reports for the donation's PaymentIntent once paid."""
-    return payments.Intent(
-        id=donation.stripe_payment_intent_id or "",
-        status="succeeded",
-        amount=donation.amount_fen,
-        currency="cny",
-        metadata={"donation_id": str(donation.id)},
-        client_secret="",
-        latest_charge=f"ch_gd_{donation.id}",
-        failure_message="",
-    )
-
-
-def succeed(donation: Donation) -> bool:
-    return donations.mark_donation_succeeded(db.session, donation, provider_intent(donation))
-
-
-def give(campaign, amount_fen: int, email: str = "donor@example.org", team_id=None) -> Donation:  # type: ignore[no-untyped-def]
-    donation = new_gift(campaign, amount_fen, email, team_id)
-    assert succeed(donation)
-    return donation
-
-
-def refund(donation: Donation, amount_fen: int, ref: str) -> str:
-    return donations.record_provider_refund(db.session, donation.id, "stripe", ref, amount_fen)
-
-
-def company_uscc(n: int) -> str:
-    """A valid USCC of a company (registered by market regulation: "91")."""
-    from stdnum.cn import uscc
-
-    body = f"91440101MA{n:07d}"
-    return body + uscc.calc_check_digit(body)

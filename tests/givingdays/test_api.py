@@ -7,8 +7,8 @@ from datetime import timedelta
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.services import givingdays
-from tests.givingdays.conftest import company_uscc, give
 from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.givingdays import company_uscc, give
 
 
 def test_events_pools_teams_and_pledges(client, day):  # type: ignore[no-untyped-def]

@@ -25,13 +25,13 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import Donation, Match, MatchingPool, MatchRelease, Refund
 from charity.services import donations, givingdays, ledger
-from tests.payments.conftest import event, sign
 from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,
     UserFactory,
 )
+from tests.support.payments import event, sign
 
 GIFTS = 500
 REFUNDED = 60

@@ -22,8 +22,8 @@ from charity.models import (
 from charity.services import allocation, donor_accounts, givingdays
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
-from tests.givingdays.conftest import give, make_day, new_gift, refund, succeed
 from tests.support.factories import CampaignFactory, UserFactory
+from tests.support.givingdays import give, make_day, new_gift, refund, succeed
 
 
 def _books_ok() -> None:

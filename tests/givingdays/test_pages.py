@@ -21,8 +21,8 @@ from charity.models import (
     Team,
 )
 from charity.services import givingdays, receipts
-from tests.givingdays.conftest import company_uscc, give, make_day, succeed
 from tests.support.factories import MembershipFactory, UserFactory
+from tests.support.givingdays import company_uscc, give, make_day, succeed
 
 
 def _team(day, name="越秀跑团"):  # type: ignore[no-untyped-def]

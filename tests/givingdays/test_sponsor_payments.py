@@ -14,8 +14,8 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import LedgerTransaction, SponsorPayment
 from charity.services import givingdays, ledger, sponsor_payments
-from tests.givingdays.conftest import make_day
 from tests.support.factories import MembershipFactory, second_person
+from tests.support.givingdays import make_day
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from charity.extensions import db
 from charity.models import AuditEntry, Team
 from charity.services import givingdays
 from charity.services.ledger import campaign_raised_fen
-from tests.givingdays.conftest import company_uscc, give
 from tests.support.factories import CampaignFactory, MembershipFactory, UserFactory
+from tests.support.givingdays import company_uscc, give
 
 
 def _team(day, **fields):  # type: ignore[no-untyped-def]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -12,14 +11,7 @@ from flask import Flask
 
 from charity import create_app
 from config import TestingConfig
-
-DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.support.ops import DEFAULT_REDIS
 
 
 @pytest.fixture

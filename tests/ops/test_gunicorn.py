@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.conftest import free_port
+from tests.support.ops import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).parent / "gunicorn"

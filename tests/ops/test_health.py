@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ops.conftest import free_port
+from tests.support.ops import free_port
 
 
 def test_healthy(client):

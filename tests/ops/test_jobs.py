@@ -11,7 +11,7 @@ from charity.core.uow import commit
 from charity.ops import jobs
 from charity.ops.mail import MAIL_DISPATCH_KEY, Mail, queue_mail
 from tests.ops import jobfuncs
-from tests.ops.conftest import free_port
+from tests.support.ops import free_port
 
 
 def _queue(application) -> Queue:
@@ -135,19 +135,16 @@ def test_receipt_mail_is_a_job_the_worker_renders_and_sends(
     a second of CPU) and sends it, in the locale of that request, linking the public
     address (PUBLIC_BASE_URL, never the request's host name)."""
     from charity.extensions import db
-    from charity.models import Donation
     from charity.ops import receipt_mail
-    from tests.support.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory, GiftFactory
 
     with rq_app.app_context():
         campaign = CampaignFactory()
-        gift = Donation(
-            organization_id=campaign.organization_id, campaign_id=campaign.id,
-            amount_fen=8800, status="succeeded", channel="online_card",
-            donor_email="donor@example.org", donor_name="王五", public_token="tok-receipt-job",
+        gift = GiftFactory(
+            campaign=campaign, amount_fen=8800, donor_email="donor@example.org",
+            donor_name="王五", public_token="tok-receipt-job",
             receipt_number=f"{campaign.organization.uscc[8:17]}-2026-000001",
         )  # fmt: skip
-        db.session.add(gift)
         db.session.commit()
         monkeypatch.setitem(rq_app.config, "PUBLIC_BASE_URL", "https://giving.example.org")
         with rq_app.test_request_context("/", base_url="http://evil.example"):
@@ -171,20 +168,16 @@ def test_receipt_links_use_the_public_address_when_configured(
     app, db_session, mail_outbox, monkeypatch
 ):
     """Stripe may post webhooks to another host name; receipts link the public site."""
-    from charity.models import Donation
     from charity.ops import receipt_mail
-    from tests.support.factories import CampaignFactory
+    from tests.support.factories import CampaignFactory, GiftFactory
 
     monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://giving.example.org")
     monkeypatch.setitem(app.config, "RECEIPT_EMAIL_PDF", False)
     campaign = CampaignFactory()
-    gift = Donation(
-        organization_id=campaign.organization_id, campaign_id=campaign.id, amount_fen=100,
-        status="succeeded", channel="online_card", donor_email="d@example.org",
-        donor_name="王五", public_token="tok-public-base",
+    gift = GiftFactory(
+        campaign=campaign, amount_fen=100, donor_email="d@example.org", donor_name="王五",
+        public_token="tok-public-base",
     )  # fmt: skip
-    db_session.add(gift)
-    db_session.flush()
     with app.test_request_context("/stripe/webhook", base_url="http://hooks.internal:8000"):
         receipt_mail.queue_receipts([gift.id])  # no Redis here: the job runs at once
     [mail] = mail_outbox

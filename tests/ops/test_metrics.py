@@ -149,7 +149,7 @@ def test_entries_waiting_for_the_sequencer_are_a_metric(make_app, committed_db):
     from datetime import UTC, datetime, timedelta
 
     from charity.auditlog import store
-    from tests.auditlog.conftest import synthetic
+    from tests.support.auditlog import synthetic
 
     an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
     for entry in synthetic(2):

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
 
 from charity.web.caching import MemoryPageCache, page_cache
-from tests.campaigns.conftest import GiftFactory, sign_in
-from tests.support.factories import CampaignFactory, MembershipFactory
+from tests.support.campaigns import sign_in
+from tests.support.factories import CampaignFactory, GiftFactory, MembershipFactory
 
 TTL = 0.4
 
 
+class Clock:
+    """Monotonic seconds that move only when the test says so (no wall-clock sleep)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture
-def cached(app, monkeypatch):  # type: ignore[no-untyped-def]
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cached(app, monkeypatch, clock):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", TTL)
     cache = page_cache(app)
     assert isinstance(cache, MemoryPageCache)  # no REDIS_URL under tests
+    monkeypatch.setattr(cache, "clock", clock)
     cache.clear()
     yield cache
     cache.clear()
@@ -40,7 +55,7 @@ def _get(client, campaign, lang="en", **headers):  # type: ignore[no-untyped-def
     return client.get(f"/campaigns/{campaign.id}?lang={lang}", headers=headers)
 
 
-def test_a_new_gift_shows_within_the_ttl(client, cached, campaign):
+def test_a_new_gift_shows_within_the_ttl(client, cached, campaign, clock):
     first = _get(client, campaign)
     assert first.status_code == 200
     assert first.headers["Cache-Control"] == "public, max-age=1"
@@ -53,7 +68,9 @@ def test_a_new_gift_shows_within_the_ttl(client, cached, campaign):
     assert again.headers["ETag"] == first.headers["ETag"]
     assert "¥123.45" not in again.get_data(as_text=True)
 
-    time.sleep(TTL + 0.1)
+    clock.now += TTL - 0.1  # still within the TTL
+    assert _get(client, campaign).headers["ETag"] == first.headers["ETag"]
+    clock.now += 0.2  # past it
     fresh = _get(client, campaign)
     assert "¥123.45" in fresh.get_data(as_text=True)
     assert fresh.headers["ETag"] != first.headers["ETag"]
@@ -97,7 +114,7 @@ def test_anonymous_visitors_get_no_session_cookie(client, cached, campaign):
 
 
 def test_a_draft_is_never_cached_for_anyone(client, cached, db_session):
-    from tests.campaigns.conftest import DraftCampaignFactory
+    from tests.support.campaigns import DraftCampaignFactory
 
     draft = DraftCampaignFactory()
     assert client.get(f"/campaigns/{draft.id}").status_code == 404
@@ -130,7 +147,7 @@ def test_a_redis_outage_is_a_cache_miss(app):  # type: ignore[no-untyped-def]
     from redis import Redis
 
     from charity.web.caching import RedisPageCache
-    from tests.ops.conftest import free_port
+    from tests.support.ops import free_port
 
     down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=0.2)
     cache = RedisPageCache(down)

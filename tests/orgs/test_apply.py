@@ -10,6 +10,7 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
+from charity.core.clock import today_cst
 from charity.models import Organization
 from charity.services import organizations as service
 from tests.support.factories import OrganizationFactory, UserFactory, make_uscc
@@ -83,7 +84,7 @@ def _with_check(body: str) -> str:
     return body + uscc.calc_check_digit(body)
 
 
-FUTURE = (date.today() + timedelta(days=2)).isoformat()
+FUTURE = (today_cst() + timedelta(days=2)).isoformat()
 
 BAD_INPUTS = [
     ("uscc", _bad_check_character(make_uscc("1", 5)), "check character"),

@@ -7,15 +7,14 @@ from charity.auditlog import checkpoint, integrity, store
 from charity.extensions import db
 from charity.models import AuditEntry
 from charity.services import ledger
-from tests.payments.conftest import event, intent_object, post_event
-from tests.payments.test_webhook import _confirm_at_stripe
+from tests.support.payments import confirm_at_stripe, event, intent_object, post_event
 
 
 def test_receipt_links_its_entry_once_the_sequencer_has_run(
     stripe_app, client, campaign, mail_outbox, monkeypatch
 ):  # type: ignore[no-untyped-def]
     monkeypatch.setitem(stripe_app.config, "AUDITLOG_SEQUENCER", "batched")
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     size_before, _root = store.current_head(db.session)
 
     response = post_event(client, event("payment_intent.succeeded", intent_object(donation)))

@@ -17,8 +17,8 @@ from charity.core import events
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, LedgerTransaction, ProviderEvent
 from charity.services import ledger
-from tests.payments.conftest import event, intent_object, paid_donations, sign
 from tests.support.factories import CampaignFactory
+from tests.support.payments import event, intent_object, paid_donations, sign
 
 UNIQUE = 140
 DUPLICATES = 60  # 30% of 200 deliveries

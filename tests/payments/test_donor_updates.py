@@ -16,10 +16,10 @@ from charity.extensions import db
 from charity.models import UpdateSubscription
 from charity.services import campaigns as campaign_service
 from charity.services import disclosures, donor_updates, suspensions
-from tests.compliance.test_year_walk import FIGS
-from tests.payments.conftest import give, pay
+from tests.support.compliance import CAMPAIGN_FIGURES
 from tests.support.factories import DonationFactory, MembershipFactory, UserFactory, log_in
-from tests.test_chinese_pages import _problems_in_text
+from tests.support.pages import problems_in_text
+from tests.support.payments import give, pay
 
 NOW = datetime(2026, 6, 1, 4, 0, tzinfo=UTC)  # 12:00 in Beijing
 
@@ -65,7 +65,7 @@ def test_an_update_a_result_and_a_suspension_make_one_digest_a_day(app, campaign
             db.session, owner,
             disclosures.PublishDisclosure(
                 campaign.organization_id, "campaign_result", f"campaign:{campaign.id}", "result",
-                "项目结果公示", "", {**FIGS, "implementation": "完成"}, (),
+                "项目结果公示", "", {**CAMPAIGN_FIGURES, "implementation": "完成"}, (),
             ),
             app.config["UPLOAD_DIR"],
         )  # fmt: skip
@@ -77,7 +77,7 @@ def test_an_update_a_result_and_a_suspension_make_one_digest_a_day(app, campaign
     assert mail.to == "guest@example.org"
     assert "第一批午餐已送达" in mail.body and "项目结果公示" in mail.body
     assert "暂停" in mail.body and campaign.title in mail.body
-    assert not _problems_in_text(mail.subject + "\n" + mail.body.split("http")[0])
+    assert not problems_in_text(mail.subject + "\n" + mail.body.split("http")[0])
     with time_machine.travel(NOW + timedelta(hours=1), tick=False):
         _post_update(campaign, "第二批")
         db.session.flush()

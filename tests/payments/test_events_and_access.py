@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from charity.core import events
 from charity.extensions import db
 from charity.models import Donation
-from tests.payments.conftest import event, give, intent_object, pay, post_event
 from tests.support.factories import PASSWORD, CampaignFactory, UserFactory
+from tests.support.payments import event, give, intent_object, pay, post_event
 
 
 @pytest.fixture
@@ -62,12 +62,12 @@ def test_payload_builder_keeps_the_commitment_after_erasure(client, campaign):
 
 
 def test_refund_records_one_refund_event(client, campaign, recorded):
-    from tests.payments.test_refunds import _login_finance, _refund
+    from tests.support.payments import log_in_finance, post_refund
 
     donation = give(client, campaign)
     pay(client, donation)
-    _login_finance(client, campaign.organization)
-    _refund(client, donation, "10")
+    log_in_finance(client, campaign.organization)
+    post_refund(client, donation, "10")
     (refunded,) = [e for e in recorded if e.type == "donation.refunded"]
     assert refunded.subject_table == "refunds"
     assert refunded.data["refund_amount_fen"] == 1000
@@ -166,7 +166,7 @@ def test_stale_intent_webhook_after_retry_is_parked_for_finance(client, campaign
 
 
 def test_setup_intent_of_another_donation_is_not_used(client, campaign):
-    from tests.payments.conftest import browser_sets_up_card
+    from tests.support.payments import browser_sets_up_card
 
     first = give(client, campaign)
     second = give(client, campaign)

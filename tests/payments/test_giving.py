@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import Donation, LedgerTransaction
 from charity.services.ledger import campaign_raised_fen
-from tests.payments.conftest import give, pay
+from tests.support.payments import give, pay
 
 DECLINED = "4000000000000341"
 

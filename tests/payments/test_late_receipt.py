@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from charity.auditlog import checkpoint, integrity
 from charity.extensions import db
 from charity.models import AuditEntry, Donation
-from tests.payments.conftest import give, pay
-from tests.payments.test_refunds import _login_finance, _refund
+from tests.support.payments import give, log_in_finance, pay, post_refund
 
 
 def _issue(client, donation):  # type: ignore[no-untyped-def]
@@ -42,8 +41,8 @@ def test_receipt_issued_on_request_after_a_partial_refund(
     pay(client, waived)
     db.session.refresh(waived)
     assert waived.receipt_waived and waived.receipt_number is None
-    _login_finance(client, campaign.organization)
-    assert _refund(client, waived, "8").status_code == 302  # before the receipt: no number
+    log_in_finance(client, campaign.organization)
+    assert post_refund(client, waived, "8").status_code == 302  # before the receipt: no number
     assert len(_entries(waived, "donation.refunded")) == 1, "first refund logged"
     mail_outbox.clear()
 
@@ -63,7 +62,7 @@ def test_receipt_issued_on_request_after_a_partial_refund(
     assert mail["To"] == "donor@example.org"
     listing = client.get(f"/orgs/{campaign.organization_id}/donations").get_data(as_text=True)
     assert waived.receipt_number in listing
-    assert _refund(client, waived, "10").status_code == 302  # after: the number is logged
+    assert post_refund(client, waived, "10").status_code == 302  # after: the number is logged
     refunds = _entries(waived, "donation.refunded")
     assert [json.loads(e.payload)["receipt_number"] for e in refunds] == [
         None,
@@ -75,7 +74,7 @@ def test_receipt_issued_on_request_after_a_partial_refund(
 def test_a_receipt_is_issued_once_and_never_for_an_unknown_donor(stripe_app, client, campaign):  # type: ignore[no-untyped-def]
     donation = give(client, campaign, receipt_wanted="")
     pay(client, donation)
-    _login_finance(client, campaign.organization)
+    log_in_finance(client, campaign.organization)
     assert _issue(client, donation).status_code == 303
     db.session.refresh(donation)
     number = donation.receipt_number
@@ -109,7 +108,7 @@ def test_receipt_for_another_organizations_gift_is_404(stripe_app, client, campa
     donation = give(client, campaign, receipt_wanted="")
     pay(client, donation)
     other = OrganizationFactory()
-    _login_finance(client, other)
+    log_in_finance(client, other)
     url = f"/orgs/{other.id}/donations/{donation.id}/receipt"
     assert client.post(url).status_code == 404
     db.session.refresh(donation)

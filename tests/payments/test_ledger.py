@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import LedgerEntry
 from charity.services import ledger
-from tests.payments.conftest import give, pay
 from tests.support.factories import CampaignFactory
+from tests.support.payments import give, pay
 
 
 def test_unbalanced_transaction_is_refused(client, campaign):

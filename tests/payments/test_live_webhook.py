@@ -16,8 +16,8 @@ from werkzeug.serving import make_server
 from charity.extensions import db
 from charity.models import Donation, LedgerTransaction, ProviderEvent
 from charity.services import donations
-from tests.payments.conftest import SECRET, running_localstripe
 from tests.support.factories import CampaignFactory
+from tests.support.payments import SECRET, running_localstripe
 
 
 @pytest.fixture

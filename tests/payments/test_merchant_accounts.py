@@ -14,8 +14,8 @@ from charity.models import AuditEntry, Membership, MerchantAccount, PayoutChange
 from charity.models.base import utcnow
 from charity.payments import vault
 from charity.services import payout_changes
-from tests.payments.conftest import form_values
 from tests.support.factories import UserFactory, fresh_code
+from tests.support.payments import form_values
 
 
 def _people(organization):  # type: ignore[no-untyped-def]
@@ -109,8 +109,8 @@ def test_an_account_belongs_to_one_organization(wallet_app, db_session, sim_cred
     import pytest
 
     from charity.services import merchant_accounts
-    from tests.payments.conftest import connect
     from tests.support.factories import CampaignFactory
+    from tests.support.payments import connect
 
     connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
     with pytest.raises(merchant_accounts.MerchantAccountError, match="another organization"):

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, OfficialReceipt
-from tests.payments.conftest import give, pay
 from tests.support.factories import MembershipFactory, log_in, make_uscc
+from tests.support.payments import give, pay
 
 COMPANY_USCC = make_uscc("1", 4242)  # a valid check digit
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -218,7 +218,7 @@ def test_another_organization_cannot_record_a_bill(client, campaign):
 
 @pytest.mark.chinese
 def test_the_bill_pages_speak_chinese_only(client, campaign):
-    from tests.test_chinese_pages import _Page, _problems_in_text
+    from tests.support.pages import PageText, problems_in_text
 
     with client.session_transaction() as session:
         session["lang"] = "zh_Hans_CN"
@@ -244,9 +244,9 @@ def test_the_bill_pages_speak_chinese_only(client, campaign):
         f"/campaigns/{campaign.id}/donate",
         "/account/gifts",
     ):
-        page = _Page()
+        page = PageText()
         page.feed(client.get(url).get_data(as_text=True))
         text = " ".join(page.text)
-        assert not _problems_in_text(text), (url, _problems_in_text(text))
+        assert not problems_in_text(text), (url, problems_in_text(text))
     html = client.get(f"/donations/{donation.public_token}").get_data(as_text=True)
     assert "财政电子票据" in html and "下载票据（PDF）" in html and "捐赠电子凭证" in html

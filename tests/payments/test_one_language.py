@@ -12,7 +12,7 @@ from html import unescape
 import pytest
 
 from charity.payments.declines import GENERIC, MESSAGES, decline_message
-from tests.payments.conftest import give, pay
+from tests.support.payments import give, pay
 
 DECLINED = "4000000000000341"
 #: three English words in a row

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from charity.services import receipts
-from tests.payments.conftest import give, pay
+from tests.support.payments import give, pay
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,8 @@ from charity.models import (
     Refund,
 )
 from charity.services import reconciliation
-from tests.payments.conftest import connect, give, give_with, pay, sim_call
 from tests.support.factories import CampaignFactory, UserFactory
+from tests.support.payments import connect, give, give_with, pay, sim_call
 
 
 def _today():  # type: ignore[no-untyped-def]

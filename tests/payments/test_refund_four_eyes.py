@@ -12,8 +12,8 @@ from charity.core import uow
 from charity.extensions import db
 from charity.models import AuditEntry, Refund, RefundRequest
 from charity.services import donations, organizations, refund_approvals
-from tests.payments.conftest import give, pay
 from tests.support.factories import TOTP_SECRET, MembershipFactory, UserFactory, second_person
+from tests.support.payments import give, pay
 
 THRESHOLD = 5000  # ¥50: the gifts here are ¥88
 

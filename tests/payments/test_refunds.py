@@ -7,33 +7,21 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import Refund
 from charity.services.ledger import campaign_raised_fen
-from tests.payments.conftest import event, give, pay, post_event
-from tests.support.factories import MembershipFactory, UserFactory, log_in
-
-
-def _login_finance(client, organization, role="finance"):  # type: ignore[no-untyped-def]
-    member = MembershipFactory(organization=organization, role=role, user=UserFactory())
-    log_in(client, member.user)  # the login form (an owner or finance member with 2FA)
-    return member.user
-
-
-def _refund(client, donation, amount: str, reason: str = "捐赠人要求退款"):  # type: ignore[no-untyped-def]
-    url = f"/orgs/{donation.organization_id}/donations/{donation.id}/refund"
-    return client.post(url, data={"amount": amount, "reason": reason})
+from tests.support.payments import event, give, log_in_finance, pay, post_event, post_refund
 
 
 def test_partial_then_full_refund(client, campaign, mail_outbox):
     donation = give(client, campaign)
     pay(client, donation)
     mail_outbox.clear()
-    _login_finance(client, campaign.organization)
+    log_in_finance(client, campaign.organization)
 
-    assert _refund(client, donation, "30").status_code == 302
+    assert post_refund(client, donation, "30").status_code == 302
     db.session.refresh(donation)
     assert donation.status == "partially_refunded" and donation.refunded_fen == 3000
     assert campaign_raised_fen(db.session, campaign.id) == 5800
 
-    assert _refund(client, donation, "58").status_code == 302
+    assert post_refund(client, donation, "58").status_code == 302
     db.session.refresh(donation)
     assert donation.status == "refunded" and donation.refunded_fen == 8800
     assert campaign_raised_fen(db.session, campaign.id) == 0
@@ -45,13 +33,13 @@ def test_partial_then_full_refund(client, campaign, mail_outbox):
 def test_over_refund_refused_and_nothing_changes(client, campaign):
     donation = give(client, campaign)
     pay(client, donation)
-    _login_finance(client, campaign.organization, role="owner")
+    log_in_finance(client, campaign.organization, role="owner")
 
     for amount in ("88.01", "0", "-1", "abc"):
-        assert _refund(client, donation, amount).status_code == 400
-    assert _refund(client, donation, "50", reason="").status_code == 400
-    assert _refund(client, donation, "88").status_code == 302
-    assert _refund(client, donation, "1").status_code == 400
+        assert post_refund(client, donation, amount).status_code == 400
+    assert post_refund(client, donation, "50", reason="").status_code == 400
+    assert post_refund(client, donation, "88").status_code == 302
+    assert post_refund(client, donation, "1").status_code == 400
 
     db.session.refresh(donation)
     assert donation.refunded_fen == 8800
@@ -62,8 +50,8 @@ def test_over_refund_refused_and_nothing_changes(client, campaign):
 def test_refund_webhooks_for_our_refund_change_nothing(client, campaign):
     donation = give(client, campaign)
     pay(client, donation)
-    _login_finance(client, campaign.organization)
-    _refund(client, donation, "20")
+    log_in_finance(client, campaign.organization)
+    post_refund(client, donation, "20")
     refund = db.session.scalars(sa.select(Refund).where(Refund.donation_id == donation.id)).one()
     obj = {
         "id": refund.provider_refund_id,
@@ -91,12 +79,12 @@ def test_refund_webhooks_for_our_refund_change_nothing(client, campaign):
 def test_only_finance_or_owner_may_refund(client, campaign):
     donation = give(client, campaign)
     pay(client, donation)
-    _login_finance(client, campaign.organization, role="editor")
-    assert _refund(client, donation, "10").status_code == 403
+    log_in_finance(client, campaign.organization, role="editor")
+    assert post_refund(client, donation, "10").status_code == 403
     assert client.get(f"/orgs/{campaign.organization_id}/donations").status_code == 403
 
 
 def test_pending_donation_cannot_be_refunded(client, campaign):
     donation = give(client, campaign)
-    _login_finance(client, campaign.organization)
-    assert _refund(client, donation, "10").status_code == 400
+    log_in_finance(client, campaign.organization)
+    assert post_refund(client, donation, "10").status_code == 400

@@ -23,8 +23,8 @@ from werkzeug.serving import make_server
 from charity.extensions import db, limiter
 from charity.models import Donation, User
 from charity.services import ledger
-from tests.payments.conftest import event, intent_object, paid_donations, sign
 from tests.support.factories import PASSWORD, CampaignFactory, UserFactory
+from tests.support.payments import event, intent_object, paid_donations, sign
 
 GIFTS = 50
 LOGINS = 50

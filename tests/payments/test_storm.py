@@ -34,8 +34,8 @@ from charity.models import (
 )
 from charity.services import donations, reconciliation, wallet_payments
 from charity.services.ledger import campaign_raised_fen, check_books
-from tests.payments.conftest import connect, event, intent_object, sign, sim_call
 from tests.support.factories import CampaignFactory
+from tests.support.payments import connect, event, intent_object, sign, sim_call
 
 PER_PROVIDER = 100
 SENDERS = 32

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import Donation, ProviderEvent
-from tests.payments.conftest import event, intent_object, pay, post_event
+from tests.support.payments import event, intent_object, pay, post_event
 
 
 @pytest.fixture
@@ -34,9 +34,9 @@ def stripe_down(stripe_app):  # type: ignore[no-untyped-def]
 def test_signed_payment_event_is_applied_while_stripe_api_is_down(client, campaign, stripe_down):
     """The signed event is Stripe's word (guarantee 4): confirming a gift does not wait on
     Stripe's API, which on a giving day may be slow or rate-limited."""
-    from tests.payments.test_webhook import _confirm_at_stripe
+    from tests.support.payments import confirm_at_stripe
 
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     payload = event("payment_intent.succeeded", intent_object(donation))
     with stripe_down:
         response = post_event(client, payload)
@@ -51,7 +51,7 @@ def test_invoice_event_is_deferred_with_503_then_applied_on_redelivery(
 ):
     """A renewal is checked against Stripe (the invoice and its PaymentIntent): with
     Stripe unreachable nothing is stored and the 503 makes Stripe deliver again."""
-    from tests.gifts.conftest import give_monthly, renewal_invoice, set_up_card
+    from tests.support.gifts import give_monthly, renewal_invoice, set_up_card
 
     gift = give_monthly(client, campaign)
     assert set_up_card(client, gift).status_code == 200

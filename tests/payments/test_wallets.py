@@ -21,13 +21,7 @@ from charity.models import (
 )
 from charity.services import wallet_payments
 from charity.services.ledger import campaign_raised_fen
-from tests.payments.conftest import (
-    PHONE,
-    deliver,
-    give_with,
-    held,
-    sim_call,
-)
+from tests.support.payments import PHONE, deliver, give_with, held, sim_call
 
 
 def _order(donation: Donation) -> PaymentOrder:
@@ -306,8 +300,8 @@ def test_forged_and_malformed_notifications_are_400_and_change_nothing(
 
 
 def test_public_key_mode_merchant(client, wallet_app, db_session, sim_credentials, wechatpay_sim):
-    from tests.payments.conftest import connect
     from tests.support.factories import CampaignFactory
+    from tests.support.payments import connect
 
     campaign = CampaignFactory()
     connect(campaign.organization, "wechatpay", sim_credentials["wechatpay_public_key"])

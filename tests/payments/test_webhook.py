@@ -10,28 +10,15 @@ import sqlalchemy as sa
 from charity.extensions import db
 from charity.models import LedgerTransaction, ProviderEvent, Refund, WebhookRejection
 from charity.services.ledger import campaign_raised_fen
-from tests.payments.conftest import event, give, intent_object, pay, post_event, sign
-
-
-def _confirm_at_stripe(client, campaign):  # type: ignore[no-untyped-def]
-    """A donation whose PaymentIntent succeeded at Stripe, not yet seen by our server."""
-    import stripe
-
-    donation = give(client, campaign)
-    method = stripe.PaymentMethod.create(
-        type="card",
-        card={"number": "4242424242424242", "exp_month": 12, "exp_year": 2034, "cvc": "123"},
-        stripe_account=donation.stripe_account_id,
-    )
-    stripe.PaymentIntent.modify(
-        donation.stripe_payment_intent_id,
-        payment_method=method.to_dict()["id"],
-        stripe_account=donation.stripe_account_id,
-    )
-    stripe.PaymentIntent.confirm(
-        donation.stripe_payment_intent_id, stripe_account=donation.stripe_account_id
-    )
-    return donation
+from tests.support.payments import (
+    confirm_at_stripe,
+    event,
+    give,
+    intent_object,
+    pay,
+    post_event,
+    sign,
+)
 
 
 def _transactions(donation) -> int:  # type: ignore[no-untyped-def]
@@ -43,7 +30,7 @@ def _transactions(donation) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_succeeded_webhook_before_return_page(client, campaign, mail_outbox):
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     payload = event("payment_intent.succeeded", intent_object(donation))
 
     response = post_event(client, payload)
@@ -58,7 +45,7 @@ def test_succeeded_webhook_before_return_page(client, campaign, mail_outbox):
 
 
 def test_return_page_before_webhook_then_webhook_changes_nothing(client, campaign):
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     client.get(f"/donations/{donation.public_token}")
     db.session.refresh(donation)
     assert donation.status == "succeeded"
@@ -70,7 +57,7 @@ def test_return_page_before_webhook_then_webhook_changes_nothing(client, campaig
 
 
 def test_replayed_event_is_a_duplicate(client, campaign):
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     payload = event("payment_intent.succeeded", intent_object(donation))
     assert post_event(client, payload).json["status"] == "applied"
 
@@ -82,7 +69,7 @@ def test_replayed_event_is_a_duplicate(client, campaign):
 
 
 def test_unsigned_forged_and_stale_webhooks_are_400_and_recorded(client, campaign):
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     payload = event("payment_intent.succeeded", intent_object(donation))
     stale = sign(payload, timestamp=int(time.time()) - 3600)
     forged = sign(payload, secret="whsec_attacker")
@@ -114,7 +101,7 @@ def test_mismatches_are_parked_loudly_and_change_nothing(client, campaign, caplo
     finance member: never a 2xx "refused" with the event lost."""
     from charity.models import ParkedEvent
 
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     cases = [
         event("payment_intent.succeeded", _mutated(donation, amount=1)),
         event("payment_intent.succeeded", _mutated(donation, currency="usd")),
@@ -141,7 +128,7 @@ def test_mismatches_are_parked_loudly_and_change_nothing(client, campaign, caplo
 
 
 def test_event_with_our_account_is_accepted(client, campaign):
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     payload = event(
         "payment_intent.succeeded", intent_object(donation), account=donation.stripe_account_id
     )
@@ -231,7 +218,7 @@ def test_dashboard_over_refund_is_parked_unresolved(client, campaign):
 
 def test_live_webhook_from_localstripe_is_verified(client, campaign):
     """localstripe signs with the same scheme: its own payload passes our verification."""
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     body = json.dumps({"id": "evt_x", "type": "ping", "data": {"object": {}}})
     assert post_event(client, body).status_code == 200
     assert donation.stripe_payment_intent_id
@@ -244,7 +231,7 @@ def test_refund_event_before_the_payments_success_is_parked_then_applied_once(cl
 
     from charity.models import ParkedEvent
 
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     refund = stripe.Refund.create(
         payment_intent=donation.stripe_payment_intent_id,
         amount=3000,
@@ -285,7 +272,7 @@ def test_provider_notifications_skip_the_browser_hooks(client, campaign, app, ca
     line; it keeps its request id. A page still gets all of them."""
     import logging
 
-    donation = _confirm_at_stripe(client, campaign)
+    donation = confirm_at_stripe(client, campaign)
     client.get("/?lang=en")  # a browser's session, with a language, in the same client
     monkeypatch.setitem(app.config, "LOG_REQUESTS", True)
     with caplog.at_level(logging.INFO, logger="charity.request"):

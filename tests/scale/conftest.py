@@ -9,7 +9,6 @@ a replica or PgBouncer that cannot be started fails the tests instead of skippin
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 
@@ -17,43 +16,15 @@ import pytest
 
 from bench.cluster import ClusterError, PgBouncer, Replica
 from tests.support import dbutil
-
-_replica: dict[str, object] = {}
-
-
-def required() -> bool:
-    return any(
-        os.environ.get(name, "").lower() in ("1", "true", "yes")
-        for name in ("CI", "CHARITY_REQUIRE_POSTGRES")
-    )
-
-
-def unavailable(reason: str) -> None:
-    if required():
-        pytest.fail(f"required under CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-def server_url() -> str:
-    """The PostgreSQL server the test database lives on (past PgBouncer, if any)."""
-    return dbutil.admin_server_url(dbutil.test_database_url()).render_as_string(hide_password=False)
-
-
-def _make_replica() -> None:
-    replica = Replica(server_url())
-    _replica["replica"] = replica
-    try:
-        replica.create().start()
-    except (ClusterError, OSError) as error:
-        _replica["error"] = str(error)
+from tests.support.scale import REPLICA_STATE, make_replica, server_url, unavailable
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not dbutil.test_database_url().startswith("postgresql"):
         return
     if any(item.get_closest_marker("replica") for item in session.items):
-        thread = threading.Thread(target=_make_replica, name="make-replica", daemon=True)
-        _replica["thread"] = thread
+        thread = threading.Thread(target=make_replica, name="make-replica", daemon=True)
+        REPLICA_STATE["thread"] = thread
         thread.start()
 
 
@@ -61,15 +32,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def replica(database_url: str) -> Iterator[Replica]:
     if not database_url.startswith("postgresql"):
         pytest.skip("needs PostgreSQL")
-    thread = _replica.get("thread")
+    thread = REPLICA_STATE.get("thread")
     if thread is None:  # collected without the hook (e.g. a single test id)
-        _make_replica()
+        make_replica()
     else:
         thread.join()  # type: ignore[attr-defined]
-    made = _replica.get("replica")
+    made = REPLICA_STATE.get("replica")
     try:
-        if "error" in _replica or made is None:
-            unavailable(f"cannot start a streaming replica: {_replica.get('error')}")
+        if "error" in REPLICA_STATE or made is None:
+            unavailable(f"cannot start a streaming replica: {REPLICA_STATE.get('error')}")
         assert isinstance(made, Replica)
         yield made
     finally:

@@ -12,7 +12,7 @@ from charity import ROOT
 from charity.auditlog import checkpoint, publish, store
 from charity.core.events import record_event
 from charity.extensions import db
-from tests.auditlog.conftest import synthetic
+from tests.support.auditlog import synthetic
 from tests.support.factories import OrganizationFactory
 
 

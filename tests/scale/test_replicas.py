@@ -22,7 +22,7 @@ from charity.auditlog import store
 from charity.extensions import db
 from charity.models import Campaign, User
 from charity.web import replicas as routing
-from tests.auditlog.conftest import synthetic
+from tests.support.auditlog import synthetic
 from tests.support.factories import CampaignFactory, FundFactory
 
 

@@ -22,7 +22,7 @@ import config
 from charity import create_app
 from charity.auditlog import checkpoint, merkle, publish, store, tiles
 from charity.extensions import db
-from tests.auditlog.conftest import synthetic
+from tests.support.auditlog import synthetic
 
 from .logtools import record, sequence_and_publish, verify
 from .servers import running

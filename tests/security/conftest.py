@@ -10,6 +10,8 @@ from flask import Flask
 from charity import create_app
 from charity.extensions import db, limiter
 from config import TestingConfig
+from tests.security.world import World, seed
+from tests.support import dbutil
 
 
 @pytest.fixture
@@ -43,3 +45,19 @@ def limited_app(app, database_url, db_session) -> Iterator[Flask]:  # type: igno
         for application in built:
             with application.app_context():
                 db.engine.dispose()
+
+
+@pytest.fixture(scope="class")
+def shared_world(app: Flask) -> Iterator[World]:
+    """``seed()``'s world made once for a class of tests and committed, instead of once per
+    test: the matrix's thousands of cases each request one URL as one user over the same
+    world. Each test still runs in its own rolled-back transaction (``db_session``) on top
+    of it, so no test sees another's changes; every table is emptied after the class.
+    The world's ``users`` are ids: ``world.world_user`` loads one into the test's session."""
+    try:
+        made = seed(app)
+        db.session.commit()
+        yield World({role: user.id for role, user in made.users.items()}, dict(made.names))
+    finally:
+        db.session.remove()
+        dbutil.truncate_all(db.engine, db.metadata)

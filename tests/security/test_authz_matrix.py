@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from sqlalchemy import select
 
@@ -15,30 +16,11 @@ import config
 from charity import create_app
 from charity.extensions import db
 from tests.security import authz_table as table
-from tests.security.world import World, seed
+from tests.security.world import seed, world_user
 from tests.support.factories import session_id
+from tests.support.security import IGNORED_ENDPOINTS, ROUTES, url_for_case
 
-SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-IGNORED_ENDPOINTS = {"static"}
 INVITATION_TOKEN = "matrix-invitation-token-0123456789abcdef"
-
-
-def url_map_routes() -> list[tuple[str, str]]:
-    """(endpoint, method) for every rule of a freshly built app: the matrix's rows."""
-    application = create_app(config.TestingConfig("sqlite://"))
-    routes = {
-        (rule.endpoint, method)
-        for rule in application.url_map.iter_rules()
-        if rule.endpoint not in IGNORED_ENDPOINTS
-        for method in rule.methods or ()
-        if method not in SKIPPED_METHODS
-    }
-    with application.app_context():
-        db.engine.dispose()
-    return sorted(routes)
-
-
-ROUTES = url_map_routes()
 
 
 def _params() -> list[Any]:
@@ -54,56 +36,22 @@ def _params() -> list[Any]:
     return params
 
 
-#: Which world name fills each URL argument unless the table's case says otherwise.
-ARGS = {
-    "org_id": "org_a",
-    "membership_id": "editor_membership",
-    "invitation_id": "invitation",
-    "token": "invitation_token",
-    "code": "language",
-    "item_id": "org_a",
-    "campaign_id": "campaign_a",
-    "disclosure_id": "disclosure_a",
-    "number": "version_2",
-    "sha256": "attachment_sha256",
-    "name": "overdue_name",
-    "fmt": "csv",
-    "donation_id": "gift",
-    "fund_id": "fund_a",
-    "disbursement_id": "requested_disbursement",
-    "transfer_id": "transfer_request",
-    "change_id": "payout_change",
-    "request_id": "refund_request",
-    "year": "this_year",
-    "event_id": "event_a",
-    "pool_id": "pool_a",
-    "team_id": "team_a",
-    "ext": "webp",
-    "complaint_id": "complaint_a",
-    "project_id": "project_a",
-    "trust_id": "trust_a",
-}
-
-
-def _url(app: Flask, endpoint: str, case: table.Case, world: World) -> str:
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
-    names = {**ARGS, **case.args}
-    missing = [arg for arg in rule.arguments if arg not in names]
-    assert not missing, f"add URL arguments {missing} of {endpoint} to ARGS"
-    values = {arg: world.names.get(names[arg], names[arg]) for arg in rule.arguments}
-    with app.test_request_context():
-        from flask import url_for
-
-        query = {k: world.names["fund_a"] if v == "FUND" else v for k, v in case.query.items()}
-        return url_for(endpoint, **values, **query)
-
-
 def _snapshot() -> list[Any]:
+    """Every row of every table. On PostgreSQL one statement brings them all (each row as
+    its JSON): a SELECT per table is a hundred round trips, most of a case's time there."""
     db.session.expire_all()
-    return [
-        (t.name, sorted(map(repr, db.session.execute(select(t)).all())))
-        for t in db.metadata.sorted_tables
-    ]
+    tables = db.metadata.sorted_tables
+    if db.session.get_bind().dialect.name != "postgresql":
+        return [(t.name, sorted(map(repr, db.session.execute(select(t)).all()))) for t in tables]
+    quote = db.session.get_bind().dialect.identifier_preparer.quote
+    union = " UNION ALL ".join(
+        f"SELECT {n}, row_to_json(r)::text FROM {quote(t.name)} r"  # noqa: S608
+        for n, t in enumerate(tables)
+    )
+    rows: list[list[str]] = [[] for _ in tables]
+    for number, row in db.session.execute(sa.text(union)):
+        rows[number].append(row)
+    return [(t.name, sorted(found)) for t, found in zip(tables, rows, strict=True)]
 
 
 def _is_login_redirect(response) -> bool:  # type: ignore[no-untyped-def]
@@ -149,38 +97,47 @@ def behind_the_proxy(app: Flask, monkeypatch, client) -> dict[str, str]:  # type
     }
 
 
-@pytest.mark.parametrize(("endpoint", "method", "case", "role"), _params())
-def test_authorization_matrix(
-    app, client, db_session, login, mail_outbox, monkeypatch, endpoint, method, case, role
-):  # type: ignore[no-untyped-def]
-    assert case is not None, (
-        f"{method} {endpoint} has no entry in tests/security/authz_table.py: declare who may use it"
-    )
-    world = seed(app)
-    db.session.commit()  # into the test's outer transaction: a view's rollback keeps it
-    if role not in (table.ANONYMOUS, table.PROXY_ATTACKER):
-        login(world.users[role])
-        db.session.commit()  # its server-side session too
-    url = _url(app, endpoint, case, world)
-    before = _snapshot() if method != "GET" else None
-    outbox_before = len(mail_outbox)
-    headers: dict[str, str] = {}
-    if role == table.PROXY_ATTACKER:
-        headers = behind_the_proxy(app, monkeypatch, client)
-    response = client.open(url, method=method, data={}, headers=headers)
-    response.get_data()
-    response.close()  # file downloads keep the file open until closed
-    assert response.status_code < 500, response.get_data(as_text=True)[:500]
-    if table.allows(case, role):
-        assert _allowed(response), f"{role} should be allowed: {method} {url} → {response.status}"
-        _assert_plain_title(response, url)
-        if before is not None and role in case.inert:
-            assert _snapshot() == before, f"{role}'s {method} {url} changed the database"
-        return
-    assert not _allowed(response), f"{role} should be denied: {method} {url} → {response.status}"
-    if before is not None:
-        assert _snapshot() == before, f"a denied {method} {url} by {role} changed the database"
-        assert len(mail_outbox) == outbox_before
+class TestAuthorizationMatrix:
+    """One class so that ``shared_world`` is seeded once for all of the matrix's cases (and
+    emptied before the module's other tests, which seed their own)."""
+
+    @pytest.mark.parametrize(("endpoint", "method", "case", "role"), _params())
+    def test_authorization_matrix(
+        self, app, shared_world, client, db_session, login, mail_outbox, monkeypatch,
+        endpoint, method, case, role,
+    ):  # type: ignore[no-untyped-def]  # fmt: skip
+        assert case is not None, (
+            f"{method} {endpoint} has no entry in tests/security/authz_table.py: "
+            "declare who may use it"
+        )
+        world = shared_world
+        if role not in (table.ANONYMOUS, table.PROXY_ATTACKER):
+            login(world_user(world, role))
+            db.session.commit()  # its server-side session, into the test's outer transaction
+        url = url_for_case(app, endpoint, case, world)
+        before = _snapshot() if method != "GET" else None
+        outbox_before = len(mail_outbox)
+        headers: dict[str, str] = {}
+        if role == table.PROXY_ATTACKER:
+            headers = behind_the_proxy(app, monkeypatch, client)
+        response = client.open(url, method=method, data={}, headers=headers)
+        response.get_data()
+        response.close()  # file downloads keep the file open until closed
+        assert response.status_code < 500, response.get_data(as_text=True)[:500]
+        if table.allows(case, role):
+            assert _allowed(response), (
+                f"{role} should be allowed: {method} {url} → {response.status}"
+            )
+            _assert_plain_title(response, url)
+            if before is not None and role in case.inert:
+                assert _snapshot() == before, f"{role}'s {method} {url} changed the database"
+            return
+        assert not _allowed(response), (
+            f"{role} should be denied: {method} {url} → {response.status}"
+        )
+        if before is not None:
+            assert _snapshot() == before, f"a denied {method} {url} by {role} changed the database"
+            assert len(mail_outbox) == outbox_before
 
 
 def test_every_table_entry_is_a_route_of_the_app():
@@ -219,12 +176,39 @@ def test_a_route_missing_its_permission_check_fails_the_matrix(app, database_url
         with leaky.test_client() as client:
             with client.session_transaction() as session:
                 session["_user_id"] = session_id(world.users[table.DONOR])
-            response = client.get(_url(leaky, "leaky", case, world))
+            response = client.get(url_for_case(leaky, "leaky", case, world))
         assert table.DONOR not in case.allowed and _allowed(response)  # the matrix would fail
     finally:
         limiter.enabled = enabled
         with leaky.app_context():
             db.engine.dispose()
+
+
+def test_the_snapshot_sees_any_change(app, db_session):
+    """The matrix's "changed the database" check can fail: a changed column, an added row
+    and a deleted row each change the snapshot."""
+    from charity.models import Campaign, CampaignUpdate
+
+    world = seed(app)
+    before = _snapshot()
+    update = db.session.get(CampaignUpdate, world.names["update_a"])
+    update.title += "!"
+    db.session.flush()
+    assert _snapshot() != before
+    update.title = update.title[:-1]
+    db.session.flush()
+    assert _snapshot() == before
+    added = CampaignUpdate(
+        campaign=db.session.get(Campaign, world.names["campaign_a"]), title="新", body_md="x",
+        posted_at=update.posted_at,
+    )  # fmt: skip
+    db.session.add(added)
+    db.session.flush()
+    assert _snapshot() != before
+    db.session.delete(added)
+    db.session.delete(update)
+    db.session.flush()
+    assert _snapshot() != before
 
 
 @pytest.mark.parametrize(

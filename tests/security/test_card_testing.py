@@ -11,18 +11,9 @@ import re
 import pytest
 
 from charity.extensions import db
-from tests.gifts.conftest import give_monthly
-from tests.payments.conftest import (
-    SECRET,
-    browser_sets_up_card,
-    give,
-    localstripe_url,
-    pay,
-    stripe_app,
-)
 from tests.support.factories import CampaignFactory, FundFactory
-
-__all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
+from tests.support.gifts import give_monthly
+from tests.support.payments import SECRET, browser_sets_up_card, give, pay
 
 DECLINED = "4000000000000341"
 

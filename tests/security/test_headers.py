@@ -10,9 +10,9 @@ import pytest
 import config
 from charity import create_app
 from tests.security import authz_table as table
-from tests.security.test_authz_matrix import ROUTES, _url
-from tests.security.world import seed
+from tests.security.world import seed, world_user
 from tests.support.factories import PASSWORD, UserFactory
+from tests.support.security import ROUTES, url_for_case
 
 
 def _get_pages() -> list[tuple[str, table.Case, str]]:
@@ -49,24 +49,32 @@ def check_security_headers(response) -> None:  # type: ignore[no-untyped-def]
         assert "HttpOnly" in cookie and "SameSite=Lax" in cookie, cookie
 
 
-@pytest.mark.parametrize(
-    ("endpoint", "case", "role"),
-    PAGES,
-    ids=[f"{e}{'-' + c.variant if c.variant else ''}" for e, c, _r in PAGES],
-)
-def test_every_page_has_the_security_headers(app, client, login, db_session, endpoint, case, role):
-    world = seed(app)
-    if role != table.ANONYMOUS:
-        login(world.users[role])
-    response = client.get(_url(app, endpoint, case, world))
-    response.get_data()
-    response.close()
-    # The seeded world holds no signed claim link (a friendly 400) and its monthly gift
-    # cannot be charged (409): those error pages' headers are checked all the same.
-    assert response.status_code < 400 or endpoint in {"donor.claim_confirm", "donor.monthly_pay"}
-    check_security_headers(response)
-    if response.mimetype == "text/html":
-        assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+class TestEveryPage:
+    """One class so that ``shared_world`` is seeded once for all the pages (and emptied
+    before the module's other tests, which seed their own)."""
+
+    @pytest.mark.parametrize(
+        ("endpoint", "case", "role"),
+        PAGES,
+        ids=[f"{e}{'-' + c.variant if c.variant else ''}" for e, c, _r in PAGES],
+    )
+    def test_every_page_has_the_security_headers(
+        self, app, shared_world, client, login, db_session, endpoint, case, role
+    ):  # type: ignore[no-untyped-def]
+        if role != table.ANONYMOUS:
+            login(world_user(shared_world, role))
+        response = client.get(url_for_case(app, endpoint, case, shared_world))
+        response.get_data()
+        response.close()
+        # The seeded world holds no signed claim link (a friendly 400) and its monthly gift
+        # cannot be charged (409): those error pages' headers are checked all the same.
+        assert response.status_code < 400 or endpoint in {
+            "donor.claim_confirm",
+            "donor.monthly_pay",
+        }
+        check_security_headers(response)
+        if response.mimetype == "text/html":
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
 
 
 def test_private_pages_are_not_cached(app, client, login, db_session):

@@ -15,12 +15,9 @@ from sqlalchemy import func, select
 
 from charity.core.clock import today_cst
 from charity.extensions import db
-from tests.payments.conftest import localstripe_url, stripe_app
 from tests.security import authz_table as table
 from tests.security.world import World, seed
 from tests.support.factories import make_uscc, session_id
-
-__all__ = ["localstripe_url", "stripe_app"]  # fixtures: accepted gifts go to localstripe
 
 # --- hostile values, each tagged with whether a form may accept it ------------------------
 
@@ -141,7 +138,7 @@ FORMS = [
     FormSpec("review", "/admin/organizations/{org_pending}", table.ADMIN,
              {"decision": "text", "reason": "text"}, {"decision": "reject", "reason": "不完整"}),
     FormSpec("campaign_new", "/orgs/{org_a}/campaigns/new", table.OWNER_A,
-             {k: "text" for k in _plan(date.today()) if k not in ("cause",)}
+             {k: "text" for k in _plan(today_cst()) if k not in ("cause",)}
              | {"expected_amount": "amount", "start_date": "date", "end_date": "date",
                 "filing_date": "date"}, {}),
     FormSpec("campaign_edit", "/campaigns/{draft_a}/edit", table.OWNER_A,
@@ -228,7 +225,7 @@ def test_hostile_values_in_every_form_field(app, stripe_app, db_session, spec):
     # Views roll back on errors; the harness's session is the views' session, so commit the
     # world (to the test's outer transaction, rolled back after the test) to keep it.
     db.session.commit()
-    baseline = spec.baseline or {**_plan(date.today()), "filing_number": "53440100MJL0000001A26998"}
+    baseline = spec.baseline or {**_plan(today_cst()), "filing_number": "53440100MJL0000001A26998"}
     path = spec.path.format(**world.names)
 
     @given(attack=_field_and_value(spec))

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from charity.extensions import db
 from charity.services import funds
-from tests.funds.conftest import new_fund_command, seats
-from tests.payments.conftest import localstripe_url, stripe_app  # noqa: F401
-from tests.security.test_rate_limits_donations import STRICT, _client, donating  # noqa: F401
 from tests.support.factories import MembershipFactory, OrganizationFactory, UserFactory
+from tests.support.funds import new_fund_command, seats
+from tests.support.security import STRICT, client_from
 
 
 def test_405_carries_allow(client, db_session):
@@ -20,13 +19,13 @@ def test_405_carries_allow(client, db_session):
     assert api.status_code == 405 and "GET" in api.headers["Allow"]
 
 
-def test_fund_donations_are_limited_per_address(donating):  # noqa: F811
+def test_fund_donations_are_limited_per_address(donating):
     app = donating(**STRICT)
     host = OrganizationFactory(stripe_account_id="acct_fundlimit01")
     owner = MembershipFactory(organization=host, role="owner", user=UserFactory()).user
     fund = funds.create_fund(db.session, owner, new_fund_command(host, seats()))
     db.session.commit()
-    client = _client(app, "198.51.100.9")
+    client = client_from(app, "198.51.100.9")
     data = {"amount": "8800", "donor_name": "王小明", "donor_email": "a@example.org"}
     first = client.post(f"/funds/{fund.id}/donate", data=data)
     assert first.status_code == 302, first.get_data(as_text=True)[:500]

@@ -3,42 +3,15 @@ attempts per address; a donor who mistypes a card twice still gives."""
 
 from __future__ import annotations
 
-import pytest
-
-from tests.payments.conftest import SECRET, give, localstripe_url, pay, stripe_app
 from tests.support.factories import CampaignFactory
-
-__all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
+from tests.support.payments import give, pay
+from tests.support.security import STRICT, client_from
 
 DECLINED = "4000000000000341"
-STRICT = {
-    "RATELIMIT_DONATION_IP": "1 per hour",
-    "RATELIMIT_DONATION_EMAIL": "1 per hour",
-    "RATELIMIT_PAYMENT_ATTEMPT": "3 per hour",
-}
-
-
-@pytest.fixture
-def donating(limited_app, stripe_app, localstripe_url, db_session):  # type: ignore[no-untyped-def]
-    def build(**limits: str):  # type: ignore[no-untyped-def]
-        return limited_app(
-            STRIPE_API_BASE=localstripe_url,
-            STRIPE_WEBHOOK_SECRET=SECRET,
-            RECEIPT_EMAIL_PDF=False,
-            **limits,
-        )
-
-    return build
-
-
-def _client(app, address: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def test_two_declined_cards_then_success_even_under_strict_limits(donating):
-    client = _client(donating(**STRICT), "198.51.100.1")
+    client = client_from(donating(**STRICT), "198.51.100.1")
     donation = give(client, CampaignFactory())  # the one creation allowed this hour
     assert pay(client, donation, DECLINED).status_code == 402
     assert pay(client, donation, DECLINED).status_code == 402
@@ -47,7 +20,7 @@ def test_two_declined_cards_then_success_even_under_strict_limits(donating):
 
 
 def test_honest_retries_are_far_below_the_default_limits(donating):
-    client = _client(donating(), "198.51.100.2")
+    client = client_from(donating(), "198.51.100.2")
     campaign = CampaignFactory()
     for _ in range(2):  # gives twice, once after two declines
         donation = give(client, campaign)
@@ -58,7 +31,7 @@ def test_honest_retries_are_far_below_the_default_limits(donating):
 
 def test_a_second_creation_from_the_same_address_is_refused(donating):
     campaign = CampaignFactory()
-    client = _client(donating(**STRICT), "198.51.100.3")
+    client = client_from(donating(**STRICT), "198.51.100.3")
     give(client, campaign)
     response = client.post(
         f"/campaigns/{campaign.id}/donate",
@@ -72,8 +45,8 @@ def test_a_second_creation_from_the_same_address_is_refused(donating):
 def test_the_same_email_from_another_address_is_refused(donating):
     app = donating(**STRICT)
     campaign = CampaignFactory()
-    give(_client(app, "198.51.100.4"), campaign, donor_email="tester@example.org")
-    response = _client(app, "198.51.100.5").post(
+    give(client_from(app, "198.51.100.4"), campaign, donor_email="tester@example.org")
+    response = client_from(app, "198.51.100.5").post(
         f"/campaigns/{campaign.id}/donate",
         data={"amount": "8800", "donor_name": "测试", "donor_email": " Tester@Example.org "},
     )
@@ -81,7 +54,7 @@ def test_the_same_email_from_another_address_is_refused(donating):
 
 
 def test_card_testing_on_one_donation_is_cut_off(donating):
-    client = _client(donating(**STRICT), "198.51.100.6")
+    client = client_from(donating(**STRICT), "198.51.100.6")
     donation = give(client, CampaignFactory())
     for _ in range(3):
         assert pay(client, donation, DECLINED).status_code == 402

@@ -11,10 +11,8 @@ import pytest
 import stripe
 
 from charity.extensions import db
-from tests.payments.conftest import SECRET, give, localstripe_url, pay, stripe_app
 from tests.support.factories import CampaignFactory
-
-__all__ = ["localstripe_url", "stripe_app"]  # fixtures shared with the payments tests
+from tests.support.payments import SECRET, give, pay
 
 
 class StripeCalls:

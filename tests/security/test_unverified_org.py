@@ -11,13 +11,13 @@ import sqlalchemy as sa
 
 from charity.extensions import db
 from charity.models import AuditEntry, Campaign, Donation
-from tests.gifts.conftest import real_pdf
 from tests.support.factories import (
     CampaignFactory,
     MembershipFactory,
     OrganizationFactory,
     QualifiedOrganizationFactory,
 )
+from tests.support.gifts import real_pdf
 
 
 @pytest.fixture(params=["pending", "rejected"])

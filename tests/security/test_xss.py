@@ -10,7 +10,7 @@ import pytest
 from charity.extensions import db
 from charity.models import CampaignUpdate
 from charity.models.base import utcnow
-from tests.api.conftest import make_donation
+from tests.support.api import make_donation
 from tests.support.factories import CampaignFactory, MembershipFactory, QualifiedOrganizationFactory
 from tests.support.factories import UserFactory as Users
 

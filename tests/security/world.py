@@ -10,8 +10,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from charity.core.clock import today_cst
 from charity.extensions import db
-from charity.models import CampaignUpdate, Invitation, Membership
+from charity.models import CampaignUpdate, Invitation, Membership, User
 from charity.models.base import utcnow
 from charity.services import accounts
 from charity.services.organizations import hash_token
@@ -40,6 +41,14 @@ def _password_hash() -> str:
 class World:
     users: dict[str, Any]
     names: dict[str, Any]
+
+
+def world_user(world: World, role: str) -> User:
+    """A user of a world whose ``users`` are ids (``shared_world`` in conftest.py), loaded
+    into the test's session."""
+    user = db.session.get(User, world.users[role])
+    assert user is not None
+    return user
 
 
 def seed(app: Flask) -> World:
@@ -161,6 +170,9 @@ def _trust(org):  # type: ignore[no-untyped-def]
     return trust
 
 
+_MERCHANT_KEYS: list = []
+
+
 def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """payments: an Alipay merchant account of A, a reconciliation run with a difference,
     a pending change of A's Stripe account requested by its owner (issue 15 finding 12)."""
@@ -178,7 +190,9 @@ def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     )
     from charity.payments import vault
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if not _MERCHANT_KEYS:  # one key per session: making an RSA key costs ~0.1 s
+        _MERCHANT_KEYS.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    key = _MERCHANT_KEYS[0]
     private = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
@@ -433,7 +447,7 @@ def _fund(app: Flask, org, requester) -> dict[str, Any]:  # type: ignore[no-unty
         "requested_disbursement": requested.id,
         "executed_disbursement": executed.id,
         "executed_individual": individual.id,
-        "this_year": utcnow().year,
+        "this_year": today_cst().year,
     }
 
 

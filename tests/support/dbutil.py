@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import sqlalchemy as sa
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
 from config import database_url
 
@@ -53,3 +54,11 @@ def truncate_all(engine: sa.Engine, metadata: sa.MetaData) -> None:
         else:
             for table in tables:
                 connection.execute(table.delete())
+
+
+class ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's Session.get_bind() ignores ``bind=`` and returns the engine, which
+    would send the views' commits to another connection, outliving the test."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):  # type: ignore[no-untyped-def]
+        return bind if bind is not None else self.bind

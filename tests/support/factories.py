@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import factory
 from stdnum.cn import uscc
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import (
     Campaign,
@@ -15,9 +16,12 @@ from charity.models import (
     FundCommitteeMember,
     Membership,
     Organization,
+    RecurringGift,
+    Refund,
     User,
 )
 from charity.models.base import utcnow
+from charity.services import donations
 from charity.services.accounts import hash_password
 
 PASSWORD = "correct horse battery"
@@ -98,9 +102,9 @@ class CampaignFactory(Base):
     summary = "为山区学校的孩子提供一年的营养午餐。"
     cause = "children"
     purpose_md = "改善山区学生营养状况。"
-    filing_date = factory.LazyFunction(lambda: date.today() - timedelta(days=30))
-    start_date = factory.LazyFunction(lambda: date.today() - timedelta(days=15))
-    end_date = factory.LazyFunction(lambda: date.today() + timedelta(days=60))
+    filing_date = factory.LazyFunction(lambda: today_cst() - timedelta(days=30))
+    start_date = factory.LazyFunction(lambda: today_cst() - timedelta(days=15))
+    end_date = factory.LazyFunction(lambda: today_cst() + timedelta(days=60))
     region = "广东省清远市"
     person_in_charge = "李四"
     acceptance_methods = "平台在线捐赠；银行转账"
@@ -114,24 +118,77 @@ class CampaignFactory(Base):
     status = "published"
 
 
-class DonationFactory(Base):
-    """A gift to a published campaign: pending by default (the state a new gift starts in);
-    ``DonationFactory(status="succeeded")`` for a recorded one. Rows only: no ledger
-    posting, receipt number or log entry (tests of those go through the services)."""
+class DonationFactory(factory.Factory):
+    """A gift made the way the giving form makes it: ``donations.create_donation`` with a
+    ``NewDonation`` (the open-campaign check, the salted donor commitment, the lower-cased
+    e-mail, the organization's Stripe account), then moved to ``status`` (pending by
+    default; ``DonationFactory(status="succeeded")`` for a recorded one). Rows only: no
+    ledger posting, receipt number or log entry (tests of those go through the services).
+    Other keyword arguments are set on the row afterwards; ``donor_email=None`` for a gift
+    given without an address."""
 
     class Meta:
         model = Donation
 
     campaign = factory.SubFactory(CampaignFactory)
-    organization = factory.SelfAttribute("campaign.organization")
     amount_fen = 8800
-    channel = "online_card"
-    status = "pending"
     donor_name = "陈捐赠"
     donor_email = factory.Sequence(lambda n: f"donor{n}@example.org")
-    succeeded_at = factory.LazyAttribute(
-        lambda o: datetime.now(UTC) if o.status == "succeeded" else None
-    )
+    donor_user = None
+    status = "pending"
+
+    @classmethod
+    def _create(  # type: ignore[no-untyped-def, override]
+        cls, model_class, campaign, amount_fen, donor_name, donor_email, donor_user, status, **rest
+    ):
+        command = donations.NewDonation(
+            campaign_id=campaign.id,
+            amount_fen=amount_fen,
+            donor_name=donor_name,
+            donor_email=donor_email or "",
+            is_anonymous=True,
+            consent_show_name=False,
+            message="",
+            receipt_wanted=True,
+            max_amount_fen=10**12,
+        )
+        donation = donations.create_donation(db.session, donor_user, command)
+        if donor_email is None:
+            donation.donor_email = None
+        if status != "pending":
+            donation.status = status
+        if status == "succeeded":
+            donation.succeeded_at = datetime.now(UTC)
+        for name, value in rest.items():
+            setattr(donation, name, value)
+        db.session.flush()
+        return donation
+
+
+class RefundFactory(Base):
+    """A refund row (what the refund services record beside the donation's own figures;
+    tests of the refund itself go through the services)."""
+
+    class Meta:
+        model = Refund
+
+    donation = factory.SubFactory(DonationFactory, status="succeeded")
+    amount_fen = 1000
+    reason = "捐赠人要求退款"
+
+
+class RecurringGiftFactory(Base):
+    """An active monthly gift's row (the Stripe side is tested through localstripe)."""
+
+    class Meta:
+        model = RecurringGift
+
+    campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.SelfAttribute("campaign.organization")
+    amount_fen = 5000
+    donor_name = "月捐人"
+    donor_email = factory.Sequence(lambda n: f"monthly{n}@example.org")
+    status = "active"
 
 
 def log_in(client, user: User, password: str = PASSWORD):  # type: ignore[no-untyped-def]
@@ -257,3 +314,21 @@ def open_verification_link(client, outbox):  # type: ignore[no-untyped-def]
     found = re.search(r"https?://[^/\s]+(/account/verify/\S+)", body)
     assert found, body
     return client.get(found.group(1))
+
+
+class GiftFactory(Base):
+    """A donation row as the payments code leaves it (only what the campaign pages read)."""
+
+    class Meta:
+        model = Donation
+
+    campaign = factory.SubFactory(CampaignFactory)
+    organization = factory.LazyAttribute(lambda o: o.campaign.organization)
+    amount_fen = 10_000
+    status = "succeeded"
+    channel = "online_card"
+    donor_name = "王小明"
+    donor_email = factory.Sequence(lambda n: f"donor{n}@example.org")
+    is_anonymous = False
+    consent_show_name = False
+    succeeded_at = factory.LazyFunction(lambda: datetime.now(UTC))
