@@ -125,8 +125,8 @@ def test_an_opened_account_follows_every_change_of_its_secrets(
     import pytest
 
     from charity.services import merchant_accounts
-    from tests.payments.conftest import connect
     from tests.support.factories import CampaignFactory
+    from tests.support.payments import connect
 
     account = connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
     first = merchant_accounts.merchant(account)
