@@ -325,7 +325,8 @@ def notify_url(site: str, merchant_: payments.Merchant) -> str:
 
 
 def people_to_tell(session: Session, organization_id: int) -> list[User]:
-    """The organization's owners and finance members (every change is mailed to them)."""
+    """The organization's current owners and finance members (every change is mailed to
+    them; a removed member is told nothing more)."""
     return list(
         session.scalars(
             sa.select(User)
@@ -333,6 +334,7 @@ def people_to_tell(session: Session, organization_id: int) -> list[User]:
             .where(
                 Membership.organization_id == organization_id,
                 Membership.role.in_(("owner", "finance")),
+                Membership.ended_at.is_(None),
             )
             .order_by(User.id)
         )
