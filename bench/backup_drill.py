@@ -34,6 +34,7 @@ from bench import run as bench_run
 from bench import webhook_events as events
 from bench.webhook import (
     SECRET,
+    deliver,
     flask_check,
     queue_drain_seconds,
     start_gunicorn,
@@ -47,8 +48,6 @@ DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/charity_backup_drill"
 
 
 def confirm(db_url: str, port: int, count: int) -> None:
-    from bench.fault_drill import deliver
-
     conn = psycopg.connect(events.psycopg_url(db_url))
     pending = events.create_pending(conn, count)
     conn.close()

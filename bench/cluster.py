@@ -29,6 +29,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 
 
@@ -326,8 +327,6 @@ class PgBouncer:
 
     def show(self, what: str) -> list[dict[str, object]]:
         """``SHOW <what>`` on pgbouncer's admin console (POOLS, STATS, ...)."""
-        import psycopg
-
         with psycopg.connect(
             host="127.0.0.1",
             port=self.port,

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import cProfile
 import json
 import os
+import pstats
 import signal
 import statistics
 import subprocess
@@ -32,29 +34,26 @@ import tempfile
 import time
 from pathlib import Path
 
+import psycopg
+from sqlalchemy import event as sa_event
+
+from bench import run as bench_run
+from bench import wallet_events, webhook_floor
+from bench import webhook as bench_webhook
+from bench import webhook_events as events
+from bench.webhook_floor import create_floor_tables
+from charity import create_app
+from charity.extensions import db
+from config import load_config
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
-    import cProfile
-    import pstats
-
-    import psycopg
-    from sqlalchemy import event as sa_event
-
-    from bench import wallet_events
-    from bench import webhook_events as we
-
     config = json.loads(Path(config_path).read_text())
-    from charity import create_app
-    from charity.extensions import db
-    from config import load_config
-
     app = create_app(load_config())
     os.environ["FLOOR_DATABASE_URL"] = os.environ["DATABASE_URL"]
-    from bench import webhook_floor
-
-    conn = psycopg.connect(we.psycopg_url(os.environ["DATABASE_URL"]))
+    conn = psycopg.connect(events.psycopg_url(os.environ["DATABASE_URL"]))
     keys = json.loads(Path(os.environ["FLOOR_WALLET_KEYS"]).read_text())
     signer = wallet_events.Signer(keys)
     account_ids = {k: int(v) for k, v in config["account_ids"].items()}
@@ -72,11 +71,11 @@ def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
         table = "floor_donations" if target == "floor" else "donations"
         if provider == "stripe":
             out = []
-            for item in we.create_pending(conn, count, table):
-                body = we.event_payload(item)
+            for item in events.create_pending(conn, count, table):
+                body = events.event_payload(item)
                 headers = {
                     "Content-Type": "application/json",
-                    "Stripe-Signature": we.sign(body, secret),
+                    "Stripe-Signature": events.sign(body, secret),
                 }
                 out.append(("/stripe/webhook", headers, body))
             return out
@@ -171,12 +170,6 @@ def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
 
 
 def main(argv: list[str]) -> int:
-    from bench import run as bench_run
-    from bench import wallet_events
-    from bench import webhook as bench_webhook
-    from bench import webhook_events as events
-    from bench.webhook_floor import create_floor_tables
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--db-url", default=os.environ.get("BENCH_DATABASE_URL", bench_run.DEFAULT_DB)
@@ -189,8 +182,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--cprofile", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args(argv)
-    import psycopg
-
     workdir = Path(tempfile.mkdtemp(prefix="charity-confirm-profile-"))
     args.port, args.workers, args.threads, args.worker_class = 0, None, None, None
     env = bench_run.bench_env(args, workdir)

@@ -28,7 +28,9 @@ import pyotp
 from flask_migrate import upgrade
 from sqlalchemy import event, insert
 
+from bench import http_pages, run
 from charity import create_app
+from charity.compliance.readmodels import dashboard as d
 from charity.extensions import db
 from charity.models import (
     Campaign,
@@ -257,7 +259,7 @@ def main(url: str | None) -> None:
     url = url or f"sqlite:///{tmp}/bench.sqlite3"
     reuse = os.environ.get("BENCH_REUSE") == "1"  # skip populating (same URL, run before)
     if url.startswith("postgresql") and not reuse:
-        from tests.support.dbutil import recreate_postgres_database
+        from tests.support.dbutil import recreate_postgres_database  # the test helpers: bench only
 
         recreate_postgres_database(url)
     app = create_app(TestingConfig(url, UPLOAD_DIR=tmp))
@@ -273,7 +275,7 @@ def main(url: str | None) -> None:
         print(f"populated in {time.perf_counter() - started:.1f}s on {db.engine.dialect.name}")
         statements: list[str] = []
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
-        import time_machine
+        import time_machine  # a test dependency, only for this bench
 
         with time_machine.travel(datetime(2026, 3, 1, 4, tzinfo=UTC)), app.test_client() as c:
             log_in(c)
@@ -316,8 +318,6 @@ def log_in(c) -> None:  # type: ignore[no-untyped-def]
 def write_results(
     dialect: str, median_ms: float, max_ms: float, statements: int, parts: dict[str, float]
 ) -> None:
-    from bench import http_pages, run
-
     load = os.getloadavg()
     verdict = "met" if median_ms < 1000 else "MISSED"
     section = "\n".join(
@@ -348,8 +348,6 @@ def write_results(
 
 
 def profile() -> dict[str, float]:
-    from charity.compliance.readmodels import dashboard as d
-
     parts: dict[str, float] = {}
     for name, call in [
         ("rates", lambda: d.compliance_rates(db.session, TODAY, None)),

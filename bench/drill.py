@@ -51,6 +51,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,6 +64,7 @@ from bench import webhook_events as events
 from bench.cluster import PgBouncer, Replica, free_port, wait_for_port
 from bench.fault_drill import count_checks
 from bench.webhook import SECRET, flask_check, queue_drain_seconds, start_stub
+from charity.auditlog import tiles
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -337,8 +339,6 @@ def deliver(base: str, payload: str) -> int:
 
 def redeliver(base: str, payloads: list[str], max_passes: int = 30) -> tuple[int, int]:
     """Every notification again, shuffled, 8 senders; what fails is sent again."""
-    from concurrent.futures import ThreadPoolExecutor
-
     todo = payloads[:]
     random.shuffle(todo)
     deliveries = 0
@@ -420,8 +420,6 @@ def wait_published(
 
 
 def compare_tiles_and_api(base: str, tiles_dir: Path, size: int) -> bool:
-    from charity.auditlog import tiles
-
     served = _get(f"{base}/api/v1/log/checkpoint").decode()
     if served != (tiles_dir / "checkpoint").read_text():
         return False
@@ -457,7 +455,7 @@ def run_drill(args: argparse.Namespace) -> tuple[bool, list[str]]:
     campaign_id, org_id, _account = events.bench_campaign(conn)
     conn.close()
 
-    import redis
+    import redis  # the drill's Redis steps only
 
     redis.Redis.from_url(args.redis_url).flushdb()
     haproxy = ensure_haproxy()
@@ -711,8 +709,8 @@ def receipts_sent(redis_url: str, expected: int, stall: float = 180) -> tuple[bo
     """Until the RQ worker has finished ``expected`` receipt jobs (and none failed), for as
     long as it makes progress: it fails only if no job finishes for ``stall`` seconds (one
     worker renders a PDF per receipt, slow on a loaded machine, but nothing may be lost)."""
-    import redis
-    from rq import Queue
+    import redis  # the drill's Redis steps only
+    from rq import Queue  # the drill's Redis steps only
 
     queue = Queue(
         os.environ.get("JOBS_QUEUE", "charity"), connection=redis.Redis.from_url(redis_url)

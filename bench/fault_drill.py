@@ -29,7 +29,6 @@ drill's result unless --no-backup). Exit status 0 only if every check passed.
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
 import random
 import signal
@@ -45,11 +44,13 @@ from pathlib import Path
 
 import psycopg
 
+from bench import backup_drill
 from bench import http_pages as bench_http
 from bench import run as bench_run
 from bench import webhook_events as events
 from bench.webhook import (
     SECRET,
+    deliver,
     flask_check,
     queue_drain_seconds,
     start_gunicorn,
@@ -67,24 +68,6 @@ def pg_restart_command() -> list[str]:
     if not versions:
         raise SystemExit("no /etc/postgresql/<version>: pass --no-pg-restart")
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
-
-
-def deliver(port: int, payload: str) -> int:
-    """One signed POST; the HTTP status, or 0 when the connection failed."""
-    try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request(
-            "POST",
-            "/stripe/webhook",
-            body=payload.encode(),
-            headers={"Content-Type": "application/json",
-                     "Stripe-Signature": events.sign(payload, SECRET)},
-        )  # fmt: skip
-        status = conn.getresponse().status
-        conn.close()
-        return status
-    except OSError:
-        return 0
 
 
 def burst(port: int, payloads: list[str], faults: list[tuple[float, str, object]]) -> Counter:
@@ -308,8 +291,6 @@ def main(argv: list[str]) -> int:
         ok, lines = run_drill(args, env, workdir)
         backup_ok, backup_lines = True, []
         if not args.no_backup:
-            from bench import backup_drill
-
             backup_ok, backup_lines = backup_drill.run_backup_drill(args.db_url, env, workdir)
     finally:
         stub.terminate()

@@ -14,8 +14,11 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 #: wrk's Lua ``done`` hook prints one JSON line we parse instead of wrk's prose.
 WRK_REPORT = """
@@ -154,10 +157,6 @@ def run_wrk(
 
 def scrape_app_seconds(base_url: str) -> dict[str, tuple[float, float]]:
     """{endpoint: (seconds, count)} summed over methods, from the app's /metrics."""
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
     with urllib.request.urlopen(base_url + "/metrics", timeout=60) as response:  # noqa: S310
         text = response.read().decode()
     totals: dict[str, list[float]] = {}
@@ -333,8 +332,6 @@ def write_section(doc: Path, marker: str, body: str, intro: str) -> None:
 
 
 def wait_for(url: str, timeout: float = 30) -> None:
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

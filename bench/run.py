@@ -31,6 +31,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from bench import http_pages as bench_http
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,8 +159,6 @@ def free_port() -> int:
 
 
 def recreate_database(url: str) -> None:
-    import sqlalchemy as sa
-
     target = sa.engine.make_url(url)
     admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

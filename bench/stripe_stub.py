@@ -19,6 +19,7 @@ import json
 import re
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 _INTENT = re.compile(r"^/v1/payment_intents/(pi_bench_(\d+)_(\d+))$")
 
@@ -64,8 +65,6 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """``POST /v1/payment_intents`` (the donate form's first call; bench/drill.py):
         the stateless intent for the donation named in its metadata, awaiting a card."""
-        from urllib.parse import parse_qs
-
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode())
         try:

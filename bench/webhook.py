@@ -39,11 +39,13 @@ from __future__ import annotations
 
 import argparse
 import base64
+import http.client
 import json
 import os
 import platform
 import resource
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -103,6 +105,24 @@ with app.app_context():
     session.commit()
     print(json.dumps({"event_id": event.id}))
 """
+
+
+def deliver(port: int, payload: str) -> int:
+    """One signed POST; the HTTP status, or 0 when the connection failed."""
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request(
+            "POST",
+            "/stripe/webhook",
+            body=payload.encode(),
+            headers={"Content-Type": "application/json",
+                     "Stripe-Signature": events.sign(payload, SECRET)},
+        )  # fmt: skip
+        status = conn.getresponse().status
+        conn.close()
+        return status
+    except OSError:
+        return 0
 
 
 def setup_matching(env: dict[str, str], conn: psycopg.Connection) -> int:
@@ -210,8 +230,6 @@ def start_gunicorn(env: dict[str, str], app: str, port: int, log: Path) -> subpr
 
 
 def wait_port(port: int, timeout: float = 30) -> None:
-    import socket
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with socket.socket() as sock:

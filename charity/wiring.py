@@ -13,6 +13,7 @@ from charity.compliance.obligations.refresh import refresh_on_event
 from charity.core import events
 from charity.core.events import PayloadBuilder, Subscriber
 from charity.models import Donation
+from charity.ops import receipt_mail
 from charity.payments import webhooks
 from charity.services import (
     campaigns,
@@ -29,6 +30,7 @@ from charity.services import (
     offline,
     organizations,
     projects,
+    receipts,
     recurring,
     refund_approvals,
     related_parties,
@@ -116,6 +118,9 @@ STRIPE_WEBHOOK_HANDLERS: dict[str, webhooks.Handler] = {
 #: the batching sequencer; a receipt links it).
 INDEX_COLUMNS = {"donation.succeeded": Donation.__table__.c.log_index}
 
+#: How the receipt mail job (charity.ops.receipt_mail) renders the PDF receipt.
+RECEIPT_PDF = receipt_mail.ReceiptPdf(receipts.render_receipt_pdf, receipts.ReceiptFontMissingError)
+
 
 def wire() -> None:
     """Register everything above (idempotent: tests build several apps)."""
@@ -126,3 +131,4 @@ def wire() -> None:
     webhooks.register_handlers(STRIPE_WEBHOOK_HANDLERS)
     for event_type, column in INDEX_COLUMNS.items():
         store.record_index_in(event_type, column)
+    receipt_mail.render_pdf_with(RECEIPT_PDF)

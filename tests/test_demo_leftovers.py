@@ -5,14 +5,17 @@ without being barred from filing campaigns (180 days overdue would bar it)."""
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from charity import ROOT
 from charity.core.clock import today_cst
 from charity.demo import load_demo_data
 from charity.models import Disbursement, Donation, Organization, RecurringGift, User
 from charity.models.disclosure import Obligation
+from charity.services import recurring
 
 
 def test_the_demo_has_evidence_a_monthly_gift_and_obligations_to_chase(app, db_session, client):
@@ -55,3 +58,35 @@ def test_the_demo_has_evidence_a_monthly_gift_and_obligations_to_chase(app, db_s
     assert all(d < 180 for late in by_org.values() for d in late)
     org = db_session.get(Organization, both[0])
     assert org.status == "verified" and org.province == "广东省"  # the demo regulator's
+
+
+#: What a month takes from its monthly gift (recurring.month_donation).
+FROM_THE_GIFT = (
+    "organization_id", "campaign_id", "amount_fen", "currency", "channel", "donor_user_id",
+    "donor_name", "donor_email", "is_anonymous", "consent_show_name", "message",
+    "stripe_account_id", "receipt_waived", "donor_uscc", "invoice_title", "recurring_gift_id",
+)  # fmt: skip
+
+
+def test_the_demo_months_come_from_the_services_constructor(app, db_session):
+    """The demo's paid months are built by recurring.month_donation, the constructor a
+    paid Stripe invoice goes through: no hand-built Donation in charity/demo/monthly.py."""
+    source = (ROOT / "charity" / "demo" / "monthly.py").read_text(encoding="utf-8")
+    built = [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Donation"
+    ]
+    assert built == []
+    list(load_demo_data())
+    donor = db_session.scalar(sa.select(User).where(User.email == "donor@demo.charity"))
+    gift = db_session.scalar(
+        sa.select(RecurringGift).where(RecurringGift.donor_user_id == donor.id)
+    )
+    months = db_session.scalars(sa.select(Donation).where(Donation.recurring_gift_id == gift.id))
+    for month in months:
+        expected = recurring.month_donation(gift, month.stripe_invoice_id)
+        assert {f: getattr(month, f) for f in FROM_THE_GIFT} == {
+            f: getattr(expected, f) for f in FROM_THE_GIFT
+        }
+        assert month.status == "succeeded" and month.succeeded_at is not None

@@ -21,6 +21,7 @@ own), in this order:
 
 from __future__ import annotations
 
+import base64
 import os
 import tempfile
 import urllib.error
@@ -89,7 +90,7 @@ class S3Storage:
     each with its Content-Type and Cache-Control (``pip install 'charity[s3]'``)."""
 
     def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None) -> None:
-        import boto3
+        import boto3  # heavy (about 30 MB), and only when the log is published to S3
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
@@ -195,8 +196,6 @@ def _post(submission: Submission, timeout: float) -> Answer:
 
 
 def request_body(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
-    import base64
-
     lines = [f"old {old_size}", *(base64.b64encode(node).decode() for node in proof)]
     return ("\n".join(lines) + "\n\n" + note).encode("utf-8")
 

@@ -26,14 +26,19 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from charity import payments
+from charity.blueprints import wallet_pay
+from charity.blueprints.donor import start_monthly
 from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
-from charity.models import Campaign, Donation, Organization, utcnow
+from charity.models import Campaign, Donation, Organization, Team, utcnow
 from charity.ops import receipt_mail
 from charity.services import donations, official_receipts, receipts, refund_approvals
+from charity.services.givingdays import team_for_gift
+from charity.services.merchant_accounts import providers_of
+from charity.services.wallet_payments import current_order, leave_wallet, refresh_wallet_payment
 from charity.web import ratelimits
 from charity.web.forms import BaseForm, YuanField, show_error
 
@@ -145,8 +150,6 @@ METHOD_LABELS = {"wechatpay": _l("WeChat Pay"), "alipay": _l("Alipay"), "stripe"
 
 def method_choices(form: DonateForm, organization: Organization) -> None:
     """Offer the organization's providers, wallets first, the first one chosen."""
-    from charity.services.merchant_accounts import providers_of
-
     offered = providers_of(db.session, organization)
     form.method.choices = [SelectChoice(name, METHOD_LABELS[name]) for name in offered]
     if offered and form.method.data not in offered:
@@ -212,8 +215,6 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # monthly gifts
-            from charity.blueprints.donor import start_monthly
-
             return start_monthly(form, command, actor)
         try:
             donation = donations.create_donation(db.session, actor, command)
@@ -234,9 +235,6 @@ def _team_param() -> int | None:
 
 
 def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
-    from charity.models import Team
-    from charity.services.givingdays import team_for_gift
-
     team_id = team_for_gift(db.session, _team_param(), campaign_id)
     return db.session.get(Team, team_id) if team_id is not None else None
 
@@ -249,9 +247,7 @@ def start_payment(donation: Donation, method: str | None = "stripe"):  # type: i
     failure must not lose it."""
     uow.commit_now()
     if method in ("wechatpay", "alipay"):
-        from charity.blueprints.wallet_pay import start
-
-        return start(donation, method)
+        return wallet_pay.start(donation, method)
     try:
         donations.ensure_payment_intent(db.session, donation.id)
     except donations.DonationError as exc:  # the campaign was suspended meanwhile
@@ -273,8 +269,6 @@ def pay(token: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("donations.show", token=token))
     try:
         if donation.payment_provider in ("wechatpay", "alipay"):  # the donor switched to a card
-            from charity.services.wallet_payments import leave_wallet
-
             leave_wallet(db.session, donation.id, utcnow())
             # Leaving the wallet (the order closed, or found paid) stands even if the card
             # step below cannot start: the documented exception (docs/architecture.md).
@@ -347,8 +341,6 @@ def show(token: str):  # type: ignore[no-untyped-def]
         if donation.status != "pending" or not ratelimits.provider_lookup_allowed(token):
             pass  # settled, or asked the provider moments ago: show what is recorded
         elif donation.payment_provider in ("wechatpay", "alipay"):
-            from charity.services.wallet_payments import refresh_wallet_payment
-
             refresh_wallet_payment(db.session, donation, utcnow())
         else:
             donations.refresh_donation(db.session, donation)
@@ -381,15 +373,11 @@ def _pending_context(donation: Donation) -> dict:
     """For a gift not paid yet: the ways to (re)start paying, and the open order."""
     if donation.status != "pending":
         return {}
-    from charity.blueprints.wallet_pay import StartForm
-    from charity.services.merchant_accounts import providers_of
-    from charity.services.wallet_payments import current_order
-
     order = current_order(db.session, donation)
     return {
         "offered": providers_of(db.session, donation.organization),
         "method_labels": METHOD_LABELS,
-        "start_form": StartForm(),
+        "start_form": wallet_pay.StartForm(),
         "open_order": order if order is not None and order.status == "open" else None,
     }
 

@@ -30,6 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from charity.core import uow
+from charity.core.clock import today_cst
 from charity.core.permissions import admin_required, require_login, require_org_role, role_in_org
 from charity.extensions import db
 from charity.models import (
@@ -566,8 +567,6 @@ def campaign_team_board(campaign_id: int) -> list:
 @bp.app_template_global()
 def campaign_giving_days(campaign_id: int) -> list:
     """The giving days (on now) a campaign takes part in, for a link on its page."""
-    from charity.core.clock import today_cst
-
     today = today_cst()
     return list(
         db.session.scalars(

@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 
 from charity.extensions import csrf, db, limiter
 from charity.ops import metrics
+from charity.ops.jobs import redis_connection
 from charity.web import replicas
 
 bp = Blueprint("ops", __name__)
@@ -26,8 +27,6 @@ def check_database() -> None:
 
 
 def check_redis() -> None:
-    from charity.ops.jobs import redis_connection
-
     connection = redis_connection()
     if connection is not None:
         connection.ping()

@@ -12,7 +12,6 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 
 from charity.blueprints.orgs_forms import (
-    ORG_TYPE_LABELS,
     ROLE_LABELS,
     STATUS_LABELS,
     ApplicationForm,
@@ -32,8 +31,11 @@ from charity.models import Organization
 from charity.ops.mail import Mail, queue_mail
 from charity.services import organizations as service
 from charity.services import payout_changes
+from charity.services import related_parties as rp
+from charity.services.merchant_accounts import can_receive_online
 from charity.web import links, ratelimits
 from charity.web.forms import BaseForm, show_error
+from charity.web.labels import ORG_TYPE_LABELS
 
 bp = Blueprint("orgs", __name__)
 
@@ -137,8 +139,6 @@ def manage(org_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, *MEMBER_ROLES)
     role = role_in_org(current_user, org_id)
-    from charity.services.donations import can_receive_online
-
     return render_template(
         "orgs/manage.html",
         org=organization,
@@ -259,8 +259,6 @@ class ListFilingForm(BaseForm):
 def related_parties(org_id: int):  # type: ignore[no-untyped-def]
     """MCA Order 81 arts. 14–15: the related-party list (a gift from a listed party starts
     the 30-day related-party disclosure) and its yearly filing with the authority."""
-    from charity.services import related_parties as rp
-
     organization = _organization(org_id)
     require_org_role(org_id, *rp.ROLES)
     form, filing_form = RelatedPartyForm(prefix="party"), ListFilingForm(prefix="filing")

@@ -22,12 +22,8 @@ from wtforms.validators import (
 from charity.core import regions
 from charity.services import organizations as service
 from charity.web.forms import BaseForm
+from charity.web.labels import ORG_TYPE_LABELS
 
-ORG_TYPE_LABELS = {
-    "social_group": _l("Social group"),
-    "social_service": _l("Social service institution"),
-    "foundation": _l("Foundation"),
-}
 ROLE_LABELS = {"owner": _l("Owner"), "finance": _l("Finance"), "editor": _l("Editor")}
 STATUS_LABELS = {
     "pending": _l("Pending review"),

@@ -28,7 +28,7 @@ from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Organization, PayoutChange
 from charity.ops.mail import Mail, queue_mail
-from charity.services import merchant_accounts, parking, payout_changes
+from charity.services import merchant_accounts, parking, payout_changes, reconciliation
 from charity.web import links
 from charity.web.forms import BaseForm, show_error
 from charity.web.templating import format_datetime_cst
@@ -89,8 +89,6 @@ def _organization(org_id: int) -> Organization:
 def overview(org_id: int):  # type: ignore[no-untyped-def]
     organization = _organization(org_id)
     require_org_role(org_id, *FINANCE_ROLES)
-    from charity.services import reconciliation
-
     accounts = {
         name: merchant_accounts.account_for(db.session, org_id, name)
         for name in ("wechatpay", "alipay")

@@ -24,7 +24,7 @@ from flask_login import current_user
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
-from charity.blueprints.orgs_forms import ORG_TYPE_LABELS, is_english
+from charity.blueprints.orgs_forms import is_english
 from charity.compliance.presentation.charts import bar_chart
 from charity.compliance.readmodels.dashboard import (
     TABLES,
@@ -44,6 +44,7 @@ from charity.services import organizations as org_service
 from charity.web import table_words
 from charity.web.exports import csv_bytes, write_xlsx
 from charity.web.forms import BaseForm, show_error
+from charity.web.labels import ORG_TYPE_LABELS
 
 bp = Blueprint("regulator", __name__)
 LIST_LIMIT = 100

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from charity.auditlog import checkpoint, integrity, publish, store
 from charity.core import uow
@@ -51,11 +55,6 @@ def sequencer(once: bool, batch: int, idle: float, every: float) -> None:
     the tree in batches and sign the new head's checkpoint, one head lock and one commit
     per batch. Several may run (they take turns on the head lock); one is enough. Stops
     cleanly on SIGTERM/SIGINT."""
-    import signal
-    import time
-
-    from sqlalchemy.exc import OperationalError
-
     stopping: list[int] = []
 
     def stop(signum: int, _frame: object) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from charity.demo import load_demo_data
+
 
 @click.group()
 def demo() -> None:
@@ -15,7 +17,5 @@ def demo() -> None:
 @with_appcontext
 def load() -> None:
     """Load demo data unless it is already there; print the logins."""
-    from charity.demo import load_demo_data
-
     for line in load_demo_data():
         click.echo(line)

@@ -8,6 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from charity.ops import jobs as job_queue
+from charity.ops.logs import build_handler, secret_values
+
 
 @click.group()
 def jobs() -> None:
@@ -25,10 +28,7 @@ def jobs() -> None:
 @with_appcontext
 def worker(burst: bool, simple: bool, queues: tuple[str, ...]) -> None:
     """Run jobs until stopped (SIGTERM finishes the current job first)."""
-    from rq import SimpleWorker, Worker
-
-    from charity.ops import jobs as job_queue
-    from charity.ops.logs import build_handler, secret_values
+    from rq import SimpleWorker, Worker  # rq (about 20 MB) only in the worker process
 
     connection = job_queue.redis_connection()
     if connection is None:

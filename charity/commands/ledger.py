@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from charity.extensions import db
+from charity.models import utcnow
 from charity.services.allocation import check_allocations
 from charity.services.disbursements import check_disbursements
 from charity.services.ledger import check_books
+from charity.services.parking import check_parked
+from charity.services.reconciliation import check_reconciled
 
 
 @click.group()
@@ -22,12 +26,6 @@ def check() -> None:
     """Exit non-zero, naming each mismatch, unless every check passes."""
     problems, notes = check_books(db.session)
     # parked provider events and days not reconciled with the providers
-    from flask import current_app
-
-    from charity.models import utcnow
-    from charity.services.parking import check_parked
-    from charity.services.reconciliation import check_reconciled
-
     config = current_app.config
     parked_problems, parked_notes = check_parked(
         db.session, utcnow(), config["PARKED_EVENT_GRACE_HOURS"]

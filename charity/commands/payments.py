@@ -16,13 +16,15 @@ from __future__ import annotations
 from datetime import date
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from charity.core import uow
+from charity.demo.payments import connect_simulators as connect
 from charity.extensions import db
 from charity.models import MerchantAccount, utcnow
 from charity.payments import vault
-from charity.services import reconciliation, wallet_payments
+from charity.services import payout_changes, reconciliation, wallet_payments
 
 
 @click.group()
@@ -96,8 +98,6 @@ def close_expired() -> None:
 def apply_payout_changes() -> None:
     """Apply the receiving-account changes whose waiting time has passed (schedule it every
     few minutes; safe to run any number of times)."""
-    from charity.services import payout_changes
-
     applied = payout_changes.apply_due_changes(db.session)
     uow.commit()
     for change in applied:
@@ -108,10 +108,6 @@ def apply_payout_changes() -> None:
 @with_appcontext
 def connect_simulators() -> None:
     """Development: accounts at the local simulators for the verified demo organizations."""
-    from flask import current_app
-
-    from charity.demo.payments import connect_simulators as connect
-
     wechatpay = current_app.config.get("WECHATPAY_API_BASE") or ""
     alipay = (current_app.config.get("ALIPAY_GATEWAY") or "").removesuffix("/gateway.do")
     local = ("http://127.0.0.1:", "http://localhost:")

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import abort, make_response, render_template
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from charity.extensions import login_manager
-from charity.models import User
+
+if TYPE_CHECKING:
+    from charity.models import User
 
 
 def require_login() -> None:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 
 #: session.info key holding the engine the current request reads from (None: the primary).
@@ -237,3 +238,12 @@ class ReplicaPool:
     def dispose(self) -> None:
         for replica in self.replicas:
             replica.engine.dispose()
+
+
+#: Where the app keeps its pool (charity.web.replicas.init_app puts it there).
+POOL_EXTENSION = "charity.replicas"
+
+
+def pool(app: Flask | None = None) -> ReplicaPool | None:
+    """The app's read-replica pool, or None when it has no replicas."""
+    return (app or current_app).extensions.get(POOL_EXTENSION)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from importlib import import_module
+
+from sqlalchemy import select
 
 from charity.core import uow
 from charity.extensions import db
 from charity.models import User
 from charity.models.base import utcnow
-from charity.services import accounts
+from charity.services import accounts, two_factor
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the demo on purpose
 
@@ -79,10 +82,6 @@ LOADERS: list[str] = [
 
 def enrol_staff() -> list[str]:
     """Last: every demo account whose role needs two-factor gets the printed demo key."""
-    from sqlalchemy import select
-
-    from charity.services import two_factor
-
     for user in db.session.scalars(select(User).where(User.totp_enabled_at.is_(None))):
         if two_factor.required_for(user, db.session):
             make_approver(user)
@@ -90,8 +89,6 @@ def enrol_staff() -> list[str]:
 
 
 def load_demo_data() -> Iterator[str]:
-    from importlib import import_module
-
     lines: list[str] = []
     for spec in LOADERS:
         module_name, attribute = spec.split(":")

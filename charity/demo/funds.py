@@ -51,7 +51,7 @@ def evidence_pdf() -> bytes:
     """A one-page delivery note and invoice summary with real content (issue 17 point 1:
     the demo's evidence was a blank page), in Chinese with the receipts' CJK font; the blank
     stand-in only where no CJK font is installed."""
-    from fpdf import FPDF
+    from fpdf import FPDF  # fpdf2 is heavy (about 40 MB): loaded only to draw a PDF
 
     try:
         font = receipts.find_cjk_font(current_app.config.get("RECEIPT_FONT_PATH"))
@@ -72,7 +72,7 @@ def evidence_pdf() -> bytes:
         pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(3)
     widths = (80, 30, 30, 40)
-    from fpdf.fonts import FontFace
+    from fpdf.fonts import FontFace  # fpdf2 only to draw a PDF (as above)
 
     with pdf.table(
         col_widths=widths,

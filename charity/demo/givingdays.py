@@ -16,7 +16,7 @@ from charity import payments
 from charity.core.clock import today_cst
 from charity.demo.orgs import demo_uscc
 from charity.extensions import db
-from charity.models import Campaign, GivingDay, Organization, User
+from charity.models import Campaign, GivingDay, Membership, Organization, User
 from charity.services import donations, givingdays
 
 EVENT_NAME = "6·30 广东扶贫济困日"
@@ -151,8 +151,6 @@ def load_givingday() -> list[str]:
 
 
 def _member(organization_id: int, role: str) -> User | None:
-    from charity.models import Membership
-
     return db.session.scalar(
         select(User)
         .join(Membership, Membership.user_id == User.id)

@@ -12,13 +12,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from charity.auditlog.canonical import donor_commitment, new_salt
 from charity.core.clock import CST, today_cst
 from charity.core.events import record_event
 from charity.extensions import db
 from charity.models import Campaign, Donation, RecurringGift, User
-from charity.services import ledger, receipts
-from charity.services.donations import donor_data, log_index_of
+from charity.services import ledger, receipts, recurring
+from charity.services.donations import log_index_of
 
 DONOR_EMAIL = "donor@demo.charity"
 MONTHLY_FEN = 5_000
@@ -26,31 +25,14 @@ MESSAGE = "每月一点心意，希望孩子们吃得饱。"
 
 
 def _month(gift: RecurringGift, when: datetime, n: int) -> Donation:
-    salt = new_salt()
-    donation = Donation(
-        organization_id=gift.organization_id,
-        campaign_id=gift.campaign_id,
-        amount_fen=gift.amount_fen,
-        channel="recurring",
-        status="succeeded",
-        succeeded_at=when,
-        donor_user_id=gift.donor_user_id,
-        donor_name=gift.donor_name,
-        donor_email=gift.donor_email,
-        is_anonymous=gift.is_anonymous,
-        consent_show_name=gift.consent_show_name,
-        message=gift.message,
-        commitment_salt=salt,
-        donor_commitment=donor_commitment(
-            salt, donor_data(gift.donor_name or "", gift.donor_email or "")
-        ),
-        stripe_account_id=gift.stripe_account_id,
-        recurring_gift_id=gift.id,
-        stripe_invoice_id=f"in_demo_monthly_{gift.id}_{n}",
-    )
+    """One paid month, built by the service's own constructor (recurring.month_donation),
+    then succeeded as a paid invoice leaves it, dated ``when``."""
+    donation = recurring.month_donation(gift, f"in_demo_monthly_{gift.id}_{n}")
+    donation.status, donation.succeeded_at = "succeeded", when
     db.session.add(donation)
     db.session.flush()
-    receipts.assign_receipt_number(db.session, donation, when)
+    if not donation.receipt_waived:
+        receipts.assign_receipt_number(db.session, donation, when)
     ledger.post_donation(db.session, donation, created_at=when)
     results = record_event(db.session, "donation.succeeded", subject_id=donation.id)
     donation.log_index = log_index_of(results)

@@ -15,6 +15,7 @@ from charity.core.events import record_event
 from charity.demo import DEMO_MEMBERSHIP_AGE, ensure_user, make_approver
 from charity.extensions import db
 from charity.models import Membership, Organization, utcnow
+from charity.services.accounts import find_user_by_email
 
 
 def demo_uscc(prefix: str) -> str:
@@ -209,8 +210,6 @@ def _build(spec: DemoOrg, code: str, admin_id: int | None) -> Organization:
 
 
 def load_organizations() -> list[str]:
-    from charity.services.accounts import find_user_by_email
-
     admin = find_user_by_email(db.session, "admin@demo.charity")
     lines = []
     for spec in DEMO_ORGS:

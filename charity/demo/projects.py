@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from charity.compliance.rules.dates import add_months
 from charity.core.clock import today_cst
+from charity.demo.orgs import DEMO_ORGS, demo_uscc
 from charity.extensions import db
 from charity.models import Campaign, CharitableProject, Organization, User
 from charity.services import projects as service
@@ -20,8 +21,6 @@ DEMO_PROJECT_TITLE = "北京街道长者助餐示范项目（演示）"
 def load_projects() -> list[str]:
     """Idempotent: one project of 广州市越秀区慈善会, started three months before next
     week and planned for a year, so its first progress report is due soon."""
-    from charity.demo.orgs import DEMO_ORGS, demo_uscc
-
     spec = next(org for org in DEMO_ORGS if org.key == DEMO_PROJECT_ORG)
     org = db.session.scalar(
         select(Organization).where(Organization.uscc == demo_uscc(spec.uscc_prefix))

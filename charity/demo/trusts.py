@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
+from charity.compliance.rules import law as rules
 from charity.core.clock import today_cst
+from charity.demo.orgs import DEMO_ORGS, demo_uscc
 from charity.extensions import db
-from charity.models import CharitableTrust, Organization, User
+from charity.models import CharitableTrust, Membership, Organization, User
 from charity.services import trusts as service
+from charity.services.disclosures import PublishDisclosure, publish_disclosure
 
 
 def _org(key: str) -> int | None:
-    from charity.demo.orgs import DEMO_ORGS, demo_uscc
-
     spec = next(org for org in DEMO_ORGS if org.key == key)
     org = db.session.scalar(
         select(Organization).where(Organization.uscc == demo_uscc(spec.uscc_prefix))
@@ -85,12 +87,6 @@ def load_trusts() -> list[str]:
 def _publish_trust_reports(trust: CharitableTrust, today: date) -> None:
     """The trustee has published its yearly report (MCA Order 81 art. 12) for every
     past year of the trust, so the demo charity owes none and may file campaigns."""
-    from flask import current_app
-
-    from charity.compliance.rules import law as rules
-    from charity.models import Membership
-    from charity.services.disclosures import PublishDisclosure, publish_disclosure
-
     owner = db.session.scalar(
         select(User)
         .join(Membership, Membership.user_id == User.id)

@@ -142,8 +142,3 @@ class AuditCosignature(db.Model):
     #: The witness's own time in the cosignature (POSIX seconds).
     signed_at: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-
-
-# Subscribe the log to charity.core.events.record_event whenever the models are loaded (the
-# app, the CLI and Alembic all load them). Imported last: the store needs the classes.
-from charity.auditlog import store as _store  # noqa: E402, F401

@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from charity.core.clock import cst_date
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.image import Image
@@ -161,8 +162,6 @@ class Campaign(TimestampMixin, db.Model):
         if self.project_end_date is not None:
             return self.project_end_date
         if self.closed_at is not None:
-            from charity.core.clock import cst_date
-
             return min(self.end_date, cst_date(self.closed_at))
         return self.end_date
 

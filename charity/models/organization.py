@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models.base import TimestampMixin, UTCDateTime
 from charity.models.statuses import status_guard
@@ -94,8 +95,6 @@ class Organization(TimestampMixin, db.Model):
     def has_qualification(self) -> bool:
         """Holds a public fundraising qualification (公开募捐资格) today (CST): it has a
         certificate and has not lost it."""
-        from charity.core.clock import today_cst
-
         return self.qualified_on(today_cst())
 
     def qualified_on(self, day: date) -> bool:

@@ -25,12 +25,15 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app, has_app_context
+from redis.exceptions import RedisError
 
 from charity.core.uow import unit_of_work
+from charity.extensions import db
+from charity.ops.mail import MAIL_DISPATCH_KEY, send_mail
 
 if TYPE_CHECKING:
     from redis import Redis
-    from rq import Queue
+    from rq import Queue  # only with a job queue: callers never import RQ
 
 log = logging.getLogger("charity.ops.jobs")
 _REDIS_KEY = "charity.redis"
@@ -64,7 +67,7 @@ def redis_connection(app: Flask | None = None) -> Redis | None:
     if not url:
         return None
     if _REDIS_KEY not in app.extensions:
-        from redis import Redis
+        from redis import Redis  # redis and rq load only when a job queue is configured
 
         timeout = float(app.config.get("HEALTH_TIMEOUT_SECONDS", 2))
         app.extensions[_REDIS_KEY] = Redis.from_url(
@@ -77,7 +80,7 @@ def rq_queue(name: str | None = None) -> Queue | None:
     connection = redis_connection()
     if connection is None:
         return None
-    from rq import Queue
+    from rq import Queue  # only with a job queue: callers never import RQ
 
     return Queue(name or current_app.config["JOBS_QUEUE"], connection=connection)
 
@@ -88,7 +91,7 @@ def enqueue(func_path: str, *args: Any, retry: Retry | None = None, **kwargs: An
     if queue is None:
         run_inline(func_path, args, kwargs, retry)
         return None
-    from rq import Retry as RQRetry
+    from rq import Retry as RQRetry  # only with a job queue
 
     rq_retry = None
     if retry and retry.attempts > 1:
@@ -136,8 +139,10 @@ def worker_app() -> Flask:
     """The app a plain ``rq worker`` uses (``flask jobs worker`` already has one)."""
     global _worker_app
     if _worker_app is None:
+        # A plain `rq worker` has no app: it builds one (the app factory sits above every
+        # layer, so this is the one upward import; flask jobs worker never gets here).
         from charity import create_app
-        from config import load_config
+        from config import load_config  # (with create_app, for the plain rq worker)
 
         _worker_app = create_app(load_config())
     return _worker_app
@@ -147,18 +152,12 @@ def _forget_inherited_connections() -> None:
     """In a forked work horse, drop the parent's pooled DB connections without closing them."""
     global _engine_pid
     if os.getpid() != _engine_pid:
-        from charity.extensions import db
-
         db.engine.dispose(close=False)
         _engine_pid = os.getpid()
 
 
 def dispatch_mail(mail: Any) -> None:
     """charity.ops.mail's dispatch hook when a queue is configured; inline if Redis is down."""
-    from redis.exceptions import RedisError
-
-    from charity.ops.mail import send_mail
-
     try:
         enqueue("charity.ops.mail.send_mail", mail, retry=MAIL_RETRY)
     except RedisError:
@@ -167,7 +166,5 @@ def dispatch_mail(mail: Any) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from charity.ops.mail import MAIL_DISPATCH_KEY
-
     if app.config.get("REDIS_URL"):
         app.extensions[MAIL_DISPATCH_KEY] = dispatch_mail

@@ -24,8 +24,10 @@ from datetime import UTC, datetime
 from typing import IO
 
 from flask import Flask, Response, g, has_request_context, request
+from flask.logging import default_handler
 
 from charity.core.notifications import is_notification
+from config import SECRET_CONFIG_KEYS
 
 #: Shapes of secrets that must never reach a log, whatever config they came from.
 SECRET_PATTERNS = (
@@ -139,15 +141,11 @@ def build_handler(
 
 
 def secret_values(config: dict) -> list[str]:
-    from config import SECRET_CONFIG_KEYS
-
     return [str(config[key]) for key in SECRET_CONFIG_KEYS if config.get(key)]
 
 
 def configure_logging(app: Flask) -> logging.Handler:
     """Our handler on the ``charity`` logger (app.logger), replacing any earlier one."""
-    from flask.logging import default_handler
-
     logger = logging.getLogger("charity")
     for old in [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]:
         logger.removeHandler(old)

@@ -35,6 +35,11 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from charity.core import replicas
+from charity.extensions import db
+from charity.models import AuditQueued
+from charity.ops import jobs
+
 REQUESTS = Counter(
     "charity_http_requests",
     "HTTP requests handled, by endpoint (Flask endpoint name), method and status.",
@@ -112,8 +117,6 @@ def _cached(key: str, compute: Callable[[], Any]) -> Any:
 
 def _count_log_table() -> int | None:
     """The audit log's size: its head row if there is one, else a count; None without a log."""
-    from charity.extensions import db
-
     head = current_app.config.get("AUDITLOG_HEAD_TABLE", "auditlog_head")
     table = current_app.config.get("AUDITLOG_TABLE", "auditlog_entries")
     inspector = sa.inspect(db.engine)
@@ -133,9 +136,6 @@ def _count_log_table() -> int | None:
 def _log_queue() -> tuple[int, float] | None:
     """(entries waiting for the log sequencer, age in seconds of the oldest), or None
     when there is no queue table. A growing age means no sequencer is running."""
-    from charity.extensions import db
-    from charity.models import AuditQueued
-
     if not sa.inspect(db.engine).has_table(AuditQueued.__tablename__):
         return None
     with db.engine.connect() as connection:  # min() keeps the column's type: aware UTC
@@ -149,8 +149,6 @@ def _log_queue() -> tuple[int, float] | None:
 
 def _queue_depths() -> dict[str, tuple[int, int]]:
     """{queue name: (waiting jobs, failed jobs)} from RQ, or {} when jobs run in-process."""
-    from charity.ops import jobs
-
     queue = jobs.rq_queue()
     if queue is None:
         return {}
@@ -159,8 +157,6 @@ def _queue_depths() -> dict[str, tuple[int, int]]:
 
 def _replica_gauges() -> Iterator[GaugeMetricFamily]:
     """The read-replica pool as this process last checked it (charity.core.replicas)."""
-    from charity.web import replicas
-
     pool = replicas.pool()
     if pool is None:
         return

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from charity.payments import declines
+from charity.payments.alipay import AlipayProvider
 from charity.payments.base import (
     CardDeclinedError,
     Checkout,
@@ -30,6 +32,7 @@ from charity.payments.base import (
     WebhookSignatureError,
 )
 from charity.payments.stripe import (
+    StripeProvider,
     cancel_payment_intent,
     confirm_payment_intent,
     construct_webhook_event,
@@ -42,6 +45,7 @@ from charity.payments.stripe import (
     setup_intent_card,
     setup_intent_payment_method,
 )
+from charity.payments.wechatpay import WeChatPayProvider
 
 __all__ = [
     "CardDeclinedError",
@@ -79,11 +83,9 @@ EXTENSION = "charity.payments"
 
 
 def init_app(app: Flask) -> None:
-    """Register the three providers (called from create_app)."""
-    from charity.payments.alipay import AlipayProvider
-    from charity.payments.stripe import StripeProvider
-    from charity.payments.wechatpay import WeChatPayProvider
-
+    """Register the three providers, and the card form's words for templates (called from
+    create_app)."""
+    app.jinja_env.globals["card_form_language"] = declines.card_form_language
     app.extensions[EXTENSION] = {
         p.name: p for p in (StripeProvider(), WeChatPayProvider(), AlipayProvider())
     }

@@ -8,6 +8,8 @@ catalog (``browser_messages``), so the card form speaks the page's language too.
 
 from __future__ import annotations
 
+from flask_babel import get_locale, gettext
+
 from charity.web.i18n import N_
 
 GENERIC = N_("Your bank declined the card.")
@@ -79,3 +81,13 @@ def known_messages() -> set[str]:
 def browser_messages(translate) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The catalog translated for the card form's Stripe.js errors (code -> text)."""
     return {code: translate(message) for code, message in MESSAGES.items()}
+
+
+def card_form_language() -> dict[str, object]:
+    """Stripe.js's locale and our decline texts for the card form (static/js/donate.js);
+    a template global (charity.payments.init_app)."""
+    locale = get_locale()
+    return {
+        "locale": "zh" if locale is not None and locale.language == "zh" else "en",
+        "messages": {**browser_messages(gettext), "": gettext(GENERIC)},
+    }

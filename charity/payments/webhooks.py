@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.core.db import dialect_insert
-from charity.models import Donation, ProviderEvent
-from charity.services import donations
+from charity.models import Donation, Organization, ProviderEvent
+from charity.services import donations, parking
 
 REFUND_EVENTS = ("charge.refunded", "refund.updated", "charge.refund.updated", "refund.created")
 
@@ -121,9 +121,6 @@ def apply_event(session: Session, event: Mapping[str, Any]) -> Applied | None:
 
 def _park_mismatch(session: Session, event: Mapping[str, Any], reason: str) -> None:
     """An event that can never apply by itself: kept for a finance member."""
-    from charity.models import Organization
-    from charity.services import parking
-
     account = event.get("account")
     obj = (event.get("data") or {}).get("object") or {}
     organization_id = (

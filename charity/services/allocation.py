@@ -31,6 +31,7 @@ from charity.models import (
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
+    MatchRelease,
     SpendingAllocation,
 )
 from charity.services.pools import Pool
@@ -148,8 +149,6 @@ def pool_movements(session: Session, pool: Pool) -> tuple[list[Source], list[Use
         Source(f"donation:{d}", times[d], amount, refunds[d], d) for d, amount in gifts.items()
     ]
     if released:  # release keys name the release; the match is what the source is
-        from charity.models import MatchRelease
-
         owner = dict(
             session.execute(
                 sa.select(MatchRelease.id, MatchRelease.match_id).where(

@@ -18,20 +18,23 @@ fields that never change after the event.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, object_session
 
+from charity.compliance.rules.dates import period_end  # Civil Code art. 203
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role
 from charity.models import Campaign, CampaignUpdate, Organization, User
 from charity.models.campaign import CAUSES, PLAN_FIELDS
+from charity.models.disclosure import Obligation
 from charity.services import donor_updates, suspensions
 
 #: CL 24, MCA Order 74 art. 11: filing at least this many days before the start.
@@ -108,11 +111,6 @@ def long_overdue_refusal(organization: Organization) -> Any | None:
     """Issue 16 point 15: an organization whose oldest unfulfilled obligation has been
     overdue for longer than OVERDUE_FILING_BLOCK_DAYS files no new campaign until it
     catches up (publishes it, even late)."""
-    from flask import current_app, has_app_context
-    from sqlalchemy.orm import object_session
-
-    from charity.models.disclosure import Obligation
-
     days = int(current_app.config.get("OVERDUE_FILING_BLOCK_DAYS", 180)) if has_app_context() else 0
     session = object_session(organization)
     if days <= 0 or session is None or organization.id is None:
@@ -170,8 +168,6 @@ class CampaignPlan:
     project_end_date: date | None = None
 
     def normalized(self) -> CampaignPlan:
-        from dataclasses import replace
-
         return replace(
             self,
             filing_number=self.filing_number.strip().upper(),
@@ -214,8 +210,6 @@ def _date_errors(plan: CampaignPlan, today: date) -> list[tuple[str | None, Any]
 
 def _filing_lead_errors(plan: CampaignPlan) -> list[tuple[str | None, Any]]:
     if plan.is_emergency:
-        from charity.compliance.rules.dates import period_end  # Civil Code art. 203
-
         latest = period_end(plan.start_date + timedelta(days=EMERGENCY_FILING_GRACE_DAYS))
         if plan.filing_date > latest:
             message = _l(

@@ -21,9 +21,18 @@ from sqlalchemy.orm import Session
 
 from charity.core.errors import DomainError
 from charity.core.events import record_event
-from charity.models import Campaign, Disbursement, Fund, Organization, User
+from charity.models import (
+    Campaign,
+    Disbursement,
+    Fund,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Organization,
+    User,
+)
 from charity.models.disbursement import BENEFICIARY_KINDS, PURPOSE_CATEGORIES
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
 from charity.services.pools import (
     Pool,
     available_fen,
@@ -125,6 +134,7 @@ def request_disbursement(
     session.add(disbursement)
     session.flush()  # the id is the log subject
     record_event(session, "disbursement.requested", subject_id=disbursement.id)
+    approval_mail.queue("disbursement", disbursement.id)  # the deciders, after the commit
     return disbursement
 
 
@@ -280,8 +290,6 @@ def disbursement_payload(session: Session, disbursement_id: int) -> dict[str, An
 def check_disbursements(session: Session) -> list[str]:
     """Each executed disbursement is in the ledger exactly once, for its amount; nothing
     else is. Part of ``flask ledger check``."""
-    from charity.models import LedgerAccount, LedgerEntry, LedgerTransaction
-
     posted: dict[int, list[int]] = {}
     rows = session.execute(
         sa.select(LedgerTransaction.source_key, LedgerEntry.amount_fen)

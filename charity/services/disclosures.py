@@ -37,13 +37,13 @@ from charity.core.permissions import can_manage_org
 from charity.core.privacy import pdf_text, personal_data_kind
 from charity.models import Campaign, CharitableProject, Fund, Organization, User
 from charity.models.disclosure import (
-    ComplianceTrigger,
     Disclosure,
     DisclosureAttachment,
     DisclosureVersion,
 )
 from charity.services import annual_reports, projects, trusts
 from charity.services.figures import campaign_figures, fund_statement_figures
+from charity.services.major_transactions import disclosure_draft
 from charity.services.uploads import path_for, store_bytes
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
@@ -584,23 +584,6 @@ def version_payload(session: Session, version_id: int) -> dict[str, Any]:
 # --- compliance triggers --------------------------------------------------------------
 
 
-def record_compliance_trigger(
-    session: Session, organization_id: int, kind: str, occurred_on: date, description: str = ""
-) -> ComplianceTrigger:
-    """A change of basic information or a major transaction happened: a 30-day
-    obligation starts. Called by the services that make such changes."""
-    trigger = ComplianceTrigger(
-        organization_id=organization_id,
-        kind=kind,
-        occurred_on=occurred_on,
-        description=description[:300],
-    )
-    session.add(trigger)
-    session.flush()  # the trigger id is part of the obligation key
-    refresh_obligations(session, [organization_id])
-    return trigger
-
-
 # --- reading: diffs and figure comparisons --------------------------------------------
 
 
@@ -770,8 +753,6 @@ def draft_fields(
     transaction, from the platform's records (a fund statement: the fund's yearly
     statement from the ledger; a major transaction: the newest record of it)."""
     if disclosure_type == r.MAJOR_TRANSACTIONS and organization_id is not None:
-        from charity.services.major_transactions import disclosure_draft  # imports this module
-
         return disclosure_draft(session, organization_id, period_key)
     if disclosure_type in (r.ANNUAL_WORK_REPORT, r.MAJOR_PROJECTS) and organization_id:
         if not _YEAR_RE.match(period_key):

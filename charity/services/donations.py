@@ -26,7 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
@@ -34,19 +34,27 @@ from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.uow import after_commit
-from charity.models import Campaign, Donation, Organization, Refund, User
+from charity.models import Campaign, Donation, Organization, ParkedEvent, Refund, User, utcnow
 from charity.models.statuses import check_transition
 from charity.ops import metrics, receipt_mail, refund_mail
 from charity.payments.declines import WALLET_MESSAGES
 from charity.services import (
+    allocation,
     donor_updates,
     gift_messages,
     givingdays,
     ledger,
+    merchant_accounts,
     official_receipts,
+    parking,
     receipts,
     suspensions,
 )
+from charity.services.campaigns import gift_refusal
+from charity.services.donation_rows import donor_data, lock_donation
+from charity.services.funds import FundError, open_fund_for_gifts
+from charity.services.merchant_accounts import can_receive_online
+from charity.services.pools import lock_pool, pool_of_donation, refund_refusal
 from charity.web.i18n import N_
 
 MESSAGE_MAX_LENGTH = gift_messages.MESSAGE_MAX_LENGTH
@@ -90,34 +98,13 @@ class PayResult:
     card_limited: bool = False
 
 
-def donor_data(name: str, email: str) -> dict[str, str]:
-    """The canonical donor data the commitment covers (shown on the donor's receipt)."""
-    return {"email": email.strip().lower(), "name": name.strip()}
-
-
-def lock_donation(session: Session, donation_id: int) -> Donation:
-    """Re-read the donation with a row lock (FOR UPDATE OF donations on PostgreSQL), its
-    organization joined in the same statement (receipts and log payloads need it)."""
-    return session.scalars(
-        sa.select(Donation)
-        .options(joinedload(Donation.organization, innerjoin=True))
-        .where(Donation.id == donation_id)
-        .with_for_update(of=Donation)
-        .execution_options(populate_existing=True)
-    ).one()
-
-
 def open_campaign(session: Session, campaign_id: int) -> Campaign:
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    from charity.core.clock import today_cst
-
     today = today_cst()
     if campaign.status != "published" or not campaign.start_date <= today <= campaign.end_date:
         raise DonationError(N_("This campaign is not accepting gifts now."))
-    from charity.services.campaigns import gift_refusal
-
     refusal = gift_refusal(campaign, today)
     if refusal is not None:
         raise DonationError(str(refusal))
@@ -126,13 +113,6 @@ def open_campaign(session: Session, campaign_id: int) -> Campaign:
     ):
         raise DonationError(N_("This organization cannot receive online gifts yet."))
     return campaign
-
-
-def can_receive_online(session: Session, organization: Organization) -> bool:
-    """Has a Stripe account, or a WeChat Pay or Alipay merchant account."""
-    from charity.services.merchant_accounts import providers_of
-
-    return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
 
 
 def checked_message(command: NewDonation) -> str:
@@ -208,8 +188,6 @@ def _open_target(session: Session, command: NewDonation) -> Any:
     """funds: the open campaign or fund the gift is for."""
     if command.fund_id is None:
         return open_campaign(session, command.campaign_id or 0)
-    from charity.services.funds import FundError, open_fund_for_gifts
-
     try:
         return open_fund_for_gifts(session, command.fund_id)
     except FundError as exc:
@@ -494,13 +472,10 @@ def confirm_payment(
         raise PaymentMismatchError(f"donation {donation_id}: intent status is {intent.status}")
     if row.status != "pending":
         return False
-    if row.has_parked_events:
-        # Refunds wait for this success: take their pool lock now, before the receipt
-        # counter and the log head, in the order every refund takes them (no deadlock).
-        from charity.services.pools import lock_pool, pool_of_donation
-
-        if (pool := pool_of_donation(row)) is not None:  # type: ignore[arg-type]
-            lock_pool(session, pool)
+    # Refunds that wait for this success: take their pool lock now, before the receipt
+    # counter and the log head, in the order every refund takes them (no deadlock).
+    if row.has_parked_events and (pool := pool_of_donation(row)) is not None:  # type: ignore[arg-type]
+        lock_pool(session, pool)
     now = datetime.now(UTC)
     ledger.post_donation(session, row)  # type: ignore[arg-type]
     # the pools this gift may be matched from, looked up before any shared lock (when the
@@ -550,10 +525,36 @@ def confirm_payment(
     )
     note_succeeded(session, row)  # type: ignore[arg-type]
     if row.has_parked_events:
-        from charity.services import parking  # events that waited for this success
-
-        parking.apply_waiting(session, row.id)
+        apply_waiting_refunds(session, row.id)  # events that waited for this success
     return True
+
+
+def apply_waiting_refunds(session: Session, donation_id: int) -> int:
+    """Apply the parked refunds that waited for this donation's success (charity.services.
+    parking; called by confirm_payment in its transaction, the donation row locked);
+    returns how many."""
+    waiting = session.scalars(
+        sa.select(ParkedEvent)
+        .where(ParkedEvent.donation_id == donation_id, ParkedEvent.status == "waiting")
+        .order_by(ParkedEvent.id)
+    ).all()
+    applied = 0
+    for parked in waiting:
+        parked.status = "applied"  # first, so that a re-park below is a new decision
+        parked.resolved_at = utcnow()
+        session.flush()
+        outcome = record_provider_refund(
+            session,
+            donation_id,
+            parked.provider,
+            parked.provider_refund_id or "",
+            parked.amount_fen,
+        )
+        if outcome == "parked":  # it no longer fits (more than what remains)
+            parked.status, parked.resolved_at = "unresolved", None
+            parked.reason = (parked.reason + "; on applying: more than what remains")[:500]
+        applied += outcome == "applied"
+    return applied
 
 
 def _provider_ids(row: Any, intent: payments.Intent) -> dict[str, Any]:
@@ -618,8 +619,6 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
     session.flush()
     # the refunded share of each match goes back to its pool; the campaign's
     # lock first, then the pools' (the order confirm_payment takes them), then the log.
-    from charity.services.pools import lock_pool, pool_of_donation
-
     if (pool := pool_of_donation(donation)) is not None:
         lock_pool(session, pool)
     givingdays.release_for_refund(session, donation, refund)
@@ -631,9 +630,6 @@ def _apply_refund(session: Session, donation: Donation, refund: Refund) -> None:
 
 def _refresh_allocation(session: Session, donation: Donation) -> None:
     """funds: a refund takes its part of the gift out of the FIFO allocation."""
-    from charity.services import allocation
-    from charity.services.pools import lock_pool, pool_of_donation
-
     pool = pool_of_donation(donation)
     if pool is not None:
         lock_pool(session, pool)
@@ -667,8 +663,6 @@ def check_refund(session: Session, donation: Donation, amount_fen: int, reason: 
     if not 0 < amount_fen <= remaining:
         raise DonationError(N_("The refund is more than what remains refundable."), "amount")
     # money already spent or promised to approved disbursements stays spent.
-    from charity.services.pools import refund_refusal
-
     if problem := refund_refusal(session, donation, amount_fen):
         raise DonationError(problem, "amount")
 
@@ -711,8 +705,6 @@ def _refund_at_provider(session: Session, donation: Donation, refund: Refund, si
 
     The wallets know the refund by our own number, set before asking, so a notification
     of it finds it; Stripe names it (re_...) in its answer."""
-    from charity.services import merchant_accounts
-
     provider_name = donation.payment_provider or "stripe"
     refund.payment_provider = provider_name
     merchant = merchant_accounts.merchant_of_donation(session, donation)
@@ -753,8 +745,6 @@ def record_provider_refund(
     applied): ours (known id) changes nothing; another is recorded once. One that cannot
     apply yet (the payment's success has not arrived) or ever (more than what remains) is
     parked, never dropped. Returns applied, unchanged or parked."""
-    from charity.services import parking
-
     donation = lock_donation(session, donation_id)
     known = session.scalar(
         sa.select(Refund.id).where(

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from charity.auditlog.erasure import ErasePersonalData, erase_personal_data
 from charity.core.errors import DomainError
-from charity.models import Donation, RecurringGift, User
-from charity.services import givingdays
+from charity.models import Donation, Invitation, LoginAttempt, RecurringGift, User
+from charity.services import givingdays, recurring
 from charity.web.i18n import N_
 
 _CLAIM_SALT = "charity.gift-claim"
@@ -119,10 +120,6 @@ def erase_my_data(session: Session, actor: User, command: EraseMyData) -> Erasur
     still verify. Receipts keep only what the law requires (number, amount, date,
     organization). Each donation gets a ``personal_data.erased`` log entry. Running monthly
     gifts are cancelled at Stripe first (a PaymentError leaves everything unchanged)."""
-    from charity.auditlog.erasure import ErasePersonalData, erase_personal_data
-    from charity.models import Invitation, LoginAttempt
-    from charity.services import recurring
-
     email = normalize_email(actor.email)
     # Gifts under the account's email count only once that email is verified: signing up
     # with someone else's address must not let anyone erase their gifts.

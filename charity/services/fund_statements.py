@@ -20,6 +20,7 @@ from charity.core.clock import CST
 from charity.core.money import format_fen
 from charity.models import Disbursement, Fund, FundTransfer, LedgerAccount, LedgerEntry
 from charity.models import LedgerTransaction as Tx
+from charity.services.receipts import add_cjk_font, find_cjk_font
 from charity.web.exports import write_csv  # the one writer, every cell made safe
 from charity.web.labels import purpose_label
 
@@ -172,9 +173,7 @@ def statement_csv(statement: Statement) -> str:
 
 def statement_pdf(statement: Statement, font_path: str | None = None) -> bytes:
     """The statement as a PDF, with the CJK font the receipts use."""
-    from fpdf import FPDF
-
-    from charity.services.receipts import add_cjk_font, find_cjk_font
+    from fpdf import FPDF  # fpdf2 is heavy (about 40 MB): loaded only to draw a PDF
 
     pdf = FPDF(format="A4")
     pdf.set_title(f"{statement.fund.name} {statement.year}")

@@ -19,11 +19,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
-from charity.models import Campaign, Fund, FundCommitteeMember, FundTransfer, Organization, User
+from charity.models import (
+    Campaign,
+    Fund,
+    FundCommitteeMember,
+    FundTransfer,
+    LedgerAccount,
+    LedgerEntry,
+    Organization,
+    User,
+)
 from charity.models.fund import COMMITTEE_ROLES, NAME_SUFFIX
-from charity.services import allocation, four_eyes, ledger
+from charity.services import allocation, approval_mail, four_eyes, ledger
+from charity.services.accounts import find_user_by_email
+from charity.services.compliance_triggers import record_compliance_trigger
+from charity.services.merchant_accounts import can_receive_online
 from charity.services.pools import Pool, available_fen, lock_pool, pool_balance
 from charity.web.i18n import N_
 
@@ -106,8 +119,6 @@ def _require_manager(actor: User, organization_id: int, roles: tuple[str, ...]) 
 
 
 def _seat_rows(session: Session, seats: Sequence[Seat]) -> list[FundCommitteeMember]:
-    from charity.services.accounts import find_user_by_email
-
     rows = []
     for seat in seats:
         user = find_user_by_email(session, seat.user_email) if seat.user_email else None
@@ -151,9 +162,6 @@ def create_fund(session: Session, actor: User, command: NewFund) -> Fund:
     record_event(session, "fund.created", subject_id=fund.id)
     # CL art. 78 / Order 81 (issue 16 point 7): setting up a community fund (专项基金)
     # changes the host's basic information (its sub-units): 30 days to publish it.
-    from charity.core.clock import today_cst
-    from charity.services.disclosures import record_compliance_trigger
-
     record_compliance_trigger(
         session, host.id, "basic_info_change", today_cst(), f"Special fund set up: {fund.id}"
     )
@@ -179,8 +187,6 @@ def open_fund_for_gifts(session: Session, fund_id: int) -> Fund:
         raise LookupError(fund_id)
     if not fund.is_active or not fund.organization.is_verified:
         raise FundError(N_("This fund is not accepting gifts now."))
-    from charity.services.donations import can_receive_online
-
     if not can_receive_online(session, fund.organization):
         raise FundError(N_("This organization cannot receive online gifts yet."))
     return fund
@@ -188,8 +194,6 @@ def open_fund_for_gifts(session: Session, fund_id: int) -> Fund:
 
 def host_unrestricted_fen(session: Session, organization_id: int, currency: str = "CNY") -> int:
     """The host's own (unrestricted) money in the ledger."""
-    from charity.models import LedgerAccount, LedgerEntry
-
     total = session.scalar(
         sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
         .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
@@ -245,6 +249,8 @@ def transfer(session: Session, actor: User, command: TransferCommand) -> FundTra
     session.flush()  # the transfer id is the ledger source key and the log subject
     if row.status == "posted":
         _post_and_log(session, fund, row)
+    else:
+        approval_mail.queue("fund_transfer", row.id)  # the other finance members, after commit
     return row
 
 

@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc
 
 from charity.core.clock import CST, today_cst
 from charity.core.errors import DomainError
@@ -203,8 +204,6 @@ def in_window(windows: str, now: datetime) -> bool:
 
 
 def _valid_uscc(value: str) -> bool:
-    from stdnum.cn import uscc
-
     return uscc.is_valid(value)
 
 
@@ -1144,77 +1143,3 @@ def pledge_received_fen(session: Session, pledge_ids: list[int]) -> dict[int, in
         .group_by(Donation.pledge_id)
     ).all()
     return {int(p): int(total or 0) for p, total in rows}
-
-
-# --- the books: `flask ledger check` --------------------------------------------------------
-
-
-def check_matching(session: Session) -> list[str]:
-    """Pools, matches, releases, the ledger and the log agree."""
-    from charity.models import AuditEntry, AuditQueued, LedgerTransaction
-
-    problems = []
-    held: dict[int, int] = {}
-    for pool_id, total in session.execute(
-        sa.select(Match.pool_id, sa.func.sum(Match.amount_fen - Match.released_fen)).group_by(
-            Match.pool_id
-        )
-    ):
-        held[int(pool_id)] = int(total or 0)
-    fresh = {"populate_existing": True}  # rows the hot path wrote with Core
-    pools = sa.select(MatchingPool).order_by(MatchingPool.id).execution_options(**fresh)
-    for pool in session.scalars(pools):
-        if pool.allocated_fen != held.get(pool.id, 0):
-            problems.append(
-                f"matching pool {pool.id}: allocated {pool.allocated_fen} fen, "
-                f"matches hold {held.get(pool.id, 0)} fen"
-            )
-        if not 0 <= pool.allocated_fen <= pool.total_fen:
-            problems.append(f"matching pool {pool.id} is over-allocated")
-        key = f"matchpool:{pool.id}:match_pool:{pool.currency}"
-        balance = session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
-            .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
-            .where(LedgerAccount.key == key)
-        )
-        if -int(balance or 0) != pool.total_fen - pool.allocated_fen:
-            problems.append(
-                f"matching pool {pool.id}: ledger says {-int(balance or 0)} fen unallocated, "
-                f"the pool {pool.total_fen - pool.allocated_fen}"
-            )
-    posted: dict[str, int] = {}
-    for source_key, amount in session.execute(
-        sa.select(LedgerTransaction.source_key, LedgerEntry.amount_fen)
-        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
-        .where(
-            LedgerTransaction.kind.in_(("match", "match_release")),
-            LedgerAccount.kind == "matched",
-        )
-    ):
-        posted[source_key] = posted.get(source_key, 0) + abs(int(amount))
-    counts: dict[tuple[str, int], int] = {}
-    for model in (AuditEntry, AuditQueued):
-        for table, subject_id, count in session.execute(
-            sa.select(model.subject_table, model.subject_id, sa.func.count())
-            .where(model.event_type.in_(("donation.matched", "match.released")))
-            .group_by(model.subject_table, model.subject_id)
-        ):
-            counts[(table, int(subject_id))] = counts.get((table, int(subject_id)), 0) + count
-    for match in session.scalars(sa.select(Match).order_by(Match.id).execution_options(**fresh)):
-        if posted.pop(f"match:{match.id}", None) != match.amount_fen:
-            problems.append(f"match {match.id} ({match.amount_fen} fen) is not posted once")
-        if counts.get(("matches", match.id), 0) != 1:
-            problems.append(f"match {match.id}: {counts.get(('matches', match.id), 0)} log entries")
-    released: dict[int, int] = {}
-    for release in session.scalars(sa.select(MatchRelease).order_by(MatchRelease.id)):
-        released[release.match_id] = released.get(release.match_id, 0) + release.amount_fen
-        if posted.pop(f"match_release:{release.id}", None) != release.amount_fen:
-            problems.append(f"match release {release.id} is not posted once")
-        if counts.get(("match_releases", release.id), 0) != 1:
-            problems.append(f"match release {release.id}: not logged once")
-    for match in session.scalars(sa.select(Match).where(Match.released_fen != 0)):
-        if released.get(match.id, 0) != match.released_fen:
-            problems.append(f"match {match.id}: released {match.released_fen} fen, releases differ")
-    problems += [f"ledger posting {key} has no match" for key in posted]
-    return problems

@@ -19,7 +19,19 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from charity.core.db import dialect_insert
-from charity.models import Donation, LedgerAccount, LedgerEntry, LedgerTransaction, Refund
+from charity.models import (
+    AuditEntry,
+    AuditQueued,
+    Donation,
+    DonationReversal,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    Match,
+    MatchingPool,
+    MatchRelease,
+    Refund,
+)
 
 _transactions = LedgerTransaction.__table__
 _entries = LedgerEntry.__table__
@@ -434,8 +446,6 @@ def _log_counts(session: Session, subject_table: str, label: str) -> dict[int, i
     """{subject id: entries of type ``label``}, counting entries in the tree and those
     still queued for the log sequencer (AUDITLOG_SEQUENCER=batched): a queued entry is
     written, in its change's transaction, and only waits for its index."""
-    from charity.models import AuditEntry, AuditQueued
-
     counts: dict[int, int] = defaultdict(int)
     for model in (AuditEntry, AuditQueued):
         rows = session.execute(
@@ -476,11 +486,78 @@ def check_books(session: Session) -> tuple[list[str], list[str]]:
     problems += _refund_mismatches(session)
     problems += _campaign_mismatches(session)
     problems += _gift_mismatches(session)  # in-kind gifts and reversals
-    from charity.services.givingdays import check_matching
-
     problems += check_matching(session)
     log_problems, notes = _log_mismatches(session)
     return problems + log_problems, notes
+
+
+def check_matching(session: Session) -> list[str]:
+    """Giving-day matching: pools, matches, releases, the ledger and the log agree."""
+    problems = []
+    held: dict[int, int] = {}
+    for pool_id, total in session.execute(
+        sa.select(Match.pool_id, sa.func.sum(Match.amount_fen - Match.released_fen)).group_by(
+            Match.pool_id
+        )
+    ):
+        held[int(pool_id)] = int(total or 0)
+    fresh = {"populate_existing": True}  # rows the hot path wrote with Core
+    pools = sa.select(MatchingPool).order_by(MatchingPool.id).execution_options(**fresh)
+    for pool in session.scalars(pools):
+        if pool.allocated_fen != held.get(pool.id, 0):
+            problems.append(
+                f"matching pool {pool.id}: allocated {pool.allocated_fen} fen, "
+                f"matches hold {held.get(pool.id, 0)} fen"
+            )
+        if not 0 <= pool.allocated_fen <= pool.total_fen:
+            problems.append(f"matching pool {pool.id} is over-allocated")
+        key = f"matchpool:{pool.id}:match_pool:{pool.currency}"
+        balance = session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(LedgerEntry.amount_fen), 0))
+            .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.key == key)
+        )
+        if -int(balance or 0) != pool.total_fen - pool.allocated_fen:
+            problems.append(
+                f"matching pool {pool.id}: ledger says {-int(balance or 0)} fen unallocated, "
+                f"the pool {pool.total_fen - pool.allocated_fen}"
+            )
+    posted: dict[str, int] = {}
+    for source_key, amount in session.execute(
+        sa.select(LedgerTransaction.source_key, LedgerEntry.amount_fen)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerEntry.account_id == LedgerAccount.id)
+        .where(
+            LedgerTransaction.kind.in_(("match", "match_release")),
+            LedgerAccount.kind == "matched",
+        )
+    ):
+        posted[source_key] = posted.get(source_key, 0) + abs(int(amount))
+    counts: dict[tuple[str, int], int] = {}
+    for model in (AuditEntry, AuditQueued):
+        for table, subject_id, count in session.execute(
+            sa.select(model.subject_table, model.subject_id, sa.func.count())
+            .where(model.event_type.in_(("donation.matched", "match.released")))
+            .group_by(model.subject_table, model.subject_id)
+        ):
+            counts[(table, int(subject_id))] = counts.get((table, int(subject_id)), 0) + count
+    for match in session.scalars(sa.select(Match).order_by(Match.id).execution_options(**fresh)):
+        if posted.pop(f"match:{match.id}", None) != match.amount_fen:
+            problems.append(f"match {match.id} ({match.amount_fen} fen) is not posted once")
+        if counts.get(("matches", match.id), 0) != 1:
+            problems.append(f"match {match.id}: {counts.get(('matches', match.id), 0)} log entries")
+    released: dict[int, int] = {}
+    for release in session.scalars(sa.select(MatchRelease).order_by(MatchRelease.id)):
+        released[release.match_id] = released.get(release.match_id, 0) + release.amount_fen
+        if posted.pop(f"match_release:{release.id}", None) != release.amount_fen:
+            problems.append(f"match release {release.id} is not posted once")
+        if counts.get(("match_releases", release.id), 0) != 1:
+            problems.append(f"match release {release.id}: not logged once")
+    for match in session.scalars(sa.select(Match).where(Match.released_fen != 0)):
+        if released.get(match.id, 0) != match.released_fen:
+            problems.append(f"match {match.id}: released {match.released_fen} fen, releases differ")
+    problems += [f"ledger posting {key} has no match" for key in posted]
+    return problems
 
 
 # --- in-kind gifts and reversals ---------------------------------------------------
@@ -539,8 +616,6 @@ def campaign_in_kind_fen(session: Session, campaign_id: int, currency: str = "CN
 
 
 def _gift_mismatches(session: Session) -> list[str]:
-    from charity.models import DonationReversal
-
     problems = []
     rows = session.execute(
         sa.select(

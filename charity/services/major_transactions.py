@@ -38,7 +38,7 @@ from charity.core.text import has_forbidden_characters
 from charity.models import MajorTransaction, Organization, User
 from charity.models.disclosure import Obligation
 from charity.models.major_transaction import MAJOR_TRANSACTION_KINDS
-from charity.services.disclosures import record_compliance_trigger
+from charity.services.compliance_triggers import record_compliance_trigger
 from charity.web.i18n import N_
 
 TRIGGER_KIND = "major_transaction"

@@ -30,7 +30,7 @@ from charity import payments
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import Donation, Membership, MerchantAccount, Organization, User, utcnow
-from charity.payments import vault
+from charity.payments import alipay, vault, wechatpay
 from charity.web.i18n import N_
 
 #: The fields of each provider's form: (name, secret?). Secrets are sealed, others kept.
@@ -262,8 +262,6 @@ def write_account(
 
 
 def forget_cached_clients(account: MerchantAccount) -> None:
-    from charity.payments import alipay, wechatpay
-
     (wechatpay if account.provider == "wechatpay" else alipay).forget_clients(account.id)
     with _opened_lock:
         for key in [k for k in _opened if k[0] == account.id]:
@@ -373,6 +371,11 @@ def providers_of(session: Session, organization: Organization) -> list[str]:
     return found + (["stripe"] if organization.stripe_account_id else [])
 
 
+def can_receive_online(session: Session, organization: Organization) -> bool:
+    """Has a Stripe account, or a WeChat Pay or Alipay merchant account."""
+    return bool(organization.stripe_account_id) or bool(providers_of(session, organization))
+
+
 def notify_url(site: str, merchant_: payments.Merchant) -> str:
     """Where the provider notifies us about this account (empty for Stripe: its one
     webhook endpoint is configured in the Stripe dashboard)."""
@@ -382,7 +385,8 @@ def notify_url(site: str, merchant_: payments.Merchant) -> str:
 
 
 def people_to_tell(session: Session, organization_id: int) -> list[User]:
-    """The organization's owners and finance members (every change is mailed to them)."""
+    """The organization's current owners and finance members (every change is mailed to
+    them; a removed member is told nothing more)."""
     return list(
         session.scalars(
             sa.select(User)
@@ -390,6 +394,7 @@ def people_to_tell(session: Session, organization_id: int) -> list[User]:
             .where(
                 Membership.organization_id == organization_id,
                 Membership.role.in_(("owner", "finance")),
+                Membership.ended_at.is_(None),
             )
             .order_by(User.id)
         )

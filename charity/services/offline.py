@@ -23,9 +23,11 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
+from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
@@ -38,7 +40,8 @@ from charity.models import (
     User,
     utcnow,
 )
-from charity.services import donations, four_eyes, ledger, receipts, uploads
+from charity.services import approval_mail, donations, four_eyes, ledger, receipts, uploads
+from charity.services.campaigns import gift_refusal
 from charity.web.i18n import N_
 
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
@@ -82,8 +85,6 @@ def _parses(data: bytes, media: str) -> bool:
             and (b"trailer" in data or b"/XRef" in data)
             and _PDF_OBJECT.search(data) is not None
         )
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -128,7 +129,7 @@ def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
         raise OfflineGiftError(N_("Choose how the gift arrived."), "kind")
     if command.amount_fen <= 0:
         raise OfflineGiftError(N_("Enter the amount received."), "amount")
-    if command.received_on > date.today():
+    if command.received_on > today_cst():
         raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
     if command.kind == "bank_transfer":
         if not command.payer_name.strip():
@@ -156,8 +157,6 @@ def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
     if campaign.status == "draft":
         raise OfflineGiftError(N_("Choose one of your campaigns."), "campaign_id")
-    from charity.services.campaigns import gift_refusal
-
     refusal = gift_refusal(campaign, command.received_on)
     if refusal is not None:
         raise OfflineGiftError(str(refusal), "campaign_id")
@@ -212,6 +211,8 @@ def record_offline_gift(
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_donation)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 
@@ -270,7 +271,7 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
         raise OfflineGiftError(N_("Enter the value of the goods."), "valuation")
     if not command.valuation_basis.strip():
         raise OfflineGiftError(N_("Say how the value was set."), "valuation_basis")
-    if command.received_on > date.today():
+    if command.received_on > today_cst():
         raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
     campaign = _campaign_of(session, command.organization_id, command.campaign_id)
     name, email = command.donor_name.strip(), command.donor_email.strip().lower()
@@ -306,6 +307,8 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
     )
     if not needs_second_person(donation.amount_fen):
         _succeed(session, donation, ledger.post_in_kind)
+    else:
+        approval_mail.queue("gift", donation.id)  # the other finance members, after the commit
     return donation
 
 

@@ -21,6 +21,7 @@ from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from charity.core import regions
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.core.permissions import ensure_org_role, ensure_platform_role
@@ -29,6 +30,7 @@ from charity.models import Invitation, Membership, Organization, User, utcnow
 from charity.models.organization import USCC_TYPE_DIGIT
 from charity.models.user import MEMBER_ROLES
 from charity.ops import jobs
+from charity.services.compliance_triggers import record_compliance_trigger
 
 STOP_MONTHLY_JOB = "charity.services.recurring_stops.stop_for_qualification_loss"
 
@@ -117,7 +119,7 @@ def check_qualification(number: str, authority: str, issued_on: date | None) -> 
             _l("Give the certificate number, the issuing authority and the date, or none of them."),
             missing[0],
         )
-    if issued_on is not None and issued_on > date.today():
+    if issued_on is not None and issued_on > today_cst():
         raise OrganizationError(_l("The date cannot be in the future."), "qualification_date")
 
 
@@ -157,7 +159,7 @@ EARLIEST_REGISTRATION = date(1949, 10, 1)
 def _check_application(data: ApplicationData) -> str:
     if not regions.is_province(data.province):
         raise OrganizationError(_l("Choose a province from the list."), "province")
-    if data.registered_on is not None and data.registered_on > date.today():
+    if data.registered_on is not None and data.registered_on > today_cst():
         raise OrganizationError(_l("The date cannot be in the future."), "registered_on")
     if data.registered_on is not None and data.registered_on < EARLIEST_REGISTRATION:
         raise OrganizationError(_l("Check the date: it is too early."), "registered_on")
@@ -543,9 +545,6 @@ def update_basic_info(
     and starts the 30-day obligation to publish the new basic information (a
     ``basic_info_change`` compliance trigger dated ``today``, CST). Returns the names of
     the changed fields (empty: nothing changed, nothing recorded)."""
-    from charity.core.clock import today_cst
-    from charity.services.disclosures import record_compliance_trigger
-
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
@@ -604,9 +603,6 @@ def record_basic_info_change(
     (CL art. 78, Order 81). Returns the compliance trigger's id. Refused with a field
     error, nothing written: an unknown item, a future date, a date before the
     organization's legal registration."""
-    from charity.core.clock import today_cst
-    from charity.services.disclosures import record_compliance_trigger
-
     ensure_org_role(actor, organization.id, ("owner",), error=NotAllowedError, verified_email=True)
     if not organization.is_verified:
         raise NotAllowedError()
@@ -651,8 +647,6 @@ def record_qualification_loss(
     ``organization.qualification_lost``. Refused with a field error, nothing written:
     no qualification, already lost, a date in the future or before the certificate's,
     an empty or too long reason or source."""
-    from charity.core.clock import today_cst
-
     ensure_platform_role(actor, ("admin", "regulator"), error=NotAllowedError)
     if not organization.qualification_number:
         raise OrganizationError(_l("This organization holds no qualification."))

@@ -93,35 +93,6 @@ def park_refund(
     )
 
 
-def apply_waiting(session: Session, donation_id: int) -> int:
-    """Apply the events that waited for this donation's success (called by
-    confirm_payment in its transaction, the donation row locked); returns how many."""
-    from charity.services.donations import record_provider_refund
-
-    waiting = session.scalars(
-        sa.select(ParkedEvent)
-        .where(ParkedEvent.donation_id == donation_id, ParkedEvent.status == "waiting")
-        .order_by(ParkedEvent.id)
-    ).all()
-    applied = 0
-    for parked in waiting:
-        parked.status = "applied"  # first, so that a re-park below is a new decision
-        parked.resolved_at = utcnow()
-        session.flush()
-        outcome = record_provider_refund(
-            session,
-            donation_id,
-            parked.provider,
-            parked.provider_refund_id or "",
-            parked.amount_fen,
-        )
-        if outcome == "parked":  # it no longer fits (more than what remains)
-            parked.status, parked.resolved_at = "unresolved", None
-            parked.reason = (parked.reason + "; on applying: more than what remains")[:500]
-        applied += outcome == "applied"
-    return applied
-
-
 def open_events(session: Session, organization_id: int) -> list[ParkedEvent]:
     return list(
         session.scalars(

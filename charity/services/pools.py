@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from charity.models import Campaign, Disbursement, Donation, Fund, LedgerAccount, LedgerEntry
 from charity.services import ledger
+from charity.services.givingdays import release_preview
 from charity.web.i18n import N_
 
 
@@ -104,8 +105,6 @@ def refund_refusal(session: Session, donation: Donation, amount_fen: int) -> str
     if pool is None:
         return None
     lock_pool(session, pool)
-    from charity.services.givingdays import release_preview  # its match leaves too
-
     if amount_fen + release_preview(session, donation, amount_fen) > available_fen(session, pool):
         return N_("The refund is more than what is left unspent in the campaign or fund.")
     return None

@@ -11,6 +11,9 @@ success gives its number back.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import os
 import threading
@@ -19,14 +22,23 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import segno
 import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import gettext
 from sqlalchemy.orm import Session, object_session
 
+from charity.auditlog.canonical import canonical_json
 from charity.core.clock import CST
 from charity.core.db import dialect_insert
 from charity.core.errors import DomainError
+from charity.core.events import record_event
+from charity.core.money import format_fen
 from charity.models import Donation, Organization, ReceiptCounter, User
+from charity.services.donation_rows import donor_data, lock_donation
+from charity.services.givingdays import matches_of
 from charity.web.i18n import N_
+from charity.web.links import public_url
 
 
 def org_code(organization: Organization) -> str:
@@ -94,9 +106,6 @@ def issue_receipt_on_request(
 ) -> Donation:
     """CL 38: a donor who gave without a receipt may ask for one later. Numbered now, in
     the organization's sequence for this year; logged as ``donation.receipt_issued``."""
-    from charity.core.events import record_event
-    from charity.services.donations import lock_donation
-
     del actor  # the view checked the role; the log entry names no person
     donation = lock_donation(session, donation_id)
     if donation.organization_id != organization_id:
@@ -183,8 +192,8 @@ def add_cjk_font(pdf: Any, font: Path, family: str = "cjk") -> None:
     PDF is written; reopened lazily from the cached bytes, which costs little), its
     subset map, its index and its missing glyphs. If fpdf2's internals are not the ones
     this relies on, it falls back to ``add_font``."""
-    from fontTools import ttLib
-    from fpdf.fonts import SubsetMap, TTFFont
+    from fontTools import ttLib  # font tools and fpdf2 load only when a PDF is drawn
+    from fpdf.fonts import SubsetMap, TTFFont  # (as above)
 
     stat = font.stat()
     key = (str(font), stat.st_size, int(stat.st_mtime))
@@ -223,16 +232,11 @@ def donor_json(donation: Donation) -> str | None:
     """The canonical donor data the donor hashes with the salt to recompute the commitment."""
     if donation.commitment_salt is None or donation.donor_email is None:
         return None
-    from charity.auditlog.canonical import canonical_json
-    from charity.services.donations import donor_data
-
     return canonical_json(donor_data(donation.donor_name or "", donation.donor_email))
 
 
 def log_entry_url(donation: Donation) -> str | None:
     """The public log page of the donation's entry, once it has one."""
-    from flask import url_for
-
     if donation.log_index is None:
         return None
     return url_for("auditlog_pages.entry", index=donation.log_index)
@@ -248,7 +252,7 @@ NOT_AN_OFFICIAL_RECEIPT = N_(
 
 def amount_in_capitals(amount_fen: int) -> str:
     """¥1,234.56 -> 壹仟贰佰叁拾肆元伍角陆分 (the 大写 of Chinese financial documents)."""
-    import cn2an
+    import cn2an  # loaded only for a receipt's amount in Chinese capitals
 
     if amount_fen <= 0:
         return "零元整"
@@ -266,10 +270,6 @@ def organization_address(organization: Organization) -> str:
 def check_code(receipt_number: str, secret: str) -> str:
     """10 characters that make the short check address unguessable: receipt numbers are
     sequential, so the number alone must not open the check page."""
-    import base64
-    import hashlib
-    import hmac
-
     digest = hmac.new(secret.encode(), receipt_number.encode(), hashlib.sha256).digest()
     return base64.b32encode(digest).decode("ascii")[:10].lower()
 
@@ -283,8 +283,6 @@ def check_path_code(donation: Donation, secret: str) -> str | None:
 
 def donation_by_check_code(session: Session, value: str, secret: str) -> Donation | None:
     """The gift a check address names, if its code is right (a constant-time compare)."""
-    import hmac
-
     number, _dot, code = value.rpartition(".")
     if not number or len(number) > 40 or not hmac.compare_digest(code, check_code(number, secret)):
         return None
@@ -293,10 +291,6 @@ def donation_by_check_code(session: Session, value: str, secret: str) -> Donatio
 
 def check_url(donation: Donation) -> str | None:
     """The absolute short address that verifies this 捐赠电子凭证 on the site (QR code)."""
-    from flask import current_app
-
-    from charity.web.links import public_url
-
     code = check_path_code(donation, current_app.config["SECRET_KEY"])
     if code is None:
         return None
@@ -304,10 +298,6 @@ def check_url(donation: Donation) -> str | None:
 
 
 def qr_png(url: str) -> bytes:
-    import io
-
-    import segno
-
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=4, border=2)
     return buffer.getvalue()
@@ -315,10 +305,6 @@ def qr_png(url: str) -> bytes:
 
 def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
     """The 捐赠电子凭证's fields, labelled in the reader's language (one language)."""
-    from flask_babel import gettext
-
-    from charity.core.money import format_fen
-
     organization = donation.organization
     donor = gettext("Anonymous donor") if donation.is_anonymous else (donation.donor_name or "")
     when = donation.succeeded_at.astimezone(CST) if donation.succeeded_at else None
@@ -345,9 +331,6 @@ def receipt_lines(donation: Donation) -> list[tuple[str, str]]:
 
 def _match_lines(donation: Donation) -> list[tuple[str, str]]:
     """givingdays: matching money the gift earned (the sponsor's, not part of the gift)."""
-    from charity.core.money import format_fen
-    from charity.services.givingdays import matches_of
-
     if donation.id is None or donation.campaign_id is None:
         return []
     session = object_session(donation)
@@ -364,21 +347,16 @@ def _match_lines(donation: Donation) -> list[tuple[str, str]]:
 
 
 def _matched_label() -> str:
-    from flask_babel import gettext
-
     return gettext("Matched (paid by the sponsor, not part of your gift)")
 
 
 def render_receipt_pdf(donation: Donation) -> bytes:
     """The receipt as a PDF with Chinese text (CJK font embedded as a subset)."""
-    from flask import current_app
-    from fpdf import FPDF
+    from fpdf import FPDF  # fpdf2 is heavy (about 40 MB): loaded only to draw a PDF
 
     configured = current_app.config.get("RECEIPT_FONT_PATH") or os.environ.get("RECEIPT_FONT_PATH")
     font = find_cjk_font(configured)
     pdf = FPDF(format="A4")
-    from flask_babel import gettext
-
     title = gettext("Donation e-voucher")
     pdf.set_title(f"{title} {donation.receipt_number}")
     add_cjk_font(pdf, font)
@@ -393,8 +371,6 @@ def render_receipt_pdf(donation: Donation) -> bytes:
     lines_end = pdf.get_y()
     url = check_url(donation)
     if url:
-        import io
-
         pdf.image(io.BytesIO(qr_png(url)), x=160, y=top, w=36, h=36)
         pdf.set_xy(150, top + 37)
         pdf.set_font("cjk", size=7)

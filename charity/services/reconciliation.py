@@ -39,6 +39,7 @@ from charity.models import (
     Membership,
     MerchantAccount,
     Organization,
+    ParkedEvent,
     PaymentOrder,
     ReconciliationDifference,
     ReconciliationRun,
@@ -46,7 +47,7 @@ from charity.models import (
     User,
     utcnow,
 )
-from charity.services import merchant_accounts
+from charity.services import donations, merchant_accounts
 from charity.web.i18n import N_
 
 PAID = ("succeeded", "partially_refunded", "refunded")
@@ -384,8 +385,6 @@ def apply_difference(
     session: Session, actor: User, difference_id: int, reason: str
 ) -> ReconciliationDifference:
     """Apply what the provider's statement proves, as a new ledger transaction."""
-    from charity.services import donations
-
     difference = session.get(ReconciliationDifference, difference_id, with_for_update=True)
     if difference is None or difference.resolved_at is not None:
         raise ReconciliationError(N_("This difference is not open."))
@@ -509,8 +508,6 @@ def _active_days(session: Session, first: date, last: date) -> set[tuple[str, st
 def regulator_rows(session: Session, organization_ids: set[int] | None) -> list[list[Any]]:
     """Per organization (in scope): open reconciliation differences, failed statements,
     unresolved parked events, and open differences' amounts (the regulator dashboard)."""
-    from charity.models import ParkedEvent
-
     counts: dict[int, list[int]] = {}
 
     def row(org_id: int) -> list[int]:

@@ -186,24 +186,14 @@ def _donation_for_invoice(session: Session, invoice_id: str) -> Donation | None:
     return session.scalar(sa.select(Donation).where(Donation.stripe_invoice_id == invoice_id))
 
 
-def apply_paid_invoice(
-    session: Session, gift_id: int, invoice: subscriptions.Invoice
-) -> Donation | None:
-    """One Donation per paid invoice (None when this invoice was already applied)."""
-    gift = lock_gift(session, gift_id)  # serialises the invoices of one gift
-    check_invoice(gift, invoice)
-    if not invoice.paid or invoice.amount_paid != gift.amount_fen:
-        raise donations.PaymentMismatchError(
-            f"monthly gift {gift.id}: invoice {invoice.id} is {invoice.status}"
-        )
-    if _donation_for_invoice(session, invoice.id) is not None:
-        return None
-    if not invoice.payment_intent:
-        raise donations.PaymentMismatchError(f"invoice {invoice.id} has no payment intent")
-    account = _account(gift)
-    intent = payments.retrieve_payment_intent(account=account, intent_id=invoice.payment_intent)
+def month_donation(
+    gift: RecurringGift, invoice_id: str, *, payment_intent_id: str | None = None
+) -> Donation:
+    """The Donation of one month of ``gift``, pending and not yet added to the session:
+    the one constructor of a monthly gift's month, for a paid Stripe invoice here and for
+    the demo's months (charity.demo.monthly), so both carry the same fields."""
     salt = new_salt()
-    donation = Donation(
+    return Donation(
         organization_id=gift.organization_id,
         campaign_id=gift.campaign_id,
         amount_fen=gift.amount_fen,
@@ -220,14 +210,33 @@ def apply_paid_invoice(
         donor_commitment=donor_commitment(
             salt, donations.donor_data(gift.donor_name or "", gift.donor_email or "")
         ),
-        stripe_account_id=account,
-        stripe_payment_intent_id=intent.id,
+        stripe_account_id=gift.stripe_account_id,
+        stripe_payment_intent_id=payment_intent_id,
         receipt_waived=gift.receipt_waived,
         donor_uscc=gift.donor_uscc,
         invoice_title=gift.invoice_title,
         recurring_gift_id=gift.id,
-        stripe_invoice_id=invoice.id,
+        stripe_invoice_id=invoice_id,
     )
+
+
+def apply_paid_invoice(
+    session: Session, gift_id: int, invoice: subscriptions.Invoice
+) -> Donation | None:
+    """One Donation per paid invoice (None when this invoice was already applied)."""
+    gift = lock_gift(session, gift_id)  # serialises the invoices of one gift
+    check_invoice(gift, invoice)
+    if not invoice.paid or invoice.amount_paid != gift.amount_fen:
+        raise donations.PaymentMismatchError(
+            f"monthly gift {gift.id}: invoice {invoice.id} is {invoice.status}"
+        )
+    if _donation_for_invoice(session, invoice.id) is not None:
+        return None
+    if not invoice.payment_intent:
+        raise donations.PaymentMismatchError(f"invoice {invoice.id} has no payment intent")
+    account = _account(gift)
+    intent = payments.retrieve_payment_intent(account=account, intent_id=invoice.payment_intent)
+    donation = month_donation(gift, invoice.id, payment_intent_id=intent.id)
     session.add(donation)
     session.flush()  # the id for the row lock in mark_donation_succeeded
     donations.mark_donation_succeeded(session, donation, intent)

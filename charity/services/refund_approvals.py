@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from charity.core.errors import DomainError
 from charity.core.events import record_event
-from charity.models import RefundRequest, User, utcnow
-from charity.services import donations, four_eyes
+from charity.models import Donation, RefundRequest, User, utcnow
+from charity.services import approval_mail, donations, four_eyes
 from charity.web.i18n import N_
 
 DECIDERS = ("owner", "finance")
@@ -33,8 +33,6 @@ class RefundApprovalError(DomainError, ValueError):
 
 
 def pending_requests(session: Session, organization_id: int) -> list[RefundRequest]:
-    from charity.models import Donation
-
     return list(
         session.scalars(
             sa.select(RefundRequest)
@@ -76,6 +74,7 @@ def request_refund(
     session.add(request)
     session.flush()  # the id for the log entry
     record_event(session, "donation.refund_requested", subject_id=request.id)
+    approval_mail.queue("refund", request.id)  # the other finance members, after the commit
     return request
 
 

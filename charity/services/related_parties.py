@@ -11,11 +11,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from charity.compliance.obligations.refresh import refresh_obligations
 from charity.core.clock import cst_date, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import Event
 from charity.models import Donation, Organization, RelatedParty, RelatedPartyListFiling, User
 from charity.models.disclosure import ComplianceTrigger
+from charity.services.compliance_triggers import record_compliance_trigger
 
 ROLES = ("owner", "finance")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -85,8 +87,6 @@ def record_list_filing(
 ) -> RelatedPartyListFiling:
     """The list for ``year`` was sent to the registration authority on ``filed_on``: it
     fulfils the ``related_party_list`` obligation of that year (due May 31 after it)."""
-    from charity.compliance.obligations.refresh import refresh_obligations
-
     _require(actor, organization)
     today = today or today_cst()
     if not 2016 <= year < today.year:
@@ -159,8 +159,6 @@ def gift_from_related_party(session: Session, event: Event) -> None:
     )
     if seen is not None:
         return
-    from charity.services.disclosures import record_compliance_trigger
-
     day = cst_date(donation.succeeded_at or event.at or datetime.now(UTC))
     record_compliance_trigger(
         session, donation.organization_id, "related_party_gift", day, description

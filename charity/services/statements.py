@@ -74,7 +74,7 @@ def statement_years(session: Session, actor: User) -> list[int]:
 
 
 def render_statement_pdf(statement: Statement, donor_name: str, font_path: str | None) -> bytes:
-    from fpdf import FPDF
+    from fpdf import FPDF  # fpdf2 is heavy (about 40 MB): loaded only to draw a PDF
 
     font = receipts.find_cjk_font(font_path)
     pdf = FPDF(format="A4")

@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session
 from charity.core.errors import DomainError
 from charity.models import FundCommitteeMember, RecoveryCode, User, UserSession
 from charity.models.base import utcnow
+from charity.services import accounts
+from charity.services.accounts import verify_password
 from charity.web.i18n import N_
 
 #: Who must have a second factor: platform roles and organization roles.
@@ -132,8 +134,6 @@ def enable(session: Session, user: User, secret: str, code: str) -> list[str]:
     """Turn two-factor authentication on (or move it to a new app): the code proves the
     app has the secret. Returns the recovery codes (shown once). Every other session of
     the account ends (issue 15 finding 13); this one counts as having passed."""
-    from charity.services import accounts
-
     step = _matching_step(secret, code)
     if step is None:
         raise TwoFactorError(
@@ -151,8 +151,6 @@ def enable(session: Session, user: User, secret: str, code: str) -> list[str]:
 def disable(session: Session, user: User) -> None:
     """Turn it off (only where it is not required; the view asks for a fresh confirmation
     first); every other session ends."""
-    from charity.services import accounts
-
     if required_for(user, session):
         raise TwoFactorError(
             N_("Your role needs two-factor authentication: it cannot be turned off.")
@@ -213,8 +211,6 @@ def mark_passed(session: Session, user: User, at: datetime | None = None) -> Non
 def confirm(session: Session, user: User, secret: str) -> None:
     """Re-authentication: a code (or a recovery code) of an enrolled account, the password
     of any other; the current session counts as confirmed, or TwoFactorError."""
-    from charity.services.accounts import verify_password
-
     if user.totp_enabled_at is not None:
         if not check_second_factor(session, user, secret):
             raise TwoFactorError(N_("That code is not right, or it was used already."))

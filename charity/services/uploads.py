@@ -18,6 +18,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
+
 from charity.core.errors import DomainError
 from charity.web.i18n import N_
 
@@ -120,8 +122,6 @@ def read_stored(upload_dir: str | os.PathLike[str], sha256: str) -> bytes | None
 
 def send_stored(upload_dir: str, sha256: str, content_type: str, download_name: str, sniffer=sniff):  # type: ignore[no-untyped-def]
     """A response for a stored file, or None when it is missing (or not what was stored)."""
-    from flask import current_app
-
     data = read_stored(upload_dir, sha256)
     if data is None or sniffer(data) != content_type:
         return None

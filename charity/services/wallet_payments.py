@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from charity import payments
-from charity.models import Donation, MerchantAccount, PaymentOrder, utcnow
+from charity.models import Donation, MerchantAccount, PaymentOrder, Refund, utcnow
 from charity.payments.declines import WALLET_MESSAGES
+from charity.payments.webhooks import set_outcome, store_event
 from charity.services import donations, merchant_accounts, parking
 from charity.services.donations import (
     DonationError,
@@ -256,8 +257,6 @@ def _donation_for_order(session: Session, provider: str, order_no: str) -> int |
 def apply_notice(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
     """Apply one verified notification at most once; the caller commits. Returns the
     outcome: applied, unchanged, parked, ignored or duplicate."""
-    from charity.payments.webhooks import set_outcome, store_event
-
     if not store_event(
         session, {"id": notice.event_id, "type": notice.type, "account": notice.account}
     ):
@@ -360,8 +359,6 @@ def _refund_amount(
 ) -> int:
     """A notification that names a refund but not its amount (Alipay's give the total
     refunded so far): our own refunds are known by number; others are asked of the provider."""
-    from charity.models import Refund
-
     ours = session.scalar(
         sa.select(Refund.amount_fen).where(
             Refund.payment_provider == notice.provider,

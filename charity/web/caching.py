@@ -28,6 +28,9 @@ from email.utils import formatdate
 from flask import Flask, Response, current_app, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from redis.exceptions import RedisError
+
+from charity.ops.jobs import redis_connection
 
 _EXTENSION_KEY = "charity.page_cache"
 DEFAULT_TTL = 3.0
@@ -72,8 +75,6 @@ class RedisPageCache:
         self.connection = connection
 
     def get(self, key: str) -> bytes | None:
-        from redis.exceptions import RedisError
-
         try:
             return self.connection.get(self.prefix + key)
         except RedisError:
@@ -81,8 +82,6 @@ class RedisPageCache:
             return None
 
     def set(self, key: str, value: bytes, ttl: float) -> None:
-        from redis.exceptions import RedisError
-
         with contextlib.suppress(RedisError):  # the next request renders again
             self.connection.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
 
@@ -94,8 +93,6 @@ def page_cache(app: Flask | None = None) -> MemoryPageCache | RedisPageCache:
     app = app or current_app._get_current_object()  # type: ignore[attr-defined]
     cache = app.extensions.get(_EXTENSION_KEY)
     if cache is None:
-        from charity.ops.jobs import redis_connection
-
         connection = redis_connection(app)
         cache = RedisPageCache(connection) if connection is not None else MemoryPageCache()
         app.extensions[_EXTENSION_KEY] = cache

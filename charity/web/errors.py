@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from charity.extensions import db
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/stripe/")
@@ -48,8 +50,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unhandled(error: Exception):  # type: ignore[no-untyped-def]
-        from charity.extensions import db
-
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
         db.session.rollback()
         if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):

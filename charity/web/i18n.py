@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
+from flask_babel import get_locale
 
 from charity.core.notifications import is_notification
 from charity.extensions import babel
@@ -36,8 +37,6 @@ def select_locale() -> str:
 
 
 def _supported() -> tuple[str, ...]:
-    from flask import current_app
-
     return tuple(current_app.config["LANGUAGES"])
 
 
@@ -58,8 +57,6 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language_context() -> dict:
-        from flask_babel import get_locale
-
         locale = get_locale()
         html_lang = "zh-Hans" if locale and locale.language == "zh" else "en"
         return {"html_lang": html_lang, "languages": app.config["LANGUAGES"]}

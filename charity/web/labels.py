@@ -12,6 +12,13 @@ from flask import Flask
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+#: Organization types (Organization.org_type) -> their legal names.
+ORG_TYPE_LABELS = {
+    "social_group": _l("Social group"),
+    "social_service": _l("Social service institution"),
+    "foundation": _l("Foundation"),
+}
+
 #: Public audit log event types (charity.core.events) -> what happened, in words.
 EVENT_LABELS = {
     "organization.verified": _l("Organization verified"),

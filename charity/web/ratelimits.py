@@ -25,6 +25,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_limiter import RequestLimit
 from flask_limiter.util import get_remote_address
+from flask_login import current_user
 from limits import parse_many
 from werkzeug.exceptions import TooManyRequests
 
@@ -203,8 +204,6 @@ def donation_creation(
 
 
 def _user_key() -> str:
-    from flask_login import current_user
-
     if current_user.is_authenticated:
         return f"user:{current_user.get_id()}"
     return f"ip:{get_remote_address()}"
@@ -233,8 +232,6 @@ def outbound_mail(view: Any) -> Any:
 
 def _account_key() -> str:
     """The account (not the session: an attacker with the password can open many)."""
-    from flask_login import current_user
-
     if current_user.is_authenticated:
         return f"account:{current_user.id}"
     return f"ip:{get_remote_address()}"

@@ -28,10 +28,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, g, request, session
 
-from charity.core.replicas import READ_ENGINE_KEY, ReplicaPool
+from charity.core.replicas import POOL_EXTENSION, READ_ENGINE_KEY, ReplicaPool, pool
 from charity.extensions import db
+from charity.ops import metrics
 
-_EXTENSION = "charity.replicas"
 STICKY_COOKIE = "charity_rw"
 
 #: Endpoints that may read from a replica. Each only reads and shows public data; add a
@@ -58,10 +58,6 @@ REPLICA_ENDPOINTS: frozenset[str] = frozenset(
 REPLICA_BLUEPRINTS: frozenset[str] = frozenset({"api_v1"})
 
 _RETRYABLE = (sa.exc.OperationalError, sa.exc.InterfaceError)
-
-
-def pool(app: Flask | None = None) -> ReplicaPool | None:
-    return (app or current_app).extensions.get(_EXTENSION)
 
 
 def replica_endpoint(app: Flask, endpoint: str | None) -> bool:
@@ -152,7 +148,7 @@ def init_app(app: Flask) -> None:
         replicas = ReplicaPool.from_config(db.engine, app.config)
     if replicas is None:
         return
-    app.extensions[_EXTENSION] = replicas
+    app.extensions[POOL_EXTENSION] = replicas
 
     def route() -> None:
         engine = choose_engine()
@@ -169,8 +165,6 @@ def init_app(app: Flask) -> None:
     def _remember_write(response):  # type: ignore[no-untyped-def]
         target = g.pop("db_read_target", None)
         if target is not None:
-            from charity.ops import metrics
-
             metrics.count_read(target)
         if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
             seconds = float(app.config.get("DATABASE_REPLICA_STICKY_SECONDS", 10))

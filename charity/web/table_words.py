@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from charity.compliance.rules import law as r
 from charity.core import regions
 from charity.core.money import format_fen
-from charity.web.labels import period_label
+from charity.web.labels import ORG_TYPE_LABELS, period_label
 
 HEADERS = {
     "organization_id": _l("No."),
@@ -75,8 +75,6 @@ FIGURES = {
 
 
 def _org_type(code: str) -> str:
-    from charity.blueprints.orgs_forms import ORG_TYPE_LABELS
-
     return str(ORG_TYPE_LABELS.get(code, code))
 
 

@@ -46,17 +46,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["cst"] = format_datetime_cst
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["nav_links"] = nav_links
-    app.jinja_env.globals["card_form_language"] = card_form_language
-
-
-def card_form_language() -> dict[str, object]:
-    """Stripe.js's locale and our decline texts for the card form (static/js/donate.js)."""
-    from flask_babel import get_locale, gettext
-
-    from charity.payments.declines import GENERIC, browser_messages
-
-    locale = get_locale()
-    return {
-        "locale": "zh" if locale is not None and locale.language == "zh" else "en",
-        "messages": {**browser_messages(gettext), "": gettext(GENERIC)},
-    }

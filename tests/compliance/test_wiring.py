@@ -11,6 +11,7 @@ from charity.demo.compliance import load_compliance_demo
 from charity.extensions import db
 from charity.models.disclosure import Disclosure, Obligation
 from charity.services import disclosures as service
+from charity.services.compliance_triggers import record_compliance_trigger
 from tests.support.compliance import (
     ANNUAL_FINANCE,
     cst_noon,
@@ -34,7 +35,7 @@ def test_a_trigger_starts_a_thirty_day_obligation(app, db_session):
     org = make_org()
     owner = member(org, "owner")
     with time_machine.travel(cst_noon(date(2025, 4, 1)), tick=True):
-        trigger = service.record_compliance_trigger(
+        trigger = record_compliance_trigger(
             db.session, org.id, "major_transaction", date(2025, 4, 1), "购置办公楼"
         )
         key = f"major_transactions:org:major_transaction-{trigger.id}"

@@ -79,7 +79,13 @@ def test_a_large_bank_transfer_waits_for_a_second_person(app, client, four_eyes,
     assert gift.status == "pending" and gift.receipt_number is None
     assert _succeeded_entries(gift.id) == 0
     assert ledger.campaign_raised_fen(db.session, campaign.id) == 0
-    assert mail_outbox == []  # no receipt mailed
+    # no receipt mailed; the other finance member is told it waits (not the recorder)
+    assert [m["To"] for m in mail_outbox] == [second.email]
+    [waiting_mail] = mail_outbox
+    body = waiting_mail.get_body(("plain",)).get_content()
+    assert body.index("¥1,234.50") < body.index("----") and "银行转账" in body
+    assert f"/orgs/{campaign.organization_id}/approvals" in body and "bank_transfer" not in body
+    mail_outbox.clear()
     listing = client.get(f"/orgs/{campaign.organization_id}/offline-gifts").get_data(as_text=True)
     assert "等待另一人确认" in listing or "awaiting a second person" in listing
 

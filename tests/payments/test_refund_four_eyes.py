@@ -91,7 +91,9 @@ def test_above_the_threshold_one_person_requests_another_approves(app, paid, peo
     )
     [entry] = _entries("donation.refund_requested")
     assert '"amount_fen":8800' in entry.payload and "捐赠人要求退款" not in entry.payload
-    assert mail_outbox == []  # the donor hears of the refund when it is made
+    # the donor hears of the refund when it is made; the other finance member now
+    assert [m["To"] for m in mail_outbox] == [second.email]
+    mail_outbox.clear()
 
     page = _as(app, second).get(f"/orgs/{paid.organization_id}/approvals")
     assert page.status_code == 200 and "退款" in page.get_data(as_text=True)

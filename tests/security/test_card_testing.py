@@ -8,33 +8,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from charity.extensions import db
 from tests.support.factories import CampaignFactory, FundFactory
 from tests.support.gifts import give_monthly
-from tests.support.payments import SECRET, browser_sets_up_card, give, pay
+from tests.support.payments import browser_sets_up_card, give, pay
+from tests.support.security import client_from
 
 DECLINED = "4000000000000341"
-
-
-@pytest.fixture
-def donating(limited_app, stripe_app, localstripe_url, db_session):  # type: ignore[no-untyped-def]
-    def build(**limits: str):  # type: ignore[no-untyped-def]
-        return limited_app(
-            STRIPE_API_BASE=localstripe_url,
-            STRIPE_WEBHOOK_SECRET=SECRET,
-            RECEIPT_EMAIL_PDF=False,
-            **limits,
-        )
-
-    return build
-
-
-def _client(app, address: str):  # type: ignore[no-untyped-def]
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def _secret(page) -> str:  # type: ignore[no-untyped-def]
@@ -43,7 +23,7 @@ def _secret(page) -> str:  # type: ignore[no-untyped-def]
 
 
 def test_the_card_page_shown_again_creates_no_new_setup_intent(donating):
-    client = _client(donating(), "198.51.100.11")
+    client = client_from(donating(), "198.51.100.11")
     donation = give(client, CampaignFactory())
     secrets = {_secret(client.get(f"/donations/{donation.public_token}/pay")) for _ in range(5)}
     assert len(secrets) == 1
@@ -53,7 +33,7 @@ def test_the_card_page_shown_again_creates_no_new_setup_intent(donating):
 
 
 def test_each_attempt_gets_its_own_setup_intent_and_still_succeeds(donating):
-    client = _client(donating(), "198.51.100.12")
+    client = client_from(donating(), "198.51.100.12")
     donation = give(client, CampaignFactory())
     first = _secret(client.get(f"/donations/{donation.public_token}/pay"))
     declined = pay(client, donation, DECLINED)
@@ -65,7 +45,7 @@ def test_each_attempt_gets_its_own_setup_intent_and_still_succeeds(donating):
 
 
 def test_monthly_card_page_reuses_its_setup_intent(donating):
-    client = _client(donating(), "198.51.100.13")
+    client = client_from(donating(), "198.51.100.13")
     gift = give_monthly(client, CampaignFactory())
     pages = {_secret(client.get(f"/monthly/{gift.public_token}/pay")) for _ in range(4)}
     assert len(pages) == 1
@@ -73,13 +53,13 @@ def test_monthly_card_page_reuses_its_setup_intent(donating):
 
 def test_monthly_confirm_has_an_attempt_limit_per_gift(donating):
     app = donating(RATELIMIT_PAYMENT_DONATION="3 per hour")
-    gift = give_monthly(_client(app, "198.51.100.14"), CampaignFactory())
+    gift = give_monthly(client_from(app, "198.51.100.14"), CampaignFactory())
     for n in range(3):  # three attempts, each from another address: the gift is the key
-        answer = _client(app, f"198.51.100.{20 + n}").post(
+        answer = client_from(app, f"198.51.100.{20 + n}").post(
             f"/monthly/{gift.public_token}/confirm", data={"setup_intent": "seti_made_up"}
         )
         assert answer.status_code in (400, 402, 502), answer.status_code
-    answer = _client(app, "198.51.100.30").post(
+    answer = client_from(app, "198.51.100.30").post(
         f"/monthly/{gift.public_token}/confirm", data={"setup_intent": "seti_made_up"}
     )
     assert answer.status_code == 429
@@ -90,10 +70,10 @@ def test_monthly_confirm_has_an_attempt_limit_per_gift(donating):
 
 def test_one_donation_tried_from_many_addresses_is_cut_off(donating):
     app = donating(RATELIMIT_PAYMENT_DONATION="2 per hour")
-    donation = give(_client(app, "198.51.100.40"), CampaignFactory())
+    donation = give(client_from(app, "198.51.100.40"), CampaignFactory())
     for n in range(2):
-        assert pay(_client(app, f"198.51.100.{41 + n}"), donation, DECLINED).status_code == 402
-    answer = _client(app, "198.51.100.49").post(
+        assert pay(client_from(app, f"198.51.100.{41 + n}"), donation, DECLINED).status_code == 402
+    answer = client_from(app, "198.51.100.49").post(
         f"/donations/{donation.public_token}/confirm", data={"setup_intent": "seti_x"}
     )
     assert answer.status_code == 429 and answer.json["status"] == "limited"
@@ -103,10 +83,10 @@ def test_one_card_tried_on_many_donations_is_cut_off_other_cards_still_work(dona
     app = donating(RATELIMIT_PAYMENT_CARD="2 per hour")
     campaign = CampaignFactory()
     for n in range(2):
-        client = _client(app, f"198.51.100.{60 + n}")
+        client = client_from(app, f"198.51.100.{60 + n}")
         donation = give(client, campaign, donor_email=f"d{n}@example.org")
         assert pay(client, donation, DECLINED).status_code == 402
-    client = _client(app, "198.51.100.70")
+    client = client_from(app, "198.51.100.70")
     donation = give(client, campaign, donor_email="d9@example.org")
     limited = pay(client, donation, DECLINED)
     assert limited.status_code == 429
@@ -119,7 +99,7 @@ def test_one_card_tried_on_many_donations_is_cut_off_other_cards_still_work(dona
 
 def test_refused_forms_do_not_count_against_the_donor(donating):
     app = donating(RATELIMIT_DONATION_IP="1 per hour", RATELIMIT_DONATION_EMAIL="1 per hour")
-    client = _client(app, "198.51.100.80")
+    client = client_from(app, "198.51.100.80")
     campaign = CampaignFactory()
     for _ in range(3):  # a missing name, three times: the form is refused, nothing counted
         refused = client.post(
@@ -133,8 +113,8 @@ def test_refused_forms_do_not_count_against_the_donor(donating):
 def test_a_429_keeps_the_donors_form_and_says_when_to_retry(donating):
     app = donating(RATELIMIT_DONATION_EMAIL="1 per hour")
     campaign = CampaignFactory()
-    give(_client(app, "198.51.100.90"), campaign, donor_email="same@example.org")
-    answer = _client(app, "198.51.100.91").post(
+    give(client_from(app, "198.51.100.90"), campaign, donor_email="same@example.org")
+    answer = client_from(app, "198.51.100.91").post(
         f"/campaigns/{campaign.id}/donate",
         data={
             "amount": "custom",
@@ -155,9 +135,9 @@ def test_giving_to_a_fund_is_rate_limited(donating):
     app = donating(RATELIMIT_DONATION_EMAIL="1 per hour")
     fund = FundFactory()
     data = {"amount": "8800", "donor_name": "王小明", "donor_email": "fund@example.org"}
-    first = _client(app, "198.51.100.100").post(f"/funds/{fund.id}/donate", data=data)
+    first = client_from(app, "198.51.100.100").post(f"/funds/{fund.id}/donate", data=data)
     assert first.status_code == 302, first.get_data(as_text=True)[:300]
-    again = _client(app, "198.51.100.101").post(f"/funds/{fund.id}/donate", data=data)
+    again = client_from(app, "198.51.100.101").post(f"/funds/{fund.id}/donate", data=data)
     assert again.status_code == 429
     assert "王小明" in again.get_data(as_text=True)
 
@@ -167,10 +147,10 @@ def test_donors_behind_one_proxy_do_not_share_a_limit(donating):
     app = donating(TRUSTED_PROXIES=1, RATELIMIT_DONATION_IP="1 per hour")
     campaign = CampaignFactory()
     for n in range(3):
-        client = _client(app, "10.0.0.2")  # the proxy
+        client = client_from(app, "10.0.0.2")  # the proxy
         client.environ_base["HTTP_X_FORWARDED_FOR"] = f"203.0.113.{n + 1}"
         give(client, campaign, donor_email=f"p{n}@example.org")
-    client = _client(app, "10.0.0.2")
+    client = client_from(app, "10.0.0.2")
     client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
     answer = client.post(
         f"/campaigns/{campaign.id}/donate",

@@ -303,7 +303,7 @@ OTHER_RULES = (
     ),
     (_l("Spending ratios"), "Charity Law (2023) art. 61; 民发〔2016〕189号", _l("annual")),
 )
-#: Triggers recorded by services (charity.services.disclosures.record_compliance_trigger)
+#: Triggers recorded by services (charity.services.compliance_triggers.record_compliance_trigger)
 #: and the rule each starts.
 TRIGGER_RULES = {
     "basic_info_change": "basic_info_change",
