@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from charity import payments
 from charity.core import uow
 from charity.extensions import csrf, db
-from charity.models import MerchantAccount, WebhookRejection
+from charity.models import WebhookRejection
 from charity.services import merchant_accounts, wallet_payments
 
 bp = Blueprint("payment_notify", __name__)
@@ -34,7 +34,7 @@ def notify(provider: str, account_id: int):  # type: ignore[no-untyped-def]
     if provider not in wallet_payments.METHODS:
         abort(404)
     handler = payments.provider(provider)
-    account = db.session.get(MerchantAccount, account_id)
+    account = merchant_accounts.notify_account(db.session, account_id)
     if account is None or account.provider != provider:
         return _answer(handler.refuse("unknown merchant account", 404))
     body = request.get_data(cache=False)

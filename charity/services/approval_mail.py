@@ -11,7 +11,9 @@ decided. Payout account changes mail every owner and finance member already
 
 The mail is an after-commit effect (charity.core.uow): a request rolled back mails no one.
 The project stores no language per user, so the mail is in Chinese first and English
-below it; it is built after the commit from the row as committed (one decided in the
+below it. A matching pool sponsor's recorded transfer is mailed to the pool
+organization's owners and finance members and to the platform's admins (who may confirm
+it too). The mail is built after the commit from the row as committed (one decided in the
 meantime is not announced).
 """
 
@@ -39,6 +41,7 @@ from charity.models import (
     OfflineGiftDetail,
     Organization,
     RefundRequest,
+    SponsorPayment,
     User,
 )
 from charity.ops.mail import Mail, deliver
@@ -47,7 +50,7 @@ from charity.web import links
 #: The languages of the mail, in order (Chinese first).
 MAIL_LOCALES = ("zh_Hans_CN", "en")
 FINANCE_ROLES = ("owner", "finance")
-KINDS = ("refund", "gift", "disbursement", "fund_transfer")
+KINDS = ("refund", "gift", "disbursement", "fund_transfer", "sponsor_payment")
 
 
 @dataclass(frozen=True)
@@ -202,11 +205,37 @@ def _fund_transfer(session: Session, row_id: int) -> _Notice | None:
     )
 
 
+def _sponsor_payment(session: Session, row_id: int) -> _Notice | None:
+    """A matching pool sponsor's transfer, recorded: the pool organization's owners and
+    finance members and the platform's admins may confirm it."""
+    row = session.get(SponsorPayment, row_id)
+    if row is None or row.status != "recorded":
+        return None
+    pool = row.pool
+    admins = list(
+        session.scalars(sa.select(User).where(User.platform_role == "admin").order_by(User.id))
+    )
+    return _Notice(
+        pool.organization,
+        _requester(session, row.recorded_by_id),
+        finance_people(session, pool.organization_id) + admins,
+        row.amount_fen,
+        lambda: _(
+            "A transfer of %(amount)s from %(sponsor)s, the sponsor of a matching pool, was "
+            "recorded and waits for a second person to confirm it.",
+            amount=format_fen(row.amount_fen),
+            sponsor=pool.sponsor_name,
+        ),
+        lambda: links.public_url("givingdays.sponsor_payments_page", pool_id=pool.id),
+    )
+
+
 _NOTICES: dict[str, Callable[[Session, int], _Notice | None]] = {
     "refund": _refund,
     "gift": _gift,
     "disbursement": _disbursement,
     "fund_transfer": _fund_transfer,
+    "sponsor_payment": _sponsor_payment,
 }
 
 
@@ -231,7 +260,7 @@ def _text(notice: _Notice) -> tuple[str, str]:
         "",
         _(
             "You get this mail as an owner, finance member or committee member of "
-            "%(org)s. The person who asked cannot approve it.",
+            "%(org)s (or as a platform admin). The person who asked cannot approve it.",
             org=organization.name,
         ),
     ]

@@ -15,11 +15,15 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
 
 import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from charity import payments
@@ -259,19 +263,75 @@ def write_account(
 
 def forget_cached_clients(account: MerchantAccount) -> None:
     (wechatpay if account.provider == "wechatpay" else alipay).forget_clients(account.id)
+    with _opened_lock:
+        for key in [k for k in _opened if k[0] == account.id]:
+            del _opened[key]
 
 
-def merchant(account: MerchantAccount) -> payments.Merchant:
-    """The account with its secrets opened, for one provider call."""
+class AccountRecord(Protocol):
+    """What opening an account reads: a MerchantAccount, or a row of its columns
+    (``notify_account``)."""
+
+    id: int
+    organization_id: int
+    provider: str
+    public_id: str
+    settings_json: str
+    secrets_token: str
+    version: int
+
+
+#: Opened accounts, keyed by everything they are opened from (the account id and
+#: version, its settings, its sealed secrets and the PAYMENT_SECRETS_KEY setting): any
+#: change is a new key, so a stale opening is never served; ``forget_cached_clients``
+#: drops an account's old openings when it is written. In this process's memory only,
+#: like the SDK clients built from them (never logged, never stored).
+_opened: dict[tuple[int, int, str, str, str], payments.Merchant] = {}
+_opened_lock = threading.Lock()
+_OPENED_MAX = 256
+
+
+def merchant(account: AccountRecord) -> payments.Merchant:
+    """The account with its secrets opened, for a provider call: unsealed once per
+    process and credentials (a notification storm opens each account once, not per
+    delivery)."""
     token = account.secrets_token
-    return payments.Merchant(
-        provider=account.provider,
-        account_id=account.id,
-        public_id=account.public_id,
-        settings=json.loads(account.settings_json),
-        secrets=vault.unseal(token),
-        fingerprint=f"{account.version}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
-    )
+    keys = current_app.config.get("PAYMENT_SECRETS_KEY") or ""
+    key = (account.id, account.version, account.settings_json, token, keys)
+    opened = _opened.get(key)
+    if opened is None:
+        opened = payments.Merchant(
+            provider=account.provider,
+            account_id=account.id,
+            public_id=account.public_id,
+            settings=MappingProxyType(json.loads(account.settings_json)),
+            secrets=MappingProxyType(vault.unseal(token)),
+            fingerprint=f"{account.version}:{hashlib.sha256(token.encode()).hexdigest()[:16]}",
+        )
+        with _opened_lock:
+            if len(_opened) >= _OPENED_MAX:
+                _opened.clear()
+            _opened[key] = opened
+    return opened
+
+
+_accounts = MerchantAccount.__table__
+_NOTIFY_ACCOUNT = sa.select(
+    _accounts.c.id,
+    _accounts.c.organization_id,
+    _accounts.c.provider,
+    _accounts.c.public_id,
+    _accounts.c.settings_json,
+    _accounts.c.secrets_token,
+    _accounts.c.version,
+).where(_accounts.c.id == sa.bindparam("account_id"))
+
+
+def notify_account(session: Session, account_id: int) -> AccountRecord | None:
+    """The account a notification URL names, as a row of the columns that open it (one
+    Core SELECT: a notification never needs the ORM object)."""
+    row = session.connection().execute(_NOTIFY_ACCOUNT, {"account_id": account_id}).first()
+    return row  # type: ignore[return-value] - a Row has the columns
 
 
 def stripe_merchant(stripe_account_id: str | None) -> payments.Merchant:
@@ -325,7 +385,8 @@ def notify_url(site: str, merchant_: payments.Merchant) -> str:
 
 
 def people_to_tell(session: Session, organization_id: int) -> list[User]:
-    """The organization's owners and finance members (every change is mailed to them)."""
+    """The organization's current owners and finance members (every change is mailed to
+    them; a removed member is told nothing more)."""
     return list(
         session.scalars(
             sa.select(User)
@@ -333,6 +394,7 @@ def people_to_tell(session: Session, organization_id: int) -> list[User]:
             .where(
                 Membership.organization_id == organization_id,
                 Membership.role.in_(("owner", "finance")),
+                Membership.ended_at.is_(None),
             )
             .order_by(User.id)
         )

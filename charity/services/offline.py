@@ -27,6 +27,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
+from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
 from charity.models import (
@@ -128,7 +129,7 @@ def _check(session: Session, command: NewOfflineGift) -> Campaign | None:
         raise OfflineGiftError(N_("Choose how the gift arrived."), "kind")
     if command.amount_fen <= 0:
         raise OfflineGiftError(N_("Enter the amount received."), "amount")
-    if command.received_on > date.today():
+    if command.received_on > today_cst():
         raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
     if command.kind == "bank_transfer":
         if not command.payer_name.strip():
@@ -270,7 +271,7 @@ def record_in_kind_gift(session: Session, actor: User, command: NewInKindGift) -
         raise OfflineGiftError(N_("Enter the value of the goods."), "valuation")
     if not command.valuation_basis.strip():
         raise OfflineGiftError(N_("Say how the value was set."), "valuation_basis")
-    if command.received_on > date.today():
+    if command.received_on > today_cst():
         raise OfflineGiftError(N_("The date cannot be in the future."), "received_on")
     campaign = _campaign_of(session, command.organization_id, command.campaign_id)
     name, email = command.donor_name.strip(), command.donor_email.strip().lower()

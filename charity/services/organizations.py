@@ -119,7 +119,7 @@ def check_qualification(number: str, authority: str, issued_on: date | None) -> 
             _l("Give the certificate number, the issuing authority and the date, or none of them."),
             missing[0],
         )
-    if issued_on is not None and issued_on > date.today():
+    if issued_on is not None and issued_on > today_cst():
         raise OrganizationError(_l("The date cannot be in the future."), "qualification_date")
 
 
@@ -159,7 +159,7 @@ EARLIEST_REGISTRATION = date(1949, 10, 1)
 def _check_application(data: ApplicationData) -> str:
     if not regions.is_province(data.province):
         raise OrganizationError(_l("Choose a province from the list."), "province")
-    if data.registered_on is not None and data.registered_on > date.today():
+    if data.registered_on is not None and data.registered_on > today_cst():
         raise OrganizationError(_l("The date cannot be in the future."), "registered_on")
     if data.registered_on is not None and data.registered_on < EARLIEST_REGISTRATION:
         raise OrganizationError(_l("Check the date: it is too early."), "registered_on")

@@ -32,7 +32,7 @@ from charity.core.clock import today_cst
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import MatchingPool, SponsorPayment, User
-from charity.services import four_eyes, ledger
+from charity.services import approval_mail, four_eyes, ledger
 from charity.services.givingdays import GivingDayError, lock_matching_pool, pool_accounts
 from charity.web.i18n import N_
 
@@ -108,6 +108,7 @@ def record_payment(session: Session, actor: User, command: NewSponsorPayment) ->
     )
     session.add(payment)
     session.flush()
+    approval_mail.queue("sponsor_payment", payment.id)  # who may confirm it, after the commit
     return payment
 
 

@@ -35,6 +35,7 @@ from charity.services.donations import (
     lock_donation,
     refuse_if_suspended,
 )
+from charity.services.merchant_accounts import AccountRecord
 from charity.web.i18n import N_
 
 #: Which methods each wallet offers, and the channel a gift paid that way is recorded as.
@@ -253,7 +254,7 @@ def _donation_for_order(session: Session, provider: str, order_no: str) -> int |
     )
 
 
-def apply_notice(session: Session, notice: payments.Notice, account: MerchantAccount) -> str:
+def apply_notice(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
     """Apply one verified notification at most once; the caller commits. Returns the
     outcome: applied, unchanged, parked, ignored or duplicate."""
     if not store_event(
@@ -278,7 +279,7 @@ def apply_notice(session: Session, notice: payments.Notice, account: MerchantAcc
 def _park_unresolved(
     session: Session,
     notice: payments.Notice,
-    account: MerchantAccount,
+    account: AccountRecord,
     donation_id: int | None,
     reason: str,
 ) -> str:
@@ -304,7 +305,7 @@ def _park_unresolved(
     return "parked"
 
 
-def _payment_succeeded(session: Session, notice: payments.Notice, account: MerchantAccount) -> str:
+def _payment_succeeded(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
     intent = notice.payment
     assert intent is not None
     named = intent.metadata.get("donation_id", "")
@@ -332,7 +333,7 @@ def _payment_closed(session: Session, intent: payments.Intent) -> str:
     return "applied"
 
 
-def _refund(session: Session, notice: payments.Notice, account: MerchantAccount) -> str:
+def _refund(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
     refund = notice.refund
     assert refund is not None
     donation_id = _donation_for_order(session, notice.provider, refund.order_no)
@@ -353,7 +354,7 @@ def _refund(session: Session, notice: payments.Notice, account: MerchantAccount)
 def _refund_amount(
     session: Session,
     notice: payments.Notice,
-    account: MerchantAccount,
+    account: AccountRecord,
     refund: payments.RefundNotice,
 ) -> int:
     """A notification that names a refund but not its amount (Alipay's give the total

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
+from charity.core.clock import today_cst
 from charity.core.money import format_yuan_short
 
 ValueFormat = Callable[[int], str]
@@ -231,7 +232,7 @@ def line_chart(
 ) -> Markup:
     """A cumulative step-area chart of (day, running total) points over [start, end]."""
     points = sorted(points)
-    first = start or (points[0][0] if points else date.today())
+    first = start or (points[0][0] if points else today_cst())
     last = end or (points[-1][0] if points else first)
     if points:
         first, last = min(first, points[0][0]), max(last, points[-1][0])

@@ -11,8 +11,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from tests.browser.helpers import log_in, overflow, screenshot, widest_elements
-from tests.browser.test_tables_on_phones import _TABLE_PROBLEMS
+from tests.browser.helpers import TABLE_PROBLEMS, log_in, overflow, screenshot, widest_elements
 from tests.support.browser import PHONE
 
 OWNER = "gdfoundation-owner@demo.charity"
@@ -77,7 +76,7 @@ def test_the_approvals_page_reads_on_a_phone_in_chinese(new_context, live_server
     assert page.locator("table.gifts-awaiting tbody tr").count() >= 1
     assert page.locator("table.refund-requests input[name=reason]").count() >= 1
     assert page.locator("table.gifts-awaiting input[name=reason]").count() >= 1
-    found = page.evaluate(_TABLE_PROBLEMS)
+    found = page.evaluate(TABLE_PROBLEMS)
     screenshot(page, "money-approvals-zh")
     assert found["count"] == 2
     assert overflow(page) == 0, f"the approvals page scrolls sideways: {widest_elements(page)}"

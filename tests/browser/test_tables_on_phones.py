@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.helpers import log_in, overflow, screenshot, widest_elements
+from tests.browser.helpers import TABLE_PROBLEMS, log_in, overflow, screenshot, widest_elements
 from tests.support.browser import PHONE
 
 DONOR = "donor@demo.charity"
@@ -105,51 +105,6 @@ TABLE_PAGES = [
     TablePage("admin-organizations", "admin.organizations", login=ADMIN),
 ]
 
-#: For every visible table in <main>: is it readable? A table passes when it stacks as
-#: cards (its rows are blocks) or sits in a box that scrolls sideways, and no cell is
-#: squeezed: a cell narrower than 3 characters may only hold text that fits on one line.
-_TABLE_PROBLEMS = """() => {
-  const problems = [];
-  const tables = [...document.querySelectorAll('main table')].filter(t => t.offsetParent !== null);
-  tables.forEach((table, n) => {
-    const label = table.querySelector('caption')?.innerText || table.className || '#' + n;
-    const name = label.trim().slice(0, 40);
-    const right = table.getBoundingClientRect().right;
-    const stacked = getComputedStyle(table.querySelector('tr') || table).display === 'block';
-    let scroller = null;
-    for (let e = table.parentElement; e && e !== document.body; e = e.parentElement) {
-      const ox = getComputedStyle(e).overflowX;
-      if (ox === 'auto' || ox === 'scroll') { scroller = e; break; }
-    }
-    if (!stacked && right > window.innerWidth + 1) {
-      if (!scroller)
-        problems.push(`${name}: ${Math.round(right)} px wide and not in a scrolling box`);
-      else if (scroller.getBoundingClientRect().right > window.innerWidth + 1)
-        problems.push(`${name}: its scrolling box is wider than the window`);
-    }
-    for (const cell of table.querySelectorAll('th, td')) {
-      if (cell.offsetParent === null || !cell.innerText.trim()) continue;
-      if (stacked && cell.closest('thead')) continue;  // kept for screen readers, clipped
-      const style = getComputedStyle(cell);
-      const em = parseFloat(style.fontSize);
-      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
-      const inner = cell.clientWidth - padding;
-      if (inner >= 3 * em - 1) continue;
-      const range = document.createRange();
-      range.selectNodeContents(cell);
-      const rects = [...range.getClientRects()].filter(r => r.width > 0);
-      const tops = new Set(rects.map(r => Math.round(r.top)));
-      if (tops.size > 1) {
-        const text = cell.innerText.trim().slice(0, 20);
-        const px = Math.round(inner);
-        problems.push(`${name}: a ${px} px cell wraps "${text}" on ${tops.size} lines`);
-        break;
-      }
-    }
-  });
-  return {count: tables.length, problems};
-}"""
-
 
 @pytest.mark.parametrize("spec", TABLE_PAGES, ids=[p.name for p in TABLE_PAGES])
 def test_every_table_reads_on_a_phone(new_context, live_server, spec):  # type: ignore[no-untyped-def]
@@ -169,7 +124,7 @@ def test_every_table_reads_on_a_phone(new_context, live_server, spec):  # type: 
         response and response.status,
     )
     page.evaluate("() => document.querySelectorAll('main details').forEach(d => d.open = true)")
-    found = page.evaluate(_TABLE_PROBLEMS)
+    found = page.evaluate(TABLE_PROBLEMS)
     screenshot(page, f"tables-{spec.name}")
     assert overflow(page) == 0, f"{spec.name} scrolls sideways: {widest_elements(page)}"
     assert not found["problems"], f"{spec.name}:\n" + "\n".join(found["problems"])

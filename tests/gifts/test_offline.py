@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 
 from charity.extensions import db
 from charity.models import AuditEntry, Donation, OfflineGiftDetail
@@ -168,3 +170,15 @@ def test_finance_pages_list_gifts_with_evidence_and_reverse_links(client, settin
     assert "CMB20261120-0042" in html and f"/offline-gifts/{gift.id}/evidence" in html
     assert f"/gifts/{gift.id}/reverse" in html
     assert client.get(f"/orgs/{org}/gifts/{gift.id}/reverse").status_code == 200
+
+
+def test_a_gift_received_on_new_years_day_in_china_is_not_in_the_future(client, setting):
+    """00:30 on Jan 1 in China is still Dec 31 on a server that keeps UTC: the date check
+    compares with the China-time date (charity.core.clock.today_cst), not the server's."""
+    with time_machine.travel(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)):
+        tomorrow = _post(client, setting, real_pdf(), received_on="2027-01-02")
+        assert tomorrow.status_code == 422 and _offline(setting) == []
+        today = _post(client, setting, real_pdf(), received_on="2027-01-01")
+    assert today.status_code == 303, today.get_data(as_text=True)
+    [gift] = _offline(setting)
+    assert gift.status == "succeeded"

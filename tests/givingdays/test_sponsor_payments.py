@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from charity.core import uow
 from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import LedgerTransaction, SponsorPayment
@@ -204,3 +205,26 @@ def test_audit_verify_recomputes_the_sponsor_paid_entry(app, client, login, pool
     assert result.exit_code == 0, result.stdout + result.stderr
     result = app.test_cli_runner().invoke(args=["ledger", "check"])
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+def test_a_recorded_sponsor_payment_mails_those_who_may_confirm_it(
+    client, login, pool_people, mail_outbox
+):  # type: ignore[no-untyped-def]
+    """The pool organization's owners and finance members and the platform's admins, not
+    the recorder, not an editor, not another organization's owner; nothing on rollback."""
+    day, people = pool_people
+    pool = day.pool
+    mail_outbox.clear()
+    login(people["recorder"])
+    assert _back(_record(client, pool.id), pool.id)
+    told = sorted(m["To"] for m in mail_outbox)
+    assert told == sorted(people[p].email for p in ("checker", "fresh", "admin"))
+    body = mail_outbox[0].get_body(("plain",)).get_content()
+    assert "¥600.00" in body and f"/pools/{pool.id}/sponsor-payments" in body
+    assert "配捐" in body.split("----")[0]
+    mail_outbox.clear()
+    command = sponsor_payments.NewSponsorPayment(pool.id, 100, today_cst(), "ICBC-2")
+    with pytest.raises(RuntimeError), uow.unit_of_work():
+        sponsor_payments.record_payment(db.session, people["recorder"], command)
+        raise RuntimeError("rolled back")
+    assert mail_outbox == []

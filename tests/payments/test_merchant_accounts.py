@@ -115,3 +115,29 @@ def test_an_account_belongs_to_one_organization(wallet_app, db_session, sim_cred
     connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
     with pytest.raises(merchant_accounts.MerchantAccountError, match="another organization"):
         connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
+
+
+def test_an_opened_account_follows_every_change_of_its_secrets(
+    wallet_app, db_session, sim_credentials, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """merchant() opens each account once per process and credentials: a new sealed
+    token, a new version or another PAYMENT_SECRETS_KEY is never served the old opening."""
+    import pytest
+
+    from charity.services import merchant_accounts
+    from tests.support.factories import CampaignFactory
+    from tests.support.payments import connect
+
+    account = connect(CampaignFactory().organization, "alipay", sim_credentials["alipay"])
+    first = merchant_accounts.merchant(account)
+    assert merchant_accounts.merchant(account) is first
+    assert first.secrets["app_private_key"] == sim_credentials["alipay"]["app_private_key"].strip()
+
+    account.secrets_token = vault.seal({"app_private_key": "another key"})
+    assert merchant_accounts.merchant(account).secrets["app_private_key"] == "another key"
+    account.version += 1
+    assert merchant_accounts.merchant(account).fingerprint.startswith(f"{account.version}:")
+
+    monkeypatch.setitem(wallet_app.config, "PAYMENT_SECRETS_KEY", vault.new_key())
+    with pytest.raises(vault.VaultError):
+        merchant_accounts.merchant(account)

@@ -17,7 +17,7 @@ import time_machine
 from charity.extensions import db
 from charity.models import Membership, PayoutChange
 from charity.models.base import utcnow
-from charity.services import payout_changes
+from charity.services import merchant_accounts, payout_changes
 from tests.support.factories import OrganizationFactory, UserFactory, second_person
 
 
@@ -116,3 +116,18 @@ def test_the_delay_is_configurable(app, monkeypatch, client, login, staff):
     _request(client, login, organization, people["owner"])
     applied = payout_changes.apply_due_changes(db.session)
     assert [c.public_id for c in applied] == ["acct_NEWaccount99"]
+
+
+def test_a_removed_finance_member_is_not_told_of_payout_changes(db_session):
+    organization = OrganizationFactory()
+    current, removed, editor = UserFactory(), UserFactory(), UserFactory()
+    db.session.add_all(
+        [
+            Membership(user=current, organization=organization, role="finance"),
+            Membership(user=removed, organization=organization, role="owner", ended_at=utcnow()),
+            Membership(user=editor, organization=organization, role="editor"),
+        ]
+    )
+    db.session.flush()
+    told = merchant_accounts.people_to_tell(db.session, organization.id)
+    assert told == [current]

@@ -78,3 +78,55 @@ def test_our_settings_point_them_at_the_simulators(wallet_app, wechatpay_sim, al
     with wallet_app.app_context():
         assert wechatpay.gateway() == wechatpay_sim
         assert alipay.gateway() == f"{alipay_sim}/gateway.do"
+
+
+def test_our_alipay_client_verifies_exactly_as_the_sdk_does(keys) -> None:  # type: ignore[no-untyped-def]
+    """charity.payments.alipay._AliPay swaps only the RSA2 primitive under the SDK's
+    ``_verify`` (pycryptodome → cryptography): same answer for a good signature, a changed
+    parameter, another key's signature and a signature that is not base64."""
+    import base64
+
+    from alipay import AliPay
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from charity.payments.alipay import _AliPay
+
+    private, public = keys
+    options = {
+        "appid": "2021000000000001",
+        "app_notify_url": None,
+        "app_private_key_string": private,
+        "alipay_public_key_string": public,
+        "sign_type": "RSA2",
+    }
+    sdk, ours = AliPay(**options), _AliPay(**options)
+    params = {
+        "app_id": "2021000000000001",
+        "notify_id": "n1",
+        "out_trade_no": "D42",
+        "total_amount": "88.00",
+        "trade_status": "TRADE_SUCCESS",
+        "sign_type": "RSA2",
+        "subject": "捐赠",
+    }
+    message = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if k != "sign_type")
+
+    def sign(text: str, key_pem: str = private) -> str:
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+        signature = key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr, call-arg]
+        return base64.b64encode(signature).decode()
+
+    other_private, _ = _keys()
+    cases = [
+        (params, sign(message), True),
+        ({**params, "total_amount": "0.01"}, sign(message), False),
+        (params, sign(message, other_private), False),
+        (params, base64.b64encode(b"x" * 256).decode(), False),
+    ]
+    for data, signature, expected in cases:
+        assert sdk.verify(dict(data), signature) is expected
+        assert ours.verify(dict(data), signature) is expected
+    for client in (sdk, ours):  # not base64: both raise (a rejected notification)
+        with pytest.raises(ValueError):
+            client.verify(dict(params), "not base64 ~~~")
