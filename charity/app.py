@@ -7,6 +7,8 @@ load the whole application.
 
 from __future__ import annotations
 
+import copy
+
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -41,6 +43,12 @@ def create_app(config: object) -> Flask:
         instance_relative_config=False,
     )
     app.config.from_object(config)
+    # Each app its own copy of the engine options: Flask-SQLAlchemy writes SQLite's
+    # connect_args into the dict it is given, which a config class shares with every app
+    # made from it (a PostgreSQL app made after an SQLite one got check_same_thread).
+    for key in ("SQLALCHEMY_ENGINE_OPTIONS", "DATABASE_REPLICA_ENGINE_OPTIONS"):
+        if key in app.config:
+            app.config[key] = copy.deepcopy(app.config[key])
 
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:  # the client's address and scheme as the proxies in front saw them

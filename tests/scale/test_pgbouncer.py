@@ -173,3 +173,14 @@ def test_no_session_state_that_transaction_pooling_would_break() -> None:
         if (forbidden.search(line) and "SET LOCAL" not in line.upper()) or listen.search(line)
     ]
     assert offenders == []
+
+
+def test_an_app_leaves_the_engine_options_it_was_given_alone() -> None:
+    """Behind PgBouncer the config class's engine options carry connect_args
+    (prepare_threshold); Flask-SQLAlchemy used to add SQLite's check_same_thread to that
+    shared dict, and every PostgreSQL app made afterwards in the process failed to connect."""
+    options = config.transaction_pooling({"connect_args": {"connect_timeout": 3}})
+    options["connect_args"]["prepare_threshold"] = None
+    before = {**options, "connect_args": dict(options["connect_args"])}
+    create_app(config.TestingConfig("sqlite://", SQLALCHEMY_ENGINE_OPTIONS=options))
+    assert options == before
