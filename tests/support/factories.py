@@ -244,7 +244,9 @@ def fresh_code(user: User) -> str:
 
     db.session.refresh(user, ["totp_last_step"])
     current = int(time.time()) // two_factor.STEP_SECONDS
-    step = max(current - two_factor.VALID_WINDOW, (user.totp_last_step or 0) + 1)
+    # Never an earlier step than the current one: the clock may cross into the next step
+    # before the code is checked, and the step before would then be outside the window.
+    step = max(current, (user.totp_last_step or 0) + 1)
     if step > current + two_factor.VALID_WINDOW:
         user.totp_last_step = None
         db.session.flush()
