@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -148,25 +147,11 @@ def running_wallet_simulators() -> Iterator[dict[str, str] | None]:
 
 @contextlib.contextmanager
 def running_browser_localstripe() -> Iterator[str | None]:
-    """The payments area's localstripe wrapper (127.0.0.1, free port, state per run), once
-    that area has landed; None before."""
-    script = ROOT / "scripts" / "localstripe_server.py"
-    if not script.exists():
-        yield None
-        return
-    process = subprocess.Popen(
-        [sys.executable, str(script), "--port", "0", "--quiet"], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        if "listening on" not in line:
-            raise RuntimeError(f"localstripe did not start: {line!r}")
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+    """The payments area's localstripe wrapper (127.0.0.1, free port, state per run)."""
+    from tests.support.payments import running_localstripe
+
+    with running_localstripe() as url:
+        yield url
 
 
 def register_webhook(stripe_url: str, app: Flask, app_url: str) -> None:

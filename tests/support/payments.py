@@ -37,23 +37,31 @@ SECRET = "whsec_testing"
 
 
 @contextlib.contextmanager
-def running_localstripe() -> Iterator[str]:
-    """Our wrapper on a free 127.0.0.1 port; yields its base URL."""
+def running_script(script: str, label: str) -> Iterator[str]:
+    """scripts/<script> on a free 127.0.0.1 port (it prints "listening on <url>"); yields
+    its base URL and stops it afterwards."""
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / "localstripe_server.py"), "--port", "0", "--quiet"],
+        [sys.executable, str(ROOT / "scripts" / script), "--port", "0", "--quiet"],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""
         if "listening on" not in line:
-            raise RuntimeError(f"localstripe did not start: {line!r}")
+            raise RuntimeError(f"{label} did not start: {line!r}")
         yield line.split()[-1]
     finally:
         process.terminate()
         process.wait(timeout=10)
         if process.stdout:
             process.stdout.close()
+
+
+@contextlib.contextmanager
+def running_localstripe() -> Iterator[str]:
+    """Our wrapper on a free 127.0.0.1 port; yields its base URL."""
+    with running_script("localstripe_server.py", "localstripe") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -173,21 +181,8 @@ def intent_object(donation: Donation) -> dict:
 @contextlib.contextmanager
 def running_simulator(name: str) -> Iterator[str]:
     """scripts/<name>_simulator.py on a free 127.0.0.1 port; yields its base URL."""
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "scripts" / f"{name}_simulator.py"), "--port", "0", "--quiet"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        if "listening on" not in line:
-            raise RuntimeError(f"{name} simulator did not start: {line!r}")
-        yield line.split()[-1]
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout:
-            process.stdout.close()
+    with running_script(f"{name}_simulator.py", f"{name} simulator") as url:
+        yield url
 
 
 def sim_call(base: str, path: str, data: Any = None) -> Any:
