@@ -37,6 +37,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bench.database import recreate_database
 from charity.auditlog import merkle, store
 from charity.auditlog.canonical import canonical_json
 from charity.extensions import db
@@ -82,13 +83,8 @@ def fresh_engine(kind: str, pg_url: str, workdir: Path) -> sa.Engine:
             connection.execute("PRAGMA synchronous=NORMAL")  # as a WAL deployment would run
 
     else:
-        url = sa.engine.make_url(pg_url)
-        admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}"'))
-            connection.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
-        admin.dispose()
-        engine = sa.create_engine(url)
+        recreate_database(pg_url)
+        engine = sa.create_engine(pg_url)
     db.metadata.create_all(engine, tables=TABLES)
     return engine
 

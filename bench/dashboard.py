@@ -29,6 +29,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, insert
 
 from bench import http_pages, run
+from bench.database import recreate_database
 from charity import create_app
 from charity.compliance.readmodels import dashboard as d
 from charity.extensions import db
@@ -259,9 +260,7 @@ def main(url: str | None) -> None:
     url = url or f"sqlite:///{tmp}/bench.sqlite3"
     reuse = os.environ.get("BENCH_REUSE") == "1"  # skip populating (same URL, run before)
     if url.startswith("postgresql") and not reuse:
-        from tests.support.dbutil import recreate_postgres_database  # the test helpers: bench only
-
-        recreate_postgres_database(url)
+        recreate_database(url)
     app = create_app(TestingConfig(url, UPLOAD_DIR=tmp))
     with app.app_context():
         started = time.perf_counter()

@@ -31,9 +31,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from bench import http_pages as bench_http
+from bench.database import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -156,22 +155,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def recreate_database(url: str) -> None:
-    target = sa.engine.make_url(url)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": target.database},
-        )
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
 
 
 def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:

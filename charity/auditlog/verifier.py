@@ -205,7 +205,10 @@ def fetch_checkpoint(base_url: str, key: VerifierKey) -> tuple[Checkpoint, str]:
         raise VerifierError(f"checkpoint rejected: {error}") from None
 
 
-def check_consistency(base_url: str, old: Checkpoint, new: Checkpoint) -> None:
+def _grew(old: Checkpoint, new: Checkpoint) -> bool:
+    """What any newer checkpoint of the log must keep before a proof is asked for: the
+    origin, no fewer entries, the same root at the same size. True when the tree grew (a
+    consistency proof to check), False when it is the same tree."""
     if new.origin != old.origin:
         raise VerifierError(f"the origin changed from {old.origin!r} to {new.origin!r}")
     if new.size < old.size:
@@ -213,6 +216,19 @@ def check_consistency(base_url: str, old: Checkpoint, new: Checkpoint) -> None:
     if new.size == old.size:
         if new.root != old.root:
             raise VerifierError(f"two different roots for tree size {new.size}: history rewritten")
+        return False
+    return True
+
+
+def _not_extended(old: Checkpoint, new: Checkpoint, error: Exception) -> VerifierError:
+    return VerifierError(
+        f"the tree of size {new.size} does not extend the saved tree of size {old.size} "
+        f"({error}): history was rewritten"
+    )
+
+
+def check_consistency(base_url: str, old: Checkpoint, new: Checkpoint) -> None:
+    if not _grew(old, new):
         return
     answer = _get_json(
         base_url, "/api/v1/log/proof/consistency", {"first": old.size, "second": new.size}
@@ -222,10 +238,7 @@ def check_consistency(base_url: str, old: Checkpoint, new: Checkpoint) -> None:
             old.size, new.size, old.root, new.root, _hex_list(answer.get("path"))
         )
     except merkle.VerificationError as error:
-        raise VerifierError(
-            f"the tree of size {new.size} does not extend the saved tree of size {old.size} "
-            f"({error}): history was rewritten"
-        ) from None
+        raise _not_extended(old, new, error) from None
 
 
 def check_inclusion(base_url: str, index: int, checkpoint: Checkpoint) -> dict[str, Any]:
@@ -301,13 +314,7 @@ def check_tile_root(tree: tiles.TiledTree, checkpoint: Checkpoint) -> None:
 
 
 def check_tile_consistency(tree: tiles.TiledTree, old: Checkpoint, new: Checkpoint) -> None:
-    if new.origin != old.origin:
-        raise VerifierError(f"the origin changed from {old.origin!r} to {new.origin!r}")
-    if new.size < old.size:
-        raise VerifierError(f"the log shrank from {old.size} to {new.size} entries")
-    if new.size == old.size:
-        if new.root != old.root:
-            raise VerifierError(f"two different roots for tree size {new.size}: history rewritten")
+    if not _grew(old, new):
         return
     try:
         path = merkle.consistency_path(old.size, new.size, tree.subtree_hash)
@@ -315,10 +322,7 @@ def check_tile_consistency(tree: tiles.TiledTree, old: Checkpoint, new: Checkpoi
     except tiles.TileError as error:
         raise VerifierError(f"bad tile: {error}") from None
     except merkle.VerificationError as error:
-        raise VerifierError(
-            f"the tree of size {new.size} does not extend the saved tree of size {old.size} "
-            f"({error}): history was rewritten"
-        ) from None
+        raise _not_extended(old, new, error) from None
 
 
 def _check_payload(index: int, payload: str) -> bytes:

@@ -4,7 +4,7 @@ the form where members record a disclosure's entry number and address on 慈善�
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,7 +20,7 @@ from charity.models.disclosure import Disclosure
 from charity.models.enforcement import CnchinaEntry
 from charity.services import cnchina as service
 from charity.web import links
-from charity.web.exports import csv_bytes, write_xlsx
+from charity.web.exports import table_download
 from charity.web.forms import BaseForm, show_error
 
 bp = Blueprint("cnchina", __name__)
@@ -47,19 +47,7 @@ def export(org_id: int, fmt: str):  # type: ignore[no-untyped-def]
         db.session, org_id, lambda d: links.public_url("disclosures.show", disclosure_id=d)
     )
     filename = f"cnchina-{organization.uscc}-{today_cst().isoformat()}.{fmt}"
-    if fmt == "csv":
-        body, mime = csv_bytes(cnexport.HEADERS, rows), "text/csv; charset=utf-8"
-    else:
-        body = write_xlsx("信息公开", cnexport.HEADERS, rows)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mime,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return table_download(filename, fmt, "信息公开", cnexport.HEADERS, rows)
 
 
 @bp.route("/disclosures/<int:disclosure_id>/cnchina", methods=["GET", "POST"])

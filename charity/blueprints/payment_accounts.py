@@ -28,7 +28,13 @@ from charity.core.permissions import require_org_role
 from charity.extensions import db
 from charity.models import Organization, PayoutChange
 from charity.ops.mail import Mail, queue_mail
-from charity.services import merchant_accounts, parking, payout_changes, reconciliation
+from charity.services import (
+    approval_mail,
+    merchant_accounts,
+    parking,
+    payout_changes,
+    reconciliation,
+)
 from charity.web import links
 from charity.web.forms import BaseForm, show_error
 from charity.web.templating import format_datetime_cst
@@ -142,7 +148,7 @@ def edit(org_id: int, provider: str):  # type: ignore[no-untyped-def]
 
 def change_requested(organization: Organization, change: PayoutChange):  # type: ignore[no-untyped-def]
     """After a request: mail every owner and finance member, say when it takes effect."""
-    for person in merchant_accounts.people_to_tell(db.session, organization.id):
+    for person in approval_mail.finance_people(db.session, organization.id):
         queue_mail(
             Mail(
                 to=person.email,

@@ -9,7 +9,6 @@ from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     jsonify,
@@ -42,7 +41,7 @@ from charity.models import Organization
 from charity.models.organization import ORG_TYPES
 from charity.services import organizations as org_service
 from charity.web import table_words
-from charity.web.exports import csv_bytes, write_xlsx
+from charity.web.exports import table_download
 from charity.web.forms import BaseForm, show_error
 from charity.web.labels import ORG_TYPE_LABELS
 
@@ -207,19 +206,7 @@ def export(name: str, fmt: str):  # type: ignore[no-untyped-def]
         else table_words.readable(name, headers, rows, english=is_english())
     )
     filename = f"{name}{'-machine' if machine else ''}-{today.isoformat()}.{fmt}"
-    if fmt == "csv":
-        body, mime = csv_bytes(headers, rows), "text/csv; charset=utf-8"
-    else:
-        body = write_xlsx(name, headers, rows)
-        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(
-        body,
-        mimetype=mime,
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return table_download(filename, fmt, name, headers, rows)
 
 
 @bp.get("/api/summary")

@@ -16,12 +16,14 @@ from charity import payments
 from charity.core.clock import today_cst
 from charity.demo.orgs import demo_uscc
 from charity.extensions import db
-from charity.models import Campaign, GivingDay, Membership, Organization, User
+from charity.models import Campaign, Donation, GivingDay, Membership, Organization, User
 from charity.services import donations, givingdays
 
 EVENT_NAME = "6·30 广东扶贫济困日"
 SPONSOR = "广州粤信科技有限公司"
 SECOND_SPONSOR = "广东晴川物流有限公司"
+#: The demo gifts' PaymentIntent ids: pi_demo_givingday_<gift id>.
+REF = "demo_givingday"
 PLEDGERS = (
     ("佛山禾岚建材有限公司", "91440604MA0000301"),
     ("广东晴川物流有限公司", "91440101MA0000302"),
@@ -32,8 +34,19 @@ def _user(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email))
 
 
-def _succeed(campaign: Campaign, fen: int, who: tuple[str, str], team_id: int | None, user):  # type: ignore[no-untyped-def]
-    """A gift that succeeds through donations.confirm_payment, as a paid card gift does."""
+def card_gift(
+    campaign: Campaign,
+    fen: int,
+    who: tuple[str, str],
+    team_id: int | None,
+    user: User | None,
+    *,
+    ref: str,
+    message: str = "",
+    show_name: bool = False,
+) -> Donation:
+    """A card gift from ``who`` (name, e-mail) waiting for its payment, its PaymentIntent
+    id ``pi_{ref}_{gift id}`` (also the test suite's giving-day gifts, tests/support)."""
     donation = donations.create_donation(
         db.session,
         user,
@@ -43,27 +56,39 @@ def _succeed(campaign: Campaign, fen: int, who: tuple[str, str], team_id: int | 
             donor_name=who[0],
             donor_email=who[1],
             is_anonymous=False,
-            consent_show_name=True,
-            message="一起加油！",
+            consent_show_name=show_name,
+            message=message,
             receipt_wanted=True,
             max_amount_fen=10**9,
             team_id=team_id,
         ),
     )
     db.session.flush()
-    donation.stripe_payment_intent_id = f"pi_demo_givingday_{donation.id}"
+    donation.stripe_payment_intent_id = f"pi_{ref}_{donation.id}"
     db.session.flush()
-    intent = payments.Intent(
-        id=donation.stripe_payment_intent_id,
+    return donation
+
+
+def paid_intent(donation: Donation, ref: str) -> payments.Intent:
+    """What Stripe reports for a :func:`card_gift`'s PaymentIntent once paid."""
+    return payments.Intent(
+        id=donation.stripe_payment_intent_id or "",
         status="succeeded",
-        amount=fen,
-        currency="CNY",
+        amount=donation.amount_fen,
+        currency="cny",
         metadata={"donation_id": str(donation.id)},
         client_secret="",
-        latest_charge=f"ch_demo_givingday_{donation.id}",
+        latest_charge=f"ch_{ref}_{donation.id}",
         failure_message="",
     )
-    donations.mark_donation_succeeded(db.session, donation, intent)
+
+
+def _succeed(campaign: Campaign, fen: int, who: tuple[str, str], team_id: int | None, user):  # type: ignore[no-untyped-def]
+    """A gift that succeeds through donations.confirm_payment, as a paid card gift does."""
+    donation = card_gift(
+        campaign, fen, who, team_id, user, ref=REF, message="一起加油！", show_name=True
+    )
+    donations.mark_donation_succeeded(db.session, donation, paid_intent(donation, REF))
     return donation
 
 

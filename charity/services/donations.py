@@ -538,8 +538,7 @@ def confirm_payment(
     # With the log batched (no log head lock) the usual match (one pool without
     # per-donor/per-campaign caps) is made by the donation's own UPDATE below instead.
     fused = givingdays.fused_candidate(connection, row, candidates, sequencer_mode() == BATCHED)
-    fused_params = givingdays.fused_params(row, now, fused) if fused is not None else None
-    if fused_params is None:
+    if fused is None:
         givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
     log_index = log_index_of(
@@ -564,11 +563,12 @@ def confirm_payment(
         "has_parked_events": False,
         **receipt,
     }
-    if fused_params is None:
+    if fused is None:
         connection.execute(_MARK_SUCCEEDED, update)
     else:
-        made = connection.execute(_MARK_SUCCEEDED_MATCHED, {**update, **fused_params}).one()
-        givingdays.after_fused(session, row, now, fused, made)  # type: ignore[arg-type]
+        update.update(givingdays.fused_params(row, now, fused))
+        made = connection.execute(_MARK_SUCCEEDED_MATCHED, update).one()
+        givingdays.after_fused(session, row, now, fused, made)
     note_succeeded(session, row)  # type: ignore[arg-type]
     if row.has_parked_events:
         apply_waiting_refunds(session, row.id)  # events that waited for this success

@@ -33,7 +33,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 
-from charity.auditlog.store import event_payload
+from charity.auditlog.store import format_timestamp
 from charity.core.clock import CST, today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -689,9 +689,10 @@ def _match_in_one(
     return int(made.match_id)
 
 
-#: ``with_match``: the pieces of ``_MATCH_IN_ONE`` as CTEs of the donation's own UPDATE,
-#: plus the match's log entry queued (batched log) with its payload computed in Python
-#: around two markers that the statement replaces by the match's amount and id.
+#: ``with_match``: the pieces of ``_MATCH_IN_ONE`` as CTEs of the donation's own UPDATE
+#: (whose ``:donation_id`` they share), plus the match's log entry queued (batched log):
+#: its canonical payload is the three pieces ``fused_params`` formats around the match's
+#: amount and id, which only the statement knows.
 _FUSED_CTES = (
     (
         "m_pick",
@@ -716,7 +717,7 @@ _FUSED_CTES = (
         """INSERT INTO matches
             (donation_id, pool_id, campaign_id, amount_fen, released_fen, donor_key, cst_day,
              created_at)
-        SELECT :m_donation_id, m_allocation.id, :m_campaign_id, m_allocation.amount_fen, 0,
+        SELECT :donation_id, m_allocation.id, :m_campaign_id, m_allocation.amount_fen, 0,
                :m_donor_key, :m_day, :m_now
         FROM m_allocation
         RETURNING id, amount_fen""",
@@ -725,10 +726,10 @@ _FUSED_CTES = (
         "m_transaction",
         """INSERT INTO ledger_transactions
             (kind, source_key, donation_id, refund_id, description, created_at)
-        SELECT 'match', 'match:' || CAST(m_match.id AS text), :m_donation_id, NULL,
+        SELECT 'match', 'match:' || CAST(m_match.id AS text), :donation_id, NULL,
                'Match ' || CAST(m_match.id AS text) || ': pool '
                || CAST(:m_pool_id AS text) || ' for donation '
-               || CAST(:m_donation_id AS text),
+               || CAST(:donation_id AS text),
                :m_now
         FROM m_match
         RETURNING id""",
@@ -740,25 +741,20 @@ _FUSED_CTES = (
         FROM m_transaction CROSS JOIN m_match CROSS JOIN (
             VALUES (CAST(:m_pool_account AS bigint), 1, CAST(:m_currency AS varchar)),
                    (CAST(:m_matched_account AS bigint), -1, CAST(:m_currency AS varchar))
-        ) AS line(account_id, sign, currency)
-        RETURNING transaction_id""",
+        ) AS line(account_id, sign, currency)""",
     ),
     (
         "m_logged",
         """INSERT INTO auditlog_queue
             (payload, event_type, organization_uscc, organization_id, subject_table,
              subject_id, created_at)
-        SELECT replace(replace(CAST(:m_payload AS text), CAST(:m_amount_mark AS text),
-                               CAST(m_match.amount_fen AS text)),
-                       CAST(:m_id_mark AS text), CAST(m_match.id AS text)),
+        SELECT CAST(:m_log_head AS text) || CAST(m_match.amount_fen AS text)
+               || CAST(:m_log_middle AS text) || CAST(m_match.id AS text)
+               || CAST(:m_log_tail AS text),
                'donation.matched', NULL, :m_organization_id, 'matches', m_match.id, :m_now
-        FROM m_match
-        RETURNING id""",
+        FROM m_match""",
     ),
 )
-#: Stand-ins for the match's amount and id in its log payload (never a real value: both
-#: negative; ``fused_params`` checks each occurs exactly once).
-_AMOUNT_MARK, _ID_MARK = -7_310_000_000_000_000_001, -7_320_000_000_000_000_002
 
 
 def with_match(update: Any) -> Any:
@@ -815,19 +811,33 @@ def _fused_payload(row: Any, candidate: Candidate, amount: int, match_id: int) -
     }
 
 
-def fused_params(row: Any, now: datetime, candidate: Candidate) -> dict[str, Any] | None:
-    """``with_match``'s parameters (None: the payload's markers are ambiguous; the caller
-    takes the plain UPDATE and ``match_gift``)."""
-    payload = event_payload(
-        "donation.matched", now, _fused_payload(row, candidate, _AMOUNT_MARK, _ID_MARK)
+def _json_text(value: str | None) -> str:
+    """A string (or null) as ``canonical_json`` writes it."""
+    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def fused_log_pieces(row: Any, now: datetime, candidate: Candidate) -> tuple[str, str, str]:
+    """The match's log payload, ``event_payload("donation.matched", now,
+    _fused_payload(...))``, as (head, middle, tail) around its amount and its id:
+    formatted by hand (canonical JSON: keys sorted, no spaces, UTF-8 as is), as this runs
+    for every matched gift; tests compare it with ``event_payload`` for every field."""
+    return (
+        '{"amount_fen":',
+        f',"at":"{format_timestamp(now)}","campaign_id":{int(row.campaign_id)}'
+        f',"currency":{_json_text(row.currency)},"donation_id":{int(row.id)}'
+        f',"event_id":{int(candidate.event_id)},"match_id":',  # type: ignore[arg-type]
+        f',"organization_id":{int(row.organization_id)},"pool_id":{int(candidate.pool_id)}'
+        f',"sponsor_uscc":{_json_text(candidate.sponsor_uscc or None)}'
+        ',"type":"donation.matched"}',
     )
-    amount_mark, id_mark = str(_AMOUNT_MARK), str(_ID_MARK)
-    if payload.count(amount_mark) != 1 or payload.count(id_mark) != 1:
-        return None
+
+
+def fused_params(row: Any, now: datetime, candidate: Candidate) -> dict[str, Any]:
+    """``with_match``'s parameters, besides the UPDATE's own (``donation_id`` too)."""
+    head, middle, tail = fused_log_pieces(row, now, candidate)
     return {
         "m_gift_fen": row.amount_fen,
         "m_pool_id": candidate.pool_id,
-        "m_donation_id": row.id,
         "m_campaign_id": row.campaign_id,
         "m_donor_key": donor_key(row),
         "m_day": today_cst(now),
@@ -835,9 +845,9 @@ def fused_params(row: Any, now: datetime, candidate: Candidate) -> dict[str, Any
         "m_pool_account": candidate.pool_account.id,
         "m_matched_account": candidate.matched_account.id,
         "m_currency": row.currency,
-        "m_payload": payload,
-        "m_amount_mark": amount_mark,
-        "m_id_mark": id_mark,
+        "m_log_head": head,
+        "m_log_middle": middle,
+        "m_log_tail": tail,
         "m_organization_id": row.organization_id,
     }
 

@@ -382,20 +382,3 @@ def notify_url(site: str, merchant_: payments.Merchant) -> str:
     if merchant_.provider == "stripe":
         return ""
     return f"{site.rstrip('/')}/payments/{merchant_.provider}/notify/{merchant_.account_id}"
-
-
-def people_to_tell(session: Session, organization_id: int) -> list[User]:
-    """The organization's current owners and finance members (every change is mailed to
-    them; a removed member is told nothing more)."""
-    return list(
-        session.scalars(
-            sa.select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.organization_id == organization_id,
-                Membership.role.in_(("owner", "finance")),
-                Membership.ended_at.is_(None),
-            )
-            .order_by(User.id)
-        )
-    )

@@ -4,10 +4,12 @@ books (`flask ledger check`), the public log and the FIFO tracing (both database
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 
+from charity.auditlog.store import event_payload
 from charity.core.clock import CST
 from charity.extensions import db
 from charity.models import (
@@ -325,3 +327,25 @@ def test_batched_log_match_in_the_donations_update(
     assert db.session.get(MatchingPool, pool_id).allocated_fen == sum(wanted) - wanted[0]
     _books_ok()
     _log_verifies(app)
+
+
+@pytest.mark.parametrize(
+    ("sponsor_uscc", "currency", "at"),
+    [
+        (None, "CNY", datetime(2026, 6, 30, 1, 2, 3, 456789, tzinfo=UTC)),
+        ("", "CNY", datetime(2026, 6, 30, 16, 0, tzinfo=UTC)),
+        (company_uscc(7), "USD", datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=CST)),
+        ('9144"\\配捐\n', "人民币", datetime(2027, 1, 1, tzinfo=UTC)),
+    ],
+)
+def test_fused_log_pieces_are_the_canonical_payload(sponsor_uscc, currency, at):  # type: ignore[no-untyped-def]
+    """The match's queued log text, formatted by hand around its amount and id, is
+    byte for byte what ``event_payload`` makes of the same event (what the log verifies)."""
+    row = SimpleNamespace(id=81234, campaign_id=17, organization_id=2**40, currency=currency)
+    account = givingdays.ledger.AccountRef(5, currency)
+    candidate = givingdays.Candidate(9, account, account, event_id=3, sponsor_uscc=sponsor_uscc)
+    head, middle, tail = givingdays.fused_log_pieces(row, at, candidate)
+    for amount, match_id in [(1, 1), (500_000, 2**31 + 7)]:
+        data = givingdays._fused_payload(row, candidate, amount, match_id)
+        wanted = event_payload("donation.matched", at, data)
+        assert head + str(amount) + middle + str(match_id) + tail == wanted

@@ -17,7 +17,7 @@ import time_machine
 from charity.extensions import db
 from charity.models import Membership, PayoutChange
 from charity.models.base import utcnow
-from charity.services import merchant_accounts, payout_changes
+from charity.services import approval_mail, payout_changes
 from tests.support.factories import OrganizationFactory, UserFactory, second_person
 
 
@@ -129,5 +129,5 @@ def test_a_removed_finance_member_is_not_told_of_payout_changes(db_session):
         ]
     )
     db.session.flush()
-    told = merchant_accounts.people_to_tell(db.session, organization.id)
+    told = approval_mail.finance_people(db.session, organization.id)
     assert told == [current]

@@ -7,6 +7,7 @@ import os
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 
+from bench.database import recreate_database
 from config import database_url
 
 
@@ -30,19 +31,7 @@ def admin_server_url(url: str) -> sa.URL:
 
 def recreate_postgres_database(url: str) -> None:
     """Drop and create the test database so migrations run from empty."""
-    target = admin_server_url(url).set(database=sa.engine.make_url(url).database)
-    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = :name AND pid <> pg_backend_pid()"
-            ),
-            {"name": target.database},
-        )
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}"'))
-        connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
-    admin.dispose()
+    recreate_database(url, server=admin_server_url(url))
 
 
 def truncate_all(engine: sa.Engine, metadata: sa.MetaData) -> None:

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from charity import payments
 from charity.core.clock import today_cst
+from charity.demo import givingdays as demo_givingdays
 from charity.extensions import db
 from charity.models import Campaign, Donation, GivingDay, MatchingPool, User
 from charity.services import donations, givingdays
@@ -51,40 +52,14 @@ def make_day(**pool_fields) -> Day:  # type: ignore[no-untyped-def]
 
 
 def new_gift(campaign, amount_fen: int, email: str = "donor@example.org", team_id=None) -> Donation:  # type: ignore[no-untyped-def]
-    donation = donations.create_donation(
-        db.session,
-        None,
-        donations.NewDonation(
-            campaign_id=campaign.id,
-            amount_fen=amount_fen,
-            donor_name="王小明",
-            donor_email=email,
-            is_anonymous=False,
-            consent_show_name=False,
-            message="",
-            receipt_wanted=True,
-            max_amount_fen=10**9,
-            team_id=team_id,
-        ),
+    return demo_givingdays.card_gift(
+        campaign, amount_fen, ("王小明", email), team_id, None, ref="gd"
     )
-    db.session.flush()
-    donation.stripe_payment_intent_id = f"pi_gd_{donation.id}"
-    db.session.flush()
-    return donation
 
 
 def provider_intent(donation: Donation) -> payments.Intent:
     """What Stripe reports for the donation's PaymentIntent once paid."""
-    return payments.Intent(
-        id=donation.stripe_payment_intent_id or "",
-        status="succeeded",
-        amount=donation.amount_fen,
-        currency="cny",
-        metadata={"donation_id": str(donation.id)},
-        client_secret="",
-        latest_charge=f"ch_gd_{donation.id}",
-        failure_message="",
-    )
+    return demo_givingdays.paid_intent(donation, "gd")
 
 
 def succeed(donation: Donation) -> bool:
