@@ -279,3 +279,19 @@ def test_only_those_who_handle_the_pool_get_the_slip(client, login, pool_people)
     login(None)
     response = client.get(link)
     assert response.status_code in (302, 303) and "/account/login" in response.location
+
+
+def test_the_mail_to_those_who_may_confirm_says_a_slip_is_there(
+    client, login, pool_people, mail_outbox
+):  # type: ignore[no-untyped-def]
+    day, _other, people = pool_people
+    login(people["recorder"])
+    mail_outbox.clear()
+    assert _record(client, day.pool.id, real_pdf()).status_code == 302
+    assert _record(client, day.pool.id, None, amount="100").status_code == 302
+    bodies = [m.get_body(("plain",)).get_content() for m in mail_outbox]
+    with_slip = [b for b in bodies if "¥600.00" in b]
+    without = [b for b in bodies if "¥100.00" in b]
+    assert with_slip and without
+    assert all("银行回单" in b.split("----")[0] and "bank slip" in b for b in with_slip)
+    assert not any("银行回单" in b or "bank slip" in b for b in without)
