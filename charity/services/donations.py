@@ -48,6 +48,7 @@ from charity.services import (
     merchant_accounts,
     official_receipts,
     parking,
+    provider_events,
     receipts,
     suspensions,
 )
@@ -378,7 +379,7 @@ def mark_donation_succeeded(
     The work is ``confirm_payment``'s; the ORM object is refreshed from its row after.
     """
     session.flush()  # the caller's own changes first (the row is written with Core)
-    applied = confirm_payment(session, donation.id, intent, account)
+    applied = bool(confirm_payment(session, donation.id, intent, account))
     session.expire(donation)
     return applied
 
@@ -435,14 +436,28 @@ _LOCK_FOR_CONFIRM_PG = (
     .where(_donations.c.id == sa.bindparam("donation_id"))
     .with_for_update(of=_donations)
 )
+#: PostgreSQL, a delivery's success: the delivery's ``provider_events`` row stored by the
+#: same statement (``provider_events.STORE_PG`` as a CTE), the row lock taken only when
+#: it was new (``LEFT JOIN LATERAL``). No row: a duplicate (nothing locked or changed); a
+#: row whose donation columns are NULL: the event is stored, the donation missing.
+_STORED = provider_events.STORE_PG.cte("stored_event")
+_LOCKED = _LOCK_FOR_CONFIRM_PG.lateral("locked")
+_STORE_AND_LOCK_PG = sa.select(_STORED.c.id.label("stored_event_id"), *_LOCKED.c).select_from(
+    _STORED.outerjoin(_LOCKED, sa.true())
+)
 _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
 #: PostgreSQL, batched log: the same UPDATE making the gift's match from one pool too.
 _MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED)
 
 
 def confirm_payment(
-    session: Session, donation_id: int, intent: payments.Intent, account: str | None = None
-) -> bool:
+    session: Session,
+    donation_id: int,
+    intent: payments.Intent,
+    account: str | None = None,
+    *,
+    event: dict[str, Any] | None = None,
+) -> bool | None:
     """The one place a donation paid online succeeds, whatever the provider (Stripe's
     webhook, card step and renewals; WeChat Pay and Alipay notifications; every return
     page and the expiry job when they query the provider).
@@ -462,14 +477,33 @@ def confirm_payment(
     ``givingdays.with_match``; two more with the inline log), and the one shared lock
     (the organization's receipt counter; also the log head when the log is inline)
     taken before the pool's.
+
+    ``event`` (``provider_events.event_row``: a verified delivery, not stored yet) is
+    stored first, on PostgreSQL by the row lock's own statement; None when it was stored
+    already (a duplicate: nothing locked, nothing changed). It is stored whatever follows
+    (a mismatch raised below is parked by the caller in the same transaction).
     """
     connection = session.connection()
     today = today_cst()
     postgres = connection.dialect.name == "postgresql"
-    row = connection.execute(
-        _LOCK_FOR_CONFIRM_PG if postgres else _LOCK_FOR_CONFIRM,
-        {"donation_id": donation_id, "today": today},
-    ).first()
+    params = {"donation_id": donation_id, "today": today}
+    if event is None:
+        row = connection.execute(
+            _LOCK_FOR_CONFIRM_PG if postgres else _LOCK_FOR_CONFIRM, params
+        ).first()
+    elif postgres:
+        row = connection.execute(_STORE_AND_LOCK_PG, {**params, **event}).first()
+        if row is None:
+            return None  # a duplicate
+        if row.id is None:
+            row = None  # stored; the donation does not exist
+    elif provider_events.store_event(
+        session,
+        {"id": event["event_id"], "type": event["event_type"], "account": event["event_account"]},
+    ):
+        row = connection.execute(_LOCK_FOR_CONFIRM, params).first()
+    else:
+        return None
     if row is None:
         raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
     check_intent(row, intent, account)  # type: ignore[arg-type] - a Row has the columns

@@ -125,6 +125,13 @@ def test_mismatches_are_parked_loudly_and_change_nothing(client, campaign, caplo
     ) == len(cases)
     parked = db.session.scalars(sa.select(ParkedEvent)).all()
     assert [p.status for p in parked] == ["unresolved"] * len(cases)
+    outcomes = db.session.scalars(sa.select(ProviderEvent.outcome)).all()
+    assert outcomes == ["parked"] * len(cases)
+
+    for payload in cases:  # a redelivery changes nothing, the missing donation's included
+        assert post_event(client, payload).json["status"] == "duplicate"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ParkedEvent)) == len(cases)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == len(cases)
 
 
 def test_event_with_our_account_is_accepted(client, campaign):
