@@ -24,7 +24,6 @@ import os
 import platform
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import http_pages as bench_http
+from bench.cluster import free_port
 from bench.database import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,12 +149,6 @@ def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, 
         check=True,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
