@@ -388,12 +388,17 @@ _donations = Donation.__table__
 _organizations = Organization.__table__
 #: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations), and
 #: whether some giving-day pool could match it today (``:today``, CST).
-#: Columns the confirmation never reads (the donor's message, the receipt and provider
-#: fields it writes, secrets and tokens): left out of the row lock's SELECT, as each
-#: column costs result-building time on every confirmation.
+#: Columns the confirmation never reads (the donor's message and its moderation, the
+#: receipt and provider fields it writes, secrets and tokens): left out of the row lock's
+#: SELECT, as each column costs result-building time on every confirmation.
 _NOT_READ_ON_CONFIRM = frozenset(
     {
         "message",
+        "message_hidden_at",
+        "message_hidden_reason",
+        "message_hidden_by_id",
+        "message_reports",
+        "message_reported_at",
         "commitment_salt",
         "stripe_setup_intent_id",
         "stripe_setup_secret",
@@ -440,8 +445,9 @@ _LOCK_FOR_CONFIRM_PG = (
 #: same statement (``provider_events.STORE_PG`` as a CTE), the row lock taken only when
 #: it was new (``LEFT JOIN LATERAL``). No row: a duplicate (nothing locked or changed); a
 #: row whose donation columns are NULL: the event is stored, the donation missing.
-_STORED = provider_events.STORE_PG.cte("stored_event")
-_LOCKED = _LOCK_FOR_CONFIRM_PG.lateral("locked")
+#: (Short aliases: psycopg caches the conversion of a statement up to 4 KiB only.)
+_STORED = provider_events.STORE_PG.cte("ev")
+_LOCKED = _LOCK_FOR_CONFIRM_PG.lateral("d")
 _STORE_AND_LOCK_PG = sa.select(_STORED.c.id.label("stored_event_id"), *_LOCKED.c).select_from(
     _STORED.outerjoin(_LOCKED, sa.true())
 )
