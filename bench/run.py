@@ -29,6 +29,7 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import http_pages as bench_http
 from bench.cluster import free_port
@@ -139,16 +140,21 @@ print(json.dumps(result))
 """
 
 
-def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, float]]:
+def _script_answer(env: dict[str, str], script: str, *args: str) -> Any:
+    """Run ``script`` in a fresh Python with ``env``; the JSON of its last output line."""
     completed = subprocess.run(
-        [sys.executable, "-c", PROFILE_SCRIPT, *paths],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
-        env={**env, "LOG_REQUESTS": "0"},
+        env=env,
         capture_output=True,
         text=True,
         check=True,
     )
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, float]]:
+    return _script_answer({**env, "LOG_REQUESTS": "0"}, PROFILE_SCRIPT, *paths)
 
 
 def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
@@ -189,28 +195,12 @@ def prepare(env: dict[str, str]) -> None:
 
 
 def campaign_path(env: dict[str, str]) -> tuple[str | None, str | None]:
-    completed = subprocess.run(
-        [sys.executable, "-c", CAMPAIGN_PATH_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result = _script_answer(env, CAMPAIGN_PATH_SCRIPT)
     return result["path"], result["reason"]
 
 
 def event_path(env: dict[str, str]) -> str | None:
-    completed = subprocess.run(
-        [sys.executable, "-c", EVENT_PATH_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])["path"]
+    return _script_answer(env, EVENT_PATH_SCRIPT)["path"]
 
 
 def gunicorn_settings(env: dict[str, str]) -> str:
