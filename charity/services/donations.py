@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.auditlog.store import BATCHED, sequencer_mode
+from charity.auditlog.store import BATCHED, ENQUEUE_NAMED, queue_params, sequencer_mode
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -452,6 +452,9 @@ _STORE_AND_LOCK_PG = sa.select(_STORED.c.id.label("stored_event_id"), *_LOCKED.c
     _STORED.outerjoin(_LOCKED, sa.true())
 )
 _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
+#: PostgreSQL, batched log, no match in the UPDATE: the same UPDATE queueing the gift's
+#: log entry too (``donation.succeeded`` recorded with ``queued=True``).
+_MARK_SUCCEEDED_LOGGED = _MARK_SUCCEEDED.add_cte(ENQUEUE_NAMED.cte("q"))
 #: PostgreSQL, batched log: the same UPDATE making the gift's match from one pool too.
 _MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED)
 
@@ -474,10 +477,11 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: six statements on PostgreSQL with
-    the webhook's event row when the log is batched (the giving-day pools that could
-    match the gift come back with the row lock's SELECT; the ledger transaction, its
-    entries and the lookup of their accounts are one statement), none more for a gift
+    session's connection, with statements built once: four statements on PostgreSQL
+    with the delivery's event row when the log is batched (the event row, the row lock
+    and the giving-day pools that could match the gift in one; the ledger transaction,
+    its entries and the lookup of their accounts in one; the receipt counter; the
+    donation's UPDATE, which queues the gift's log entry too), none more for a gift
     matched from one pool without per-donor/per-campaign caps when the log is batched
     (the donation's UPDATE makes the match, its books and its queued log entry:
     ``givingdays.with_match``; two more with the inline log), and the one shared lock
@@ -543,10 +547,13 @@ def confirm_payment(
     # receipt counter and before the log head, and held only for the rest of the commit.
     # With the log batched (no log head lock) the usual match (one pool without
     # per-donor/per-campaign caps) is made by the donation's own UPDATE below instead.
-    fused = givingdays.fused_candidate(connection, row, candidates, sequencer_mode() == BATCHED)
+    batched = sequencer_mode() == BATCHED
+    fused = givingdays.fused_candidate(connection, row, candidates, batched)
     if fused is None:
         givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
+    # PostgreSQL, batched log, no match in the UPDATE: the UPDATE queues the entry itself
+    queued = postgres and batched and fused is None
     log_index = log_index_of(
         record_event(
             session,
@@ -556,6 +563,7 @@ def confirm_payment(
             subject_id=row.id,
             at=now,
             subject=row,
+            queued=queued,
         )
     )
     check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
@@ -569,7 +577,10 @@ def confirm_payment(
         "has_parked_events": False,
         **receipt,
     }
-    if fused is None:
+    if queued:
+        entry = queue_params("donation.succeeded", payload, now, "donations", row.id)
+        connection.execute(_MARK_SUCCEEDED_LOGGED, {**update, **entry})
+    elif fused is None:
         connection.execute(_MARK_SUCCEEDED, update)
     else:
         update.update(givingdays.fused_params(row, now, fused))
