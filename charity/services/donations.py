@@ -486,7 +486,8 @@ def confirm_payment(
     # the pools this gift may be matched from, looked up before any shared lock (when the
     # lock's SELECT saw one, or the day turned since)
     candidates: list[givingdays.Candidate] | None = None
-    if today_cst(now) == today:  # else the day turned since the lock's SELECT: ask again
+    day = today_cst(now)
+    if day == today:  # else the day turned since the lock's SELECT: ask again
         if postgres:
             candidates = givingdays.candidates_from(row.candidates, row, now)
         elif not row.may_match:
@@ -532,7 +533,7 @@ def confirm_payment(
     if fused is None:
         connection.execute(_MARK_SUCCEEDED, update)
     else:
-        update.update(givingdays.fused_params(row, now, fused))
+        update.update(givingdays.fused_params(row, now, day, fused))
         made = connection.execute(_MARK_SUCCEEDED_MATCHED, update).one()
         givingdays.after_fused(session, row, now, fused, made)
     note_succeeded(session, row)  # type: ignore[arg-type]
