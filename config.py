@@ -101,10 +101,33 @@ def transaction_pooling(options: dict) -> dict:
     return {**options, "connect_args": connect_args}
 
 
+def pool_pre_ping() -> str:
+    """``DB_POOL_PRE_PING``: how a pooled PostgreSQL connection is tested as it leaves the
+    pool, so that a database restart (or a killed backend, an idle timeout) costs no
+    request an error.
+
+    ``socket`` (the default): no round trip; an idle connection whose socket is closed or
+    has bytes waiting was ended by the server (charity.core.db.check_pooled_sockets) and is
+    replaced. ``1`` (or ``query``): SQLAlchemy's pre-ping, one round trip per checkout (also
+    catches a server that vanished without closing the connection, which the socket test
+    cannot see). ``0``: no test (the first use of a dead connection fails once)."""
+    value = (os.environ.get("DB_POOL_PRE_PING") or "socket").strip().lower()
+    if value in ("1", "true", "yes", "on", "query"):
+        return "query"
+    if value in ("0", "false", "no", "off"):
+        return "off"
+    if value == "socket":
+        return "socket"
+    raise ConfigError(f"DB_POOL_PRE_PING={value!r}: use socket, 1 (query) or 0")
+
+
 class Config:
     ENV_NAME = "base"
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = transaction_pooling({"pool_pre_ping": True})
+    DB_POOL_PRE_PING = pool_pre_ping()
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = transaction_pooling(
+        {"pool_pre_ping": DB_POOL_PRE_PING == "query"}
+    )
     BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_Hans_CN", "en")
@@ -421,6 +444,7 @@ class ProductionConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = database_url(os.environ["DATABASE_URL"])
         self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
         self.DATABASE_REPLICA_ENGINE_OPTIONS = replica_engine_options()
+        self.DB_POOL_PRE_PING = pool_pre_ping()
         self.REDIS_URL = os.environ["REDIS_URL"]
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL
 
@@ -428,12 +452,13 @@ class ProductionConfig(Config):
 def postgres_engine_options() -> dict:
     """Pool sized for gunicorn threads; short connect timeout so /healthz answers fast.
 
-    DB_POOL_PRE_PING (on by default) tests each connection as it leaves the pool (one
-    round trip), so a database restart costs no request an error; off, the first use of
-    each dead connection fails once and the pool is refreshed (docs/deployment.md)."""
+    DB_POOL_PRE_PING (``pool_pre_ping``) says how each connection is tested as it leaves
+    the pool (by its socket unless set otherwise), so a database restart costs no request
+    an error; off, the first use of each dead connection fails once and the pool is
+    refreshed (docs/deployment.md)."""
     return transaction_pooling(
         {
-            "pool_pre_ping": _on(os.environ.get("DB_POOL_PRE_PING", "1")),
+            "pool_pre_ping": pool_pre_ping() == "query",
             "pool_size": _int("DB_POOL_SIZE", 10),
             "max_overflow": _int("DB_MAX_OVERFLOW", 5),
             "pool_timeout": _int("DB_POOL_TIMEOUT", 10),
@@ -528,6 +553,7 @@ class BenchConfig(Config):
         if self.SQLALCHEMY_DATABASE_URI.startswith("postgresql"):
             self.SQLALCHEMY_ENGINE_OPTIONS = postgres_engine_options()
             self.DATABASE_REPLICA_ENGINE_OPTIONS = replica_engine_options()
+            self.DB_POOL_PRE_PING = pool_pre_ping()
 
 
 CONFIGS = {

@@ -161,6 +161,23 @@ def count_checks(conn: psycopg.Connection, ids: list[int], event_ids: list[str])
     return result
 
 
+def wanted_counts(n: int, raised_fen: int) -> dict:
+    """What :func:`count_checks` must find after ``n`` gifts of ``raised_fen`` in all each
+    succeeded once."""
+    return {
+        "donations succeeded": n,
+        "ledger transactions": n,
+        "donations with more than one ledger transaction": 0,
+        "donation.succeeded log entries": n,
+        "distinct donations in the log": n,
+        "donations linking their log entry": n,
+        "entries still queued": 0,
+        "events stored": n,
+        "receipt numbers": n,
+        "raised (fen)": raised_fen,
+    }
+
+
 def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> tuple[bool, list]:
     conn = psycopg.connect(events.psycopg_url(args.db_url), autocommit=False)
     pending = events.create_pending(conn, args.donations)
@@ -222,18 +239,7 @@ def run_drill(args: argparse.Namespace, env: dict[str, str], workdir: Path) -> t
     counts = count_checks(conn, [p.donation_id for p in pending], event_ids)
     conn.close()
     n = len(pending)
-    wanted = {
-        "donations succeeded": n,
-        "ledger transactions": n,
-        "donations with more than one ledger transaction": 0,
-        "donation.succeeded log entries": n,
-        "distinct donations in the log": n,
-        "donations linking their log entry": n,
-        "entries still queued": 0,
-        "events stored": n,
-        "receipt numbers": n,
-        "raised (fen)": expected_fen,
-    }
+    wanted = wanted_counts(n, expected_fen)
     checks = {
         "ledger check": flask_check(env, "ledger", "check"),
         "audit verify": flask_check(env, "audit", "verify"),

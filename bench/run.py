@@ -24,14 +24,15 @@ import os
 import platform
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bench import http_pages as bench_http
+from bench.cluster import free_port
 from bench.database import recreate_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,11 +140,12 @@ print(json.dumps(result))
 """
 
 
-def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, float]]:
+def _script_answer(env: dict[str, str], script: str, *args: str) -> Any:
+    """Run ``script`` in a fresh Python with ``env``; the JSON of its last output line."""
     completed = subprocess.run(
-        [sys.executable, "-c", PROFILE_SCRIPT, *paths],
+        [sys.executable, "-c", script, *args],
         cwd=ROOT,
-        env={**env, "LOG_REQUESTS": "0"},
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -151,10 +153,8 @@ def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, 
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def profile_pages(env: dict[str, str], paths: list[str]) -> dict[str, dict[str, float]]:
+    return _script_answer({**env, "LOG_REQUESTS": "0"}, PROFILE_SCRIPT, *paths)
 
 
 def bench_env(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
@@ -195,28 +195,12 @@ def prepare(env: dict[str, str]) -> None:
 
 
 def campaign_path(env: dict[str, str]) -> tuple[str | None, str | None]:
-    completed = subprocess.run(
-        [sys.executable, "-c", CAMPAIGN_PATH_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result = _script_answer(env, CAMPAIGN_PATH_SCRIPT)
     return result["path"], result["reason"]
 
 
 def event_path(env: dict[str, str]) -> str | None:
-    completed = subprocess.run(
-        [sys.executable, "-c", EVENT_PATH_SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(completed.stdout.strip().splitlines()[-1])["path"]
+    return _script_answer(env, EVENT_PATH_SCRIPT)["path"]
 
 
 def gunicorn_settings(env: dict[str, str]) -> str:

@@ -54,13 +54,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             status = 404
             body = {"error": {"type": "invalid_request_error", "message": "no such object"}}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Request-Id", "req_bench")
-        self.end_headers()
-        self.wfile.write(data)
+        self._answer(status, body)
 
     def do_POST(self) -> None:
         """``POST /v1/payment_intents`` (the donate form's first call; bench/drill.py):
@@ -81,6 +75,10 @@ class Handler(BaseHTTPRequestHandler):
                 "status": "requires_payment_method",
                 "latest_charge": None,
             }
+        self._answer(status, body)
+
+    def _answer(self, status: int, body: dict) -> None:
+        """JSON as Stripe sends it, with a request id."""
         data = json.dumps(body).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -74,7 +74,7 @@ def create_app(config: object) -> Flask:
     jobs.init_app(app)
     payments.init_app(app)
     with app.app_context():
-        configure_engine_events(db.engine)
+        configure_engine_events(db.engine, app.config.get("DB_POOL_PRE_PING", "socket"))
     converters.init_app(app)  # before the blueprints: <int:> ids stay in the database's range
     register_blueprints(app)
     replicas.init_app(app)  # after the blueprints: wraps the replica endpoints' views

@@ -350,6 +350,45 @@ def enqueue_entry(session: Session, entry: NewEntry, at: datetime) -> None:
     )
 
 
+#: The queue's INSERT with ``queue_params``' named parameters: a CTE of a caller's own
+#: statement that queues its event's entry itself (``record_event(..., queued=True)``),
+#: e.g. the donation's success UPDATE (one statement fewer per confirmation).
+ENQUEUE_NAMED = _queue.insert().values(
+    payload=sa.bindparam("q_payload"),
+    event_type=sa.bindparam("q_event_type"),
+    organization_uscc=sa.bindparam("q_organization_uscc"),
+    organization_id=sa.bindparam("q_organization_id"),
+    subject_table=sa.bindparam("q_subject_table"),
+    subject_id=sa.bindparam("q_subject_id"),
+    created_at=sa.bindparam("q_created_at", type_=_queue.c.created_at.type),
+)
+
+
+def queue_params(
+    event_type: str, data: Mapping[str, Any], at: datetime, subject_table: str, subject_id: int
+) -> dict[str, Any]:
+    """``ENQUEUE_NAMED``'s parameters: the entry ``append_event`` would queue for the
+    event (the same ``NewEntry.from_event``, payload byte for byte)."""
+    entry = NewEntry.from_event(
+        events.Event(
+            type=event_type,
+            data=dict(data),
+            at=at,
+            subject_table=subject_table,
+            subject_id=subject_id,
+        )
+    )
+    return {
+        "q_payload": entry.payload,
+        "q_event_type": entry.event_type,
+        "q_organization_uscc": entry.organization_uscc,
+        "q_organization_id": entry.organization_id,
+        "q_subject_table": entry.subject_table,
+        "q_subject_id": entry.subject_id,
+        "q_created_at": at,
+    }
+
+
 def pending_count(session: Session) -> int:
     """Entries committed to the queue and not yet in the tree."""
     return int(session.scalar(sa.select(sa.func.count()).select_from(_queue)) or 0)

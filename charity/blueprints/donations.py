@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from flask import (
@@ -33,7 +34,7 @@ from charity.core import uow
 from charity.core.db import writes
 from charity.core.permissions import require_login, require_org_role
 from charity.extensions import db
-from charity.models import Campaign, Donation, Organization, Team, utcnow
+from charity.models import Campaign, Donation, Organization, Team, User, utcnow
 from charity.ops import receipt_mail
 from charity.services import donations, official_receipts, receipts, refund_approvals
 from charity.services.givingdays import team_for_gift
@@ -143,6 +144,28 @@ class DonateForm(BaseForm):
             return self.custom_amount.fen or 0
         return int(self.amount.data)
 
+    def fill_in_donor(self) -> None:
+        """A signed-in donor's name and e-mail, on the form as first shown."""
+        if request.method == "GET" and current_user.is_authenticated:
+            self.donor_name.data = self.donor_name.data or current_user.name
+            self.donor_email.data = self.donor_email.data or current_user.email
+
+    def new_donation(self, **target: Any) -> donations.NewDonation:
+        """The gift as typed, to ``target``: ``campaign_id`` (or ``campaign_id=None`` and
+        ``fund_id``) and what only that page sets."""
+        return donations.NewDonation(
+            amount_fen=self.amount_fen,
+            donor_name=self.donor_name.data,
+            donor_email=self.donor_email.data,
+            is_anonymous=self.anonymous,
+            consent_show_name=self.show_name,
+            message=self.message.data or "",
+            receipt_wanted=self.receipt_wanted.data,
+            max_amount_fen=current_app.config["DONATION_MAX_FEN"],
+            **self.company,
+            **target,
+        )
+
 
 #: The label of each way to pay (gettext: 微信支付, 支付宝, 银行卡).
 METHOD_LABELS = {"wechatpay": _l("WeChat Pay"), "alipay": _l("Alipay"), "stripe": _l("Bank card")}
@@ -194,35 +217,20 @@ def new(campaign_id: int):  # type: ignore[no-untyped-def]
         abort(404)
     form = DonateForm()
     method_choices(form, campaign.organization)
-    if request.method == "GET" and current_user.is_authenticated:
-        form.donor_name.data = form.donor_name.data or current_user.name
-        form.donor_email.data = form.donor_email.data or current_user.email
+    form.fill_in_donor()
     if form.validate_on_submit():
-        command = donations.NewDonation(
+        command = form.new_donation(
             campaign_id=campaign.id,
-            amount_fen=form.amount_fen,
-            donor_name=form.donor_name.data,
-            donor_email=form.donor_email.data,
-            is_anonymous=form.anonymous,
-            consent_show_name=form.show_name,
-            message=form.message.data or "",
-            receipt_wanted=form.receipt_wanted.data,
-            max_amount_fen=current_app.config["DONATION_MAX_FEN"],
             team_id=_team_param(),  # the team link the donor came through
-            **form.company,
             wants_updates=bool(form.wants_updates.data),
             language=str(get_locale()),
         )
         actor = current_user if current_user.is_authenticated else None
         if form.frequency.data == "monthly":  # monthly gifts
             return start_monthly(form, command, actor)
-        try:
-            donation = donations.create_donation(db.session, actor, command)
-        except donations.DonationError as exc:
-            uow.discard()
-            show_error(form, exc)
-        else:
-            return start_payment(donation, form.method.data)
+        paying = create_and_pay(form, command, actor)
+        if paying is not None:
+            return paying
     status = 400 if request.method == "POST" else 200
     team = _team_of(campaign.id)
     return render_template("donations/new.html", campaign=campaign, form=form, team=team), status
@@ -237,6 +245,18 @@ def _team_param() -> int | None:
 def _team_of(campaign_id: int):  # type: ignore[no-untyped-def]
     team_id = team_for_gift(db.session, _team_param(), campaign_id)
     return db.session.get(Team, team_id) if team_id is not None else None
+
+
+def create_and_pay(form: DonateForm, command: donations.NewDonation, actor: User | None):  # type: ignore[no-untyped-def]
+    """Create the gift and go on to pay it (start_payment); None when it is refused, the
+    reason then shown on the form."""
+    try:
+        donation = donations.create_donation(db.session, actor, command)
+    except donations.DonationError as exc:
+        uow.discard()
+        show_error(form, exc)
+        return None
+    return start_payment(donation, form.method.data)
 
 
 def start_payment(donation: Donation, method: str | None = "stripe"):  # type: ignore[no-untyped-def]

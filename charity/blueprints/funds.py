@@ -14,9 +14,9 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from charity.blueprints.donations import (
     DonateForm,
+    create_and_pay,
     limited_form,
     method_choices,
-    start_payment,
 )
 from charity.blueprints.two_factor import require_reauth
 from charity.core import uow
@@ -24,7 +24,7 @@ from charity.core.clock import cst_date, today_cst
 from charity.core.permissions import can_manage_org, require_org_role
 from charity.extensions import db
 from charity.models import Campaign, Disbursement, Fund, FundTransfer, Organization
-from charity.services import allocation, donations, fund_statements, funds
+from charity.services import allocation, fund_statements, funds
 from charity.services.pools import Pool, available_fen, pool_balance
 from charity.web import ratelimits
 from charity.web.charts import flows_chart, line_chart
@@ -107,31 +107,13 @@ def donate(fund_id: int):  # type: ignore[no-untyped-def]
     fund = _fund(fund_id)
     form = DonateForm()
     method_choices(form, fund.organization)
-    if request.method == "GET" and current_user.is_authenticated:
-        form.donor_name.data = form.donor_name.data or current_user.name
-        form.donor_email.data = form.donor_email.data or current_user.email
+    form.fill_in_donor()
     if form.validate_on_submit():
-        command = donations.NewDonation(
-            campaign_id=None,
-            fund_id=fund.id,
-            amount_fen=form.amount_fen,
-            donor_name=form.donor_name.data,
-            donor_email=form.donor_email.data,
-            is_anonymous=form.anonymous,
-            consent_show_name=form.show_name,
-            message=form.message.data or "",
-            receipt_wanted=form.receipt_wanted.data,
-            max_amount_fen=current_app.config["DONATION_MAX_FEN"],
-            **form.company,
-        )
+        command = form.new_donation(campaign_id=None, fund_id=fund.id)
         actor = current_user if current_user.is_authenticated else None
-        try:
-            donation = donations.create_donation(db.session, actor, command)
-        except donations.DonationError as exc:
-            uow.discard()
-            show_error(form, exc)
-        else:
-            return start_payment(donation, form.method.data)
+        paying = create_and_pay(form, command, actor)
+        if paying is not None:
+            return paying
     status = 400 if request.method == "POST" else 200
     return render_template("funds/donate.html", fund=fund, form=form), status
 

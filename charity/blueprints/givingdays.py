@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     make_response,
     redirect,
@@ -18,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.file import FileField
 from wtforms import (
     DateField,
     HiddenField,
@@ -45,7 +47,7 @@ from charity.models import (
 )
 from charity.services import givingday_stats as stats_service
 from charity.services import givingdays as service
-from charity.services import sponsor_payments
+from charity.services import sponsor_payments, uploads
 from charity.web import caching
 from charity.web.charts import bar_chart
 from charity.web.forms import BaseForm, YuanField, show_error
@@ -117,6 +119,18 @@ class SponsorPaymentForm(BaseForm):
         _l("Bank reference of the transfer"), validators=[DataRequired(), Length(max=100)]
     )
     note = TextAreaField(_l("Note (optional)"), validators=[Length(max=500)])
+    slip = FileField(
+        _l("Bank slip (optional)"),
+        render_kw={"accept": "application/pdf,image/png,image/jpeg,.pdf,.png,.jpg,.jpeg"},
+    )
+
+    def slip_bytes(self) -> bytes | None:
+        """The chosen file's bytes (at most one byte over the limit, so the service can say
+        it is too large), or None when no file was chosen."""
+        chosen = self.slip.data
+        if chosen is None or isinstance(chosen, str) or not chosen.filename:
+            return None
+        return bytes(chosen.read(sponsor_payments.SLIP_MAX_BYTES + 1))
 
 
 class SponsorDecisionForm(BaseForm):
@@ -381,7 +395,9 @@ def sponsor_payments_page(pool_id: int):  # type: ignore[no-untyped-def]
                     received_on=form.received_on.data,
                     reference=form.reference.data or "",
                     note=form.note.data or "",
+                    slip=form.slip_bytes(),
                 ),
+                current_app.config["UPLOAD_DIR"],
             )
         except service.GivingDayError as exc:
             uow.discard()
@@ -398,6 +414,7 @@ def sponsor_payments_page(pool_id: int):  # type: ignore[no-untyped-def]
         decide_form=SponsorDecisionForm(formdata=None),
         payments=payments,
         outstanding_fen=sponsor_payments.outstanding_fen(db.session, matching_pool),
+        slip_limit_mb=sponsor_payments.SLIP_MAX_BYTES // (1024 * 1024),
         refusals={
             p.id: sponsor_payments.refusal(current_user, p, matching_pool)
             for p in payments
@@ -433,6 +450,27 @@ def decide_sponsor_payment(pool_id: int):  # type: ignore[no-untyped-def]
     else:
         flash(message, "success")
     return redirect(url_for("givingdays.sponsor_payments_page", pool_id=pool_id))
+
+
+@bp.get("/pools/<int:pool_id>/sponsor-payments/<int:payment_id>/slip")
+def sponsor_payment_slip(pool_id: int, payment_id: int):  # type: ignore[no-untyped-def]
+    """The bank slip of a payment, for those who record and confirm the pool's payments
+    only (it shows the organization's account): the second person reads it before
+    confirming. Served as an attachment with its checked type (uploads.send_stored)."""
+    _handled_pool(pool_id)
+    payment = db.session.get(SponsorPayment, payment_id)
+    if payment is None or payment.pool_id != pool_id or not payment.slip_sha256:
+        abort(404)
+    content_type = payment.slip_content_type or ""
+    response = uploads.send_stored(
+        current_app.config["UPLOAD_DIR"],
+        payment.slip_sha256,
+        content_type,
+        f"sponsor-payment-{payment.id}-slip.{uploads.EXTENSIONS.get(content_type, 'bin')}",
+    )
+    if response is None:
+        abort(404)
+    return response
 
 
 # --- admin ----------------------------------------------------------------------------------

@@ -60,6 +60,16 @@ def _png(key: str, render: Callable[[str], bytes], name: str, *, private: bool) 
     return response.make_conditional(request)
 
 
+def _poster_png(poster: posters.Poster, name: str) -> Response:
+    """A public poster, cached under its contents."""
+    return _png(
+        posters.cache_key("poster", poster),
+        lambda upload_dir: posters.render_poster(poster, upload_dir),
+        name,
+        private=False,
+    )
+
+
 @bp.get("/campaigns/<int:campaign_id>/poster.png")
 def campaign_poster(campaign_id: int) -> Response:
     campaign = db.session.get(Campaign, campaign_id)
@@ -67,12 +77,7 @@ def campaign_poster(campaign_id: int) -> Response:
         abort(404)
     url = public_url("campaigns.show", campaign_id=campaign.id)
     poster = posters.campaign_poster(db.session, campaign, url)
-    return _png(
-        posters.cache_key("poster", poster),
-        lambda upload_dir: posters.render_poster(poster, upload_dir),
-        f"poster-campaign-{campaign.id}.png",
-        private=False,
-    )
+    return _poster_png(poster, f"poster-campaign-{campaign.id}.png")
 
 
 @bp.get("/events/<int:event_id>/poster.png")
@@ -80,12 +85,7 @@ def event_poster(event_id: int) -> Response:
     event = db.session.get(GivingDay, event_id) or abort(404)
     url = public_url("givingdays.show", event_id=event.id)
     poster = posters.event_poster(db.session, event, url)
-    return _png(
-        posters.cache_key("poster", poster),
-        lambda upload_dir: posters.render_poster(poster, upload_dir),
-        f"poster-event-{event.id}.png",
-        private=False,
-    )
+    return _poster_png(poster, f"poster-event-{event.id}.png")
 
 
 @bp.get("/teams/<int:team_id>/poster.png")
@@ -97,12 +97,7 @@ def team_poster(team_id: int) -> Response:
         abort(404)
     url = public_url("givingdays.team", team_id=team.id)
     poster = posters.team_poster(db.session, team, url)
-    return _png(
-        posters.cache_key("poster", poster),
-        lambda upload_dir: posters.render_poster(poster, upload_dir),
-        f"poster-team-{team.id}.png",
-        private=False,
-    )
+    return _poster_png(poster, f"poster-team-{team.id}.png")
 
 
 @bp.get("/donations/<token>/card.png")

@@ -38,6 +38,9 @@ READ_ENGINE_KEY = "charity.read_engine"
 
 IN_POOL, LAGGING, DOWN, UNKNOWN, NOT_REPLICA = "ok", "lagging", "down", "unknown", "not_replica"
 
+#: Pool record info key: the replica's generation when the connection was checked out.
+GENERATION_KEY = "charity.replica_generation"
+
 
 class RoutingSession(FlaskSession):
     """``db.session``: the primary, unless this request was routed to a replica.
@@ -86,6 +89,27 @@ class Replica:
     replay_paused: bool = False
     checked_at: float = 0.0
     error: str | None = None
+    #: Bumped each time the replica is taken out and its engine's pool thrown away.
+    generation: int = 0
+
+    def __post_init__(self) -> None:
+        sa.event.listen(self.engine, "checkout", self._stamp)
+        sa.event.listen(self.engine, "checkin", self._close_if_retired)
+
+    def _stamp(self, dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        record.info[GENERATION_KEY] = self.generation
+
+    def _close_if_retired(self, dbapi_connection: Any, record: Any) -> None:
+        # A connection out in a request while its pool was thrown away (``mark_down``)
+        # comes back to that old pool, where SQLAlchemy leaves it open for the garbage
+        # collector: it would hold a server connection (and psycopg warns) until then.
+        if dbapi_connection is not None and record.info.get(GENERATION_KEY) != self.generation:
+            record.invalidate()
+
+    def retire_connections(self) -> None:
+        """Close the idle connections now and those still out when they come back."""
+        self.generation += 1
+        self.engine.dispose()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -143,7 +167,7 @@ class ReplicaPool:
             if replica.engine is engine:
                 replica.status = DOWN
                 replica.error = type(error).__name__
-        engine.dispose()
+                replica.retire_connections()
 
     def replica_for(self, engine: sa.Engine) -> Replica | None:
         return next((r for r in self.replicas if r.engine is engine), None)
@@ -237,7 +261,7 @@ class ReplicaPool:
 
     def dispose(self) -> None:
         for replica in self.replicas:
-            replica.engine.dispose()
+            replica.retire_connections()
 
 
 #: Where the app keeps its pool (charity.web.replicas.init_app puts it there).

@@ -130,11 +130,21 @@ class SponsorPayment(TimestampMixin, db.Model):
     commitment: recorded by one owner/finance member (or an admin) and confirmed by a
     second person (charity.services.four_eyes); only the confirmation posts
     ``match_receipt`` and is logged (``matching_pool.sponsor_paid``). Rejected records
-    stay, with the reason."""
+    stay, with the reason.
+
+    The bank slip (银行回单), when the recorder attached one, is a file of the one upload
+    store (``charity.services.uploads``): its SHA-256 names it there, and the public log
+    entry carries that digest, so anyone shown the slip later can match it to the entry."""
 
     __tablename__ = "sponsor_payments"
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint(
+            "(slip_sha256 IS NULL AND slip_content_type IS NULL AND slip_size IS NULL)"
+            " OR (slip_sha256 IS NOT NULL AND slip_content_type IS NOT NULL"
+            " AND slip_size > 0)",
+            name="slip_whole",
+        ),
         CheckConstraint(f"status IN {SPONSOR_PAYMENT_STATUSES!r}", name="status"),
         CheckConstraint(
             "decided_by_id IS NULL OR decided_by_id <> recorded_by_id", name="four_eyes"
@@ -150,6 +160,10 @@ class SponsorPayment(TimestampMixin, db.Model):
     #: The bank's reference of the transfer (流水号), to find it on the statement.
     reference: Mapped[str] = mapped_column(String(100), nullable=False)
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    #: The bank slip (银行回单): its SHA-256 in the upload store, checked type and size.
+    slip_sha256: Mapped[str | None] = mapped_column(String(64))
+    slip_content_type: Mapped[str | None] = mapped_column(String(50))
+    slip_size: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), nullable=False, default="recorded")
     _follow_transitions = validates("status")(status_guard("sponsor_payment"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)

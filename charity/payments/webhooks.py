@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,9 +23,9 @@ from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Session
 
 from charity import payments
-from charity.core.db import dialect_insert
-from charity.models import Donation, Organization, ProviderEvent
+from charity.models import Donation, Organization
 from charity.services import donations, parking
+from charity.services.provider_events import event_row, set_outcome, store_event
 
 REFUND_EVENTS = ("charge.refunded", "refund.updated", "charge.refund.updated", "refund.created")
 
@@ -41,49 +40,6 @@ class Applied:
     detail: str = ""
 
 
-_events = ProviderEvent.__table__
-#: INSERT ... ON CONFLICT DO NOTHING RETURNING id, built once per dialect.
-_store_statements: dict[str, sa.Insert] = {}
-
-
-def store_event(session: Session, event: Mapping[str, Any]) -> bool:
-    """Record the event id (one INSERT ... ON CONFLICT DO NOTHING, no savepoint);
-    False when it was already recorded: a redelivery or a concurrent duplicate.
-
-    The row says "applied" from the start (what almost every delivery ends as);
-    ``apply_event`` corrects it in the same transaction when the outcome differs, so no
-    one ever reads the provisional value."""
-    dialect = session.get_bind().dialect.name
-    statement = _store_statements.get(dialect)
-    if statement is None:
-        statement = _store_statements[dialect] = (
-            dialect_insert(session)(_events).on_conflict_do_nothing().returning(_events.c.id)
-        )
-    stored = (
-        session.connection()
-        .execute(
-            statement,
-            {
-                "id": event["id"],
-                "type": str(event.get("type", ""))[:100],
-                "account": event.get("account"),
-                "outcome": "applied",
-                "detail": "",
-                "received_at": datetime.now(UTC),
-            },
-        )
-        .first()
-    )
-    return stored is not None
-
-
-def set_outcome(session: Session, event_id: str, outcome: str, detail: str = "") -> None:
-    """Correct a stored event's provisional "applied" (same transaction)."""
-    session.execute(
-        sa.update(_events).where(_events.c.id == event_id).values(outcome=outcome, detail=detail)
-    )
-
-
 #: A Stripe event type's handler: applies the verified event, answers its outcome.
 Handler = Callable[[Session, Mapping[str, Any]], str]
 
@@ -93,16 +49,25 @@ class MalformedEventError(ValueError):
 
 
 def apply_event(session: Session, event: Mapping[str, Any]) -> Applied | None:
-    """Store and apply one verified event; None for a duplicate. The caller commits."""
-    if not store_event(session, event):
-        return None
+    """Store and apply one verified event; None for a duplicate. The caller commits.
+
+    A payment's success (the usual delivery) has its event row stored by the donation's
+    row-lock statement (``_store_and_confirm``); every other event is stored first."""
     event_id, event_type = event["id"], str(event.get("type", ""))
     handler = _HANDLERS.get(event_type)
+    stored_with_lock = handler is _payment_succeeded
+    if not stored_with_lock and not store_event(session, event):
+        return None
     if handler is None:
         result = Applied(event_id, event_type, "ignored")
     else:
         try:
-            if handler in _CHECK_BEFORE_WRITING:
+            if stored_with_lock:
+                stored_outcome = _store_and_confirm(session, event)
+                if stored_outcome is None:
+                    return None
+                outcome = stored_outcome
+            elif handler in _CHECK_BEFORE_WRITING:
                 outcome = handler(session, event)
             else:
                 with session.begin_nested():
@@ -184,6 +149,26 @@ def _payment_succeeded(session: Session, event: Mapping[str, Any]) -> str:
     # amount, currency, metadata, account and status before it writes anything.
     intent = payments.intent_from_event_object(obj)
     applied = donations.confirm_payment(session, donation_id, intent, event.get("account"))
+    return "applied" if applied else "unchanged"
+
+
+def _store_and_confirm(session: Session, event: Mapping[str, Any]) -> str | None:
+    """``_payment_succeeded`` with the event row stored by ``confirm_payment``'s row-lock
+    statement (``event=``); None for a duplicate (nothing locked, nothing changed). An
+    event that names no donation is stored first, as any other, and parked."""
+    obj = _obj(event)
+    try:
+        donation_id = _donation_id(obj)
+    except donations.PaymentMismatchError:
+        if not store_event(session, event):
+            return None
+        raise
+    intent = payments.intent_from_event_object(obj)
+    applied = donations.confirm_payment(
+        session, donation_id, intent, event.get("account"), event=event_row(event)
+    )
+    if applied is None:
+        return None
     return "applied" if applied else "unchanged"
 
 

@@ -220,11 +220,22 @@ def _sponsor_payment(session: Session, row_id: int) -> _Notice | None:
         _requester(session, row.recorded_by_id),
         finance_people(session, pool.organization_id) + admins,
         row.amount_fen,
-        lambda: _(
-            "A transfer of %(amount)s from %(sponsor)s, the sponsor of a matching pool, was "
-            "recorded and waits for a second person to confirm it.",
-            amount=format_fen(row.amount_fen),
-            sponsor=pool.sponsor_name,
+        lambda: (
+            _(
+                "A transfer of %(amount)s from %(sponsor)s, the sponsor of a matching pool, "
+                "was recorded with its bank slip and waits for a second person to confirm "
+                "it: open the slip on the payments page and find the transfer on the bank "
+                "statement first.",
+                amount=format_fen(row.amount_fen),
+                sponsor=pool.sponsor_name,
+            )
+            if row.slip_sha256
+            else _(
+                "A transfer of %(amount)s from %(sponsor)s, the sponsor of a matching pool, "
+                "was recorded and waits for a second person to confirm it.",
+                amount=format_fen(row.amount_fen),
+                sponsor=pool.sponsor_name,
+            )
         ),
         lambda: links.public_url("givingdays.sponsor_payments_page", pool_id=pool.id),
     )

@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from charity.compliance.rules.dates import add_working_days
@@ -251,28 +251,6 @@ def queue(session: Session, province: str | None, limit: int = 200) -> list[Comp
     return list(
         session.scalars(query.order_by(is_open, Complaint.reply_due_on, Complaint.id).limit(limit))
     )
-
-
-def counts_by_province(
-    session: Session, today: date, province: str | None
-) -> list[tuple[str, int, int, int]]:
-    """(province, complaints, open, overdue) in one grouped query: numbers only, never
-    anything about a complainant."""
-    is_open = Complaint.status.in_(OPEN_STATUSES)
-    query = (
-        select(
-            Organization.province,
-            func.count(Complaint.id),
-            func.sum(case((is_open, 1), else_=0)),
-            func.sum(case((is_open & (Complaint.reply_due_on < today), 1), else_=0)),
-        )
-        .join(Organization, Organization.id == Complaint.organization_id)
-        .group_by(Organization.province)
-        .order_by(Organization.province)
-    )
-    if province:
-        query = query.where(Organization.province == province)
-    return [(p, int(n), int(o or 0), int(d or 0)) for p, n, o, d in session.execute(query)]
 
 
 def complaint_payload(session: Session, complaint_id: int) -> dict[str, Any]:

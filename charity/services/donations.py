@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.auditlog.store import BATCHED, sequencer_mode
+from charity.auditlog.store import BATCHED, ENQUEUE_NAMED, queue_params, sequencer_mode
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -48,6 +48,7 @@ from charity.services import (
     merchant_accounts,
     official_receipts,
     parking,
+    provider_events,
     receipts,
     suspensions,
 )
@@ -378,7 +379,7 @@ def mark_donation_succeeded(
     The work is ``confirm_payment``'s; the ORM object is refreshed from its row after.
     """
     session.flush()  # the caller's own changes first (the row is written with Core)
-    applied = confirm_payment(session, donation.id, intent, account)
+    applied = bool(confirm_payment(session, donation.id, intent, account))
     session.expire(donation)
     return applied
 
@@ -387,12 +388,17 @@ _donations = Donation.__table__
 _organizations = Organization.__table__
 #: The donation and its organization's USCC, row-locked (FOR UPDATE OF donations), and
 #: whether some giving-day pool could match it today (``:today``, CST).
-#: Columns the confirmation never reads (the donor's message, the receipt and provider
-#: fields it writes, secrets and tokens): left out of the row lock's SELECT, as each
-#: column costs result-building time on every confirmation.
+#: Columns the confirmation never reads (the donor's message and its moderation, the
+#: receipt and provider fields it writes, secrets and tokens): left out of the row lock's
+#: SELECT, as each column costs result-building time on every confirmation.
 _NOT_READ_ON_CONFIRM = frozenset(
     {
         "message",
+        "message_hidden_at",
+        "message_hidden_reason",
+        "message_hidden_by_id",
+        "message_reports",
+        "message_reported_at",
         "commitment_salt",
         "stripe_setup_intent_id",
         "stripe_setup_secret",
@@ -435,14 +441,32 @@ _LOCK_FOR_CONFIRM_PG = (
     .where(_donations.c.id == sa.bindparam("donation_id"))
     .with_for_update(of=_donations)
 )
+#: PostgreSQL, a delivery's success: the delivery's ``provider_events`` row stored by the
+#: same statement (``provider_events.STORE_PG`` as a CTE), the row lock taken only when
+#: it was new (``LEFT JOIN LATERAL``). No row: a duplicate (nothing locked or changed); a
+#: row whose donation columns are NULL: the event is stored, the donation missing.
+#: (Short aliases: psycopg caches the conversion of a statement up to 4 KiB only.)
+_STORED = provider_events.STORE_PG.cte("ev")
+_LOCKED = _LOCK_FOR_CONFIRM_PG.lateral("d")
+_STORE_AND_LOCK_PG = sa.select(_STORED.c.id.label("stored_event_id"), *_LOCKED.c).select_from(
+    _STORED.outerjoin(_LOCKED, sa.true())
+)
 _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("donation_id"))
+#: PostgreSQL, batched log, no match in the UPDATE: the same UPDATE queueing the gift's
+#: log entry too (``donation.succeeded`` recorded with ``queued=True``).
+_MARK_SUCCEEDED_LOGGED = _MARK_SUCCEEDED.add_cte(ENQUEUE_NAMED.cte("q"))
 #: PostgreSQL, batched log: the same UPDATE making the gift's match from one pool too.
 _MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED)
 
 
 def confirm_payment(
-    session: Session, donation_id: int, intent: payments.Intent, account: str | None = None
-) -> bool:
+    session: Session,
+    donation_id: int,
+    intent: payments.Intent,
+    account: str | None = None,
+    *,
+    event: dict[str, Any] | None = None,
+) -> bool | None:
     """The one place a donation paid online succeeds, whatever the provider (Stripe's
     webhook, card step and renewals; WeChat Pay and Alipay notifications; every return
     page and the expiry job when they query the provider).
@@ -453,23 +477,43 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: six statements on PostgreSQL with
-    the webhook's event row when the log is batched (the giving-day pools that could
-    match the gift come back with the row lock's SELECT; the ledger transaction, its
-    entries and the lookup of their accounts are one statement), none more for a gift
+    session's connection, with statements built once: four statements on PostgreSQL
+    with the delivery's event row when the log is batched (the event row, the row lock
+    and the giving-day pools that could match the gift in one; the ledger transaction,
+    its entries and the lookup of their accounts in one; the receipt counter; the
+    donation's UPDATE, which queues the gift's log entry too), none more for a gift
     matched from one pool without per-donor/per-campaign caps when the log is batched
     (the donation's UPDATE makes the match, its books and its queued log entry:
     ``givingdays.with_match``; two more with the inline log), and the one shared lock
     (the organization's receipt counter; also the log head when the log is inline)
     taken before the pool's.
+
+    ``event`` (``provider_events.event_row``: a verified delivery, not stored yet) is
+    stored first, on PostgreSQL by the row lock's own statement; None when it was stored
+    already (a duplicate: nothing locked, nothing changed). It is stored whatever follows
+    (a mismatch raised below is parked by the caller in the same transaction).
     """
     connection = session.connection()
     today = today_cst()
     postgres = connection.dialect.name == "postgresql"
-    row = connection.execute(
-        _LOCK_FOR_CONFIRM_PG if postgres else _LOCK_FOR_CONFIRM,
-        {"donation_id": donation_id, "today": today},
-    ).first()
+    params = {"donation_id": donation_id, "today": today}
+    if event is None:
+        row = connection.execute(
+            _LOCK_FOR_CONFIRM_PG if postgres else _LOCK_FOR_CONFIRM, params
+        ).first()
+    elif postgres:
+        row = connection.execute(_STORE_AND_LOCK_PG, {**params, **event}).first()
+        if row is None:
+            return None  # a duplicate
+        if row.id is None:
+            row = None  # stored; the donation does not exist
+    elif provider_events.store_event(
+        session,
+        {"id": event["event_id"], "type": event["event_type"], "account": event["event_account"]},
+    ):
+        row = connection.execute(_LOCK_FOR_CONFIRM, params).first()
+    else:
+        return None
     if row is None:
         raise PaymentMismatchError(f"payment intent {intent.id}: no donation {donation_id}")
     check_intent(row, intent, account)  # type: ignore[arg-type] - a Row has the columns
@@ -504,10 +548,13 @@ def confirm_payment(
     # receipt counter and before the log head, and held only for the rest of the commit.
     # With the log batched (no log head lock) the usual match (one pool without
     # per-donor/per-campaign caps) is made by the donation's own UPDATE below instead.
-    fused = givingdays.fused_candidate(connection, row, candidates, sequencer_mode() == BATCHED)
+    batched = sequencer_mode() == BATCHED
+    fused = givingdays.fused_candidate(connection, row, candidates, batched)
     if fused is None:
         givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
+    # PostgreSQL, batched log, no match in the UPDATE: the UPDATE queues the entry itself
+    queued = postgres and batched and fused is None
     log_index = log_index_of(
         record_event(
             session,
@@ -517,6 +564,7 @@ def confirm_payment(
             subject_id=row.id,
             at=now,
             subject=row,
+            queued=queued,
         )
     )
     check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
@@ -530,7 +578,10 @@ def confirm_payment(
         "has_parked_events": False,
         **receipt,
     }
-    if fused is None:
+    if queued:
+        entry = queue_params("donation.succeeded", payload, now, "donations", row.id)
+        connection.execute(_MARK_SUCCEEDED_LOGGED, {**update, **entry})
+    elif fused is None:
         connection.execute(_MARK_SUCCEEDED, update)
     else:
         update.update(givingdays.fused_params(row, now, day, fused))

@@ -6,16 +6,13 @@ succeeds at once: receipt number (when asked for), ledger transaction and the pu
 ``donation.succeeded`` entry, like an online gift. Above OFFLINE_FOUR_EYES_FEN (offline
 and in-kind alike) it waits, pending, until a second person confirms it under the
 four-eyes rule (charity/services/four_eyes.py); declined, it is failed and nothing was
-counted. The evidence is checked by content: its signature (``charity.services.uploads``)
-and a parse check (Pillow opens and verifies an image; a PDF must have its header,
-objects, a trailer and ``%%EOF``).
+counted. The evidence is checked by content: its signature and a parse check
+(``charity.services.uploads.sniff`` and ``parses``: Pillow opens and verifies an image; a
+PDF must have its header, objects, a trailer and ``%%EOF``).
 """
 
 from __future__ import annotations
 
-import io
-import re
-import warnings
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -23,7 +20,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, has_app_context
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from charity.auditlog.canonical import donor_commitment, new_salt
@@ -73,39 +69,13 @@ class NewOfflineGift:
     consent_show_name: bool = False
 
 
-_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
-
-
-def _parses(data: bytes, media: str) -> bool:
-    if media == "application/pdf":
-        tail = data[-2048:]
-        return (
-            re.match(rb"%PDF-\d\.\d", data) is not None
-            and b"%%EOF" in tail
-            and (b"trailer" in data or b"/XRef" in data)
-            and _PDF_OBJECT.search(data) is not None
-        )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as image:
-                if Image.MIME.get(image.format or "") != media:
-                    return False
-                image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        return False
-    except Image.DecompressionBombWarning:
-        return False
-    return True
-
-
 def check_evidence(data: bytes) -> str:
     """The evidence's media type, or OfflineGiftError("evidence") with a clear reason."""
     try:
         media = uploads.check_file(data, EVIDENCE_MAX_BYTES)
     except uploads.UploadError as exc:
         raise OfflineGiftError(str(exc), "evidence") from exc
-    if not _parses(data, media):
+    if not uploads.parses(data, media):
         raise OfflineGiftError(
             N_("The evidence file is damaged or is not really a PDF or an image."), "evidence"
         )

@@ -6,7 +6,9 @@ says why). So a payment is entered by hand, and a hand-entered "the money arrive
 what four eyes exist for: it turns a promise into money the platform shows as received.
 
 - One person records the transfer (:func:`record_payment`): an owner or finance member of
-  the pool's organization, or a platform admin. Nothing is posted yet.
+  the pool's organization, or a platform admin, optionally with the bank slip (银行回单:
+  a PDF, PNG or JPEG checked by content, stored in the one upload store,
+  ``charity.services.uploads``). Nothing is posted yet.
 - A second person confirms it (:func:`confirm_payment`): an owner/finance member or an
   admin who is not the recorder and passes ``charity.services.four_eyes`` (a confirmed
   e-mail, two-factor authentication, and, for a member, a role held long enough; an admin
@@ -32,7 +34,7 @@ from charity.core.clock import today_cst
 from charity.core.events import record_event
 from charity.core.permissions import role_in_org
 from charity.models import MatchingPool, SponsorPayment, User
-from charity.services import approval_mail, four_eyes, ledger
+from charity.services import approval_mail, four_eyes, ledger, uploads
 from charity.services.givingdays import GivingDayError, lock_matching_pool, pool_accounts
 from charity.web.i18n import N_
 
@@ -41,6 +43,9 @@ NOTE_MAX = 500
 REASON_MAX = 300
 #: How far back a transfer may be dated (a year: a late entry is fine, a typo is not).
 OLDEST_DAYS = 366
+#: A bank slip is a bank's PDF or a scan or photo of the paper one (no WebP, no OFD).
+SLIP_TYPES = ("application/pdf", "image/png", "image/jpeg")
+SLIP_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,8 @@ class NewSponsorPayment:
     received_on: date
     reference: str
     note: str = ""
+    #: The bank slip's bytes as uploaded; None: no file was chosen (b"": an empty file).
+    slip: bytes | None = None
 
 
 def may_handle(actor: User, pool: MatchingPool) -> bool:
@@ -75,9 +82,34 @@ def _recorded_fen(session: Session, pool_id: int) -> int:
     return int(total or 0)
 
 
-def record_payment(session: Session, actor: User, command: NewSponsorPayment) -> SponsorPayment:
+def check_slip(data: bytes) -> str:
+    """The bank slip's media type, or GivingDayError("slip") saying what is wrong with it:
+    empty, too large, not a PDF/PNG/JPEG by its content (whatever its name or the browser
+    says), or damaged (a forged signature does not parse)."""
+    if not data:
+        raise GivingDayError(N_("The bank slip file is empty."), "slip")
+    if len(data) > SLIP_MAX_BYTES:
+        raise GivingDayError(
+            N_("The bank slip is larger than %(limit)s MB."),
+            "slip",
+            limit=SLIP_MAX_BYTES // (1024 * 1024),
+        )
+    media = uploads.sniff(data)
+    if media not in SLIP_TYPES:
+        raise GivingDayError(N_("The bank slip must be a PDF, PNG or JPEG file."), "slip")
+    if not uploads.parses(data, media):
+        raise GivingDayError(
+            N_("The bank slip is damaged or is not really a PDF or an image."), "slip"
+        )
+    return media
+
+
+def record_payment(
+    session: Session, actor: User, command: NewSponsorPayment, upload_dir: str = ""
+) -> SponsorPayment:
     """The first pair of eyes: the transfer as the bank statement shows it. Refused when it
-    (with the payments still waiting for confirmation) is more than the sponsor owes."""
+    (with the payments still waiting for confirmation) is more than the sponsor owes. The
+    slip, if any, is stored (``upload_dir``) only once everything else has passed."""
     pool = lock_matching_pool(session, command.pool_id)
     if not may_handle(actor, pool):
         raise PermissionError("not an owner or finance member of the pool's organization")
@@ -97,12 +129,21 @@ def record_payment(session: Session, actor: User, command: NewSponsorPayment) ->
     waiting = _recorded_fen(session, pool.id)
     if not 0 < command.amount_fen <= outstanding_fen(session, pool) - waiting:
         raise GivingDayError(N_("The payment is more than the sponsor still owes."), "amount")
+    slip: uploads.StoredFile | None = None
+    if command.slip is not None:
+        media = check_slip(command.slip)
+        if not upload_dir:
+            raise ValueError("a bank slip needs the upload directory")
+        slip = uploads.store_file(upload_dir, command.slip, SLIP_MAX_BYTES, media=media)
     payment = SponsorPayment(
         pool_id=pool.id,
         amount_fen=command.amount_fen,
         received_on=command.received_on,
         reference=reference,
         note=note,
+        slip_sha256=slip.sha256 if slip else None,
+        slip_content_type=slip.content_type if slip else None,
+        slip_size=slip.size if slip else None,
         status="recorded",
         recorded_by_id=actor.id,
     )
@@ -204,12 +245,14 @@ def payments_of(session: Session, pool_id: int) -> list[SponsorPayment]:
 
 def sponsor_paid_payload(session: Session, payment_id: int) -> dict[str, Any]:
     """The public entry of a confirmed payment: which pool, which sponsor, how much, the
-    day it arrived. Not the bank reference, the note or who recorded it."""
+    day it arrived, and the SHA-256 of the bank slip when one was attached (the key is
+    absent otherwise: entries of payments recorded without a slip keep their payload).
+    Not the bank reference, the note, the slip itself or who recorded it."""
     payment = session.get(SponsorPayment, payment_id)
     if payment is None:
         raise LookupError(f"sponsor payment {payment_id} is gone")
     pool = payment.pool
-    return {
+    payload: dict[str, Any] = {
         "sponsor_payment_id": payment.id,
         "pool_id": pool.id,
         "event_id": pool.event_id,
@@ -219,3 +262,6 @@ def sponsor_paid_payload(session: Session, payment_id: int) -> dict[str, Any]:
         "currency": pool.currency,
         "received_on": payment.received_on.isoformat(),
     }
+    if payment.slip_sha256:
+        payload["slip_sha256"] = payment.slip_sha256
+    return payload

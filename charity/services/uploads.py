@@ -1,24 +1,29 @@
 """Content-checked file storage: the one file store (evidence for disbursements,
-complaints, bills, pictures, and disclosure attachments under ``disclosures/``).
+complaints, offline gifts, bills, pictures, sponsors' bank slips, and disclosure attachments
+under ``disclosures/``).
 
 A file is accepted by what it IS, not by its name or the browser's Content-Type: its first
-bytes must be a PDF, PNG, JPEG or WebP signature, and it must fit the size limit. It is
-stored once under ``UPLOAD_DIR/<sha256[:2]>/<sha256>`` (content-addressed: the same file
-uploaded twice is one file, and a stored name never comes from the user). Serving goes
-through :func:`send_stored` with the checked type, ``X-Content-Type-Options: nosniff`` and
+bytes must be a PDF, PNG, JPEG or WebP signature, and it must fit the size limit; evidence
+must also parse as what it claims to be (:func:`parses`). It is stored once under
+``UPLOAD_DIR/<sha256[:2]>/<sha256>`` (content-addressed: the same file uploaded twice is one
+file, and a stored name never comes from the user). Serving goes through
+:func:`send_stored` with the checked type, ``X-Content-Type-Options: nosniff`` and
 ``Content-Disposition: attachment``, so a browser never renders it as a page.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from PIL import Image, UnidentifiedImageError
 
 from charity.core.errors import DomainError
 from charity.web.i18n import N_
@@ -71,6 +76,35 @@ def check_file(data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     if media is None:
         raise UploadError(N_("Upload a PDF or an image (PNG, JPEG or WebP)."))
     return media
+
+
+_PDF_OBJECT = re.compile(rb"\d+\s+\d+\s+obj\b")
+
+
+def parses(data: bytes, media: str) -> bool:
+    """Whether ``data`` really is the ``media`` its signature says (after :func:`sniff`): a
+    PDF has its header, objects, a trailer and ``%%EOF``; Pillow opens and verifies an image
+    (a decompression bomb is not one). A file with a forged signature fails here."""
+    if media == "application/pdf":
+        tail = data[-2048:]
+        return (
+            re.match(rb"%PDF-\d\.\d", data) is not None
+            and b"%%EOF" in tail
+            and (b"trailer" in data or b"/XRef" in data)
+            and _PDF_OBJECT.search(data) is not None
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                if Image.MIME.get(image.format or "") != media:
+                    return False
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
+    except Image.DecompressionBombWarning:
+        return False
+    return True
 
 
 def path_for(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -27,7 +28,6 @@ from sqlalchemy.orm import Session
 from charity import payments
 from charity.models import Donation, MerchantAccount, PaymentOrder, Refund, utcnow
 from charity.payments.declines import WALLET_MESSAGES
-from charity.payments.webhooks import set_outcome, store_event
 from charity.services import donations, merchant_accounts, parking
 from charity.services.donations import (
     DonationError,
@@ -36,6 +36,7 @@ from charity.services.donations import (
     refuse_if_suspended,
 )
 from charity.services.merchant_accounts import AccountRecord
+from charity.services.provider_events import event_row, set_outcome, store_event
 from charity.web.i18n import N_
 
 #: Which methods each wallet offers, and the channel a gift paid that way is recorded as.
@@ -257,14 +258,20 @@ def _donation_for_order(session: Session, provider: str, order_no: str) -> int |
 def apply_notice(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
     """Apply one verified notification at most once; the caller commits. Returns the
     outcome: applied, unchanged, parked, ignored or duplicate."""
-    if not store_event(
-        session, {"id": notice.event_id, "type": notice.type, "account": notice.account}
-    ):
+    event = {"id": notice.event_id, "type": notice.type, "account": notice.account}
+    donation_id = _named_donation(notice)
+    if donation_id is not None and notice.account == account.public_id:
+        # the usual delivery: its event row is stored by the donation's row-lock statement
+        stored_outcome = _payment_succeeded(session, notice, account, donation_id, event)
+        if stored_outcome is None:
+            return "duplicate"
+        outcome = stored_outcome
+    elif not store_event(session, event):
         return "duplicate"
-    if notice.account != account.public_id:
+    elif notice.account != account.public_id:
         outcome = _park_unresolved(session, notice, account, None, "for another merchant account")
     elif notice.type == "payment.succeeded" and notice.payment is not None:
-        outcome = _payment_succeeded(session, notice, account)
+        outcome = _payment_succeeded(session, notice, account) or "unchanged"  # never None
     elif notice.type == "payment.closed" and notice.payment is not None:
         outcome = _payment_closed(session, notice.payment)
     elif notice.type.startswith("refund.") and notice.refund is not None:
@@ -305,19 +312,37 @@ def _park_unresolved(
     return "parked"
 
 
-def _payment_succeeded(session: Session, notice: payments.Notice, account: AccountRecord) -> str:
+def _named_donation(notice: payments.Notice) -> int | None:
+    """The donation a payment's success names in its metadata (attach, passback_params)."""
+    if notice.type != "payment.succeeded" or notice.payment is None:
+        return None
+    named = notice.payment.metadata.get("donation_id", "")
+    return int(named) if named.isdigit() and len(named) < 19 else None
+
+
+def _payment_succeeded(
+    session: Session,
+    notice: payments.Notice,
+    account: AccountRecord,
+    donation_id: int | None = None,
+    event: dict[str, Any] | None = None,
+) -> str | None:
+    """Confirm the payment; with ``event`` (the delivery, not stored yet) its row is
+    stored by ``confirm_payment``'s row-lock statement: None for a duplicate."""
     intent = notice.payment
     assert intent is not None
-    named = intent.metadata.get("donation_id", "")
-    donation_id = int(named) if named.isdigit() and len(named) < 19 else None
     if donation_id is None:
         donation_id = _donation_for_order(session, notice.provider, intent.id)
     if donation_id is None:
         return _park_unresolved(session, notice, account, None, f"no donation for {intent.id}")
     try:
-        applied = donations.confirm_payment(session, donation_id, intent)
+        applied = donations.confirm_payment(
+            session, donation_id, intent, event=None if event is None else event_row(event)
+        )
     except PaymentMismatchError as error:
         return _park_unresolved(session, notice, account, donation_id, str(error))
+    if applied is None:
+        return None
     return "applied" if applied else "unchanged"
 
 

@@ -148,7 +148,8 @@ EVENT_EXPLANATIONS = {
     "matching_pool.created": _l("A sponsor set up a matching pool with its total amount."),
     "matching_pool.sponsor_paid": _l(
         "A sponsor's bank transfer into its matching pool arrived; one person recorded it "
-        "and a second person confirmed it."
+        "and a second person confirmed it. When a bank slip was attached, the entry holds "
+        "its SHA-256, so the slip can be matched to this entry later."
     ),
     "giving_day.created": _l("A giving day was set up with its dates."),
     "giving_day.campaign_accepted": _l("A campaign was accepted into a giving day."),

@@ -2247,6 +2247,9 @@ def upgrade():
         sa.Column("received_on", sa.Date(), nullable=False),
         sa.Column("reference", sa.String(length=100), nullable=False),
         sa.Column("note", sa.String(length=500), nullable=False),
+        sa.Column("slip_sha256", sa.String(length=64), nullable=True),
+        sa.Column("slip_content_type", sa.String(length=50), nullable=True),
+        sa.Column("slip_size", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=10), nullable=False),
         sa.Column("recorded_by_id", sa.Integer(), nullable=False),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
@@ -2257,6 +2260,10 @@ def upgrade():
         sa.CheckConstraint(
             "status IN ('recorded', 'confirmed', 'rejected')",
             name=op.f("ck_sponsor_payments_status"),
+        ),
+        sa.CheckConstraint(
+            "(slip_sha256 IS NULL AND slip_content_type IS NULL AND slip_size IS NULL) OR (slip_sha256 IS NOT NULL AND slip_content_type IS NOT NULL AND slip_size > 0)",
+            name=op.f("ck_sponsor_payments_slip_whole"),
         ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_sponsor_payments_amount_positive")),
         sa.CheckConstraint(

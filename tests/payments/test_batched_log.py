@@ -3,10 +3,14 @@ entry is queued with the gift, the receipt says so, and the sequencer links it."
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+
 from charity.auditlog import checkpoint, integrity, store
 from charity.extensions import db
 from charity.models import AuditEntry
 from charity.services import ledger
+from charity.services.donations import succeeded_payload
 from tests.support.payments import confirm_at_stripe, event, intent_object, post_event
 
 
@@ -38,6 +42,10 @@ def test_receipt_links_its_entry_once_the_sequencer_has_run(
     entry = db.session.get(AuditEntry, index)
     assert (entry.event_type, entry.subject_id) == ("donation.succeeded", donation.id)
     assert f'"receipt_number":"{donation.receipt_number}"' in entry.payload
+    # queued by the donation's own UPDATE: byte for byte the canonical entry
+    logged_at = datetime.fromisoformat(json.loads(entry.payload)["at"].replace("Z", "+00:00"))
+    rebuilt = succeeded_payload(db.session, donation.id)
+    assert entry.payload == store.event_payload("donation.succeeded", logged_at, rebuilt)
     page = client.get(f"/donations/{donation.public_token}").get_data(as_text=True)
     assert f"#{index}" in page and "being added" not in page
     signer = checkpoint.signer_for(stripe_app)

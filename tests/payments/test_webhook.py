@@ -6,9 +6,12 @@ import json
 import time
 
 import sqlalchemy as sa
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+from sqlalchemy.dialects.postgresql import psycopg as pg
 
 from charity.extensions import db
 from charity.models import LedgerTransaction, ProviderEvent, Refund, WebhookRejection
+from charity.services.donations import _STORE_AND_LOCK_PG
 from charity.services.ledger import campaign_raised_fen
 from tests.support.payments import (
     confirm_at_stripe,
@@ -125,6 +128,13 @@ def test_mismatches_are_parked_loudly_and_change_nothing(client, campaign, caplo
     ) == len(cases)
     parked = db.session.scalars(sa.select(ParkedEvent)).all()
     assert [p.status for p in parked] == ["unresolved"] * len(cases)
+    outcomes = db.session.scalars(sa.select(ProviderEvent.outcome)).all()
+    assert outcomes == ["parked"] * len(cases)
+
+    for payload in cases:  # a redelivery changes nothing, the missing donation's included
+        assert post_event(client, payload).json["status"] == "duplicate"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ParkedEvent)) == len(cases)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ProviderEvent)) == len(cases)
 
 
 def test_event_with_our_account_is_accepted(client, campaign):
@@ -289,3 +299,10 @@ def test_provider_notifications_skip_the_browser_hooks(client, campaign, app, ca
     assert not any("/stripe/webhook 200" in line for line in logged), logged
     assert any("/stripe/webhook 400" in line for line in logged), logged
     assert any(line.startswith("GET / ") for line in logged), logged
+
+
+def test_the_delivery_s_lock_statement_stays_in_psycopg_s_statement_cache():
+    """psycopg converts (and caches the conversion of) statements up to 4 KiB only: a
+    longer one is parsed again on every confirmation."""
+    sql = str(_STORE_AND_LOCK_PG.compile(dialect=pg.dialect()))
+    assert len(sql.encode()) <= MAX_CACHED_STATEMENT_LENGTH

@@ -260,3 +260,39 @@ def test_replica_urls_and_lag_rules() -> None:
     assert pool.lag_of(300, now=5.0) == 0.0  # replayed everything sampled
     assert pool.lag_of(250, now=5.0) == 2.0  # the 3.0 sample is not replayed: 2 s
     assert pool.lag_of(50, now=5.0) is None  # behind even the oldest sample: unknown
+
+
+@pytest.mark.usefixtures("postgres_only")
+def test_a_connection_out_when_its_replica_is_marked_down_is_closed_when_it_comes_back(
+    database_url: str,
+) -> None:
+    """The request that finds a replica dead marks it down while other requests still hold
+    connections to it; those come back to a pool that was thrown away and must be closed
+    then, not left to the garbage collector (a server connection held for an unknown time,
+    and psycopg's ResourceWarning at a random later test: a flake of the fresh-clone CI)."""
+    from charity.core.replicas import ReplicaPool
+
+    primary = sa.create_engine(database_url)
+    pool = ReplicaPool.from_config(primary, {"DATABASE_REPLICA_URLS": database_url})
+    assert pool is not None
+    (replica,) = pool.replicas
+    try:
+        busy = replica.engine.connect()  # another request, mid-read
+        busy.execute(sa.text("SELECT 1"))
+        raw = busy.connection.dbapi_connection
+        idle = replica.engine.connect()
+        idle.execute(sa.text("SELECT 1"))
+        idle_raw = idle.connection.dbapi_connection
+        idle.close()
+        pool.mark_down(replica.engine, sa.exc.OperationalError("SELECT 1", {}, Exception()))
+        assert idle_raw.closed  # idle in the pool: closed by the dispose itself
+        assert not raw.closed
+        busy.close()  # the request ends
+        assert raw.closed
+        with replica.engine.connect() as fresh:  # once back, new connections stay pooled
+            fresh.execute(sa.text("SELECT 1"))
+            kept = fresh.connection.dbapi_connection
+        assert not kept.closed
+    finally:
+        pool.dispose()
+        primary.dispose()

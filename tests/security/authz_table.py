@@ -342,6 +342,8 @@ TABLE: dict[str, tuple[Case, ...]] = {
     # a sponsor's bank transfers into pool A (held by organization A): four eyes
     "givingdays.sponsor_payments_page": (get(FINANCE | {ADMIN}), post(FINANCE | {ADMIN})),
     "givingdays.decide_sponsor_payment": (post(FINANCE | {ADMIN}),),
+    # its bank slip shows the organization's account: those who record and confirm only
+    "givingdays.sponsor_payment_slip": (get(FINANCE | {ADMIN}),),
     # anyone logged in may start a team for a published campaign; never for a draft
     "givingdays.new_team": (
         get(LOGGED_IN),

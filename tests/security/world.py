@@ -14,7 +14,7 @@ from charity.core.clock import today_cst
 from charity.extensions import db
 from charity.models import CampaignUpdate, Invitation, Membership, User
 from charity.models.base import utcnow
-from charity.services import accounts
+from charity.services import accounts, uploads
 from charity.services.organizations import hash_token
 from tests.security import authz_table as table
 from tests.support.factories import (
@@ -103,7 +103,7 @@ def seed(app: Flask) -> World:
         "trust_a": _trust(org_a).id,
         **_payments(org_a, users[table.OWNER_A]),
         **_money_awaiting(campaign, users[table.OWNER_A]),
-        **_giving_day(org_a, org_pending, campaign, users[table.DONOR]),
+        **_giving_day(app, org_a, org_pending, campaign, users),
         **_cover(app, campaign),
     }
     names.update(_enforcement(app, org_a, campaign))
@@ -230,10 +230,20 @@ def _payments(org, owner) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     }
 
 
-def _giving_day(org, pending_org, campaign, supporter) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """A giving day on now with campaign A applied to it, a matching pool held by A, a
-    visible and a hidden team of campaign A, a pledge to A and one to the pending org."""
-    from charity.models import GivingDay, GivingDayCampaign, MatchingPool, Pledge, Team
+def _giving_day(app: Flask, org, pending_org, campaign, users) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """A giving day on now with campaign A applied to it, a matching pool held by A with a
+    sponsor payment recorded by A's finance member (its bank slip on disk), a visible and a
+    hidden team of campaign A, a pledge to A and one to the pending org."""
+    from charity.models import (
+        GivingDay,
+        GivingDayCampaign,
+        MatchingPool,
+        Pledge,
+        SponsorPayment,
+        Team,
+    )
+
+    supporter = users[table.DONOR]
 
     today = utcnow().date()
     event = GivingDay(name="99 公益日", start_date=today, end_date=today + timedelta(days=2))
@@ -260,7 +270,16 @@ def _giving_day(org, pending_org, campaign, supporter) -> dict[str, Any]:  # typ
     pledge_a, pledge_pending = pledge(org.id), pledge(pending_org.id)
     db.session.add_all([entry, pool, team, hidden, pledge_a, pledge_pending])
     db.session.flush()
+    slip = uploads.store_file(app.config["UPLOAD_DIR"], b"%PDF-1.4\n% bank slip\n%%EOF\n")
+    payment = SponsorPayment(
+        pool_id=pool.id, amount_fen=100_000, received_on=today, reference="ICBC-SLIP-1",
+        slip_sha256=slip.sha256, slip_content_type=slip.content_type, slip_size=slip.size,
+        recorded_by_id=users[table.FINANCE_A].id,
+    )  # fmt: skip
+    db.session.add(payment)
+    db.session.flush()
     return {
+        "sponsor_payment_a": payment.id,
         "event_a": event.id,
         "event_entry": entry.id,
         "pool_a": pool.id,

@@ -8,14 +8,12 @@ import contextlib
 import io
 import json
 
-import sqlalchemy as sa
 import stripe
 from fpdf import FPDF
 from PIL import Image
 
-from charity.extensions import db
 from charity.models import RecurringGift
-from tests.support.payments import browser_sets_up_card
+from tests.support.payments import browser_sets_up_card, post_giving_form
 
 
 def give_monthly(client, target, amount: str = "5000", **fields):  # type: ignore[no-untyped-def]
@@ -29,12 +27,7 @@ def give_monthly(client, target, amount: str = "5000", **fields):  # type: ignor
         "message": "",
         **fields,
     }
-    response = client.post(f"/campaigns/{target.id}/donate", data=data)
-    assert response.status_code == 302, response.get_data(as_text=True)
-    token = response.headers["Location"].rstrip("/").split("/")[-2]
-    return db.session.scalars(
-        sa.select(RecurringGift).where(RecurringGift.public_token == token)
-    ).one()
+    return post_giving_form(client, target, data, RecurringGift)
 
 
 def set_up_card(client, gift, number: str = "4242424242424242"):  # type: ignore[no-untyped-def]

@@ -121,10 +121,16 @@ def give(client, campaign, amount: str = "8800", **fields: Any) -> Donation:  # 
         "message": "加油！",
         **fields,
     }
+    return post_giving_form(client, campaign, data, Donation)
+
+
+def post_giving_form(client, campaign, data: dict, model):  # type: ignore[no-untyped-def]
+    """Post the campaign's giving form; the row of ``model`` (a Donation, or a
+    RecurringGift for a monthly gift) its redirect names by public token."""
     response = client.post(f"/campaigns/{campaign.id}/donate", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     token = response.headers["Location"].rstrip("/").split("/")[-2]
-    return db.session.scalars(sa.select(Donation).where(Donation.public_token == token)).one()
+    return db.session.scalars(sa.select(model).where(model.public_token == token)).one()
 
 
 def pay(client, donation: Donation, number: str = "4242424242424242"):  # type: ignore[no-untyped-def]

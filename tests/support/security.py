@@ -59,6 +59,7 @@ ARGS = {
     "year": "this_year",
     "event_id": "event_a",
     "pool_id": "pool_a",
+    "payment_id": "sponsor_payment_a",
     "team_id": "team_a",
     "ext": "webp",
     "complaint_id": "complaint_a",

@@ -54,19 +54,11 @@ class FenField(StringField):
             return None
 
     def pre_validate(self, form) -> None:  # type: ignore[no-untyped-def]
-        self.fen = None
-        if not self.data:
-            return
-        text = str(self.data).strip()
-        if text in ("0", "0.0", "0.00"):
-            self.fen = 0
-            return
-        try:
-            self.fen = parse_yuan(text)
-        except AmountError:
+        self.fen = self.parse(self.data) if self.data else None
+        if self.data and self.fen is None:
             raise ValidationError(
                 _l("Enter an amount in yuan, zero or more, with at most two decimals.")
-            ) from None
+            )
 
 
 def _field_for(spec: FieldSpec):  # type: ignore[no-untyped-def]
