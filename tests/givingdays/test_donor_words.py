@@ -37,3 +37,25 @@ def test_leaderboards_name_things_not_people(client, day):  # type: ignore[no-un
     html = client.get(f"/events/{day.event.id}").get_data(as_text=True)
     assert '<th scope="col">名称</th>' in html
     assert '<th scope="col">姓名</th>' not in html
+
+
+@pytest.mark.chinese
+def test_a_team_page_says_whom_it_supports_in_one_sentence(client, day):  # type: ignore[no-untyped-def]
+    team = givingdays.create_team(
+        db.session,
+        UserFactory(),
+        givingdays.NewTeam(day.campaign.id, "越秀跑团", 100_000, "一起来"),
+    )
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert f'一起捐队伍，支持<a href="/campaigns/{day.campaign.id}">' in html
+
+
+def test_a_team_page_in_english(client, day):  # type: ignore[no-untyped-def]
+    team = givingdays.create_team(
+        db.session,
+        UserFactory(),
+        givingdays.NewTeam(day.campaign.id, "越秀跑团", 100_000, "一起来"),
+    )
+    html = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert f'A team for <a href="/campaigns/{day.campaign.id}">' in html
+    assert "&lt;a href" not in html
