@@ -11,8 +11,11 @@ charity app (CHARITY_ENV=bench, as ``bench.webhook`` runs it) and of the floor
 giving-day 1:1 matching pool on (issue 18). It reports, per target, the median over the
 rounds of this process's CPU ms per confirmation (``time.process_time``: not PostgreSQL's)
 and the SQL statements per confirmation (SQLAlchemy's ``before_cursor_execute``; the floor
-sends 8 by construction). ``--cprofile`` adds our functions by cumulative time for each
-provider (Stripe also with matching).
+sends 8 by construction), with the CPU the database's client backends spent meanwhile (from
+/proc, when PostgreSQL runs on this machine; clock ticks, so read it over 100+ deliveries)
+and, for the matching pool, "matching ÷ plain": plain CPU ÷ matching CPU of the same
+round, the median over the rounds (issue 18's target in CPU terms). ``--cprofile`` adds
+our functions by cumulative time for each provider (Stripe also with matching).
 
 The database (``BENCH_DATABASE_URL`` or ``--db-url``) is recreated, migrated and seeded as
 ``bench.webhook`` does it, unless ``--reuse``. Writes nothing to docs/.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import base64
 import cProfile
+import gc
 import json
 import os
 import pstats
@@ -106,12 +110,32 @@ def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
                 response.get_data()[:300],
             )
 
+    def backend_cpu() -> float | None:
+        """CPU seconds so far (user + system, /proc) of this database's client backends
+        but the bench's own: during a push, the server's side of the target's statements
+        (None: PostgreSQL is not on this machine or not readable)."""
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        ).fetchall()
+        conn.commit()
+        total = 0
+        try:
+            for (pid,) in pids:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+        except (OSError, IndexError, ValueError):
+            return None
+        return total / os.sysconf("SC_CLK_TCK")
+
     n, warm = config["n"], 20
     targets = {p: ["floor", "charity"] for p in config["providers"]}
     if "stripe" in targets and config["event_id"] is not None:
         targets["stripe"].append("matching")
     samples: dict[str, dict[str, list]] = {
-        f"{p}/{t}": {"cpu": [], "wall": [], "sql": []} for p in targets for t in targets[p]
+        f"{p}/{t}": {"cpu": [], "wall": [], "sql": [], "pg": []}
+        for p in targets
+        for t in targets[p]
     }
     for number in range(config["rounds"] + 1):
         for provider, names in targets.items():
@@ -120,16 +144,24 @@ def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
                     switch(target == "matching")
                 items = deliveries(provider, target, n + warm)
                 push(target, items[:warm])
+                # the bench's own garbage (the deliveries just prepared) collected now:
+                # a full collection (~0.15 s here) inside a timed batch of 100 added
+                # ~1.5 ms to each of its confirmations, in whichever target it fell
+                gc.collect()
                 statements[0] = 0
+                server = backend_cpu()
                 wall, cpu = time.perf_counter(), time.process_time()
                 push(target, items[warm:])
                 cpu = (time.process_time() - cpu) / n * 1000
                 wall = (time.perf_counter() - wall) / n * 1000
+                after = backend_cpu()
+                server = None if server is None or after is None else (after - server) / n * 1000
                 if number:  # round 0 warms every path up
                     sample = samples[f"{provider}/{target}"]
                     sample["cpu"].append(cpu)
                     sample["wall"].append(wall)
                     sample["sql"].append(8.0 if target == "floor" else statements[0] / n)
+                    sample["pg"].append(server)
     switch(False)
     result: dict = {"targets": {}}
     for key, sample in samples.items():
@@ -138,6 +170,22 @@ def _inner(config_path: str) -> None:  # runs in a subprocess with the bench env
             "cpu_range": [min(sample["cpu"]), max(sample["cpu"])],
             "wall_ms": statistics.median(sample["wall"]),
             "statements": statistics.median(sample["sql"]),
+            "pg_cpu_ms": (statistics.median(sample["pg"]) if None not in sample["pg"] else None),
+        }
+    if "stripe/matching" in samples:  # the same rounds, side by side (issue 18's target)
+        plain, matched = samples["stripe/charity"], samples["stripe/matching"]
+        result["matching_vs_plain"] = {
+            "cpu": sorted(a / b for a, b in zip(plain["cpu"], matched["cpu"], strict=True)),
+            "with_pg": (
+                sorted(
+                    (a + c) / (b + d)
+                    for a, b, c, d in zip(
+                        plain["cpu"], matched["cpu"], plain["pg"], matched["pg"], strict=True
+                    )
+                )
+                if None not in plain["pg"] + matched["pg"]
+                else None
+            ),
         }
     profiled = [("stripe", "charity")] if "stripe" in targets else []
     if "stripe" in targets and config["event_id"]:
@@ -236,15 +284,27 @@ def main(argv: list[str]) -> int:
     print(f"load average {os.getloadavg()[0]:.1f}; {args.rounds} rounds of {args.n}, medians")
     print(
         f"{'target':24} {'CPU ms':>8} {'range':>13} {'wall ms':>8} {'SQL':>5} {'CPU vs floor':>12}"
+        f" {'PG CPU ms':>9}"
     )
     rows = result["targets"]
     for key, row in rows.items():
         floor = rows[key.split("/")[0] + "/floor"]["cpu_ms"]
         low, high = row["cpu_range"]
+        server = "—" if row["pg_cpu_ms"] is None else f"{row['pg_cpu_ms']:.2f}"
         print(
             f"{key:24} {row['cpu_ms']:8.2f} {low:6.2f}-{high:6.2f} {row['wall_ms']:8.2f} "
-            f"{row['statements']:5.1f} {floor / row['cpu_ms']:11.0%}"
+            f"{row['statements']:5.1f} {floor / row['cpu_ms']:11.0%} {server:>9}"
         )
+    if "matching_vs_plain" in result:
+        ratios = result["matching_vs_plain"]
+        low, high = ratios["cpu"][0], ratios["cpu"][-1]
+        line = (
+            "matching ÷ plain (plain CPU ÷ matching CPU, round by round): median "
+            f"{statistics.median(ratios['cpu']):.0%} ({low:.0%}–{high:.0%})"
+        )
+        if ratios["with_pg"]:
+            line += f"; with PostgreSQL's CPU: {statistics.median(ratios['with_pg']):.0%}"
+        print(line)
     for name in ("charity", "matching", "wechatpay", "alipay"):
         name = f"cprofile_{name}"
         if name in result:

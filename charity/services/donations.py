@@ -479,8 +479,9 @@ _MARK_SUCCEEDED_NUMBERED = (
     )
     .returning(_donations.c.receipt_seq, _donations.c.receipt_number)
 )
-#: PostgreSQL, batched log: the same UPDATE making the gift's match from one pool too.
-_MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED)
+#: PostgreSQL, batched log: the same UPDATE (queueing the gift's log entry) making the
+#: gift's match from one pool too, with the match's own queued entry.
+_MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED_LOGGED)
 
 
 def confirm_payment(
@@ -556,7 +557,8 @@ def confirm_payment(
     # the pools this gift may be matched from, looked up before any shared lock (when the
     # lock's SELECT saw one, or the day turned since)
     candidates: list[givingdays.Candidate] | None = None
-    if today_cst(now) == today:  # else the day turned since the lock's SELECT: ask again
+    day = today_cst(now)
+    if day == today:  # else the day turned since the lock's SELECT: ask again
         if postgres:
             candidates = givingdays.candidates_from(row.candidates, row, now)
         elif not row.may_match:
@@ -625,8 +627,8 @@ def confirm_payment(
         receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
         payload["receipt_number"] = number
     update.update(receipt)
-    # PostgreSQL, batched log, no match in the UPDATE: the UPDATE queues the entry itself
-    queued = postgres and batched and fused is None
+    # PostgreSQL, batched log: the UPDATE queues the entry itself (matched there or not)
+    queued = postgres and batched
     log_index = log_index_of(
         record_event(
             session,
@@ -641,14 +643,13 @@ def confirm_payment(
     )
     update["log_index"] = log_index
     if queued:
-        entry = queue_params("donation.succeeded", payload, now, "donations", row.id)
-        connection.execute(_MARK_SUCCEEDED_LOGGED, {**update, **entry})
-    elif fused is None:
-        connection.execute(_MARK_SUCCEEDED, update)
-    else:
-        update.update(givingdays.fused_params(row, now, fused))
+        update.update(queue_params("donation.succeeded", payload, now, "donations", row.id))
+    if fused is not None:
+        update.update(givingdays.fused_params(row, now, day, fused))
         made = connection.execute(_MARK_SUCCEEDED_MATCHED, update).one()
         givingdays.after_fused(session, row, now, fused, made)
+    else:
+        connection.execute(_MARK_SUCCEEDED_LOGGED if queued else _MARK_SUCCEEDED, update)
     return _succeeded_after(session, row)
 
 

@@ -197,6 +197,8 @@ def parse_windows(text: str) -> list[tuple[time, time]]:
 
 def in_window(windows: str, now: datetime) -> bool:
     """Is ``now`` inside one of the daily windows (CST)? No windows: always."""
+    if not windows:  # the usual pool (every matched confirmation asks)
+        return True
     spans = parse_windows(windows)
     if not spans:
         return True
@@ -748,13 +750,17 @@ _FUSED_CTES = (
         """INSERT INTO auditlog_queue
             (payload, event_type, organization_uscc, organization_id, subject_table,
              subject_id, created_at)
-        SELECT CAST(:m_log_head AS text) || CAST(m_match.amount_fen AS text)
+        SELECT '{"amount_fen":' || CAST(m_match.amount_fen AS text)
                || CAST(:m_log_middle AS text) || CAST(m_match.id AS text)
                || CAST(:m_log_tail AS text),
                'donation.matched', NULL, :m_organization_id, 'matches', m_match.id, :m_now
         FROM m_match""",
     ),
 )
+
+
+#: How the match's log payload starts (``fused_log_pieces``; written in ``m_logged``).
+_LOG_HEAD = '{"amount_fen":'
 
 
 def with_match(update: Any) -> Any:
@@ -813,7 +819,11 @@ def _fused_payload(row: Any, candidate: Candidate, amount: int, match_id: int) -
 
 def _json_text(value: str | None) -> str:
     """A string (or null) as ``canonical_json`` writes it."""
-    return "null" if value is None else json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return "null"
+    if value.isascii() and value.isalnum():  # a currency code, a USCC: nothing to escape
+        return f'"{value}"'
+    return json.dumps(value, ensure_ascii=False)
 
 
 def fused_log_pieces(row: Any, now: datetime, candidate: Candidate) -> tuple[str, str, str]:
@@ -822,7 +832,7 @@ def fused_log_pieces(row: Any, now: datetime, candidate: Candidate) -> tuple[str
     formatted by hand (canonical JSON: keys sorted, no spaces, UTF-8 as is), as this runs
     for every matched gift; tests compare it with ``event_payload`` for every field."""
     return (
-        '{"amount_fen":',
+        _LOG_HEAD,
         f',"at":"{format_timestamp(now)}","campaign_id":{int(row.campaign_id)}'
         f',"currency":{_json_text(row.currency)},"donation_id":{int(row.id)}'
         f',"event_id":{int(candidate.event_id)},"match_id":',  # type: ignore[arg-type]
@@ -832,20 +842,20 @@ def fused_log_pieces(row: Any, now: datetime, candidate: Candidate) -> tuple[str
     )
 
 
-def fused_params(row: Any, now: datetime, candidate: Candidate) -> dict[str, Any]:
-    """``with_match``'s parameters, besides the UPDATE's own (``donation_id`` too)."""
-    head, middle, tail = fused_log_pieces(row, now, candidate)
+def fused_params(row: Any, now: datetime, day: date, candidate: Candidate) -> dict[str, Any]:
+    """``with_match``'s parameters, besides the UPDATE's own (``donation_id`` too); ``day``
+    is ``now``'s CST date."""
+    _head, middle, tail = fused_log_pieces(row, now, candidate)
     return {
         "m_gift_fen": row.amount_fen,
         "m_pool_id": candidate.pool_id,
         "m_campaign_id": row.campaign_id,
         "m_donor_key": donor_key(row),
-        "m_day": today_cst(now),
+        "m_day": day,
         "m_now": now,
         "m_pool_account": candidate.pool_account.id,
         "m_matched_account": candidate.matched_account.id,
         "m_currency": row.currency,
-        "m_log_head": head,
         "m_log_middle": middle,
         "m_log_tail": tail,
         "m_organization_id": row.organization_id,

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
+from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
 
 from charity.auditlog.store import event_payload
 from charity.core.clock import CST
@@ -25,6 +26,7 @@ from charity.models import (
 from charity.services import allocation, donor_accounts, givingdays
 from charity.services.ledger import campaign_raised_fen, check_books
 from charity.services.pools import Pool
+from tests.support.campaigns import StatementCounter
 from tests.support.factories import CampaignFactory, UserFactory
 from tests.support.givingdays import company_uscc, give, make_day, new_gift, refund, succeed
 
@@ -349,3 +351,36 @@ def test_fused_log_pieces_are_the_canonical_payload(sponsor_uscc, currency, at):
         data = givingdays._fused_payload(row, candidate, amount, match_id)
         wanted = event_payload("donation.matched", at, data)
         assert head + str(amount) + middle + str(match_id) + tail == wanted
+
+
+def test_batched_log_a_matched_gift_costs_no_statement_more_than_a_plain_one(
+    app, db_session, postgres_only, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """PostgreSQL with the batched log: the match (and its queued entry) rides on the
+    donation's UPDATE, which queues the gift's own entry too, so a matched confirmation
+    sends as many statements as an unmatched one; the statement stays short enough for
+    psycopg's query cache (4 KiB)."""
+    monkeypatch.setitem(app.config, "AUDITLOG_SEQUENCER", "batched")
+    day = make_day()
+    plain_campaign = CampaignFactory(organization=day.campaign.organization)
+    give(day.campaign, 1000)  # each campaign's first gift creates its accounts
+    give(plain_campaign, 1000)
+
+    def statements_of(campaign):  # type: ignore[no-untyped-def]
+        donation = new_gift(campaign, 3000)
+        db.session.commit()
+        counter = StatementCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            assert succeed(donation)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+        return counter.statements, donation
+
+    matched_statements, matched = statements_of(day.campaign)
+    plain_statements, plain = statements_of(plain_campaign)
+    assert [m.amount_fen for m in givingdays.matches_of(db.session, matched.id)] == [3000]
+    assert givingdays.matches_of(db.session, plain.id) == []
+    assert len(matched_statements) == len(plain_statements), matched_statements
+    (fused,) = [sql for sql in matched_statements if "m_match" in sql]
+    assert len(fused.encode()) <= MAX_CACHED_STATEMENT_LENGTH

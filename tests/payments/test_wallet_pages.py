@@ -21,3 +21,9 @@ def test_coming_back_without_paying_in_english(client, wallet_campaign, wechatpa
     page = client.get(f"/donations/{donation.public_token}").get_data(as_text=True)
     assert "not complete yet" in page
     assert "¥88.00" in page and wallet_campaign.title in page
+
+
+@pytest.mark.chinese
+def test_the_giving_form_says_monthly_gifts_are_paid_by_card(client, wallet_campaign):
+    page = client.get(f"/campaigns/{wallet_campaign.id}/donate").get_data(as_text=True)
+    assert "每月捐赠仅支持银行卡支付。" in page
