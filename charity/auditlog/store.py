@@ -350,18 +350,24 @@ def enqueue_entry(session: Session, entry: NewEntry, at: datetime) -> None:
     )
 
 
-#: The queue's INSERT with ``queue_params``' named parameters: a CTE of a caller's own
-#: statement that queues its event's entry itself (``record_event(..., queued=True)``),
-#: e.g. the donation's success UPDATE (one statement fewer per confirmation).
-ENQUEUE_NAMED = _queue.insert().values(
-    payload=sa.bindparam("q_payload"),
-    event_type=sa.bindparam("q_event_type"),
-    organization_uscc=sa.bindparam("q_organization_uscc"),
-    organization_id=sa.bindparam("q_organization_id"),
-    subject_table=sa.bindparam("q_subject_table"),
-    subject_id=sa.bindparam("q_subject_id"),
-    created_at=sa.bindparam("q_created_at", type_=_queue.c.created_at.type),
-)
+def enqueue_named(payload: Any = None) -> sa.Insert:
+    """The queue's INSERT with ``queue_params``' named parameters: a CTE of a caller's own
+    statement that queues its event's entry itself (``record_event(..., queued=True)``),
+    e.g. the donation's success UPDATE (one statement fewer per confirmation). With a SQL
+    expression for the payload when given (one that puts a number the same statement
+    takes into ``:q_payload``)."""
+    return _queue.insert().values(
+        payload=sa.bindparam("q_payload") if payload is None else payload,
+        event_type=sa.bindparam("q_event_type"),
+        organization_uscc=sa.bindparam("q_organization_uscc"),
+        organization_id=sa.bindparam("q_organization_id"),
+        subject_table=sa.bindparam("q_subject_table"),
+        subject_id=sa.bindparam("q_subject_id"),
+        created_at=sa.bindparam("q_created_at", type_=_queue.c.created_at.type),
+    )
+
+
+ENQUEUE_NAMED = enqueue_named()
 
 
 def queue_params(

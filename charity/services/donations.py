@@ -30,7 +30,13 @@ from sqlalchemy.orm import Session
 
 from charity import payments
 from charity.auditlog.canonical import donor_commitment, new_salt
-from charity.auditlog.store import BATCHED, ENQUEUE_NAMED, queue_params, sequencer_mode
+from charity.auditlog.store import (
+    BATCHED,
+    ENQUEUE_NAMED,
+    enqueue_named,
+    queue_params,
+    sequencer_mode,
+)
 from charity.core.clock import today_cst
 from charity.core.errors import DomainError
 from charity.core.events import record_event
@@ -455,6 +461,24 @@ _MARK_SUCCEEDED = _donations.update().where(_donations.c.id == sa.bindparam("don
 #: PostgreSQL, batched log, no match in the UPDATE: the same UPDATE queueing the gift's
 #: log entry too (``donation.succeeded`` recorded with ``queued=True``).
 _MARK_SUCCEEDED_LOGGED = _MARK_SUCCEEDED.add_cte(ENQUEUE_NAMED.cte("q"))
+#: PostgreSQL, batched log, a gift with a receipt that no pool may match: the same UPDATE
+#: also takes the receipt number (the counter's upsert as a CTE: receipts.NEXT_SEQ_CTE)
+#: and queues the log entry with that number put in place of ``:r_mark`` in its payload.
+_NUMBER_MARK = "@receipt-number@"
+_MARK_SUCCEEDED_NUMBERED = (
+    _MARK_SUCCEEDED.values(receipt_seq=receipts.NEXT_SEQ, receipt_number=receipts.NEXT_NUMBER)
+    .add_cte(receipts.NEXT_SEQ_CTE)
+    .add_cte(
+        enqueue_named(
+            sa.func.replace(
+                sa.bindparam("q_payload", type_=sa.Text),
+                sa.bindparam("r_mark", type_=sa.Text),
+                receipts.NEXT_NUMBER,
+            )
+        ).cte("q")
+    )
+    .returning(_donations.c.receipt_seq, _donations.c.receipt_number)
+)
 #: PostgreSQL, batched log: the same UPDATE (queueing the gift's log entry) making the
 #: gift's match from one pool too, with the match's own queued entry.
 _MARK_SUCCEEDED_MATCHED = givingdays.with_match(_MARK_SUCCEEDED_LOGGED)
@@ -478,11 +502,13 @@ def confirm_payment(
     Returns False when the donation had already succeeded (a replay changes nothing).
 
     This is a giving day's hot path (docs/scaling.md), so it is SQLAlchemy Core on the
-    session's connection, with statements built once: four statements on PostgreSQL
+    session's connection, with statements built once: three statements on PostgreSQL
     with the delivery's event row when the log is batched (the event row, the row lock
     and the giving-day pools that could match the gift in one; the ledger transaction,
-    its entries and the lookup of their accounts in one; the receipt counter; the
-    donation's UPDATE, which queues the gift's log entry too), none more for a gift
+    its entries and the lookup of their accounts in one; the donation's UPDATE, which
+    takes the receipt number and queues the gift's log entry with it too, when no pool
+    may match the gift; else the receipt counter is a statement of its own, taken before
+    any pool's lock), one more for a gift
     matched from one pool without per-donor/per-campaign caps when the log is batched
     (the donation's UPDATE makes the match, its books and its queued log entry:
     ``givingdays.with_match``; two more with the inline log), and the one shared lock
@@ -540,7 +566,13 @@ def confirm_payment(
     if candidates is None:
         candidates = givingdays.match_candidates(session, row, now)
     receipt: dict[str, Any] = {"receipt_year": None, "receipt_seq": None, "receipt_number": None}
-    if not row.receipt_waived:
+    batched = sequencer_mode() == BATCHED
+    # PostgreSQL, batched log, no pool to match from: the UPDATE takes the receipt number
+    # (the counter's row lock is then held for the UPDATE and the commit only)
+    numbered = postgres and batched and not candidates and not row.receipt_waived
+    if numbered:
+        receipt = {"receipt_number": _NUMBER_MARK}
+    elif not row.receipt_waived:
         year, seq, number = receipts.next_receipt_number(
             session, row.organization_id, row.org_uscc, now
         )
@@ -549,11 +581,52 @@ def confirm_payment(
     # receipt counter and before the log head, and held only for the rest of the commit.
     # With the log batched (no log head lock) the usual match (one pool without
     # per-donor/per-campaign caps) is made by the donation's own UPDATE below instead.
-    batched = sequencer_mode() == BATCHED
     fused = givingdays.fused_candidate(connection, row, candidates, batched)
     if fused is None:
         givingdays.match_gift(session, row, now, candidates)
     payload = _donation_payload(row, row.org_uscc, receipt["receipt_number"], row.receipt_waived)
+    check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
+    update = {
+        "donation_id": row.id,
+        "status": "succeeded",
+        "succeeded_at": now,
+        "failure_message": "",
+        **_provider_ids(row, intent),
+        "log_index": None,
+        "has_parked_events": False,
+    }
+    if numbered:
+        entry = queue_params("donation.succeeded", payload, now, "donations", row.id)
+        if entry["q_payload"].count(_NUMBER_MARK) == 1:
+            params = receipts.next_number_params(row.organization_id, row.org_uscc, now)
+            made = connection.execute(
+                _MARK_SUCCEEDED_NUMBERED,
+                {
+                    **update,
+                    **entry,
+                    **params,
+                    "r_mark": _NUMBER_MARK,
+                    "receipt_year": params["r_year"],
+                },
+            ).one()
+            payload["receipt_number"] = made.receipt_number
+            record_event(
+                session,
+                "donation.succeeded",
+                payload,
+                subject_table="donations",
+                subject_id=row.id,
+                at=now,
+                subject=row,
+                queued=True,
+            )
+            return _succeeded_after(session, row)
+        year, seq, number = receipts.next_receipt_number(
+            session, row.organization_id, row.org_uscc, now
+        )
+        receipt = {"receipt_year": year, "receipt_seq": seq, "receipt_number": number}
+        payload["receipt_number"] = number
+    update.update(receipt)
     # PostgreSQL, batched log: the UPDATE queues the entry itself (matched there or not)
     queued = postgres and batched
     log_index = log_index_of(
@@ -568,17 +641,7 @@ def confirm_payment(
             queued=queued,
         )
     )
-    check_transition("donation", row.status, "succeeded")  # the UPDATE skips the validator
-    update = {
-        "donation_id": row.id,
-        "status": "succeeded",
-        "succeeded_at": now,
-        "failure_message": "",
-        **_provider_ids(row, intent),
-        "log_index": log_index,
-        "has_parked_events": False,
-        **receipt,
-    }
+    update["log_index"] = log_index
     if queued:
         update.update(queue_params("donation.succeeded", payload, now, "donations", row.id))
     if fused is not None:
@@ -587,7 +650,13 @@ def confirm_payment(
         givingdays.after_fused(session, row, now, fused, made)
     else:
         connection.execute(_MARK_SUCCEEDED_LOGGED if queued else _MARK_SUCCEEDED, update)
-    note_succeeded(session, row)  # type: ignore[arg-type]
+    return _succeeded_after(session, row)
+
+
+def _succeeded_after(session: Session, row: Any) -> bool:
+    """The end of a confirmation, after the donation's UPDATE: its after-commit effects,
+    and the refunds that waited for this success."""
+    note_succeeded(session, row)
     if row.has_parked_events:
         apply_waiting_refunds(session, row.id)  # events that waited for this success
     return True

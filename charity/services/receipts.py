@@ -26,6 +26,7 @@ import segno
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import gettext
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session, object_session
 
 from charity.auditlog.canonical import canonical_json
@@ -70,6 +71,37 @@ def _next_seq(session: Session, organization_id: int, year: int) -> int:
     return (
         session.connection().execute(statement, {"org": organization_id, "year": year}).scalar_one()
     )
+
+
+#: PostgreSQL: ``_next_seq``'s upsert as a CTE (``receipt_seq``) of a caller's statement,
+#: with ``:r_org`` and ``:r_year``; ``NEXT_SEQ`` is the number it takes and ``NEXT_NUMBER``
+#: that number formatted as ``receipt_number`` does, with ``:r_prefix`` =
+#: ``receipt_number(uscc, year, 0)[:-6]`` (a data-modifying CTE runs once, however often
+#: its result is read).
+NEXT_SEQ_CTE = (
+    postgresql.insert(_counters)
+    .values(organization_id=sa.bindparam("r_org"), year=sa.bindparam("r_year"), last_seq=1)
+    .on_conflict_do_update(
+        index_elements=[_counters.c.organization_id, _counters.c.year],
+        set_={"last_seq": _counters.c.last_seq + 1},
+    )
+    .returning(_counters.c.last_seq)
+    .cte("receipt_seq")
+)
+NEXT_SEQ = sa.select(NEXT_SEQ_CTE.c.last_seq).scalar_subquery()
+NEXT_NUMBER = sa.func.concat(
+    sa.bindparam("r_prefix", type_=sa.String),
+    sa.case(
+        (NEXT_SEQ < 1_000_000, sa.func.lpad(sa.cast(NEXT_SEQ, sa.Text), 6, "0")),
+        else_=sa.cast(NEXT_SEQ, sa.Text),
+    ),
+)
+
+
+def next_number_params(organization_id: int, uscc: str, when: datetime) -> dict[str, Any]:
+    """``NEXT_SEQ_CTE``'s and ``NEXT_NUMBER``'s parameters, and the year (CST)."""
+    year = when.astimezone(CST).year
+    return {"r_org": organization_id, "r_year": year, "r_prefix": f"{uscc[8:17]}-{year}-"}
 
 
 def receipt_number(uscc: str, year: int, seq: int) -> str:
